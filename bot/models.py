@@ -1,0 +1,198 @@
+"""Typed records shared by the core: job options, statuses and the job row itself.
+
+Nothing here knows about Discord or HTTP; the store, the tracker and the cogs all speak these types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+MAX_PROMPT_LENGTH = 1000
+MAX_EXTENSIONS = 4
+CLIPS_PER_JOB = 4
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Motion(StrEnum):
+    """How much the camera and subject move in the generated clip."""
+
+    LOW = "low"
+    HIGH = "high"
+
+
+class Quality(StrEnum):
+    """Output resolution; maps to CometAPI's ``videoType``."""
+
+    SD = "480p"
+    HD = "720p"
+
+    @property
+    def video_type(self) -> str:
+        """Return the provider's model name for this quality."""
+        return "vid_1.1_i2v_480" if self is Quality.SD else "vid_1.1_i2v_720"
+
+
+class JobSource(StrEnum):
+    """Where a job came from."""
+
+    SLASH = "slash"
+    CONTEXT_MENU = "context_menu"
+    REACTION = "reaction"
+    EXTEND = "extend"
+
+
+class JobStatus(StrEnum):
+    """Life cycle of a job.
+
+    ``queued`` rows exist before the provider is called; ``submitting`` marks that a submit request
+    is on the wire (so a crash there is detectable); ``submitted``/``running`` are tracked by the
+    tracker; ``succeeded`` means the provider finished and the clips await delivery; ``delivered``,
+    ``failed`` and ``timed_out`` are final.
+    """
+
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_active(self) -> bool:
+        """Return True while the provider still has work to do for the job."""
+        return self in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when nothing more will happen to the job."""
+        return self in FINAL_STATUSES
+
+
+ACTIVE_STATUSES = frozenset(
+    {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING}
+)
+FINAL_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT})
+
+
+class FailureKind(StrEnum):
+    """Why a job failed, so the surface can pick the right message."""
+
+    MODERATION = "moderation"
+    REFUSED = "refused"
+    PROVIDER_FAILED = "provider_failed"
+    NEEDS_INPUT = "needs_input"
+    TIMEOUT = "timeout"
+    UNAVAILABLE = "unavailable"
+    CONFIGURATION = "configuration"
+    INTERRUPTED = "interrupted"
+    DELIVERY = "delivery"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What is known about a job before it is stored."""
+
+    requester_id: int
+    guild_id: int | None
+    channel_id: int
+    source: JobSource
+    motion: Motion
+    quality: Quality
+    prompt: str
+    image_url: str
+    locale: str = "en-US"
+    parent_job_id: int | None = None
+    clip_index: int | None = None
+    extension_count: int = 0
+    source_message_id: int | None = None
+    interaction_token: str | None = None
+    token_expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A stored job, as the store returns it."""
+
+    id: int
+    requester_id: int
+    guild_id: int | None
+    channel_id: int
+    source: JobSource
+    status: JobStatus
+    motion: Motion
+    quality: Quality
+    prompt: str
+    image_url: str
+    locale: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    progress: int = 0
+    parent_job_id: int | None = None
+    clip_index: int | None = None
+    extension_count: int = 0
+    provider_task_id: str | None = None
+    clip_urls: tuple[str, ...] = ()
+    source_message_id: int | None = None
+    card_message_id: int | None = None
+    interaction_token: str | None = field(default=None, repr=False)
+    token_expires_at: dt.datetime | None = None
+    error: str | None = None
+    failure_kind: FailureKind | None = None
+    submitted_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+
+    @property
+    def state_tag(self) -> str:
+        """Return the correlation string sent to the provider as ``state``."""
+        return state_tag(self.id)
+
+
+STATE_PREFIX = "motionbot:"
+
+
+def state_tag(job_id: int) -> str:
+    """Return the provider ``state`` value that identifies a job of ours."""
+    return f"{STATE_PREFIX}{job_id}"
+
+
+def job_id_from_state(state: str | None) -> int | None:
+    """Return the job id encoded in a provider ``state`` value, or None if it is not ours."""
+    if not state or not state.startswith(STATE_PREFIX):
+        return None
+    tail = state[len(STATE_PREFIX) :]
+    return int(tail) if tail.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """Per-server overrides; ``None`` (or an empty set) means "use the process-wide default"."""
+
+    guild_id: int
+    allowed_channel_ids: frozenset[int] = frozenset()
+    reactions_enabled: bool | None = None
+    reaction_emoji: str | None = None
+    reaction_channel_ids: frozenset[int] = frozenset()
+    buttons_everyone: bool = False
+    default_motion: Motion | None = None
+    default_quality: Quality | None = None
+    max_concurrent_per_user: int | None = None
+    max_daily_per_user: int | None = None
+    max_daily_per_guild: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCounts:
+    """Succeeded jobs counted against today's (UTC) limits."""
+
+    user_today: int
+    guild_today: int

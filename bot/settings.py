@@ -1,0 +1,125 @@
+"""Settings read from the environment and an optional ``.env`` file.
+
+Every setting is documented in ``.env.example``; secrets are ``SecretStr`` so they never show in a
+repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.models import Motion, Quality
+
+# One line of help per setting, used when a value is missing or invalid.
+EXPECTATIONS: dict[str, str] = {
+    "discord_token": "the bot token from the Discord developer portal (Bot > Reset Token)",
+    "cometapi_key": "your CometAPI key (https://api.cometapi.com console)",
+    "cometapi_base_url": "an http(s) URL such as https://api.cometapi.com",
+    "discord_api_base_url": "an http(s) URL such as https://discord.com/api/v10",
+    "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/",
+    "database_path": "a file path such as data/motionbot.sqlite3",
+    "poll_interval_seconds": "a number of seconds between 0.01 and 300",
+    "job_timeout_minutes": "a number of minutes between 1 and 1440",
+    "max_image_mb": "a number of megabytes between 1 and 50",
+    "max_concurrent_jobs_per_user": "a whole number between 1 and 20",
+    "max_daily_jobs_per_user": "a whole number between 1 and 10000",
+    "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
+    "default_motion": "low or high",
+    "default_quality": "480p or 720p",
+    "reactions_enabled": "true or false",
+    "reaction_emoji": "one emoji, such as 🎬",
+    "clip_archive_dir": "a folder path, or empty to keep no copies",
+    "http_port": "a TCP port between 1 and 65535, or empty to turn the HTTP server off",
+    "http_host": "an address to bind, such as 127.0.0.1",
+    "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "log_format": "text or json",
+    "dev_guild_id": "a Discord server id, or empty",
+    "provider_timeout_seconds": "a number of seconds between 1 and 300",
+    "provider_max_retries": "a whole number between 0 and 10",
+}
+
+
+class SettingsError(Exception):
+    """Raised when settings are missing or invalid; carries one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """All configuration of one Motionbot process."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    discord_token: SecretStr = Field(min_length=1)
+    cometapi_key: SecretStr = Field(min_length=1)
+    cometapi_base_url: AnyHttpUrl = AnyHttpUrl("https://api.cometapi.com")
+    discord_api_base_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    database_path: Path = Path("data/motionbot.sqlite3")
+    poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
+    job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
+    max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
+    max_concurrent_jobs_per_user: Annotated[int, Field(ge=1, le=20)] = 2
+    max_daily_jobs_per_user: Annotated[int, Field(ge=1, le=10_000)] = 10
+    max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
+    default_motion: Motion = Motion.LOW
+    default_quality: Quality = Quality.SD
+    reactions_enabled: bool = True
+    reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
+    clip_archive_dir: Path | None = None
+    http_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    http_host: str = "127.0.0.1"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    dev_guild_id: int | None = None
+    provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
+    provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_gateway_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def max_image_bytes(self) -> int:
+        """Return the largest accepted input image in bytes."""
+        return int(self.max_image_mb * 1024 * 1024)
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems."""
+    try:
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe_problems(exc)) from None
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def describe_problems(exc: ValidationError) -> list[str]:
+    """Turn a pydantic error into one line per problem, naming the variable and what is expected."""
+    problems = []
+    for error in exc.errors(include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        variable = field.upper()
+        expected = EXPECTATIONS.get(field, "a valid value")
+        if error["type"] == "missing":
+            problems.append(f"{variable} is missing: set it to {expected}.")
+        else:
+            problems.append(f"{variable} is invalid ({error['msg']}): expected {expected}.")
+    return problems

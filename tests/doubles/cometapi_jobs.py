@@ -1,0 +1,221 @@
+"""Tasks of the CometAPI double: how each one behaves over time and how it looks on the wire.
+
+A task's status is computed from the (virtual) time elapsed since its submit, so nothing runs in the
+background: a fetch at time t sees exactly what the gateway would show at t.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tests.doubles.media import mp4_bytes
+
+CLIPS_PER_TASK = 4
+LARGE_CLIP_BYTES = 10 * 1024 * 1024 + 64 * 1024  # just over Discord's 10 MiB upload limit
+ClipShape = Literal["videoUrls", "video_urls", "videoUrl"]
+
+
+@dataclass
+class TaskPlan:
+    """How an accepted task behaves.
+
+    ``duration`` is seconds of the double's clock from submit to the final status (0 = final at the
+    first look). The first ``initial_fraction`` of it shows the gateway's ``status:""``, the next
+    same-sized slice ``SUBMITTED``, the rest ``IN_PROGRESS`` with rising progress. The final status is
+    ``MODAL`` if ``modal``, ``CANCEL`` if ``cancel``, ``FAILURE`` if ``fail_reason`` is set, else
+    ``SUCCESS``. ``clip_shape`` picks how clips are listed: ``videoUrls`` (objects), ``video_urls``
+    (a JSON *string*, older gateways) or only ``videoUrl``.
+    """
+
+    duration: float = 0.0
+    initial_fraction: float = 0.1
+    fail_reason: str | None = None
+    failure_progress: str = "100%"
+    modal: bool = False
+    cancel: bool = False
+    clip_min_bytes: int = 0
+    omit_from_list: bool = False
+    clip_shape: ClipShape = "videoUrls"
+
+    @property
+    def final_status(self) -> str:
+        """Return the status the task ends in."""
+        if self.modal:
+            return "MODAL"
+        if self.cancel:
+            return "CANCEL"
+        return "FAILURE" if self.fail_reason is not None else "SUCCESS"
+
+
+@dataclass
+class DoubleTask:
+    """One task the double accepted; ``forced_*`` are set by ``finish``/``fail``."""
+
+    task_id: str
+    body: dict[str, Any]
+    plan: TaskPlan
+    created_at: float
+    submit_ms: int
+    forced_status: str | None = None
+    forced_reason: str = ""
+    forced_at: float | None = None
+    job_uuid: str = field(default="")
+
+    def __post_init__(self) -> None:
+        self.job_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"motionbot-double:{self.task_id}"))
+
+    @property
+    def prompt(self) -> str:
+        """Return the prompt that was submitted."""
+        return str(self.body.get("prompt", ""))
+
+    @property
+    def state(self) -> str:
+        """Return the caller's ``state`` tag."""
+        return str(self.body.get("state", "") or "")
+
+    @property
+    def parent_task_id(self) -> str | None:
+        """Return the parent of an extend task, or None."""
+        return str(self.body["taskId"]) if self.body.get("action") == "extend" else None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a task shows at one moment."""
+
+    status: str
+    progress: str
+    fail_reason: str
+    started_after: float | None
+    finished_after: float | None
+
+
+def phase_at(task: DoubleTask, now: float) -> Phase:
+    """Return the phase of ``task`` at ``now`` (same clock as ``task.created_at``)."""
+    elapsed = now - task.created_at
+    if task.forced_status is not None and task.forced_at is not None:
+        reason = task.forced_reason if task.forced_status == "FAILURE" else ""
+        return _final(task.forced_status, reason, task.plan, task.forced_at - task.created_at)
+    plan = task.plan
+    slice_ = plan.duration * plan.initial_fraction
+    if plan.duration <= 0 or elapsed >= plan.duration:
+        return _final(plan.final_status, plan.fail_reason or "", plan, plan.duration)
+    if elapsed < slice_:
+        return Phase("", "0%", "", None, None)
+    if elapsed < 2 * slice_:
+        return Phase("SUBMITTED", "0%", "", None, None)
+    running_for = plan.duration - 2 * slice_
+    percent = int(100 * (elapsed - 2 * slice_) / running_for) if running_for > 0 else 99
+    return Phase("IN_PROGRESS", f"{max(1, min(99, percent))}%", "", 2 * slice_, None)
+
+
+def _final(status: str, reason: str, plan: TaskPlan, after: float) -> Phase:
+    if status == "SUCCESS":
+        progress = "100%"
+    elif status == "MODAL":
+        progress = "0%"
+    else:
+        progress = plan.failure_progress
+    started = min(after, 2 * plan.duration * plan.initial_fraction)
+    return Phase(status, progress, reason, started, after if status != "MODAL" else None)
+
+
+def task_json(task: DoubleTask, now: float, base_url: str) -> dict[str, Any]:
+    """Return the gateway DTO of ``task`` at ``now``, as ``/mj/task/{id}/fetch`` sends it."""
+    phase = phase_at(task, now)
+    succeeded = phase.status == "SUCCESS"
+    clips = clip_urls(task, base_url) if succeeded else []
+    data: dict[str, Any] = {
+        "id": task.task_id,
+        "action": "VIDEO",
+        "customId": "",
+        "botType": "",
+        "prompt": task.prompt,
+        "promptEn": _final_prompt(task),
+        "description": "提交成功",
+        # The gateway only learns `state` at its first sync with the upstream.
+        "state": task.state if phase.status else "",
+        "submitTime": task.submit_ms,
+        "startTime": _ms_after(task, phase.started_after),
+        "finishTime": _ms_after(task, phase.finished_after),
+        "imageUrl": f"{base_url}/mj/image/{task.task_id}" + ("" if succeeded else f"?rand={task.submit_ms}"),
+        "status": phase.status,
+        "progress": phase.progress,
+        "failReason": phase.fail_reason,
+        "buttons": _buttons(task) if succeeded else None,
+        "maskBase64": "",
+        "properties": {"finalPrompt": _final_prompt(task), "finalZhPrompt": ""} if phase.status else None,
+    }
+    data.update(_clip_fields(task.plan.clip_shape, clips))
+    return data
+
+
+def clip_urls(task: DoubleTask, base_url: str) -> list[str]:
+    """Return the URLs of the task's four clips, served by the double."""
+    return [f"{base_url}/cdn/video/{task.task_id}/{index}.mp4" for index in range(CLIPS_PER_TASK)]
+
+
+@functools.lru_cache(maxsize=32)
+def clip_bytes(task_id: str, index: int, min_size: int) -> bytes:
+    """Return the MP4 of one clip: deterministic per (task, index), different between clips."""
+    return mp4_bytes(f"{task_id}:{index}", min_size=min_size)
+
+
+class TaskIds:
+    """Makes task ids the way trueai's midjourney-proxy does: unix ms + 3 random digits."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._random = random.Random(seed)
+        self._last = 0
+
+    def next(self) -> str:
+        """Return a new, strictly increasing 16-digit id."""
+        candidate = int(time.time() * 1000) * 1000 + self._random.randrange(1000)
+        self._last = max(candidate, self._last + 1)
+        return str(self._last)
+
+
+def _clip_fields(shape: ClipShape, clips: list[str]) -> dict[str, Any]:
+    main = clips[0] if clips else ""
+    if shape == "video_urls":
+        return {"videoUrl": main, "video_urls": json.dumps([{"url": url} for url in clips])}
+    if shape == "videoUrl":
+        return {"videoUrl": main}
+    return {"videoUrl": main, "videoUrls": [{"url": url} for url in clips] or None}
+
+
+def _final_prompt(task: DoubleTask) -> str:
+    source = task.body.get("image") or f"extend {task.parent_task_id}#{task.body.get('index')}"
+    return f"{source} {task.prompt} --video 1 --motion {task.body.get('motion', 'low')}"
+
+
+def _ms_after(task: DoubleTask, seconds: float | None) -> int:
+    return 0 if seconds is None else task.submit_ms + int(seconds * 1000)
+
+
+def _buttons(task: DoubleTask) -> list[dict[str, Any]]:
+    upscales = [
+        {
+            "customId": f"MJ::JOB::video_virtual_upscale::{slot}::{task.job_uuid}",
+            "emoji": "",
+            "label": f"U{slot}",
+            "type": 2,
+            "style": 2,
+        }
+        for slot in range(1, CLIPS_PER_TASK + 1)
+    ]
+    reroll = {
+        "customId": f"MJ::JOB::reroll::0::{task.job_uuid}::SOLO",
+        "emoji": "🔄",
+        "label": "",
+        "type": 2,
+        "style": 2,
+    }
+    return [*upscales, reroll]

@@ -1,0 +1,349 @@
+"""The job store: jobs, per-server settings, daily usage and meta values in one SQLite file.
+
+All access goes through one ``SerialConnection`` (``bot.store_connection``), the single owner of
+the aiosqlite connection; each transition checks the job's status and updates it in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from bot import store_sql as sql
+from bot.models import FailureKind, GuildSettings, Job, JobStatus, NewJob, UsageCounts, utcnow
+from bot.store_connection import SerialConnection, execute, fetch_job, fetch_jobs
+from bot.store_errors import InvalidTransition, JobNotFound, StoreError
+from bot.store_rows import (
+    DELIVERABLE,
+    FAILABLE,
+    REQUEUE_FROM,
+    SUBMIT_START,
+    SUBMITTED_FROM,
+    TRACKED,
+    day_key,
+    encode_clip_urls,
+    encode_time,
+    guild_settings_from_row,
+    guild_settings_params,
+    merged_tracking_status,
+    new_job_params,
+    usage_guild,
+)
+from bot.store_schema import connect, load_migrations, migrate
+
+__all__ = ["InvalidTransition", "JobNotFound", "JobStore", "StoreError"]
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+DEFAULT_LOCK_RETRY_SECONDS = 30.0
+
+
+class JobStore:
+    """Jobs, per-server settings, daily usage and meta values in one SQLite file.
+
+    Create it with ``await JobStore.open(path)`` and ``await store.close()`` on shutdown (or use it
+    as an async context manager). Every method returns frozen records from ``bot.models``.
+    """
+
+    def __init__(self, connection: SerialConnection, path: Path, *, clock: Callable[[], dt.datetime]) -> None:
+        """Wrap an open, migrated connection; use ``JobStore.open`` instead of calling this."""
+        self._db = connection
+        self._path = path
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        lock_retry_seconds: float = DEFAULT_LOCK_RETRY_SECONDS,
+    ) -> JobStore:
+        """Open (creating folder and file if needed) and migrate the database at ``path``.
+
+        ``clock`` supplies "now" (aware UTC) for timestamps and the usage day. ``busy_timeout_ms`` is
+        how long SQLite itself waits for another process's lock; a write still locked after that is
+        retried with backoff for up to ``lock_retry_seconds``. Raises ``StoreError`` for a damaged
+        file, an unwritable path or a database from a newer Motionbot.
+        """
+        db_path = Path(path)
+        conn = await connect(db_path, busy_timeout_ms=busy_timeout_ms)
+        try:
+            await migrate(conn, db_path, load_migrations())
+        except BaseException:
+            await conn.close()
+            raise
+        connection = SerialConnection(conn, db_path, lock_retry_seconds=lock_retry_seconds)
+        return cls(connection, db_path, clock=clock)
+
+    @property
+    def path(self) -> Path:
+        """Return the database file path."""
+        return self._path
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice. Later calls raise ``StoreError``."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def create_job(self, new: NewJob) -> Job:
+        """Store ``new`` as a QUEUED job and return it (with its id, for the provider ``state``)."""
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            if new.parent_job_id is not None:
+                await self._load(conn, new.parent_job_id)
+            return await self._returning(conn, sql.INSERT_JOB, new_job_params(new, self._now()))
+
+        return await self._db.write(work)
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """Return the job with ``job_id``, or None."""
+        return await self._db.read(lambda conn: fetch_job(conn, sql.SELECT_JOB, (job_id,)))
+
+    async def get_job_by_task(self, task_id: str) -> Job | None:
+        """Return the job the provider knows as ``task_id``, or None if the task is not ours."""
+        return await self._db.read(lambda conn: fetch_job(conn, sql.SELECT_JOB_BY_TASK, (task_id,)))
+
+    async def mark_submitting(self, job_id: int) -> Job:
+        """QUEUED → SUBMITTING: a submit request is about to go on the wire."""
+        params = (encode_time(self._now()), job_id)
+        return await self._transition(job_id, SUBMIT_START, "start submitting", sql.MARK_SUBMITTING, params)
+
+    async def requeue(self, job_id: int) -> Job:
+        """Put a SUBMITTING job back in the queue (QUEUED): the provider was busy, so it is retried later."""
+        params = (encode_time(self._now()), job_id)
+        return await self._transition(job_id, REQUEUE_FROM, "put it back in the queue", sql.REQUEUE, params)
+
+    async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+        """QUEUED/SUBMITTING → SUBMITTED with the provider's ``task_id``."""
+        if not task_id:
+            raise ValueError("task_id must be a non-empty string")
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            await self._check(conn, job_id, SUBMITTED_FROM, "mark it submitted")
+            owners = list(await conn.execute_fetchall(sql.SELECT_JOB_ID_BY_TASK, (task_id,)))
+            if owners:
+                raise StoreError(f"provider task {task_id!r} already belongs to job {owners[0]['id']}")
+            stamp = encode_time(self._now())
+            return await self._returning(conn, sql.MARK_SUBMITTED, (task_id, stamp, job_id))
+
+        return await self._db.write(work)
+
+    async def update_progress(self, job_id: int, status: JobStatus, progress: int) -> Job:
+        """Record a provider report on a SUBMITTED/RUNNING job.
+
+        ``status`` must be SUBMITTED or RUNNING. Neither moves backwards: progress keeps its highest
+        value and a RUNNING job stays RUNNING if a late report still says SUBMITTED.
+        """
+        if not 0 <= progress <= 100:
+            raise ValueError(f"progress must be between 0 and 100, not {progress}")
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            action = f"record progress as {status.value}"
+            current = await self._check(conn, job_id, TRACKED, action)
+            if status not in TRACKED:
+                raise InvalidTransition(job_id, current.status, action)
+            new_status = merged_tracking_status(current.status, status)
+            params = (new_status.value, progress, encode_time(self._now()), job_id)
+            return await self._returning(conn, sql.UPDATE_PROGRESS, params)
+
+        return await self._db.write(work)
+
+    async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str]) -> Job:
+        """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage."""
+        urls = encode_clip_urls(clip_urls)
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            current = await self._check(conn, job_id, TRACKED, "mark it succeeded")
+            now = self._now()
+            usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id)
+            await conn.execute(sql.COUNT_SUCCESS, usage_key)
+            return await self._returning(conn, sql.MARK_SUCCEEDED, (urls, encode_time(now), job_id))
+
+        return await self._db.write(work)
+
+    async def mark_failed(
+        self, job_id: int, kind: FailureKind, error: str, *, timed_out: bool = False
+    ) -> Job:
+        """Any non-final status → FAILED (or TIMED_OUT when ``timed_out``), keeping ``error`` and ``kind``.
+
+        A SUCCEEDED job may fail too: delivery can go wrong after the provider finished.
+        """
+        final = JobStatus.TIMED_OUT if timed_out else JobStatus.FAILED
+        params = (final.value, kind.value, error, encode_time(self._now()), job_id)
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            current = await self._check(conn, job_id, FAILABLE, f"mark it {final.value}")
+            if current.status is JobStatus.SUCCEEDED and current.finished_at is not None:
+                # Only delivered videos are charged: give back what mark_succeeded counted.
+                usage_key = (
+                    day_key(current.finished_at),
+                    usage_guild(current.guild_id),
+                    current.requester_id,
+                )
+                await conn.execute(sql.REFUND_SUCCESS, usage_key)
+            return await self._returning(conn, sql.MARK_FAILED, params)
+
+        return await self._db.write(work)
+
+    async def mark_delivered(self, job_id: int) -> Job:
+        """SUCCEEDED → DELIVERED: the clips reached Discord."""
+        params = (encode_time(self._now()), job_id)
+        return await self._transition(job_id, DELIVERABLE, "mark it delivered", sql.MARK_DELIVERED, params)
+
+    async def set_card_message(self, job_id: int, message_id: int | None) -> Job:
+        """Remember (or forget, with None) the Discord message that shows the job's card."""
+        params = (message_id, encode_time(self._now()), job_id)
+        return await self._update_any(job_id, sql.SET_CARD_MESSAGE, params)
+
+    async def reset_token(self, job_id: int) -> Job:
+        """Forget the job's interaction token and its expiry once it can no longer be used."""
+        return await self._update_any(job_id, sql.FORGET_INTERACTION, (encode_time(self._now()), job_id))
+
+    async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
+        """Return every job in one of ``statuses``, oldest first."""
+        wanted = json.dumps([status.value for status in statuses])
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.JOBS_WITH_STATUS, (wanted,)))
+
+    async def count_by_status(self) -> dict[JobStatus, int]:
+        """Return how many jobs are in each status (every status present, zeros included)."""
+
+        async def work(conn: aiosqlite.Connection) -> dict[JobStatus, int]:
+            counts = dict.fromkeys(JobStatus, 0)
+            for row in await conn.execute_fetchall(sql.COUNT_BY_STATUS):
+                counts[JobStatus(row["status"])] = row["jobs"]
+            return counts
+
+        return await self._db.read(work)
+
+    async def recent_jobs(
+        self, user_id: int, guild_id: int | None, *, limit: int, offset: int = 0
+    ) -> list[Job]:
+        """Return a page of the user's jobs in ``guild_id`` (None: direct messages), newest first."""
+        if limit < 1 or offset < 0:
+            raise ValueError(f"need limit >= 1 and offset >= 0, got limit={limit}, offset={offset}")
+        params = (user_id, guild_id, limit, offset)
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RECENT_JOBS, params))
+
+    async def running_jobs(self, user_id: int) -> list[Job]:
+        """Return the user's active jobs (queued to running) in every server, oldest first."""
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RUNNING_JOBS, (user_id,)))
+
+    async def all_jobs(self, *, since: dt.datetime | None = None) -> list[Job]:
+        """Return every job (created at or after ``since``, when given) in id order, for export."""
+        if since is None:
+            return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS, ()))
+        params = (encode_time(since),)
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS_SINCE, params))
+
+    # -- quotas and settings -------------------------------------------------------------------
+
+    async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
+        """Return today's (UTC) succeeded jobs of the user in ``guild_id`` and of the whole server.
+
+        With ``guild_id`` None (direct messages) the user's direct-message jobs are counted and the
+        server count is 0.
+        """
+        day = day_key(self._now())
+
+        async def work(conn: aiosqlite.Connection) -> UsageCounts:
+            user_rows = await conn.execute_fetchall(sql.USER_USAGE, (day, usage_guild(guild_id), user_id))
+            user_today = next((int(row["succeeded"]) for row in user_rows), 0)
+            if guild_id is None:
+                return UsageCounts(user_today=user_today, guild_today=0)
+            guild_rows = list(await conn.execute_fetchall(sql.GUILD_USAGE, (day, guild_id)))
+            return UsageCounts(user_today=user_today, guild_today=int(guild_rows[0]["total"]))
+
+        return await self._db.read(work)
+
+    async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
+        """Return the server's stored overrides, or None if it never saved any."""
+
+        async def work(conn: aiosqlite.Connection) -> GuildSettings | None:
+            rows = await conn.execute_fetchall(sql.SELECT_GUILD_SETTINGS, (guild_id,))
+            return next((guild_settings_from_row(row) for row in rows), None)
+
+        return await self._db.read(work)
+
+    async def save_guild_settings(self, settings: GuildSettings) -> None:
+        """Store ``settings``, replacing the server's previous overrides."""
+        params = guild_settings_params(settings, self._now())
+        await self._db.write(lambda conn: execute(conn, sql.UPSERT_GUILD_SETTINGS, params))
+
+    async def get_meta(self, key: str) -> str | None:
+        """Return the meta value stored under ``key``, or None."""
+
+        async def work(conn: aiosqlite.Connection) -> str | None:
+            rows = await conn.execute_fetchall(sql.SELECT_META, (key,))
+            return next((str(row["value"]) for row in rows), None)
+
+        return await self._db.read(work)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any previous value."""
+        await self._db.write(lambda conn: execute(conn, sql.UPSERT_META, (key, value)))
+
+    # -- machinery -----------------------------------------------------------------------------
+
+    def _now(self) -> dt.datetime:
+        return self._clock()
+
+    async def _transition(
+        self,
+        job_id: int,
+        allowed: frozenset[JobStatus],
+        action: str,
+        statement: str,
+        params: Sequence[object],
+    ) -> Job:
+        """Run ``statement`` on the job if its status is in ``allowed``, else raise InvalidTransition."""
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            await self._check(conn, job_id, allowed, action)
+            return await self._returning(conn, statement, params)
+
+        return await self._db.write(work)
+
+    async def _update_any(self, job_id: int, statement: str, params: Sequence[object]) -> Job:
+        """Run an UPDATE … RETURNING that is allowed in every status."""
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            await self._load(conn, job_id)
+            return await self._returning(conn, statement, params)
+
+        return await self._db.write(work)
+
+    async def _check(
+        self, conn: aiosqlite.Connection, job_id: int, allowed: frozenset[JobStatus], action: str
+    ) -> Job:
+        job = await self._load(conn, job_id)
+        if job.status not in allowed:
+            raise InvalidTransition(job_id, job.status, action)
+        return job
+
+    async def _load(self, conn: aiosqlite.Connection, job_id: int) -> Job:
+        job = await fetch_job(conn, sql.SELECT_JOB, (job_id,))
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def _returning(self, conn: aiosqlite.Connection, statement: str, params: Sequence[object]) -> Job:
+        job = await fetch_job(conn, statement, params)
+        if job is None:
+            raise StoreError(f"no row came back from a write to {self._path}")
+        return job

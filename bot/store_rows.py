@@ -1,0 +1,199 @@
+"""Conversions between ``bot.models`` records and SQLite rows, and the job life-cycle rules.
+
+Timestamps are stored as ISO-8601 text in UTC with microseconds and an explicit ``+00:00`` offset:
+every value has the same width, so text order is time order and indexes on them sort correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from bot.models import (
+    FailureKind,
+    GuildSettings,
+    Job,
+    JobSource,
+    JobStatus,
+    Motion,
+    NewJob,
+    Quality,
+)
+
+# Which statuses each store action may start from. Final statuses appear nowhere, so nothing
+# leaves them.
+SUBMIT_START = frozenset({JobStatus.QUEUED})
+REQUEUE_FROM = frozenset({JobStatus.SUBMITTING})
+SUBMITTED_FROM = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING})
+TRACKED = frozenset({JobStatus.SUBMITTED, JobStatus.RUNNING})
+FAILABLE = frozenset(
+    {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.SUCCEEDED}
+)
+DELIVERABLE = frozenset({JobStatus.SUCCEEDED})
+
+# guild_id stored in the usage table for direct messages (Discord never issues snowflake 0).
+DIRECT_MESSAGES_GUILD = 0
+
+
+def encode_time(moment: dt.datetime) -> str:
+    """Return ``moment`` as fixed-width ISO-8601 UTC text; naive datetimes are refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: the store only accepts timezone-aware datetimes")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def encode_optional_time(moment: dt.datetime | None) -> str | None:
+    """Return ``encode_time(moment)``, or None for None."""
+    return None if moment is None else encode_time(moment)
+
+
+def decode_time(text: str) -> dt.datetime:
+    """Return the aware UTC datetime stored as ``text``."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"stored timestamp {text!r} has no offset")
+    return moment.astimezone(dt.UTC)
+
+
+def decode_optional_time(text: str | None) -> dt.datetime | None:
+    """Return ``decode_time(text)``, or None for NULL."""
+    return None if text is None else decode_time(text)
+
+
+def day_key(moment: dt.datetime) -> str:
+    """Return the UTC calendar day of ``moment`` as ``YYYY-MM-DD`` (the usage table key)."""
+    return encode_time(moment)[:10]
+
+
+def usage_guild(guild_id: int | None) -> int:
+    """Return the usage-table guild key: the guild id, or 0 for direct messages."""
+    return DIRECT_MESSAGES_GUILD if guild_id is None else guild_id
+
+
+def encode_clip_urls(urls: Sequence[str]) -> str:
+    """Return the clip URLs as a JSON array, in order; refuse a bare string or an empty list."""
+    if isinstance(urls, str) or not urls:
+        raise ValueError("clip_urls must be a non-empty sequence of URL strings")
+    if not all(isinstance(url, str) and url for url in urls):
+        raise ValueError("every clip URL must be a non-empty string")
+    return json.dumps(list(urls))
+
+
+def decode_clip_urls(text: str) -> tuple[str, ...]:
+    """Return the clip URLs stored as a JSON array."""
+    return tuple(str(url) for url in json.loads(text))
+
+
+def encode_ids(ids: Iterable[int]) -> str:
+    """Return a set of snowflakes as a sorted JSON array."""
+    return json.dumps(sorted(int(value) for value in ids))
+
+
+def decode_ids(text: str) -> frozenset[int]:
+    """Return the set of snowflakes stored as a JSON array."""
+    return frozenset(int(value) for value in json.loads(text))
+
+
+def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
+    """Return the parameters of ``store_sql.INSERT_JOB`` for ``new`` created at ``now``."""
+    stamp = encode_time(now)
+    return (
+        new.requester_id,
+        new.guild_id,
+        new.channel_id,
+        new.source.value,
+        JobStatus.QUEUED.value,
+        new.motion.value,
+        new.quality.value,
+        new.prompt,
+        new.image_url,
+        new.locale,
+        new.parent_job_id,
+        new.clip_index,
+        new.extension_count,
+        new.source_message_id,
+        new.interaction_token,
+        encode_optional_time(new.token_expires_at),
+        stamp,
+        stamp,
+    )
+
+
+def job_from_row(row: sqlite3.Row) -> Job:
+    """Return the frozen ``Job`` for a full ``jobs`` row."""
+    failure_kind = row["failure_kind"]
+    return Job(
+        id=row["id"],
+        requester_id=row["requester_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        source=JobSource(row["source"]),
+        status=JobStatus(row["status"]),
+        motion=Motion(row["motion"]),
+        quality=Quality(row["quality"]),
+        prompt=row["prompt"],
+        image_url=row["image_url"],
+        locale=row["locale"],
+        created_at=decode_time(row["created_at"]),
+        updated_at=decode_time(row["updated_at"]),
+        progress=row["progress"],
+        parent_job_id=row["parent_job_id"],
+        clip_index=row["clip_index"],
+        extension_count=row["extension_count"],
+        provider_task_id=row["provider_task_id"],
+        clip_urls=decode_clip_urls(row["clip_urls"]),
+        source_message_id=row["source_message_id"],
+        card_message_id=row["card_message_id"],
+        interaction_token=row["interaction_token"],
+        token_expires_at=decode_optional_time(row["token_expires_at"]),
+        error=row["error"],
+        failure_kind=None if failure_kind is None else FailureKind(failure_kind),
+        submitted_at=decode_optional_time(row["submitted_at"]),
+        finished_at=decode_optional_time(row["finished_at"]),
+        delivered_at=decode_optional_time(row["delivered_at"]),
+    )
+
+
+def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[object, ...]:
+    """Return the parameters of ``store_sql.UPSERT_GUILD_SETTINGS`` for ``settings``."""
+    return (
+        settings.guild_id,
+        encode_ids(settings.allowed_channel_ids),
+        settings.reactions_enabled,
+        settings.reaction_emoji,
+        encode_ids(settings.reaction_channel_ids),
+        settings.buttons_everyone,
+        None if settings.default_motion is None else settings.default_motion.value,
+        None if settings.default_quality is None else settings.default_quality.value,
+        settings.max_concurrent_per_user,
+        settings.max_daily_per_user,
+        settings.max_daily_per_guild,
+        encode_time(now),
+    )
+
+
+def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
+    """Return the frozen ``GuildSettings`` for a ``guild_settings`` row."""
+    reactions_enabled = row["reactions_enabled"]
+    default_motion = row["default_motion"]
+    default_quality = row["default_quality"]
+    return GuildSettings(
+        guild_id=row["guild_id"],
+        allowed_channel_ids=decode_ids(row["allowed_channel_ids"]),
+        reactions_enabled=None if reactions_enabled is None else bool(reactions_enabled),
+        reaction_emoji=row["reaction_emoji"],
+        reaction_channel_ids=decode_ids(row["reaction_channel_ids"]),
+        buttons_everyone=bool(row["buttons_everyone"]),
+        default_motion=None if default_motion is None else Motion(default_motion),
+        default_quality=None if default_quality is None else Quality(default_quality),
+        max_concurrent_per_user=row["max_concurrent_per_user"],
+        max_daily_per_user=row["max_daily_per_user"],
+        max_daily_per_guild=row["max_daily_per_guild"],
+    )
+
+
+def merged_tracking_status(current: JobStatus, target: JobStatus) -> JobStatus:
+    """Return the status after a progress report: RUNNING never goes back to SUBMITTED."""
+    return JobStatus.RUNNING if JobStatus.RUNNING in (current, target) else JobStatus.SUBMITTED

@@ -1,0 +1,119 @@
+"""The SQL statements of the job store, all with ``?`` parameters."""
+
+from __future__ import annotations
+
+INSERT_JOB = """
+INSERT INTO jobs (
+    requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
+    locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
+    token_expires_at, created_at, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING *
+"""
+
+SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
+SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = ?"
+SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = ?"
+
+MARK_SUBMITTING = """
+UPDATE jobs SET status = 'submitting', updated_at = ?1 WHERE id = ?2 RETURNING *
+"""
+
+REQUEUE = """
+UPDATE jobs SET status = 'queued', updated_at = ?1 WHERE id = ?2 RETURNING *
+"""
+
+MARK_SUBMITTED = """
+UPDATE jobs SET status = 'submitted', provider_task_id = ?1, submitted_at = ?2, updated_at = ?2
+WHERE id = ?3 RETURNING *
+"""
+
+# MAX keeps progress from moving backwards when the provider reports out of order.
+UPDATE_PROGRESS = """
+UPDATE jobs SET status = ?1, progress = MAX(progress, ?2), updated_at = ?3 WHERE id = ?4 RETURNING *
+"""
+
+MARK_SUCCEEDED = """
+UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = ?1, finished_at = ?2, updated_at = ?2
+WHERE id = ?3 RETURNING *
+"""
+
+COUNT_SUCCESS = """
+INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES (?, ?, ?, 1)
+ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = succeeded + 1
+"""
+
+REFUND_SUCCESS = """
+UPDATE usage SET succeeded = MAX(succeeded - 1, 0) WHERE day = ? AND guild_id = ? AND user_id = ?
+"""
+
+# A job that succeeded and then failed delivery keeps the time the provider finished.
+MARK_FAILED = """
+UPDATE jobs SET status = ?1, failure_kind = ?2, error = ?3, finished_at = COALESCE(finished_at, ?4),
+    updated_at = ?4
+WHERE id = ?5 RETURNING *
+"""
+
+MARK_DELIVERED = """
+UPDATE jobs SET status = 'delivered', delivered_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *
+"""
+
+SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"
+
+FORGET_INTERACTION = """
+UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL, updated_at = ?1 WHERE id = ?2
+RETURNING *
+"""
+
+# The statuses arrive as one JSON array so the statement text never depends on their number.
+JOBS_WITH_STATUS = """
+SELECT * FROM jobs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id
+"""
+
+COUNT_BY_STATUS = "SELECT status, COUNT(*) AS jobs FROM jobs GROUP BY status"
+
+RECENT_JOBS = """
+SELECT * FROM jobs WHERE requester_id = ? AND guild_id IS ?
+ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
+"""
+
+# The literal list is models.ACTIVE_STATUSES (tests check the two agree). Ids grow with creation
+# time, and ordering by id lets SQLite use ix_jobs_requester_status.
+RUNNING_JOBS = """
+SELECT * FROM jobs
+WHERE requester_id = ? AND status IN ('queued', 'submitting', 'submitted', 'running')
+ORDER BY id
+"""
+
+ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
+ALL_JOBS_SINCE = "SELECT * FROM jobs WHERE created_at >= ? ORDER BY id"
+
+USER_USAGE = "SELECT succeeded FROM usage WHERE day = ? AND guild_id = ? AND user_id = ?"
+GUILD_USAGE = "SELECT COALESCE(SUM(succeeded), 0) AS total FROM usage WHERE day = ? AND guild_id = ?"
+
+SELECT_GUILD_SETTINGS = "SELECT * FROM guild_settings WHERE guild_id = ?"
+
+UPSERT_GUILD_SETTINGS = """
+INSERT INTO guild_settings (
+    guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
+    buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
+    max_daily_per_guild, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (guild_id) DO UPDATE SET
+    allowed_channel_ids = excluded.allowed_channel_ids,
+    reactions_enabled = excluded.reactions_enabled,
+    reaction_emoji = excluded.reaction_emoji,
+    reaction_channel_ids = excluded.reaction_channel_ids,
+    buttons_everyone = excluded.buttons_everyone,
+    default_motion = excluded.default_motion,
+    default_quality = excluded.default_quality,
+    max_concurrent_per_user = excluded.max_concurrent_per_user,
+    max_daily_per_user = excluded.max_daily_per_user,
+    max_daily_per_guild = excluded.max_daily_per_guild,
+    updated_at = excluded.updated_at
+"""
+
+SELECT_META = "SELECT value FROM meta WHERE key = ?"
+UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)

@@ -1,0 +1,77 @@
+"""Logging set-up: one line per event, human-readable or JSON, with secrets redacted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterable
+
+NOISY_LOGGERS = {"discord.http": logging.WARNING, "discord.gateway": logging.INFO}
+REDACTED = "[redacted]"
+
+
+class RedactingFilter(logging.Filter):
+    """Replace any secret that slipped into a log record's message or traceback."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = [secret for secret in secrets if len(secret) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, redact it, and keep the record."""
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with every secret replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class JsonFormatter(logging.Formatter):
+    """Format each record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as a JSON line with time, level, logger, message and extras."""
+        payload: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("job_id", "guild_id", "user_id", "error_id"):
+            if hasattr(record, key):
+                payload[key] = getattr(record, key)
+        if record.exc_info or record.exc_text:
+            payload["traceback"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
+    """Send logs to stderr at ``level`` in ``fmt`` ("text" or "json"), redacting ``secrets``."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        )
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    if level != "DEBUG":
+        for name, floor in NOISY_LOGGERS.items():
+            logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))

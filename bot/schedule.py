@@ -1,0 +1,117 @@
+"""When to poll each in-flight job: the adaptive part of the tracker, kept pure for testing.
+
+The provider syncs its own upstream only every ~15 s and a clip takes about a minute, so polling
+every job every tick wastes requests. Each job gets a due time: soon after submission (to catch
+quick refusals), stretched while nothing changes, and pulled in near the expected finish, which
+is predicted from the reported progress or, before any progress, from recently observed durations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_EXPECTED_SECONDS = 60.0
+EMA_WEIGHT = 0.2
+
+
+@dataclass(slots=True)
+class PollState:
+    """What the schedule remembers about one job between polls (monotonic seconds)."""
+
+    started_at: float
+    next_due: float
+    last_progress: int = -1
+    unchanged_polls: int = 0
+
+
+@dataclass(slots=True)
+class PollSchedule:
+    """Decides each job's next poll time from its history and the base interval."""
+
+    base_interval: float
+    expected_seconds: float = DEFAULT_EXPECTED_SECONDS
+    _jobs: dict[int, PollState] = field(default_factory=dict)
+
+    @property
+    def min_interval(self) -> float:
+        """Return the shortest gap between two polls of one job."""
+        return self.base_interval / 2
+
+    @property
+    def max_interval(self) -> float:
+        """Return the longest gap between two polls of one job."""
+        return self.base_interval * 4
+
+    def add(self, job_id: int, now: float, *, started_at: float | None = None) -> None:
+        """Start scheduling a job that was just submitted (or resumed)."""
+        start = now if started_at is None else started_at
+        self._jobs[job_id] = PollState(started_at=start, next_due=now + self.min_interval)
+
+    def remove(self, job_id: int) -> None:
+        """Stop scheduling a job."""
+        self._jobs.pop(job_id, None)
+
+    def __contains__(self, job_id: int) -> bool:
+        return job_id in self._jobs
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def due(self, now: float) -> list[int]:
+        """Return the jobs to include in a poll at ``now``.
+
+        Jobs falling due within the next quarter interval ride along: one batched request costs the
+        same for one id or fifty. (Shorter than the first-poll delay, so a burst of submissions does
+        not drag each fresh job into an immediate poll.)
+        """
+        horizon = now + self.min_interval / 2
+        return [job_id for job_id, state in self._jobs.items() if state.next_due <= horizon]
+
+    def next_wakeup(self, now: float) -> float:
+        """Return the monotonic time of the next poll the loop should make."""
+        if not self._jobs:
+            return now + self.max_interval
+        return max(now, min(state.next_due for state in self._jobs.values()))
+
+    def observed(self, job_id: int, now: float, progress: int) -> None:
+        """Record one poll result and compute the job's next due time."""
+        state = self._jobs.get(job_id)
+        if state is None:
+            return
+        if progress > state.last_progress:
+            state.unchanged_polls = 0
+            state.last_progress = progress
+        else:
+            state.unchanged_polls += 1
+        state.next_due = now + self._interval_for(state, now)
+
+    def missed(self, job_id: int, now: float) -> None:
+        """Reschedule a job whose poll could not be made (provider fault): try again at the base pace."""
+        state = self._jobs.get(job_id)
+        if state is not None:
+            state.next_due = now + self.base_interval
+
+    def finished(self, job_id: int, now: float) -> None:
+        """Learn from a finished job's duration and stop scheduling it."""
+        state = self._jobs.pop(job_id, None)
+        if state is None:
+            return
+        elapsed = max(1.0, now - state.started_at)
+        self.expected_seconds += EMA_WEIGHT * (elapsed - self.expected_seconds)
+
+    def _interval_for(self, state: PollState, now: float) -> float:
+        stretched = self.base_interval * (1.5 ** min(state.unchanged_polls, 4))
+        interval = min(stretched, self.max_interval)
+        remaining = self._predicted_remaining(state, now)
+        if remaining is not None:
+            # Land the next poll just after the predicted finish, never sooner than min_interval.
+            interval = min(interval, max(self.min_interval, remaining + self.min_interval / 2))
+        return interval
+
+    def _predicted_remaining(self, state: PollState, now: float) -> float | None:
+        elapsed = now - state.started_at
+        if state.last_progress > 0:
+            total = elapsed * 100 / state.last_progress
+            return max(0.0, total - elapsed)
+        remaining = self.expected_seconds - elapsed
+        return remaining if remaining > -self.base_interval else None

@@ -1,0 +1,405 @@
+"""The job tracker: ONE loop that submits queued jobs and polls every in-flight job in batches.
+
+It persists every state change before telling anyone, emits events to subscribers (the Discord
+surface), times out stuck jobs, resumes in-flight jobs from the store at start-up and shuts down
+cleanly. A failure while handling one job is logged with the job id and never stops the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.cometapi import CometAPIClient
+from bot.cometapi_types import (
+    AuthenticationError,
+    CometAPIError,
+    ExtendRequest,
+    ModerationError,
+    ProviderBusyError,
+    RequestRefusedError,
+    TaskNotFoundError,
+    TaskSnapshot,
+    TaskState,
+    VideoRequest,
+)
+from bot.events import EventBus, EventHandler, JobEventKind
+from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.schedule import PollSchedule
+from bot.store import JobStore
+
+log = logging.getLogger(__name__)
+
+SUBMIT_CONCURRENCY = 8
+BUSY_RETRY_SECONDS = 30.0
+STOP_GRACE_SECONDS = 6.0
+MISSES_BEFORE_SINGLE_FETCH = 2
+
+
+class TrackerHalted(Exception):  # noqa: N818 - an expected condition, not a fault
+    """Raised to callers when the tracker no longer accepts jobs (shutdown or bad provider key)."""
+
+
+class JobTracker:
+    """Submits queued jobs and follows in-flight jobs until they succeed, fail or time out."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        client: CometAPIClient,
+        *,
+        poll_interval: float,
+        job_timeout: dt.timedelta,
+        clock: Callable[[], dt.datetime] = utcnow,
+        busy_retry_seconds: float = BUSY_RETRY_SECONDS,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._timeout = job_timeout
+        self._clock = clock
+        self._busy_retry = busy_retry_seconds
+        self._schedule = PollSchedule(base_interval=poll_interval)
+        self._queued: dict[int, float] = {}
+        self._active: dict[int, Job] = {}
+        self._misses: dict[int, int] = {}
+        self.events = EventBus()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._submit_slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+        self.auth_failed = False
+        self.cycles = 0
+        self.last_cycle_at: float | None = None
+        self.last_cycle_cpu = 0.0
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def accepting(self) -> bool:
+        """Return True while new jobs may be started."""
+        return not self._stopping and not self.auth_failed
+
+    @property
+    def in_flight(self) -> int:
+        """Return how many jobs the tracker is submitting or polling."""
+        return len(self._active)
+
+    def subscribe(self, handler: EventHandler) -> None:
+        """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""
+        self.events.subscribe(handler)
+
+    async def start(self) -> None:
+        """Resume in-flight jobs from the store and start the loop."""
+        await self._resume()
+        self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+
+    async def enqueue(self, job: Job) -> None:
+        """Hand over a stored QUEUED job for submission; raises TrackerHalted when not accepting."""
+        if not self.accepting:
+            raise TrackerHalted
+        self._active[job.id] = job
+        self._queued[job.id] = time.monotonic()
+        self._wake.set()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop taking jobs, finish the current cycle, submissions and event handlers within ``grace``."""
+        deadline = time.monotonic() + grace
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._tasks:
+            _, late = await asyncio.wait(list(self._tasks), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self.events.drain(max(0.1, deadline - time.monotonic()))
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._cycle()
+            except Exception:
+                log.exception("tracker cycle failed; continuing")
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        now = time.monotonic()
+        wakeup = min([self._schedule.next_wakeup(now), *self._queued.values()])
+        delay = max(0.0, wakeup - now)
+        self._wake.clear()
+        if self._stopping:
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _cycle(self) -> None:
+        started = time.process_time()
+        self._launch_due_submissions()
+        await self._poll_due()
+        await self._expire_stuck()
+        self.cycles += 1
+        self.last_cycle_at = time.monotonic()
+        self.last_cycle_cpu = time.process_time() - started
+
+    # -- submission -------------------------------------------------------------------------
+
+    def _launch_due_submissions(self) -> None:
+        now = time.monotonic()
+        for job_id, due in list(self._queued.items()):
+            if due <= now:
+                del self._queued[job_id]
+                self._own(self._submit(job_id), name=f"submit-{job_id}")
+
+    async def _submit(self, job_id: int) -> None:
+        try:
+            async with self._submit_slots:
+                await self._submit_one(job_id)
+        except Exception:
+            log.exception("submitting job %s failed unexpectedly", job_id)
+            await self._fail(job_id, FailureKind.INTERNAL, "unexpected error while submitting")
+
+    async def _submit_one(self, job_id: int) -> None:
+        job = await self._store.get_job(job_id)
+        if job is None or job.status is not JobStatus.QUEUED:
+            return
+        if self.auth_failed:
+            await self._fail(job_id, FailureKind.CONFIGURATION, "the provider rejected the API key")
+            return
+        try:
+            request = await self._build_request(job)
+        except LookupError as exc:
+            await self._fail(job_id, FailureKind.REFUSED, str(exc))
+            return
+        job = self._track(await self._store.mark_submitting(job_id))
+        await self._send(job, request)
+
+    async def _build_request(self, job: Job) -> VideoRequest | ExtendRequest:
+        if job.parent_job_id is None:
+            return VideoRequest(
+                image=job.image_url,
+                motion=job.motion,
+                prompt=job.prompt,
+                quality=job.quality,
+                state=job.state_tag,
+            )
+        parent = await self._store.get_job(job.parent_job_id)
+        if parent is None or parent.provider_task_id is None or job.clip_index is None:
+            raise LookupError("the clip to extend is no longer available")
+        return ExtendRequest(
+            parent_task_id=parent.provider_task_id,
+            clip_index=job.clip_index,
+            motion=job.motion,
+            prompt=job.prompt,
+            state=job.state_tag,
+        )
+
+    async def _send(self, job: Job, request: VideoRequest | ExtendRequest) -> None:
+        try:
+            if isinstance(request, VideoRequest):
+                result = await self._client.submit_video(request)
+            else:
+                result = await self._client.extend_video(request)
+        except ProviderBusyError as exc:
+            await self._retry_later(job, exc)
+            return
+        except CometAPIError as exc:
+            await self._submit_failed(job, exc)
+            return
+        updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
+        self._schedule.add(job.id, time.monotonic())
+        log.info("job %s submitted as task %s (user %s)", job.id, result.task_id, job.requester_id)
+        self._emit(JobEventKind.SUBMITTED, updated)
+        self._wake.set()
+
+    async def _retry_later(self, job: Job, exc: ProviderBusyError) -> None:
+        delay = max(self._busy_retry, exc.retry_after or 0.0)
+        self._track(await self._store.requeue(job.id))
+        log.warning("provider busy; job %s retried in %.0f s", job.id, delay)
+        self._queued[job.id] = time.monotonic() + delay
+
+    async def _submit_failed(self, job: Job, exc: CometAPIError) -> None:
+        if isinstance(exc, AuthenticationError):
+            self._halt_on_auth(exc)
+        await self._fail(job.id, failure_kind(exc), exc.description)
+
+    def _halt_on_auth(self, exc: AuthenticationError) -> None:
+        if not self.auth_failed:
+            log.critical("%s Submissions are stopped until COMETAPI_KEY is fixed and the bot restarts.", exc)
+        self.auth_failed = True
+
+    # -- polling ----------------------------------------------------------------------------
+
+    async def _poll_due(self) -> None:
+        now = time.monotonic()
+        due = self._schedule.due(now)
+        if not due or (self.auth_failed and self._recently_polled(now)):
+            return
+        jobs = {job.provider_task_id: job for job in self._tracked(due) if job.provider_task_id}
+        try:
+            snapshots = await self._client.fetch_tasks(list(jobs))
+        except CometAPIError as exc:
+            self._poll_failed(exc, due)
+            return
+        for task_id, job in jobs.items():
+            await self._guarded(job.id, self._observe(job, snapshots.get(task_id)))
+
+    def _recently_polled(self, now: float) -> bool:
+        # With a rejected key, keep polling at the slowest pace only: nothing will change soon.
+        return self.last_cycle_at is not None and now - self.last_cycle_at < self._schedule.max_interval
+
+    def _poll_failed(self, exc: CometAPIError, job_ids: Iterable[int]) -> None:
+        if isinstance(exc, AuthenticationError):
+            self._halt_on_auth(exc)
+        else:
+            log.warning("polling %d jobs failed: %s", len(list(job_ids)), exc.description)
+        now = time.monotonic()
+        for job_id in job_ids:
+            self._schedule.missed(job_id, now)
+
+    def _tracked(self, job_ids: Iterable[int]) -> list[Job]:
+        jobs = []
+        for job_id in job_ids:
+            job = self._active.get(job_id)
+            if job is None:
+                self._schedule.remove(job_id)
+            else:
+                jobs.append(job)
+        return jobs
+
+    def _track(self, job: Job) -> Job:
+        """Remember the latest stored version of an active job; forget it once it is not active."""
+        if job.status.is_active:
+            self._active[job.id] = job
+        else:
+            self._active.pop(job.id, None)
+            self._schedule.remove(job.id)
+            self._queued.pop(job.id, None)
+        return job
+
+    async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> None:
+        now = time.monotonic()
+        if snapshot is None:
+            snapshot = await self._fetch_missing(job)
+            if snapshot is None:
+                self._schedule.missed(job.id, now)
+                return
+        self._misses.pop(job.id, None)
+        if snapshot.state is TaskState.SUCCEEDED:
+            await self._succeeded(job, snapshot, now)
+        elif snapshot.state is TaskState.FAILED:
+            await self._provider_failed(job, snapshot, now)
+        else:
+            await self._progressed(job, snapshot, now)
+
+    async def _fetch_missing(self, job: Job) -> TaskSnapshot | None:
+        """Handle a task the batch listing omitted: after a few misses ask for it directly."""
+        misses = self._misses.get(job.id, 0) + 1
+        self._misses[job.id] = misses
+        if misses < MISSES_BEFORE_SINGLE_FETCH or job.provider_task_id is None:
+            return None
+        try:
+            return await self._client.fetch_task(job.provider_task_id)
+        except TaskNotFoundError:
+            self._misses.pop(job.id, None)
+            self._schedule.remove(job.id)
+            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
+            return None
+
+    async def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
+        self._schedule.observed(job.id, now, snapshot.progress)
+        status = JobStatus.RUNNING if snapshot.state is TaskState.RUNNING else JobStatus.SUBMITTED
+        if status is job.status and snapshot.progress <= job.progress:
+            return
+        updated = self._track(await self._store.update_progress(job.id, status, snapshot.progress))
+        self._emit(JobEventKind.PROGRESS, updated)
+
+    async def _succeeded(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
+        self._schedule.finished(job.id, now)
+        if not snapshot.clip_urls:
+            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
+            return
+        updated = self._track(await self._store.mark_succeeded(job.id, snapshot.clip_urls))
+        log.info("job %s succeeded with %d clips", job.id, len(snapshot.clip_urls))
+        self._emit(JobEventKind.SUCCEEDED, updated)
+
+    async def _provider_failed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
+        self._schedule.remove(job.id)
+        kind = FailureKind.NEEDS_INPUT if snapshot.needs_input else FailureKind.PROVIDER_FAILED
+        reason = snapshot.fail_reason or "the provider could not make this video"
+        await self._fail(job.id, kind, reason)
+
+    # -- timeouts, failures, events -----------------------------------------------------------
+
+    async def _expire_stuck(self) -> None:
+        deadline = self._clock() - self._timeout
+        stuck = [job for job in self._active.values() if job.created_at <= deadline]
+        minutes = max(1, round(self._timeout.total_seconds() / 60))
+        for job in stuck:
+            if job.status is JobStatus.SUBMITTING:
+                continue  # the submit in flight decides; it is bounded by the client's retries
+            await self._fail(job.id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
+
+    async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
+        try:
+            updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))
+        except Exception:
+            log.exception("could not record failure of job %s", job_id)
+            return
+        log.info("job %s failed (%s): %s", job_id, kind, reason)
+        self._emit(JobEventKind.FAILED, updated)
+
+    async def _guarded(self, job_id: int, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("handling job %s failed; the tracker carries on", job_id)
+
+    def _emit(self, kind: JobEventKind, job: Job) -> None:
+        self.events.emit(kind, job)
+
+    def _own(self, coro: Awaitable[None], *, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    async def _resume(self) -> None:
+        now = time.monotonic()
+        wall = self._clock()
+        for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):
+            # The submit was on the wire when the process died and the provider cannot be searched
+            # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
+            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
+        for job in await self._store.jobs_with_status(JobStatus.QUEUED):
+            self._active[job.id] = job
+            self._queued[job.id] = now
+        for job in await self._store.jobs_with_status(JobStatus.SUBMITTED, JobStatus.RUNNING):
+            self._active[job.id] = job
+            started = job.submitted_at or job.created_at
+            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
+        for job in await self._store.jobs_with_status(JobStatus.SUCCEEDED):
+            self._emit(JobEventKind.SUCCEEDED, job)
+        log.info("tracker resumed %d queued and %d running jobs", len(self._queued), len(self._schedule))
+
+
+def failure_kind(exc: CometAPIError) -> FailureKind:
+    """Map a provider exception to the failure kind shown to users."""
+    if isinstance(exc, ModerationError):
+        return FailureKind.MODERATION
+    if isinstance(exc, AuthenticationError):
+        return FailureKind.CONFIGURATION
+    if isinstance(exc, RequestRefusedError):
+        return FailureKind.REFUSED
+    return FailureKind.UNAVAILABLE

@@ -1,0 +1,288 @@
+"""The job tracker against the CometAPI double and a real store: submit, poll in batches, finish."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.events import JobEvent, JobEventKind
+from bot.models import FailureKind, Job, JobSource, JobStatus, Motion, NewJob, Quality
+from bot.store import JobStore
+from bot.tracker import JobTracker, TrackerHalted
+from tests.doubles.cometapi_faults import FaultKind
+from tests.doubles.cometapi_jobs import TaskPlan
+from tests.doubles.fixtures_cometapi import make_cometapi_client
+
+
+class Recorder:
+    """Collects tracker events and lets a test await a condition on them."""
+
+    def __init__(self) -> None:
+        self.events: list[JobEvent] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: JobEvent) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def kinds(self, job_id: int) -> list[JobEventKind]:
+        return [event.kind for event in self.events if event.job.id == job_id]
+
+    def final(self, job_id: int) -> Job | None:
+        for event in self.events:
+            if event.job.id == job_id and event.kind in (JobEventKind.SUCCEEDED, JobEventKind.FAILED):
+                return event.job
+        return None
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+    async def wait_final(self, *job_ids: int, timeout: float = 10.0) -> list[Job]:
+        await self.wait_for(lambda: all(self.final(job_id) for job_id in job_ids), timeout)
+        return [self.final(job_id) for job_id in job_ids]  # type: ignore[misc]
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[JobStore]:
+    store = await JobStore.open(tmp_path / "jobs.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def make_tracker(store, cometapi_double, cometapi_session):
+    trackers: list[JobTracker] = []
+
+    async def make(**options) -> tuple[JobTracker, Recorder]:
+        client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+        defaults = {"poll_interval": 0.05, "job_timeout": dt.timedelta(minutes=5), "busy_retry_seconds": 0.05}
+        defaults.update(options)
+        tracker = JobTracker(store, client, **defaults)
+        recorder = Recorder()
+        tracker.subscribe(recorder)
+        await tracker.start()
+        trackers.append(tracker)
+        return tracker, recorder
+
+    yield make
+    for tracker in trackers:
+        await tracker.stop()
+
+
+def new_job(prompt: str = "a cat", **fields) -> NewJob:
+    values = {
+        "requester_id": 11,
+        "guild_id": 22,
+        "channel_id": 33,
+        "source": JobSource.SLASH,
+        "motion": Motion.LOW,
+        "quality": Quality.SD,
+        "prompt": prompt,
+        "image_url": "https://cdn.discordapp.test/attachments/1/2/cat.png",
+    }
+    values.update(fields)
+    return NewJob(**values)
+
+
+async def queue(store: JobStore, tracker: JobTracker, *jobs: NewJob) -> list[Job]:
+    stored = [await store.create_job(job) for job in jobs]
+    for job in stored:
+        await tracker.enqueue(job)
+    return stored
+
+
+async def test_job_is_submitted_with_its_state_polled_and_succeeds(store, make_tracker, cometapi_double):
+    """A queued job goes out with its id as state, reports progress and ends SUCCEEDED with 4 clips."""
+    cometapi_double.default_plan = TaskPlan(duration=0.4)
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job())
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.SUCCEEDED
+    assert len(final.clip_urls) == 4
+    assert cometapi_double.submissions[0]["state"] == f"motionbot:{job.id}"
+    kinds = events.kinds(job.id)
+    assert kinds[0] is JobEventKind.SUBMITTED
+    assert JobEventKind.PROGRESS in kinds
+    assert kinds[-1] is JobEventKind.SUCCEEDED
+    stored = await store.get_job(job.id)
+    assert stored is not None and stored.status is JobStatus.SUCCEEDED
+    assert (await store.usage_today(22, 11)).user_today == 1
+
+
+async def test_many_jobs_are_polled_in_batches_not_one_request_per_job(store, make_tracker, cometapi_double):
+    """Forty concurrent jobs cost far fewer list requests than one fetch per job per tick."""
+    cometapi_double.default_plan = TaskPlan(duration=0.5)
+    tracker, events = await make_tracker(poll_interval=0.1)
+    jobs = await queue(store, tracker, *(new_job(f"job {n}") for n in range(40)))
+    finals = await events.wait_final(*(job.id for job in jobs))
+    assert all(job.status is JobStatus.SUCCEEDED for job in finals)
+    assert cometapi_double.counts["fetch"] == 0
+    polls_per_job = cometapi_double.counts["list"] / len(jobs)
+    assert polls_per_job < 1.0, cometapi_double.counts
+
+
+async def test_moderation_refusal_fails_the_job_with_the_reason(store, make_tracker, cometapi_double):
+    cometapi_double.moderate_submits("nude", prompt="nude", reason="可能包含敏感词")
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job("nude body"))
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.FAILED
+    assert final.failure_kind is FailureKind.MODERATION
+    assert "nude" in (final.error or "") or "敏感词" in (final.error or "")
+    assert (await store.usage_today(22, 11)).user_today == 0
+
+
+async def test_queue_full_is_retried_later_and_then_succeeds(store, make_tracker, cometapi_double):
+    """The client's own retries run out on a long queue-full spell; the tracker re-queues the job."""
+    cometapi_double.queue_full(times=10)
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job())
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.SUCCEEDED
+    assert cometapi_double.counts["submit"] == 11
+
+
+async def test_rejected_key_fails_the_job_once_and_stops_submitting(
+    store, make_tracker, cometapi_double, caplog
+):
+    """A 401 is not retried, is logged once, and later jobs are refused without calling the API."""
+    cometapi_double.reply(
+        401, {"error": {"message": "bad key", "type": "comet_api_error"}}, endpoint="submit"
+    )
+    tracker, events = await make_tracker()
+    with caplog.at_level(logging.CRITICAL, logger="bot.tracker"):
+        (job,) = await queue(store, tracker, new_job())
+        (final,) = await events.wait_final(job.id)
+    assert final.failure_kind is FailureKind.CONFIGURATION
+    assert tracker.auth_failed and not tracker.accepting
+    assert cometapi_double.counts["submit"] == 1
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1
+    with pytest.raises(TrackerHalted):
+        await tracker.enqueue(await store.create_job(new_job()))
+
+
+@pytest.mark.parametrize(
+    ("plan", "kind", "reason"),
+    [
+        (TaskPlan(fail_reason="上游任务超时（超过1小时）"), FailureKind.PROVIDER_FAILED, "上游任务超时"),
+        (
+            TaskPlan(fail_reason="Banned prompt detected", failure_progress=""),
+            FailureKind.PROVIDER_FAILED,
+            "Banned",
+        ),
+        (TaskPlan(modal=True), FailureKind.NEEDS_INPUT, ""),
+    ],
+)
+async def test_provider_side_failures_end_the_job_with_a_reason(
+    store, make_tracker, cometapi_double, plan, kind, reason
+):
+    cometapi_double.default_plan = plan
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job())
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.FAILED
+    assert final.failure_kind is kind
+    assert reason in (final.error or "")
+    assert final.error
+
+
+async def test_stuck_job_times_out_with_a_clear_reason(store, make_tracker, cometapi_double):
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker(job_timeout=dt.timedelta(seconds=0.3))
+    (job,) = await queue(store, tracker, new_job())
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.TIMED_OUT
+    assert final.failure_kind is FailureKind.TIMEOUT
+    assert "no result after" in (final.error or "")
+
+
+async def test_task_the_provider_forgot_is_failed_after_a_direct_fetch(store, make_tracker, cometapi_double):
+    """A task missing from the batch listing is fetched directly; unknown there, the job fails."""
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job())
+    await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(job.id))
+    stored = await store.get_job(job.id)
+    assert stored is not None and stored.provider_task_id is not None
+    del cometapi_double.tasks[stored.provider_task_id]
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.FAILED
+    assert cometapi_double.counts["fetch"] == 1
+    assert "no longer knows" in (final.error or "")
+
+
+async def test_start_resumes_in_flight_jobs_from_the_store(store, make_tracker, cometapi_double):
+    """After a restart: running jobs are polled again, a lost submit fails, a finished job is re-announced."""
+    running = await store.create_job(new_job("running"))
+    task_id = cometapi_double.add_task(plan=TaskPlan(duration=0.2))
+    await store.mark_submitted(running.id, task_id)
+    lost = await store.create_job(new_job("lost"))
+    await store.mark_submitting(lost.id)
+    queued = await store.create_job(new_job("queued"))
+    finished = await store.create_job(new_job("finished"))
+    await store.mark_submitted(finished.id, cometapi_double.add_task())
+    await store.mark_succeeded(finished.id, ["https://clips.test/0.mp4"])
+
+    _, events = await make_tracker()
+    done = await events.wait_final(running.id, lost.id, queued.id, finished.id)
+    by_id = {job.id: job for job in done}
+    assert by_id[running.id].status is JobStatus.SUCCEEDED
+    assert by_id[lost.id].failure_kind is FailureKind.INTERRUPTED
+    assert by_id[queued.id].status is JobStatus.SUCCEEDED
+    assert events.kinds(finished.id) == [JobEventKind.SUCCEEDED]
+
+
+async def test_a_failing_event_handler_never_stops_the_loop(store, make_tracker, cometapi_double, caplog):
+    tracker, events = await make_tracker()
+
+    async def explode(event: JobEvent) -> None:
+        raise RuntimeError("handler bug")
+
+    tracker.subscribe(explode)
+    jobs = await queue(store, tracker, new_job("one"), new_job("two"))
+    finals = await events.wait_final(*(job.id for job in jobs))
+    assert all(job.status is JobStatus.SUCCEEDED for job in finals)
+    assert any("event handler failed for job" in record.getMessage() for record in caplog.records)
+
+
+async def test_extension_is_sent_as_extend_of_the_parent_task(store, make_tracker, cometapi_double):
+    tracker, events = await make_tracker()
+    (parent,) = await queue(store, tracker, new_job())
+    (done,) = await events.wait_final(parent.id)
+    child = await store.create_job(
+        new_job(
+            source=JobSource.EXTEND,
+            parent_job_id=parent.id,
+            clip_index=2,
+            extension_count=1,
+            motion=Motion.HIGH,
+        )
+    )
+    await tracker.enqueue(child)
+    (final,) = await events.wait_final(child.id)
+    assert final.status is JobStatus.SUCCEEDED
+    body = cometapi_double.submissions[-1]
+    assert body["action"] == "extend"
+    assert (body["index"], body["taskId"], body["motion"]) == (2, done.provider_task_id, "high")
+
+
+async def test_transient_poll_faults_are_survived(store, make_tracker, cometapi_double):
+    cometapi_double.inject(FaultKind.SERVER_ERROR, times=6, status=503, endpoint="list")
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job())
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.SUCCEEDED
+
+
+async def test_stop_is_clean_and_refuses_new_jobs(store, make_tracker):
+    tracker, _ = await make_tracker()
+    await tracker.stop()
+    assert not tracker.accepting
+    with pytest.raises(TrackerHalted):
+        await tracker.enqueue(await store.create_job(new_job()))

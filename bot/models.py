@@ -76,9 +76,7 @@ class JobStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-ACTIVE_STATUSES = frozenset(
-    {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING}
-)
+ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING})
 FINAL_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT})
 
 

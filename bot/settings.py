@@ -7,7 +7,7 @@ repr, a log line or an error message.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,9 +54,7 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """All configuration of one Motionbot process."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
 
     discord_token: SecretStr = Field(min_length=1)
     cometapi_key: SecretStr = Field(min_length=1)
@@ -101,10 +99,10 @@ class Settings(BaseSettings):
         return int(self.max_image_mb * 1024 * 1024)
 
 
-def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems."""
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(describe_problems(exc)) from None
     settings.database_path.parent.mkdir(parents=True, exist_ok=True)

@@ -240,6 +240,15 @@ class JobStore:
         params = (user_id, guild_id, limit, offset)
         return await self._db.read(lambda conn: fetch_jobs(conn, sql.RECENT_JOBS, params))
 
+    async def count_jobs(self, user_id: int, guild_id: int | None) -> int:
+        """Return how many jobs the user has in ``guild_id`` (None: direct messages)."""
+
+        async def work(conn: aiosqlite.Connection) -> int:
+            rows = list(await conn.execute_fetchall(sql.COUNT_JOBS, (user_id, guild_id)))
+            return int(rows[0][0])
+
+        return await self._db.read(work)
+
     async def running_jobs(self, user_id: int) -> list[Job]:
         """Return the user's active jobs (queued to running) in every server, oldest first."""
         return await self._db.read(lambda conn: fetch_jobs(conn, sql.RUNNING_JOBS, (user_id,)))

@@ -77,6 +77,8 @@ SELECT * FROM jobs WHERE requester_id = ? AND guild_id IS ?
 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
 """
 
+COUNT_JOBS = "SELECT COUNT(*) FROM jobs WHERE requester_id = ? AND guild_id IS ?"
+
 # The literal list is models.ACTIVE_STATUSES (tests check the two agree). Ids grow with creation
 # time, and ordering by id lets SQLite use ix_jobs_requester_status.
 RUNNING_JOBS = """

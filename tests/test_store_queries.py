@@ -214,3 +214,23 @@ async def test_delivery_failure_after_success_refunds_the_usage(tmp_path):
         assert (usage.user_today, usage.guild_today) == (0, 0)
     finally:
         await store.close()
+
+
+async def test_count_jobs_counts_only_that_members_jobs_in_that_server(tmp_path):
+    from bot.models import JobSource, Motion, NewJob, Quality
+    from bot.store import JobStore
+
+    store = await JobStore.open(tmp_path / "count.sqlite3")
+    try:
+        for requester, guild in ((1, 5), (1, 5), (1, 6), (2, 5), (1, None)):
+            await store.create_job(
+                NewJob(
+                    requester_id=requester, guild_id=guild, channel_id=3, source=JobSource.SLASH,
+                    motion=Motion.LOW, quality=Quality.SD, prompt="p", image_url="https://cdn.example/x.png",
+                )
+            )
+        assert await store.count_jobs(1, 5) == 2
+        assert await store.count_jobs(1, None) == 1
+        assert await store.count_jobs(3, 5) == 0
+    finally:
+        await store.close()

@@ -1,0 +1,282 @@
+"""Quotas against the real job store: concurrent, per-member daily and per-server daily limits."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from bot.i18n import Lang, catalogue
+from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, NewJob, Quality
+from bot.quotas import TYPICAL_JOB_DURATION, LimitKind, QuotaExceeded, QuotaPolicy, QuotaService
+from bot.settings import Settings
+from bot.store import JobStore
+
+START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
+NEXT_MIDNIGHT = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
+PLUS_SEVEN = dt.timezone(dt.timedelta(hours=7))
+USER, OTHER_USER = 1001, 1002
+GUILD, OTHER_GUILD = 2001, 2002
+
+
+class FakeClock:
+    """A clock moved by hand; it answers in UTC+7 to prove UTC days are computed correctly."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now.astimezone(PLUS_SEVEN)
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def new_job(user: int = USER, guild: int | None = GUILD) -> NewJob:
+    return NewJob(
+        requester_id=user,
+        guild_id=guild,
+        channel_id=3001,
+        source=JobSource.SLASH,
+        motion=Motion.LOW,
+        quality=Quality.SD,
+        prompt="",
+        image_url="https://cdn.example/cat.png",
+    )
+
+
+async def job_in(store: JobStore, status: JobStatus, user: int = USER, guild: int | None = GUILD) -> Job:
+    """Create a job and move it along legal transitions to ``status``."""
+    job = await store.create_job(new_job(user, guild))
+    if status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
+        return await store.mark_failed(
+            job.id, FailureKind.TIMEOUT, "x", timed_out=status is JobStatus.TIMED_OUT
+        )
+    if status is JobStatus.QUEUED:
+        return job
+    job = await store.mark_submitting(job.id)
+    job = await store.mark_submitted(job.id, f"task-{job.id}")
+    if status is JobStatus.RUNNING:
+        return await store.update_progress(job.id, JobStatus.RUNNING, 40)
+    if status in (JobStatus.SUCCEEDED, JobStatus.DELIVERED):
+        job = await store.mark_succeeded(job.id, ["https://cdn.example/1.mp4"])
+    if status is JobStatus.DELIVERED:
+        job = await store.mark_delivered(job.id)
+    return job
+
+
+async def many(store: JobStore, count: int, status: JobStatus, **who: int | None) -> None:
+    for _ in range(count):
+        await job_in(store, status, **who)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def store(tmp_path, clock):
+    opened = await JobStore.open(tmp_path / "motionbot.sqlite3", clock=clock)
+    yield opened
+    await opened.close()
+
+
+def make_settings(**limits: int) -> Settings:
+    values = {
+        "max_concurrent_jobs_per_user": 2,
+        "max_daily_jobs_per_user": 10,
+        "max_daily_jobs_per_guild": 100,
+    }
+    values.update(limits)
+    return Settings(discord_token="token", cometapi_key="key", _env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def quotas(store, clock) -> QuotaService:
+    return QuotaService(store, make_settings(), clock=clock)
+
+
+async def refusal(quotas: QuotaService, guild: int | None = GUILD, user: int = USER) -> QuotaExceeded:
+    with pytest.raises(QuotaExceeded) as caught:
+        await quotas.check(guild, user)
+    for lang in Lang:  # every refusal must render in both languages with its own params
+        assert catalogue().text(lang, caught.value.key, **caught.value.params)
+    return caught.value
+
+
+async def test_a_new_member_may_start_a_job(quotas):
+    await quotas.check(GUILD, USER)
+
+
+async def test_concurrent_limit_counts_queued_to_running_jobs(store, quotas):
+    await job_in(store, JobStatus.QUEUED)
+    await quotas.check(GUILD, USER)
+    await job_in(store, JobStatus.RUNNING)
+    error = await refusal(quotas)
+    assert (error.limit, error.limit_value, error.resets_at) == (LimitKind.CONCURRENT, 2, None)
+    assert error.key == "quota.exceeded.concurrent"
+    assert error.params == {"limit": 2}
+
+
+async def test_finished_jobs_free_their_concurrent_slot(store, quotas):
+    await job_in(store, JobStatus.SUBMITTED)
+    await job_in(store, JobStatus.DELIVERED)
+    await job_in(store, JobStatus.SUCCEEDED)
+    await job_in(store, JobStatus.FAILED)
+    await quotas.check(GUILD, USER)
+
+
+async def test_concurrent_limit_is_per_member_per_server(store, quotas):
+    await many(store, 2, JobStatus.RUNNING, guild=OTHER_GUILD)
+    await many(store, 2, JobStatus.RUNNING, user=OTHER_USER)
+    await quotas.check(GUILD, USER)
+
+
+async def test_daily_limit_counts_succeeded_jobs_and_resets_at_utc_midnight(store, quotas):
+    await many(store, 10, JobStatus.DELIVERED)
+    error = await refusal(quotas)
+    assert (error.limit, error.limit_value, error.resets_at) == (LimitKind.USER_DAILY, 10, NEXT_MIDNIGHT)
+    assert error.params == {"limit": 10, "resets_at": int(NEXT_MIDNIGHT.timestamp())}
+    assert f"<t:{int(NEXT_MIDNIGHT.timestamp())}:R>" in catalogue().text(Lang.EN, error.key, **error.params)
+
+
+async def test_refused_failed_and_timed_out_jobs_are_free(store, quotas):
+    await many(store, 6, JobStatus.FAILED)
+    await many(store, 6, JobStatus.TIMED_OUT)
+    await quotas.check(GUILD, USER)
+    status = await quotas.status(GUILD, USER)
+    assert (status.user_used, status.user_remaining) == (0, 10)
+
+
+async def test_running_jobs_are_reserved_against_the_daily_limit(store, quotas):
+    await many(store, 9, JobStatus.DELIVERED)
+    await job_in(store, JobStatus.RUNNING)
+    error = await refusal(quotas)
+    assert error.limit is LimitKind.USER_DAILY
+
+
+async def test_a_running_job_that_fails_gives_its_reservation_back(store, quotas):
+    await many(store, 9, JobStatus.DELIVERED)
+    running = await job_in(store, JobStatus.RUNNING)
+    await refusal(quotas)
+    await store.mark_failed(running.id, FailureKind.PROVIDER_FAILED, "broke")
+    await quotas.check(GUILD, USER)
+
+
+async def test_the_daily_count_starts_again_after_midnight(store, quotas, clock):
+    await many(store, 10, JobStatus.DELIVERED)
+    await refusal(quotas)
+    clock.advance(minutes=15)
+    await quotas.check(GUILD, USER)
+
+
+async def test_server_daily_limit_counts_every_member(store, clock):
+    quotas = QuotaService(store, make_settings(max_daily_jobs_per_guild=3), clock=clock)
+    await many(store, 3, JobStatus.DELIVERED, user=OTHER_USER)
+    error = await refusal(quotas)
+    assert (error.limit, error.limit_value, error.resets_at) == (LimitKind.GUILD_DAILY, 3, NEXT_MIDNIGHT)
+    await quotas.check(OTHER_GUILD, USER)
+
+
+async def test_other_members_running_jobs_are_reserved_against_the_server_limit(store, clock):
+    quotas = QuotaService(store, make_settings(max_daily_jobs_per_guild=3), clock=clock)
+    await many(store, 2, JobStatus.DELIVERED, user=OTHER_USER)
+    await job_in(store, JobStatus.QUEUED, user=OTHER_USER + 1)
+    assert (await refusal(quotas)).limit is LimitKind.GUILD_DAILY
+
+
+async def test_server_overrides_replace_the_defaults(store, quotas):
+    await store.save_guild_settings(
+        GuildSettings(
+            guild_id=GUILD, max_concurrent_per_user=1, max_daily_per_user=50, max_daily_per_guild=60
+        )
+    )
+    assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=50, guild_daily=60)
+    assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(concurrent=2, user_daily=10, guild_daily=100)
+    await job_in(store, JobStatus.RUNNING)
+    assert (await refusal(quotas)).limit_value == 1
+    await many(store, 10, JobStatus.DELIVERED, guild=OTHER_GUILD)
+    assert (await refusal(quotas, guild=OTHER_GUILD)).limit is LimitKind.USER_DAILY
+
+
+async def test_direct_messages_have_member_limits_but_no_server_limit(store, clock):
+    quotas = QuotaService(store, make_settings(max_daily_jobs_per_guild=1), clock=clock)
+    await many(store, 3, JobStatus.DELIVERED, guild=None)
+    await quotas.check(None, USER)
+    await many(store, 7, JobStatus.DELIVERED, guild=None)
+    assert (await refusal(quotas, guild=None)).limit is LimitKind.USER_DAILY
+    status = await quotas.status(None, USER)
+    assert (status.guild_used, status.guild_limit, status.guild_remaining) == (None, None, None)
+
+
+async def test_a_spent_daily_limit_is_named_before_a_full_concurrent_limit(store, quotas):
+    await many(store, 10, JobStatus.DELIVERED)
+    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=10))
+    await job_in(store, JobStatus.QUEUED)
+    await job_in(store, JobStatus.QUEUED)
+    assert (await refusal(quotas)).limit is LimitKind.USER_DAILY
+
+
+async def test_a_full_concurrent_limit_is_named_before_a_reserved_daily_limit(store, quotas):
+    await many(store, 8, JobStatus.DELIVERED)
+    await many(store, 2, JobStatus.RUNNING)
+    assert (await refusal(quotas)).limit is LimitKind.CONCURRENT
+
+
+async def test_status_reports_usage_remaining_running_and_reset(store, quotas):
+    await many(store, 3, JobStatus.DELIVERED)
+    await many(store, 4, JobStatus.DELIVERED, user=OTHER_USER)
+    await job_in(store, JobStatus.RUNNING)
+    status = await quotas.status(GUILD, USER)
+    assert (status.user_used, status.user_limit, status.user_remaining) == (3, 10, 6)
+    assert (status.guild_used, status.guild_limit, status.guild_remaining) == (7, 100, 92)
+    assert (status.running, status.concurrent_limit, status.slot_free) == (1, 2, True)
+    assert status.next_slot_at is None
+    assert status.resets_at == NEXT_MIDNIGHT
+
+
+async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock):
+    oldest = await job_in(store, JobStatus.RUNNING)
+    clock.advance(minutes=1)
+    await job_in(store, JobStatus.QUEUED)
+    status = await quotas.status(GUILD, USER)
+    assert status.slot_free is False
+    assert oldest.submitted_at is not None
+    assert status.next_slot_at == oldest.submitted_at + TYPICAL_JOB_DURATION
+    clock.advance(minutes=30)
+    late = await quotas.status(GUILD, USER)
+    assert late.next_slot_at == clock.now
+
+
+async def test_remaining_never_goes_below_zero(store, quotas):
+    await many(store, 10, JobStatus.DELIVERED)
+    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=4))
+    status = await quotas.status(GUILD, USER)
+    assert (status.user_used, status.user_limit, status.user_remaining) == (10, 4, 0)
+
+
+async def test_admission_lets_only_one_of_two_simultaneous_requests_take_the_last_slot(store, clock):
+    quotas = QuotaService(store, make_settings(max_concurrent_jobs_per_user=1), clock=clock)
+
+    async def start() -> Job:
+        async with quotas.admission(GUILD, USER):
+            return await store.create_job(new_job())
+
+    results = await asyncio.gather(start(), start(), return_exceptions=True)
+    refused = [result for result in results if isinstance(result, QuotaExceeded)]
+    started = [result for result in results if isinstance(result, Job)]
+    assert (len(started), len(refused)) == (1, 1)
+    assert refused[0].limit is LimitKind.CONCURRENT
+    assert len(await store.running_jobs(USER)) == 1
+
+
+def test_policy_uses_settings_when_the_server_has_no_overrides():
+    settings = make_settings(
+        max_concurrent_jobs_per_user=3, max_daily_jobs_per_user=7, max_daily_jobs_per_guild=70
+    )
+    assert QuotaPolicy.resolve(settings, None) == QuotaPolicy(concurrent=3, user_daily=7, guild_daily=70)
+    partial = dataclasses.replace(GuildSettings(guild_id=GUILD), max_daily_per_user=1)
+    assert QuotaPolicy.resolve(settings, partial) == QuotaPolicy(concurrent=3, user_daily=1, guild_daily=70)

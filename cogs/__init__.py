@@ -1,0 +1,1 @@
+"""The Discord surface: thin cogs that call the core in ``bot``."""

@@ -1,0 +1,147 @@
+"""The Discord client: MotionBot owns the core services and loads the cogs in ``setup_hook``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cometapi import CometAPIClient
+from bot.i18n import Catalogue
+from bot.intake import JobIntake
+from bot.quotas import QuotaService
+from bot.settings import Settings
+from bot.store import JobStore
+from bot.tracker import JobTracker
+from cogs.translator import CatalogueTranslator
+from cogs.tree import MotionTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.animate",
+    "cogs.cards",
+    "cogs.buttons",
+    "cogs.reactions",
+    "cogs.jobs",
+    "cogs.admin",
+)
+COMMAND_HASH_KEY = "command_hash"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The core services the cogs call; built once in the composition root."""
+
+    settings: Settings
+    store: JobStore
+    provider: CometAPIClient
+    tracker: JobTracker
+    quotas: QuotaService
+    catalogue: Catalogue
+    http: aiohttp.ClientSession
+    intake: JobIntake
+
+
+def configure_discord_endpoints(settings: Settings) -> None:
+    """Point discord.py at the configured REST and gateway URLs (a proxy, or the test doubles).
+
+    discord.py reads both from class attributes and offers no constructor option for them.
+    """
+    discord.http.Route.BASE = str(settings.discord_api_base_url).rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    """Return the gateway intents the bot needs: reactions, and message content for the reaction trigger."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_reactions = True
+    intents.guild_messages = settings.reactions_enabled
+    intents.message_content = settings.reactions_enabled
+    return intents
+
+
+class MotionBot(commands.Bot):
+    """Motionbot's Discord client."""
+
+    def __init__(
+        self, services: Services, *, sync_commands: bool = True, start_tracker: bool = True, **options: Any
+    ) -> None:
+        configure_discord_endpoints(services.settings)
+        options.setdefault("chunk_guilds_at_startup", False)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=build_intents(services.settings),
+            help_command=None,
+            tree_cls=MotionTree,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False),
+            **options,
+        )
+        self.services = services
+        self._sync_commands = sync_commands
+        self._start_tracker = start_tracker
+
+    async def setup_hook(self) -> None:
+        """Load the cogs, sync commands if they changed, and start the tracker."""
+        await self.tree.set_translator(CatalogueTranslator(self.services.catalogue))
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self._sync_commands:
+            await self.sync_commands_if_changed()
+        if self._start_tracker:
+            await self.services.tracker.start()
+
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
+        """Push command definitions to Discord when their hash differs from the stored one."""
+        guild = self._dev_guild()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = await self._command_digest(guild)
+        store = self.services.store
+        if not force and await store.get_meta(COMMAND_HASH_KEY) == digest:
+            log.info("application commands unchanged; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await store.set_meta(COMMAND_HASH_KEY, digest)
+        log.info("synced %d application commands", len(synced))
+        return True
+
+    async def _command_digest(self, guild: discord.Object | None) -> str:
+        translator = self.tree.translator
+        payload: list[dict[str, Any]] = []
+        for command in self.tree.get_commands(guild=guild):
+            if translator is not None:
+                payload.append(await command.get_translated_payload(self.tree, translator))
+            else:
+                payload.append(command.to_dict(self.tree))
+        scope = f"guild:{guild.id}" if guild else "global"
+        text = json.dumps([scope, payload], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _dev_guild(self) -> discord.Object | None:
+        guild_id = self.services.settings.dev_guild_id
+        return discord.Object(id=guild_id) if guild_id else None
+
+    async def close(self) -> None:
+        """Stop taking jobs and let the tracker finish its writes, then disconnect."""
+        log.info("shutting down")
+        await self.services.tracker.stop()
+        await super().close()
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Log listener errors instead of printing them."""
+        log.exception("error in event handler %s", event_method)
+
+
+def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:
+    """Return the registered top-level command names (used by the doctor and the tests)."""
+    return sorted(command.name for command in tree.get_commands())

@@ -1,0 +1,265 @@
+"""Job intake: every check a request passes before it becomes a stored, queued job.
+
+The surface calls ``precheck`` before answering Discord (it is fast: settings, metadata, prompt,
+limits; no network), then ``start`` in the background (it downloads and inspects the image, takes
+the quota slot atomically, writes the job row and hands it to the tracker). Any refusal is a
+``Refusal`` carrying a catalogue key and its parameters, so the surface can say what to fix in the
+user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+
+import aiohttp
+
+from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
+from bot.models import (
+    MAX_EXTENSIONS,
+    FailureKind,
+    GuildSettings,
+    Job,
+    JobSource,
+    JobStatus,
+    Motion,
+    NewJob,
+    Quality,
+)
+from bot.prompts import PromptRejected, clean_prompt
+from bot.quotas import QuotaExceeded, QuotaService
+from bot.settings import Settings
+from bot.store import JobStore
+from bot.tracker import JobTracker, TrackerHalted
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT = "animate this image"
+IMAGE_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not an error
+    """A request the bot will not take, with the catalogue key that explains why."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: dict[str, object] = params
+
+    @classmethod
+    def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded) -> Refusal:
+        """Turn a validation exception of the core into a refusal."""
+        return cls(exc.key, **exc.params)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A Discord-hosted image, as described by its attachment or embed metadata."""
+
+    url: str
+    content_type: str | None
+    size: int
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """Everything the surface knows about a request to animate an image."""
+
+    requester_id: int
+    guild_id: int | None
+    channel_id: int
+    source: JobSource
+    image: ImageRef
+    locale: str
+    motion: Motion | None = None
+    quality: Quality | None = None
+    prompt: str | None = None
+    source_message_id: int | None = None
+    interaction_token: str | None = None
+    token_expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendRequest:
+    """A request to extend one clip of a delivered job."""
+
+    parent: Job
+    clip_index: int
+    motion: Motion
+    requester_id: int
+    channel_id: int
+    locale: str
+    interaction_token: str | None = None
+    token_expires_at: dt.datetime | None = None
+
+
+class JobIntake:
+    """Validates requests and turns accepted ones into queued jobs."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        tracker: JobTracker,
+        quotas: QuotaService,
+        settings: Settings,
+        http: aiohttp.ClientSession,
+    ) -> None:
+        self._store = store
+        self._tracker = tracker
+        self._quotas = quotas
+        self._settings = settings
+        self._http = http
+
+    async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
+        """Return a server's overrides, or None."""
+        return None if guild_id is None else await self._store.get_guild_settings(guild_id)
+
+    async def precheck(self, request: JobRequest) -> JobRequest:
+        """Run the fast checks and return the request with defaults and a clean prompt filled in."""
+        self.check_accepting()
+        overrides = await self.guild_settings(request.guild_id)
+        self.check_channel(overrides, request.channel_id)
+        try:
+            validate_attachment_metadata(
+                request.image.content_type,
+                request.image.size,
+                request.image.width,
+                request.image.height,
+                max_bytes=self._settings.max_image_bytes,
+            )
+            prompt = clean_prompt(request.prompt)
+            await self._quotas.check(request.guild_id, request.requester_id)
+        except (ImageRejected, PromptRejected, QuotaExceeded) as exc:
+            raise Refusal.wrap(exc) from None
+        return replace(
+            request,
+            prompt=prompt,
+            motion=request.motion or self._default_motion(overrides),
+            quality=request.quality or self._default_quality(overrides),
+        )
+
+    def check_accepting(self) -> None:
+        """Refuse when the bot is shutting down or its provider key was rejected."""
+        if self._tracker.auth_failed:
+            raise Refusal("error.misconfigured")
+        if not self._tracker.accepting:
+            raise Refusal("job.restarting")
+
+    def check_channel(self, overrides: GuildSettings | None, channel_id: int) -> None:
+        """Refuse a channel that the server's allow-list leaves out."""
+        if overrides is None or not overrides.allowed_channel_ids:
+            return
+        if channel_id not in overrides.allowed_channel_ids:
+            channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
+            raise Refusal("error.channel_not_allowed", channels=channels)
+
+    async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
+        """Download and inspect the image, then store and enqueue the job (request from ``precheck``)."""
+        data, served_type = await self._download_image(request.image)
+        declared = request.image.content_type or served_type
+        try:
+            validate_image_bytes(data, declared, max_bytes=self._settings.max_image_bytes)
+        except ImageRejected as exc:
+            raise Refusal.wrap(exc) from None
+        new = self._new_job(request)
+        return await self._admit(request.guild_id, request.requester_id, new, card_message_id)
+
+    async def start_extension(self, request: ExtendRequest, *, card_message_id: int | None = None) -> Job:
+        """Store and enqueue a child job that extends one clip of a delivered job."""
+        self.check_accepting()
+        check_extendable(request.parent, request.clip_index)
+        parent = request.parent
+        new = NewJob(
+            requester_id=request.requester_id,
+            guild_id=parent.guild_id,
+            channel_id=request.channel_id,
+            source=JobSource.EXTEND,
+            motion=request.motion,
+            quality=parent.quality,
+            prompt=parent.prompt,
+            image_url=parent.clip_urls[request.clip_index],
+            locale=request.locale,
+            parent_job_id=parent.id,
+            clip_index=request.clip_index,
+            extension_count=parent.extension_count + 1,
+            interaction_token=request.interaction_token,
+            token_expires_at=request.token_expires_at,
+        )
+        return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
+
+    async def _admit(
+        self, guild_id: int | None, user_id: int, new: NewJob, card_message_id: int | None
+    ) -> Job:
+        try:
+            async with self._quotas.admission(guild_id, user_id):
+                job = await self._store.create_job(new)
+        except QuotaExceeded as exc:
+            raise Refusal.wrap(exc) from None
+        if card_message_id is not None:
+            # Before the tracker can emit an event, so every card edit finds the card.
+            job = await self._store.set_card_message(job.id, card_message_id)
+        try:
+            await self._tracker.enqueue(job)
+        except TrackerHalted:
+            await self._store.mark_failed(job.id, FailureKind.INTERRUPTED, "the bot is shutting down")
+            raise Refusal("job.restarting") from None
+        log.info("job %s queued (user %s, guild %s, %s)", job.id, user_id, guild_id, new.source)
+        return job
+
+    def _new_job(self, request: JobRequest) -> NewJob:
+        assert request.motion is not None and request.quality is not None, "precheck fills these"
+        return NewJob(
+            requester_id=request.requester_id,
+            guild_id=request.guild_id,
+            channel_id=request.channel_id,
+            source=request.source,
+            motion=request.motion,
+            quality=request.quality,
+            prompt=request.prompt or DEFAULT_PROMPT,
+            image_url=request.image.url,
+            locale=request.locale,
+            source_message_id=request.source_message_id,
+            interaction_token=request.interaction_token,
+            token_expires_at=request.token_expires_at,
+        )
+
+    async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
+        limit = self._settings.max_image_bytes
+        try:
+            async with self._http.get(image.url, timeout=IMAGE_TIMEOUT) as response:
+                if response.status != 200:
+                    raise Refusal("error.image_download_failed")
+                return await _read_capped(response, limit), response.headers.get("Content-Type")
+        except (aiohttp.ClientError, TimeoutError):
+            raise Refusal("error.image_download_failed") from None
+
+    def _default_motion(self, overrides: GuildSettings | None) -> Motion:
+        return (overrides and overrides.default_motion) or self._settings.default_motion
+
+    def _default_quality(self, overrides: GuildSettings | None) -> Quality:
+        return (overrides and overrides.default_quality) or self._settings.default_quality
+
+
+def check_extendable(parent: Job, clip_index: int) -> None:
+    """Refuse extending a job that has no such delivered clip or is at the extension limit."""
+    if parent.status is JobStatus.FAILED or parent.status is JobStatus.TIMED_OUT:
+        raise Refusal("extend.job_failed")
+    if parent.status is not JobStatus.DELIVERED:
+        raise Refusal("extend.not_delivered")
+    if not 0 <= clip_index < len(parent.clip_urls):
+        raise Refusal("extend.clip_out_of_range", clip=clip_index + 1, count=len(parent.clip_urls))
+    if parent.extension_count >= MAX_EXTENSIONS:
+        raise Refusal("extend.max_reached", clip=clip_index + 1, max=MAX_EXTENSIONS)
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read a body, stopping one byte past ``limit`` so an oversized image is refused, not buffered."""
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            break
+    return bytes(data)

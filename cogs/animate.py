@@ -1,0 +1,204 @@
+"""/animate and the "Animate image" message command: the ways to start a job from an interaction.
+
+Discord gets its answer within the 3-second deadline every time: the fast checks run first (no
+network), then the public job card is the reply. The image is downloaded and inspected after
+that; if it fails, the card is removed and the user is told privately what to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.i18n import resolve_locale
+from bot.intake import ImageRef, JobRequest, Refusal
+from bot.models import MAX_PROMPT_LENGTH, JobSource, Motion, Quality
+from cogs.card_editor import CardEditor
+from cogs.card_render import CardRenderer
+from cogs.common import apologize, missing_channel_permissions, refuse
+from cogs.translator import key_str
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+MOTION_CHOICES = [
+    app_commands.Choice(name=key_str("Low motion", "commands.choices.motion_low"), value=Motion.LOW.value),
+    app_commands.Choice(name=key_str("High motion", "commands.choices.motion_high"), value=Motion.HIGH.value),
+]
+QUALITY_CHOICES = [
+    app_commands.Choice(
+        name=key_str("480p (faster)", "commands.choices.quality_480p"), value=Quality.SD.value
+    ),
+    app_commands.Choice(
+        name=key_str("720p (sharper)", "commands.choices.quality_720p"), value=Quality.HD.value
+    ),
+]
+
+
+def attachment_ref(attachment: discord.Attachment) -> ImageRef:
+    """Describe a Discord attachment as an image to animate."""
+    return ImageRef(
+        url=attachment.url,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+    )
+
+
+def find_image(message: discord.Message) -> ImageRef | None:
+    """Return the image of a message: an image attachment first, then an embed's image.
+
+    A message whose only attachments are other files returns its first attachment, so the refusal
+    can name the unsupported type rather than claim there is nothing.
+    """
+    for attachment in message.attachments:
+        is_image = (attachment.content_type or "").startswith("image/")
+        if is_image or attachment.filename.lower().endswith(IMAGE_EXTENSIONS):
+            return attachment_ref(attachment)
+    if message.attachments:
+        return attachment_ref(message.attachments[0])
+    for embed in message.embeds:
+        for media in (embed.image, embed.thumbnail):
+            url = media.proxy_url or media.url
+            if url:
+                # Embeds carry no byte size: the download is capped and checked instead.
+                return ImageRef(url=url, content_type=None, size=1, width=media.width, height=media.height)
+    return None
+
+
+class Animate(commands.Cog):
+    """Starts video jobs from slash commands and message commands."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.editor = CardEditor(bot)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.context_menu = app_commands.ContextMenu(
+            name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
+        )
+        self.context_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        """Register the message command."""
+        self.bot.tree.add_command(self.context_menu)
+
+    async def cog_unload(self) -> None:
+        """Remove the message command and let job starts in progress finish."""
+        self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+    @app_commands.command(
+        name=key_str("animate", "commands.animate.name"),
+        description=key_str("Turn an image into a short video", "commands.animate.description"),
+    )
+    @app_commands.rename(
+        image=key_str("image", "commands.animate.image_name"),
+        motion=key_str("motion", "commands.animate.motion_name"),
+        prompt=key_str("prompt", "commands.animate.prompt_name"),
+        quality=key_str("quality", "commands.animate.quality_name"),
+    )
+    @app_commands.describe(
+        image=key_str(
+            "A PNG, JPEG or WebP image, 64 to 4096 px on each side", "commands.animate.image_description"
+        ),
+        motion=key_str("How much the scene moves", "commands.animate.motion_description"),
+        prompt=key_str("Optional words to guide the motion", "commands.animate.prompt_description"),
+        quality=key_str(
+            "Video resolution (the server's default if left out)", "commands.animate.quality_description"
+        ),
+    )
+    @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES)
+    @app_commands.guild_only()
+    async def animate(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        motion: app_commands.Choice[str] | None = None,
+        prompt: app_commands.Range[str, 0, MAX_PROMPT_LENGTH * 2] | None = None,
+        quality: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Turn an image into a short video."""
+        request = replace(
+            self._request(interaction, JobSource.SLASH, attachment_ref(image)),
+            motion=Motion(motion.value) if motion else None,
+            quality=Quality(quality.value) if quality else None,
+            prompt=prompt,
+        )
+        await self.launch(interaction, request)
+
+    async def animate_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Animate the image of the message the command was used on."""
+        image = find_image(message)
+        if image is None:
+            await refuse(interaction, Refusal("error.no_image"))
+            return
+        request = self._request(interaction, JobSource.CONTEXT_MENU, image)
+        await self.launch(interaction, replace(request, source_message_id=message.id))
+
+    def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
+        assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        return JobRequest(
+            requester_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            source=source,
+            image=image,
+            locale=str(interaction.locale),
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+        )
+
+    async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
+        """Answer at once with a refusal or the job card, then start the job in the background."""
+        try:
+            if missing_channel_permissions(interaction.app_permissions):
+                raise Refusal("error.missing_permissions")
+            request = await self.services.intake.precheck(request)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        assert request.motion is not None and request.quality is not None
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
+        card = renderer.pending(request.requester_id, request.motion, request.quality, request.prompt or "")
+        response = await interaction.response.send_message(embed=card.embed)
+        task = asyncio.create_task(self._start(interaction, request, response.message_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start(
+        self, interaction: discord.Interaction, request: JobRequest, card_id: int | None
+    ) -> None:
+        try:
+            job = await self.services.intake.start(request, card_message_id=card_id)
+        except Refusal as refusal:
+            await self._withdraw(interaction, card_id)
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await self._withdraw(interaction, card_id)
+            await apologize(interaction, exc, "starting a job")
+            return
+        cards = self.bot.get_cog("Cards")
+        if cards is not None:
+            await cards.progressed(job)  # type: ignore[attr-defined]
+
+    async def _withdraw(self, interaction: discord.Interaction, card_id: int | None) -> None:
+        if card_id is not None and interaction.channel_id is not None:
+            await self.editor.delete(interaction.channel_id, card_id, interaction.token)
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Animate cog."""
+    await bot.add_cog(Animate(bot))

@@ -1,0 +1,138 @@
+"""Extend buttons under delivered jobs, and a polite answer to buttons nobody handles.
+
+A click arrives with a fresh interaction token, so it works at any age of the original command
+and after restarts (the DynamicItem rebuilds the button from its custom id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.i18n import resolve_locale
+from bot.intake import ExtendRequest, Refusal, check_extendable
+from bot.models import Job, Motion
+from bot.quotas import QuotaExceeded
+from cogs.card_editor import CardEditor
+from cogs.card_render import CardRenderer
+from cogs.common import apologize, missing_channel_permissions, refuse
+from cogs.components import ExtendButton, JobsPageButton
+from cogs.custom_ids import is_known
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
+
+
+class Buttons(commands.Cog):
+    """Handles Extend clicks and unknown buttons."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.editor = CardEditor(bot)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def cog_load(self) -> None:
+        """Register the persistent buttons so clicks dispatch after a restart."""
+        self.bot.add_dynamic_items(ExtendButton, JobsPageButton)
+
+    async def cog_unload(self) -> None:
+        """Unregister the buttons and let extensions being started finish."""
+        self.bot.remove_dynamic_items(ExtendButton, JobsPageButton)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+    async def extend_clicked(
+        self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
+    ) -> None:
+        """Start a child job extending one clip, after checking who may and whether it can."""
+        try:
+            parent = await self._extendable_parent(interaction, job_id, clip)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking an extend of job {job_id}")
+            return
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt)
+        response = await interaction.response.send_message(embed=card.embed)
+        request = ExtendRequest(
+            parent=parent,
+            clip_index=clip,
+            motion=motion,
+            requester_id=interaction.user.id,
+            channel_id=interaction.channel_id or parent.channel_id,
+            locale=str(interaction.locale),
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+        )
+        task = asyncio.create_task(self._start(interaction, request, response.message_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _extendable_parent(self, interaction: discord.Interaction, job_id: int, clip: int) -> Job:
+        parent = await self.services.store.get_job(job_id)
+        if parent is None:
+            raise Refusal("error.job_not_found")
+        await self._check_may_press(interaction, parent)
+        self.services.intake.check_accepting()
+        check_extendable(parent, clip)
+        if missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+        try:
+            await self.services.quotas.check(parent.guild_id, interaction.user.id)
+        except QuotaExceeded as exc:
+            raise Refusal.wrap(exc) from None
+        return parent
+
+    async def _check_may_press(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id == job.requester_id or interaction.permissions.manage_messages:
+            return
+        overrides = await self.services.intake.guild_settings(job.guild_id)
+        if overrides is None or not overrides.buttons_everyone:
+            raise Refusal("error.not_your_job")
+
+    async def _start(
+        self, interaction: discord.Interaction, request: ExtendRequest, card_id: int | None
+    ) -> None:
+        try:
+            job = await self.services.intake.start_extension(request, card_message_id=card_id)
+        except Refusal as refusal:
+            await self._withdraw(interaction, card_id)
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await self._withdraw(interaction, card_id)
+            await apologize(interaction, exc, f"extending job {request.parent.id}")
+            return
+        cards = self.bot.get_cog("Cards")
+        if cards is not None:
+            await cards.progressed(job)  # type: ignore[attr-defined]
+
+    async def _withdraw(self, interaction: discord.Interaction, card_id: int | None) -> None:
+        if card_id is not None and interaction.channel_id is not None:
+            await self.editor.delete(interaction.channel_id, card_id, interaction.token)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer clicks on buttons no handler knows (forged, or from an old version)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, object] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if is_known(custom_id) or interaction.response.is_done():
+            return
+        log.info("unknown button %r pressed by user %s", custom_id[:100], interaction.user.id)
+        await refuse(interaction, Refusal("error.unknown_button"))
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Buttons cog."""
+    await bot.add_cog(Buttons(bot))

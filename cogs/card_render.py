@@ -1,0 +1,155 @@
+"""Renders a job card (embed, content and buttons) from a stored job. Pure: no I/O.
+
+The card is one message per job, edited in place. Elapsed time uses Discord's relative timestamp
+markup, which every client renders live, so the card needs no edit just to tick the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+
+from bot.delivery import LinkedClip
+from bot.i18n import Catalogue, Lang, discord_timestamp, progress_bar
+from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
+from bot.prompts import shorten
+from cogs.components import ExtendButton
+
+PROMPT_PREVIEW = 200
+MAX_URL_LENGTH = 512
+COLOURS = {
+    JobStatus.QUEUED: discord.Colour.light_grey(),
+    JobStatus.SUBMITTING: discord.Colour.light_grey(),
+    JobStatus.SUBMITTED: discord.Colour.blurple(),
+    JobStatus.RUNNING: discord.Colour.blurple(),
+    JobStatus.SUCCEEDED: discord.Colour.blurple(),
+    JobStatus.DELIVERED: discord.Colour.green(),
+    JobStatus.FAILED: discord.Colour.red(),
+    JobStatus.TIMED_OUT: discord.Colour.orange(),
+}
+
+
+@dataclass(slots=True)
+class Card:
+    """What one card message shows."""
+
+    content: str | None
+    embed: discord.Embed
+    view: discord.ui.View | None
+
+    def signature(self) -> str:
+        """Return a string that changes only when something visible changes."""
+        rows = [] if self.view is None else [item.to_component_dict() for item in self.view.children]
+        return repr((self.content, self.embed.to_dict(), rows))
+
+
+class CardRenderer:
+    """Builds cards in one language from the catalogue."""
+
+    def __init__(self, catalogue: Catalogue, lang: Lang) -> None:
+        self._catalogue = catalogue
+        self.lang = lang
+
+    def text(self, key: str, **params: object) -> str:
+        """Return a catalogue message in this renderer's language."""
+        return self._catalogue.text(self.lang, key, **params)
+
+    def pending(self, requester_id: int, motion: Motion, quality: Quality, prompt: str) -> Card:
+        """Return the card shown while the image is checked, before the job exists."""
+        embed = discord.Embed(title=self.text("card.title_pending"), colour=COLOURS[JobStatus.QUEUED])
+        embed.description = self.text("card.state.checking")
+        self._add_request_fields(embed, requester_id, motion, quality, prompt)
+        return Card(content=None, embed=embed, view=None)
+
+    def job(self, job: Job, *, linked: Sequence[LinkedClip] = (), now: dt.datetime | None = None) -> Card:
+        """Return the card for a stored job in its current status."""
+        embed = discord.Embed(title=self._title(job), colour=COLOURS[job.status])
+        embed.description = self._state_line(job, now or utcnow())
+        self._add_request_fields(embed, job.requester_id, job.motion, job.quality, job.prompt)
+        self._add_timing(embed, job, now or utcnow())
+        if job.parent_job_id is not None:
+            embed.add_field(
+                name="\u200b",
+                value=self.text("card.extension", count=job.extension_count, max=MAX_EXTENSIONS),
+            )
+        notes = [self._link_note(clip) for clip in linked]
+        if job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
+            notes.append(self.text("card.not_charged"))
+        if notes:
+            embed.set_footer(text="\n".join(notes)[:2048])
+        content = (
+            self.text("delivery.ready", requester=f"<@{job.requester_id}>")
+            if job.status is JobStatus.DELIVERED
+            else None
+        )
+        return Card(content=content, embed=embed, view=self.clip_buttons(job) if job.clip_urls else None)
+
+    def clip_buttons(self, job: Job) -> discord.ui.View:
+        """Return one row per clip: Extend (low), Extend (high) and a link to the original file."""
+        view = discord.ui.View(timeout=None)
+        can_extend = job.extension_count < MAX_EXTENSIONS
+        for index, url in enumerate(job.clip_urls[:5]):
+            for motion, key in ((Motion.LOW, "button.extend_low"), (Motion.HIGH, "button.extend_high")):
+                label = self.text(key, clip=index + 1)
+                view.add_item(ExtendButton(job.id, index, motion, label=label, disabled=not can_extend))
+            if len(url) <= MAX_URL_LENGTH:
+                label = self.text("button.original", clip=index + 1)[:80]
+                view.add_item(discord.ui.Button(label=label, url=url, row=index))
+        return view
+
+    def _title(self, job: Job) -> str:
+        if job.parent_job_id is not None and job.clip_index is not None:
+            return self.text(
+                "card.title_extension", job_id=job.id, clip=job.clip_index + 1, parent_id=job.parent_job_id
+            )
+        return self.text("card.title", job_id=job.id)
+
+    def _state_line(self, job: Job, now: dt.datetime) -> str:
+        status = job.status
+        if status is JobStatus.RUNNING:
+            return self.text("card.state.running", bar=progress_bar(job.progress), percent=job.progress)
+        if status is JobStatus.DELIVERED:
+            return self.text("card.state.delivered", count=len(job.clip_urls))
+        if status is JobStatus.TIMED_OUT:
+            return self.text("card.state.timed_out", duration=self._duration(job, now))
+        if status is JobStatus.FAILED:
+            return self.text("card.state.failed", reason=self.failure_reason(job))
+        return self.text(f"card.state.{status.value}")
+
+    def failure_reason(self, job: Job) -> str:
+        """Return the plain reason a job failed, in this renderer's language."""
+        kind = job.failure_kind.value if job.failure_kind else "provider_failed"
+        reason = shorten(job.error or "", 500)
+        if kind == "moderation" and not reason:
+            return self.text("failure.moderation_no_reason")
+        if kind == "internal":
+            return self.text("failure.internal", error_id=f"job-{job.id}")
+        if kind == "timeout":
+            return self.text("failure.timeout", duration=self._duration(job, utcnow()))
+        return self.text(f"failure.{kind}", reason=reason)
+
+    def _add_request_fields(
+        self, embed: discord.Embed, requester_id: int, motion: Motion, quality: Quality, prompt: str
+    ) -> None:
+        embed.add_field(name=self.text("card.requester"), value=f"<@{requester_id}>")
+        embed.add_field(name=self.text("card.motion"), value=self.text(f"motion.{motion.value}"))
+        embed.add_field(name=self.text("card.quality"), value=self.text(f"quality.{quality.value}"))
+        shown = shorten(prompt, PROMPT_PREVIEW) if prompt else self.text("card.no_prompt")
+        embed.add_field(name=self.text("card.prompt"), value=shown, inline=False)
+
+    def _add_timing(self, embed: discord.Embed, job: Job, now: dt.datetime) -> None:
+        if job.status.is_final:
+            value = self._duration(job, now)
+        else:
+            value = f"<t:{discord_timestamp(job.created_at)}:R>"
+        embed.add_field(name=self.text("card.elapsed"), value=value)
+
+    def _duration(self, job: Job, now: dt.datetime) -> str:
+        end = job.delivered_at or job.finished_at or now
+        return self._catalogue.format_duration((end - job.created_at).total_seconds(), self.lang)
+
+    def _link_note(self, clip: LinkedClip) -> str:
+        return self.text(clip.key, **clip.params)

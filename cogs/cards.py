@@ -1,0 +1,261 @@
+"""Keeps every job's card up to date from tracker events, and delivers the finished clips.
+
+Progress edits are coalesced: a card is edited only when something visible changed, and at most
+once every few seconds per job, so normal use never draws a 429. Final states are shown at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.delivery import (
+    DEFAULT_FILE_LIMIT,
+    ClipFile,
+    DeliveryError,
+    UploadPlan,
+    archive_clip,
+    download_clip,
+    plan_uploads,
+)
+from bot.events import JobEvent, JobEventKind
+from bot.i18n import resolve_locale
+from bot.models import FailureKind, Job, JobStatus, utcnow
+from cogs.card_editor import CardEditor, CardUnavailable
+from cogs.card_render import Card, CardRenderer
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
+
+MIN_EDIT_INTERVAL = 4.0
+DOWNLOAD_CONCURRENCY = 4
+
+
+class Cards(commands.Cog):
+    """Job cards and clip delivery."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.editor = CardEditor(bot)
+        self._last_edit: dict[int, float] = {}
+        self._last_signature: dict[int, str] = {}
+        self._latest: dict[int, Job] = {}
+        self._shown: dict[int, Job] = {}
+        self._timers: dict[int, asyncio.Task[None]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
+        self.edits = 0
+
+    async def cog_load(self) -> None:
+        """Follow the tracker's events."""
+        self.services.tracker.subscribe(self.on_job_event)
+
+    async def cog_unload(self) -> None:
+        """Stop following events and cancel pending edits."""
+        self.services.tracker.events.unsubscribe(self.on_job_event)
+        for task in list(self._timers.values()):
+            task.cancel()
+        await asyncio.gather(*self._timers.values(), return_exceptions=True)
+
+    def renderer(self, locale: str | None) -> CardRenderer:
+        """Return a card renderer in the language of ``locale``."""
+        return CardRenderer(self.services.catalogue, resolve_locale(locale))
+
+    async def on_job_event(self, event: JobEvent) -> None:
+        """Show the job's new state; deliver the clips once it succeeded."""
+        job = event.job
+        if event.kind is JobEventKind.SUCCEEDED:
+            await self._finish(job, self._deliver)
+        elif event.kind is JobEventKind.FAILED:
+            await self._finish(job, self._show_failure)
+        else:
+            await self.progressed(job)
+
+    async def progressed(self, job: Job) -> None:
+        """Edit the card for a non-final state, coalescing bursts of changes."""
+        newest = self._latest.get(job.id) or self._shown.get(job.id)
+        if newest is not None and newest.updated_at > job.updated_at:
+            return  # an older version of the job arrived late; a newer one is or will be shown
+        self._latest[job.id] = job
+        if job.id in self._timers:
+            return
+        wait = self._last_edit.get(job.id, 0.0) + MIN_EDIT_INTERVAL - time.monotonic()
+        if wait <= 0:
+            await self._edit_latest(job.id)
+        else:
+            self._timers[job.id] = asyncio.create_task(self._edit_later(job.id, wait))
+
+    async def _edit_later(self, job_id: int, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+            await self._edit_latest(job_id)
+        except Exception:
+            log.exception("job %s: delayed card edit failed", job_id)
+        finally:
+            self._timers.pop(job_id, None)
+
+    async def _edit_latest(self, job_id: int) -> None:
+        async with self._lock(job_id):
+            job = self._latest.pop(job_id, None)
+            if job is None or job.status.is_final:
+                return
+            card = self.renderer(job.locale).job(job)
+            if card.signature() == self._last_signature.get(job_id):
+                return
+            try:
+                await self._show(job, card)
+            except CardUnavailable:
+                log.warning("job %s: card cannot be shown in channel %s", job.id, job.channel_id)
+            except discord.HTTPException as exc:
+                log.warning("job %s: card edit failed: %s", job.id, exc)
+
+    async def _finish(self, job: Job, work: Callable[[Job], Awaitable[None]]) -> None:
+        timer = self._timers.pop(job.id, None)
+        if timer is not None:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+        self._latest.pop(job.id, None)
+        try:
+            async with self._lock(job.id):
+                await work(job)
+        finally:
+            for state in (self._last_edit, self._last_signature, self._locks, self._shown):
+                state.pop(job.id, None)
+
+    async def _show(self, job: Job, card: Card, files: Sequence[ClipFile] = ()) -> Job:
+        note = self.renderer(job.locale).text("delivery.card_deleted")
+        updated = await self.editor.show(
+            job, card, lambda: [clip_file(job, clip) for clip in files], note=note
+        )
+        self._last_edit[job.id] = time.monotonic()
+        self._last_signature[job.id] = card.signature()
+        self._shown[job.id] = updated
+        self.edits += 1
+        return updated
+
+    def _lock(self, job_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
+
+    # -- final states -------------------------------------------------------------------------
+
+    async def _show_failure(self, job: Job) -> None:
+        renderer = self.renderer(job.locale)
+        try:
+            await self._show(job, renderer.job(job))
+        except (CardUnavailable, discord.HTTPException) as exc:
+            log.warning("job %s: failure card not shown (%s); telling the requester by DM", job.id, exc)
+            await self.direct_message(job.requester_id, renderer.failure_reason(job))
+
+    async def _deliver(self, job: Job) -> None:
+        limit = self.upload_limit(job.guild_id)
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
+        try:
+            clips = await self._download_all(job, folder, limit)
+            plan = plan_uploads(clips, per_file_limit=limit)
+            job = await self._post_clips(job, plan)
+            if job.status is JobStatus.SUCCEEDED:
+                await self._archive(job, clips)
+                job = await self.services.store.mark_delivered(job.id)
+                log.info(
+                    "job %s delivered (%d files, %d links)",
+                    job.id,
+                    len(clips) - len(plan.links),
+                    len(plan.links),
+                )
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def _post_clips(self, job: Job, plan: UploadPlan) -> Job:
+        renderer = self.renderer(job.locale)
+        shown = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
+        first = plan.messages[0] if plan.messages else ()
+        try:
+            job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+            for batch in plan.messages[1:]:
+                await self._post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
+        except (CardUnavailable, discord.HTTPException) as exc:
+            log.warning("job %s: clips could not be posted: %s", job.id, exc)
+            failed = await self.services.store.mark_failed(job.id, FailureKind.DELIVERY, str(exc)[:300])
+            channel = f"<#{job.channel_id}>"
+            await self.direct_message(
+                job.requester_id,
+                renderer.text("error.missing_permissions_dm", job_id=job.id, channel=channel),
+            )
+            return failed
+        return job
+
+    async def _post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        reference = None
+        if job.card_message_id is not None:
+            reference = discord.MessageReference(
+                message_id=job.card_message_id, channel_id=job.channel_id, fail_if_not_exists=False
+            )
+        await channel.send(
+            content=content,
+            files=[clip_file(job, clip) for clip in batch],
+            reference=reference or discord.utils.MISSING,
+        )
+
+    async def _download_all(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
+        async def one(index: int, url: str) -> ClipFile:
+            async with self._downloads:
+                try:
+                    clip = await download_clip(
+                        self.services.http, url, folder / f"{index}.mp4", max_bytes=limit
+                    )
+                except DeliveryError as exc:
+                    log.info("job %s: clip %d will be linked: %s", job.id, index + 1, exc)
+                    return ClipFile.refused(index, url, exc)
+                return ClipFile.downloaded(index, clip)
+
+        return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
+
+    async def _archive(self, job: Job, clips: Sequence[ClipFile]) -> None:
+        archive_dir = self.services.settings.clip_archive_dir
+        if archive_dir is None:
+            return
+        for clip in clips:
+            if clip.path is not None:
+                await asyncio.to_thread(archive_clip, clip.path, archive_dir, job.id, clip.index)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def upload_limit(self, guild_id: int | None) -> int:
+        """Return the per-file upload limit in a server (higher on boosted servers)."""
+        guild = self.bot.get_guild(guild_id) if guild_id else None
+        return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
+
+    async def direct_message(self, user_id: int, content: str) -> bool:
+        """Send a DM to a member; return False when Discord refuses it."""
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(content)
+        except discord.HTTPException:
+            log.info("could not DM user %s", user_id)
+            return False
+        return True
+
+
+def clip_file(job: Job, clip: ClipFile) -> discord.File:
+    """Return a downloaded clip as an upload named after the job and clip number."""
+    assert clip.path is not None
+    return discord.File(clip.path, filename=f"motionbot-{job.id}-clip{clip.index + 1}.mp4")
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Cards cog."""
+    await bot.add_cog(Cards(bot))

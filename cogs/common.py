@@ -1,0 +1,72 @@
+"""Helpers shared by the cogs: reaching the core services and speaking to users."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.i18n import Lang, resolve_locale
+from bot.intake import Refusal
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot, Services
+
+log = logging.getLogger(__name__)
+
+REQUIRED_CHANNEL_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True
+)
+
+
+def services_of(client: discord.Client) -> Services:
+    """Return the core services of the running bot."""
+    bot: MotionBot = client  # type: ignore[assignment]
+    return bot.services
+
+
+def interaction_lang(interaction: discord.Interaction) -> Lang:
+    """Return the language to answer an interaction in (the user's client language)."""
+    return resolve_locale(str(interaction.locale))
+
+
+def text(client: discord.Client, lang: Lang, key: str, **params: object) -> str:
+    """Return a catalogue message."""
+    return services_of(client).catalogue.text(lang, key, **params)
+
+
+def new_error_id() -> str:
+    """Return a short id that links an apology shown to a user with the logged traceback."""
+    return secrets.token_hex(4)
+
+
+async def reply_ephemeral(interaction: discord.Interaction, content: str) -> None:
+    """Answer an interaction privately, whether or not it was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not answer interaction %s privately", interaction.id, exc_info=True)
+
+
+async def refuse(interaction: discord.Interaction, refusal: Refusal) -> None:
+    """Tell the user privately why their request was refused and what to fix."""
+    lang = interaction_lang(interaction)
+    await reply_ephemeral(interaction, text(interaction.client, lang, refusal.key, **refusal.params))
+
+
+async def apologize(interaction: discord.Interaction, exc: BaseException, what: str) -> None:
+    """Log an unexpected error with an id and show the user a short apology carrying that id."""
+    error_id = new_error_id()
+    log.error("unexpected error %s while %s", error_id, what, exc_info=exc, extra={"error_id": error_id})
+    lang = interaction_lang(interaction)
+    await reply_ephemeral(interaction, text(interaction.client, lang, "error.unexpected", error_id=error_id))
+
+
+def missing_channel_permissions(permissions: discord.Permissions) -> bool:
+    """Return True when the bot cannot post cards and clips with ``permissions``."""
+    return not permissions.is_superset(REQUIRED_CHANNEL_PERMISSIONS)

@@ -1,0 +1,102 @@
+"""Motionbot's persistent buttons, as discord.py DynamicItems.
+
+Their custom ids carry the job, clip and motion (or the /jobs page), so a button keeps working
+after a restart: discord.py rebuilds the item from the id and calls its callback, which hands the
+click to the cog that owns the behaviour. A view made only of DynamicItems and link buttons is not
+kept in discord.py's view store, so cards cost no memory once sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+import discord
+from discord.ext import commands
+
+from bot.models import Motion
+from cogs.custom_ids import EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, MOTIONS_BY_CODE, extend_id, jobs_page_id
+
+
+class ExtendHandler(Protocol):
+    """The cog that extends clips."""
+
+    async def extend_clicked(
+        self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
+    ) -> None:
+        """Handle a click on an Extend button."""
+
+
+class PageHandler(Protocol):
+    """The cog that shows /jobs pages."""
+
+    async def page_clicked(self, interaction: discord.Interaction, user_id: int, page: int) -> None:
+        """Handle a click on a /jobs page button."""
+
+
+class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_TEMPLATE):
+    """The "Extend clip N (low/high motion)" buttons under a delivered job."""
+
+    def __init__(
+        self, job_id: int, clip: int, motion: Motion, *, label: str = "Extend", disabled: bool = False
+    ) -> None:
+        self.job_id, self.clip, self.motion = job_id, clip, motion
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80],
+            style=discord.ButtonStyle.secondary,
+            custom_id=extend_id(job_id, clip, motion),
+            disabled=disabled,
+            row=min(clip, 4),
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExtendButton:
+        """Rebuild the button from its custom id."""
+        return cls(
+            int(match["job"]),
+            int(match["clip"]),
+            MOTIONS_BY_CODE[match["motion"]],
+            label=getattr(item, "label", None) or "",
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Buttons cog."""
+        handler = _cog(interaction, "Buttons")
+        if handler is not None:
+            await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
+
+
+class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOBS_PAGE_TEMPLATE):
+    """The "Previous" / "Next" buttons under the /jobs list."""
+
+    def __init__(self, user_id: int, page: int, *, label: str = "", disabled: bool = False) -> None:
+        self.user_id, self.page = user_id, page
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80] or str(page + 1),
+            style=discord.ButtonStyle.secondary,
+            custom_id=jobs_page_id(user_id, page),
+            disabled=disabled,
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> JobsPageButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["user"]), int(match["page"]), label=getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Jobs cog."""
+        handler = _cog(interaction, "Jobs")
+        if handler is not None:
+            await handler.page_clicked(interaction, self.user_id, self.page)
+
+
+def _cog(interaction: discord.Interaction, name: str) -> Any:
+    """Return a loaded cog of the bot by name (None while it is being reloaded)."""
+    client = interaction.client
+    return client.get_cog(name) if isinstance(client, commands.Bot) else None

@@ -1,0 +1,32 @@
+"""Custom ids of Motionbot's buttons: they carry all their state, so buttons survive restarts.
+
+Every id starts with ``mb:`` and stays far below Discord's 100-character limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.models import Motion
+
+PREFIX = "mb:"
+EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,20}):(?P<clip>[0-9]):(?P<motion>[lh])"
+JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
+KNOWN_TEMPLATES = (re.compile(EXTEND_TEMPLATE), re.compile(JOBS_PAGE_TEMPLATE))
+MOTION_CODES = {Motion.LOW: "l", Motion.HIGH: "h"}
+MOTIONS_BY_CODE = {code: motion for motion, code in MOTION_CODES.items()}
+
+
+def extend_id(job_id: int, clip_index: int, motion: Motion) -> str:
+    """Return the custom id of an Extend button."""
+    return f"mb:x:{job_id}:{clip_index}:{MOTION_CODES[motion]}"
+
+
+def jobs_page_id(user_id: int, page: int) -> str:
+    """Return the custom id of a /jobs page button."""
+    return f"mb:j:{user_id}:{page}"
+
+
+def is_known(custom_id: str) -> bool:
+    """Return True if some Motionbot button handles ``custom_id``."""
+    return any(template.fullmatch(custom_id) for template in KNOWN_TEMPLATES)

@@ -1,0 +1,147 @@
+"""The reaction trigger: a member reacts with the server's emoji (🎬 by default) to animate an image.
+
+The job is the reacting member's, the card replies to the image message, and the card speaks the
+server's language. A reaction has no interaction to answer privately, so refusals go to the member
+by DM, or, when DMs are closed, as a short reply that deletes itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.i18n import Lang, resolve_locale
+from bot.intake import JobRequest, Refusal
+from bot.models import GuildSettings, JobSource
+from cogs.animate import find_image
+from cogs.card_editor import CardEditor
+from cogs.card_render import CardRenderer
+from cogs.common import missing_channel_permissions
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
+
+NOTICE_SECONDS = 30
+
+
+class Reactions(commands.Cog):
+    """Starts jobs from reactions on image messages."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.editor = CardEditor(bot)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def cog_unload(self) -> None:
+        """Let job starts in progress finish."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """Start a job when the trigger emoji is added to a message in a server."""
+        if payload.guild_id is None or payload.member is None or payload.member.bot:
+            return
+        overrides = await self.services.intake.guild_settings(payload.guild_id)
+        if not self._is_trigger(payload, overrides):
+            return
+        task = asyncio.create_task(self._handle(payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _is_trigger(self, payload: discord.RawReactionActionEvent, overrides: GuildSettings | None) -> bool:
+        settings = self.services.settings
+        enabled = settings.reactions_enabled
+        emoji = settings.reaction_emoji
+        if overrides is not None:
+            enabled = enabled if overrides.reactions_enabled is None else overrides.reactions_enabled
+            emoji = overrides.reaction_emoji or emoji
+            channels = overrides.reaction_channel_ids or overrides.allowed_channel_ids
+            if channels and payload.channel_id not in channels:
+                return False
+        return enabled and str(payload.emoji) == emoji
+
+    async def _handle(self, payload: discord.RawReactionActionEvent) -> None:
+        lang = self._guild_lang(payload.guild_id)
+        try:
+            await self._start(payload, lang)
+        except Refusal as refusal:
+            await self._notify(payload, lang, refusal)
+        except Exception:
+            log.exception("reaction on message %s by user %s failed", payload.message_id, payload.user_id)
+
+    async def _start(self, payload: discord.RawReactionActionEvent, lang: Lang) -> None:
+        channel = self.bot.get_channel(payload.channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+            return
+        if missing_channel_permissions(channel.permissions_for(channel.guild.me)):
+            raise Refusal("error.missing_permissions")
+        message = await channel.fetch_message(payload.message_id)
+        image = find_image(message)
+        if image is None:
+            raise Refusal("error.no_image")
+        request = JobRequest(
+            requester_id=payload.user_id,
+            guild_id=payload.guild_id,
+            channel_id=payload.channel_id,
+            source=JobSource.REACTION,
+            image=image,
+            locale=lang.value,
+            source_message_id=message.id,
+        )
+        request = await self.services.intake.precheck(request)
+        card_message = await self._post_pending(message, request, lang)
+        try:
+            job = await self.services.intake.start(request, card_message_id=card_message.id)
+        except Exception:
+            await self.editor.delete(card_message.channel.id, card_message.id)
+            raise
+        cards = self.bot.get_cog("Cards")
+        if cards is not None:
+            await cards.progressed(job)  # type: ignore[attr-defined]
+
+    async def _post_pending(
+        self, message: discord.Message, request: JobRequest, lang: Lang
+    ) -> discord.Message:
+        assert request.motion is not None and request.quality is not None
+        card = CardRenderer(self.services.catalogue, lang).pending(
+            request.requester_id, request.motion, request.quality, request.prompt or ""
+        )
+        try:
+            return await message.reply(embed=card.embed, mention_author=False)
+        except discord.Forbidden:
+            raise Refusal("error.missing_permissions") from None
+
+    def _guild_lang(self, guild_id: int | None) -> Lang:
+        guild = self.bot.get_guild(guild_id) if guild_id else None
+        return resolve_locale(str(guild.preferred_locale) if guild is not None else None)
+
+    async def _notify(self, payload: discord.RawReactionActionEvent, lang: Lang, refusal: Refusal) -> None:
+        catalogue = self.services.catalogue
+        reason = catalogue.text(lang, refusal.key, **refusal.params)
+        intro = catalogue.text(
+            lang, "reaction.about", emoji=str(payload.emoji), channel=f"<#{payload.channel_id}>"
+        )
+        try:
+            user = self.bot.get_user(payload.user_id) or await self.bot.fetch_user(payload.user_id)
+            await user.send(f"{intro}\n{reason}")
+            return
+        except discord.HTTPException:
+            log.info("user %s does not accept DMs; replying in the channel instead", payload.user_id)
+        try:
+            channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
+            await channel.send(f"<@{payload.user_id}> {reason}", delete_after=NOTICE_SECONDS)
+        except discord.HTTPException:
+            log.info("could not tell user %s why their reaction was refused", payload.user_id)
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Reactions cog."""
+    await bot.add_cog(Reactions(bot))

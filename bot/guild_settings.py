@@ -1,0 +1,113 @@
+"""Per-server settings that admins change: parsing typed values and applying them. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from enum import StrEnum
+
+from bot.models import GuildSettings, Motion, Quality
+
+ON_WORDS = {"on", "true", "yes", "1", "enable", "enabled", "bật", "có"}
+OFF_WORDS = {"off", "false", "no", "0", "disable", "disabled", "tắt", "không"}
+EVERYONE_WORDS = {"everyone", "all", "mọi người", *ON_WORDS}
+OWNER_WORDS = {"owner", "requester", "mods", *OFF_WORDS}
+CUSTOM_EMOJI = re.compile(r"<a?:[A-Za-z0-9_]{2,32}:[0-9]{15,21}>")
+LIMIT_RANGES = {
+    "max_concurrent_per_user": (1, 20),
+    "max_daily_per_user": (1, 10_000),
+    "max_daily_per_guild": (1, 100_000),
+}
+
+
+class SettingName(StrEnum):
+    """The settings an admin can set or reset one at a time (channel lists have their own command)."""
+
+    REACTIONS_ENABLED = "reactions_enabled"
+    REACTION_EMOJI = "reaction_emoji"
+    BUTTONS_EVERYONE = "buttons_everyone"
+    DEFAULT_MOTION = "default_motion"
+    DEFAULT_QUALITY = "default_quality"
+    MAX_CONCURRENT_PER_USER = "max_concurrent_per_user"
+    MAX_DAILY_PER_USER = "max_daily_per_user"
+    MAX_DAILY_PER_GUILD = "max_daily_per_guild"
+
+
+class InvalidSetting(ValueError):  # noqa: N818 - an expected outcome of user input
+    """A value that does not fit a setting; carries the catalogue key of what is expected."""
+
+    def __init__(self, expected_key: str, **params: object) -> None:
+        super().__init__(expected_key)
+        self.expected_key = expected_key
+        self.params: dict[str, object] = params
+
+
+def parse_value(name: SettingName, raw: str) -> object:
+    """Return the typed value of ``raw`` for setting ``name``, or raise InvalidSetting."""
+    value = raw.strip()
+    folded = value.casefold()
+    if name is SettingName.REACTIONS_ENABLED:
+        return _parse_switch(folded, ON_WORDS, OFF_WORDS, "settings.expected.on_off")
+    if name is SettingName.BUTTONS_EVERYONE:
+        return _parse_switch(folded, EVERYONE_WORDS, OWNER_WORDS, "settings.expected.on_off")
+    if name is SettingName.REACTION_EMOJI:
+        return parse_emoji(value)
+    if name is SettingName.DEFAULT_MOTION:
+        return _parse_enum(Motion, folded, "settings.expected.motion")
+    if name is SettingName.DEFAULT_QUALITY:
+        return _parse_enum(Quality, folded.removesuffix("p") + "p", "settings.expected.quality")
+    low, high = LIMIT_RANGES[name.value]
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidSetting("settings.expected.whole_number", min=low, max=high)
+    return int(value)
+
+
+def parse_emoji(value: str) -> str:
+    """Accept one Unicode emoji (with its modifiers) or a custom emoji such as ``<:name:123…>``."""
+    if CUSTOM_EMOJI.fullmatch(value):
+        return value
+    if not value or len(value) > 16 or any(char.isspace() for char in value):
+        raise InvalidSetting("settings.expected.emoji")
+    if not all(unicodedata.category(char) in {"So", "Sk", "Mn", "Cf"} or char == "\u20e3" for char in value):
+        raise InvalidSetting("settings.expected.emoji")
+    return value
+
+
+def apply(settings: GuildSettings, name: SettingName, value: object) -> GuildSettings:
+    """Return ``settings`` with one setting changed (``None`` puts it back to the default)."""
+    if name is SettingName.BUTTONS_EVERYONE:
+        return replace(settings, buttons_everyone=bool(value))
+    changes: dict[str, object] = {name.value: value}
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def change_channels(
+    settings: GuildSettings, *, reactions: bool, action: str, channel_id: int | None
+) -> GuildSettings:
+    """Add to, remove from or clear one of the two channel lists."""
+    current = settings.reaction_channel_ids if reactions else settings.allowed_channel_ids
+    if action == "clear" or channel_id is None:
+        updated: frozenset[int] = frozenset()
+    elif action == "add":
+        updated = current | {channel_id}
+    else:
+        updated = current - {channel_id}
+    if reactions:
+        return replace(settings, reaction_channel_ids=updated)
+    return replace(settings, allowed_channel_ids=updated)
+
+
+def _parse_switch(folded: str, yes: set[str], no: set[str], expected: str) -> bool:
+    if folded in yes:
+        return True
+    if folded in no:
+        return False
+    raise InvalidSetting(expected)
+
+
+def _parse_enum(kind: type[Motion] | type[Quality], folded: str, expected: str) -> object:
+    try:
+        return kind(folded)
+    except ValueError:
+        raise InvalidSetting(expected) from None

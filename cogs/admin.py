@@ -1,0 +1,224 @@
+"""/motionbot settings: show and change this server's Motionbot settings (Manage Server only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.guild_settings import InvalidSetting, SettingName, apply, change_channels, parse_value
+from bot.i18n import Lang
+from bot.models import GuildSettings
+from cogs.common import interaction_lang, reply_ephemeral, text
+from cogs.translator import key_str
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+SETTING_CHOICES = [
+    app_commands.Choice(
+        name=key_str(name.value.replace("_", " "), f"settings.field.{name.value}"), value=name.value
+    )
+    for name in SettingName
+]
+ACTION_CHOICES = [
+    app_commands.Choice(name=key_str("Add", "commands.settings.action_add"), value="add"),
+    app_commands.Choice(name=key_str("Remove", "commands.settings.action_remove"), value="remove"),
+    app_commands.Choice(name=key_str("Clear the list", "commands.settings.action_clear"), value="clear"),
+]
+SCOPE_CHOICES = [
+    app_commands.Choice(
+        name=key_str("Commands and buttons", "commands.settings.scope_commands"), value="commands"
+    ),
+    app_commands.Choice(
+        name=key_str("Reaction trigger", "commands.settings.scope_reactions"), value="reactions"
+    ),
+]
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Admin(
+    commands.GroupCog,
+    group_name=key_str("motionbot", "commands.motionbot.name"),
+    group_description=key_str("Motionbot administration", "commands.motionbot.description"),
+):
+    """Server settings, for members with Manage Server."""
+
+    settings = app_commands.Group(
+        name=key_str("settings", "commands.settings.name"),
+        description=key_str("Motionbot settings for this server", "commands.settings.description"),
+    )
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        super().__init__()
+
+    @settings.command(
+        name=key_str("show", "commands.settings.show_name"),
+        description=key_str("Show the current settings", "commands.settings.show_description"),
+    )
+    async def settings_show(self, interaction: discord.Interaction) -> None:
+        """Show every setting of this server and whether it is the default."""
+        current = await self._current(interaction)
+        await interaction.response.send_message(
+            embed=self.describe(interaction_lang(interaction), current), ephemeral=True
+        )
+
+    @settings.command(
+        name=key_str("set", "commands.settings.set_name"),
+        description=key_str("Change one setting", "commands.settings.set_description"),
+    )
+    @app_commands.rename(
+        setting=key_str("setting", "commands.settings.setting_name"),
+        value=key_str("value", "commands.settings.value_name"),
+    )
+    @app_commands.describe(
+        setting=key_str("The setting to change", "commands.settings.setting_description"),
+        value=key_str("The new value", "commands.settings.value_description"),
+    )
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def settings_set(
+        self,
+        interaction: discord.Interaction,
+        setting: app_commands.Choice[str],
+        value: app_commands.Range[str, 1, 100],
+    ) -> None:
+        """Change one setting after checking its value."""
+        lang = interaction_lang(interaction)
+        name = SettingName(setting.value)
+        label = text(self.bot, lang, f"settings.field.{name.value}")
+        try:
+            parsed = parse_value(name, value)
+        except InvalidSetting as exc:
+            expected = text(self.bot, lang, exc.expected_key, **exc.params)
+            message = text(self.bot, lang, "settings.invalid", value=value, setting=label, expected=expected)
+            await reply_ephemeral(interaction, message)
+            return
+        updated = apply(await self._current(interaction), name, parsed)
+        await self.services.store.save_guild_settings(updated)
+        shown = self._value(lang, updated, name.value)
+        await reply_ephemeral(
+            interaction, text(self.bot, lang, "settings.changed", setting=label, value=shown)
+        )
+
+    @settings.command(
+        name=key_str("reset", "commands.settings.reset_name"),
+        description=key_str("Put one setting back to its default", "commands.settings.reset_description"),
+    )
+    @app_commands.rename(setting=key_str("setting", "commands.settings.setting_name"))
+    @app_commands.describe(setting=key_str("The setting to change", "commands.settings.setting_description"))
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def settings_reset(
+        self, interaction: discord.Interaction, setting: app_commands.Choice[str]
+    ) -> None:
+        """Put one setting back to the bot-wide default."""
+        lang = interaction_lang(interaction)
+        name = SettingName(setting.value)
+        default: object = False if name is SettingName.BUTTONS_EVERYONE else None
+        updated = apply(await self._current(interaction), name, default)
+        await self.services.store.save_guild_settings(updated)
+        label = text(self.bot, lang, f"settings.field.{name.value}")
+        shown = self._value(lang, updated, name.value)
+        await reply_ephemeral(interaction, text(self.bot, lang, "settings.reset", setting=label, value=shown))
+
+    @settings.command(
+        name=key_str("channels", "commands.settings.channels_name"),
+        description=key_str(
+            "Choose the channels where Motionbot works", "commands.settings.channels_description"
+        ),
+    )
+    @app_commands.rename(
+        action=key_str("action", "commands.settings.action_name"),
+        scope=key_str("scope", "commands.settings.scope_name"),
+        channel=key_str("channel", "commands.settings.channel_name"),
+    )
+    @app_commands.describe(
+        action=key_str(
+            "Add a channel, remove one, or clear the list", "commands.settings.action_description"
+        ),
+        scope=key_str("Which list to change", "commands.settings.scope_description"),
+        channel=key_str("The channel to add or remove", "commands.settings.channel_description"),
+    )
+    @app_commands.choices(action=ACTION_CHOICES, scope=SCOPE_CHOICES)
+    async def settings_channels(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        scope: app_commands.Choice[str] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Add a channel to, remove one from, or clear the allow-list of commands or of reactions."""
+        lang = interaction_lang(interaction)
+        if action.value != "clear" and channel is None:
+            expected = text(self.bot, lang, "settings.expected.channel")
+            label = text(self.bot, lang, "settings.field.allowed_channel_ids")
+            await reply_ephemeral(
+                interaction,
+                text(self.bot, lang, "settings.invalid", value="", setting=label, expected=expected),
+            )
+            return
+        reactions = scope is not None and scope.value == "reactions"
+        channel_id = channel.id if channel is not None else None
+        updated = change_channels(
+            await self._current(interaction), reactions=reactions, action=action.value, channel_id=channel_id
+        )
+        await self.services.store.save_guild_settings(updated)
+        key = {"add": "settings.channel_added", "remove": "settings.channel_removed"}.get(
+            action.value, "settings.channels_cleared"
+        )
+        await reply_ephemeral(interaction, text(self.bot, lang, key, channel=f"<#{channel_id}>"))
+
+    async def _current(self, interaction: discord.Interaction) -> GuildSettings:
+        assert interaction.guild_id is not None, "the group is guild-only"
+        stored = await self.services.store.get_guild_settings(interaction.guild_id)
+        return stored or GuildSettings(guild_id=interaction.guild_id)
+
+    def describe(self, lang: Lang, current: GuildSettings) -> discord.Embed:
+        """Return an embed listing every setting with its value."""
+        embed = discord.Embed(title=text(self.bot, lang, "settings.title"), colour=discord.Colour.blurple())
+        fields = ("allowed_channel_ids", "reaction_channel_ids", *(name.value for name in SettingName))
+        for field in fields:
+            embed.add_field(
+                name=text(self.bot, lang, f"settings.field.{field}"), value=self._value(lang, current, field)
+            )
+        return embed
+
+    def _value(self, lang: Lang, current: GuildSettings, field: str) -> str:
+        value = getattr(current, field)
+        if field in ("allowed_channel_ids", "reaction_channel_ids"):
+            return " ".join(f"<#{cid}>" for cid in sorted(value)) or text(
+                self.bot, lang, "settings.value.all_channels"
+            )
+        if field == "buttons_everyone":
+            return text(
+                self.bot, lang, "settings.value.everyone" if value else "settings.value.requester_and_mods"
+            )
+        if value is None:
+            default = getattr(self.services.settings, _DEFAULTS[field])
+            return text(self.bot, lang, "settings.value.default", value=self._plain(lang, default))
+        return self._plain(lang, value)
+
+    def _plain(self, lang: Lang, value: object) -> str:
+        if isinstance(value, bool):
+            return text(self.bot, lang, "settings.value.on" if value else "settings.value.off")
+        return str(value)
+
+
+_DEFAULTS = {
+    "reactions_enabled": "reactions_enabled",
+    "reaction_emoji": "reaction_emoji",
+    "default_motion": "default_motion",
+    "default_quality": "default_quality",
+    "max_concurrent_per_user": "max_concurrent_jobs_per_user",
+    "max_daily_per_user": "max_daily_jobs_per_user",
+    "max_daily_per_guild": "max_daily_jobs_per_guild",
+}
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Admin cog, whose commands need Manage Server by default."""
+    await bot.add_cog(Admin(bot))

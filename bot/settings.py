@@ -40,6 +40,7 @@ EXPECTATIONS: dict[str, str] = {
     "dev_guild_id": "a Discord server id, or empty",
     "provider_timeout_seconds": "a number of seconds between 1 and 300",
     "provider_max_retries": "a whole number between 0 and 10",
+    "card_edit_interval_seconds": "a number of seconds between 0.05 and 60",
 }
 
 
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
     provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
+    card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
 
     @field_validator("discord_gateway_url")
     @classmethod

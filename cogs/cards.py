@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIN_EDIT_INTERVAL = 4.0
+DELIVERY_ATTEMPTS = 3
+DELIVERY_BACKOFF = 2.0
+HTTP_TOO_LARGE = 413
 DOWNLOAD_CONCURRENCY = 4
 
 
@@ -55,6 +57,7 @@ class Cards(commands.Cog):
         self._latest: dict[int, Job] = {}
         self._shown: dict[int, Job] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._editing: set[int] = set()
         self._locks: dict[int, asyncio.Lock] = {}
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
         self.edits = 0
@@ -66,8 +69,9 @@ class Cards(commands.Cog):
     async def cog_unload(self) -> None:
         """Stop following events and cancel pending edits."""
         self.services.tracker.events.unsubscribe(self.on_job_event)
-        for task in list(self._timers.values()):
-            task.cancel()
+        for job_id, task in list(self._timers.items()):
+            if job_id not in self._editing:
+                task.cancel()
         await asyncio.gather(*self._timers.values(), return_exceptions=True)
 
     def renderer(self, locale: str | None) -> CardRenderer:
@@ -92,7 +96,8 @@ class Cards(commands.Cog):
         self._latest[job.id] = job
         if job.id in self._timers:
             return
-        wait = self._last_edit.get(job.id, 0.0) + MIN_EDIT_INTERVAL - time.monotonic()
+        interval = self.services.settings.card_edit_interval_seconds
+        wait = self._last_edit.get(job.id, 0.0) + interval - time.monotonic()
         if wait <= 0:
             await self._edit_latest(job.id)
         else:
@@ -101,10 +106,12 @@ class Cards(commands.Cog):
     async def _edit_later(self, job_id: int, wait: float) -> None:
         try:
             await asyncio.sleep(wait)
+            self._editing.add(job_id)
             await self._edit_latest(job_id)
         except Exception:
             log.exception("job %s: delayed card edit failed", job_id)
         finally:
+            self._editing.discard(job_id)
             self._timers.pop(job_id, None)
 
     async def _edit_latest(self, job_id: int) -> None:
@@ -123,11 +130,14 @@ class Cards(commands.Cog):
                 log.warning("job %s: card edit failed: %s", job.id, exc)
 
     async def _finish(self, job: Job, work: Callable[[Job], Awaitable[None]]) -> None:
+        self._latest.pop(job.id, None)
         timer = self._timers.pop(job.id, None)
         if timer is not None:
-            timer.cancel()
+            # Cancel a pending edit only while it still sleeps: cancelling discord.py's webhook call
+            # during its rate-limit pause leaks the bucket's lock and blocks every later edit.
+            if job.id not in self._editing:
+                timer.cancel()
             await asyncio.gather(timer, return_exceptions=True)
-        self._latest.pop(job.id, None)
         try:
             async with self._lock(job.id):
                 await work(job)
@@ -160,42 +170,59 @@ class Cards(commands.Cog):
             await self.direct_message(job.requester_id, renderer.failure_reason(job))
 
     async def _deliver(self, job: Job) -> None:
-        limit = self.upload_limit(job.guild_id)
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
         try:
-            clips = await self._download_all(job, folder, limit)
-            plan = plan_uploads(clips, per_file_limit=limit)
-            job = await self._post_clips(job, plan)
-            if job.status is JobStatus.SUCCEEDED:
-                await self._archive(job, clips)
-                job = await self.services.store.mark_delivered(job.id)
-                log.info(
-                    "job %s delivered (%d files, %d links)",
-                    job.id,
-                    len(clips) - len(plan.links),
-                    len(plan.links),
-                )
+            clips = await self._download_all(job, folder, self.upload_limit(job.guild_id))
+            for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+                try:
+                    plan = await self._post_clips(job, clips)
+                    break
+                except (CardUnavailable, discord.Forbidden, discord.NotFound) as exc:
+                    await self._undeliverable(job, exc)
+                    return
+                except discord.HTTPException as exc:
+                    if attempt == DELIVERY_ATTEMPTS:
+                        await self._undeliverable(job, exc)
+                        return
+                    log.warning("job %s: delivery attempt %d failed (%s); retrying", job.id, attempt, exc)
+                    await asyncio.sleep(DELIVERY_BACKOFF * attempt)
+            await self._archive(job, clips)
+            await self.services.store.mark_delivered(job.id)
+            log.info("job %s delivered (%d links)", job.id, len(plan.links))
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    async def _post_clips(self, job: Job, plan: UploadPlan) -> Job:
+    async def _post_clips(self, job: Job, clips: Sequence[ClipFile]) -> UploadPlan:
+        """Edit the card into its final state with the clips, shrinking the plan on a 413."""
         renderer = self.renderer(job.locale)
         shown = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
-        first = plan.messages[0] if plan.messages else ()
-        try:
-            job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+        limit = self.upload_limit(job.guild_id)
+        while True:
+            plan = plan_uploads(clips, per_file_limit=limit)
+            first = plan.messages[0] if plan.messages else ()
+            try:
+                job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+            except discord.HTTPException as exc:
+                if exc.status != HTTP_TOO_LARGE or not first:
+                    raise
+                # Discord's limit here is lower than we were told: link the largest file instead.
+                limit = max(clip.size or 0 for clip in first) - 1
+                log.info("job %s: upload refused as too large; retrying with a %d-byte limit", job.id, limit)
+                continue
             for batch in plan.messages[1:]:
                 await self._post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
-        except (CardUnavailable, discord.HTTPException) as exc:
-            log.warning("job %s: clips could not be posted: %s", job.id, exc)
-            failed = await self.services.store.mark_failed(job.id, FailureKind.DELIVERY, str(exc)[:300])
-            channel = f"<#{job.channel_id}>"
-            await self.direct_message(
-                job.requester_id,
-                renderer.text("error.missing_permissions_dm", job_id=job.id, channel=channel),
-            )
-            return failed
-        return job
+            return plan
+
+    async def _undeliverable(self, job: Job, exc: Exception) -> None:
+        """Record that the clips cannot be posted (not charged) and tell the requester privately."""
+        log.warning("job %s: clips could not be posted: %s", job.id, exc)
+        await self.services.store.mark_failed(job.id, FailureKind.DELIVERY, str(exc)[:300])
+        renderer = self.renderer(job.locale)
+        forbidden = isinstance(exc, CardUnavailable | discord.Forbidden)
+        key = "error.missing_permissions_dm" if forbidden else "delivery.failed_dm"
+        await self.direct_message(
+            job.requester_id, renderer.text(key, job_id=job.id, channel=f"<#{job.channel_id}>")
+        )
 
     async def _post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)

@@ -1,0 +1,112 @@
+"""Gateway dispatches for what happens in the double's world, filtered by the session's intents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gateway import GatewayEvent, GatewayHub
+from .messages import MessageService
+from .model import Channel, Guild, Intent, Member, Message, Role, User
+from .payloads import channel_json, emoji_json, member_json, role_json
+from .state import DoubleState
+
+
+class GatewayEvents:
+    """Builds and dispatches MESSAGE_*, MESSAGE_REACTION_*, INTERACTION_CREATE and guild updates."""
+
+    def __init__(self, hub: GatewayHub, state: DoubleState, messages: MessageService) -> None:
+        self.hub = hub
+        self.state = state
+        self.messages = messages
+
+    def _message_intent(self, message: Message) -> int:
+        channel = self.state.channels[message.channel_id]
+        return Intent.DIRECT_MESSAGES if channel.is_dm else Intent.GUILD_MESSAGES
+
+    def _reaction_intent(self, message: Message) -> int:
+        channel = self.state.channels[message.channel_id]
+        return Intent.DIRECT_MESSAGE_REACTIONS if channel.is_dm else Intent.GUILD_MESSAGE_REACTIONS
+
+    def _message_payload(self, message: Message, intents: int) -> dict[str, Any]:
+        payload = self.messages.render(message, privileged=bool(intents & Intent.MESSAGE_CONTENT))
+        if message.guild_id is not None:
+            payload["guild_id"] = str(message.guild_id)
+            member = self.state.guilds[message.guild_id].members.get(message.author.id)
+            if member is not None and message.webhook_id is None:
+                payload["member"] = member_json(member, with_user=False)
+        return payload
+
+    async def message_create(self, message: Message) -> GatewayEvent | None:
+        """MESSAGE_CREATE (never for ephemeral messages; needs GUILD_MESSAGES or DIRECT_MESSAGES)."""
+        if message.ephemeral:
+            return None
+        return await self.hub.dispatch(
+            "MESSAGE_CREATE",
+            lambda intents: self._message_payload(message, intents),
+            intent=self._message_intent(message),
+        )
+
+    async def message_update(self, message: Message) -> GatewayEvent | None:
+        """MESSAGE_UPDATE with the full message."""
+        if message.ephemeral:
+            return None
+        return await self.hub.dispatch(
+            "MESSAGE_UPDATE",
+            lambda intents: self._message_payload(message, intents),
+            intent=self._message_intent(message),
+        )
+
+    async def message_delete(self, message: Message) -> GatewayEvent | None:
+        """MESSAGE_DELETE."""
+        if message.ephemeral:
+            return None
+        data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+        return await self.hub.dispatch("MESSAGE_DELETE", lambda _: data, intent=self._message_intent(message))
+
+    async def reaction(self, message: Message, user: User, emoji: str, *, added: bool) -> GatewayEvent | None:
+        """MESSAGE_REACTION_ADD / _REMOVE (only with the reactions intent for that channel kind)."""
+        data: dict[str, Any] = {
+            "user_id": str(user.id),
+            "channel_id": str(message.channel_id),
+            "message_id": str(message.id),
+            "emoji": emoji_json(emoji),
+            "burst": False,
+            "type": 0,
+        }
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+        if added:
+            data.update(self._reaction_extras(message, user))
+        name = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
+        return await self.hub.dispatch(name, lambda _: data, intent=self._reaction_intent(message))
+
+    def _reaction_extras(self, message: Message, user: User) -> dict[str, Any]:
+        extras: dict[str, Any] = {"message_author_id": str(message.author.id), "burst_colors": []}
+        if message.guild_id is not None:
+            member = self.state.guilds[message.guild_id].members[user.id]
+            extras["member"] = member_json(member)
+        return extras
+
+    async def interaction_create(self, payload: dict[str, Any]) -> GatewayEvent | None:
+        """INTERACTION_CREATE (needs no intent)."""
+        return await self.hub.dispatch("INTERACTION_CREATE", lambda _: payload)
+
+    async def role(self, guild: Guild, role: Role, *, created: bool) -> None:
+        """GUILD_ROLE_CREATE / _UPDATE (GUILDS intent)."""
+        name = "GUILD_ROLE_CREATE" if created else "GUILD_ROLE_UPDATE"
+        data = {"guild_id": str(guild.id), "role": role_json(role)}
+        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILDS)
+
+    async def channel(self, channel: Channel, *, created: bool) -> None:
+        """CHANNEL_CREATE / _UPDATE for guild channels (GUILDS intent)."""
+        name = "CHANNEL_CREATE" if created else "CHANNEL_UPDATE"
+        data = channel_json(channel)
+        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILDS)
+
+    async def member(self, member: Member, *, added: bool) -> None:
+        """GUILD_MEMBER_ADD / _UPDATE (GUILD_MEMBERS intent)."""
+        name = "GUILD_MEMBER_ADD" if added else "GUILD_MEMBER_UPDATE"
+        data = {**member_json(member), "guild_id": str(member.guild_id)}
+        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILD_MEMBERS)

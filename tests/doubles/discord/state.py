@@ -1,0 +1,209 @@
+"""The double's world: the bot, users, guilds, channels, files, commands and interactions."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from .interactions import InteractionHandle
+from .model import (
+    Channel,
+    ChannelType,
+    Guild,
+    Member,
+    Message,
+    Overwrite,
+    Perm,
+    PortalSettings,
+    RegisteredCommand,
+    Role,
+    StoredFile,
+    User,
+)
+from .notify import ChangeNotifier
+from .snowflake import SnowflakeFactory, utcnow
+
+_MENTION = re.compile(r"<@!?(\d+)>")
+CommandKey = tuple[int, str]
+
+
+@dataclass
+class CommandScope:
+    """The commands of one scope (global, or one guild), keyed by (type, name)."""
+
+    commands: dict[CommandKey, RegisteredCommand] = field(default_factory=dict)
+
+
+class DoubleState:
+    """Everything the double knows; REST handlers, the gateway and the driver all share it."""
+
+    def __init__(self, *, portal: PortalSettings, bot_name: str) -> None:
+        self.ids = SnowflakeFactory()
+        self.notifier = ChangeNotifier()
+        self.portal = portal
+        self.cdn_base = ""
+        self.bot_user = User(self.ids.next(), bot_name.lower(), None, bot=True)
+        self.owner_user = User(self.ids.next(), "app-owner", "App Owner")
+        self.users: dict[int, User] = {u.id: u for u in (self.bot_user, self.owner_user)}
+        self.guilds: dict[int, Guild] = {}
+        self.channels: dict[int, Channel] = {}
+        self.messages: dict[int, Message] = {}
+        self.files: dict[int, StoredFile] = {}
+        self.interactions: dict[int, InteractionHandle] = {}
+        self.interactions_by_token: dict[str, InteractionHandle] = {}
+        self.global_commands = CommandScope()
+        self.guild_commands: dict[int, CommandScope] = {}
+
+    @property
+    def application_id(self) -> int:
+        """The application id (equal to the bot user's id, as on Discord)."""
+        return self.bot_user.id
+
+    def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> User:
+        """Create a user known to the double."""
+        user = User(self.ids.next(), username, global_name or username.title(), bot=bot)
+        self.users[user.id] = user
+        return user
+
+    def add_guild(self, name: str, *, owner: User, preferred_locale: str, premium_tier: int) -> Guild:
+        """Create a guild with @everyone and the bot's managed role, the bot and the owner as members."""
+        guild = Guild(self.ids.next(), name, owner.id, preferred_locale, premium_tier)
+        guild.roles[guild.id] = Role(guild.id, "@everyone", Perm.EVERYONE_DEFAULT)
+        bot_role = Role(self.ids.next(), self.bot_user.username, Perm.BOT_DEFAULT, position=1, managed=True)
+        guild.roles[bot_role.id] = bot_role
+        self.guilds[guild.id] = guild
+        self.add_member(guild, self.bot_user, role_ids=[bot_role.id])
+        self.add_member(guild, owner)
+        return guild
+
+    def add_role(self, guild: Guild, name: str, permissions: int) -> Role:
+        """Create a role in ``guild``."""
+        role = Role(self.ids.next(), name, permissions, position=len(guild.roles))
+        guild.roles[role.id] = role
+        return role
+
+    def add_member(self, guild: Guild, user: User, *, role_ids: list[int] | None = None) -> Member:
+        """Add ``user`` to ``guild``."""
+        member = Member(user, guild.id, list(role_ids or []))
+        guild.members[user.id] = member
+        return member
+
+    def add_channel(self, guild: Guild, name: str, *, topic: str | None = None) -> Channel:
+        """Create a text channel in ``guild``."""
+        channel = Channel(self.ids.next(), name, guild_id=guild.id, position=len(guild.channels), topic=topic)
+        guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        return channel
+
+    def dm_channel(self, user: User) -> Channel:
+        """The DM channel between the bot and ``user`` (created on first use)."""
+        for channel in self.channels.values():
+            if channel.is_dm and channel.recipient is user:
+                return channel
+        channel = Channel(self.ids.next(), "", type=ChannelType.DM, recipient=user)
+        self.channels[channel.id] = channel
+        return channel
+
+    def set_bot_overwrite(self, channel: Channel, *, allow: int = 0, deny: int = 0) -> None:
+        """Set the bot member's permission overwrite in ``channel``."""
+        channel.overwrites[self.bot_user.id] = Overwrite(self.bot_user.id, 1, allow, deny)
+
+    def guild_of(self, channel: Channel) -> Guild | None:
+        """The guild ``channel`` belongs to (None for DMs)."""
+        return self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+
+    def member_of(self, guild: Guild, user: User) -> Member:
+        """The membership of ``user`` in ``guild`` (KeyError if not a member)."""
+        return guild.members[user.id]
+
+    def bot_permissions(self, channel: Channel) -> int:
+        """The bot's permissions in ``channel`` (DMs allow everything a DM can do)."""
+        return self.permissions_in(channel, self.bot_user)
+
+    def permissions_in(self, channel: Channel, user: User) -> int:
+        """Permissions of ``user`` in ``channel``."""
+        guild = self.guild_of(channel)
+        if guild is None:
+            return Perm.BOT_DEFAULT
+        return guild.channel_permissions(guild.members[user.id], channel)
+
+    def store_file(
+        self,
+        channel_id: int,
+        filename: str,
+        data: bytes,
+        content_type: str | None = None,
+        *,
+        ephemeral: bool = False,
+        description: str | None = None,
+    ) -> StoredFile:
+        """Keep uploaded bytes and give them a signed-looking CDN URL on the double."""
+        file_id = self.ids.next()
+        guessed = mimetypes.guess_type(filename)[0]
+        stored = StoredFile(
+            file_id,
+            channel_id,
+            filename,
+            data,
+            guessed or content_type or "application/octet-stream",
+            self._cdn_url(channel_id, file_id, filename, ephemeral=ephemeral),
+            ephemeral=ephemeral,
+            description=description,
+        )
+        self.files[file_id] = stored
+        return stored
+
+    def _cdn_url(self, channel_id: int, file_id: int, filename: str, *, ephemeral: bool) -> str:
+        kind = "ephemeral-attachments" if ephemeral else "attachments"
+        issued = int(utcnow().timestamp())
+        signature = hashlib.sha256(f"{file_id}:{issued}".encode()).hexdigest()[:16]
+        query = f"ex={issued + 86400:x}&is={issued:x}&hm={signature}&"
+        return f"{self.cdn_base}/{kind}/{channel_id}/{file_id}/{quote(filename)}?{query}"
+
+    def add_message(self, channel: Channel, message: Message) -> Message:
+        """Store a new message and wake waiters."""
+        message.mentions = self.mentioned_users(message.content)
+        message.snapshot()
+        channel.messages[message.id] = message
+        self.messages[message.id] = message
+        self.notifier.notify()
+        return message
+
+    def mentioned_users(self, content: str) -> list[User]:
+        """The known users ``<@id>``-mentioned in ``content``."""
+        ids = dict.fromkeys(int(m) for m in _MENTION.findall(content))
+        return [self.users[i] for i in ids if i in self.users]
+
+    def content_visible(self, message: Message, *, privileged: bool) -> bool:
+        """Whether the bot may see the message's content (MESSAGE_CONTENT rules and exemptions)."""
+        if privileged or message.author.id == self.bot_user.id:
+            return True
+        channel = self.channels.get(message.channel_id)
+        return (channel is not None and channel.is_dm) or self.bot_user in message.mentions
+
+    def command_scope(self, guild_id: int | None) -> CommandScope:
+        """The command scope for ``guild_id`` (global when None)."""
+        if guild_id is None:
+            return self.global_commands
+        return self.guild_commands.setdefault(guild_id, CommandScope())
+
+    def find_command(self, name: str, kind: int, guild_id: int | None) -> RegisteredCommand | None:
+        """A command by default name and type: the guild's first, then global (as Discord resolves)."""
+        if guild_id is not None:
+            found = self.command_scope(guild_id).commands.get((kind, name))
+            if found is not None:
+                return found
+        return self.global_commands.commands.get((kind, name))
+
+    def add_interaction(self, handle: InteractionHandle) -> None:
+        """Remember an interaction by id and by token."""
+        self.interactions[handle.id] = handle
+        self.interactions_by_token[handle.token] = handle
+
+    def age_of(self, handle: InteractionHandle) -> datetime.timedelta:
+        """How old an interaction's token is."""
+        return utcnow() - handle.created_at

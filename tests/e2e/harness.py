@@ -1,0 +1,128 @@
+"""End-to-end harness: the real Motionbot (its composition root, setup_hook, cogs and tracker)
+running against the Discord double and the CometAPI double, both on 127.0.0.1.
+
+The bot is reached only through its settings (DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL,
+COMETAPI_BASE_URL); nothing in the bot is patched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.__main__ import open_services
+from bot.bot import MotionBot
+from bot.models import Job, JobStatus
+from bot.settings import Settings, load_settings
+from bot.store import JobStore
+from tests.doubles.cometapi_double import CometAPIDouble
+from tests.doubles.cometapi_jobs import TaskPlan
+from tests.doubles.discord import DiscordDouble
+from tests.doubles.discord.model import Message
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
+from tests.doubles.media import png_bytes
+
+TEST_BOT_OPTIONS: dict[str, Any] = {"guild_ready_timeout": 0.1}
+
+
+def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **overrides: Any) -> Settings:
+    """Return settings pointing the bot at both doubles, with a database in ``folder``."""
+    values: dict[str, Any] = {
+        "discord_token": discord.token,
+        "cometapi_key": TEST_API_KEY,
+        "cometapi_base_url": comet.base_url,
+        "discord_api_base_url": discord.api_base_url,
+        "discord_gateway_url": discord.gateway_url,
+        "database_path": folder / "motionbot.sqlite3",
+        "poll_interval_seconds": 0.05,
+        "provider_timeout_seconds": 2,
+        "provider_max_retries": 3,
+        "card_edit_interval_seconds": 0.2,
+    }
+    values.update(overrides)
+    return load_settings(None, **values)
+
+
+@dataclass
+class World:
+    """Both doubles and the running bot, with helpers to act and to wait."""
+
+    discord: DiscordDouble
+    comet: CometAPIDouble
+    settings: Settings
+    bot: MotionBot
+
+    @property
+    def store(self) -> JobStore:
+        """The bot's own job store."""
+        return self.bot.services.store
+
+    async def animate(self, user: Any = None, image: bytes | None = None, **options: Any) -> Any:
+        """Run /animate as ``user`` (alice by default) with a PNG attachment; return the handle."""
+        locale = options.pop("locale", "en-US")
+        filename = options.pop("filename", "cat.png")
+        content_type = options.pop("content_type", "image/png")
+        attachment = (filename, png_bytes(width=256, height=256) if image is None else image, content_type)
+        return await self.discord.slash(
+            user or self.discord.alice, "animate", options, attachment=attachment, locale=locale
+        )
+
+    async def wait_job(self, predicate: Callable[[Job], bool], timeout: float = 10.0) -> Job:
+        """Wait until some stored job matches ``predicate``.
+
+        The store has no change feed, so this re-reads it on a short tick until the deadline.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                for job in await self.store.all_jobs():
+                    if predicate(job):
+                        return job
+                await asyncio.sleep(0.02)
+
+    async def wait_card(self, predicate: Callable[[Message], bool], timeout: float = 10.0) -> Message:
+        """Wait for a bot message (new or edited) matching ``predicate``."""
+        bot_id = self.discord.bot_user.id
+        return await self.discord.wait_for_message(lambda m: m.author.id == bot_id and predicate(m), timeout)
+
+    async def wait_delivered(self, job_id: int, timeout: float = 10.0) -> Job:
+        """Wait until the job is stored as delivered."""
+        return await self.wait_job(
+            lambda job: job.id == job_id and job.status is JobStatus.DELIVERED, timeout
+        )
+
+
+@contextlib.asynccontextmanager
+async def running_motionbot(settings: Settings, discord: DiscordDouble) -> AsyncIterator[MotionBot]:
+    """Run Motionbot as its entry point does (services, bot, start) until the block exits."""
+    async with open_services(settings) as services, MotionBot(services, **TEST_BOT_OPTIONS) as bot:
+        task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        try:
+            waiter = asyncio.create_task(discord.wait_ready(timeout=10))
+            done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                task.result()
+                raise RuntimeError("the bot stopped before the gateway was ready")
+            await waiter
+            await bot.wait_until_ready()
+            yield bot
+        finally:
+            await bot.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@contextlib.asynccontextmanager
+async def make_world(folder: Path, *, message_content: bool = True, **overrides: Any) -> AsyncIterator[World]:
+    """Start both doubles and the bot; stop everything on exit."""
+    async with (
+        DiscordDouble(message_content=message_content) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=0.3)
+        settings = settings_for(discord, comet, folder, **overrides)
+        async with running_motionbot(settings, discord) as bot:
+            yield World(discord=discord, comet=comet, settings=settings, bot=bot)

@@ -1,8 +1,8 @@
 """Entry point and composition root: ``python -m bot [run|sync|doctor|invite|jobs]``.
 
-Settings are read once here, every resource (store, HTTP session, provider client, tracker, bot) is
-built here and closed here in reverse order, and start-up failures end with one clear line and a
-non-zero exit code instead of a traceback.
+Settings are read once here, every resource (store, HTTP session, provider client, tracker, bot,
+health server) is built here and closed here in reverse order, and start-up failures end with one
+clear line and a non-zero exit code instead of a traceback.
 """
 
 from __future__ import annotations
@@ -14,36 +14,39 @@ import datetime as dt
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 
 import aiohttp
 import discord
 
 from bot.bot import MotionBot, Services
+from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, LOGIN_HELP, build_parser, folder_problem
+from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
+from bot.cli_doctor import run_doctor
+from bot.cli_jobs import export_jobs
 from bot.cometapi import CometAPIClient
+from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
 from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import JobStore, StoreError
 from bot.tracker import JobTracker
 
+__all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "run_bot", "sync_commands"]
+
 log = logging.getLogger("bot")
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-INTENT_HELP = (
-    "Discord refused the Message Content intent. Enable it in the developer portal "
-    "(Applications > your bot > Bot > Privileged Gateway Intents > Message Content Intent), "
-    "or set REACTIONS_ENABLED=false to run without the reaction trigger."
-)
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, *, metrics: Metrics | None = None) -> AsyncIterator[Services]:
     """Build every core service and close them in reverse order on exit."""
+    metrics = metrics if metrics is not None else Metrics()
     store = await JobStore.open(settings.database_path)
     try:
         timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
@@ -54,6 +57,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.cometapi_key,
                 timeout=settings.provider_timeout_seconds,
                 max_retries=settings.provider_max_retries,
+                on_request=metrics.observe_provider_request,
             )
             tracker = JobTracker(
                 store,
@@ -61,6 +65,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 poll_interval=settings.poll_interval_seconds,
                 job_timeout=dt.timedelta(minutes=settings.job_timeout_minutes),
             )
+            metrics.attach(store=store, tracker=tracker)
             quotas = QuotaService(store, settings)
             yield Services(
                 settings=settings,
@@ -70,28 +75,62 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 quotas=quotas,
                 catalogue=Catalogue.load(),
                 http=http,
-                intake=JobIntake(store, tracker, quotas, settings, http),
+                intake=JobIntake(
+                    store,
+                    tracker,
+                    quotas,
+                    settings,
+                    http,
+                    on_created=lambda job: metrics.job_created(job.source),
+                ),
+                metrics=metrics,
             )
     finally:
         await store.close()
 
 
 async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
-    """Run the bot until it is closed; return the process exit code."""
+    """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed."""
     async with open_services(settings) as services, MotionBot(services) as client:
-        if install_signals:
-            _close_on_signals(client)
+        services.metrics.watch_discord_logs()
         try:
-            await client.start(settings.discord_token.get_secret_value())
-        except discord.PrivilegedIntentsRequired:
-            log.critical(INTENT_HELP)
-            return EXIT_CONFIG
-        except discord.LoginFailure:
-            log.critical(
-                "Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal."
-            )
-            return EXIT_CONFIG
+            async with serve_health(settings, services, client):
+                if install_signals:
+                    _close_on_signals(client)
+                return await _start_client(client, settings)
+        finally:
+            services.metrics.unwatch_discord_logs()
+
+
+async def _start_client(client: MotionBot, settings: Settings) -> int:
+    try:
+        await client.start(settings.discord_token.get_secret_value())
+    except discord.PrivilegedIntentsRequired:
+        log.critical(INTENT_HELP)
+        return EXIT_CONFIG
+    except discord.LoginFailure:
+        log.critical(LOGIN_HELP)
+        return EXIT_CONFIG
     return EXIT_OK
+
+
+@contextlib.asynccontextmanager
+async def serve_health(
+    settings: Settings, services: Services, client: discord.Client
+) -> AsyncIterator[HealthServer | None]:
+    """Serve ``/healthz`` and ``/metrics`` while inside the block, when ``HTTP_PORT`` is set."""
+    if settings.http_port is None:
+        yield None
+        return
+    checks = standard_checks(lambda: gateway_connected(client), services.store, services.tracker)
+    async with HealthServer(services.metrics, checks, settings.http_host, settings.http_port) as server:
+        yield server
+
+
+def gateway_connected(client: discord.Client) -> bool:
+    """Return True while the client is logged in, ready and its gateway socket is open."""
+    socket = client.ws
+    return client.is_ready() and not client.is_closed() and socket is not None and socket.open
 
 
 async def sync_commands(settings: Settings) -> int:
@@ -109,40 +148,94 @@ async def sync_commands(settings: Settings) -> int:
 def _close_on_signals(client: discord.Client) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
+        # NotImplementedError: Windows; RuntimeError: main() was called off the main thread.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(client.close()))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the command-line parser with one subcommand per operation."""
-    parser = argparse.ArgumentParser(prog="motionbot", description="Motionbot: Discord image-to-video bot.")
-    parser.add_argument("--env-file", default=".env", help="settings file to read (default: .env)")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (the default)")
-    sub.add_parser("sync", help="push the slash-command definitions to Discord and exit")
-    return parser
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    return print_invite(await fetch_client_id(settings))
+
+
+async def _jobs(database: Path, args: argparse.Namespace) -> int:
+    output = Path(args.output) if args.output else None
+    return await export_jobs(
+        database, since=args.since, statuses=args.status or (), fmt=args.format, output=output
+    )
+
+
+COMMANDS: dict[str, Command] = {
+    "run": lambda settings, args: run_bot(settings),
+    "sync": lambda settings, args: sync_commands(settings),
+    "invite": _invite,
+    "jobs": lambda settings, args: _jobs(settings.database_path, args),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line, load settings and run the chosen subcommand."""
-    args = build_parser().parse_args(argv)
+    """Parse the command line, load settings and run the chosen subcommand; return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already explained
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    command = args.command or "run"
+    if command == "doctor":
+        return asyncio.run(run_doctor(args.env_file))
+    if command == "invite" and args.client_id is not None:
+        return print_invite(args.client_id)
+    if command == "jobs" and args.database:
+        return asyncio.run(_jobs(Path(args.database), args))
     try:
         settings = load_settings(args.env_file)
     except SettingsError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)  # noqa: T201
         return EXIT_CONFIG
+    except OSError as exc:  # load_settings creates the database folder
+        print(folder_problem(exc), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
     secrets = [settings.discord_token.get_secret_value(), settings.cometapi_key.get_secret_value()]
     configure_logging(settings.log_level, settings.log_format, secrets)
-    command = args.command or "run"
-    runner = {"run": run_bot, "sync": sync_commands}[command]
+    return run_guarded(COMMANDS[command](settings, args))
+
+
+def run_guarded(work: Awaitable[int]) -> int:
+    """Run ``work`` to completion, turning every known start-up failure into one line and an exit code."""
     try:
-        return asyncio.run(runner(settings))
-    except StoreError as exc:
-        log.critical("%s", exc)
-        return EXIT_CONFIG
+        return asyncio.run(_as_coroutine(work))
     except KeyboardInterrupt:
         return EXIT_OK
+    except (StoreError, HealthServerError) as exc:
+        log.critical("%s", exc)
+        return EXIT_CONFIG
+    except (discord.LoginFailure, DiscordTokenRejected):
+        log.critical(LOGIN_HELP)
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        log.critical(INTENT_HELP)
+        return EXIT_CONFIG
+    except DiscordAPIError as exc:
+        log.critical("%s", exc)
+        return EXIT_FAILURE
+    except (aiohttp.ClientError, discord.DiscordException) as exc:
+        log.critical(
+            "cannot talk to Discord (%s: %s); check DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL, the network",
+            type(exc).__name__,
+            exc,
+        )
+        return EXIT_FAILURE
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=True)
+        log.critical(
+            "stopped by an unexpected error (%s: %s); LOG_LEVEL=DEBUG shows the traceback",
+            type(exc).__name__,
+            exc,
+        )
+        return EXIT_FAILURE
+
+
+async def _as_coroutine(work: Awaitable[int]) -> int:
+    return await work
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.cometapi import CometAPIClient
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
+from bot.metrics import Metrics
 from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import JobStore
@@ -49,6 +50,7 @@ class Services:
     catalogue: Catalogue
     http: aiohttp.ClientSession
     intake: JobIntake
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def configure_discord_endpoints(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import aiohttp
@@ -106,12 +107,15 @@ class JobIntake:
         quotas: QuotaService,
         settings: Settings,
         http: aiohttp.ClientSession,
+        *,
+        on_created: Callable[[Job], None] | None = None,
     ) -> None:
         self._store = store
         self._tracker = tracker
         self._quotas = quotas
         self._settings = settings
         self._http = http
+        self._on_created = on_created
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
         """Return a server's overrides, or None."""
@@ -207,6 +211,8 @@ class JobIntake:
             await self._store.mark_failed(job.id, FailureKind.INTERRUPTED, "the bot is shutting down")
             raise Refusal("job.restarting") from None
         log.info("job %s queued (user %s, guild %s, %s)", job.id, user_id, guild_id, new.source)
+        if self._on_created is not None:
+            self._on_created(job)
         return job
 
     def _new_job(self, request: JobRequest) -> NewJob:

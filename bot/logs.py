@@ -67,11 +67,20 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
         )
     handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(_drop_voice_notices)
+    handler.setLevel(level)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    # The root logger lets WARNING through even at LOG_LEVEL=ERROR so that the metrics' log watcher
+    # still counts discord.py's rate-limit warnings; the stream handler applies LOG_LEVEL itself.
+    root.setLevel(min(logging.getLevelName(level), logging.WARNING))
     if level != "DEBUG":
         for name, floor in NOISY_LOGGERS.items():
-            logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+            logging.getLogger(name).setLevel(floor)
+
+
+def _drop_voice_notices(record: logging.LogRecord) -> bool:
+    """Hide discord.py's start-up notice about optional voice packages: Motionbot never uses voice."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())

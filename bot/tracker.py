@@ -88,6 +88,16 @@ class JobTracker:
         """Return how many jobs the tracker is submitting or polling."""
         return len(self._active)
 
+    @property
+    def running(self) -> bool:
+        """Return True while the loop task is alive (started and neither stopped nor crashed)."""
+        return self._loop_task is not None and not self._loop_task.done()
+
+    @property
+    def max_poll_interval(self) -> float:
+        """Return the longest the loop waits between two cycles, in seconds."""
+        return self._schedule.max_interval
+
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""
         self.events.subscribe(handler)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -53,40 +53,39 @@ class CardEditor:
         may need to send it again. Raises CardUnavailable when nothing can be shown.
         """
         if job.card_message_id is not None:
-            if self._token_usable(job):
-                try:
-                    await self._edit_through_webhook(job, card, files)
-                    return job
-                except discord.HTTPException as exc:
-                    if not _token_dead(exc):
-                        raise
-                    log.info("job %s: interaction token rejected; editing through the channel", job.id)
-                    job = await self._store.reset_token(job.id)
             try:
-                await self._edit_through_channel(job, card, files)
-                return job
+                return await self._edit_in_place(job, card, files)
             except discord.NotFound:
                 log.info("job %s: card message %s is gone; posting a new one", job.id, job.card_message_id)
             except discord.Forbidden as exc:
                 raise CardUnavailable(str(exc)) from exc
         return await self._repost(job, card, files, note)
 
+    async def _edit_in_place(self, job: Job, card: Card, files: FileFactory) -> Job:
+        """Edit the existing card through the token while it lives, else through the channel."""
+        if self._token_usable(job):
+            try:
+                await self._edit_through_webhook(job, card, files)
+                return job
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise  # NotFound here means the card itself is gone: the caller posts a new one
+                log.info("job %s: interaction token rejected; editing through the channel", job.id)
+                job = await self._store.reset_token(job.id)
+        await self._edit_through_channel(job, card, files)
+        return job
+
     async def post(self, job: Job, card: Card, files: FileFactory = no_files) -> discord.Message:
         """Post a new card for ``job`` in its channel, replying to the source message when known."""
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        reference = None
-        if job.source_message_id is not None:
-            reference = discord.MessageReference(
-                message_id=job.source_message_id, channel_id=job.channel_id, fail_if_not_exists=False
-            )
         try:
             return await channel.send(
                 content=card.content,
                 embed=card.embed,
                 view=card.view or discord.utils.MISSING,
                 files=list(files()),
-                reference=reference or discord.utils.MISSING,
                 allowed_mentions=discord.AllowedMentions(users=True),
+                **reply_options(job.channel_id, job.source_message_id),
             )
         except discord.Forbidden as exc:
             raise CardUnavailable(str(exc)) from exc
@@ -139,7 +138,25 @@ class CardEditor:
                 content="\n".join(filter(None, [card.content, note])), embed=card.embed, view=card.view
             )
         message = await self.post(job, card, files)
+        self._bot.services.metrics.delivered("repost")
+        if job.interaction_token is not None:
+            # The new card is a channel message: the interaction's webhook cannot edit it.
+            await self._store.reset_token(job.id)
         return await self._store.set_card_message(job.id, message.id)
+
+
+def reply_options(channel_id: int, message_id: int | None) -> dict[str, Any]:
+    """Return the ``send`` keyword that replies to ``message_id``, or nothing when there is none.
+
+    ``send`` must not get ``reference=discord.utils.MISSING`` (a TypeError), and its type hints
+    refuse ``None``, so the keyword is left out instead.
+    """
+    if message_id is None:
+        return {}
+    reference = discord.MessageReference(
+        message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
+    )
+    return {"reference": reference}
 
 
 def _token_dead(exc: discord.HTTPException) -> bool:

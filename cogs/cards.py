@@ -31,7 +31,7 @@ from bot.delivery import (
 from bot.events import JobEvent, JobEventKind
 from bot.i18n import resolve_locale
 from bot.models import FailureKind, Job, JobStatus, utcnow
-from cogs.card_editor import CardEditor, CardUnavailable
+from cogs.card_editor import CardEditor, CardUnavailable, reply_options
 from cogs.card_render import Card, CardRenderer
 
 if TYPE_CHECKING:
@@ -188,7 +188,10 @@ class Cards(commands.Cog):
                     await asyncio.sleep(DELIVERY_BACKOFF * attempt)
             await self._archive(job, clips)
             await self.services.store.mark_delivered(job.id)
-            log.info("job %s delivered (%d links)", job.id, len(plan.links))
+            attached = sum(len(batch) for batch in plan.messages)
+            self.services.metrics.delivered("attachment", attached)
+            self.services.metrics.delivered("link", len(plan.links))
+            log.info("job %s delivered (%d files, %d links)", job.id, attached, len(plan.links))
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
@@ -226,15 +229,10 @@ class Cards(commands.Cog):
 
     async def _post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        reference = None
-        if job.card_message_id is not None:
-            reference = discord.MessageReference(
-                message_id=job.card_message_id, channel_id=job.channel_id, fail_if_not_exists=False
-            )
         await channel.send(
             content=content,
             files=[clip_file(job, clip) for clip in batch],
-            reference=reference or discord.utils.MISSING,
+            **reply_options(job.channel_id, job.card_message_id),
         )
 
     async def _download_all(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:

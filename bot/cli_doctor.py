@@ -1,0 +1,158 @@
+"""``python -m bot doctor``: check the settings, the database, the CometAPI key and the Discord side.
+
+Each check prints ``ok  <what>`` or ``FAIL <what>: <the fix>``; the exit code is 0 only when every
+check is ok. Nothing printed ever contains a secret: every line is redacted before it is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+import aiohttp
+
+from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, folder_problem
+from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
+from bot.cometapi import classify_response
+from bot.cometapi_types import AuthenticationError, CometAPIError
+from bot.logs import RedactingFilter, configure_logging
+from bot.models import utcnow
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store import JobStore, StoreError
+
+PROVIDER_TIMEOUT = aiohttp.ClientTimeout(total=20)
+DOCTOR_META_KEY = "doctor"
+
+
+class DoctorReport:
+    """Prints one line per check and remembers whether any failed."""
+
+    def __init__(self, out: TextIO, secrets: Iterable[str] = ()) -> None:
+        self._out = out
+        self._redactor = RedactingFilter(secrets)
+        self.failures = 0
+
+    def ok(self, what: str) -> None:
+        """Report a passing check."""
+        self._write(f"ok  {what}")
+
+    def fail(self, what: str, fix: str) -> None:
+        """Report a failing check and what to do about it."""
+        self.failures += 1
+        self._write(f"FAIL {what}: {fix}")
+
+    def _write(self, line: str) -> None:
+        print(self._redactor.redact(line), file=self._out, flush=True)
+
+
+async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> int:
+    """Run every check and return the exit code (0 all ok, 1 a check failed, 2 unusable settings)."""
+    stream = out if out is not None else sys.stdout
+    try:
+        settings = load_settings(env_file)
+    except SettingsError as exc:
+        report = DoctorReport(stream)
+        for problem in exc.problems:
+            report.fail("settings", problem)
+        return EXIT_CONFIG
+    except OSError as exc:  # load_settings creates the database folder
+        DoctorReport(stream).fail("settings", folder_problem(exc))
+        return EXIT_CONFIG
+    secrets = (settings.discord_token.get_secret_value(), settings.cometapi_key.get_secret_value())
+    configure_logging("WARNING", settings.log_format, secrets)
+    report = DoctorReport(stream, secrets)
+    report.ok(f"settings ({_describe_source(env_file)})")
+    await check_database(settings, report)
+    async with aiohttp.ClientSession() as http:
+        await check_provider(http, settings, report)
+        await check_discord(http, settings, report)
+    return EXIT_OK if report.failures == 0 else EXIT_FAILURE
+
+
+def _describe_source(env_file: str | Path | None) -> str:
+    if env_file is not None and Path(env_file).is_file():
+        return f"environment and {env_file}"
+    return "environment"
+
+
+async def check_database(settings: Settings, report: DoctorReport) -> None:
+    """Open the database (integrity check and migrations included) and write to it once."""
+    what = f"database {settings.database_path}"
+    try:
+        store = await JobStore.open(settings.database_path)
+    except (StoreError, OSError) as exc:
+        report.fail(what, str(exc))
+        return
+    try:
+        await store.set_meta(DOCTOR_META_KEY, utcnow().isoformat())
+    except StoreError as exc:
+        report.fail(what, f"it cannot be written ({exc}); check the file's owner and permissions")
+    else:
+        report.ok(f"{what} (integrity ok, migrated, writable)")
+    finally:
+        await store.close()
+
+
+async def check_provider(http: aiohttp.ClientSession, settings: Settings, report: DoctorReport) -> None:
+    """Prove the CometAPI key with one cheap request: list-by-condition with no ids."""
+    base_url = str(settings.cometapi_base_url).rstrip("/")
+    headers = {"Authorization": f"Bearer {settings.cometapi_key.get_secret_value()}"}
+    try:
+        async with http.post(
+            f"{base_url}/mj/task/list-by-condition",
+            json={"ids": []},
+            headers=headers,
+            timeout=PROVIDER_TIMEOUT,
+        ) as response:
+            status, response_headers = response.status, response.headers
+            text = await response.text(errors="replace")
+        classify_response(status, response_headers, text)
+    except AuthenticationError:
+        report.fail(
+            "CometAPI key", f"{base_url} rejected COMETAPI_KEY; copy a valid key from the CometAPI console"
+        )
+    except CometAPIError as exc:
+        report.fail(
+            f"CometAPI at {base_url}", f"{exc.description}; try again later or check COMETAPI_BASE_URL"
+        )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        report.fail(
+            f"CometAPI at {base_url}",
+            f"not reachable ({type(exc).__name__}); check COMETAPI_BASE_URL and the network",
+        )
+    else:
+        report.ok(f"CometAPI key accepted by {base_url}")
+
+
+async def check_discord(http: aiohttp.ClientSession, settings: Settings, report: DoctorReport) -> None:
+    """Prove the Discord token, then check the Message Content intent the reaction trigger needs."""
+    rest = DiscordREST(http, str(settings.discord_api_base_url), settings.discord_token)
+    try:
+        user = await rest.current_user()
+    except DiscordAPIError as exc:
+        report.fail("Discord token", str(exc))
+        if isinstance(exc, DiscordTokenRejected):
+            report.fail("Discord intents", "cannot be checked until DISCORD_TOKEN works")
+            return
+    else:
+        report.ok(f"Discord token (bot {user.get('username', '?')}, id {user.get('id', '?')})")
+    await check_intents(rest, settings, report)
+
+
+async def check_intents(rest: DiscordREST, settings: Settings, report: DoctorReport) -> None:
+    """Check the application's flags for the Message Content intent when reactions are enabled."""
+    if not settings.reactions_enabled:
+        report.ok("Discord intents (REACTIONS_ENABLED=false: no privileged intent needed)")
+        return
+    try:
+        application = await rest.application()
+    except DiscordAPIError as exc:
+        report.fail("Discord intents", str(exc))
+        return
+    flags = application.get("flags")
+    if isinstance(flags, int) and has_message_content_intent(flags):
+        report.ok("Discord intents (Message Content enabled, for the reaction trigger)")
+    else:
+        report.fail("Discord intents", INTENT_HELP)

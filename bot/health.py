@@ -1,0 +1,182 @@
+"""The optional HTTP server: ``GET /healthz`` and ``GET /metrics`` (Prometheus), on aiohttp.
+
+It is off unless ``HTTP_PORT`` is set and binds ``HTTP_HOST`` (127.0.0.1 by default). ``/healthz``
+answers 200 when every check passes and 503 naming the failing ones; each check is a coroutine
+function returning a bool, bounded by a timeout, and an exception in one counts as a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Protocol, Self
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.metrics import Metrics
+from bot.models import utcnow
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], Awaitable[bool]]
+"""One health check: resolves to True when the part it checks is healthy."""
+
+CHECK_TIMEOUT_SECONDS = 5.0
+TRACKER_STALE_FACTOR = 3
+HEALTH_META_KEY = "healthcheck"
+
+
+class HealthServerError(Exception):
+    """Raised when the HTTP server cannot listen on the configured address."""
+
+
+class MetaWriter(Protocol):
+    """The part of the job store the database check needs (``bot.store.JobStore`` fits)."""
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``."""
+
+
+class TrackerProbe(Protocol):
+    """The part of the job tracker the tracker check needs (``bot.tracker.JobTracker`` fits)."""
+
+    @property
+    def running(self) -> bool:
+        """Return True while the loop task is alive."""
+
+    @property
+    def last_cycle_at(self) -> float | None:
+        """Return the ``time.monotonic()`` at which the last cycle ended."""
+
+    @property
+    def max_poll_interval(self) -> float:
+        """Return the longest the loop waits between two cycles."""
+
+
+def gateway_check(is_connected: Callable[[], bool]) -> HealthCheck:
+    """Return a check that the Discord gateway is connected, e.g. ``lambda: bot.is_ready()``."""
+
+    async def check() -> bool:
+        return is_connected()
+
+    return check
+
+
+def database_check(store: MetaWriter) -> HealthCheck:
+    """Return a check that the database takes a write (a tiny meta value with the current time)."""
+
+    async def check() -> bool:
+        await store.set_meta(HEALTH_META_KEY, utcnow().isoformat())
+        return True
+
+    return check
+
+
+def tracker_check(tracker: TrackerProbe, *, clock: Callable[[], float] = time.monotonic) -> HealthCheck:
+    """Return a check that the tracker's loop runs and finished a cycle within 3 × its longest wait."""
+
+    async def check() -> bool:
+        last = tracker.last_cycle_at
+        if not tracker.running or last is None:
+            return False
+        return clock() - last <= TRACKER_STALE_FACTOR * tracker.max_poll_interval
+
+    return check
+
+
+def standard_checks(
+    is_connected: Callable[[], bool], store: MetaWriter, tracker: TrackerProbe
+) -> dict[str, HealthCheck]:
+    """Return the bot's three checks: gateway, database and tracker."""
+    return {
+        "gateway": gateway_check(is_connected),
+        "database": database_check(store),
+        "tracker": tracker_check(tracker),
+    }
+
+
+class HealthServer:
+    """Serves ``/healthz`` and ``/metrics`` on ``host:port`` until stopped."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        checks: Mapping[str, HealthCheck],
+        host: str,
+        port: int,
+        *,
+        check_timeout: float = CHECK_TIMEOUT_SECONDS,
+    ) -> None:
+        self._metrics = metrics
+        self._checks = dict(checks)
+        self._host = host
+        self._port = port
+        self._check_timeout = check_timeout
+        self._runner: web.AppRunner | None = None
+        self.port = port
+
+    async def start(self) -> None:
+        """Start listening; raises ``HealthServerError`` with advice when the address is unusable."""
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics_page)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise HealthServerError(
+                f"the HTTP server cannot listen on {self._host}:{self._port} ({exc.strerror or exc}); "
+                "set HTTP_PORT to a free port, or leave it empty to turn the server off"
+            ) from None
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        log.info("health and metrics server listening on http://%s:%d", self._host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening (safe to call twice)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def run_checks(self) -> dict[str, bool]:
+        """Run every check concurrently and return its result by name."""
+        names = list(self._checks)
+        results = await asyncio.gather(*(self._run_check(name) for name in names))
+        return dict(zip(names, results, strict=True))
+
+    async def _run_check(self, name: str) -> bool:
+        try:
+            async with asyncio.timeout(self._check_timeout):
+                return bool(await self._checks[name]())
+        except TimeoutError:
+            log.warning("health check %s did not answer within %.0f s", name, self._check_timeout)
+        except Exception as exc:
+            log.warning("health check %s failed: %s", name, exc)
+        return False
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        checks = await self.run_checks()
+        failing = [name for name, healthy in checks.items() if not healthy]
+        if not failing:
+            return web.json_response({"status": "ok", "checks": checks})
+        return web.json_response({"status": "fail", "checks": checks, "failing": failing}, status=503)
+
+    async def _metrics_page(self, request: web.Request) -> web.Response:
+        body = await self._metrics.render()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

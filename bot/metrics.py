@@ -1,0 +1,234 @@
+"""Prometheus metrics of one Motionbot process, on a registry of its own.
+
+Every ``Metrics`` owns its ``CollectorRegistry`` (never the global one), so tests and several bots in
+one process do not clash. Counters are fed by hooks (the CometAPI client's ``on_request``, the Cards
+cog's ``delivered``, a logging handler that sees discord.py's 429 warnings); the job, tracker and
+in-flight figures are read from the store and the tracker when ``/metrics`` is scraped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.models import JobSource, JobStatus
+from bot.store_errors import StoreError
+
+if TYPE_CHECKING:
+    from bot.store import JobStore
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "motionbot"
+DELIVERY_METHODS = ("attachment", "link", "repost")
+DISCORD_LOGGERS = ("discord.http", "discord.webhook.async_")
+# Provider calls are ~50 ms to a few seconds; retries with backoff stretch to tens of seconds.
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# The exact texts discord.py logs at WARNING for every 429 (discord/http.py, discord/webhook/async_.py).
+_REST_429 = re.compile(r"^We are being rate limited\. ")
+_WEBHOOK_429 = re.compile(r"^Webhook ID \S+ is rate limited\. ")
+
+
+class TrackerStats(Protocol):
+    """What the metrics read from the job tracker at scrape time (``bot.tracker.JobTracker`` fits)."""
+
+    @property
+    def last_cycle_at(self) -> float | None:
+        """Return the ``time.monotonic()`` at which the last cycle ended, or None before the first."""
+
+    @property
+    def last_cycle_cpu(self) -> float:
+        """Return the CPU seconds the last cycle took."""
+
+    @property
+    def in_flight(self) -> int:
+        """Return how many jobs are being submitted or polled."""
+
+    @property
+    def cycles(self) -> int:
+        """Return how many cycles have run."""
+
+
+class Metrics:
+    """Motionbot's metrics: job counts, provider latency and errors, tracker health, 429s, deliveries."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.registry = CollectorRegistry()
+        self._store: JobStore | None = None
+        self._tracker_collector = _TrackerCollector(clock)
+        self._log_handler = DiscordRateLimitHandler(self.rate_limited)
+        registry = self.registry
+        self._jobs = Gauge(
+            "jobs", "Jobs in the store by status.", ["status"], namespace=NAMESPACE, registry=registry
+        )
+        self._created = _counter(registry, "jobs_created", "Jobs created since start, by source.", "source")
+        self._latency = Histogram(
+            "provider_request_duration_seconds",
+            "CometAPI request attempts by endpoint and outcome.",
+            ["endpoint", "outcome"],
+            buckets=LATENCY_BUCKETS,
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self._provider_errors = _counter(
+            registry,
+            "provider_errors",
+            "Failed CometAPI attempts by endpoint and kind.",
+            "endpoint",
+            "outcome",
+        )
+        self._rate_limits = _counter(registry, "discord_rate_limits", "HTTP 429s from Discord.", "client")
+        self._deliveries = _counter(
+            registry, "deliveries", "Clips delivered to Discord, by method.", "method"
+        )
+        self.registry.register(self._tracker_collector)
+        self._initialise_labels()
+
+    def _initialise_labels(self) -> None:
+        """Create every known label set at zero, so each series exists from the first scrape."""
+        for status in JobStatus:
+            self._jobs.labels(status=status.value)
+        for source in JobSource:
+            self._created.labels(source=source.value)
+        for method in DELIVERY_METHODS:
+            self._deliveries.labels(method=method)
+        for client in ("rest", "webhook"):
+            self._rate_limits.labels(client=client)
+
+    # -- sources read at scrape time ----------------------------------------------------------
+
+    def attach(self, *, store: JobStore | None = None, tracker: TrackerStats | None = None) -> None:
+        """Read job counts from ``store`` and loop figures from ``tracker`` at every scrape."""
+        if store is not None:
+            self._store = store
+        if tracker is not None:
+            self._tracker_collector.tracker = tracker
+
+    async def refresh(self) -> None:
+        """Refresh the job gauge from ``store.count_by_status()``; a store fault keeps the last values."""
+        if self._store is None:
+            return
+        try:
+            counts = await self._store.count_by_status()
+        except StoreError as exc:
+            log.warning("metrics: could not count jobs: %s", exc)
+            return
+        self.set_job_counts(counts)
+
+    def set_job_counts(self, counts: Mapping[JobStatus, int]) -> None:
+        """Set the job gauge to ``counts`` (statuses left out count as 0)."""
+        for status in JobStatus:
+            self._jobs.labels(status=status.value).set(counts.get(status, 0))
+
+    async def render(self) -> bytes:
+        """Refresh what is read at scrape time and return the Prometheus text exposition."""
+        await self.refresh()
+        return generate_latest(self.registry)
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def observe_provider_request(self, endpoint: str, seconds: float, outcome: str) -> None:
+        """Record one CometAPI attempt (the client's ``on_request`` hook)."""
+        self._latency.labels(endpoint=endpoint, outcome=outcome).observe(max(0.0, seconds))
+        if outcome != "ok":
+            self._provider_errors.labels(endpoint=endpoint, outcome=outcome).inc()
+
+    def job_created(self, source: JobSource | str) -> None:
+        """Count one job stored by the intake."""
+        self._created.labels(source=JobSource(source).value).inc()
+
+    def delivered(self, method: str, count: int = 1) -> None:
+        """Count ``count`` clips delivered as ``method``: "attachment", "link" or "repost"."""
+        if method not in DELIVERY_METHODS:
+            raise ValueError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}, not {method!r}")
+        if count < 0:
+            raise ValueError(f"count must be >= 0, not {count}")
+        self._deliveries.labels(method=method).inc(count)
+
+    def rate_limited(self, client: str) -> None:
+        """Count one 429 from Discord; ``client`` is "rest" (bot API) or "webhook" (interactions)."""
+        self._rate_limits.labels(client=client).inc()
+
+    # -- discord.py's 429 warnings ------------------------------------------------------------
+
+    def watch_discord_logs(self) -> None:
+        """Count discord.py's "rate limited" warnings from now on (idempotent)."""
+        for name in DISCORD_LOGGERS:
+            logger = logging.getLogger(name)
+            if self._log_handler not in logger.handlers:
+                logger.addHandler(self._log_handler)
+
+    def unwatch_discord_logs(self) -> None:
+        """Stop counting discord.py's warnings (safe to call when not watching)."""
+        for name in DISCORD_LOGGERS:
+            logging.getLogger(name).removeHandler(self._log_handler)
+
+
+def _counter(registry: CollectorRegistry, name: str, documentation: str, *labels: str) -> Counter:
+    return Counter(name, documentation, labels, namespace=NAMESPACE, registry=registry)
+
+
+class DiscordRateLimitHandler(logging.Handler):
+    """A logging handler that recognises discord.py's warning for each HTTP 429 it receives.
+
+    discord.py retries 429s itself and only logs them, so its log is the one place they show. The
+    loggers must let WARNING through (``LOG_LEVEL=ERROR`` would hide them).
+    """
+
+    def __init__(self, on_rate_limit: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._on_rate_limit = on_rate_limit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Call back with "rest" or "webhook" when ``record`` reports a 429."""
+        client = rate_limit_client(record)
+        if client is not None:
+            self._on_rate_limit(client)
+
+
+def rate_limit_client(record: logging.LogRecord) -> str | None:
+    """Return "rest" or "webhook" if ``record`` is discord.py's 429 warning, else None."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):
+        return None
+    if record.name == "discord.http" and _REST_429.match(message):
+        return "rest"
+    if record.name == "discord.webhook.async_" and _WEBHOOK_429.match(message):
+        return "webhook"
+    return None
+
+
+class _TrackerCollector(Collector):
+    """Reads the tracker's loop figures at scrape time."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.tracker: TrackerStats | None = None
+        self._clock = clock
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield tracker lag, last cycle CPU, cycles and in-flight jobs (NaN/0 before a tracker)."""
+        tracker = self.tracker
+        last = tracker.last_cycle_at if tracker is not None else None
+        lag = math.nan if last is None else max(0.0, self._clock() - last)
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_tracker_lag_seconds", "Seconds since the tracker's last cycle ended.", value=lag
+        )
+        cpu = tracker.last_cycle_cpu if tracker is not None else math.nan
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_tracker_cycle_cpu_seconds", "CPU seconds of the tracker's last cycle.", value=cpu
+        )
+        cycles = tracker.cycles if tracker is not None else 0
+        yield CounterMetricFamily(f"{NAMESPACE}_tracker_cycles", "Tracker cycles run.", value=cycles)
+        in_flight = tracker.in_flight if tracker is not None else 0
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_jobs_in_flight", "Jobs the tracker is submitting or polling.", value=in_flight
+        )

@@ -1,0 +1,132 @@
+"""`python -m bot doctor` against the CometAPI double and a tiny Discord REST app, run in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from bot.__main__ import main
+from bot.cli import INTENT_HELP
+from tests import cli_support
+from tests.cli_support import DISCORD_TOKEN, MESSAGE_CONTENT_LIMITED
+from tests.doubles import fixtures_cometapi
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
+
+cometapi_double = fixtures_cometapi.cometapi_double
+fake_discord = cli_support.fake_discord
+restore_logging = cli_support.restore_logging
+cli_env = cli_support.cli_env
+
+
+async def doctor(env_file, capsys) -> tuple[int, list[str], str]:
+    code = await asyncio.to_thread(main, ["doctor", "--env-file", str(env_file)])
+    captured = capsys.readouterr()
+    assert TEST_API_KEY not in captured.out + captured.err
+    assert DISCORD_TOKEN not in captured.out + captured.err
+    assert "Traceback" not in captured.err
+    return code, captured.out.splitlines(), captured.err
+
+
+async def test_all_checks_pass(cli_env, capsys, cometapi_double, fake_discord):
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0
+    assert [line.split(" ")[0] for line in lines] == ["ok"] * 5
+    assert lines[0] == "ok  settings (environment)"
+    assert lines[1].startswith("ok  database ") and "writable" in lines[1]
+    assert lines[2] == f"ok  CometAPI key accepted by {cometapi_double.base_url}"
+    assert lines[3] == f"ok  Discord token (bot Motionbot, id {cli_support.BOT_USER_ID})"
+    assert lines[4].startswith("ok  Discord intents (Message Content enabled")
+    assert cometapi_double.counts["list"] == 1  # one cheap request, no more
+    assert cometapi_double.list_queries == [[]]
+    assert {path for path, _ in fake_discord.requests} == {
+        "/api/v10/users/@me",
+        "/api/v10/oauth2/applications/@me",
+    }
+
+
+async def test_a_rejected_provider_key_fails_with_the_fix(cli_env, capsys, cometapi_double):
+    cometapi_double.reply(
+        401, {"error": {"message": "无效的令牌", "type": "comet_api_error"}}, endpoint="list"
+    )
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert f"FAIL CometAPI key: {cometapi_double.base_url} rejected COMETAPI_KEY" in "\n".join(lines)
+    assert sum(line.startswith("FAIL") for line in lines) == 1
+
+
+async def test_a_wrong_provider_key_fails(cli_env, capsys, monkeypatch):
+    monkeypatch.setenv("COMETAPI_KEY", "sk-wrong-key-000000000000")
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert any(line.startswith("FAIL CometAPI key:") for line in lines)
+    assert "sk-wrong-key-000000000000" not in "\n".join(lines)
+
+
+async def test_a_provider_outage_is_reported(cli_env, capsys, cometapi_double):
+    cometapi_double.reply(503, {"error": {"message": "maintenance"}}, endpoint="list")
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    failure = next(line for line in lines if line.startswith("FAIL"))
+    assert failure.startswith(
+        f"FAIL CometAPI at {cometapi_double.base_url}: CometAPI is unavailable (HTTP 503)"
+    )
+
+
+async def test_an_unreachable_provider_is_reported(cli_env, capsys, monkeypatch):
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("COMETAPI_BASE_URL", f"http://127.0.0.1:{port}")
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert f"FAIL CometAPI at http://127.0.0.1:{port}: not reachable (" in "\n".join(lines)
+
+
+async def test_a_rejected_discord_token_fails_token_and_intents(cli_env, capsys, fake_discord):
+    fake_discord.token = "another-token"
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert "FAIL Discord token: Discord rejected DISCORD_TOKEN: copy the bot token again" in lines[3]
+    assert lines[4] == "FAIL Discord intents: cannot be checked until DISCORD_TOKEN works"
+
+
+async def test_a_missing_message_content_intent_fails_with_the_portal_steps(cli_env, capsys, fake_discord):
+    fake_discord.flags = 1 << 23  # some other application flag
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert lines[-1] == f"FAIL Discord intents: {INTENT_HELP}"
+
+
+async def test_the_limited_intent_flag_counts_and_reactions_off_needs_none(
+    cli_env, capsys, fake_discord, monkeypatch
+):
+    fake_discord.flags = MESSAGE_CONTENT_LIMITED
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    fake_discord.flags = 0
+    monkeypatch.setenv("REACTIONS_ENABLED", "false")
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    assert lines[-1] == "ok  Discord intents (REACTIONS_ENABLED=false: no privileged intent needed)"
+
+
+async def test_a_database_path_that_is_a_folder_fails(cli_env, capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "db-folder"
+    folder.mkdir()
+    monkeypatch.setenv("DATABASE_PATH", str(folder))
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert lines[1].startswith(f"FAIL database {folder}: ") and "is a folder" in lines[1]
+
+
+async def test_missing_settings_are_listed_one_per_line_with_exit_code_2(cli_env, capsys, monkeypatch):
+    monkeypatch.delenv("DISCORD_TOKEN")
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "often")
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 2
+    assert len(lines) == 2
+    assert lines[0] == (
+        "FAIL settings: DISCORD_TOKEN is missing: set it to the bot token from the Discord developer portal "
+        "(Bot > Reset Token)."
+    )
+    assert lines[1].startswith("FAIL settings: POLL_INTERVAL_SECONDS is invalid")

@@ -1,0 +1,172 @@
+"""The health and metrics HTTP server, with a real store, a real tracker and the CometAPI double."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import socket
+import time
+
+import aiohttp
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.health import HealthServer, HealthServerError, database_check, standard_checks, tracker_check
+from bot.metrics import Metrics
+from bot.models import JobSource, Motion, NewJob, Quality
+from bot.store import JobStore
+from bot.tracker import JobTracker
+from tests.doubles import fixtures_cometapi
+from tests.doubles.fixtures_cometapi import make_cometapi_client
+
+cometapi_double = fixtures_cometapi.cometapi_double
+cometapi_session = fixtures_cometapi.cometapi_session
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = await JobStore.open(tmp_path / "health.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def tracker(store, cometapi_double, cometapi_session):
+    client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+    tracker = JobTracker(store, client, poll_interval=0.05, job_timeout=dt.timedelta(minutes=5))
+    await tracker.start()
+    await wait_until(lambda: tracker.cycles > 0)
+    yield tracker
+    await tracker.stop()
+
+
+async def wait_until(condition, timeout: float = 2.0) -> None:
+    """Poll a condition that has no event to await (the tracker's first cycle)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.001)
+
+
+async def healthy() -> bool:
+    return True
+
+
+async def unhealthy() -> bool:
+    return False
+
+
+async def get(session: aiohttp.ClientSession, server: HealthServer, path: str) -> tuple[int, str, str]:
+    async with session.get(f"http://127.0.0.1:{server.port}{path}") as response:
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+async def test_healthz_is_200_when_gateway_database_and_tracker_are_fine(store, tracker, cometapi_session):
+    checks = standard_checks(lambda: True, store, tracker)
+    async with HealthServer(Metrics(), checks, "127.0.0.1", 0) as server:
+        status, content_type, body = await get(cometapi_session, server, "/healthz")
+    assert status == 200 and content_type.startswith("application/json")
+    assert json.loads(body) == {
+        "status": "ok",
+        "checks": {"gateway": True, "database": True, "tracker": True},
+    }
+    assert await store.get_meta("healthcheck") is not None  # the database check really wrote
+
+
+async def test_healthz_is_503_naming_what_fails(store, tracker, cometapi_session):
+    checks = standard_checks(lambda: False, store, tracker)
+    async with HealthServer(Metrics(), checks, "127.0.0.1", 0) as server:
+        status, _, body = await get(cometapi_session, server, "/healthz")
+    assert status == 503
+    assert json.loads(body) == {
+        "status": "fail",
+        "checks": {"gateway": False, "database": True, "tracker": True},
+        "failing": ["gateway"],
+    }
+
+
+async def test_a_closed_database_and_a_stopped_tracker_fail(store, tracker, cometapi_session):
+    checks = standard_checks(lambda: True, store, tracker)
+    async with HealthServer(Metrics(), checks, "127.0.0.1", 0) as server:
+        await tracker.stop()
+        await store.close()
+        status, _, body = await get(cometapi_session, server, "/healthz")
+    assert status == 503
+    assert json.loads(body)["failing"] == ["database", "tracker"]
+
+
+async def test_the_tracker_check_fails_when_the_last_cycle_is_too_old(tracker):
+    assert tracker.max_poll_interval == pytest.approx(0.2)
+    assert await tracker_check(tracker, clock=lambda: tracker.last_cycle_at + 0.59)()
+    assert not await tracker_check(tracker, clock=lambda: tracker.last_cycle_at + 0.61)()
+
+
+async def test_a_tracker_that_never_started_fails(store, cometapi_double, cometapi_session):
+    client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+    idle = JobTracker(store, client, poll_interval=0.05, job_timeout=dt.timedelta(minutes=5))
+    assert not await tracker_check(idle)()
+    assert await database_check(store)()
+
+
+async def test_a_check_that_raises_or_hangs_counts_as_failing(cometapi_session):
+    never = asyncio.Event()
+
+    async def raises() -> bool:
+        raise RuntimeError("boom")
+
+    async def hangs() -> bool:
+        await never.wait()
+        return True
+
+    checks = {"ok": healthy, "raises": raises, "hangs": hangs, "no": unhealthy}
+    async with HealthServer(Metrics(), checks, "127.0.0.1", 0, check_timeout=0.05) as server:
+        assert await server.run_checks() == {"ok": True, "raises": False, "hangs": False, "no": False}
+        status, _, body = await get(cometapi_session, server, "/healthz")
+    assert status == 503 and '"failing": ["raises", "hangs", "no"]' in body
+
+
+async def test_metrics_page_is_prometheus_text_with_job_counts(store, tracker, cometapi_session):
+    metrics = Metrics()
+    metrics.attach(store=store, tracker=tracker)
+    await store.create_job(
+        NewJob(
+            requester_id=1,
+            guild_id=2,
+            channel_id=3,
+            source=JobSource.SLASH,
+            motion=Motion.LOW,
+            quality=Quality.SD,
+            prompt="a cat",
+            image_url="https://cdn.discordapp.test/cat.png",
+        )
+    )
+    async with HealthServer(metrics, {"ok": healthy}, "127.0.0.1", 0) as server:
+        status, content_type, body = await get(cometapi_session, server, "/metrics")
+    assert status == 200
+    assert content_type == CONTENT_TYPE_LATEST
+    assert 'motionbot_jobs{status="queued"} 1.0' in body
+    assert "# TYPE motionbot_tracker_lag_seconds gauge" in body
+
+
+async def test_the_server_binds_only_the_configured_host_and_stops(cometapi_session):
+    server = HealthServer(Metrics(), {"ok": healthy}, "127.0.0.1", 0)
+    await server.start()
+    port = server.port
+    assert port > 0
+    status, _, _ = await get(cometapi_session, server, "/healthz")
+    assert status == 200
+    await server.stop()
+    await server.stop()  # twice is fine
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(cometapi_session, server, "/healthz")
+
+
+async def test_a_busy_port_raises_a_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = HealthServer(Metrics(), {}, "127.0.0.1", port)
+        with pytest.raises(HealthServerError, match=f"cannot listen on 127.0.0.1:{port}.*set HTTP_PORT"):
+            await server.start()

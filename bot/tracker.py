@@ -18,6 +18,7 @@ from bot.cometapi_types import (
     AuthenticationError,
     CometAPIError,
     ExtendRequest,
+    InvalidRequestError,
     ModerationError,
     ProviderBusyError,
     RequestRefusedError,
@@ -410,6 +411,6 @@ def failure_kind(exc: CometAPIError) -> FailureKind:
         return FailureKind.MODERATION
     if isinstance(exc, AuthenticationError):
         return FailureKind.CONFIGURATION
-    if isinstance(exc, RequestRefusedError):
+    if isinstance(exc, RequestRefusedError | InvalidRequestError):
         return FailureKind.REFUSED
     return FailureKind.UNAVAILABLE

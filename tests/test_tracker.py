@@ -286,3 +286,30 @@ async def test_stop_is_clean_and_refuses_new_jobs(store, make_tracker):
     assert not tracker.accepting
     with pytest.raises(TrackerHalted):
         await tracker.enqueue(await store.create_job(new_job()))
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"image_url": "ftp://example.test/cat.png"}, "image"),
+        ({"image_url": ""}, "image"),
+        ({"prompt": "x" * 1001}, "prompt"),
+    ],
+)
+async def test_bad_input_fails_the_job_before_any_request_and_keeps_the_store_consistent(
+    store, make_tracker, cometapi_double, fields, reason
+):
+    """A job the client refuses to send ends FAILED (refused, with the reason) and nothing reaches the API."""
+    tracker, events = await make_tracker()
+    (job,) = await queue(store, tracker, new_job(**fields))
+    (final,) = await events.wait_final(job.id)
+    assert final.status is JobStatus.FAILED
+    assert final.failure_kind is FailureKind.REFUSED
+    assert reason in (final.error or "").lower()
+    assert cometapi_double.counts["submit"] == 0
+    assert await store.jobs_with_status(JobStatus.QUEUED, JobStatus.SUBMITTING) == []
+    assert (await store.usage_today(22, 11)).user_today == 0
+
+
+async def test_a_task_id_that_is_not_ours_maps_to_no_job(store):
+    assert await store.get_job_by_task("1762547298152655") is None

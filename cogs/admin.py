@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.guild_settings import InvalidSetting, SettingName, apply, change_channels, parse_value
 from bot.i18n import Lang
-from bot.models import GuildSettings
+from bot.models import GuildSettings, Motion, Quality
 from cogs.common import interaction_lang, reply_ephemeral, text
 from cogs.translator import key_str
 
@@ -37,6 +37,10 @@ SCOPE_CHOICES = [
     ),
 ]
 
+# Discord hides the group from members without Manage Server, but a server can override that
+# default, so the bot checks the invoking member's permissions itself as well.
+MANAGE_SERVER = app_commands.checks.has_permissions(manage_guild=True)
+
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
@@ -61,6 +65,7 @@ class Admin(
         name=key_str("show", "commands.settings.show_name"),
         description=key_str("Show the current settings", "commands.settings.show_description"),
     )
+    @MANAGE_SERVER
     async def settings_show(self, interaction: discord.Interaction) -> None:
         """Show every setting of this server and whether it is the default."""
         current = await self._current(interaction)
@@ -72,6 +77,7 @@ class Admin(
         name=key_str("set", "commands.settings.set_name"),
         description=key_str("Change one setting", "commands.settings.set_description"),
     )
+    @MANAGE_SERVER
     @app_commands.rename(
         setting=key_str("setting", "commands.settings.setting_name"),
         value=key_str("value", "commands.settings.value_name"),
@@ -109,6 +115,7 @@ class Admin(
         name=key_str("reset", "commands.settings.reset_name"),
         description=key_str("Put one setting back to its default", "commands.settings.reset_description"),
     )
+    @MANAGE_SERVER
     @app_commands.rename(setting=key_str("setting", "commands.settings.setting_name"))
     @app_commands.describe(setting=key_str("The setting to change", "commands.settings.setting_description"))
     @app_commands.choices(setting=SETTING_CHOICES)
@@ -131,6 +138,7 @@ class Admin(
             "Choose the channels where Motionbot works", "commands.settings.channels_description"
         ),
     )
+    @MANAGE_SERVER
     @app_commands.rename(
         action=key_str("action", "commands.settings.action_name"),
         scope=key_str("scope", "commands.settings.scope_name"),
@@ -205,6 +213,10 @@ class Admin(
     def _plain(self, lang: Lang, value: object) -> str:
         if isinstance(value, bool):
             return text(self.bot, lang, "settings.value.on" if value else "settings.value.off")
+        if isinstance(value, Motion):
+            return text(self.bot, lang, f"motion.{value.value}")
+        if isinstance(value, Quality):
+            return text(self.bot, lang, f"quality.{value.value}")
         return str(value)
 
 

@@ -90,6 +90,9 @@ class Jobs(commands.Cog):
 
     def _pager(self, lang: Lang, user_id: int, page: int, pages: int) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
+        if pages < 2:
+            # Both buttons would point at page 0, and Discord refuses repeated custom ids.
+            return view
         previous = text(self.bot, lang, "button.previous")
         following = text(self.bot, lang, "button.next")
         view.add_item(JobsPageButton(user_id, max(page - 1, 0), label=previous, disabled=page == 0))

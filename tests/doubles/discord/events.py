@@ -7,8 +7,24 @@ from typing import Any
 from .gateway import GatewayEvent, GatewayHub
 from .messages import MessageService
 from .model import Channel, Guild, Intent, Member, Message, Role, User
-from .payloads import channel_json, emoji_json, member_json, role_json
+from .payloads import channel_json, emoji_json, guild_create_json, member_json, role_json
 from .state import DoubleState
+
+# Keys only GUILD_CREATE carries; GUILD_UPDATE sends the guild object without them.
+GUILD_CREATE_ONLY = (
+    "unavailable",
+    "member_count",
+    "large",
+    "joined_at",
+    "members",
+    "channels",
+    "threads",
+    "voice_states",
+    "presences",
+    "stage_instances",
+    "guild_scheduled_events",
+    "soundboard_sounds",
+)
 
 
 class GatewayEvents:
@@ -110,3 +126,10 @@ class GatewayEvents:
         name = "GUILD_MEMBER_ADD" if added else "GUILD_MEMBER_UPDATE"
         data = {**member_json(member), "guild_id": str(member.guild_id)}
         await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILD_MEMBERS)
+
+    async def guild_update(self, guild: Guild) -> None:
+        """GUILD_UPDATE with the guild object, e.g. after its preferred locale changed (GUILDS intent)."""
+        data = guild_create_json(guild, guild.members[self.state.bot_user.id], [], [])
+        for key in GUILD_CREATE_ONLY:
+            data.pop(key, None)
+        await self.hub.dispatch("GUILD_UPDATE", lambda _: data, intent=Intent.GUILDS)

@@ -74,8 +74,10 @@ class WorldDriver:
         return role
 
     async def set_preferred_locale(self, locale: str, guild: Guild | None = None) -> None:
-        """Change a guild's preferred locale (seen in later interactions' ``guild_locale``)."""
-        (guild or self.guild).preferred_locale = locale
+        """Change a guild's preferred locale (GUILD_UPDATE, and later interactions' ``guild_locale``)."""
+        guild = guild or self.guild
+        guild.preferred_locale = locale
+        await self.events.guild_update(guild)
 
     async def add_channel(self, name: str, *, guild: Guild | None = None) -> Channel:
         """Create a text channel."""
@@ -138,3 +140,9 @@ class WorldDriver:
             users.remove(user.id)
             self.state.notifier.notify()
             await self.events.reaction(message, user, emoji, added=False)
+
+    async def delete_message(self, message: Message) -> None:
+        """A moderator deletes ``message`` (MESSAGE_DELETE); later edits or replies to it get 404/10008."""
+        message.deleted = True
+        self.state.notifier.notify()
+        await self.events.message_delete(message)

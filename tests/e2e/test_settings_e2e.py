@@ -1,0 +1,200 @@
+"""/motionbot settings end to end: show, set, reset, channel lists, and who may use them."""
+
+import pytest
+
+from bot.models import JobSource, Motion, Quality
+from tests.doubles.media import png_bytes
+from tests.e2e.harness import World
+
+SETTINGS = "motionbot settings"
+FIELD_LABELS = {
+    "allowed_channel_ids": "Channels where Motionbot works",
+    "reaction_channel_ids": "Channels for the reaction trigger",
+    "reactions_enabled": "Reaction trigger",
+    "reaction_emoji": "Reaction emoji",
+    "buttons_everyone": "Who may press the buttons",
+    "default_motion": "Default motion",
+    "default_quality": "Default quality",
+    "max_concurrent_per_user": "Jobs at once per member",
+    "max_daily_per_user": "Videos per member per day",
+    "max_daily_per_guild": "Videos per server per day",
+}
+
+
+async def admin_says(world: World, sub: str, options: dict, user=None, **where) -> str:
+    """Run a settings sub-command and return its private answer."""
+    handle = await world.discord.slash(user or world.discord.admin, f"{SETTINGS} {sub}", options, **where)
+    response = await handle.wait_response()
+    assert response.status == 200 and response.latency < 3.0 and handle.ephemeral
+    return response.data.get("content") or ""
+
+
+async def stored(world: World):
+    """The server's settings row, as the bot stored it."""
+    return await world.store.get_guild_settings(world.discord.guild.id)
+
+
+async def test_show_lists_every_setting_with_its_default(world):
+    """A fresh server sees all ten settings, each with the bot-wide default."""
+    handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
+    await handle.wait_response()
+    message = await handle.wait_original()
+
+    assert handle.ephemeral
+    embed = message.embeds[0]
+    assert embed["title"] == "Motionbot settings for this server"
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert set(fields) == set(FIELD_LABELS.values())
+    assert fields["Channels where Motionbot works"] == "All channels"
+    assert fields["Reaction trigger"] == "On (default)"
+    assert fields["Reaction emoji"] == "🎬 (default)"
+    assert fields["Who may press the buttons"] == "The requester and members with Manage Messages"
+    assert fields["Default quality"] == "480p (default)"
+    assert fields["Jobs at once per member"] == "2 (default)"
+    assert fields["Videos per server per day"] == "100 (default)"
+
+
+SET_CASES = [
+    ("reactions_enabled", "off", "Off", False, "maybe", "on or off"),
+    ("reaction_emoji", "✨", "✨", "✨", "abc", "a single emoji"),
+    ("buttons_everyone", "everyone", "Everyone", True, "sometimes", "on or off"),
+    ("default_motion", "HIGH", "High", Motion.HIGH, "medium", "low or high"),
+    ("default_quality", "720", "720p", Quality.HD, "1080p", "480p or 720p"),
+    ("max_concurrent_per_user", "3", "3", 3, "0", "a whole number from 1 to 20"),
+    ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10000"),
+    ("max_daily_per_guild", "50", "50", 50, "100001", "a whole number from 1 to 100000"),
+]
+
+
+@pytest.mark.parametrize(("setting", "value", "shown", "typed", "bad", "expected"), SET_CASES)
+async def test_set_checks_the_value_and_stores_it(world, setting, value, shown, typed, bad, expected):
+    """A valid value is stored and echoed; an invalid one says what is expected and changes nothing."""
+    label = FIELD_LABELS[setting]
+
+    invalid = await admin_says(world, "set", {"setting": setting, "value": bad})
+    assert invalid == f"“{bad}” is not a valid value for {label}. Expected {expected}."
+    assert await stored(world) is None
+
+    changed = await admin_says(world, "set", {"setting": setting, "value": value})
+    assert changed == f"{label} is now: {shown}"
+    assert getattr(await stored(world), setting) == typed
+
+
+async def test_changed_values_show_up_in_show(world):
+    """After a change, show lists the new value instead of the default."""
+    await admin_says(world, "set", {"setting": "max_daily_per_user", "value": "7"})
+    handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
+    await handle.wait_response()
+    fields = {f["name"]: f["value"] for f in (await handle.wait_original()).embeds[0]["fields"]}
+    assert fields["Videos per member per day"] == "7"
+
+
+async def test_reset_puts_a_setting_back_to_the_default(world):
+    """Reset clears the override in SQLite and names the default now in force."""
+    await admin_says(world, "set", {"setting": "max_daily_per_user", "value": "5"})
+    await admin_says(world, "set", {"setting": "buttons_everyone", "value": "on"})
+
+    answer = await admin_says(world, "reset", {"setting": "max_daily_per_user"})
+    assert answer == "Videos per member per day is back to the default: 10 (default)"
+    answer = await admin_says(world, "reset", {"setting": "buttons_everyone"})
+    assert (
+        answer
+        == "Who may press the buttons is back to the default: The requester and members with Manage Messages"
+    )
+    row = await stored(world)
+    assert row.max_daily_per_user is None and row.buttons_everyone is False
+
+
+async def test_command_channels_add_remove_and_clear(world):
+    """An allow-list limits /animate to its channels; elsewhere the refusal lists them."""
+    discord = world.discord
+    answer = await admin_says(
+        world, "channels", {"action": "add", "scope": "commands", "channel": discord.media}
+    )
+    assert answer == f"<#{discord.media.id}> added to the list."
+    assert (await stored(world)).allowed_channel_ids == {discord.media.id}
+
+    outside = await discord.slash(discord.alice, "animate", attachment=("cat.png", png_bytes(), "image/png"))
+    response = await outside.wait_response()
+    assert outside.ephemeral
+    assert response.data["content"] == (
+        f"Motionbot can't be used in this channel. Try one of these: <#{discord.media.id}>"
+    )
+    inside = await discord.slash(
+        discord.alice, "animate", attachment=("cat.png", png_bytes(), "image/png"), channel=discord.media
+    )
+    await inside.wait_response()
+    assert not inside.ephemeral
+    job = await world.wait_job(lambda j: j.card_message_id == inside.original_message_id)
+    assert job.channel_id == discord.media.id
+    assert len(await world.store.all_jobs()) == 1  # nothing started from #general
+
+    answer = await admin_says(world, "channels", {"action": "remove", "channel": discord.media})
+    assert answer == f"<#{discord.media.id}> removed from the list."
+    await admin_says(world, "channels", {"action": "add", "channel": discord.general})
+    answer = await admin_says(world, "channels", {"action": "clear", "scope": "commands"})
+    assert answer == "The list is empty again, so every channel is allowed."
+    assert (await stored(world)).allowed_channel_ids == frozenset()
+
+
+async def test_adding_a_channel_needs_a_channel(world):
+    """ "add" without a channel says a text channel is expected and stores nothing."""
+    answer = await admin_says(world, "channels", {"action": "add"})
+    assert answer.endswith("Expected a text channel.")
+    assert await stored(world) is None
+
+
+async def test_reaction_channels_limit_the_reaction_trigger(world):
+    """With #general as the only reaction channel, 🎬 in #media does nothing and in #general starts a job."""
+    discord = world.discord
+    answer = await admin_says(
+        world, "channels", {"action": "add", "scope": "reactions", "channel": discord.general}
+    )
+    assert answer == f"<#{discord.general.id}> added to the list."
+    row = await stored(world)
+    assert row.reaction_channel_ids == {discord.general.id} and row.allowed_channel_ids == frozenset()
+    image = [("cat.png", png_bytes(), "image/png")]
+    in_media = await discord.post_message(discord.bob, discord.media, "", attachments=image)
+    in_general = await discord.post_message(discord.bob, discord.general, "", attachments=image)
+
+    await discord.add_reaction(discord.alice, in_media, "🎬")
+    await discord.add_reaction(discord.alice, in_general, "🎬")
+
+    job = await world.wait_job(lambda j: j.source is JobSource.REACTION)
+    await world.wait_delivered(job.id)
+    assert job.source_message_id == in_general.id
+    assert [j.source_message_id for j in await world.store.all_jobs()] == [in_general.id]
+
+    await admin_says(
+        world, "channels", {"action": "remove", "scope": "reactions", "channel": discord.general}
+    )
+    assert (await stored(world)).reaction_channel_ids == frozenset()
+    await admin_says(world, "channels", {"action": "add", "scope": "reactions", "channel": discord.media})
+    answer = await admin_says(world, "channels", {"action": "clear", "scope": "reactions"})
+    assert answer == "The list is empty again, so every channel is allowed."
+    assert (await stored(world)).reaction_channel_ids == frozenset()
+
+
+async def test_settings_command_is_synced_for_manage_server_only(world):
+    """The synced /motionbot carries default_member_permissions 32 (Manage Server)."""
+    puts = [r for r in world.discord.requests if r.method == "PUT" and "/commands" in r.path]
+    payload = {command["name"]: command for command in puts[0].payload}
+    # Discord documents a string; discord.py sends the bits as a number, which Discord accepts.
+    assert str(payload["motionbot"]["default_member_permissions"]) == "32"
+    assert payload["animate"].get("default_member_permissions") is None
+
+
+@pytest.mark.parametrize(
+    ("sub", "options"),
+    [
+        ("show", {}),
+        ("set", {"setting": "max_daily_per_user", "value": "1"}),
+        ("reset", {"setting": "max_daily_per_user"}),
+        ("channels", {"action": "clear"}),
+    ],
+)
+async def test_member_without_manage_server_is_refused(world, sub, options):
+    """Discord hides the command from members, but if one invokes it anyway the bot refuses."""
+    answer = await admin_says(world, sub, options, user=world.discord.bob)
+    assert answer == "You need the Manage Server permission to change Motionbot's settings."
+    assert await stored(world) is None

@@ -94,6 +94,15 @@ class World:
             lambda job: job.id == job_id and job.status is JobStatus.DELIVERED, timeout
         )
 
+    def hold_jobs(self) -> None:
+        """Keep new jobs "sent, waiting" at the provider (nothing visible changes) until ``release``."""
+        self.comet.default_plan = TaskPlan(duration=60, initial_fraction=0.5)
+
+    def release(self, job: Job) -> None:
+        """Have the provider finish ``job``'s task now."""
+        assert job.provider_task_id is not None, "the job was not submitted yet"
+        self.comet.finish(job.provider_task_id)
+
 
 @contextlib.asynccontextmanager
 async def running_motionbot(settings: Settings, discord: DiscordDouble) -> AsyncIterator[MotionBot]:

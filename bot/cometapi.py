@@ -99,7 +99,9 @@ class CometAPIClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
         self._backoff_max = backoff_max
-        self._jitter_wait = wait_random_exponential(multiplier=backoff_base, max=backoff_max)
+        # Full jitter, but never sooner than half the base wait: a retry must not follow a fault at once.
+        floor = min(backoff_base, backoff_max) / 2
+        self._jitter_wait = wait_random_exponential(multiplier=backoff_base, max=backoff_max, min=floor)
         self._list_chunk_size = list_chunk_size
         self._on_request = on_request
         self.request_counts: collections.Counter[str] = collections.Counter()
@@ -139,9 +141,10 @@ class CometAPIClient:
         return found
 
     async def _submit(self, body: dict[str, Any], *, task_id: str) -> SubmitResult:
-        # Submits are retried on transient errors too: a submit whose answer was lost may have
-        # created a task, so a retry can create a second one. The `state` tag we send lets the
-        # tracker reconcile such duplicates; never retrying would lose far more jobs.
+        # Submits are retried on transient errors too. A submit whose answer was lost may already
+        # have created a task, so a retry can leave an orphan task at the provider (it carries our
+        # `state` tag, but the API cannot be searched by it, so the bot follows only the task id it
+        # was given). Accepted: lost answers are rare, and never retrying would fail many more jobs.
         path = "/mj/submit/video"
         return await self._call("submit", "POST", path, _submit_result, body=body, task_id=task_id)
 

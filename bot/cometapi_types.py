@@ -7,6 +7,7 @@ Nothing here does I/O: the request classes validate themselves and build the JSO
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -218,7 +219,7 @@ def parse_progress(value: object) -> int:
         number = float(text)
     except ValueError:
         return 0
-    if number != number:  # NaN
+    if not math.isfinite(number):  # NaN, or "inf%", on which int() would raise
         return 0
     return max(0, min(100, int(number)))
 

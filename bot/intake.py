@@ -208,12 +208,20 @@ class JobIntake:
         try:
             await self._tracker.enqueue(job)
         except TrackerHalted:
-            await self._store.mark_failed(job.id, FailureKind.INTERRUPTED, "the bot is shutting down")
-            raise Refusal("job.restarting") from None
+            raise await self._halted(job) from None
         log.info("job %s queued (user %s, guild %s, %s)", job.id, user_id, guild_id, new.source)
         if self._on_created is not None:
             self._on_created(job)
         return job
+
+    async def _halted(self, job: Job) -> Refusal:
+        """Fail a job the tracker would not take (free of charge) and return the refusal that says why."""
+        if self._tracker.auth_failed:
+            reason = "the provider rejected the API key"
+            await self._store.mark_failed(job.id, FailureKind.CONFIGURATION, reason)
+            return Refusal("error.misconfigured")
+        await self._store.mark_failed(job.id, FailureKind.INTERRUPTED, "the bot is shutting down")
+        return Refusal("job.restarting")
 
     def _new_job(self, request: JobRequest) -> NewJob:
         assert request.motion is not None and request.quality is not None, "precheck fills these"

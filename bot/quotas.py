@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.models import ACTIVE_STATUSES, GuildSettings, Job, JobStatus, UsageCounts, utcnow
+from bot.models import GuildSettings, Job, UsageCounts, utcnow
 from bot.settings import Settings
 
 # How long a video usually takes from submission to result; only used to estimate when a slot frees up.
@@ -30,8 +30,8 @@ class QuotaStore(Protocol):
         """Return the user's active jobs in every server, oldest first."""
         ...
 
-    async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
-        """Return every job in one of ``statuses``, oldest first."""
+    async def count_active_jobs(self, guild_id: int) -> int:
+        """Return how many jobs of the server are active (queued to running)."""
         ...
 
     async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
@@ -184,10 +184,7 @@ class QuotaService:
     async def _counts(self, guild_id: int | None, user_id: int) -> _Counts:
         usage = await self._store.usage_today(guild_id, user_id)
         mine = [job for job in await self._store.running_jobs(user_id) if job.guild_id == guild_id]
-        guild_running = 0
-        if guild_id is not None:
-            active = await self._store.jobs_with_status(*ACTIVE_STATUSES)
-            guild_running = sum(1 for job in active if job.guild_id == guild_id)
+        guild_running = 0 if guild_id is None else await self._store.count_active_jobs(guild_id)
         return _Counts(usage=usage, user_running=mine, guild_running=guild_running)
 
     def _first_exceeded(

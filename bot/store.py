@@ -249,6 +249,15 @@ class JobStore:
 
         return await self._db.read(work)
 
+    async def count_active_jobs(self, guild_id: int) -> int:
+        """Return how many jobs of the server are active (queued to running), without loading them."""
+
+        async def work(conn: aiosqlite.Connection) -> int:
+            rows = list(await conn.execute_fetchall(sql.COUNT_ACTIVE_IN_GUILD, (guild_id,)))
+            return int(rows[0][0])
+
+        return await self._db.read(work)
+
     async def running_jobs(self, user_id: int) -> list[Job]:
         """Return the user's active jobs (queued to running) in every server, oldest first."""
         return await self._db.read(lambda conn: fetch_jobs(conn, sql.RUNNING_JOBS, (user_id,)))

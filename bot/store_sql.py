@@ -87,6 +87,12 @@ WHERE requester_id = ? AND status IN ('queued', 'submitting', 'submitted', 'runn
 ORDER BY id
 """
 
+# Counted in SQLite rather than loaded: admission asks this for every request, whatever the load.
+COUNT_ACTIVE_IN_GUILD = """
+SELECT COUNT(*) FROM jobs
+WHERE guild_id = ? AND status IN ('queued', 'submitting', 'submitted', 'running')
+"""
+
 ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
 ALL_JOBS_SINCE = "SELECT * FROM jobs WHERE created_at >= ? ORDER BY id"
 

@@ -43,6 +43,7 @@ DELIVERY_ATTEMPTS = 3
 DELIVERY_BACKOFF = 2.0
 HTTP_TOO_LARGE = 413
 DOWNLOAD_CONCURRENCY = 4
+RECONCILE_LOOKBACK = 50
 
 
 class Cards(commands.Cog):
@@ -60,6 +61,8 @@ class Cards(commands.Cog):
         self._editing: set[int] = set()
         self._locks: dict[int, asyncio.Lock] = {}
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
+        # Jobs that finished before this instant were finished under an earlier process.
+        self._started_at = utcnow()
         self.edits = 0
 
     async def cog_load(self) -> None:
@@ -173,9 +176,10 @@ class Cards(commands.Cog):
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
         try:
             clips = await self._download_all(job, folder, self.upload_limit(job.guild_id))
+            posted = await self._posted_earlier(job)
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
-                    plan = await self._post_clips(job, clips)
+                    plan = await self._post_clips(job, clips, posted)
                     break
                 except (CardUnavailable, discord.Forbidden, discord.NotFound) as exc:
                     await self._undeliverable(job, exc)
@@ -195,8 +199,13 @@ class Cards(commands.Cog):
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    async def _post_clips(self, job: Job, clips: Sequence[ClipFile]) -> UploadPlan:
-        """Edit the card into its final state with the clips, shrinking the plan on a 413."""
+    async def _post_clips(self, job: Job, clips: Sequence[ClipFile], posted: set[str]) -> UploadPlan:
+        """Edit the card into its final state with the clips, shrinking the plan on a 413.
+
+        ``posted`` names the clip files already on Discord (from an earlier attempt, or a process that
+        stopped before recording the delivery); a batch of only those is not sent again, and every
+        batch sent is added to it.
+        """
         renderer = self.renderer(job.locale)
         shown = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
         limit = self.upload_limit(job.guild_id)
@@ -204,7 +213,9 @@ class Cards(commands.Cog):
             plan = plan_uploads(clips, per_file_limit=limit)
             first = plan.messages[0] if plan.messages else ()
             try:
-                job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+                if not first or not clip_names(job, first) <= posted:
+                    job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+                    posted |= clip_names(job, first)
             except discord.HTTPException as exc:
                 if exc.status != HTTP_TOO_LARGE or not first:
                     raise
@@ -213,8 +224,30 @@ class Cards(commands.Cog):
                 log.info("job %s: upload refused as too large; retrying with a %d-byte limit", job.id, limit)
                 continue
             for batch in plan.messages[1:]:
-                await self._post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
+                if not clip_names(job, batch) <= posted:
+                    await self._post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
+                    posted |= clip_names(job, batch)
             return plan
+
+    async def _posted_earlier(self, job: Job) -> set[str]:
+        """Return the job's clip files already on its card or in the bot's newest messages after it.
+
+        Only asked for a job that finished under an earlier process: that process may have posted
+        the clips and been killed before recording the delivery, and they must not be posted twice.
+        """
+        if job.card_message_id is None or job.finished_at is None or job.finished_at >= self._started_at:
+            return set()
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        bot_id = self.bot.user.id if self.bot.user is not None else None
+        try:
+            card = await channel.fetch_message(job.card_message_id)
+            recent = [message async for message in channel.history(limit=RECONCILE_LOOKBACK)]
+        except discord.HTTPException as exc:
+            log.info("job %s: cannot check for clips posted before the restart (%s)", job.id, exc)
+            return set()
+        later = [m for m in recent if m.id > card.id and m.author.id == bot_id]
+        names = {clip_name(job, index) for index in range(len(job.clip_urls))}
+        return {f.filename for m in (card, *later) for f in m.attachments if f.filename in names}
 
     async def _undeliverable(self, job: Job, exc: Exception) -> None:
         """Record that the clips cannot be posted (not charged) and tell the requester privately."""
@@ -275,10 +308,20 @@ class Cards(commands.Cog):
         return True
 
 
+def clip_name(job: Job, index: int) -> str:
+    """Return the file name of a job's clip (``index`` counts from 0)."""
+    return f"motionbot-{job.id}-clip{index + 1}.mp4"
+
+
+def clip_names(job: Job, clips: Sequence[ClipFile]) -> set[str]:
+    """Return the file names of ``clips``."""
+    return {clip_name(job, clip.index) for clip in clips}
+
+
 def clip_file(job: Job, clip: ClipFile) -> discord.File:
     """Return a downloaded clip as an upload named after the job and clip number."""
     assert clip.path is not None
-    return discord.File(clip.path, filename=f"motionbot-{job.id}-clip{clip.index + 1}.mp4")
+    return discord.File(clip.path, filename=clip_name(job, clip.index))
 
 
 async def setup(bot: MotionBot) -> None:

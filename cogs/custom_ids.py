@@ -10,7 +10,8 @@ import re
 from bot.models import Motion
 
 PREFIX = "mb:"
-EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,20}):(?P<clip>[0-9]):(?P<motion>[lh])"
+# Job ids are SQLite rowids; 18 digits keep a forged id inside SQLite's 64-bit integers.
+EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 KNOWN_TEMPLATES = (re.compile(EXTEND_TEMPLATE), re.compile(JOBS_PAGE_TEMPLATE))
 MOTION_CODES = {Motion.LOW: "l", Motion.HIGH: "h"}

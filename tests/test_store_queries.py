@@ -225,8 +225,14 @@ async def test_count_jobs_counts_only_that_members_jobs_in_that_server(tmp_path)
         for requester, guild in ((1, 5), (1, 5), (1, 6), (2, 5), (1, None)):
             await store.create_job(
                 NewJob(
-                    requester_id=requester, guild_id=guild, channel_id=3, source=JobSource.SLASH,
-                    motion=Motion.LOW, quality=Quality.SD, prompt="p", image_url="https://cdn.example/x.png",
+                    requester_id=requester,
+                    guild_id=guild,
+                    channel_id=3,
+                    source=JobSource.SLASH,
+                    motion=Motion.LOW,
+                    quality=Quality.SD,
+                    prompt="p",
+                    image_url="https://cdn.example/x.png",
                 )
             )
         assert await store.count_jobs(1, 5) == 2

@@ -1,0 +1,437 @@
+"""The bad-input catalogue: everything Motionbot must refuse plainly, as data a test or a report replays.
+
+``BAD_INPUTS`` lists ``BadInput`` cases: a name, how to trigger it (optional ``setup`` steps, then one
+``action`` a member performs), and the catalogue key of the refusal the member must see, privately
+and in their language (``None``: the input must be ignored without any message).
+``tests.reliability.bad_input_replay.replay`` runs one case in a fresh world and judges it; both
+``test_bad_inputs.py`` and ``bench/reliability_report.py`` use the two together.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+import zlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from bot.models import FailureKind, GuildSettings, JobSource, JobStatus, Motion, NewJob, Quality
+from tests.doubles.discord import Perm
+from tests.doubles.discord.interactions import InteractionHandle
+from tests.doubles.discord.model import Channel, Message, User
+from tests.doubles.media import image_bytes, jpeg_bytes, mp4_bytes, png_bytes, webp_bytes
+from tests.e2e.harness import World
+
+MIB = 1024 * 1024
+FileSpec = tuple[str, bytes, str]
+Setup = Callable[[World], Awaitable[None]]
+
+
+# -- media --------------------------------------------------------------------------------------
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """Return a PNG whose header claims ``width``×``height`` (too big to build for real), IEND included."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def picture(width: int = 256, height: int = 256) -> bytes:
+    """Return a real PNG of the given size."""
+    return png_bytes(width=width, height=height)
+
+
+TEXT = b"These are my holiday notes, not a picture.\n"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="9" height="9"/></svg>'
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+AVIF = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64)
+
+
+# -- actions: what the member does ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where the refusal must show up: an interaction's private answer or a DM (neither: silence).
+
+    ``target`` is the message the member acted on (theirs, or a forged one) and may stay public.
+    """
+
+    handle: InteractionHandle | None = None
+    dm_to: User | None = None
+    target: Message | None = None
+
+
+@dataclass(frozen=True)
+class Animate:
+    """``/animate`` with one attachment (and options) in a channel of the guild, or in a DM."""
+
+    file: FileSpec = ("cat.png", b"", "image/png")
+    prompt: str | None = None
+    user: str = "alice"
+    channel: str = "general"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Run the command as the member."""
+        discord = world.discord
+        options = {} if self.prompt is None else {"prompt": self.prompt}
+        user, channel = member(world, self.user), place(world, self.channel)
+        with warnings.catch_warnings():
+            # Discord reports the size of a 10000x10000 image; Pillow warns while the double reads it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            handle = await discord.slash(
+                user, "animate", options, attachment=self.file, channel=channel, locale=locale
+            )
+        return Answer(handle=handle)
+
+
+@dataclass(frozen=True)
+class Command:
+    """Any other slash command (``"motionbot settings set"``, ``"jobs"``…) with options."""
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    user: str = "alice"
+    channel: str = "general"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Run the command as the member."""
+        user, channel = member(world, self.user), place(world, self.channel)
+        handle = await world.discord.slash(
+            user, self.name, dict(self.options), channel=channel, locale=locale
+        )
+        return Answer(handle=handle)
+
+
+@dataclass(frozen=True)
+class ContextMenu:
+    """ "Animate image" on a message alice posted (with ``files``, or only text)."""
+
+    files: tuple[FileSpec, ...] = ()
+    channel: str = "general"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Post the message as alice, then use the command on it as alice."""
+        discord = world.discord
+        target = await discord.post_message(
+            discord.alice, place(world, self.channel), "look at this", attachments=self.files
+        )
+        handle = await discord.message_command(discord.alice, "Animate image", target, locale=locale)
+        return Answer(handle=handle)
+
+
+@dataclass(frozen=True)
+class React:
+    """Alice reacts with ``emoji`` on a message she posted (with ``files``, or only text)."""
+
+    files: tuple[FileSpec, ...] = ()
+    emoji: str = "🎬"
+    channel: str = "general"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Post the message, then add the reaction (a reaction has no locale: the server's is used)."""
+        discord = world.discord
+        target = await discord.post_message(
+            discord.alice, place(world, self.channel), "look at this", attachments=self.files
+        )
+        await discord.add_reaction(discord.alice, target, self.emoji)
+        return Answer(dm_to=discord.alice, target=target)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click on a bot message carrying ``custom_id`` (``{job}`` is the seeded job's id).
+
+    The double only lets users click components that exist on a message, so the bot message is
+    put straight into the double's state with the (forged) button, as a tampering or outdated
+    client would present it; no real job card is needed.
+    """
+
+    custom_id: str
+    user: str = "alice"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Forge the message and click its one button."""
+        discord = world.discord
+        jobs = await world.store.all_jobs()
+        custom_id = self.custom_id.format(job=jobs[-1].id if jobs else 0, alice=discord.alice.id)
+        button = {"type": 2, "style": 2, "label": "Extend", "custom_id": custom_id, "id": 2}
+        message = Message(
+            id=discord.state.ids.next(),
+            channel_id=discord.general.id,
+            guild_id=discord.guild.id,
+            author=discord.bot_user,
+            components=[{"type": 1, "id": 1, "components": [button]}],
+        )
+        discord.state.add_message(discord.general, message)
+        handle = await discord.click(member(world, self.user), message, custom_id, locale=locale)
+        return Answer(handle=handle, target=message)
+
+
+Action = Animate | Command | ContextMenu | React | Click
+
+
+def place(world: World, name: str) -> Channel:
+    """Return a channel of the default world by attribute name, or alice's DM with the bot for "dm"."""
+    discord = world.discord
+    channel: Channel = discord.dm_channel(discord.alice) if name == "dm" else getattr(discord, name)
+    return channel
+
+
+def member(world: World, name: str) -> User:
+    """Return one of the default world's people by attribute name (alice, bob, mod, admin, owner)."""
+    user: User = getattr(world.discord, name)
+    return user
+
+
+# -- setups: the world before the member acts ----------------------------------------------------
+
+
+def seeded(status: JobStatus, *, owner: str = "alice", extensions: int = 0) -> Setup:
+    """Return a setup that stores a job of ``owner`` in ``status`` (as if it had run earlier today)."""
+
+    async def setup(world: World) -> None:
+        discord, store = world.discord, world.store
+        job = await store.create_job(
+            NewJob(
+                requester_id=member(world, owner).id,
+                guild_id=discord.guild.id,
+                channel_id=discord.general.id,
+                source=JobSource.SLASH,
+                motion=Motion.LOW,
+                quality=Quality.SD,
+                prompt="seeded",
+                image_url="https://cdn.invalid/seed.png",
+                extension_count=extensions,
+            )
+        )
+        await store.mark_submitting(job.id)
+        await store.mark_submitted(job.id, f"seed-task-{job.id}")
+        if status is JobStatus.FAILED:
+            await store.mark_failed(job.id, FailureKind.PROVIDER_FAILED, "seeded failure")
+        elif status is JobStatus.DELIVERED:
+            await store.mark_succeeded(job.id, [f"https://cdn.invalid/{job.id}/{n}.mp4" for n in range(4)])
+            await store.mark_delivered(job.id)
+
+    return setup
+
+
+def allow_only_media(world: World) -> Awaitable[None]:
+    """Limit the server's allow-list to #media."""
+    guild = world.discord.guild.id
+    allowed = frozenset({world.discord.media.id})
+    return world.store.save_guild_settings(GuildSettings(guild_id=guild, allowed_channel_ids=allowed))
+
+
+def deny_bot_posting(world: World) -> Awaitable[None]:
+    """Take Send Messages away from the bot in #general."""
+    return world.discord.set_bot_permissions(world.discord.general, deny=Perm.SEND_MESSAGES)
+
+
+# -- the catalogue --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One bad input: how to trigger it and the refusal it must get (``None``: silently ignored)."""
+
+    name: str
+    action: Action
+    expected_key: str | None
+    locale: str = "en-US"
+    setup: tuple[Setup, ...] = ()
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+UNSUPPORTED, MISMATCH, TOO_SMALL = "image.unsupported_type", "image.type_mismatch", "image.too_small"
+NO_DIMENSIONS, INVALID_SETTING = "image.missing_dimensions", "settings.invalid"
+GIF = image_bytes("GIF", width=128, height=128)
+PNG = picture()
+JPEG = jpeg_bytes(width=256, height=256)
+CAT: FileSpec = ("cat.png", PNG, "image/png")
+DELIVERED, FAILED, RUNNING = JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.SUBMITTED
+
+
+def upload(name: str, file: FileSpec, key: str, locale: str = "en-US", **extra: Any) -> BadInput:
+    """Return a case where /animate gets ``file``."""
+    return BadInput(name, Animate(file=file), key, locale, **extra)
+
+
+def setting(name: str, setting_name: str, value: str, locale: str = "en-US") -> BadInput:
+    """Return a case where an admin sets ``setting_name`` to an invalid ``value``."""
+    options = {"setting": setting_name, "value": value}
+    return BadInput(name, Command("motionbot settings set", options, user="admin"), INVALID_SETTING, locale)
+
+
+def click(
+    name: str, custom_id: str, key: str, *seeds: JobStatus, user: str = "alice", **extra: Any
+) -> BadInput:
+    """Return a case where ``user`` clicks a button carrying ``custom_id`` after seeding jobs."""
+    setup = tuple(seeded(status) for status in seeds)
+    return BadInput(name, Click(custom_id, user=user), key, setup=setup, **extra)
+
+
+def limited(name: str, action: Action, key: str, seed: Setup, **overrides: Any) -> BadInput:
+    """Return a case refused by a limit that ``seed`` uses up under ``overrides``."""
+    return BadInput(name, action, key, setup=(seed,), overrides=overrides)
+
+
+BAD_INPUTS: list[BadInput] = [
+    # wrong file types, refused from what Discord reports, before anything is downloaded
+    upload("text file", ("notes.txt", TEXT, "text/plain"), UNSUPPORTED),
+    upload("pdf", ("doc.pdf", PDF, "application/pdf"), UNSUPPORTED),
+    upload("svg", ("logo.svg", SVG, "image/svg+xml"), UNSUPPORTED),
+    upload("gif", ("anim.gif", GIF, "image/gif"), UNSUPPORTED),
+    upload("bmp", ("pic.bmp", image_bytes("BMP", width=128, height=128), "image/bmp"), UNSUPPORTED),
+    upload("tiff", ("pic.tiff", image_bytes("TIFF", width=128, height=128), "image/tiff"), UNSUPPORTED),
+    upload("heic-like bytes", ("photo.heic", HEIC, "image/heic"), UNSUPPORTED),
+    upload("avif-like bytes", ("photo.avif", AVIF, "image/avif"), UNSUPPORTED),
+    upload("mp4 video", ("clip.mp4", mp4_bytes("bad-input"), "video/mp4"), UNSUPPORTED),
+    upload("png bytes sent as text", ("cat.txt", PNG, "text/plain"), UNSUPPORTED),
+    upload("png bytes sent as gif", ("cat.gif", PNG, "image/gif"), UNSUPPORTED),
+    upload("pdf, in vietnamese", ("doc.pdf", PDF, "application/pdf"), UNSUPPORTED, "vi"),
+    # content type and bytes disagree: caught once the bytes are downloaded
+    upload("png declared as jpeg", ("cat.jpg", PNG, "image/jpeg"), MISMATCH),
+    upload("jpeg bytes named png", ("cat.png", JPEG, "image/png"), MISMATCH),
+    upload("webp bytes named png", ("cat.png", webp_bytes(width=256, height=256), "image/png"), MISMATCH),
+    upload("gif bytes named png", ("cat.png", GIF, "image/png"), MISMATCH),
+    upload("png bytes named webp", ("cat.webp", PNG, "image/webp"), MISMATCH),
+    upload("jpeg bytes named png, in vietnamese", ("cat.png", JPEG, "image/png"), MISMATCH, "vi"),
+    # empty, oversized, unreadable, cut short, too small or too big
+    upload("zero bytes", ("empty.png", b"", "image/png"), "image.empty"),
+    upload(
+        "one byte over MAX_IMAGE_MB",
+        ("big.png", PNG + bytes(MIB + 1 - len(PNG)), "image/png"),
+        "image.too_large",
+        overrides={"max_image_mb": 1},
+    ),
+    upload("text bytes named png", ("cat.png", TEXT, "image/png"), NO_DIMENSIONS),
+    upload("pdf bytes named jpeg", ("scan.jpg", PDF, "image/jpeg"), NO_DIMENSIONS),
+    upload(
+        "png signature then garbage",
+        ("cat.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png"),
+        NO_DIMENSIONS,
+    ),
+    upload("truncated png", ("cat.png", picture(300, 300)[:-40], "image/png"), "image.truncated"),
+    upload("truncated jpeg", ("cat.jpg", JPEG[:-200], "image/jpeg"), "image.truncated"),
+    upload("1x1", ("dot.png", picture(1, 1), "image/png"), TOO_SMALL),
+    upload("63x63", ("icon.png", picture(63, 63), "image/png"), TOO_SMALL),
+    upload("4097x10", ("strip.png", picture(4097, 10), "image/png"), TOO_SMALL),
+    upload("4097x64", ("wide.png", picture(4097, 64), "image/png"), "image.too_big_dimensions"),
+    upload(
+        "10000x10000", ("huge.png", png_header_only(10_000, 10_000), "image/png"), "image.too_big_dimensions"
+    ),
+    upload("63x63, in vietnamese", ("icon.png", picture(63, 63), "image/png"), TOO_SMALL, "vi"),
+    # prompts
+    BadInput("prompt of 1001 characters", Animate(file=CAT, prompt="a" * 1001), "prompt.too_long"),
+    BadInput("prompt of 2000 characters, in vietnamese", Animate(CAT, "ả" * 2000), "prompt.too_long", "vi"),
+    # buttons: unknown, forged, not allowed, not extendable
+    click("unknown custom id", "mb:zz:1", "error.unknown_button"),
+    click("another bot's custom id", "some-other-bot:button", "error.unknown_button"),
+    click("extend id with a 20-digit job id", "mb:x:99999999999999999999:0:l", "error.unknown_button"),
+    click("extend of a job that never existed", "mb:x:424242:0:l", "error.job_not_found"),
+    click("extend pressed by another member", "mb:x:{job}:0:l", "error.not_your_job", DELIVERED, user="bob"),
+    click("extend of a failed job", "mb:x:{job}:0:h", "extend.job_failed", FAILED),
+    click("extend of a job still running", "mb:x:{job}:1:l", "extend.not_delivered", RUNNING),
+    click("extend clip index out of range", "mb:x:{job}:7:l", "extend.clip_out_of_range", DELIVERED),
+    BadInput(
+        "extend beyond the maximum",
+        Click("mb:x:{job}:0:l"),
+        "extend.max_reached",
+        setup=(seeded(DELIVERED, extensions=4),),
+    ),
+    click(
+        "extend of a failed job, in vietnamese", "mb:x:{job}:0:l", "extend.job_failed", FAILED, locale="vi"
+    ),
+    click("someone else's /jobs page", "mb:j:{alice}:1", "error.not_your_job", user="bob"),
+    # server settings
+    BadInput(
+        "settings set without Manage Server",
+        Command("motionbot settings set", {"setting": "max_daily_per_user", "value": "500"}),
+        "settings.permission_needed",
+    ),
+    BadInput(
+        "settings show without Manage Server",
+        Command("motionbot settings show"),
+        "settings.permission_needed",
+    ),
+    BadInput(
+        "settings channels without Manage Server",
+        Command("motionbot settings channels", {"action": "clear"}),
+        "settings.permission_needed",
+    ),
+    setting("daily limit of 0", "max_daily_per_user", "0"),
+    setting("21 jobs at once", "max_concurrent_per_user", "21"),
+    setting("negative server limit", "max_daily_per_guild", "-5"),
+    setting("unknown motion", "default_motion", "medium"),
+    setting("1080p quality", "default_quality", "1080p"),
+    setting("emoji that is a word", "reaction_emoji", "movie"),
+    setting("switch neither on nor off, in vietnamese", "reactions_enabled", "maybe", "vi"),
+    # reactions and the context menu
+    BadInput("reaction on a message without an image", React(), "error.no_image"),
+    BadInput("reaction on a pdf", React(files=(("doc.pdf", PDF, "application/pdf"),)), UNSUPPORTED),
+    BadInput("reaction with another emoji", React(files=(CAT,), emoji="👍"), None),
+    BadInput("reaction outside the allowed channels", React(files=(CAT,)), None, setup=(allow_only_media,)),
+    BadInput("context menu on a message without an image", ContextMenu(), "error.no_image"),
+    BadInput("context menu on a gif", ContextMenu(files=(("anim.gif", GIF, "image/gif"),)), UNSUPPORTED),
+    BadInput("context menu without an image, in vietnamese", ContextMenu(), "error.no_image", "vi"),
+    # limits, channels, permissions, DMs
+    limited(
+        "over the daily limit",
+        Animate(CAT),
+        "quota.exceeded.user_daily",
+        seeded(DELIVERED),
+        max_daily_jobs_per_user=1,
+    ),
+    limited(
+        "over the server's daily limit",
+        Animate(CAT),
+        "quota.exceeded.guild_daily",
+        seeded(DELIVERED, owner="bob"),
+        max_daily_jobs_per_guild=1,
+    ),
+    limited(
+        "over the concurrency limit",
+        Animate(CAT),
+        "quota.exceeded.concurrent",
+        seeded(RUNNING),
+        max_concurrent_jobs_per_user=1,
+    ),
+    limited(
+        "over the concurrency limit by context menu",
+        ContextMenu(files=(CAT,)),
+        "quota.exceeded.concurrent",
+        seeded(RUNNING),
+        max_concurrent_jobs_per_user=1,
+    ),
+    limited(
+        "over the daily limit by reaction",
+        React(files=(CAT,)),
+        "quota.exceeded.user_daily",
+        seeded(DELIVERED),
+        max_daily_jobs_per_user=1,
+    ),
+    BadInput(
+        "channel not in the allowed list",
+        Animate(CAT),
+        "error.channel_not_allowed",
+        setup=(allow_only_media,),
+    ),
+    BadInput(
+        "bot may not post in the channel",
+        Animate(CAT),
+        "error.missing_permissions",
+        setup=(deny_bot_posting,),
+    ),
+    BadInput("/animate in a DM", Animate(CAT, channel="dm"), "error.guild_only"),
+    BadInput("/quota in a DM", Command("quota", channel="dm"), "error.guild_only"),
+]

@@ -76,6 +76,8 @@ class JobTracker:
         self.cycles = 0
         self.last_cycle_at: float | None = None
         self.last_cycle_cpu = 0.0
+        self.last_poll_at: float | None = None
+        self._poll_task: asyncio.Task[None] | None = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -142,7 +144,10 @@ class JobTracker:
 
     async def _sleep_until_due(self) -> None:
         now = time.monotonic()
-        wakeup = min([self._schedule.next_wakeup(now), *self._queued.values()])
+        # While a poll is in flight its jobs stay due; it wakes the loop itself when it ends.
+        polling = self._poll_task is not None and not self._poll_task.done()
+        next_poll = now + self._schedule.max_interval if polling else self._schedule.next_wakeup(now)
+        wakeup = min([next_poll, *self._queued.values()])
         delay = max(0.0, wakeup - now)
         self._wake.clear()
         if self._stopping:
@@ -153,13 +158,13 @@ class JobTracker:
             pass
 
     async def _cycle(self) -> None:
-        started = time.process_time()
+        # Submissions and the poll run as owned tasks, so a poll that waits out provider retries
+        # never holds up new submissions or the timeout sweep.
         self._launch_due_submissions()
-        await self._poll_due()
+        self._launch_due_poll()
         await self._expire_stuck()
         self.cycles += 1
         self.last_cycle_at = time.monotonic()
-        self.last_cycle_cpu = time.process_time() - started
 
     # -- submission -------------------------------------------------------------------------
 
@@ -249,11 +254,33 @@ class JobTracker:
 
     # -- polling ----------------------------------------------------------------------------
 
-    async def _poll_due(self) -> None:
+    def _launch_due_poll(self) -> None:
+        if self._poll_task is not None and not self._poll_task.done():
+            return
         now = time.monotonic()
         due = self._schedule.due(now)
         if not due or (self.auth_failed and self._recently_polled(now)):
             return
+        self._poll_task = self._own(self._poll(due), name="poll")
+
+    async def _poll(self, due: list[int]) -> None:
+        started = time.process_time()
+        try:
+            await self._poll_due(due)
+        except Exception:
+            log.exception("polling %d jobs failed unexpectedly; they are retried at the base pace", len(due))
+            self._reschedule_missed(due)
+        finally:
+            self.last_poll_at = time.monotonic()
+            self.last_cycle_cpu = time.process_time() - started
+            self._wake.set()
+
+    def _reschedule_missed(self, job_ids: list[int]) -> None:
+        now = time.monotonic()
+        for job_id in job_ids:
+            self._schedule.missed(job_id, now)
+
+    async def _poll_due(self, due: list[int]) -> None:
         jobs = {job.provider_task_id: job for job in self._tracked(due) if job.provider_task_id}
         try:
             snapshots = await self._client.fetch_tasks(list(jobs))
@@ -265,16 +292,14 @@ class JobTracker:
 
     def _recently_polled(self, now: float) -> bool:
         # With a rejected key, keep polling at the slowest pace only: nothing will change soon.
-        return self.last_cycle_at is not None and now - self.last_cycle_at < self._schedule.max_interval
+        return self.last_poll_at is not None and now - self.last_poll_at < self._schedule.max_interval
 
-    def _poll_failed(self, exc: CometAPIError, job_ids: Iterable[int]) -> None:
+    def _poll_failed(self, exc: CometAPIError, job_ids: list[int]) -> None:
         if isinstance(exc, AuthenticationError):
             self._halt_on_auth(exc)
         else:
-            log.warning("polling %d jobs failed: %s", len(list(job_ids)), exc.description)
-        now = time.monotonic()
-        for job_id in job_ids:
-            self._schedule.missed(job_id, now)
+            log.warning("polling %d jobs failed: %s", len(job_ids), exc.description)
+        self._reschedule_missed(job_ids)
 
     def _tracked(self, job_ids: Iterable[int]) -> list[Job]:
         jobs = []

@@ -313,3 +313,20 @@ async def test_bad_input_fails_the_job_before_any_request_and_keeps_the_store_co
 
 async def test_a_task_id_that_is_not_ours_maps_to_no_job(store):
     assert await store.get_job_by_task("1762547298152655") is None
+
+
+async def test_a_slow_poll_does_not_hold_up_new_submissions(store, make_tracker, cometapi_double):
+    """While one batched poll waits on a slow provider, a new job is still submitted at once."""
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker()
+    (first,) = await queue(store, tracker, new_job("first"))
+    await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(first.id))
+    cometapi_double.inject(FaultKind.SLOW, times=1, delay=2.0, endpoint="list")
+    await asyncio.wait_for(_until(lambda: cometapi_double.counts["list"] >= 1), 2)
+    (second,) = await queue(store, tracker, new_job("second"))
+    await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(second.id), timeout=1.0)
+
+
+async def _until(predicate) -> None:
+    while not predicate():
+        await asyncio.sleep(0.01)

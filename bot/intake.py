@@ -215,13 +215,21 @@ class JobIntake:
         return job
 
     async def _halted(self, job: Job) -> Refusal:
-        """Fail a job the tracker would not take (free of charge) and return the refusal that says why."""
+        """Fail a job the tracker would not take (free of charge) and return the refusal that says why.
+
+        The caller shows the refusal privately and withdraws the card, so the failure counts as shown.
+        """
         if self._tracker.auth_failed:
-            reason = "the provider rejected the API key"
-            await self._store.mark_failed(job.id, FailureKind.CONFIGURATION, reason)
-            return Refusal("error.misconfigured")
-        await self._store.mark_failed(job.id, FailureKind.INTERRUPTED, "the bot is shutting down")
-        return Refusal("job.restarting")
+            kind, reason, refusal = (
+                FailureKind.CONFIGURATION,
+                "the provider rejected the API key",
+                "error.misconfigured",
+            )
+        else:
+            kind, reason, refusal = FailureKind.INTERRUPTED, "the bot is shutting down", "job.restarting"
+        await self._store.mark_failed(job.id, kind, reason)
+        await self._store.mark_final_shown(job.id)
+        return Refusal(refusal)
 
     def _new_job(self, request: JobRequest) -> NewJob:
         assert request.motion is not None and request.quality is not None, "precheck fills these"

@@ -148,6 +148,7 @@ class Job:
     submitted_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     delivered_at: dt.datetime | None = None
+    final_shown_at: dt.datetime | None = None
 
     @property
     def state_tag(self) -> str:

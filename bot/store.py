@@ -211,6 +211,14 @@ class JobStore:
         params = (message_id, encode_time(self._now()), job_id)
         return await self._update_any(job_id, sql.SET_CARD_MESSAGE, params)
 
+    async def mark_final_shown(self, job_id: int) -> Job:
+        """Record that the job's final state reached its requester (on the card, or privately)."""
+        return await self._update_any(job_id, sql.MARK_FINAL_SHOWN, (encode_time(self._now()), job_id))
+
+    async def unannounced_failures(self) -> list[Job]:
+        """Return failed and timed-out jobs whose failure was never shown, oldest first."""
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.UNANNOUNCED_FAILURES, ()))
+
     async def reset_token(self, job_id: int) -> Job:
         """Forget the job's interaction token and its expiry once it can no longer be used."""
         return await self._update_any(job_id, sql.FORGET_INTERACTION, (encode_time(self._now()), job_id))

@@ -153,6 +153,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         submitted_at=decode_optional_time(row["submitted_at"]),
         finished_at=decode_optional_time(row["finished_at"]),
         delivered_at=decode_optional_time(row["delivered_at"]),
+        final_shown_at=decode_optional_time(row["final_shown_at"]),
     )
 
 

@@ -55,7 +55,14 @@ WHERE id = ?5 RETURNING *
 """
 
 MARK_DELIVERED = """
-UPDATE jobs SET status = 'delivered', delivered_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *
+UPDATE jobs SET status = 'delivered', delivered_at = ?1, final_shown_at = ?1, updated_at = ?1 WHERE id = ?2
+RETURNING *
+"""
+
+MARK_FINAL_SHOWN = "UPDATE jobs SET final_shown_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *"
+
+UNANNOUNCED_FAILURES = """
+SELECT * FROM jobs WHERE status IN ('failed', 'timed_out') AND final_shown_at IS NULL ORDER BY id
 """
 
 SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"

@@ -412,6 +412,9 @@ class JobTracker:
     # -- start-up -----------------------------------------------------------------------------
 
     async def _resume(self) -> None:
+        for job in await self._store.unannounced_failures():
+            # Stored as failed, but the process died before the card (or a DM) said so.
+            self._emit(JobEventKind.FAILED, job)
         now = time.monotonic()
         wall = self._clock()
         for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):
@@ -427,6 +430,7 @@ class JobTracker:
             self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
         for job in await self._store.jobs_with_status(JobStatus.SUCCEEDED):
             self._emit(JobEventKind.SUCCEEDED, job)
+
         log.info("tracker resumed %d queued and %d running jobs", len(self._queued), len(self._schedule))
 
 

@@ -171,6 +171,7 @@ class Cards(commands.Cog):
         except (CardUnavailable, discord.HTTPException) as exc:
             log.warning("job %s: failure card not shown (%s); telling the requester by DM", job.id, exc)
             await self.direct_message(job.requester_id, renderer.failure_reason(job))
+        await self.services.store.mark_final_shown(job.id)
 
     async def _deliver(self, job: Job) -> None:
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
@@ -259,6 +260,7 @@ class Cards(commands.Cog):
         await self.direct_message(
             job.requester_id, renderer.text(key, job_id=job.id, channel=f"<#{job.channel_id}>")
         )
+        await self.services.store.mark_final_shown(job.id)
 
     async def _post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)

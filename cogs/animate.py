@@ -7,7 +7,6 @@ that; if it fails, the card is removed and the user is told privately what to fi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -18,10 +17,10 @@ from discord.ext import commands
 
 from bot.i18n import resolve_locale
 from bot.intake import ImageRef, JobRequest, Refusal
-from bot.models import MAX_PROMPT_LENGTH, JobSource, Motion, Quality
-from cogs.card_editor import CardEditor
+from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.card_render import CardRenderer
-from cogs.common import apologize, missing_channel_permissions, refuse
+from cogs.common import missing_channel_permissions, refuse
+from cogs.launcher import CardLauncher
 from cogs.translator import key_str
 
 if TYPE_CHECKING:
@@ -82,8 +81,7 @@ class Animate(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.editor = CardEditor(bot)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.launcher = CardLauncher(bot)
         self.context_menu = app_commands.ContextMenu(
             name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
         )
@@ -96,8 +94,7 @@ class Animate(commands.Cog):
     async def cog_unload(self) -> None:
         """Remove the message command and let job starts in progress finish."""
         self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        await self.launcher.drain(grace=5)
 
     @app_commands.command(
         name=key_str("animate", "commands.animate.name"),
@@ -173,30 +170,11 @@ class Animate(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
         card = renderer.pending(request.requester_id, request.motion, request.quality, request.prompt or "")
         response = await interaction.response.send_message(embed=card.embed)
-        task = asyncio.create_task(self._start(interaction, request, response.message_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-    async def _start(
-        self, interaction: discord.Interaction, request: JobRequest, card_id: int | None
-    ) -> None:
-        try:
-            job = await self.services.intake.start(request, card_message_id=card_id)
-        except Refusal as refusal:
-            await self._withdraw(interaction, card_id)
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await self._withdraw(interaction, card_id)
-            await apologize(interaction, exc, "starting a job")
-            return
-        cards = self.bot.get_cog("Cards")
-        if cards is not None:
-            await cards.progressed(job)  # type: ignore[attr-defined]
+        async def start(card_id: int | None) -> Job:
+            return await self.services.intake.start(request, card_message_id=card_id)
 
-    async def _withdraw(self, interaction: discord.Interaction, card_id: int | None) -> None:
-        if card_id is not None and interaction.channel_id is not None:
-            await self.editor.delete(interaction.channel_id, card_id, interaction.token)
+        self.launcher.launch(interaction, response.message_id, start, "starting a job")
 
 
 async def setup(bot: MotionBot) -> None:

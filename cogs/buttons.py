@@ -6,7 +6,6 @@ and after restarts (the DynamicItem rebuilds the button from its custom id).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,11 @@ from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
 from bot.models import Job, Motion
 from bot.quotas import QuotaExceeded
-from cogs.card_editor import CardEditor
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse
 from cogs.components import ExtendButton, JobsPageButton
 from cogs.custom_ids import is_known
+from cogs.launcher import CardLauncher
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -35,8 +34,7 @@ class Buttons(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.editor = CardEditor(bot)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.launcher = CardLauncher(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
@@ -45,8 +43,7 @@ class Buttons(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the buttons and let extensions being started finish."""
         self.bot.remove_dynamic_items(ExtendButton, JobsPageButton)
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        await self.launcher.drain(grace=5)
 
     async def extend_clicked(
         self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
@@ -73,9 +70,11 @@ class Buttons(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
         )
-        task = asyncio.create_task(self._start(interaction, request, response.message_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        async def start(card_id: int | None) -> Job:
+            return await self.services.intake.start_extension(request, card_message_id=card_id)
+
+        self.launcher.launch(interaction, response.message_id, start, f"extending job {parent.id}")
 
     async def _extendable_parent(self, interaction: discord.Interaction, job_id: int, clip: int) -> Job:
         parent = await self.services.store.get_job(job_id)
@@ -98,27 +97,6 @@ class Buttons(commands.Cog):
         overrides = await self.services.intake.guild_settings(job.guild_id)
         if overrides is None or not overrides.buttons_everyone:
             raise Refusal("error.not_your_job")
-
-    async def _start(
-        self, interaction: discord.Interaction, request: ExtendRequest, card_id: int | None
-    ) -> None:
-        try:
-            job = await self.services.intake.start_extension(request, card_message_id=card_id)
-        except Refusal as refusal:
-            await self._withdraw(interaction, card_id)
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await self._withdraw(interaction, card_id)
-            await apologize(interaction, exc, f"extending job {request.parent.id}")
-            return
-        cards = self.bot.get_cog("Cards")
-        if cards is not None:
-            await cards.progressed(job)  # type: ignore[attr-defined]
-
-    async def _withdraw(self, interaction: discord.Interaction, card_id: int | None) -> None:
-        if card_id is not None and interaction.channel_id is not None:
-            await self.editor.delete(interaction.channel_id, card_id, interaction.token)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:

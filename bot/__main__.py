@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import signal
 import sys
@@ -97,6 +98,9 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
             async with serve_health(settings, services, client):
                 if install_signals:
                     _close_on_signals(client)
+                # Everything built so far (modules, discord.py, the catalogue) lives as long as the
+                # process: keep full garbage collections from rescanning it on every pass.
+                gc.freeze()
                 return await _start_client(client, settings)
         finally:
             services.metrics.unwatch_discord_logs()

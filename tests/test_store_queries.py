@@ -240,3 +240,34 @@ async def test_count_jobs_counts_only_that_members_jobs_in_that_server(tmp_path)
         assert await store.count_jobs(3, 5) == 0
     finally:
         await store.close()
+
+
+async def test_count_active_jobs_counts_a_servers_queued_to_running_jobs_only(tmp_path):
+    from bot.models import FailureKind, JobSource, Motion, NewJob, Quality
+    from bot.store import JobStore
+
+    store = await JobStore.open(tmp_path / "active.sqlite3")
+    try:
+        jobs = []
+        for guild in (5, 5, 5, 6):
+            jobs.append(
+                await store.create_job(
+                    NewJob(
+                        requester_id=1,
+                        guild_id=guild,
+                        channel_id=3,
+                        source=JobSource.SLASH,
+                        motion=Motion.LOW,
+                        quality=Quality.SD,
+                        prompt="p",
+                        image_url="https://cdn.example/x.png",
+                    )
+                )
+            )
+        await store.mark_submitted(jobs[1].id, "1700000000000001")
+        await store.mark_failed(jobs[2].id, FailureKind.REFUSED, "no")
+        assert await store.count_active_jobs(5) == 2
+        assert await store.count_active_jobs(6) == 1
+        assert await store.count_active_jobs(7) == 0
+    finally:
+        await store.close()

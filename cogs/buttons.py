@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
-from bot.models import Job, Motion
+from bot.models import GuildSettings, Job, Motion
 from bot.quotas import QuotaExceeded
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse
@@ -80,7 +80,9 @@ class Buttons(commands.Cog):
         parent = await self.services.store.get_job(job_id)
         if parent is None:
             raise Refusal("error.job_not_found")
-        await self._check_may_press(interaction, parent)
+        overrides = await self.services.intake.guild_settings(parent.guild_id)
+        self._check_may_press(interaction, parent, overrides)
+        self.services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
         self.services.intake.check_accepting()
         check_extendable(parent, clip)
         if missing_channel_permissions(interaction.app_permissions):
@@ -91,10 +93,11 @@ class Buttons(commands.Cog):
             raise Refusal.wrap(exc) from None
         return parent
 
-    async def _check_may_press(self, interaction: discord.Interaction, job: Job) -> None:
+    def _check_may_press(
+        self, interaction: discord.Interaction, job: Job, overrides: GuildSettings | None
+    ) -> None:
         if interaction.user.id == job.requester_id or interaction.permissions.manage_messages:
             return
-        overrides = await self.services.intake.guild_settings(job.guild_id)
         if overrides is None or not overrides.buttons_everyone:
             raise Refusal("error.not_your_job")
 

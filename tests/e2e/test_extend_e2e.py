@@ -204,3 +204,18 @@ async def test_buttons_keep_working_after_a_restart_on_the_same_database(tmp_pat
             await second.wait_delivered(child.id)
             assert child.clip_index == 2 and child.motion is Motion.HIGH
             assert comet.submissions[-1]["taskId"] == parent.provider_task_id
+
+
+async def test_extend_in_a_channel_the_server_no_longer_allows_is_refused(world):
+    """Limiting commands to other channels also stops Extend buttons in the old ones."""
+    parent, card = await delivered_job(world)
+    media = world.discord.media
+    setting = await world.discord.slash(
+        world.discord.admin, "motionbot settings channels", {"action": "add", "channel": media}
+    )
+    await setting.wait_response()
+    click = await world.discord.click(world.discord.alice, card, extend_id(parent.id, 0, EXTEND_LOW))
+    response = await click.wait_response()
+    assert click.ephemeral
+    assert f"<#{media.id}>" in response.payload["data"]["content"]
+    assert world.comet.counts["submit"] == 1

@@ -164,6 +164,29 @@ class JobStore:
 
         return await self._db.write(work)
 
+    async def update_progress_many(self, reports: Sequence[tuple[int, JobStatus, int]]) -> list[Job]:
+        """Record many ``(job_id, status, progress)`` reports in ONE transaction (a poll's worth).
+
+        Same rules as ``update_progress``; a job that is no longer SUBMITTED/RUNNING is skipped, so
+        one late report never undoes the batch. Returns the jobs as stored after the change.
+        """
+        for _, status, progress in reports:
+            if status not in TRACKED or not 0 <= progress <= 100:
+                raise ValueError(f"bad progress report: {status} {progress}")
+
+        async def work(conn: aiosqlite.Connection) -> list[Job]:
+            now = encode_time(self._now())
+            updated = []
+            for job_id, status, progress in reports:
+                current = await fetch_job(conn, sql.SELECT_JOB, (job_id,))
+                if current is None or current.status not in TRACKED:
+                    continue
+                params = (merged_tracking_status(current.status, status).value, progress, now, job_id)
+                updated.append(await self._returning(conn, sql.UPDATE_PROGRESS, params))
+            return updated
+
+        return await self._db.write(work)
+
     async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str]) -> Job:
         """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage."""
         urls = encode_clip_urls(clip_urls)

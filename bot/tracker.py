@@ -17,22 +17,21 @@ from bot.cometapi import CometAPIClient
 from bot.cometapi_types import (
     AuthenticationError,
     CometAPIError,
-    ExtendRequest,
-    InvalidRequestError,
-    ModerationError,
     ProviderBusyError,
-    RequestRefusedError,
     TaskNotFoundError,
     TaskSnapshot,
     TaskState,
-    VideoRequest,
 )
 from bot.events import EventBus, EventHandler, JobEventKind
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.schedule import PollSchedule
 from bot.store import JobStore
+from bot.submission import ProviderRequest, build_request, failure_kind, send_request
 
 log = logging.getLogger(__name__)
+
+# (job id, status, progress) reports of one poll, written together.
+ProgressReport = tuple[int, JobStatus, int]
 
 SUBMIT_CONCURRENCY = 8
 BUSY_RETRY_SECONDS = 30.0
@@ -77,6 +76,7 @@ class JobTracker:
         self.last_cycle_at: float | None = None
         self.last_cycle_cpu = 0.0
         self.last_poll_at: float | None = None
+        self.last_poll_started: float | None = None
         self._poll_task: asyncio.Task[None] | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -146,7 +146,7 @@ class JobTracker:
         now = time.monotonic()
         # While a poll is in flight its jobs stay due; it wakes the loop itself when it ends.
         polling = self._poll_task is not None and not self._poll_task.done()
-        next_poll = now + self._schedule.max_interval if polling else self._schedule.next_wakeup(now)
+        next_poll = now + self._schedule.max_interval if polling else self._next_poll_at(now)
         wakeup = min([next_poll, *self._queued.values()])
         delay = max(0.0, wakeup - now)
         self._wake.clear()
@@ -191,39 +191,16 @@ class JobTracker:
             await self._fail(job_id, FailureKind.CONFIGURATION, "the provider rejected the API key")
             return
         try:
-            request = await self._build_request(job)
+            request = await build_request(self._store, job)
         except LookupError as exc:
             await self._fail(job_id, FailureKind.REFUSED, str(exc))
             return
         job = self._track(await self._store.mark_submitting(job_id))
         await self._send(job, request)
 
-    async def _build_request(self, job: Job) -> VideoRequest | ExtendRequest:
-        if job.parent_job_id is None:
-            return VideoRequest(
-                image=job.image_url,
-                motion=job.motion,
-                prompt=job.prompt,
-                quality=job.quality,
-                state=job.state_tag,
-            )
-        parent = await self._store.get_job(job.parent_job_id)
-        if parent is None or parent.provider_task_id is None or job.clip_index is None:
-            raise LookupError("the clip to extend is no longer available")
-        return ExtendRequest(
-            parent_task_id=parent.provider_task_id,
-            clip_index=job.clip_index,
-            motion=job.motion,
-            prompt=job.prompt,
-            state=job.state_tag,
-        )
-
-    async def _send(self, job: Job, request: VideoRequest | ExtendRequest) -> None:
+    async def _send(self, job: Job, request: ProviderRequest) -> None:
         try:
-            if isinstance(request, VideoRequest):
-                result = await self._client.submit_video(request)
-            else:
-                result = await self._client.extend_video(request)
+            result = await send_request(self._client, request)
         except ProviderBusyError as exc:
             await self._retry_later(job, exc)
             return
@@ -254,13 +231,21 @@ class JobTracker:
 
     # -- polling ----------------------------------------------------------------------------
 
+    def _next_poll_at(self, now: float) -> float:
+        # Leave a short gap after each poll so jobs falling due meanwhile share the next request.
+        earliest = (self.last_poll_started or 0.0) + self._schedule.min_interval / 2
+        return max(self._schedule.next_wakeup(now), earliest)
+
     def _launch_due_poll(self) -> None:
         if self._poll_task is not None and not self._poll_task.done():
             return
         now = time.monotonic()
+        if self._next_poll_at(now) > now:
+            return
         due = self._schedule.due(now)
         if not due or (self.auth_failed and self._recently_polled(now)):
             return
+        self.last_poll_started = now
         self._poll_task = self._own(self._poll(due), name="poll")
 
     async def _poll(self, due: list[int]) -> None:
@@ -287,8 +272,28 @@ class JobTracker:
         except CometAPIError as exc:
             self._poll_failed(exc, due)
             return
+        reports: list[ProgressReport] = []
         for task_id, job in jobs.items():
-            await self._guarded(job.id, self._observe(job, snapshots.get(task_id)))
+            try:
+                report = await self._observe(job, snapshots.get(task_id))
+            except Exception:
+                log.exception("handling job %s failed; the tracker carries on", job.id)
+                continue
+            if report is not None:
+                reports.append(report)
+        await self._record_progress(reports)
+
+    async def _record_progress(self, reports: list[ProgressReport]) -> None:
+        """Store a poll's progress changes in one transaction, then announce them."""
+        if not reports:
+            return
+        try:
+            updated = await self._store.update_progress_many(reports)
+        except Exception:
+            log.exception("recording the progress of %d jobs failed; the next poll retries", len(reports))
+            return
+        for job in updated:
+            self._emit(JobEventKind.PROGRESS, self._track(job))
 
     def _recently_polled(self, now: float) -> bool:
         # With a rejected key, keep polling at the slowest pace only: nothing will change soon.
@@ -321,20 +326,22 @@ class JobTracker:
             self._queued.pop(job.id, None)
         return job
 
-    async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> None:
+    async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> ProgressReport | None:
+        """Act on one job's poll result; a mere progress change is returned for the batched write."""
         now = time.monotonic()
         if snapshot is None:
             snapshot = await self._fetch_missing(job)
             if snapshot is None:
                 self._schedule.missed(job.id, now)
-                return
+                return None
         self._misses.pop(job.id, None)
         if snapshot.state is TaskState.SUCCEEDED:
             await self._succeeded(job, snapshot, now)
         elif snapshot.state is TaskState.FAILED:
             await self._provider_failed(job, snapshot, now)
         else:
-            await self._progressed(job, snapshot, now)
+            return self._progressed(job, snapshot, now)
+        return None
 
     async def _fetch_missing(self, job: Job) -> TaskSnapshot | None:
         """Handle a task the batch listing omitted: after a few misses ask for it directly."""
@@ -350,13 +357,12 @@ class JobTracker:
             await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
             return None
 
-    async def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
+    def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> ProgressReport | None:
         self._schedule.observed(job.id, now, snapshot.progress)
         status = JobStatus.RUNNING if snapshot.state is TaskState.RUNNING else JobStatus.SUBMITTED
         if status is job.status and snapshot.progress <= job.progress:
-            return
-        updated = self._track(await self._store.update_progress(job.id, status, snapshot.progress))
-        self._emit(JobEventKind.PROGRESS, updated)
+            return None
+        return (job.id, status, snapshot.progress)
 
     async def _succeeded(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
         self._schedule.finished(job.id, now)
@@ -393,12 +399,6 @@ class JobTracker:
         log.info("job %s failed (%s): %s", job_id, kind, reason)
         self._emit(JobEventKind.FAILED, updated)
 
-    async def _guarded(self, job_id: int, work: Awaitable[None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("handling job %s failed; the tracker carries on", job_id)
-
     def _emit(self, kind: JobEventKind, job: Job) -> None:
         self.events.emit(kind, job)
 
@@ -432,14 +432,3 @@ class JobTracker:
             self._emit(JobEventKind.SUCCEEDED, job)
 
         log.info("tracker resumed %d queued and %d running jobs", len(self._queued), len(self._schedule))
-
-
-def failure_kind(exc: CometAPIError) -> FailureKind:
-    """Map a provider exception to the failure kind shown to users."""
-    if isinstance(exc, ModerationError):
-        return FailureKind.MODERATION
-    if isinstance(exc, AuthenticationError):
-        return FailureKind.CONFIGURATION
-    if isinstance(exc, RequestRefusedError | InvalidRequestError):
-        return FailureKind.REFUSED
-    return FailureKind.UNAVAILABLE

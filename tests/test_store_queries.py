@@ -271,3 +271,35 @@ async def test_count_active_jobs_counts_a_servers_queued_to_running_jobs_only(tm
         assert await store.count_active_jobs(7) == 0
     finally:
         await store.close()
+
+
+async def test_update_progress_many_writes_a_polls_reports_and_skips_jobs_no_longer_tracked(tmp_path):
+    from bot.models import FailureKind, JobSource, JobStatus, Motion, NewJob, Quality
+    from bot.store import JobStore
+
+    store = await JobStore.open(tmp_path / "batch.sqlite3")
+    try:
+        new = NewJob(
+            requester_id=1,
+            guild_id=5,
+            channel_id=3,
+            source=JobSource.SLASH,
+            motion=Motion.LOW,
+            quality=Quality.SD,
+            prompt="p",
+            image_url="https://cdn.example/x.png",
+        )
+        a, b, c = [await store.create_job(new) for _ in range(3)]
+        for job, task in ((a, "1700000000000001"), (b, "1700000000000002"), (c, "1700000000000003")):
+            await store.mark_submitted(job.id, task)
+        await store.mark_failed(c.id, FailureKind.REFUSED, "gone")
+        updated = await store.update_progress_many(
+            [(a.id, JobStatus.RUNNING, 40), (b.id, JobStatus.SUBMITTED, 0), (c.id, JobStatus.RUNNING, 10)]
+        )
+        assert [(job.id, job.status, job.progress) for job in updated] == [
+            (a.id, JobStatus.RUNNING, 40),
+            (b.id, JobStatus.SUBMITTED, 0),
+        ]
+        assert (await store.get_job(c.id)).status is JobStatus.FAILED
+    finally:
+        await store.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import aiohttp
 
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
+from bot.logs import job_fields
 from bot.models import (
     MAX_EXTENSIONS,
     FailureKind,
@@ -209,7 +210,14 @@ class JobIntake:
             await self._tracker.enqueue(job)
         except TrackerHalted:
             raise await self._halted(job) from None
-        log.info("job %s queued (user %s, guild %s, %s)", job.id, user_id, guild_id, new.source)
+        log.info(
+            "job %s queued (user %s, guild %s, %s)",
+            job.id,
+            user_id,
+            guild_id,
+            new.source,
+            extra=job_fields(job),
+        )
         if self._on_created is not None:
             self._on_created(job)
         return job

@@ -8,6 +8,14 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from bot.models import Job
+
+
+def job_fields(job: Job) -> dict[str, int | None]:
+    """Return the ``extra=`` fields that put a job's ids into JSON log lines."""
+    return {"job_id": job.id, "guild_id": job.guild_id, "user_id": job.requester_id}
+
+
 NOISY_LOGGERS = {"discord.http": logging.WARNING, "discord.gateway": logging.INFO}
 REDACTED = "[redacted]"
 

@@ -23,6 +23,7 @@ from bot.cometapi_types import (
     TaskState,
 )
 from bot.events import EventBus, EventHandler, JobEventKind
+from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.schedule import PollSchedule
 from bot.store import JobStore
@@ -209,14 +210,20 @@ class JobTracker:
             return
         updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
         self._schedule.add(job.id, time.monotonic())
-        log.info("job %s submitted as task %s (user %s)", job.id, result.task_id, job.requester_id)
+        log.info(
+            "job %s submitted as task %s (user %s)",
+            job.id,
+            result.task_id,
+            job.requester_id,
+            extra=job_fields(job),
+        )
         self._emit(JobEventKind.SUBMITTED, updated)
         self._wake.set()
 
     async def _retry_later(self, job: Job, exc: ProviderBusyError) -> None:
         delay = max(self._busy_retry, exc.retry_after or 0.0)
         self._track(await self._store.requeue(job.id))
-        log.warning("provider busy; job %s retried in %.0f s", job.id, delay)
+        log.warning("provider busy; job %s retried in %.0f s", job.id, delay, extra=job_fields(job))
         self._queued[job.id] = time.monotonic() + delay
 
     async def _submit_failed(self, job: Job, exc: CometAPIError) -> None:
@@ -370,7 +377,7 @@ class JobTracker:
             await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
             return
         updated = self._track(await self._store.mark_succeeded(job.id, snapshot.clip_urls))
-        log.info("job %s succeeded with %d clips", job.id, len(snapshot.clip_urls))
+        log.info("job %s succeeded with %d clips", job.id, len(snapshot.clip_urls), extra=job_fields(job))
         self._emit(JobEventKind.SUCCEEDED, updated)
 
     async def _provider_failed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
@@ -396,7 +403,7 @@ class JobTracker:
         except Exception:
             log.exception("could not record failure of job %s", job_id)
             return
-        log.info("job %s failed (%s): %s", job_id, kind, reason)
+        log.info("job %s failed (%s): %s", job_id, kind, reason, extra=job_fields(updated))
         self._emit(JobEventKind.FAILED, updated)
 
     def _emit(self, kind: JobEventKind, job: Job) -> None:

@@ -30,6 +30,7 @@ from bot.delivery import (
 )
 from bot.events import JobEvent, JobEventKind
 from bot.i18n import resolve_locale
+from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from cogs.card_editor import CardEditor, CardUnavailable, reply_options
 from cogs.card_render import Card, CardRenderer
@@ -196,7 +197,13 @@ class Cards(commands.Cog):
             attached = sum(len(batch) for batch in plan.messages)
             self.services.metrics.delivered("attachment", attached)
             self.services.metrics.delivered("link", len(plan.links))
-            log.info("job %s delivered (%d files, %d links)", job.id, attached, len(plan.links))
+            log.info(
+                "job %s delivered (%d files, %d links)",
+                job.id,
+                attached,
+                len(plan.links),
+                extra=job_fields(job),
+            )
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 

@@ -63,3 +63,18 @@ async def test_failed_job_shows_the_reason_and_is_not_charged(world):
     assert not card.files
     job = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
     assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 0
+
+
+async def test_each_lifecycle_log_line_carries_the_job_guild_and_user_ids(world, caplog):
+    """Queued, submitted, succeeded and delivered log lines carry ids that LOG_FORMAT=json prints."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        handle = await world.animate()
+        await handle.wait_response()
+        job = await world.wait_job(lambda j: j.status is JobStatus.DELIVERED)
+    tagged = [r for r in caplog.records if getattr(r, "job_id", None) == job.id]
+    words = " ".join(r.getMessage() for r in tagged)
+    for step in ("queued", "submitted", "succeeded", "delivered"):
+        assert step in words
+    assert all(r.guild_id == job.guild_id and r.user_id == job.requester_id for r in tagged)

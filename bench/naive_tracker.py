@@ -85,7 +85,10 @@ class NaiveTracker(JobTracker):
         if not await self._submitted(job_id):
             return
         while job_id in self._active and not await self._paused(self._interval):
-            await self._guarded(job_id, self._poll_once(job_id))
+            try:
+                await self._poll_once(job_id)
+            except Exception:
+                log.exception("handling job %s failed; its poller carries on", job_id)
 
     async def _submitted(self, job_id: int) -> bool:
         """Submit the job (again after a busy provider's delay); return True once it has a task id."""
@@ -131,7 +134,9 @@ class NaiveTracker(JobTracker):
         except CometAPIError as exc:
             log.warning("polling job %s failed: %s", job_id, exc.description)
             return
-        await self._observe(job, snapshot)
+        report = await self._observe(job, snapshot)
+        if report is not None:
+            await self._record_progress([report])
 
     async def _meter(self) -> None:
         """Record the process CPU time of each poll interval until the tracker stops."""

@@ -15,18 +15,13 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import aiohttp
-
+from bot.__main__ import open_services
 from bot.bot import Services
 from bot.cometapi import CometAPIClient
 from bot.cometapi_types import AuthenticationError, CometAPIError, TaskNotFoundError
-from bot.i18n import Catalogue
-from bot.intake import JobIntake
-from bot.metrics import Metrics
 from bot.models import FailureKind, Job, JobStatus, utcnow
-from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracker import STOP_GRACE_SECONDS, JobTracker, TrackerHalted
@@ -148,40 +143,6 @@ class NaiveTracker(JobTracker):
             self.last_cycle_at = self.last_poll_at = time.monotonic()
 
 
-@contextlib.asynccontextmanager
-async def open_naive_services(settings: Settings) -> AsyncIterator[Services]:
+def open_naive_services(settings: Settings) -> contextlib.AbstractAsyncContextManager[Services]:
     """Build the bot's services exactly as ``bot.__main__.open_services`` does, with a NaiveTracker."""
-    metrics = Metrics()
-    store = await JobStore.open(settings.database_path)
-    try:
-        timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            provider = CometAPIClient(
-                http,
-                str(settings.cometapi_base_url),
-                settings.cometapi_key,
-                timeout=settings.provider_timeout_seconds,
-                max_retries=settings.provider_max_retries,
-                on_request=metrics.observe_provider_request,
-            )
-            tracker = NaiveTracker(
-                store,
-                provider,
-                poll_interval=settings.poll_interval_seconds,
-                job_timeout=dt.timedelta(minutes=settings.job_timeout_minutes),
-            )
-            metrics.attach(store=store, tracker=tracker)
-            quotas = QuotaService(store, settings)
-            yield Services(
-                settings=settings,
-                store=store,
-                provider=provider,
-                tracker=tracker,
-                quotas=quotas,
-                catalogue=Catalogue.load(),
-                http=http,
-                intake=JobIntake(store, tracker, quotas, settings, http),
-                metrics=metrics,
-            )
-    finally:
-        await store.close()
+    return open_services(settings, tracker_class=NaiveTracker)

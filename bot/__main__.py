@@ -45,8 +45,13 @@ Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, metrics: Metrics | None = None) -> AsyncIterator[Services]:
-    """Build every core service and close them in reverse order on exit."""
+async def open_services(
+    settings: Settings, *, metrics: Metrics | None = None, tracker_class: type[JobTracker] = JobTracker
+) -> AsyncIterator[Services]:
+    """Build every core service and close them in reverse order on exit.
+
+    ``tracker_class`` exists for the benchmark, which runs the same bot on a naive tracker.
+    """
     metrics = metrics if metrics is not None else Metrics()
     store = await JobStore.open(settings.database_path)
     try:
@@ -60,7 +65,7 @@ async def open_services(settings: Settings, *, metrics: Metrics | None = None) -
                 max_retries=settings.provider_max_retries,
                 on_request=metrics.observe_provider_request,
             )
-            tracker = JobTracker(
+            tracker = tracker_class(
                 store,
                 provider,
                 poll_interval=settings.poll_interval_seconds,

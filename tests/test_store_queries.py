@@ -188,118 +188,44 @@ async def test_all_jobs_since(store, clock):
     assert [job.id for job in await store.all_jobs(since=clock.now.astimezone(PLUS_SEVEN))] == [new.id]
 
 
-async def test_delivery_failure_after_success_refunds_the_usage(tmp_path):
-    """A job that succeeded at the provider but could not be delivered is not charged."""
-    from bot.models import FailureKind, JobSource, Motion, NewJob, Quality
-    from bot.store import JobStore
-
-    store = await JobStore.open(tmp_path / "refund.sqlite3")
-    try:
-        new = NewJob(
-            requester_id=7,
-            guild_id=9,
-            channel_id=3,
-            source=JobSource.SLASH,
-            motion=Motion.LOW,
-            quality=Quality.SD,
-            prompt="p",
-            image_url="https://cdn.example/x.png",
-        )
-        job = await store.create_job(new)
-        await store.mark_submitted(job.id, "1700000000000123")
-        await store.mark_succeeded(job.id, ["https://clips.example/0.mp4"])
-        assert (await store.usage_today(9, 7)).user_today == 1
-        await store.mark_failed(job.id, FailureKind.DELIVERY, "cannot post")
-        usage = await store.usage_today(9, 7)
-        assert (usage.user_today, usage.guild_today) == (0, 0)
-    finally:
-        await store.close()
+async def test_count_jobs_counts_only_that_members_jobs_in_that_server(store):
+    for requester, guild in (
+        (USER, GUILD),
+        (USER, GUILD),
+        (USER, OTHER_GUILD),
+        (OTHER_USER, GUILD),
+        (USER, None),
+    ):
+        await store.create_job(sample_job(requester_id=requester, guild_id=guild))
+    assert await store.count_jobs(USER, GUILD) == 2
+    assert await store.count_jobs(USER, None) == 1
+    assert await store.count_jobs(OTHER_USER, OTHER_GUILD) == 0
 
 
-async def test_count_jobs_counts_only_that_members_jobs_in_that_server(tmp_path):
-    from bot.models import JobSource, Motion, NewJob, Quality
-    from bot.store import JobStore
-
-    store = await JobStore.open(tmp_path / "count.sqlite3")
-    try:
-        for requester, guild in ((1, 5), (1, 5), (1, 6), (2, 5), (1, None)):
-            await store.create_job(
-                NewJob(
-                    requester_id=requester,
-                    guild_id=guild,
-                    channel_id=3,
-                    source=JobSource.SLASH,
-                    motion=Motion.LOW,
-                    quality=Quality.SD,
-                    prompt="p",
-                    image_url="https://cdn.example/x.png",
-                )
-            )
-        assert await store.count_jobs(1, 5) == 2
-        assert await store.count_jobs(1, None) == 1
-        assert await store.count_jobs(3, 5) == 0
-    finally:
-        await store.close()
+async def test_count_active_jobs_counts_a_servers_queued_to_running_jobs_only(store):
+    await job_in(store, JobStatus.QUEUED)
+    await job_in(store, JobStatus.RUNNING)
+    await job_in(store, JobStatus.FAILED)
+    await job_in(store, JobStatus.DELIVERED)
+    await job_in(store, JobStatus.SUBMITTED, guild_id=OTHER_GUILD)
+    assert await store.count_active_jobs(GUILD) == 2
+    assert await store.count_active_jobs(OTHER_GUILD) == 1
+    assert await store.count_active_jobs(GUILD + OTHER_GUILD) == 0
 
 
-async def test_count_active_jobs_counts_a_servers_queued_to_running_jobs_only(tmp_path):
-    from bot.models import FailureKind, JobSource, Motion, NewJob, Quality
-    from bot.store import JobStore
-
-    store = await JobStore.open(tmp_path / "active.sqlite3")
-    try:
-        jobs = []
-        for guild in (5, 5, 5, 6):
-            jobs.append(
-                await store.create_job(
-                    NewJob(
-                        requester_id=1,
-                        guild_id=guild,
-                        channel_id=3,
-                        source=JobSource.SLASH,
-                        motion=Motion.LOW,
-                        quality=Quality.SD,
-                        prompt="p",
-                        image_url="https://cdn.example/x.png",
-                    )
-                )
-            )
-        await store.mark_submitted(jobs[1].id, "1700000000000001")
-        await store.mark_failed(jobs[2].id, FailureKind.REFUSED, "no")
-        assert await store.count_active_jobs(5) == 2
-        assert await store.count_active_jobs(6) == 1
-        assert await store.count_active_jobs(7) == 0
-    finally:
-        await store.close()
-
-
-async def test_update_progress_many_writes_a_polls_reports_and_skips_jobs_no_longer_tracked(tmp_path):
-    from bot.models import FailureKind, JobSource, JobStatus, Motion, NewJob, Quality
-    from bot.store import JobStore
-
-    store = await JobStore.open(tmp_path / "batch.sqlite3")
-    try:
-        new = NewJob(
-            requester_id=1,
-            guild_id=5,
-            channel_id=3,
-            source=JobSource.SLASH,
-            motion=Motion.LOW,
-            quality=Quality.SD,
-            prompt="p",
-            image_url="https://cdn.example/x.png",
-        )
-        a, b, c = [await store.create_job(new) for _ in range(3)]
-        for job, task in ((a, "1700000000000001"), (b, "1700000000000002"), (c, "1700000000000003")):
-            await store.mark_submitted(job.id, task)
-        await store.mark_failed(c.id, FailureKind.REFUSED, "gone")
-        updated = await store.update_progress_many(
-            [(a.id, JobStatus.RUNNING, 40), (b.id, JobStatus.SUBMITTED, 0), (c.id, JobStatus.RUNNING, 10)]
-        )
-        assert [(job.id, job.status, job.progress) for job in updated] == [
-            (a.id, JobStatus.RUNNING, 40),
-            (b.id, JobStatus.SUBMITTED, 0),
+async def test_update_progress_many_writes_a_polls_reports_and_skips_jobs_no_longer_tracked(store):
+    running = await job_in(store, JobStatus.SUBMITTED)
+    waiting = await job_in(store, JobStatus.SUBMITTED)
+    gone = await job_in(store, JobStatus.FAILED)
+    updated = await store.update_progress_many(
+        [
+            (running.id, JobStatus.RUNNING, 40),
+            (waiting.id, JobStatus.SUBMITTED, 0),
+            (gone.id, JobStatus.RUNNING, 10),
         ]
-        assert (await store.get_job(c.id)).status is JobStatus.FAILED
-    finally:
-        await store.close()
+    )
+    assert [(job.id, job.status, job.progress) for job in updated] == [
+        (running.id, JobStatus.RUNNING, 40),
+        (waiting.id, JobStatus.SUBMITTED, 0),
+    ]
+    assert (await store.get_job(gone.id)).status is JobStatus.FAILED

@@ -1,7 +1,8 @@
 """The job store: jobs, per-server settings, daily usage and meta values in one SQLite file.
 
-All access goes through one ``SerialConnection`` (``bot.store_connection``), the single owner of
-the aiosqlite connection; each transition checks the job's status and updates it in one transaction.
+All access goes through one ``SerialConnection`` (``bot.store_connection``), the owner of the
+writer and the reader connection: each transition checks the job's status and updates it in one
+write transaction, and reads never wait for a write.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.store_rows import (
     new_job_params,
     usage_guild,
 )
-from bot.store_schema import connect, load_migrations, migrate
+from bot.store_schema import connect, connect_reader, load_migrations, migrate
 
 __all__ = ["InvalidTransition", "JobNotFound", "JobStore", "StoreError"]
 
@@ -76,10 +77,11 @@ class JobStore:
         conn = await connect(db_path, busy_timeout_ms=busy_timeout_ms)
         try:
             await migrate(conn, db_path, load_migrations())
+            reader = await connect_reader(db_path, busy_timeout_ms=busy_timeout_ms)
         except BaseException:
             await conn.close()
             raise
-        connection = SerialConnection(conn, db_path, lock_retry_seconds=lock_retry_seconds)
+        connection = SerialConnection(conn, db_path, lock_retry_seconds=lock_retry_seconds, reader=reader)
         return cls(connection, db_path, clock=clock)
 
     @property
@@ -88,7 +90,7 @@ class JobStore:
         return self._path
 
     async def close(self) -> None:
-        """Close the connection; safe to call twice. Later calls raise ``StoreError``."""
+        """Close both connections; safe to call twice. Later calls raise ``StoreError``."""
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -322,12 +324,22 @@ class JobStore:
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
         """Return the server's stored overrides, or None if it never saved any."""
+        return await self._db.read(lambda conn: _guild_settings(conn, guild_id))
 
-        async def work(conn: aiosqlite.Connection) -> GuildSettings | None:
-            rows = await conn.execute_fetchall(sql.SELECT_GUILD_SETTINGS, (guild_id,))
-            return next((guild_settings_from_row(row) for row in rows), None)
+    async def update_guild_settings(
+        self, guild_id: int, change: Callable[[GuildSettings], GuildSettings]
+    ) -> GuildSettings:
+        """Store ``change(current settings)`` and return it; read and write are one transaction.
 
-        return await self._db.read(work)
+        Two admins changing different settings at once both keep their change.
+        """
+
+        async def work(conn: aiosqlite.Connection) -> GuildSettings:
+            updated = change(await _guild_settings(conn, guild_id) or GuildSettings(guild_id=guild_id))
+            await conn.execute(sql.UPSERT_GUILD_SETTINGS, guild_settings_params(updated, self._now()))
+            return updated
+
+        return await self._db.write(work)
 
     async def save_guild_settings(self, settings: GuildSettings) -> None:
         """Store ``settings``, replacing the server's previous overrides."""
@@ -396,3 +408,8 @@ class JobStore:
         if job is None:
             raise StoreError(f"no row came back from a write to {self._path}")
         return job
+
+
+async def _guild_settings(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None:
+    rows = await conn.execute_fetchall(sql.SELECT_GUILD_SETTINGS, (guild_id,))
+    return next((guild_settings_from_row(row) for row in rows), None)

@@ -1,8 +1,10 @@
-"""The single owner of the store's aiosqlite connection: serialised use, transactions, lock retries.
+"""The owner of the store's two aiosqlite connections: one writer, one reader, each used serially.
 
-Every operation runs under one ``asyncio.Lock``: writes so that a multi-statement transition is
-atomic, reads so they never see another task's half-finished transaction on the shared connection.
-A write that meets another process's lock (a backup, the CLI) is retried with backoff, never lost.
+Writes run one at a time on the writer connection, each in a ``BEGIN IMMEDIATE`` transaction, so a
+multi-statement transition is atomic; a write that meets another process's lock (a backup, the CLI)
+is retried with backoff, never lost. Reads run on a separate query-only connection, each in one read
+transaction: the database is in WAL mode, so a read never waits for a write (ours or another
+process's) and sees every write committed before it began.
 """
 
 from __future__ import annotations
@@ -29,28 +31,56 @@ T = TypeVar("T")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 
-class SerialConnection:
-    """One aiosqlite connection used by one task at a time, with explicit write transactions."""
+class _Lane:
+    """One connection and the lock that lets one task at a time use it."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, *, lock_retry_seconds: float) -> None:
-        """Take ownership of ``conn``, an open connection to ``path`` in autocommit mode."""
-        self._conn: aiosqlite.Connection | None = conn
+    def __init__(self, conn: aiosqlite.Connection, begin: str, failed: str) -> None:
+        self.conn: aiosqlite.Connection | None = conn
+        self.lock = asyncio.Lock()
+        self.begin = begin  # the statement that opens this lane's transactions
+        self.failed = failed  # what a lock that never cleared means for the caller
+
+
+class SerialConnection:
+    """The writer and the reader connection of one database file, with explicit transactions."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        path: Path,
+        *,
+        lock_retry_seconds: float,
+        reader: aiosqlite.Connection,
+    ) -> None:
+        """Take ownership of ``conn`` (the writer) and ``reader`` (query-only), both in autocommit mode.
+
+        Both must reach the same WAL-mode file: ``bot.store_schema.configure`` refuses ``:memory:`` and
+        any other database that is not in WAL mode, so two connections always share their data.
+        """
         self._path = path
         self._lock_retry_seconds = lock_retry_seconds
-        self._lock = asyncio.Lock()
+        self._writer = _Lane(conn, "BEGIN IMMEDIATE", "the change was not saved")
+        self._reader = _Lane(reader, "BEGIN", "nothing was read")
 
     async def read(self, work: Work[T]) -> T:
-        """Run ``work`` alone on the connection, outside any transaction."""
-        return await self._run(work, write=False)
+        """Run ``work`` alone on the reader, in one read transaction (one consistent snapshot).
+
+        It never queues behind a write and sees every write that committed before it started.
+        """
+        return await self._run(self._reader, work)
 
     async def write(self, work: Work[T]) -> T:
-        """Run ``work`` alone on the connection in one ``BEGIN IMMEDIATE`` transaction."""
-        return await self._run(work, write=True)
+        """Run ``work`` alone on the writer in one ``BEGIN IMMEDIATE`` transaction."""
+        return await self._run(self._writer, work)
 
     async def close(self) -> None:
-        """Let SQLite refresh its planner statistics, then close the connection (idempotent)."""
-        async with self._lock:
-            conn, self._conn = self._conn, None
+        """Close the reader, let SQLite refresh its planner statistics, close the writer (idempotent)."""
+        async with self._reader.lock:
+            reader, self._reader.conn = self._reader.conn, None
+            if reader is not None:
+                await reader.close()
+        async with self._writer.lock:
+            conn, self._writer.conn = self._writer.conn, None
             if conn is None:
                 return
             try:
@@ -60,17 +90,17 @@ class SerialConnection:
             finally:
                 await conn.close()
 
-    async def _run(self, work: Work[T], *, write: bool) -> T:
-        async with self._lock:
-            conn = self._connection()
+    async def _run(self, lane: _Lane, work: Work[T]) -> T:
+        async with lane.lock:
+            conn = self._connection(lane)
             try:
-                result: T = await self._retrying()(self._attempt, conn, work, write)
+                result: T = await self._retrying()(self._attempt, conn, work, lane.begin)
             except sqlite3.OperationalError as exc:
                 if not is_lock_error(exc):
                     raise
                 raise StoreError(
                     f"the database file {self._path} stayed locked by another process for more than "
-                    f"{self._lock_retry_seconds:g} s ({exc}); the change was not saved"
+                    f"{self._lock_retry_seconds:g} s ({exc}); {lane.failed}"
                 ) from exc
             return result
 
@@ -85,12 +115,10 @@ class SerialConnection:
         )
 
     @staticmethod
-    async def _attempt(conn: aiosqlite.Connection, work: Work[T], write: bool) -> T:
-        if not write:
-            return await work(conn)
+    async def _attempt(conn: aiosqlite.Connection, work: Work[T], begin: str) -> T:
         try:
             # BEGIN sits inside the try: a cancellation that lands just after it still rolls back.
-            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute(begin)
             result = await work(conn)
             await conn.commit()
         except BaseException:
@@ -99,10 +127,10 @@ class SerialConnection:
             raise
         return result
 
-    def _connection(self) -> aiosqlite.Connection:
-        if self._conn is None:
+    def _connection(self, lane: _Lane) -> aiosqlite.Connection:
+        if lane.conn is None:
             raise StoreError(f"the job store for {self._path} is closed")
-        return self._conn
+        return lane.conn
 
 
 async def execute(conn: aiosqlite.Connection, statement: str, params: Sequence[object]) -> None:

@@ -118,6 +118,24 @@ async def connect(path: Path, *, busy_timeout_ms: int) -> aiosqlite.Connection:
     return conn
 
 
+async def connect_reader(path: Path, *, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """Open a second, query-only connection to ``path`` (already checked and in WAL) for reads.
+
+    In WAL mode its reads run beside any writer, so they never wait for the write lock.
+    """
+    try:
+        conn = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(describe_open_failure(path, exc)) from exc
+    conn.row_factory = aiosqlite.Row
+    try:
+        await conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as exc:
+        await conn.close()
+        raise StoreError(describe_open_failure(path, exc)) from exc
+    return conn
+
+
 async def configure(conn: aiosqlite.Connection, path: Path) -> None:
     """Check integrity, enable WAL, NORMAL sync and foreign keys, and prove the file is writable."""
     conn.row_factory = aiosqlite.Row

@@ -210,12 +210,17 @@ async def test_wal_mode_is_persistent(tmp_path):
 
 async def test_connection_pragmas(tmp_path):
     async with await JobStore.open(tmp_path / "db.sqlite3", busy_timeout_ms=1234) as store:
-        conn = store._db._conn  # the pragmas are per connection, so look at the store's own
-        assert conn is not None
-        expected = {"synchronous": 1, "foreign_keys": 1, "busy_timeout": 1234}
-        for pragma, value in expected.items():
-            rows = list(await conn.execute_fetchall(f"PRAGMA {pragma}"))
-            assert rows[0][0] == value, pragma
+        # the pragmas are per connection, so look at the store's own writer and reader
+        writer, reader = store._db._writer.conn, store._db._reader.conn
+        assert writer is not None and reader is not None
+        expected = {
+            writer: {"synchronous": 1, "foreign_keys": 1, "busy_timeout": 1234, "query_only": 0},
+            reader: {"busy_timeout": 1234, "query_only": 1, "journal_mode": "wal"},
+        }
+        for conn, pragmas in expected.items():
+            for pragma, value in pragmas.items():
+                rows = list(await conn.execute_fetchall(f"PRAGMA {pragma}"))
+                assert rows[0][0] == value, pragma
 
 
 UI_QUERIES = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,12 +12,16 @@ from discord.ext import commands
 
 from bot.guild_settings import InvalidSetting, SettingName, apply, change_channels, parse_value
 from bot.i18n import Lang
+from bot.intake import Refusal
 from bot.models import GuildSettings, Motion, Quality
-from cogs.common import interaction_lang, reply_ephemeral, text
+from bot.store import StoreError
+from cogs.common import interaction_lang, refuse, reply_ephemeral, text, within_deadline
 from cogs.translator import key_str
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
 
 SETTING_CHOICES = [
     app_commands.Choice(
@@ -68,7 +74,11 @@ class Admin(
     @MANAGE_SERVER
     async def settings_show(self, interaction: discord.Interaction) -> None:
         """Show every setting of this server and whether it is the default."""
-        current = await self._current(interaction)
+        try:
+            current = await within_deadline(self._current(interaction))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
         await interaction.response.send_message(
             embed=self.describe(interaction_lang(interaction), current), ephemeral=True
         )
@@ -104,8 +114,9 @@ class Admin(
             message = text(self.bot, lang, "settings.invalid", value=value, setting=label, expected=expected)
             await reply_ephemeral(interaction, message)
             return
-        updated = apply(await self._current(interaction), name, parsed)
-        await self.services.store.save_guild_settings(updated)
+        updated = await self._save(interaction, lambda current: apply(current, name, parsed))
+        if updated is None:
+            return
         shown = self._value(lang, updated, name.value)
         await reply_ephemeral(
             interaction, text(self.bot, lang, "settings.changed", setting=label, value=shown)
@@ -126,8 +137,9 @@ class Admin(
         lang = interaction_lang(interaction)
         name = SettingName(setting.value)
         default: object = False if name is SettingName.BUTTONS_EVERYONE else None
-        updated = apply(await self._current(interaction), name, default)
-        await self.services.store.save_guild_settings(updated)
+        updated = await self._save(interaction, lambda current: apply(current, name, default))
+        if updated is None:
+            return
         label = text(self.bot, lang, f"settings.field.{name.value}")
         shown = self._value(lang, updated, name.value)
         await reply_ephemeral(interaction, text(self.bot, lang, "settings.reset", setting=label, value=shown))
@@ -171,10 +183,14 @@ class Admin(
             return
         reactions = scope is not None and scope.value == "reactions"
         channel_id = channel.id if channel is not None else None
-        updated = change_channels(
-            await self._current(interaction), reactions=reactions, action=action.value, channel_id=channel_id
+        updated = await self._save(
+            interaction,
+            lambda current: change_channels(
+                current, reactions=reactions, action=action.value, channel_id=channel_id
+            ),
         )
-        await self.services.store.save_guild_settings(updated)
+        if updated is None:
+            return
         key = {"add": "settings.channel_added", "remove": "settings.channel_removed"}.get(
             action.value, "settings.channels_cleared"
         )
@@ -184,6 +200,24 @@ class Admin(
         assert interaction.guild_id is not None, "the group is guild-only"
         stored = await self.services.store.get_guild_settings(interaction.guild_id)
         return stored or GuildSettings(guild_id=interaction.guild_id)
+
+    async def _save(
+        self, interaction: discord.Interaction, change: Callable[[GuildSettings], GuildSettings]
+    ) -> GuildSettings | None:
+        """Answer Discord first (privately deferred), then store ``change`` of the current settings.
+
+        The save may wait for the database's write lock (a backup, the CLI), so nothing is written
+        before the first answer. Returns None, after telling the member, if the change was not saved.
+        """
+        assert interaction.guild_id is not None, "the group is guild-only"
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            return await self.services.store.update_guild_settings(interaction.guild_id, change)
+        except StoreError as exc:
+            log.warning("settings of guild %s not saved: %s", interaction.guild_id, exc)
+            lang = interaction_lang(interaction)
+            await reply_ephemeral(interaction, text(self.bot, lang, "settings.not_saved"))
+            return None
 
     def describe(self, lang: Lang, current: GuildSettings) -> discord.Embed:
         """Return an embed listing every setting with its value."""

@@ -19,7 +19,7 @@ from bot.i18n import resolve_locale
 from bot.intake import ImageRef, JobRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.card_render import CardRenderer
-from cogs.common import missing_channel_permissions, refuse
+from cogs.common import missing_channel_permissions, refuse, within_deadline
 from cogs.launcher import CardLauncher
 from cogs.translator import key_str
 
@@ -162,7 +162,7 @@ class Animate(commands.Cog):
         try:
             if missing_channel_permissions(interaction.app_permissions):
                 raise Refusal("error.missing_permissions")
-            request = await self.services.intake.precheck(request)
+            request = await within_deadline(self.services.intake.precheck(request))
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return

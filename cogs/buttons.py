@@ -17,7 +17,7 @@ from bot.intake import ExtendRequest, Refusal, check_extendable
 from bot.models import GuildSettings, Job, Motion
 from bot.quotas import QuotaExceeded
 from cogs.card_render import CardRenderer
-from cogs.common import apologize, missing_channel_permissions, refuse
+from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import ExtendButton, JobsPageButton
 from cogs.custom_ids import is_known
 from cogs.launcher import CardLauncher
@@ -50,7 +50,7 @@ class Buttons(commands.Cog):
     ) -> None:
         """Start a child job extending one clip, after checking who may and whether it can."""
         try:
-            parent = await self._extendable_parent(interaction, job_id, clip)
+            parent = await within_deadline(self._extendable_parent(interaction, job_id, clip))
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -15,6 +17,13 @@ if TYPE_CHECKING:
     from bot.bot import MotionBot, Services
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Discord wants the first answer within 3 s of the event; this leaves a second for sending it.
+PRE_RESPONSE_BUDGET = 2.0
+# Pre-response work that ran past its budget: kept referenced until it ends, its outcome dropped.
+_ABANDONED: set[asyncio.Task[Any]] = set()
 
 REQUIRED_CHANNEL_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True
@@ -65,6 +74,34 @@ async def apologize(interaction: discord.Interaction, exc: BaseException, what: 
     log.error("unexpected error %s while %s", error_id, what, exc_info=exc, extra={"error_id": error_id})
     lang = interaction_lang(interaction)
     await reply_ephemeral(interaction, text(interaction.client, lang, "error.unexpected", error_id=error_id))
+
+
+async def within_deadline(work: Coroutine[Any, Any, T], *, budget: float = PRE_RESPONSE_BUDGET) -> T:
+    """Return what ``work`` (database reads before an interaction's first answer) gives within ``budget``.
+
+    Past the budget, raise ``Refusal("error.busy")`` so the member hears "busy, try again" before
+    Discord's deadline instead of "the application did not respond". The work runs in its own task
+    and is abandoned (cancelled, not awaited), so not even a stuck read's clean-up delays the answer.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=budget)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        return task.result()
+    log.warning("pre-response work took over %g s; answered that the bot is busy", budget)
+    task.cancel()
+    _ABANDONED.add(task)
+    task.add_done_callback(_forget)
+    raise Refusal("error.busy")
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _ABANDONED.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("abandoned pre-response work failed", exc_info=task.exception())
 
 
 def missing_channel_permissions(permissions: discord.Permissions) -> bool:

@@ -13,7 +13,7 @@ from bot.i18n import Lang, discord_timestamp
 from bot.intake import Refusal
 from bot.models import Job
 from bot.quotas import QuotaStatus
-from cogs.common import interaction_lang, refuse, text
+from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.components import JobsPageButton
 from cogs.translator import key_str
 
@@ -45,7 +45,11 @@ class Jobs(commands.Cog):
     @app_commands.guild_only()
     async def jobs(self, interaction: discord.Interaction) -> None:
         """Show the member's recent jobs, privately, newest first."""
-        embed, view = await self.page(interaction, interaction.user.id, 0)
+        try:
+            embed, view = await within_deadline(self.page(interaction, interaction.user.id, 0))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     async def page_clicked(self, interaction: discord.Interaction, user_id: int, page: int) -> None:
@@ -53,7 +57,11 @@ class Jobs(commands.Cog):
         if interaction.user.id != user_id:
             await refuse(interaction, Refusal("error.not_your_job"))
             return
-        embed, view = await self.page(interaction, user_id, page)
+        try:
+            embed, view = await within_deadline(self.page(interaction, user_id, page))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
         await interaction.response.edit_message(embed=embed, view=view)
 
     async def page(
@@ -108,7 +116,13 @@ class Jobs(commands.Cog):
     @app_commands.guild_only()
     async def quota(self, interaction: discord.Interaction) -> None:
         """Show what the member has used and has left today, privately."""
-        status = await self.services.quotas.status(interaction.guild_id, interaction.user.id)
+        try:
+            status = await within_deadline(
+                self.services.quotas.status(interaction.guild_id, interaction.user.id)
+            )
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
         embed = self.quota_embed(interaction_lang(interaction), status)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

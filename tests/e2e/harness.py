@@ -27,6 +27,19 @@ from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
 
 TEST_BOT_OPTIONS: dict[str, Any] = {"guild_ready_timeout": 0.1}
+DEFERRED = 5  # interaction callback type DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+
+
+async def final_answer(handle: Any) -> str:
+    """Return the text the bot finally answered an interaction with.
+
+    A settings change is answered with a deferral first and saved after; its answer is final (and the
+    change stored) once the follow-up fills the deferred message in.
+    """
+    response = await handle.wait_response()
+    if response.type == DEFERRED:
+        return str((await handle.wait_original(lambda m: not m.loading)).content or "")
+    return str(response.data.get("content") or "")
 
 
 def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **overrides: Any) -> Settings:

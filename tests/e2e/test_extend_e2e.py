@@ -7,7 +7,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, running_motionbot, settings_for
+from tests.e2e.harness import World, final_answer, running_motionbot, settings_for
 
 EXTEND_LOW, EXTEND_HIGH = "l", "h"
 
@@ -100,7 +100,7 @@ async def test_server_setting_lets_everyone_press_the_buttons(world):
     setting = await discord.slash(
         discord.admin, "motionbot settings set", {"setting": "buttons_everyone", "value": "on"}
     )
-    assert (await setting.wait_response()).data["content"] == "Who may press the buttons is now: Everyone"
+    assert await final_answer(setting) == "Who may press the buttons is now: Everyone"
 
     click = await discord.click(discord.bob, card, extend_id(parent.id, 3, EXTEND_HIGH))
     await click.wait_response()
@@ -213,7 +213,7 @@ async def test_extend_in_a_channel_the_server_no_longer_allows_is_refused(world)
     setting = await world.discord.slash(
         world.discord.admin, "motionbot settings channels", {"action": "add", "channel": media}
     )
-    await setting.wait_response()
+    await final_answer(setting)
     click = await world.discord.click(world.discord.alice, card, extend_id(parent.id, 0, EXTEND_LOW))
     response = await click.wait_response()
     assert click.ephemeral

@@ -3,6 +3,7 @@
 from bot.i18n import Lang, catalogue
 from bot.models import JobSource
 from tests.doubles.media import png_bytes
+from tests.e2e.harness import final_answer
 
 VI = "vi"
 MESSAGE_COMMAND = 3
@@ -81,7 +82,7 @@ async def test_settings_answers_are_vietnamese(world):
     changed = await discord.slash(discord.admin, "motionbot settings set", options, locale=VI)
     label = vi("settings.field.reactions_enabled")
     expected = vi("settings.changed", setting=label, value=vi("settings.value.off"))
-    assert (await changed.wait_response()).data["content"] == expected
+    assert await final_answer(changed) == expected
 
     options = {"setting": "reactions_enabled", "value": "maybe"}
     invalid = await discord.slash(discord.admin, "motionbot settings set", options, locale=VI)

@@ -5,7 +5,7 @@ import datetime as dt
 from bot.models import JobStatus
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, final_answer, make_world
 
 
 def midnights() -> set[int]:
@@ -71,7 +71,7 @@ async def test_server_daily_limit_set_by_an_admin_refuses_every_member(world):
     setting = await discord.slash(
         discord.admin, "motionbot settings set", {"setting": "max_daily_per_guild", "value": "1"}
     )
-    assert (await setting.wait_response()).data["content"] == "Videos per server per day is now: 1"
+    assert await final_answer(setting) == "Videos per server per day is now: 1"
     job = await finished(world, await world.animate())
     assert job.status is JobStatus.DELIVERED
 

@@ -11,7 +11,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import Channel, DiscordDouble, Intent, Message, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, make_world, settings_for
+from tests.e2e.harness import World, final_answer, make_world, settings_for
 
 TRIGGER = "🎬"
 
@@ -60,6 +60,7 @@ async def change_setting(world: World, setting: str, value: str) -> None:
         world.discord.admin, "motionbot settings set", {"setting": setting, "value": value}
     )
     assert (await handle.wait_response()).accepted
+    await final_answer(handle)  # the change is stored once its answer is final
 
 
 def has_clips(message: Message) -> bool:
@@ -180,6 +181,7 @@ async def test_reaction_channels_limit_where_the_trigger_works(world):
         {"action": "add", "scope": "reactions", "channel": discord.media},
     )
     assert (await handle.wait_response()).accepted
+    await final_answer(handle)
     ignored = await post_image(world, discord.general)
     await discord.add_reaction(discord.alice, ignored, TRIGGER)
     await react_on_text_and_wait_dm(world, discord.media)

@@ -4,7 +4,7 @@ import pytest
 
 from bot.models import JobSource, Motion, Quality
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World
+from tests.e2e.harness import World, final_answer
 
 SETTINGS = "motionbot settings"
 FIELD_LABELS = {
@@ -26,7 +26,7 @@ async def admin_says(world: World, sub: str, options: dict, user=None, **where) 
     handle = await world.discord.slash(user or world.discord.admin, f"{SETTINGS} {sub}", options, **where)
     response = await handle.wait_response()
     assert response.status == 200 and response.latency < 3.0 and handle.ephemeral
-    return response.data.get("content") or ""
+    return await final_answer(handle)
 
 
 async def stored(world: World):

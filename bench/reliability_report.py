@@ -8,6 +8,8 @@
 4. Secrets: the Discord token and the CometAPI key searched for in both runs' DEBUG logs, their
    SQLite files, every request body the Discord double received, every message revision and every
    provider submit body.
+5. A busy database: another process holds SQLite's write lock while jobs and a settings change wait
+   for it; every interaction's first answer time, and whether every waiting write landed.
 
 Not a test: nothing here asserts; a budget that is not met prints MISS (and the exit code is 1).
 Takes well under a few minutes.
@@ -41,6 +43,7 @@ from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.e2e.harness import World, make_world
 from tests.reliability.bad_input_replay import replay
 from tests.reliability.bad_inputs import BAD_INPUTS
+from tests.reliability.busy_database import WELL_WITHIN, members_while_locked
 from tests.reliability.kill_scenario import GROUPS, KillWorld, group_of, kill_world
 from tests.reliability.secrets_scan import Evidence, database_files
 
@@ -280,6 +283,28 @@ def secrets_section(section: Section, evidence: Evidence) -> None:
         section.add(False, f"{name} found in {label}")
 
 
+# -- 5. busy database ------------------------------------------------------------------------
+
+
+async def busy_database_section(section: Section, folder: Path) -> None:
+    """Run the interactions while another process holds the write lock, then let it go."""
+    async with make_world(folder) as world:
+        run = await members_while_locked(world)
+    wrong = run.wrong_answers()
+    slowest = max(run.latencies.values())
+    section.add(
+        not wrong,
+        f"first answers while locked: {len(run.answers)} interactions, slowest {slowest * 1000:.0f} ms "
+        f"(budget {WELL_WITHIN:g} s, Discord's deadline 3 s){'; ' + '; '.join(wrong) if wrong else ''}",
+    )
+    saved = run.settings is not None and run.settings.max_daily_per_user == 7
+    section.add(
+        len(run.landed) == 3 and saved,
+        f"writes that waited for the lock landed after it: {len(run.landed)} of 3 jobs delivered, "
+        f"settings change {'saved' if saved else 'LOST'}",
+    )
+
+
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -296,12 +321,13 @@ async def guarded(section: Section, run: Callable[[], Awaitable[None]]) -> Secti
 async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     """Run the four parts in order and return their sections."""
     evidence = Evidence()
-    for name in ("kill", "chaos", "inputs"):
+    for name in ("kill", "chaos", "inputs", "busy"):
         (folder / name).mkdir()
     kill = Section(f"Restarts: kill -9 with {IN_FLIGHT} jobs in flight, restart on the same database")
     chaos = Section(f"Provider chaos: {CHAOS_RATE:.0%} of CometAPI responses faulty, seed {args.seed}")
     inputs = Section("Bad input catalogue (tests/reliability/bad_inputs.py)")
     secrets = Section("Secrets: Discord token and CometAPI key, both runs at DEBUG log level")
+    busy = Section("Busy database: another process holds SQLite's write lock (issue 9)")
     sections = [
         await guarded(kill, lambda: kill_section(kill, folder / "kill", evidence)),
         await guarded(
@@ -310,7 +336,8 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
         await guarded(inputs, lambda: bad_input_section(inputs, folder / "inputs")),
     ]
     secrets_section(secrets, evidence)
-    return [*sections, secrets]
+    await guarded(busy, lambda: busy_database_section(busy, folder / "busy"))
+    return [*sections, secrets, busy]
 
 
 def render(sections: list[Section], started: dt.datetime, seconds: float) -> Iterator[str]:

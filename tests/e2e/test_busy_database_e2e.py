@@ -13,74 +13,30 @@ from collections.abc import AsyncIterator
 
 from bot.models import JobStatus
 from tests.e2e.harness import World, make_world
-from tests.e2e.test_extend_e2e import delivered_job, extend_id
-from tests.reliability.lock_holder import write_lock_held
+from tests.reliability.busy_database import DEFERRED, SETTINGS, WELL_WITHIN, members_while_locked
 
-WELL_WITHIN = 1.5  # seconds; Discord (and the double, with 10062) gives up after 3
-MESSAGE, DEFERRED = 4, 5  # interaction callback types
-SETTINGS = "motionbot settings"
 NOT_SAVED_VI = "Cơ sở dữ liệu đang bận nên thay đổi này chưa được lưu. Bạn thử lại sau giây lát nhé."
 BUSY_VI = "Motionbot đang bận nên chưa có gì được tạo hay thay đổi. Bạn thử lại sau giây lát nhé."
 
 
-def is_cdn(record: object) -> bool:
-    return str(getattr(record, "path", "")).startswith("/cdn/")
-
-
-async def start_blocked_job(world: World) -> object:
-    """Alice's /animate: answered with its card, then its job creation waits for the write lock."""
-    seen = {id(record) for record in world.discord.requests if is_cdn(record)}
-    handle = await world.animate(world.discord.alice)
-    await handle.wait_response()
-    # After the image download, only the quota check (reads) stands before the write.
-    await world.discord.wait_for_request(lambda r: is_cdn(r) and id(r) not in seen)
-    return handle
-
-
 async def test_members_are_answered_in_time_while_another_process_holds_the_write_lock(tmp_path):
+    """/animate, /quota, /jobs, Extend, settings show and set: all answered in time; every write lands."""
     async with make_world(tmp_path) as world:
+        run = await members_while_locked(world)
         discord = world.discord
-        earlier, earlier_card = await delivered_job(world, discord.bob)
-        async with write_lock_held(world.settings.database_path) as holder:
-            blocked = await start_blocked_job(world)
-            handles = {
-                "animate": await world.animate(discord.bob),
-                "quota": await discord.slash(discord.bob, "quota"),
-                "jobs": await discord.slash(discord.bob, "jobs"),
-                "extend": await discord.click(discord.bob, earlier_card, extend_id(earlier.id, 0, "l")),
-                "settings show": await discord.slash(discord.admin, f"{SETTINGS} show"),
-                "settings set": await discord.slash(
-                    discord.admin, f"{SETTINGS} set", {"setting": "max_daily_per_user", "value": "7"}
-                ),
-            }
-            responses = {name: await handle.wait_response() for name, handle in handles.items()}
-            while_locked = await world.store.all_jobs()
-            await holder.release()
 
-        alice_job = await world.wait_job(lambda j: j.card_message_id == blocked.original_message_id)
-        bob_job = await world.wait_job(lambda j: j.card_message_id == handles["animate"].original_message_id)
-        extension = await world.wait_job(lambda j: j.parent_job_id == earlier.id)
-        for job in (alice_job, bob_job, extension):
-            await world.wait_delivered(job.id)
-        saved = await handles["settings set"].wait_original(lambda m: not m.loading)
-        stored = await world.store.get_guild_settings(discord.guild.id)
-
-    latencies = {name: round(response.latency, 2) for name, response in responses.items()}
-    assert all(r.status == 200 for r in responses.values()), responses
-    assert max(latencies.values()) < WELL_WITHIN, latencies
-    # the real answers, not "busy": public cards, private lists, a deferral for the change
-    assert responses["animate"].type == responses["extend"].type == MESSAGE
-    assert not handles["animate"].ephemeral and not handles["extend"].ephemeral
+    assert run.wrong_answers() == [], run.latencies
     for name in ("quota", "jobs", "settings show"):
-        assert responses[name].type == MESSAGE and handles[name].ephemeral
-        assert responses[name].data["embeds"], name
-    assert responses["settings set"].type == DEFERRED and handles["settings set"].ephemeral
+        assert run.answers[name].data["embeds"], name  # the real answer, not "busy"
     # when they were answered, every write was still waiting for the lock
-    assert [(job.id, job.status) for job in while_locked] == [(earlier.id, JobStatus.DELIVERED)]
+    assert [(job.id, job.status) for job in run.stored_while_locked] == [
+        (run.earlier.id, JobStatus.DELIVERED)
+    ]
     # and once it was let go, each one landed
-    assert alice_job.requester_id == discord.alice.id and bob_job.requester_id == discord.bob.id
-    assert saved.content == "Videos per member per day is now: 7"
-    assert stored is not None and stored.max_daily_per_user == 7
+    assert run.landed["alice"].requester_id == discord.alice.id
+    assert run.landed["bob"].requester_id == run.landed["extension"].requester_id == discord.bob.id
+    assert run.settings_answer == "Videos per member per day is now: 7"
+    assert run.settings is not None and run.settings.max_daily_per_user == 7
 
 
 async def test_a_settings_change_the_database_cannot_take_is_reported_as_not_saved(world):

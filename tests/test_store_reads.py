@@ -10,8 +10,10 @@ import sqlite3
 import aiosqlite
 import pytest
 
-from bot.models import GuildSettings, JobStatus
+from bot.models import GuildSettings, Job, JobStatus
+from bot.quotas import QuotaExceeded, QuotaService
 from bot.store import JobStore, StoreError
+from tests.test_quotas import make_settings
 from tests.test_store import GUILD, USER, sample_job
 from tests.test_store_concurrency import LockHolder
 
@@ -134,3 +136,23 @@ async def test_two_settings_changes_at_once_both_land(tmp_path):
         stored = await store.get_guild_settings(GUILD)
     assert stored is not None
     assert (stored.max_daily_per_user, stored.buttons_everyone, stored.max_daily_per_guild) == (4, True, 9)
+
+
+async def test_admission_stays_atomic_with_reads_on_their_own_connection(tmp_path):
+    """Twenty requests at once for three free slots: exactly three jobs are stored.
+
+    Admission holds the quota service's lock from its count (a read) until create_job has committed,
+    and the next admission's count starts after that commit, so it sees the new job.
+    """
+    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+        quotas = QuotaService(store, make_settings(max_concurrent_jobs_per_user=3))
+
+        async def start(n: int) -> Job:
+            async with quotas.admission(GUILD, USER):
+                return await store.create_job(sample_job(prompt=f"job {n}"))
+
+        results = await asyncio.gather(*(start(n) for n in range(20)), return_exceptions=True)
+        running = await store.running_jobs(USER)
+    started = [result for result in results if isinstance(result, Job)]
+    refused = [result for result in results if isinstance(result, QuotaExceeded)]
+    assert (len(started), len(refused), len(running)) == (3, 17, 3)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .gateway import GatewayEvent, GatewayHub
+from .gateway_payloads import guild_create_payload
 from .messages import MessageService
 from .model import Channel, Guild, Intent, Member, Message, Role, User
-from .gateway_payloads import guild_create_payload
 from .payloads import channel_json, emoji_json, guild_create_json, member_json, role_json
 from .state import DoubleState
 
@@ -131,7 +131,9 @@ class GatewayEvents:
     async def guild_create(self, guild: Guild) -> None:
         """GUILD_CREATE for a guild the bot just joined (GUILDS intent)."""
         await self.hub.dispatch(
-            "GUILD_CREATE", lambda intents: guild_create_payload(self.state, guild, intents), intent=Intent.GUILDS
+            "GUILD_CREATE",
+            lambda intents: guild_create_payload(self.state, guild, intents),
+            intent=Intent.GUILDS,
         )
 
     async def guild_update(self, guild: Guild) -> None:

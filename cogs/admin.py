@@ -20,6 +20,7 @@ from bot.guild_settings import (
 from bot.i18n import Lang
 from bot.models import GuildSettings, Motion, Quality
 from cogs.common import interaction_lang, reply_ephemeral, text
+from cogs.literal_text import literal
 from cogs.translator import key_str
 
 if TYPE_CHECKING:
@@ -109,8 +110,9 @@ class Admin(
             parsed = parse_value(name, value, caps=operator_caps(self.services.settings))
         except InvalidSetting as exc:
             expected = text(self.bot, lang, exc.expected_key, **exc.params)
+            shown = literal(value)
             message = text(
-                self.bot, lang, exc.message_key, value=value, setting=label, expected=expected, **exc.params
+                self.bot, lang, exc.message_key, value=shown, setting=label, expected=expected, **exc.params
             )
             await reply_ephemeral(interaction, message)
             return

@@ -63,7 +63,7 @@ SET_CASES = [
     # Limits go from 1 to the operator's value in .env (2, 10 and 100 by default).
     ("max_concurrent_per_user", "1", "1", 1, "0", "a whole number from 1 to 2"),
     ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10"),
-    ("max_daily_per_guild", "50", "50", 50, "-1", "a whole number from 1 to 100"),
+    ("max_daily_per_guild", "50", "50", 50, "lots", "a whole number from 1 to 100"),
 ]
 
 

@@ -276,6 +276,8 @@ class BadInput:
 UNSUPPORTED, MISMATCH, TOO_SMALL = "image.unsupported_type", "image.type_mismatch", "image.too_small"
 NO_DIMENSIONS, INVALID_SETTING = "image.missing_dimensions", "settings.invalid"
 ABOVE_CAP, ELSEWHERE = "settings.above_cap", "error.button_elsewhere"
+DISGUISED_TYPE = "text/[download](https://evil.example)@everyone"
+DISGUISED_NAME = "[Download HD](https://evil.example) @everyone.gif"
 GIF = image_bytes("GIF", width=128, height=128)
 PNG = picture()
 JPEG = jpeg_bytes(width=256, height=256)
@@ -487,4 +489,18 @@ BAD_INPUTS: list[BadInput] = [
     over_cap("11 a day per member over the operator's 10", "max_daily_per_user", "11"),
     over_cap("100000 a day per server over the operator's 100", "max_daily_per_guild", "100000"),
     over_cap("11 a day per member, in vietnamese", "max_daily_per_user", "11", "vi"),
+    # issue 9, item 5: links, mentions and markdown in what members upload or type, shown literally
+    upload("content type carrying a masked link", ("upload", TEXT, DISGUISED_TYPE), UNSUPPORTED),
+    upload("file name carrying a masked link", (DISGUISED_NAME, GIF, "image/gif"), UNSUPPORTED),
+    BadInput(
+        "reaction on a file whose type carries mentions",
+        React(files=(("upload", TEXT, "text/<@&123456789012345678>@here"),)),
+        UNSUPPORTED,
+    ),
+    setting("emoji that is a masked link", "reaction_emoji", "[🎬](https://evil.example) @here"),
+    BadInput(
+        "prompt of links and mentions over the length limit",
+        Animate(CAT, "[HD](https://evil.example) @everyone ||x|| " * 30),
+        "prompt.too_long",
+    ),
 ]

@@ -23,6 +23,8 @@ REQUIRED_CHANNEL_PERMISSIONS = discord.Permissions(
 # Refusal parameters the bot writes as Discord markup itself (channel mentions). Any other text
 # parameter may carry what a member typed or uploaded (a file's content type, say).
 MARKUP_PARAMS = frozenset({"channel", "channels"})
+# A refusal is one message (2000 characters); no parameter needs more than this once escaped.
+PARAM_LIMIT = 300
 
 
 def services_of(client: discord.Client) -> Services:
@@ -67,7 +69,7 @@ async def refuse(interaction: discord.Interaction, refusal: Refusal) -> None:
 def shown_params(params: dict[str, object]) -> dict[str, object]:
     """Return message parameters with every text a member may have written made literal."""
     return {
-        name: literal(value) if isinstance(value, str) and name not in MARKUP_PARAMS else value
+        name: literal(value, PARAM_LIMIT) if isinstance(value, str) and name not in MARKUP_PARAMS else value
         for name, value in params.items()
     }
 

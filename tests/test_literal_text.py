@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from cogs.common import shown_params
 from cogs.literal_text import MARKDOWN_CHARACTERS, literal
 
 ZWSP = "\u200b"
@@ -92,3 +93,9 @@ def test_text_within_the_limit_is_not_cut():
     assert literal("a [b]", 7) == "a \\[b\\]"
     assert literal("a [b]", 6) == "a \\[b…"
     assert literal("a [b]", 5) == "a \\[…"
+
+
+def test_refusal_parameters_are_literal_but_the_bots_channel_mentions_stay():
+    params = shown_params({"found": "[x](https://e.x)", "channels": "<#1> <#2>", "limit": 3})
+    assert params == {"found": "\\[x\\]\\(https:" + ZWSP + "//e.x\\)", "channels": "<#1> <#2>", "limit": 3}
+    assert len(str(shown_params({"found": "*" * 5000})["found"])) <= 300

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import replace
 from enum import StrEnum
 
 from bot.models import GuildSettings, Motion, Quality
+from bot.settings import Settings
 
 ON_WORDS = {"on", "true", "yes", "1", "enable", "enabled", "bật", "có"}
 OFF_WORDS = {"off", "false", "no", "0", "disable", "disabled", "tắt", "không"}
 EVERYONE_WORDS = {"everyone", "all", "mọi người", *ON_WORDS}
 OWNER_WORDS = {"owner", "requester", "mods", *OFF_WORDS}
 CUSTOM_EMOJI = re.compile(r"<a?:[A-Za-z0-9_]{2,32}:[0-9]{15,21}>")
-LIMIT_RANGES = {
-    "max_concurrent_per_user": (1, 20),
-    "max_daily_per_user": (1, 10_000),
-    "max_daily_per_guild": (1, 100_000),
+# Each limit a server may set, and the operator's setting (in .env) that caps it.
+OPERATOR_LIMITS = {
+    "max_concurrent_per_user": "max_concurrent_jobs_per_user",
+    "max_daily_per_user": "max_daily_jobs_per_user",
+    "max_daily_per_guild": "max_daily_jobs_per_guild",
 }
 
 
@@ -37,14 +40,34 @@ class SettingName(StrEnum):
 class InvalidSetting(ValueError):  # noqa: N818 - an expected outcome of user input
     """A value that does not fit a setting; carries the catalogue key of what is expected."""
 
+    message_key = "settings.invalid"
+
     def __init__(self, expected_key: str, **params: object) -> None:
         super().__init__(expected_key)
         self.expected_key = expected_key
         self.params: dict[str, object] = params
 
 
-def parse_value(name: SettingName, raw: str) -> object:
-    """Return the typed value of ``raw`` for setting ``name``, or raise InvalidSetting."""
+class AboveOperatorCap(InvalidSetting):
+    """A limit above the operator's: a server may lower the operator's limits, never raise them."""
+
+    message_key = "settings.above_cap"
+
+    def __init__(self, cap: int) -> None:
+        super().__init__("settings.expected.whole_number", min=1, max=cap, cap=cap)
+
+
+def operator_caps(settings: Settings) -> dict[str, int]:
+    """Return the operator's value of each limit a server may set, by setting name."""
+    return {name: getattr(settings, field) for name, field in OPERATOR_LIMITS.items()}
+
+
+def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> object:
+    """Return the typed value of ``raw`` for setting ``name``, or raise InvalidSetting.
+
+    ``caps`` are the operator's limits (``operator_caps``); a limit above its cap raises
+    ``AboveOperatorCap``.
+    """
     value = raw.strip()
     folded = value.casefold()
     if name is SettingName.REACTIONS_ENABLED:
@@ -57,10 +80,7 @@ def parse_value(name: SettingName, raw: str) -> object:
         return _parse_enum(Motion, folded, "settings.expected.motion")
     if name is SettingName.DEFAULT_QUALITY:
         return _parse_enum(Quality, folded.removesuffix("p") + "p", "settings.expected.quality")
-    low, high = LIMIT_RANGES[name.value]
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise InvalidSetting("settings.expected.whole_number", min=low, max=high)
-    return int(value)
+    return _parse_limit(value, caps[name.value])
 
 
 def parse_emoji(value: str) -> str:
@@ -96,6 +116,15 @@ def change_channels(
     if reactions:
         return replace(settings, reaction_channel_ids=updated)
     return replace(settings, allowed_channel_ids=updated)
+
+
+def _parse_limit(value: str, cap: int) -> int:
+    # isdecimal, not isdigit: int() refuses superscripts and other digits that are not decimal.
+    if not value.isascii() or not value.isdecimal() or int(value) < 1:
+        raise InvalidSetting("settings.expected.whole_number", min=1, max=cap)
+    if int(value) > cap:
+        raise AboveOperatorCap(cap)
+    return int(value)
 
 
 def _parse_switch(folded: str, yes: set[str], no: set[str], expected: str) -> bool:

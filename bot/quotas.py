@@ -1,7 +1,8 @@
 """Per-member and per-server limits, computed from the job store.
 
 Three limits: jobs at once per member, succeeded jobs per member per UTC day, succeeded jobs per
-server per UTC day. Each comes from the settings unless the server's ``GuildSettings`` overrides it.
+server per UTC day. Each comes from the settings (the operator's budget); a server's
+``GuildSettings`` may lower it, never raise it.
 Only succeeded jobs are counted (refused, failed and timed-out jobs are free), but admission treats
 a member's running jobs as already spent so that many jobs started at once cannot overshoot.
 """
@@ -84,7 +85,11 @@ class QuotaPolicy:
 
     @classmethod
     def resolve(cls, settings: Settings, guild: GuildSettings | None) -> QuotaPolicy:
-        """Return the server's overrides where set, else the process-wide settings."""
+        """Return the server's overrides where set and lower, else the operator's settings.
+
+        The settings are the operator's budget: an override above them (stored by an older version,
+        or by hand) is capped at use.
+        """
         overrides = guild or GuildSettings(guild_id=0)
         return cls(
             concurrent=_pick(overrides.max_concurrent_per_user, settings.max_concurrent_jobs_per_user),
@@ -218,5 +223,5 @@ class QuotaService:
         return max(started + TYPICAL_JOB_DURATION, self._clock())
 
 
-def _pick(override: int | None, default: int) -> int:
-    return default if override is None else override
+def _pick(override: int | None, cap: int) -> int:
+    return cap if override is None else min(override, cap)

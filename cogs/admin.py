@@ -10,12 +10,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.guild_settings import InvalidSetting, SettingName, apply, change_channels, parse_value
+from bot.guild_settings import (
+    OPERATOR_LIMITS,
+    InvalidSetting,
+    SettingName,
+    apply,
+    change_channels,
+    operator_caps,
+    parse_value,
+)
 from bot.i18n import Lang
 from bot.intake import Refusal
 from bot.models import GuildSettings, Motion, Quality
 from bot.store import StoreError
 from cogs.common import interaction_lang, refuse, reply_ephemeral, text, within_deadline
+from cogs.literal_text import literal
 from cogs.translator import key_str
 
 if TYPE_CHECKING:
@@ -108,10 +117,13 @@ class Admin(
         name = SettingName(setting.value)
         label = text(self.bot, lang, f"settings.field.{name.value}")
         try:
-            parsed = parse_value(name, value)
+            parsed = parse_value(name, value, caps=operator_caps(self.services.settings))
         except InvalidSetting as exc:
             expected = text(self.bot, lang, exc.expected_key, **exc.params)
-            message = text(self.bot, lang, "settings.invalid", value=value, setting=label, expected=expected)
+            shown = literal(value)
+            message = text(
+                self.bot, lang, exc.message_key, value=shown, setting=label, expected=expected, **exc.params
+            )
             await reply_ephemeral(interaction, message)
             return
         updated = await self._save(interaction, lambda current: apply(current, name, parsed))
@@ -242,6 +254,10 @@ class Admin(
         if value is None:
             default = getattr(self.services.settings, _DEFAULTS[field])
             return text(self.bot, lang, "settings.value.default", value=self._plain(lang, default))
+        cap = operator_caps(self.services.settings).get(field)
+        if cap is not None and value > cap:
+            # Stored by an older version that let servers raise the operator's limits.
+            return text(self.bot, lang, "settings.value.capped", value=cap, stored=value)
         return self._plain(lang, value)
 
     def _plain(self, lang: Lang, value: object) -> str:
@@ -259,9 +275,7 @@ _DEFAULTS = {
     "reaction_emoji": "reaction_emoji",
     "default_motion": "default_motion",
     "default_quality": "default_quality",
-    "max_concurrent_per_user": "max_concurrent_jobs_per_user",
-    "max_daily_per_user": "max_daily_jobs_per_user",
-    "max_daily_per_guild": "max_daily_jobs_per_guild",
+    **OPERATOR_LIMITS,
 }
 
 

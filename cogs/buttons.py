@@ -80,6 +80,16 @@ class Buttons(commands.Cog):
         parent = await self.services.store.get_job(job_id)
         if parent is None:
             raise Refusal("error.job_not_found")
+        if not clicked_where_it_lives(interaction, parent):
+            # Checked before anything else so a forged id learns nothing about the other job.
+            log.info(
+                "extend of job %s refused: clicked in guild %s channel %s by user %s",
+                parent.id,
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+            )
+            raise Refusal("error.button_elsewhere")
         overrides = await self.services.intake.guild_settings(parent.guild_id)
         self._check_may_press(interaction, parent, overrides)
         self.services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
@@ -112,6 +122,18 @@ class Buttons(commands.Cog):
             return
         log.info("unknown button %r pressed by user %s", custom_id[:100], interaction.user.id)
         await refuse(interaction, Refusal("error.unknown_button"))
+
+
+def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:
+    """Return True if the click came from the job's server and channel (and its card, when known).
+
+    Extend ids are guessable, so a button naming a job of another server or channel is forged: it
+    must not spend that server's quota nor show its prompt and clips here.
+    """
+    if interaction.guild_id != job.guild_id or interaction.channel_id != job.channel_id:
+        return False
+    message = interaction.message
+    return message is None or job.card_message_id is None or message.id == job.card_message_id
 
 
 async def setup(bot: MotionBot) -> None:

@@ -17,8 +17,11 @@ from bot.i18n import Catalogue, Lang, discord_timestamp, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
 from bot.prompts import shorten
 from cogs.components import ExtendButton
+from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
+FIELD_LIMIT = 1024  # Discord's limit on an embed field's value
+REASON_LIMIT = 1000  # shown in the card's description (4096) and in a DM (2000)
 MAX_URL_LENGTH = 512
 COLOURS = {
     JobStatus.QUEUED: discord.Colour.light_grey(),
@@ -122,7 +125,8 @@ class CardRenderer:
     def failure_reason(self, job: Job) -> str:
         """Return the plain reason a job failed, in this renderer's language."""
         kind = job.failure_kind.value if job.failure_kind else "provider_failed"
-        reason = shorten(job.error or "", 500)
+        # The provider's reason may quote the prompt (a banned word), so it is shown literally.
+        reason = literal(shorten(job.error or "", 500), REASON_LIMIT)
         if kind == "moderation" and not reason:
             return self.text("failure.moderation_no_reason")
         if kind == "internal":
@@ -137,8 +141,11 @@ class CardRenderer:
         embed.add_field(name=self.text("card.requester"), value=f"<@{requester_id}>")
         embed.add_field(name=self.text("card.motion"), value=self.text(f"motion.{motion.value}"))
         embed.add_field(name=self.text("card.quality"), value=self.text(f"quality.{quality.value}"))
-        shown = shorten(prompt, PROMPT_PREVIEW) if prompt else self.text("card.no_prompt")
-        embed.add_field(name=self.text("card.prompt"), value=shown, inline=False)
+        # Member-written: shown literally, so it can carry no masked link, mention or markup.
+        shown = literal(shorten(prompt, PROMPT_PREVIEW), FIELD_LIMIT) if prompt else None
+        embed.add_field(
+            name=self.text("card.prompt"), value=shown or self.text("card.no_prompt"), inline=False
+        )
 
     def _add_timing(self, embed: discord.Embed, job: Job, now: dt.datetime) -> None:
         if job.status.is_final:

@@ -12,6 +12,7 @@ import discord
 
 from bot.i18n import Lang, resolve_locale
 from bot.intake import Refusal
+from cogs.literal_text import literal
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot, Services
@@ -28,6 +29,11 @@ _ABANDONED: set[asyncio.Task[Any]] = set()
 REQUIRED_CHANNEL_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True
 )
+# Refusal parameters the bot writes as Discord markup itself (channel mentions). Any other text
+# parameter may carry what a member typed or uploaded (a file's content type, say).
+MARKUP_PARAMS = frozenset({"channel", "channels"})
+# A refusal is one message (2000 characters); no parameter needs more than this once escaped.
+PARAM_LIMIT = 300
 
 
 def services_of(client: discord.Client) -> Services:
@@ -65,7 +71,16 @@ async def reply_ephemeral(interaction: discord.Interaction, content: str) -> Non
 async def refuse(interaction: discord.Interaction, refusal: Refusal) -> None:
     """Tell the user privately why their request was refused and what to fix."""
     lang = interaction_lang(interaction)
-    await reply_ephemeral(interaction, text(interaction.client, lang, refusal.key, **refusal.params))
+    message = text(interaction.client, lang, refusal.key, **shown_params(refusal.params))
+    await reply_ephemeral(interaction, message)
+
+
+def shown_params(params: dict[str, object]) -> dict[str, object]:
+    """Return message parameters with every text a member may have written made literal."""
+    return {
+        name: literal(value, PARAM_LIMIT) if isinstance(value, str) and name not in MARKUP_PARAMS else value
+        for name, value in params.items()
+    }
 
 
 async def apologize(interaction: discord.Interaction, exc: BaseException, what: str) -> None:

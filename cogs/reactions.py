@@ -20,7 +20,7 @@ from bot.models import GuildSettings, JobSource
 from cogs.animate import find_image
 from cogs.card_editor import CardEditor
 from cogs.card_render import CardRenderer
-from cogs.common import missing_channel_permissions
+from cogs.common import missing_channel_permissions, shown_params
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -125,7 +125,7 @@ class Reactions(commands.Cog):
 
     async def _notify(self, payload: discord.RawReactionActionEvent, lang: Lang, refusal: Refusal) -> None:
         catalogue = self.services.catalogue
-        reason = catalogue.text(lang, refusal.key, **refusal.params)
+        reason = catalogue.text(lang, refusal.key, **shown_params(refusal.params))
         intro = catalogue.text(
             lang, "reaction.about", emoji=str(payload.emoji), channel=f"<#{payload.channel_id}>"
         )

@@ -2,8 +2,20 @@
 
 import pytest
 
-from bot.guild_settings import InvalidSetting, SettingName, apply, change_channels, parse_value
+from bot.guild_settings import (
+    AboveOperatorCap,
+    InvalidSetting,
+    SettingName,
+    apply,
+    change_channels,
+    operator_caps,
+    parse_value,
+)
 from bot.models import GuildSettings, Motion, Quality
+from bot.settings import Settings
+
+# The .env maxima, as an operator who wants the most would set them.
+CAPS = {"max_concurrent_per_user": 20, "max_daily_per_user": 10_000, "max_daily_per_guild": 100_000}
 
 
 @pytest.mark.parametrize(
@@ -25,7 +37,7 @@ from bot.models import GuildSettings, Motion, Quality
     ],
 )
 def test_valid_values_are_parsed(name, raw, expected):
-    assert parse_value(name, raw) == expected
+    assert parse_value(name, raw, caps=CAPS) == expected
 
 
 @pytest.mark.parametrize(
@@ -41,12 +53,46 @@ def test_valid_values_are_parsed(name, raw, expected):
         (SettingName.MAX_CONCURRENT_PER_USER, "21", "settings.expected.whole_number"),
         (SettingName.MAX_DAILY_PER_USER, "-5", "settings.expected.whole_number"),
         (SettingName.MAX_DAILY_PER_USER, "ten", "settings.expected.whole_number"),
+        (SettingName.MAX_DAILY_PER_USER, "²", "settings.expected.whole_number"),
+        (SettingName.MAX_DAILY_PER_USER, "٣", "settings.expected.whole_number"),
+        (SettingName.MAX_DAILY_PER_USER, "1.5", "settings.expected.whole_number"),
     ],
 )
 def test_out_of_range_or_malformed_values_are_refused_with_what_is_expected(name, raw, expected_key):
     with pytest.raises(InvalidSetting) as refused:
-        parse_value(name, raw)
+        parse_value(name, raw, caps=CAPS)
     assert refused.value.expected_key == expected_key
+
+
+@pytest.mark.parametrize("name", [SettingName(name) for name in CAPS])
+def test_a_limit_above_the_operators_is_refused_naming_the_cap(name):
+    caps = {"max_concurrent_per_user": 2, "max_daily_per_user": 10, "max_daily_per_guild": 100}
+    cap = caps[name.value]
+    assert parse_value(name, str(cap), caps=caps) == cap
+    assert parse_value(name, "1", caps=caps) == 1
+    with pytest.raises(AboveOperatorCap) as refused:
+        parse_value(name, str(cap + 1), caps=caps)
+    assert refused.value.message_key == "settings.above_cap"
+    assert refused.value.params == {"min": 1, "max": cap, "cap": cap}
+    with pytest.raises(InvalidSetting) as malformed:
+        parse_value(name, "0", caps=caps)
+    assert malformed.value.message_key == "settings.invalid" and malformed.value.params["max"] == cap
+
+
+def test_operator_caps_come_from_the_env_limits():
+    settings = Settings(
+        discord_token="token",
+        cometapi_key="key",
+        _env_file=None,  # type: ignore[call-arg]
+        max_concurrent_jobs_per_user=3,
+        max_daily_jobs_per_user=7,
+        max_daily_jobs_per_guild=70,
+    )
+    assert operator_caps(settings) == {
+        "max_concurrent_per_user": 3,
+        "max_daily_per_user": 7,
+        "max_daily_per_guild": 70,
+    }
 
 
 def test_apply_and_reset_one_setting():

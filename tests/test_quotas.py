@@ -188,13 +188,13 @@ async def test_other_members_running_jobs_are_reserved_against_the_server_limit(
     assert (await refusal(quotas)).limit is LimitKind.GUILD_DAILY
 
 
-async def test_server_overrides_replace_the_defaults(store, quotas):
+async def test_server_overrides_lower_the_operator_limits_and_never_raise_them(store, quotas):
     await store.save_guild_settings(
         GuildSettings(
             guild_id=GUILD, max_concurrent_per_user=1, max_daily_per_user=50, max_daily_per_guild=60
         )
     )
-    assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=50, guild_daily=60)
+    assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=10, guild_daily=60)
     assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(concurrent=2, user_daily=10, guild_daily=100)
     await job_in(store, JobStatus.RUNNING)
     assert (await refusal(quotas)).limit_value == 1
@@ -280,3 +280,20 @@ def test_policy_uses_settings_when_the_server_has_no_overrides():
     assert QuotaPolicy.resolve(settings, None) == QuotaPolicy(concurrent=3, user_daily=7, guild_daily=70)
     partial = dataclasses.replace(GuildSettings(guild_id=GUILD), max_daily_per_user=1)
     assert QuotaPolicy.resolve(settings, partial) == QuotaPolicy(concurrent=3, user_daily=1, guild_daily=70)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [(None, 7), (1, 1), (6, 6), (7, 7), (8, 7), (10_000, 7)],
+)
+def test_policy_caps_every_override_at_the_operator_value(override, expected):
+    settings = make_settings(
+        max_concurrent_jobs_per_user=7, max_daily_jobs_per_user=7, max_daily_jobs_per_guild=7
+    )
+    overrides = GuildSettings(
+        guild_id=GUILD,
+        max_concurrent_per_user=override,
+        max_daily_per_user=override,
+        max_daily_per_guild=override,
+    )
+    assert QuotaPolicy.resolve(settings, overrides) == QuotaPolicy(expected, expected, expected)

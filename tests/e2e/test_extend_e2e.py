@@ -113,12 +113,14 @@ async def test_server_setting_lets_everyone_press_the_buttons(world):
 async def test_extend_of_a_failed_job_gives_the_reason_privately(world):
     """A button naming a failed job (as a stale or forged client would send) is refused plainly."""
     discord = world.discord
-    parent, card = await delivered_job(world)
     world.comet.moderate_submits("nude", prompt="nude", reason="可能包含敏感词")
     failing = await world.animate(prompt="nude")
     await failing.wait_response()
-    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
-    forge(card, extend_id(parent.id, 0, EXTEND_LOW), extend_id(failed.id, 0, EXTEND_LOW))
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED and j.card_message_id is not None)
+    # The failed job's own card, given the button a stale or forged client would show.
+    card = discord.state.messages[failed.card_message_id]
+    button = {"type": 2, "style": 2, "label": "Extend", "custom_id": extend_id(failed.id, 0, EXTEND_LOW)}
+    card.components = [{"type": 1, "id": 1, "components": [{**button, "id": 2}]}]
 
     click = await discord.click(discord.alice, card, extend_id(failed.id, 0, EXTEND_LOW))
     response = await click.wait_response()

@@ -60,9 +60,10 @@ SET_CASES = [
     ("buttons_everyone", "everyone", "Everyone", True, "sometimes", "on or off"),
     ("default_motion", "HIGH", "High", Motion.HIGH, "medium", "low or high"),
     ("default_quality", "720", "720p", Quality.HD, "1080p", "480p or 720p"),
-    ("max_concurrent_per_user", "3", "3", 3, "0", "a whole number from 1 to 20"),
-    ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10000"),
-    ("max_daily_per_guild", "50", "50", 50, "100001", "a whole number from 1 to 100000"),
+    # Limits go from 1 to the operator's value in .env (2, 10 and 100 by default).
+    ("max_concurrent_per_user", "1", "1", 1, "0", "a whole number from 1 to 2"),
+    ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10"),
+    ("max_daily_per_guild", "50", "50", 50, "lots", "a whole number from 1 to 100"),
 ]
 
 

@@ -21,6 +21,8 @@ from tests.reliability.bad_inputs import Answer, BadInput, React
 
 DEADLINE_SECONDS = 3.0
 ANSWER_TIMEOUT = 5.0
+# No refusal renders a link, a masked link or a user, role or @everyone mention (channels are fine).
+DISGUISED = re.compile(r"://|(?<!\\)\[[^\]]*(?<!\\)\]\(|<@[!&]?\d|@everyone|@here")
 
 
 @dataclass
@@ -95,6 +97,8 @@ async def check_answer(world: World, case: BadInput, answer: Answer, verdict: Ve
             verdict.problems.append("the refusal is public, not ephemeral")
         if response.latency >= DEADLINE_SECONDS:
             verdict.problems.append(f"first response after {response.latency:.2f} s")
+    if DISGUISED.search(message.content):
+        verdict.problems.append(f"the answer renders a link or mention: {message.content!r}")
     catalogue = world.bot.services.catalogue
     lang = resolve_locale(case.locale)
     if not says(catalogue.template(lang, case.expected_key), message.content):

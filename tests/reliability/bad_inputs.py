@@ -9,6 +9,7 @@ and in their language (``None``: the input must be ignored without any message).
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import warnings
 import zlib
@@ -158,6 +159,7 @@ class Click:
 
     custom_id: str
     user: str = "alice"
+    channel: str = "general"
 
     async def perform(self, world: World, locale: str) -> Answer:
         """Forge the message and click its one button."""
@@ -165,14 +167,15 @@ class Click:
         jobs = await world.store.all_jobs()
         custom_id = self.custom_id.format(job=jobs[-1].id if jobs else 0, alice=discord.alice.id)
         button = {"type": 2, "style": 2, "label": "Extend", "custom_id": custom_id, "id": 2}
+        channel = place(world, self.channel)
         message = Message(
             id=discord.state.ids.next(),
-            channel_id=discord.general.id,
-            guild_id=discord.guild.id,
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
             author=discord.bot_user,
             components=[{"type": 1, "id": 1, "components": [button]}],
         )
-        discord.state.add_message(discord.general, message)
+        discord.state.add_message(channel, message)
         handle = await discord.click(member(world, self.user), message, custom_id, locale=locale)
         return Answer(handle=handle, target=message)
 
@@ -181,16 +184,24 @@ Action = Animate | Command | ContextMenu | React | Click
 
 
 def place(world: World, name: str) -> Channel:
-    """Return a channel of the default world by attribute name, or alice's DM with the bot for "dm"."""
+    """Return a channel of the default world by attribute name, alice's DM with the bot for "dm",
+    or else the channel of that name a setup added (e.g. in another server)."""
     discord = world.discord
-    channel: Channel = discord.dm_channel(discord.alice) if name == "dm" else getattr(discord, name)
-    return channel
+    if name == "dm":
+        return discord.dm_channel(discord.alice)
+    found = getattr(discord, name, None)
+    if isinstance(found, Channel):
+        return found
+    return next(c for c in discord.state.channels.values() if c.name == name)
 
 
 def member(world: World, name: str) -> User:
-    """Return one of the default world's people by attribute name (alice, bob, mod, admin, owner)."""
-    user: User = getattr(world.discord, name)
-    return user
+    """Return one of the default world's people by attribute name (alice, bob, mod, admin, owner),
+    or else the user of that name a setup added."""
+    found = getattr(world.discord, name, None)
+    if isinstance(found, User):
+        return found
+    return next(user for user in world.discord.state.users.values() if user.username == name)
 
 
 # -- setups: the world before the member acts ----------------------------------------------------
@@ -232,6 +243,16 @@ def allow_only_media(world: World) -> Awaitable[None]:
     return world.store.save_guild_settings(GuildSettings(guild_id=guild, allowed_channel_ids=allowed))
 
 
+async def other_server(world: World) -> None:
+    """The bot joins "Other Server" (channel #elsewhere), where "stranger" has Manage Messages."""
+    discord = world.discord
+    guild = await discord.add_guild("Other Server", channels=("elsewhere",))
+    await discord.add_user("stranger", permissions=Perm.MANAGE_MESSAGES, guild=guild)
+    async with asyncio.timeout(5):
+        while world.bot.get_guild(guild.id) is None:
+            await asyncio.sleep(0.02)
+
+
 def deny_bot_posting(world: World) -> Awaitable[None]:
     """Take Send Messages away from the bot in #general."""
     return world.discord.set_bot_permissions(world.discord.general, deny=Perm.SEND_MESSAGES)
@@ -254,6 +275,9 @@ class BadInput:
 
 UNSUPPORTED, MISMATCH, TOO_SMALL = "image.unsupported_type", "image.type_mismatch", "image.too_small"
 NO_DIMENSIONS, INVALID_SETTING = "image.missing_dimensions", "settings.invalid"
+ABOVE_CAP, ELSEWHERE = "settings.above_cap", "error.button_elsewhere"
+DISGUISED_TYPE = "text/[download](https://evil.example)@everyone"
+DISGUISED_NAME = "[Download HD](https://evil.example) @everyone.gif"
 GIF = image_bytes("GIF", width=128, height=128)
 PNG = picture()
 JPEG = jpeg_bytes(width=256, height=256)
@@ -270,6 +294,12 @@ def setting(name: str, setting_name: str, value: str, locale: str = "en-US") -> 
     """Return a case where an admin sets ``setting_name`` to an invalid ``value``."""
     options = {"setting": setting_name, "value": value}
     return BadInput(name, Command("motionbot settings set", options, user="admin"), INVALID_SETTING, locale)
+
+
+def over_cap(name: str, setting_name: str, value: str, locale: str = "en-US") -> BadInput:
+    """Return a case where an admin sets a limit above the operator's value in .env."""
+    options = {"setting": setting_name, "value": value}
+    return BadInput(name, Command("motionbot settings set", options, user="admin"), ABOVE_CAP, locale)
 
 
 def click(
@@ -370,7 +400,7 @@ BAD_INPUTS: list[BadInput] = [
         "settings.permission_needed",
     ),
     setting("daily limit of 0", "max_daily_per_user", "0"),
-    setting("21 jobs at once", "max_concurrent_per_user", "21"),
+    over_cap("21 jobs at once", "max_concurrent_per_user", "21"),
     setting("negative server limit", "max_daily_per_guild", "-5"),
     setting("unknown motion", "default_motion", "medium"),
     setting("1080p quality", "default_quality", "1080p"),
@@ -434,4 +464,43 @@ BAD_INPUTS: list[BadInput] = [
     ),
     BadInput("/animate in a DM", Animate(CAT, channel="dm"), "error.guild_only"),
     BadInput("/quota in a DM", Command("quota", channel="dm"), "error.guild_only"),
+    # issue 9, item 1: forged Extend ids naming a job of another server or channel
+    BadInput(
+        "extend id of another server's job",
+        Click("mb:x:{job}:0:l", user="stranger", channel="elsewhere"),
+        ELSEWHERE,
+        setup=(seeded(DELIVERED), other_server),
+    ),
+    BadInput(
+        "extend id of another server's job, in vietnamese",
+        Click("mb:x:{job}:1:h", user="stranger", channel="elsewhere"),
+        ELSEWHERE,
+        "vi",
+        setup=(seeded(DELIVERED), other_server),
+    ),
+    BadInput(
+        "extend id of a job in another channel",
+        Click("mb:x:{job}:0:l", user="mod", channel="media"),
+        ELSEWHERE,
+        setup=(seeded(DELIVERED),),
+    ),
+    # issue 9, item 2: server settings above the operator's limits in .env (2, 10 and 100)
+    over_cap("3 jobs at once over the operator's 2", "max_concurrent_per_user", "3"),
+    over_cap("11 a day per member over the operator's 10", "max_daily_per_user", "11"),
+    over_cap("100000 a day per server over the operator's 100", "max_daily_per_guild", "100000"),
+    over_cap("11 a day per member, in vietnamese", "max_daily_per_user", "11", "vi"),
+    # issue 9, item 5: links, mentions and markdown in what members upload or type, shown literally
+    upload("content type carrying a masked link", ("upload", TEXT, DISGUISED_TYPE), UNSUPPORTED),
+    upload("file name carrying a masked link", (DISGUISED_NAME, GIF, "image/gif"), UNSUPPORTED),
+    BadInput(
+        "reaction on a file whose type carries mentions",
+        React(files=(("upload", TEXT, "text/<@&123456789012345678>@here"),)),
+        UNSUPPORTED,
+    ),
+    setting("emoji that is a masked link", "reaction_emoji", "[🎬](https://evil.example) @here"),
+    BadInput(
+        "prompt of links and mentions over the length limit",
+        Animate(CAT, "[HD](https://evil.example) @everyone ||x|| " * 30),
+        "prompt.too_long",
+    ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .gateway import GatewayEvent, GatewayHub
+from .gateway_payloads import guild_create_payload
 from .messages import MessageService
 from .model import Channel, Guild, Intent, Member, Message, Role, User
 from .payloads import channel_json, emoji_json, guild_create_json, member_json, role_json
@@ -126,6 +127,14 @@ class GatewayEvents:
         name = "GUILD_MEMBER_ADD" if added else "GUILD_MEMBER_UPDATE"
         data = {**member_json(member), "guild_id": str(member.guild_id)}
         await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILD_MEMBERS)
+
+    async def guild_create(self, guild: Guild) -> None:
+        """GUILD_CREATE for a guild the bot just joined (GUILDS intent)."""
+        await self.hub.dispatch(
+            "GUILD_CREATE",
+            lambda intents: guild_create_payload(self.state, guild, intents),
+            intent=Intent.GUILDS,
+        )
 
     async def guild_update(self, guild: Guild) -> None:
         """GUILD_UPDATE with the guild object, e.g. after its preferred locale changed (GUILDS intent)."""

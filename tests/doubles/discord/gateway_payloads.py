@@ -60,11 +60,14 @@ def ready_payload(
 def guild_create_payloads(state: DoubleState, intents: int, shard: tuple[int, int]) -> list[dict[str, Any]]:
     """One GUILD_CREATE per guild of the shard; members other than the bot need GUILD_MEMBERS."""
     return [
-        _guild_create(state, guild, intents) for guild in state.guilds.values() if in_shard(guild.id, shard)
+        guild_create_payload(state, guild, intents)
+        for guild in state.guilds.values()
+        if in_shard(guild.id, shard)
     ]
 
 
-def _guild_create(state: DoubleState, guild: Guild, intents: int) -> dict[str, Any]:
+def guild_create_payload(state: DoubleState, guild: Guild, intents: int) -> dict[str, Any]:
+    """The GUILD_CREATE of one guild as a session with ``intents`` receives it."""
     me = guild.members[state.bot_user.id]
     members = list(guild.members.values()) if intents & Intent.GUILD_MEMBERS else [me]
     channels = [channel_json(c) for c in guild.channels.values()]

@@ -57,6 +57,17 @@ class WorldDriver:
             await self.set_permissions(user, permissions, guild=guild)
         return user
 
+    async def add_guild(self, name: str, *, channels: Sequence[str] = ("general",)) -> Guild:
+        """The bot joins another guild (owned by a new user) with text ``channels`` (GUILD_CREATE)."""
+        owner = self.state.add_user(f"{name.lower().replace(' ', '-')}-owner")
+        guild = self.state.add_guild(
+            name, owner=owner, preferred_locale=self.guild.preferred_locale, premium_tier=0
+        )
+        for channel in channels:
+            self.state.add_channel(guild, channel)
+        await self.events.guild_create(guild)
+        return guild
+
     async def set_permissions(self, user: User, permissions: int, *, guild: Guild | None = None) -> Role:
         """Give ``user`` exactly ``permissions`` on top of @everyone, through a personal role."""
         guild = guild or self.guild

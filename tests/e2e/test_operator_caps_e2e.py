@@ -4,7 +4,7 @@ import pytest
 
 from bot.models import GuildSettings, JobStatus
 from tests.doubles.cometapi_jobs import TaskPlan
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, final_answer, make_world
 
 SETTINGS = "motionbot settings"
 LIMITS = [
@@ -15,11 +15,11 @@ LIMITS = [
 
 
 async def private_answer(world: World, user, command: str, options: dict | None = None) -> str:
-    """Run a slash command and return its private answer."""
+    """Run a slash command and return its final private answer (a saved change is deferred first)."""
     handle = await world.discord.slash(user, command, options or {})
     response = await handle.wait_response()
     assert response.latency < 3.0 and handle.ephemeral
-    return response.data.get("content") or ""
+    return await final_answer(handle)
 
 
 async def shown_settings(world: World) -> dict[str, str]:

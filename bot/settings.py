@@ -22,6 +22,7 @@ EXPECTATIONS: dict[str, str] = {
     "discord_api_base_url": "an http(s) URL such as https://discord.com/api/v10",
     "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/",
     "database_path": "a file path such as data/motionbot.sqlite3",
+    "database_lock_retry_seconds": "a number of seconds between 0.1 and 600",
     "poll_interval_seconds": "a number of seconds between 0.01 and 300",
     "job_timeout_minutes": "a number of minutes between 1 and 1440",
     "max_image_mb": "a number of megabytes between 1 and 50",
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     discord_api_base_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     database_path: Path = Path("data/motionbot.sqlite3")
+    database_lock_retry_seconds: Annotated[float, Field(ge=0.1, le=600)] = 30.0
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
     job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0

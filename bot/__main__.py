@@ -138,7 +138,12 @@ async def serve_health(
     if settings.http_port is None:
         yield None
         return
-    checks = standard_checks(lambda: gateway_connected(client), services.store, services.tracker)
+    checks = standard_checks(
+        lambda: gateway_connected(client),
+        services.store,
+        services.tracker,
+        str(settings.cometapi_base_url).rstrip("/"),
+    )
     async with HealthServer(services.metrics, checks, settings.http_host, settings.http_port) as server:
         yield server
 

@@ -39,6 +39,7 @@ EXPECTATIONS: dict[str, str] = {
     "log_level": "DEBUG, INFO, WARNING or ERROR",
     "log_format": "text or json",
     "dev_guild_id": "a Discord server id, or empty",
+    "log_channel_id": "a Discord channel id for operator alerts, or empty to DM the application owner",
     "provider_timeout_seconds": "a number of seconds between 1 and 300",
     "provider_max_retries": "a whole number between 0 and 10",
     "card_edit_interval_seconds": "a number of seconds between 0.05 and 60",
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     dev_guild_id: int | None = None
+    log_channel_id: int | None = None
     provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
     provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with ws:// or wss://")
         return value
 
-    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", mode="before")
+    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

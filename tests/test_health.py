@@ -69,7 +69,7 @@ async def test_healthz_is_200_when_gateway_database_and_tracker_are_fine(store, 
     assert status == 200 and content_type.startswith("application/json")
     assert json.loads(body) == {
         "status": "ok",
-        "checks": {"gateway": True, "database": True, "tracker": True},
+        "checks": {"gateway": True, "database": True, "tracker": True, "provider": True},
     }
     assert await store.get_meta("healthcheck") is not None  # the database check really wrote
 
@@ -81,8 +81,9 @@ async def test_healthz_is_503_naming_what_fails(store, tracker, cometapi_session
     assert status == 503
     assert json.loads(body) == {
         "status": "fail",
-        "checks": {"gateway": False, "database": True, "tracker": True},
+        "checks": {"gateway": False, "database": True, "tracker": True, "provider": True},
         "failing": ["gateway"],
+        "detail": {"gateway": "gateway check failed"},
     }
 
 

@@ -13,11 +13,12 @@ from typing import Any
 import aiohttp
 
 from bot.__main__ import serve_health
-from bot.models import JobStatus
+from bot.models import FailureKind, Job, JobStatus
 from bot.settings import Settings
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.model import Channel, User
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.e2e.harness import World, running_motionbot, settings_for
 
 PROVIDER_ACCEPTS = "the-key-cometapi-knows"
@@ -55,6 +56,27 @@ async def ask_three_videos(world: World) -> None:
     await asyncio.gather(*(handle.wait_response() for handle in handles))
 
 
+async def every_job_requeued(world: World, count: int = 3, timeout: float = 15.0) -> None:
+    """Wait until ``count`` jobs were each sent once and put back in the queue (the provider was busy)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            jobs = await world.store.all_jobs()
+            queued = [job for job in jobs if job.status is JobStatus.QUEUED]
+            if len([job for job in queued if job.updated_at > job.created_at]) == count:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def every_job_failed(world: World, timeout: float = 10.0) -> list[Job]:
+    """Wait until every stored job failed (the store has no change feed: re-read on a short tick)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            jobs = await world.store.all_jobs()
+            if jobs and all(job.status is JobStatus.FAILED for job in jobs):
+                return jobs
+            await asyncio.sleep(0.02)
+
+
 def bot_messages(discord: DiscordDouble, channel: Channel) -> list[str]:
     """Return the contents of the bot's messages in ``channel``."""
     bot_id = discord.bot_user.id
@@ -75,15 +97,22 @@ async def test_a_rejected_key_fails_health_with_the_fix_and_tells_the_owner_once
 ) -> None:
     async with (
         DiscordDouble(message_content=True) as discord,
-        CometAPIDouble.serve(api_key=PROVIDER_ACCEPTS) as comet,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
     ):
         settings = settings_for(discord, comet, tmp_path, http_port=free_port())
         owner = discord.state.owner_user
+        # Three jobs wait in the queue (the provider is busy) when the bot stops ...
+        comet.queue_full(times=None)
         async with bot_with_health(settings, discord, comet) as world:
             status, body = await healthz(settings)
             assert status == 200 and body["checks"]["provider"] is True
             await ask_three_videos(world)
-            await world.wait_job(lambda job: job.status is JobStatus.FAILED)
+            await every_job_requeued(world)
+        # ... and the key is revoked meanwhile: the next start sends them, and all three fail.
+        comet.api_key = "the-operator-revoked-the-old-key"
+        async with bot_with_health(settings, discord, comet) as world:
+            jobs = await every_job_failed(world)
+            assert len(jobs) == 3 and {job.failure_kind for job in jobs} == {FailureKind.CONFIGURATION}
             status, body = await healthz(settings)
             assert status == 503
             assert body["failing"] == ["provider"] and body["checks"]["provider"] is False
@@ -92,12 +121,8 @@ async def test_a_rejected_key_fails_health_with_the_fix_and_tells_the_owner_once
             assert "copy a valid key from the CometAPI console" in line and "\n" not in line
             dm = await world.wait_card(lambda m: m.channel_id == discord.dm_channel(owner).id)
             assert "rejected COMETAPI_KEY" in (dm.content or "") and "restart Motionbot" in (dm.content or "")
-            jobs = await world.store.all_jobs()
-            assert jobs and all(job.status is JobStatus.FAILED for job in jobs)
-        assert len(owner_dms(discord, owner)) == 1
-        assert (
-            PROVIDER_ACCEPTS not in dm.content and settings.cometapi_key.get_secret_value() not in dm.content
-        )
+        assert len(owner_dms(discord, owner)) == 1  # three failed jobs, one alert
+        assert TEST_API_KEY not in (dm.content or "")
 
         # Same database, same rejected key: the job fails again, nobody is told twice.
         async with bot_with_health(settings, discord, comet) as world:
@@ -106,9 +131,7 @@ async def test_a_rejected_key_fails_health_with_the_fix_and_tells_the_owner_once
         assert len(owner_dms(discord, owner)) == 1
 
         # A new key that is rejected too is news: told again, once.
-        renewed = settings_for(
-            discord, comet, tmp_path, http_port=free_port(), cometapi_key="a-new-wrong-key"
-        )
+        renewed = settings_for(discord, comet, tmp_path, http_port=free_port(), cometapi_key="new-wrong-key")
         async with bot_with_health(renewed, discord, comet) as world:
             await ask_three_videos(world)
             await world.wait_card(lambda m: m.channel_id == discord.dm_channel(owner).id and m.id != dm.id)

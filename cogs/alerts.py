@@ -53,11 +53,14 @@ class OperatorAlerts(commands.Cog):
         base_url = str(self.services.settings.cometapi_base_url).rstrip("/")
         channel_id = self.services.settings.log_channel_id
         await self._wait_ready()
-        try:
-            if channel_id is not None:
+        if channel_id is not None:
+            try:
                 await self._to_channel(channel_id, base_url)
-            else:
-                await self._to_owner(base_url)
+                return True
+            except discord.HTTPException as exc:
+                log.warning("LOG_CHANNEL_ID %s refused the alert (%s); sending a DM instead", channel_id, exc)
+        try:
+            await self._to_owner(base_url)
         except discord.HTTPException as exc:
             log.warning("could not tell the operator that the CometAPI key is rejected: %s", exc)
             return False

@@ -17,7 +17,7 @@ from bot.models import FailureKind, Job, JobStatus
 from bot.settings import Settings
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
-from tests.doubles.discord.model import Channel, User
+from tests.doubles.discord.model import Channel, Perm, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.e2e.harness import World, running_motionbot, settings_for
 
@@ -167,3 +167,20 @@ async def test_a_team_owned_application_alerts_the_team_owner(tmp_path: Path) ->
             alert = await world.wait_card(lambda m: m.channel_id == discord.dm_channel(discord.bob).id)
             assert "rejected COMETAPI_KEY" in (alert.content or "")
         assert owner_dms(discord, discord.state.owner_user) == []
+
+
+async def test_a_log_channel_that_refuses_the_alert_falls_back_to_the_owners_dm(tmp_path: Path) -> None:
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=PROVIDER_ACCEPTS) as comet,
+    ):
+        log_channel = discord.state.add_channel(discord.guild, "motionbot-log")
+        settings = settings_for(discord, comet, tmp_path, log_channel_id=log_channel.id)
+        async with running_motionbot(settings, discord) as bot:
+            await discord.set_bot_permissions(log_channel, deny=Perm.SEND_MESSAGES)
+            world = World(discord=discord, comet=comet, settings=settings, bot=bot)
+            await ask_three_videos(world)
+            owner = discord.state.owner_user
+            alert = await world.wait_card(lambda m: m.channel_id == discord.dm_channel(owner).id)
+            assert "rejected COMETAPI_KEY" in (alert.content or "")
+        assert bot_messages(discord, log_channel) == []

@@ -34,7 +34,7 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store import JobStore, StoreError
+from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore, StoreError
 from bot.tracker import JobTracker
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "run_bot", "sync_commands"]
@@ -53,7 +53,7 @@ async def open_services(
     ``tracker_class`` exists for the benchmark, which runs the same bot on a naive tracker.
     """
     metrics = metrics if metrics is not None else Metrics()
-    store = await JobStore.open(settings.database_path)
+    store = await open_store(settings)
     try:
         timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -95,6 +95,13 @@ async def open_services(
         await store.close()
 
 
+async def open_store(settings: Settings) -> JobStore:
+    """Open the job store with the configured lock patience (SQLite's own wait never exceeds it)."""
+    retry = settings.database_lock_retry_seconds
+    busy_ms = min(DEFAULT_BUSY_TIMEOUT_MS, int(retry * 1000))
+    return await JobStore.open(settings.database_path, busy_timeout_ms=busy_ms, lock_retry_seconds=retry)
+
+
 async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed."""
     async with open_services(settings) as services, MotionBot(services) as client:
@@ -131,7 +138,12 @@ async def serve_health(
     if settings.http_port is None:
         yield None
         return
-    checks = standard_checks(lambda: gateway_connected(client), services.store, services.tracker)
+    checks = standard_checks(
+        lambda: gateway_connected(client),
+        services.store,
+        services.tracker,
+        str(settings.cometapi_base_url).rstrip("/"),
+    )
     async with HealthServer(services.metrics, checks, settings.http_host, settings.http_port) as server:
         yield server
 

@@ -34,6 +34,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.reactions",
     "cogs.jobs",
     "cogs.admin",
+    "cogs.alerts",
 )
 COMMAND_HASH_KEY = "command_hash"
 

@@ -17,6 +17,7 @@ from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, folder_prob
 from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
 from bot.cometapi import classify_response
 from bot.cometapi_types import AuthenticationError, CometAPIError
+from bot.key_alert import rejected_key_fix
 from bot.logs import RedactingFilter, configure_logging
 from bot.models import utcnow
 from bot.settings import Settings, SettingsError, load_settings
@@ -110,9 +111,7 @@ async def check_provider(http: aiohttp.ClientSession, settings: Settings, report
             text = await response.text(errors="replace")
         classify_response(status, response_headers, text)
     except AuthenticationError:
-        report.fail(
-            "CometAPI key", f"{base_url} rejected COMETAPI_KEY; copy a valid key from the CometAPI console"
-        )
+        report.fail("CometAPI key", rejected_key_fix(base_url))
     except CometAPIError as exc:
         report.fail(
             f"CometAPI at {base_url}", f"{exc.description}; try again later or check COMETAPI_BASE_URL"

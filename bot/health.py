@@ -1,8 +1,10 @@
 """The optional HTTP server: ``GET /healthz`` and ``GET /metrics`` (Prometheus), on aiohttp.
 
 It is off unless ``HTTP_PORT`` is set and binds ``HTTP_HOST`` (127.0.0.1 by default). ``/healthz``
-answers 200 when every check passes and 503 naming the failing ones; each check is a coroutine
-function returning a bool, bounded by a timeout, and an exception in one counts as a failure.
+answers 200 when every check passes and 503 naming the failing ones, with one line per failing
+check under ``detail`` saying what is wrong (and, where known, the fix); each check is a coroutine
+function returning a bool, bounded by a timeout, and an exception in one counts as a failure
+(``HealthProblem`` carries its own line).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Protocol, Self
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.key_alert import rejected_key_problem
 from bot.metrics import Metrics
 from bot.models import utcnow
 
@@ -28,10 +31,23 @@ HealthCheck = Callable[[], Awaitable[bool]]
 CHECK_TIMEOUT_SECONDS = 5.0
 TRACKER_STALE_FACTOR = 3
 HEALTH_META_KEY = "healthcheck"
+DEFAULT_PROVIDER_URL = "https://api.cometapi.com"
 
 
 class HealthServerError(Exception):
     """Raised when the HTTP server cannot listen on the configured address."""
+
+
+class HealthProblem(Exception):  # noqa: N818 - a reported condition, not a fault
+    """Raised by a check that fails for a known reason; its message is the line shown under ``detail``."""
+
+
+class KeyProbe(Protocol):
+    """The part of the job tracker the provider check needs (``bot.tracker.JobTracker`` fits)."""
+
+    @property
+    def auth_failed(self) -> bool:
+        """Return True once the provider rejected the API key."""
 
 
 class MetaWriter(Protocol):
@@ -88,14 +104,33 @@ def tracker_check(tracker: TrackerProbe, *, clock: Callable[[], float] = time.mo
     return check
 
 
+def provider_check(tracker: KeyProbe, base_url: str) -> HealthCheck:
+    """Return a check that fails while the provider at ``base_url`` rejects the API key."""
+
+    async def check() -> bool:
+        if tracker.auth_failed:
+            raise HealthProblem(rejected_key_problem(base_url))
+        return True
+
+    return check
+
+
+class StandardProbe(TrackerProbe, KeyProbe, Protocol):
+    """What the standard checks read from the job tracker."""
+
+
 def standard_checks(
-    is_connected: Callable[[], bool], store: MetaWriter, tracker: TrackerProbe
+    is_connected: Callable[[], bool],
+    store: MetaWriter,
+    tracker: StandardProbe,
+    provider_url: str = DEFAULT_PROVIDER_URL,
 ) -> dict[str, HealthCheck]:
-    """Return the bot's three checks: gateway, database and tracker."""
+    """Return the bot's four checks: gateway, database, tracker and provider (the API key)."""
     return {
         "gateway": gateway_check(is_connected),
         "database": database_check(store),
         "tracker": tracker_check(tracker),
+        "provider": provider_check(tracker, provider_url),
     }
 
 
@@ -156,26 +191,35 @@ class HealthServer:
 
     async def run_checks(self) -> dict[str, bool]:
         """Run every check concurrently and return its result by name."""
+        return {name: problem is None for name, problem in (await self.diagnose()).items()}
+
+    async def diagnose(self) -> dict[str, str | None]:
+        """Run every check concurrently; return None for a passing one, else the line saying why not."""
         names = list(self._checks)
         results = await asyncio.gather(*(self._run_check(name) for name in names))
         return dict(zip(names, results, strict=True))
 
-    async def _run_check(self, name: str) -> bool:
+    async def _run_check(self, name: str) -> str | None:
         try:
             async with asyncio.timeout(self._check_timeout):
-                return bool(await self._checks[name]())
+                return None if await self._checks[name]() else f"{name} check failed"
+        except HealthProblem as exc:
+            return str(exc)
         except TimeoutError:
             log.warning("health check %s did not answer within %.0f s", name, self._check_timeout)
+            return f"{name} check did not answer within {self._check_timeout:g} s"
         except Exception as exc:
             log.warning("health check %s failed: %s", name, exc)
-        return False
+            return f"{name} check failed: {exc}"
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        checks = await self.run_checks()
-        failing = [name for name, healthy in checks.items() if not healthy]
-        if not failing:
+        problems = await self.diagnose()
+        checks = {name: problem is None for name, problem in problems.items()}
+        detail = {name: problem for name, problem in problems.items() if problem is not None}
+        if not detail:
             return web.json_response({"status": "ok", "checks": checks})
-        return web.json_response({"status": "fail", "checks": checks, "failing": failing}, status=503)
+        body = {"status": "fail", "checks": checks, "failing": list(detail), "detail": detail}
+        return web.json_response(body, status=503)
 
     async def _metrics_page(self, request: web.Request) -> web.Response:
         body = await self._metrics.render()

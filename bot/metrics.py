@@ -56,6 +56,10 @@ class TrackerStats(Protocol):
     def cycles(self) -> int:
         """Return how many cycles have run."""
 
+    @property
+    def auth_failed(self) -> bool:
+        """Return True once the provider rejected the API key."""
+
 
 class Metrics:
     """Motionbot's metrics: job counts, provider latency and errors, tracker health, 429s, deliveries."""
@@ -215,7 +219,7 @@ class _TrackerCollector(Collector):
         self._clock = clock
 
     def collect(self) -> Iterable[Metric]:
-        """Yield tracker lag, last cycle CPU, cycles and in-flight jobs (NaN/0 before a tracker)."""
+        """Yield tracker lag, cycle CPU, cycles, in-flight jobs and the key state (NaN/0 before a tracker)."""
         tracker = self.tracker
         last = tracker.last_cycle_at if tracker is not None else None
         lag = math.nan if last is None else max(0.0, self._clock() - last)
@@ -231,4 +235,8 @@ class _TrackerCollector(Collector):
         in_flight = tracker.in_flight if tracker is not None else 0
         yield GaugeMetricFamily(
             f"{NAMESPACE}_jobs_in_flight", "Jobs the tracker is submitting or polling.", value=in_flight
+        )
+        rejected = 1 if tracker is not None and tracker.auth_failed else 0
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_provider_key_rejected", "1 while CometAPI rejects the API key.", value=rejected
         )

@@ -149,6 +149,12 @@ class Job:
     finished_at: dt.datetime | None = None
     delivered_at: dt.datetime | None = None
     final_shown_at: dt.datetime | None = None
+    timed_out_at: dt.datetime | None = None
+
+    @property
+    def arrived_late(self) -> bool:
+        """Return True when the provider's success came after the bot had timed the job out."""
+        return self.timed_out_at is not None and self.status in (JobStatus.SUCCEEDED, JobStatus.DELIVERED)
 
     @property
     def state_tag(self) -> str:

@@ -22,6 +22,7 @@ EXPECTATIONS: dict[str, str] = {
     "discord_api_base_url": "an http(s) URL such as https://discord.com/api/v10",
     "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/",
     "database_path": "a file path such as data/motionbot.sqlite3",
+    "database_lock_retry_seconds": "a number of seconds between 0.1 and 600",
     "poll_interval_seconds": "a number of seconds between 0.01 and 300",
     "job_timeout_minutes": "a number of minutes between 1 and 1440",
     "max_image_mb": "a number of megabytes between 1 and 50",
@@ -38,6 +39,7 @@ EXPECTATIONS: dict[str, str] = {
     "log_level": "DEBUG, INFO, WARNING or ERROR",
     "log_format": "text or json",
     "dev_guild_id": "a Discord server id, or empty",
+    "log_channel_id": "a Discord channel id for operator alerts, or empty to DM the application owner",
     "provider_timeout_seconds": "a number of seconds between 1 and 300",
     "provider_max_retries": "a whole number between 0 and 10",
     "card_edit_interval_seconds": "a number of seconds between 0.05 and 60",
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
     discord_api_base_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     database_path: Path = Path("data/motionbot.sqlite3")
+    database_lock_retry_seconds: Annotated[float, Field(ge=0.1, le=600)] = 30.0
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
     job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
@@ -79,6 +82,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     dev_guild_id: int | None = None
+    log_channel_id: int | None = None
     provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
     provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
@@ -90,7 +94,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with ws:// or wss://")
         return value
 
-    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", mode="before")
+    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

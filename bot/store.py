@@ -32,6 +32,7 @@ from bot.store_rows import (
     encode_time,
     guild_settings_from_row,
     guild_settings_params,
+    late_success_allowed,
     merged_tracking_status,
     new_job_params,
     usage_guild,
@@ -190,11 +191,17 @@ class JobStore:
         return await self._db.write(work)
 
     async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str]) -> Job:
-        """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage."""
+        """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage.
+
+        A job the bot timed out itself (``timed_out_at`` set) may succeed too: the provider finished it
+        late, the clips are delivered, so it counts then.
+        """
         urls = encode_clip_urls(clip_urls)
 
         async def work(conn: aiosqlite.Connection) -> Job:
-            current = await self._check(conn, job_id, TRACKED, "mark it succeeded")
+            current = await self._load(conn, job_id)
+            if current.status not in TRACKED and not late_success_allowed(current):
+                raise InvalidTransition(job_id, current.status, "mark it succeeded")
             now = self._now()
             usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id)
             await conn.execute(sql.COUNT_SUCCESS, usage_key)
@@ -252,6 +259,11 @@ class JobStore:
         """Return every job in one of ``statuses``, oldest first."""
         wanted = json.dumps([status.value for status in statuses])
         return await self._db.read(lambda conn: fetch_jobs(conn, sql.JOBS_WITH_STATUS, (wanted,)))
+
+    async def late_watch_jobs(self, since: dt.datetime) -> list[Job]:
+        """Return jobs the bot timed out itself since ``since`` that have a provider task, oldest first."""
+        params = (encode_time(since),)
+        return await self._db.read(lambda conn: fetch_jobs(conn, sql.LATE_WATCH_JOBS, params))
 
     async def count_by_status(self) -> dict[JobStatus, int]:
         """Return how many jobs are in each status (every status present, zeros included)."""

@@ -23,7 +23,8 @@ from bot.models import (
 )
 
 # Which statuses each store action may start from. Final statuses appear nowhere, so nothing
-# leaves them.
+# leaves them, except a job the bot timed out itself whose provider success arrives late
+# (``late_success_allowed``).
 SUBMIT_START = frozenset({JobStatus.QUEUED})
 REQUEUE_FROM = frozenset({JobStatus.SUBMITTING})
 SUBMITTED_FROM = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING})
@@ -154,6 +155,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         finished_at=decode_optional_time(row["finished_at"]),
         delivered_at=decode_optional_time(row["delivered_at"]),
         final_shown_at=decode_optional_time(row["final_shown_at"]),
+        timed_out_at=decode_optional_time(row["timed_out_at"]),
     )
 
 
@@ -193,6 +195,11 @@ def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
         max_daily_per_user=row["max_daily_per_user"],
         max_daily_per_guild=row["max_daily_per_guild"],
     )
+
+
+def late_success_allowed(job: Job) -> bool:
+    """Return True for a TIMED_OUT job that the bot timed out itself while the provider still worked on it."""
+    return job.status is JobStatus.TIMED_OUT and job.timed_out_at is not None and bool(job.provider_task_id)
 
 
 def merged_tracking_status(current: JobStatus, target: JobStatus) -> JobStatus:

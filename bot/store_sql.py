@@ -34,7 +34,8 @@ UPDATE jobs SET status = ?1, progress = MAX(progress, ?2), updated_at = ?3 WHERE
 """
 
 MARK_SUCCEEDED = """
-UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = ?1, finished_at = ?2, updated_at = ?2
+UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = ?1, finished_at = ?2, updated_at = ?2,
+    error = NULL, failure_kind = NULL
 WHERE id = ?3 RETURNING *
 """
 
@@ -47,10 +48,11 @@ REFUND_SUCCESS = """
 UPDATE usage SET succeeded = MAX(succeeded - 1, 0) WHERE day = ? AND guild_id = ? AND user_id = ?
 """
 
-# A job that succeeded and then failed delivery keeps the time the provider finished.
+# A job that succeeded and then failed delivery keeps the time the provider finished. A timeout
+# (the bot's own) is stamped so a late provider success can still be delivered.
 MARK_FAILED = """
 UPDATE jobs SET status = ?1, failure_kind = ?2, error = ?3, finished_at = COALESCE(finished_at, ?4),
-    updated_at = ?4
+    updated_at = ?4, timed_out_at = CASE WHEN ?1 = 'timed_out' THEN ?4 ELSE timed_out_at END
 WHERE id = ?5 RETURNING *
 """
 
@@ -75,6 +77,13 @@ RETURNING *
 # The statuses arrive as one JSON array so the statement text never depends on their number.
 JOBS_WITH_STATUS = """
 SELECT * FROM jobs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id
+"""
+
+# Jobs the bot timed out itself whose provider task may still finish, oldest first.
+LATE_WATCH_JOBS = """
+SELECT * FROM jobs
+WHERE status = 'timed_out' AND provider_task_id IS NOT NULL AND timed_out_at >= ?
+ORDER BY id
 """
 
 COUNT_BY_STATUS = "SELECT status, COUNT(*) AS jobs FROM jobs GROUP BY status"

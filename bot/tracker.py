@@ -22,17 +22,18 @@ from bot.cometapi_types import (
     TaskSnapshot,
     TaskState,
 )
-from bot.events import EventBus, EventHandler, JobEventKind
+from bot.events import EventHandler, JobEventKind
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
-from bot.schedule import PollSchedule
 from bot.store import JobStore
 from bot.submission import ProviderRequest, build_request, failure_kind, send_request
+from bot.tracker_outcomes import TrackerOutcomes
 
 log = logging.getLogger(__name__)
 
 # (job id, status, progress) reports of one poll, written together.
 ProgressReport = tuple[int, JobStatus, int]
+KeyRejectedHandler = Callable[[], Awaitable[None]]
 
 SUBMIT_CONCURRENCY = 8
 BUSY_RETRY_SECONDS = 30.0
@@ -44,7 +45,7 @@ class TrackerHalted(Exception):  # noqa: N818 - an expected condition, not a fau
     """Raised to callers when the tracker no longer accepts jobs (shutdown or bad provider key)."""
 
 
-class JobTracker:
+class JobTracker(TrackerOutcomes):
     """Submits queued jobs and follows in-flight jobs until they succeed, fail or time out."""
 
     def __init__(
@@ -57,21 +58,13 @@ class JobTracker:
         clock: Callable[[], dt.datetime] = utcnow,
         busy_retry_seconds: float = BUSY_RETRY_SECONDS,
     ) -> None:
-        self._store = store
-        self._client = client
-        self._timeout = job_timeout
-        self._clock = clock
+        super().__init__(store, client, poll_interval=poll_interval, job_timeout=job_timeout, clock=clock)
         self._busy_retry = busy_retry_seconds
-        self._schedule = PollSchedule(base_interval=poll_interval)
-        self._queued: dict[int, float] = {}
-        self._active: dict[int, Job] = {}
         self._misses: dict[int, int] = {}
-        self.events = EventBus()
-        self._wake = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._submit_slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+        self._key_rejected: list[KeyRejectedHandler] = []
         self.auth_failed = False
         self.cycles = 0
         self.last_cycle_at: float | None = None
@@ -105,6 +98,10 @@ class JobTracker:
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""
         self.events.subscribe(handler)
+
+    def on_key_rejected(self, handler: KeyRejectedHandler) -> None:
+        """Call ``handler`` once, when the provider first rejects the API key in this process."""
+        self._key_rejected.append(handler)
 
     async def start(self) -> None:
         """Resume in-flight jobs from the store and start the loop."""
@@ -148,7 +145,7 @@ class JobTracker:
         # While a poll is in flight its jobs stay due; it wakes the loop itself when it ends.
         polling = self._poll_task is not None and not self._poll_task.done()
         next_poll = now + self._schedule.max_interval if polling else self._next_poll_at(now)
-        wakeup = min([next_poll, *self._queued.values()])
+        wakeup = min([next_poll, *self._queued.values(), *self._later_wakeups()])
         delay = max(0.0, wakeup - now)
         self._wake.clear()
         if self._stopping:
@@ -163,6 +160,8 @@ class JobTracker:
         # never holds up new submissions or the timeout sweep.
         self._launch_due_submissions()
         self._launch_due_poll()
+        self._launch_due_success_writes()
+        self._launch_late_poll()
         await self._expire_stuck()
         self.cycles += 1
         self.last_cycle_at = time.monotonic()
@@ -234,7 +233,15 @@ class JobTracker:
     def _halt_on_auth(self, exc: AuthenticationError) -> None:
         if not self.auth_failed:
             log.critical("%s Submissions are stopped until COMETAPI_KEY is fixed and the bot restarts.", exc)
+            for handler in self._key_rejected:
+                self._own(self._announce(handler), name="key-rejected")
         self.auth_failed = True
+
+    async def _announce(self, handler: KeyRejectedHandler) -> None:
+        try:
+            await handler()
+        except Exception:
+            log.exception("a key-rejected handler failed")
 
     # -- polling ----------------------------------------------------------------------------
 
@@ -323,16 +330,6 @@ class JobTracker:
                 jobs.append(job)
         return jobs
 
-    def _track(self, job: Job) -> Job:
-        """Remember the latest stored version of an active job; forget it once it is not active."""
-        if job.status.is_active:
-            self._active[job.id] = job
-        else:
-            self._active.pop(job.id, None)
-            self._schedule.remove(job.id)
-            self._queued.pop(job.id, None)
-        return job
-
     async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> ProgressReport | None:
         """Act on one job's poll result; a mere progress change is returned for the batched write."""
         now = time.monotonic()
@@ -376,66 +373,10 @@ class JobTracker:
         if not snapshot.clip_urls:
             await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
             return
-        updated = self._track(await self._store.mark_succeeded(job.id, snapshot.clip_urls))
-        log.info("job %s succeeded with %d clips", job.id, len(snapshot.clip_urls), extra=job_fields(job))
-        self._emit(JobEventKind.SUCCEEDED, updated)
+        await self._store_success(job, snapshot.clip_urls)
 
     async def _provider_failed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
         self._schedule.remove(job.id)
         kind = FailureKind.NEEDS_INPUT if snapshot.needs_input else FailureKind.PROVIDER_FAILED
         reason = snapshot.fail_reason or "the provider could not make this video"
         await self._fail(job.id, kind, reason)
-
-    # -- timeouts, failures, events -----------------------------------------------------------
-
-    async def _expire_stuck(self) -> None:
-        deadline = self._clock() - self._timeout
-        stuck = [job for job in self._active.values() if job.created_at <= deadline]
-        minutes = max(1, round(self._timeout.total_seconds() / 60))
-        for job in stuck:
-            if job.status is JobStatus.SUBMITTING:
-                continue  # the submit in flight decides; it is bounded by the client's retries
-            await self._fail(job.id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
-
-    async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
-        try:
-            updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))
-        except Exception:
-            log.exception("could not record failure of job %s", job_id)
-            return
-        log.info("job %s failed (%s): %s", job_id, kind, reason, extra=job_fields(updated))
-        self._emit(JobEventKind.FAILED, updated)
-
-    def _emit(self, kind: JobEventKind, job: Job) -> None:
-        self.events.emit(kind, job)
-
-    def _own(self, coro: Awaitable[None], *, name: str) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    # -- start-up -----------------------------------------------------------------------------
-
-    async def _resume(self) -> None:
-        for job in await self._store.unannounced_failures():
-            # Stored as failed, but the process died before the card (or a DM) said so.
-            self._emit(JobEventKind.FAILED, job)
-        now = time.monotonic()
-        wall = self._clock()
-        for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):
-            # The submit was on the wire when the process died and the provider cannot be searched
-            # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
-            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
-        for job in await self._store.jobs_with_status(JobStatus.QUEUED):
-            self._active[job.id] = job
-            self._queued[job.id] = now
-        for job in await self._store.jobs_with_status(JobStatus.SUBMITTED, JobStatus.RUNNING):
-            self._active[job.id] = job
-            started = job.submitted_at or job.created_at
-            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
-        for job in await self._store.jobs_with_status(JobStatus.SUCCEEDED):
-            self._emit(JobEventKind.SUCCEEDED, job)
-
-        log.info("tracker resumed %d queued and %d running jobs", len(self._queued), len(self._schedule))

@@ -79,6 +79,8 @@ class CardRenderer:
                 value=self.text("card.extension", count=job.extension_count, max=MAX_EXTENSIONS),
             )
         notes = [self._link_note(clip) for clip in linked]
+        if job.arrived_late:
+            notes.append(self.text("card.late_delivery"))
         if job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
             notes.append(self.text("card.not_charged"))
         if notes:

@@ -69,7 +69,7 @@ async def test_healthz_is_200_when_gateway_database_and_tracker_are_fine(store, 
     assert status == 200 and content_type.startswith("application/json")
     assert json.loads(body) == {
         "status": "ok",
-        "checks": {"gateway": True, "database": True, "tracker": True},
+        "checks": {"gateway": True, "database": True, "tracker": True, "provider": True},
     }
     assert await store.get_meta("healthcheck") is not None  # the database check really wrote
 
@@ -81,8 +81,9 @@ async def test_healthz_is_503_naming_what_fails(store, tracker, cometapi_session
     assert status == 503
     assert json.loads(body) == {
         "status": "fail",
-        "checks": {"gateway": False, "database": True, "tracker": True},
+        "checks": {"gateway": False, "database": True, "tracker": True, "provider": True},
         "failing": ["gateway"],
+        "detail": {"gateway": "gateway check failed"},
     }
 
 
@@ -170,3 +171,33 @@ async def test_a_busy_port_raises_a_clear_error():
         server = HealthServer(Metrics(), {}, "127.0.0.1", port)
         with pytest.raises(HealthServerError, match=f"cannot listen on 127.0.0.1:{port}.*set HTTP_PORT"):
             await server.start()
+
+
+async def test_a_rejected_key_fails_the_provider_check_with_the_fix_and_shows_in_metrics(
+    store, cometapi_double, cometapi_session
+):
+    rejected = {"error": {"message": "bad key", "type": "comet_api_error"}}
+    cometapi_double.reply(401, rejected, endpoint="submit")
+    client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+    tracker = JobTracker(store, client, poll_interval=0.05, job_timeout=dt.timedelta(minutes=5))
+    metrics = Metrics()
+    metrics.attach(tracker=tracker)
+    checks = standard_checks(lambda: True, store, tracker, "https://comet.example")
+    await tracker.start()
+    try:
+        async with HealthServer(metrics, checks, "127.0.0.1", 0) as server:
+            assert metrics.registry.get_sample_value("motionbot_provider_key_rejected") == 0
+            job = await store.create_job(
+                NewJob(11, 22, 33, JobSource.SLASH, Motion.LOW, Quality.SD, "", "https://cdn.example/a.png")
+            )
+            await tracker.enqueue(job)
+            await wait_until(lambda: tracker.auth_failed)
+            status, _, body = await get(cometapi_session, server, "/healthz")
+            assert metrics.registry.get_sample_value("motionbot_provider_key_rejected") == 1
+    finally:
+        await tracker.stop()
+    assert status == 503
+    assert json.loads(body)["detail"] == {
+        "provider": "CometAPI key rejected: https://comet.example rejected COMETAPI_KEY; "
+        "copy a valid key from the CometAPI console, then restart Motionbot"
+    }

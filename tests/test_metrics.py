@@ -33,6 +33,7 @@ FAMILIES = (
     "motionbot_tracker_cycle_cpu_seconds",
     "motionbot_tracker_cycles_total",
     "motionbot_jobs_in_flight",
+    "motionbot_provider_key_rejected",
     "motionbot_discord_rate_limits_total",
     "motionbot_deliveries_total",
 )

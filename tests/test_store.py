@@ -368,3 +368,47 @@ async def test_async_context_manager_closes(tmp_path):
         job = await store.create_job(sample_job())
     with pytest.raises(StoreError, match="closed"):
         await store.get_job(job.id)
+
+
+# -- late success (a job the bot timed out that the provider finishes afterwards) ---------------
+
+
+async def test_a_job_the_bot_timed_out_may_still_succeed_and_then_counts(store, clock):
+    job = await job_in(store, JobStatus.RUNNING)
+    clock.advance(minutes=60)
+    timed_out = await store.mark_failed(job.id, FailureKind.TIMEOUT, "no result", timed_out=True)
+    assert timed_out.timed_out_at == clock.now and not timed_out.arrived_late
+    assert (await store.usage_today(GUILD, USER)).user_today == 0
+    clock.advance(minutes=5)
+    late = await store.mark_succeeded(job.id, ["https://cdn.example/late.mp4"])
+    assert (late.status, late.error, late.failure_kind) == (JobStatus.SUCCEEDED, None, None)
+    assert late.timed_out_at == timed_out.timed_out_at and late.finished_at == clock.now
+    assert late.arrived_late
+    assert (await store.usage_today(GUILD, USER)).user_today == 1
+    delivered = await store.mark_delivered(job.id)
+    assert delivered.arrived_late and (await store.usage_today(GUILD, USER)).user_today == 1
+    with pytest.raises(InvalidTransition):
+        await store.mark_succeeded(job.id, ["https://cdn.example/late.mp4"])
+
+
+async def test_only_jobs_timed_out_by_the_bot_with_a_provider_task_may_succeed_late(store):
+    provider_failed = await store.mark_failed(
+        (await job_in(store, JobStatus.RUNNING)).id, FailureKind.PROVIDER_FAILED, "boom"
+    )
+    never_sent = await job_in(store, JobStatus.TIMED_OUT)  # timed out while queued: no provider task
+    for job in (provider_failed, never_sent):
+        with pytest.raises(InvalidTransition):
+            await store.mark_succeeded(job.id, ["https://cdn.example/x.mp4"])
+
+
+async def test_late_watch_jobs_lists_recent_timeouts_with_a_provider_task(store, clock):
+    old = await job_in(store, JobStatus.RUNNING)
+    await store.mark_failed(old.id, FailureKind.TIMEOUT, "no result", timed_out=True)
+    clock.advance(hours=2)
+    since = clock.now
+    recent = await job_in(store, JobStatus.SUBMITTED)
+    await store.mark_failed(recent.id, FailureKind.TIMEOUT, "no result", timed_out=True)
+    await job_in(store, JobStatus.TIMED_OUT)  # no provider task
+    failed = await job_in(store, JobStatus.RUNNING)
+    await store.mark_failed(failed.id, FailureKind.PROVIDER_FAILED, "boom")
+    assert [job.id for job in await store.late_watch_jobs(since)] == [recent.id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -10,12 +11,14 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.events import JobEvent, JobEventKind
+from bot.late_watch import LATE_WATCH_WINDOW, LateWatch
 from bot.models import FailureKind, Job, JobSource, JobStatus, Motion, NewJob, Quality
 from bot.store import JobStore
 from bot.tracker import JobTracker, TrackerHalted
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
+from tests.reliability.lock_holder import write_lock_held
 
 
 class Recorder:
@@ -330,3 +333,94 @@ async def test_a_slow_poll_does_not_hold_up_new_submissions(store, make_tracker,
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.01)
+
+
+# -- every provider success ends stored --------------------------------------------------------
+
+
+async def test_a_job_timed_out_by_the_bot_that_the_provider_finishes_later_succeeds_late(
+    store, make_tracker, cometapi_double
+):
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker(job_timeout=dt.timedelta(seconds=0.3))
+    (job,) = await queue(store, tracker, new_job())
+    (timed_out,) = await events.wait_final(job.id)
+    assert timed_out.status is JobStatus.TIMED_OUT and timed_out.provider_task_id is not None
+    cometapi_double.finish(timed_out.provider_task_id)
+    await events.wait_for(lambda: JobEventKind.SUCCEEDED in events.kinds(job.id))
+    late = await store.get_job(job.id)
+    assert late is not None and late.status is JobStatus.SUCCEEDED and late.arrived_late
+    assert events.kinds(job.id)[-2:] == [JobEventKind.FAILED, JobEventKind.SUCCEEDED]
+    assert (await store.usage_today(22, 11)).user_today == 1
+
+
+async def test_start_resumes_watching_a_recent_timeout(store, make_tracker, cometapi_double):
+    job = await store.create_job(new_job())
+    task_id = cometapi_double.add_task(plan=TaskPlan(duration=3600))
+    await store.mark_submitted(job.id, task_id)
+    await store.mark_failed(job.id, FailureKind.TIMEOUT, "no result", timed_out=True)
+    await store.mark_final_shown(job.id)  # the timeout reached the card before the restart
+    _, events = await make_tracker()
+    cometapi_double.finish(task_id)
+    await events.wait_for(lambda: JobEventKind.SUCCEEDED in events.kinds(job.id))
+    assert events.kinds(job.id) == [JobEventKind.SUCCEEDED]
+
+
+async def test_the_late_watch_ignores_timeouts_older_than_its_window(cometapi_session):
+    now = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    watch = LateWatch(
+        make_cometapi_client(cometapi_session, "http://127.0.0.1:1"), interval=1, clock=lambda: now
+    )
+    base = Job(
+        id=1,
+        requester_id=11,
+        guild_id=22,
+        channel_id=33,
+        source=JobSource.SLASH,
+        status=JobStatus.TIMED_OUT,
+        motion=Motion.LOW,
+        quality=Quality.SD,
+        prompt="",
+        image_url="https://cdn.example/cat.png",
+        locale="en-US",
+        created_at=now,
+        updated_at=now,
+        provider_task_id="task-1",
+    )
+    watch.add(dataclasses.replace(base, timed_out_at=now - LATE_WATCH_WINDOW - dt.timedelta(seconds=1)))
+    watch.add(dataclasses.replace(base, id=2, timed_out_at=now - LATE_WATCH_WINDOW + dt.timedelta(seconds=1)))
+    watch.add(dataclasses.replace(base, id=3, timed_out_at=now, provider_task_id=None))
+    watch.add(dataclasses.replace(base, id=4, status=JobStatus.FAILED, timed_out_at=now))
+    assert 2 in watch and len(watch) == 1
+
+
+async def test_a_success_whose_write_fails_is_retried_and_never_timed_out(
+    tmp_path, cometapi_double, cometapi_session, caplog
+):
+    """The provider's success meets a locked database past the job's timeout: it is stored once unlocked."""
+    path = tmp_path / "locked.sqlite3"
+    store = await JobStore.open(path, busy_timeout_ms=50, lock_retry_seconds=0.05)
+    client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+    tracker = JobTracker(store, client, poll_interval=0.05, job_timeout=dt.timedelta(seconds=0.5))
+    events = Recorder()
+    tracker.subscribe(events)
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    try:
+        await tracker.start()
+        (job,) = await queue(store, tracker, new_job())
+        await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(job.id))
+        submitted = await store.get_job(job.id)
+        assert submitted is not None and submitted.provider_task_id is not None
+        with caplog.at_level(logging.ERROR, logger="bot.success_writes"):
+            async with write_lock_held(path) as holder:
+                cometapi_double.finish(submitted.provider_task_id)
+                await asyncio.sleep(0.8)  # past the job's timeout, every write failing meanwhile
+                await holder.release()
+            (final,) = await events.wait_final(job.id)
+        assert final.status is JobStatus.SUCCEEDED and not final.arrived_late
+        assert JobEventKind.FAILED not in events.kinds(job.id)
+        assert any("storing the success of job" in record.getMessage() for record in caplog.records)
+        assert (await store.usage_today(22, 11)).user_today == 1
+    finally:
+        await tracker.stop()
+        await store.close()

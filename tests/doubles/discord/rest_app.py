@@ -14,6 +14,8 @@ from .payloads import channel_json, member_json, role_json, user_json
 from .rest_common import RestContext, snowflake_param
 from .wire import json_response, read_body
 
+TEAM_USER_FLAG = 1 << 10  # the owner of a team-owned application is a pseudo-user with this flag
+
 
 class AppRoutes:
     """``/users``, ``/oauth2/applications/@me``, ``/applications/.../commands``, ``/guilds``, CDN."""
@@ -78,8 +80,7 @@ class AppRoutes:
             "bot_public": True,
             "bot_require_code_grant": False,
             "bot": user_json(bot),
-            "owner": user_json(self.state.owner_user),
-            "team": None,
+            **self._ownership_json(),
             "verify_key": "0" * 64,
             "flags": application_flags(self.state),
             "tags": [],
@@ -94,6 +95,36 @@ class AppRoutes:
             "hook": True,
             "is_monetized": False,
         }
+
+    def _ownership_json(self) -> dict[str, Any]:
+        """``owner`` and ``team``: for a team-owned application, ``owner`` is the team's pseudo-user."""
+        team_id, team_owner = self.state.team_id, self.state.team_owner
+        if team_id is None or team_owner is None:
+            return {"owner": user_json(self.state.owner_user), "team": None}
+        pseudo_user = {
+            "id": str(team_id),
+            "username": f"team{team_id}",
+            "discriminator": "0000",
+            "global_name": None,
+            "avatar": None,
+            "flags": TEAM_USER_FLAG,
+            "public_flags": TEAM_USER_FLAG,
+        }
+        member = {
+            "membership_state": 2,  # accepted
+            "team_id": str(team_id),
+            "user": user_json(team_owner),
+            "role": "admin",
+            "permissions": ["*"],
+        }
+        team = {
+            "id": str(team_id),
+            "icon": None,
+            "name": f"{self.ctx.config.bot_name} Team",
+            "owner_user_id": str(team_owner.id),
+            "members": [member],
+        }
+        return {"owner": pseudo_user, "team": team}
 
     async def gateway(self, request: web.Request) -> web.Response:
         """``GET /gateway`` (only AutoSharded clients ask)."""

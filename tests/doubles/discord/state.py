@@ -49,6 +49,9 @@ class DoubleState:
         self.bot_user = User(self.ids.next(), bot_name.lower(), None, bot=True)
         self.owner_user = User(self.ids.next(), "app-owner", "App Owner")
         self.users: dict[int, User] = {u.id: u for u in (self.bot_user, self.owner_user)}
+        # Set by ``transfer_to_team``: the application then belongs to a team and its owner is this user.
+        self.team_id: int | None = None
+        self.team_owner: User | None = None
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
@@ -62,6 +65,11 @@ class DoubleState:
     def application_id(self) -> int:
         """The application id (equal to the bot user's id, as on Discord)."""
         return self.bot_user.id
+
+    def transfer_to_team(self, owner: User) -> None:
+        """Make the application belong to a team owned by ``owner`` (as the developer portal can)."""
+        self.team_id = self.team_id or self.ids.next()
+        self.team_owner = owner
 
     def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> User:
         """Create a user known to the double."""

@@ -1,0 +1,157 @@
+"""How the tracker records the end of a job, and makes sure no provider outcome is lost.
+
+The base of ``bot.tracker.JobTracker``: storing and announcing outcomes, the timeout sweep, the
+retried success writes (``bot.success_writes``), the slow watch of jobs the bot timed out itself
+(``bot.late_watch``) and the resume of every unfinished job at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.cometapi import CometAPIClient
+from bot.events import EventBus, JobEventKind
+from bot.late_watch import LateWatch
+from bot.logs import job_fields
+from bot.models import FailureKind, Job, JobStatus
+from bot.schedule import PollSchedule
+from bot.store import JobStore
+from bot.success_writes import SuccessWrites
+
+log = logging.getLogger(__name__)
+
+LATE_POLL_FACTOR = 4  # timed-out jobs are polled at 4 × the longest gap between polls of a running one
+
+
+class TrackerOutcomes:
+    """Stores outcomes before announcing them; retries success writes; watches timed-out jobs late."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        client: CometAPIClient,
+        *,
+        poll_interval: float,
+        job_timeout: dt.timedelta,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._timeout = job_timeout
+        self._clock = clock
+        self._schedule = PollSchedule(base_interval=poll_interval)
+        self._queued: dict[int, float] = {}
+        self._active: dict[int, Job] = {}
+        self.events = EventBus()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._successes = SuccessWrites(store)
+        late_interval = self._schedule.max_interval * LATE_POLL_FACTOR
+        self._late = LateWatch(client, interval=late_interval, clock=clock)
+        self._late_task: asyncio.Task[None] | None = None
+
+    def _later_wakeups(self) -> list[float]:
+        """Return when a success write retry or the slow poll of timed-out jobs is next due."""
+        return [due for due in (self._successes.next_due(), self._late.next_due()) if due is not None]
+
+    def _track(self, job: Job) -> Job:
+        """Remember the latest stored version of an active job; forget it once it is not active."""
+        if job.status.is_active:
+            self._active[job.id] = job
+        else:
+            self._active.pop(job.id, None)
+            self._schedule.remove(job.id)
+            self._queued.pop(job.id, None)
+        return job
+
+    async def _store_success(self, job: Job, clip_urls: tuple[str, ...]) -> None:
+        """Store a provider success and announce it; a failed write stays pending and is retried."""
+        stored = await self._successes.write(job, clip_urls)
+        if stored is None:
+            self._wake.set()  # the loop sleeps until the retry is due
+            return
+        self._late.remove(job.id)
+        updated = self._track(stored)
+        late = " after the bot's timeout" if updated.arrived_late else ""
+        log.info("job %s succeeded%s with %d clips", job.id, late, len(clip_urls), extra=job_fields(job))
+        self._emit(JobEventKind.SUCCEEDED, updated)
+
+    def _launch_due_success_writes(self) -> None:
+        for pending in self._successes.take_due(time.monotonic()):
+            self._own(self._store_success(pending.job, pending.clip_urls), name=f"success-{pending.job.id}")
+
+    def _launch_late_poll(self) -> None:
+        running = self._late_task is not None and not self._late_task.done()
+        if not running and self._late.due(time.monotonic()):
+            self._late_task = self._own(self._poll_late(), name="late-poll")
+
+    async def _poll_late(self) -> None:
+        try:
+            for job, snapshot in await self._late.poll():
+                await self._store_success(job, snapshot.clip_urls)
+        except Exception:
+            log.exception("polling timed-out jobs failed unexpectedly; retried at the slow pace")
+
+    async def _expire_stuck(self) -> None:
+        deadline = self._clock() - self._timeout
+        stuck = [job for job in self._active.values() if job.created_at <= deadline]
+        minutes = max(1, round(self._timeout.total_seconds() / 60))
+        for job in stuck:
+            if job.status is JobStatus.SUBMITTING or job.id in self._successes:
+                # A submit in flight decides (bounded by the client's retries); a known success is
+                # stored by its retries, never timed out.
+                continue
+            await self._fail(job.id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
+
+    async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
+        try:
+            updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))
+        except Exception:
+            log.exception("could not record failure of job %s", job_id)
+            return
+        self._late.add(updated)
+        log.info("job %s failed (%s): %s", job_id, kind, reason, extra=job_fields(updated))
+        self._emit(JobEventKind.FAILED, updated)
+
+    def _emit(self, kind: JobEventKind, job: Job) -> None:
+        self.events.emit(kind, job)
+
+    def _own(self, coro: Awaitable[None], *, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _resume(self) -> None:
+        for job in await self._store.unannounced_failures():
+            # Stored as failed, but the process died before the card (or a DM) said so.
+            self._emit(JobEventKind.FAILED, job)
+        now = time.monotonic()
+        wall = self._clock()
+        for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):
+            # The submit was on the wire when the process died and the provider cannot be searched
+            # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
+            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
+        for job in await self._store.jobs_with_status(JobStatus.QUEUED):
+            self._active[job.id] = job
+            self._queued[job.id] = now
+        for job in await self._store.jobs_with_status(JobStatus.SUBMITTED, JobStatus.RUNNING):
+            self._active[job.id] = job
+            started = job.submitted_at or job.created_at
+            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
+        for job in await self._store.jobs_with_status(JobStatus.SUCCEEDED):
+            self._emit(JobEventKind.SUCCEEDED, job)
+        for job in await self._store.late_watch_jobs(self._late.window_start()):
+            self._late.add(job)
+
+        log.info(
+            "tracker resumed %d queued, %d running and %d timed-out jobs",
+            len(self._queued),
+            len(self._schedule),
+            len(self._late),
+        )

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import aiohttp
+from yarl import URL
 
+from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
 from bot.logs import job_fields
 from bot.models import (
@@ -116,6 +118,7 @@ class JobIntake:
         self._quotas = quotas
         self._settings = settings
         self._http = http
+        self._hosts = settings.image_host_policy
         self._on_created = on_created
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
@@ -127,6 +130,7 @@ class JobIntake:
         self.check_accepting()
         overrides = await self.guild_settings(request.guild_id)
         self.check_channel(overrides, request.channel_id)
+        self.check_image_host(request.image.url)
         try:
             validate_attachment_metadata(
                 request.image.content_type,
@@ -160,6 +164,14 @@ class JobIntake:
         if channel_id not in overrides.allowed_channel_ids:
             channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
             raise Refusal("error.channel_not_allowed", channels=channels)
+
+    def check_image_host(self, url: str) -> URL:
+        """Return ``url`` parsed if input images may be downloaded from it, else refuse."""
+        try:
+            return self._hosts.check(url)
+        except HostRefused as exc:
+            log.info("refused an image URL off the allowed hosts (%s)", exc)
+            raise Refusal("error.image_host_not_allowed") from None
 
     async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
         """Download and inspect the image, then store and enqueue the job (request from ``precheck``)."""
@@ -257,14 +269,30 @@ class JobIntake:
         )
 
     async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
-        limit = self._settings.max_image_bytes
+        """Download the image, following a few redirects by hand so every hop passes the host rule."""
+        url = self.check_image_host(image.url)
         try:
-            async with self._http.get(image.url, timeout=IMAGE_TIMEOUT) as response:
-                if response.status != 200:
-                    raise Refusal("error.image_download_failed")
-                return await _read_capped(response, limit), response.headers.get("Content-Type")
+            for _ in range(MAX_REDIRECTS + 1):
+                async with self._http.get(url, timeout=IMAGE_TIMEOUT, allow_redirects=False) as response:
+                    if response.status in REDIRECT_STATUSES:
+                        url = self._next_hop(url, response.headers.get("Location"))
+                        continue
+                    if response.status != 200:
+                        raise Refusal("error.image_download_failed")
+                    return await _read_capped(response, self._settings.max_image_bytes), response.headers.get(
+                        "Content-Type"
+                    )
         except (aiohttp.ClientError, TimeoutError):
             raise Refusal("error.image_download_failed") from None
+        log.info("refused an image after more than %s redirects", MAX_REDIRECTS)
+        raise Refusal("error.image_download_failed")
+
+    def _next_hop(self, current: URL, location: str | None) -> URL:
+        try:
+            return self._hosts.next_hop(current, location)
+        except HostRefused as exc:
+            log.info("refused an image redirect off the allowed hosts (%s)", exc)
+            raise Refusal("error.image_host_not_allowed") from None
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

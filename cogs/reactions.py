@@ -84,7 +84,7 @@ class Reactions(commands.Cog):
         if missing_channel_permissions(channel.permissions_for(channel.guild.me)):
             raise Refusal("error.missing_permissions")
         message = await channel.fetch_message(payload.message_id)
-        image = find_image(message)
+        image = find_image(message, self.services.settings.image_host_policy.allows)
         if image is None:
             raise Refusal("error.no_image")
         request = JobRequest(

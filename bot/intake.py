@@ -34,7 +34,7 @@ from bot.models import (
 from bot.prompts import PromptRejected, clean_prompt
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import Settings
-from bot.store import JobStore
+from bot.store import DuplicateJob, JobStore
 from bot.tracker import JobTracker, TrackerHalted
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,14 @@ class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not 
     def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded) -> Refusal:
         """Turn a validation exception of the core into a refusal."""
         return cls(exc.key, **exc.params)
+
+
+class DuplicateRequest(Refusal):
+    """The member already has a recent job from the same message by the same trigger (``job``)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__("job.duplicate", job_id=job.id)
+        self.job = job
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +139,8 @@ class JobIntake:
         overrides = await self.guild_settings(request.guild_id)
         self.check_channel(overrides, request.channel_id)
         self.check_image_host(request.image.url)
+        if request.source_message_id is not None:
+            await self.check_duplicate(request.requester_id, request.source_message_id, request.source)
         try:
             validate_attachment_metadata(
                 request.image.content_type,
@@ -164,6 +174,15 @@ class JobIntake:
         if channel_id not in overrides.allowed_channel_ids:
             channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
             raise Refusal("error.channel_not_allowed", channels=channels)
+
+    async def check_duplicate(self, requester_id: int, source_message_id: int, source: JobSource) -> None:
+        """Refuse a request the member already made from this message by this trigger (a read only).
+
+        ``create_job`` checks again atomically; this early check keeps a duplicate from posting a card.
+        """
+        existing = await self._store.same_source_job(requester_id, source_message_id, source)
+        if existing is not None:
+            raise DuplicateRequest(existing)
 
     def check_image_host(self, url: str) -> URL:
         """Return ``url`` parsed if input images may be downloaded from it, else refuse."""
@@ -215,6 +234,8 @@ class JobIntake:
                 job = await self._store.create_job(new)
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
+        except DuplicateJob as exc:
+            raise DuplicateRequest(exc.job) from None
         if card_message_id is not None:
             # Before the tracker can emit an event, so every card edit finds the card.
             job = await self._store.set_card_message(job.id, card_message_id)

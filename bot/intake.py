@@ -291,7 +291,7 @@ class JobIntake:
 
     async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
         """Download the image, following a few redirects by hand so every hop passes the host rule."""
-        url = self.check_image_host(image.url)
+        url, limit = self.check_image_host(image.url), self._settings.max_image_bytes
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 async with self._http.get(url, timeout=IMAGE_TIMEOUT, allow_redirects=False) as response:
@@ -300,9 +300,7 @@ class JobIntake:
                         continue
                     if response.status != 200:
                         raise Refusal("error.image_download_failed")
-                    return await _read_capped(response, self._settings.max_image_bytes), response.headers.get(
-                        "Content-Type"
-                    )
+                    return await _read_capped(response, limit), response.headers.get("Content-Type")
         except (aiohttp.ClientError, TimeoutError):
             raise Refusal("error.image_download_failed") from None
         log.info("refused an image after more than %s redirects", MAX_REDIRECTS)

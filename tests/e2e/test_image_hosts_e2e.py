@@ -164,3 +164,14 @@ async def test_a_raw_embed_url_on_the_cdn_and_a_redirect_within_it_still_work(wo
     job = await world.wait_job(lambda j: j.source is JobSource.CONTEXT_MENU)
     await world.wait_delivered(job.id)
     assert world.comet.counts["submit"] == 1
+
+
+async def test_a_cdn_redirect_loop_is_given_up_after_a_few_hops(world):
+    """Redirects within Discord's hosts are followed, but only a few times."""
+    discord = world.discord
+    loop = discord.state.store_file(discord.general.id, "loop.png", png_bytes(width=256, height=256))
+    loop.redirect_to = loop.url  # redirects to itself forever
+    source = await post_raw_embed(world, loop.url)
+
+    assert "couldn't fetch that image" in await context_menu_refusal(world, source)
+    await assert_nothing_started(world)

@@ -1,7 +1,8 @@
 """Reliability report (issue 5): one page of PASS/MISS lines from four end-to-end runs.
 
-1. ``kill -9`` with 50 jobs in flight, then a restart on the same database (the real ``python -m bot``
-   in child processes): jobs in flight at the kill, delivered after the restart, duplicates.
+1. A second bot beside a running one (it must refuse), then ``kill -9`` with 50 jobs in flight and a
+   restart on the same database (the real ``python -m bot`` in child processes): jobs in flight at the
+   kill, delivered after the restart, duplicates.
 2. Provider chaos: 30 % of CometAPI responses faulty (seeded): jobs delivered / clearly failed /
    stuck, provider requests per job and the highest request rates.
 3. The bad-input catalogue (``tests/reliability/bad_inputs.py``): inputs tried and refused.
@@ -46,6 +47,7 @@ from tests.reliability.bad_inputs import BAD_INPUTS
 from tests.reliability.busy_database import WELL_WITHIN, members_while_locked
 from tests.reliability.kill_scenario import GROUPS, KillWorld, group_of, kill_world
 from tests.reliability.secrets_scan import Evidence, database_files
+from tests.reliability.subprocess_bot import double_settings, run_bot_to_exit
 
 IN_FLIGHT = sum(GROUPS.values())
 GROUP_STATUS = {
@@ -116,6 +118,7 @@ async def kill_section(section: Section, folder: Path, evidence: Evidence) -> No
 
 async def _run_kill(world: KillWorld, section: Section) -> None:
     async with world.bot_running():
+        section.add(*await _second_instance(world))
         first = await world.deliver_one_before_the_kill()
         world.steer_provider()
         await world.send_all_groups()
@@ -147,6 +150,16 @@ async def _run_kill(world: KillWorld, section: Section) -> None:
     extended = child is not None and child.status is JobStatus.DELIVERED
     section.add(extended, "Extend pressed after the restart on a card made before the kill: delivered")
     section.add(exit_code == 0, f"SIGTERM at the end: exit code {exit_code}")
+
+
+async def _second_instance(world: KillWorld) -> tuple[bool, str]:
+    """Start a second bot on the running bot's database: it must exit 2 with one line (at INFO)."""
+    overrides = {**world.settings, "log_level": "INFO"}
+    settings = double_settings(world.discord, world.comet, world.database, **overrides)
+    done = await asyncio.to_thread(run_bot_to_exit, settings, world.folder)
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    ok = done.returncode == 2 and len(lines) == 1 and "already running" in lines[0]
+    return ok, f"a second bot on the same database: exit {done.returncode}, {len(lines)} line(s)"
 
 
 # -- 2. provider chaos ----------------------------------------------------------------------

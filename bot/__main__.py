@@ -29,6 +29,7 @@ from bot.cli_jobs import export_jobs
 from bot.cometapi import CometAPIClient
 from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
+from bot.instance_lock import instance_lock
 from bot.intake import JobIntake
 from bot.logs import configure_logging
 from bot.metrics import Metrics
@@ -103,7 +104,16 @@ async def open_store(settings: Settings) -> JobStore:
 
 
 async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
-    """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed."""
+    """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed.
+
+    Only one bot may run on a database (``AlreadyRunning`` otherwise). ``sync`` and the read-only
+    commands (``jobs``, ``doctor``) take no lock: they receive no events, so they may run beside it.
+    """
+    with instance_lock(settings.database_path):
+        return await _run_locked(settings, install_signals=install_signals)
+
+
+async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
     async with open_services(settings) as services, MotionBot(services) as client:
         services.metrics.watch_discord_logs()
         try:

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import aiohttp
+from yarl import URL
 
+from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
 from bot.logs import job_fields
 from bot.models import (
@@ -32,7 +34,7 @@ from bot.models import (
 from bot.prompts import PromptRejected, clean_prompt
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import Settings
-from bot.store import JobStore
+from bot.store import DuplicateJob, JobStore
 from bot.tracker import JobTracker, TrackerHalted
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,14 @@ class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not 
     def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded) -> Refusal:
         """Turn a validation exception of the core into a refusal."""
         return cls(exc.key, **exc.params)
+
+
+class DuplicateRequest(Refusal):
+    """The member already has a recent job from the same message by the same trigger (``job``)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__("job.duplicate", job_id=job.id)
+        self.job = job
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,7 @@ class JobIntake:
         self._quotas = quotas
         self._settings = settings
         self._http = http
+        self._hosts = settings.image_host_policy
         self._on_created = on_created
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
@@ -127,6 +138,9 @@ class JobIntake:
         self.check_accepting()
         overrides = await self.guild_settings(request.guild_id)
         self.check_channel(overrides, request.channel_id)
+        self.check_image_host(request.image.url)
+        if request.source_message_id is not None:
+            await self.check_duplicate(request.requester_id, request.source_message_id, request.source)
         try:
             validate_attachment_metadata(
                 request.image.content_type,
@@ -160,6 +174,23 @@ class JobIntake:
         if channel_id not in overrides.allowed_channel_ids:
             channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
             raise Refusal("error.channel_not_allowed", channels=channels)
+
+    async def check_duplicate(self, requester_id: int, source_message_id: int, source: JobSource) -> None:
+        """Refuse a request the member already made from this message by this trigger (a read only).
+
+        ``create_job`` checks again atomically; this early check keeps a duplicate from posting a card.
+        """
+        existing = await self._store.same_source_job(requester_id, source_message_id, source)
+        if existing is not None:
+            raise DuplicateRequest(existing)
+
+    def check_image_host(self, url: str) -> URL:
+        """Return ``url`` parsed if input images may be downloaded from it, else refuse."""
+        try:
+            return self._hosts.check(url)
+        except HostRefused as exc:
+            log.info("refused an image URL off the allowed hosts (%s)", exc)
+            raise Refusal("error.image_host_not_allowed") from None
 
     async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
         """Download and inspect the image, then store and enqueue the job (request from ``precheck``)."""
@@ -203,6 +234,8 @@ class JobIntake:
                 job = await self._store.create_job(new)
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
+        except DuplicateJob as exc:
+            raise DuplicateRequest(exc.job) from None
         if card_message_id is not None:
             # Before the tracker can emit an event, so every card edit finds the card.
             job = await self._store.set_card_message(job.id, card_message_id)
@@ -257,14 +290,28 @@ class JobIntake:
         )
 
     async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
-        limit = self._settings.max_image_bytes
+        """Download the image, following a few redirects by hand so every hop passes the host rule."""
+        url, limit = self.check_image_host(image.url), self._settings.max_image_bytes
         try:
-            async with self._http.get(image.url, timeout=IMAGE_TIMEOUT) as response:
-                if response.status != 200:
-                    raise Refusal("error.image_download_failed")
-                return await _read_capped(response, limit), response.headers.get("Content-Type")
+            for _ in range(MAX_REDIRECTS + 1):
+                async with self._http.get(url, timeout=IMAGE_TIMEOUT, allow_redirects=False) as response:
+                    if response.status in REDIRECT_STATUSES:
+                        url = self._next_hop(url, response.headers.get("Location"))
+                        continue
+                    if response.status != 200:
+                        raise Refusal("error.image_download_failed")
+                    return await _read_capped(response, limit), response.headers.get("Content-Type")
         except (aiohttp.ClientError, TimeoutError):
             raise Refusal("error.image_download_failed") from None
+        log.info("refused an image after more than %s redirects", MAX_REDIRECTS)
+        raise Refusal("error.image_download_failed")
+
+    def _next_hop(self, current: URL, location: str | None) -> URL:
+        try:
+            return self._hosts.next_hop(current, location)
+        except HostRefused as exc:
+            log.info("refused an image redirect off the allowed hosts (%s)", exc)
+            raise Refusal("error.image_host_not_allowed") from None
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.image_hosts import DEFAULT_IMAGE_HOSTS, ImageHostPolicy, parse_host, parse_host_port
 from bot.models import Motion, Quality
 
 # One line of help per setting, used when a value is missing or invalid.
@@ -26,6 +27,8 @@ EXPECTATIONS: dict[str, str] = {
     "poll_interval_seconds": "a number of seconds between 0.01 and 300",
     "job_timeout_minutes": "a number of minutes between 1 and 1440",
     "max_image_mb": "a number of megabytes between 1 and 50",
+    "image_hosts": "comma-separated host names such as cdn.discordapp.com,media.discordapp.net",
+    "image_http_hosts": "comma-separated host:port pairs such as 127.0.0.1:8080, or empty",
     "max_concurrent_jobs_per_user": "a whole number between 1 and 20",
     "max_daily_jobs_per_user": "a whole number between 1 and 10000",
     "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
@@ -69,6 +72,8 @@ class Settings(BaseSettings):
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
     job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
+    image_hosts: Annotated[tuple[str, ...], NoDecode, Field(min_length=1)] = DEFAULT_IMAGE_HOSTS
+    image_http_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1, le=20)] = 2
     max_daily_jobs_per_user: Annotated[int, Field(ge=1, le=10_000)] = 10
     max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
@@ -94,6 +99,23 @@ class Settings(BaseSettings):
             raise ValueError("must start with ws:// or wss://")
         return value
 
+    @field_validator("image_hosts", "image_http_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+        return value
+
+    @field_validator("image_hosts")
+    @classmethod
+    def _check_image_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(parse_host(entry) for entry in value)
+
+    @field_validator("image_http_hosts")
+    @classmethod
+    def _check_image_http_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(":".join(map(str, parse_host_port(entry))) for entry in value)
+
     @field_validator("clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -103,6 +125,11 @@ class Settings(BaseSettings):
     def max_image_bytes(self) -> int:
         """Return the largest accepted input image in bytes."""
         return int(self.max_image_mb * 1024 * 1024)
+
+    @property
+    def image_host_policy(self) -> ImageHostPolicy:
+        """Return the rule deciding which URLs input images may be downloaded from."""
+        return ImageHostPolicy.of(self.image_hosts, self.image_http_hosts)
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

@@ -17,11 +17,12 @@ from typing import Self
 import aiosqlite
 
 from bot import store_sql as sql
-from bot.models import FailureKind, GuildSettings, Job, JobStatus, NewJob, UsageCounts, utcnow
+from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, NewJob, UsageCounts, utcnow
 from bot.store_connection import SerialConnection, execute, fetch_job, fetch_jobs
-from bot.store_errors import InvalidTransition, JobNotFound, StoreError
+from bot.store_errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError
 from bot.store_rows import (
     DELIVERABLE,
+    DUPLICATE_WINDOW,
     FAILABLE,
     REQUEUE_FROM,
     SUBMIT_START,
@@ -35,11 +36,12 @@ from bot.store_rows import (
     late_success_allowed,
     merged_tracking_status,
     new_job_params,
+    same_source_params,
     usage_guild,
 )
 from bot.store_schema import connect, connect_reader, load_migrations, migrate
 
-__all__ = ["InvalidTransition", "JobNotFound", "JobStore", "StoreError"]
+__all__ = ["DUPLICATE_WINDOW", "DuplicateJob", "InvalidTransition", "JobNotFound", "JobStore", "StoreError"]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_LOCK_RETRY_SECONDS = 30.0
@@ -105,14 +107,31 @@ class JobStore:
     # -- jobs ----------------------------------------------------------------------------------
 
     async def create_job(self, new: NewJob) -> Job:
-        """Store ``new`` as a QUEUED job and return it (with its id, for the provider ``state``)."""
+        """Store ``new`` as a QUEUED job and return it (with its id, for the provider ``state``).
+
+        ``DuplicateJob`` (nothing stored): the member has a job, not failed, from the same source
+        message and trigger within ``DUPLICATE_WINDOW``; one write transaction, so across processes too.
+        """
 
         async def work(conn: aiosqlite.Connection) -> Job:
             if new.parent_job_id is not None:
                 await self._load(conn, new.parent_job_id)
-            return await self._returning(conn, sql.INSERT_JOB, new_job_params(new, self._now()))
+            now = self._now()
+            if new.source_message_id is not None:
+                params = same_source_params(new.requester_id, new.source_message_id, new.source, now)
+                existing = await fetch_job(conn, sql.SELECT_SAME_SOURCE_JOB, params)
+                if existing is not None:
+                    raise DuplicateJob(existing)
+            return await self._returning(conn, sql.INSERT_JOB, new_job_params(new, now))
 
         return await self._db.write(work)
+
+    async def same_source_job(
+        self, requester_id: int, source_message_id: int, source: JobSource
+    ) -> Job | None:
+        """Return the job ``create_job`` would call a duplicate of such a request, or None (a read)."""
+        params = same_source_params(requester_id, source_message_id, source, self._now())
+        return await self._db.read(lambda conn: fetch_job(conn, sql.SELECT_SAME_SOURCE_JOB, params))
 
     async def get_job(self, job_id: int) -> Job | None:
         """Return the job with ``job_id``, or None."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import JobStatus
+from bot.models import Job, JobStatus
 
 
 class StoreError(Exception):
@@ -25,3 +25,11 @@ class InvalidTransition(StoreError):  # noqa: N818 - part of the documented stor
         self.job_id = job_id
         self.current = current
         self.action = action
+
+
+class DuplicateJob(Exception):  # noqa: N818 - reads as the condition, like FileExistsError
+    """The member already has a recent job from the same source message and trigger; nothing was stored."""
+
+    def __init__(self, existing: Job) -> None:
+        super().__init__(f"job {existing.id} already comes from this source")
+        self.job = existing

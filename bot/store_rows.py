@@ -38,6 +38,18 @@ DELIVERABLE = frozenset({JobStatus.SUCCEEDED})
 DIRECT_MESSAGES_GUILD = 0
 
 
+# A member's second job from the same message by the same trigger within this window is the same
+# request delivered twice (a re-added reaction, a second bot process, a repeated gateway event).
+DUPLICATE_WINDOW = dt.timedelta(minutes=10)
+
+
+def same_source_params(
+    requester_id: int, source_message_id: int, source: JobSource, now: dt.datetime
+) -> tuple[object, ...]:
+    """Return the parameters of ``SELECT_SAME_SOURCE_JOB``: the window ends ``now``."""
+    return (source_message_id, requester_id, source.value, encode_time(now - DUPLICATE_WINDOW))
+
+
 def encode_time(moment: dt.datetime) -> str:
     """Return ``moment`` as fixed-width ISO-8601 UTC text; naive datetimes are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -12,6 +12,15 @@ RETURNING *
 """
 
 SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
+
+# The member's newest job from the same message by the same trigger since a moment; failed and
+# timed-out jobs do not count, so a member can retry after a failure.
+SELECT_SAME_SOURCE_JOB = """
+SELECT * FROM jobs
+WHERE source_message_id = ? AND requester_id = ? AND source = ? AND created_at >= ?
+    AND status NOT IN ('failed', 'timed_out')
+ORDER BY id DESC LIMIT 1
+"""
 SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = ?"
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = ?"
 

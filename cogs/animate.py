@@ -8,6 +8,7 @@ that; if it fails, the card is removed and the user is told privately what to fi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -54,11 +55,13 @@ def attachment_ref(attachment: discord.Attachment) -> ImageRef:
     )
 
 
-def find_image(message: discord.Message) -> ImageRef | None:
+def find_image(message: discord.Message, allowed: Callable[[str], bool]) -> ImageRef | None:
     """Return the image of a message: an image attachment first, then an embed's image.
 
     A message whose only attachments are other files returns its first attachment, so the refusal
-    can name the unsupported type rather than claim there is nothing.
+    can name the unsupported type rather than claim there is nothing. An embed image is taken
+    through Discord's media proxy (``proxy_url``); its original URL only when ``allowed`` passes it,
+    so an embed pointing elsewhere is refused (``Refusal``) instead of fetched.
     """
     for attachment in message.attachments:
         is_image = (attachment.content_type or "").startswith("image/")
@@ -66,12 +69,16 @@ def find_image(message: discord.Message) -> ImageRef | None:
             return attachment_ref(attachment)
     if message.attachments:
         return attachment_ref(message.attachments[0])
+    off_host = False
     for embed in message.embeds:
         for media in (embed.image, embed.thumbnail):
-            url = media.proxy_url or media.url
+            url = media.proxy_url or (media.url if media.url and allowed(media.url) else None)
             if url:
                 # Embeds carry no byte size: the download is capped and checked instead.
                 return ImageRef(url=url, content_type=None, size=1, width=media.width, height=media.height)
+            off_host = off_host or bool(media.url)
+    if off_host:
+        raise Refusal("error.image_host_not_allowed")
     return None
 
 
@@ -137,9 +144,12 @@ class Animate(commands.Cog):
 
     async def animate_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Animate the image of the message the command was used on."""
-        image = find_image(message)
-        if image is None:
-            await refuse(interaction, Refusal("error.no_image"))
+        try:
+            image = find_image(message, self.services.settings.image_host_policy.allows)
+            if image is None:
+                raise Refusal("error.no_image")
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
             return
         request = self._request(interaction, JobSource.CONTEXT_MENU, image)
         await self.launch(interaction, replace(request, source_message_id=message.id))

@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.i18n import Lang, resolve_locale
-from bot.intake import JobRequest, Refusal
+from bot.intake import DuplicateRequest, JobRequest, Refusal
 from bot.models import GuildSettings, JobSource
 from cogs.animate import find_image
 from cogs.card_editor import CardEditor
@@ -38,6 +38,8 @@ class Reactions(commands.Cog):
         self.services = bot.services
         self.editor = CardEditor(bot)
         self._tasks: set[asyncio.Task[None]] = set()
+        # (member, message) pairs being handled now: the gateway may deliver one reaction twice.
+        self._handling: set[tuple[int, int]] = set()
 
     async def cog_unload(self) -> None:
         """Let job starts in progress finish."""
@@ -52,9 +54,15 @@ class Reactions(commands.Cog):
         overrides = await self.services.intake.guild_settings(payload.guild_id)
         if not self._is_trigger(payload, overrides):
             return
+        key = (payload.user_id, payload.message_id)
+        if key in self._handling:
+            log.info("ignored a repeated reaction by user %s on message %s", *key)
+            return
+        self._handling.add(key)
         task = asyncio.create_task(self._handle(payload))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._handling.discard(key))
 
     def _is_trigger(self, payload: discord.RawReactionActionEvent, overrides: GuildSettings | None) -> bool:
         settings = self.services.settings
@@ -72,6 +80,14 @@ class Reactions(commands.Cog):
         lang = self._guild_lang(payload.guild_id)
         try:
             await self._start(payload, lang)
+        except DuplicateRequest as duplicate:
+            # The first job's card already answers this reaction: say nothing more.
+            log.info(
+                "ignored a duplicate reaction by user %s on message %s (job %s)",
+                payload.user_id,
+                payload.message_id,
+                duplicate.job.id,
+            )
         except Refusal as refusal:
             await self._notify(payload, lang, refusal)
         except Exception:
@@ -83,8 +99,9 @@ class Reactions(commands.Cog):
             return
         if missing_channel_permissions(channel.permissions_for(channel.guild.me)):
             raise Refusal("error.missing_permissions")
+        await self.services.intake.check_duplicate(payload.user_id, payload.message_id, JobSource.REACTION)
         message = await channel.fetch_message(payload.message_id)
-        image = find_image(message)
+        image = find_image(message, self.services.settings.image_host_policy.allows)
         if image is None:
             raise Refusal("error.no_image")
         request = JobRequest(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yarl import URL
+
 from bot.__main__ import open_services
 from bot.bot import MotionBot
 from bot.models import Job, JobStatus
@@ -42,6 +44,12 @@ async def final_answer(handle: Any) -> str:
     return str(response.data.get("content") or "")
 
 
+def cdn_http_host(discord: DiscordDouble) -> str:
+    """Return the Discord double's ``host:port``: its CDN (``/cdn``) stands in for Discord's image hosts."""
+    url = URL(discord.base_url)
+    return f"{url.host}:{url.port}"
+
+
 def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **overrides: Any) -> Settings:
     """Return settings pointing the bot at both doubles, with a database in ``folder``."""
     values: dict[str, Any] = {
@@ -55,6 +63,7 @@ def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **
         "provider_timeout_seconds": 2,
         "provider_max_retries": 3,
         "card_edit_interval_seconds": 0.2,
+        "image_http_hosts": cdn_http_host(discord),
     }
     values.update(overrides)
     return load_settings(None, **values)

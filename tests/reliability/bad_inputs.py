@@ -115,16 +115,23 @@ class Command:
 
 @dataclass(frozen=True)
 class ContextMenu:
-    """ "Animate image" on a message alice posted (with ``files``, or only text)."""
+    """ "Animate image" on a message alice posted (with ``files`` and ``embeds``, or only text).
+
+    ``redirect_to`` makes the double's CDN answer the first file with a redirect there;
+    ``on_previous`` uses the command on the last message alice posted (by a setup) instead.
+    """
 
     files: tuple[FileSpec, ...] = ()
     channel: str = "general"
+    embeds: tuple[Mapping[str, Any], ...] = ()
+    redirect_to: str | None = None
+    on_previous: bool = False
 
     async def perform(self, world: World, locale: str) -> Answer:
         """Post the message as alice, then use the command on it as alice."""
         discord = world.discord
-        target = await discord.post_message(
-            discord.alice, place(world, self.channel), "look at this", attachments=self.files
+        target = await source_message(
+            world, self.channel, self.files, self.embeds, self.redirect_to, self.on_previous
         )
         handle = await discord.message_command(discord.alice, "Animate image", target, locale=locale)
         return Answer(handle=handle)
@@ -132,20 +139,47 @@ class ContextMenu:
 
 @dataclass(frozen=True)
 class React:
-    """Alice reacts with ``emoji`` on a message she posted (with ``files``, or only text)."""
+    """Alice reacts with ``emoji`` on a message she posted (fields as for ``ContextMenu``)."""
 
     files: tuple[FileSpec, ...] = ()
     emoji: str = "🎬"
     channel: str = "general"
+    embeds: tuple[Mapping[str, Any], ...] = ()
+    redirect_to: str | None = None
+    on_previous: bool = False
 
     async def perform(self, world: World, locale: str) -> Answer:
         """Post the message, then add the reaction (a reaction has no locale: the server's is used)."""
         discord = world.discord
-        target = await discord.post_message(
-            discord.alice, place(world, self.channel), "look at this", attachments=self.files
+        target = await source_message(
+            world, self.channel, self.files, self.embeds, self.redirect_to, self.on_previous
         )
         await discord.add_reaction(discord.alice, target, self.emoji)
         return Answer(dm_to=discord.alice, target=target)
+
+
+async def source_message(
+    world: World,
+    channel: str,
+    files: tuple[FileSpec, ...],
+    embeds: tuple[Mapping[str, Any], ...],
+    redirect_to: str | None,
+    on_previous: bool,
+) -> Message:
+    """Return the message alice acts on: her last one in ``channel``, or a new one she posts now."""
+    discord = world.discord
+    if on_previous:
+        return [m for m in place(world, channel).messages.values() if m.author is discord.alice][-1]
+    target = await discord.post_message(
+        discord.alice,
+        place(world, channel),
+        "look at this",
+        attachments=files,
+        embeds=[dict(e) for e in embeds],
+    )
+    if redirect_to is not None:
+        discord.state.files[target.attachments[0].id].redirect_to = redirect_to
+    return target
 
 
 @dataclass(frozen=True)
@@ -236,6 +270,33 @@ def seeded(status: JobStatus, *, owner: str = "alice", extensions: int = 0) -> S
     return setup
 
 
+def already_animated(source: JobSource) -> Setup:
+    """Return a setup where alice posted a picture in #general and already has a running job from it."""
+
+    async def setup(world: World) -> None:
+        discord, store = world.discord, world.store
+        message = await discord.post_message(
+            discord.alice, discord.general, "look at this", attachments=[CAT]
+        )
+        job = await store.create_job(
+            NewJob(
+                requester_id=discord.alice.id,
+                guild_id=discord.guild.id,
+                channel_id=discord.general.id,
+                source=source,
+                motion=Motion.LOW,
+                quality=Quality.SD,
+                prompt="seeded",
+                image_url=message.attachments[0].url,
+                source_message_id=message.id,
+            )
+        )
+        await store.mark_submitting(job.id)
+        await store.mark_submitted(job.id, f"seed-task-{job.id}")
+
+    return setup
+
+
 def allow_only_media(world: World) -> Awaitable[None]:
     """Limit the server's allow-list to #media."""
     guild = world.discord.guild.id
@@ -282,6 +343,18 @@ GIF = image_bytes("GIF", width=128, height=128)
 PNG = picture()
 JPEG = jpeg_bytes(width=256, height=256)
 CAT: FileSpec = ("cat.png", PNG, "image/png")
+OFF_HOST = "error.image_host_not_allowed"
+# Loopback URLs off the image host list (the discard port: nothing listens), so nothing leaves the machine.
+AWAY = "http://127.0.0.1:9/stolen.png"
+
+
+def raw_image_embed(url: str) -> Mapping[str, Any]:
+    """An embed with only the original image URL (no media proxy URL)."""
+    return {"type": "image", "url": url, "image": {"url": url, "width": 256, "height": 256}}
+
+
+OFF_HOST_EMBED = raw_image_embed(AWAY)
+HTTP_EMBED = raw_image_embed("http://localhost:9/cat.png")
 DELIVERED, FAILED, RUNNING = JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.SUBMITTED
 
 
@@ -502,5 +575,35 @@ BAD_INPUTS: list[BadInput] = [
         "prompt of links and mentions over the length limit",
         Animate(CAT, "[HD](https://evil.example) @everyone ||x|| " * 30),
         "prompt.too_long",
+    ),
+    # issue 9 item 3: input images only from Discord's hosts (never fetched from anywhere else)
+    BadInput("context menu on an embed linking off Discord", ContextMenu(embeds=(OFF_HOST_EMBED,)), OFF_HOST),
+    BadInput("reaction on an embed linking off Discord", React(embeds=(OFF_HOST_EMBED,)), OFF_HOST),
+    BadInput(
+        "context menu on an embed linking off Discord, in vietnamese",
+        ContextMenu(embeds=(OFF_HOST_EMBED,)),
+        OFF_HOST,
+        "vi",
+    ),
+    BadInput(
+        "context menu on an embed over http to a host not listed", ContextMenu(embeds=(HTTP_EMBED,)), OFF_HOST
+    ),
+    BadInput(
+        "context menu on a CDN image redirecting off Discord", ContextMenu((CAT,), redirect_to=AWAY), OFF_HOST
+    ),
+    BadInput("reaction on a CDN image redirecting off Discord", React((CAT,), redirect_to=AWAY), OFF_HOST),
+    # issue 9 item 4: one job per member, source message and trigger (a second process: see
+    # tests/reliability/test_second_instance.py, it cannot be replayed in one world)
+    BadInput(
+        "duplicate reaction on an image already animated",
+        React(on_previous=True),
+        None,
+        setup=(already_animated(JobSource.REACTION),),
+    ),
+    BadInput(
+        "context menu again on an image already animated",
+        ContextMenu(on_previous=True),
+        "job.duplicate",
+        setup=(already_animated(JobSource.CONTEXT_MENU),),
     ),
 ]

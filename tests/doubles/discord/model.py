@@ -225,6 +225,8 @@ class StoredFile:
     url: str
     ephemeral: bool = False
     description: str | None = None
+    # Fault knob: when set, the CDN answers this file with a 302 to this Location instead of its bytes.
+    redirect_to: str | None = None
 
     @property
     def size(self) -> int:

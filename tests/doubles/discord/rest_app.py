@@ -239,10 +239,12 @@ class AppRoutes:
         return json_response(member_json(member))
 
     async def cdn(self, request: web.Request) -> web.Response:
-        """Attachment bytes, for files users posted and files the bot uploaded."""
+        """Attachment bytes, for files users posted and files the bot uploaded (or a redirect, see README)."""
         info = request.match_info
         stored = self.state.files.get(int(info["file_id"])) if info["file_id"].isdigit() else None
         expected_kind = "ephemeral-attachments" if stored and stored.ephemeral else "attachments"
         if stored is None or str(stored.channel_id) != info["channel_id"] or info["kind"] != expected_kind:
             raise web.HTTPNotFound(text="Not Found")
+        if stored.redirect_to is not None:
+            raise web.HTTPFound(stored.redirect_to)
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})

@@ -1,4 +1,4 @@
-"""Reliability report (issue 5): one page of PASS/MISS lines from four end-to-end runs.
+"""Reliability report (issues 5 and 9): one page of PASS/MISS lines from end-to-end runs.
 
 1. A second bot beside a running one (it must refuse), then ``kill -9`` with 50 jobs in flight and a
    restart on the same database (the real ``python -m bot`` in child processes): jobs in flight at the
@@ -11,6 +11,9 @@
    provider submit body.
 5. A busy database: another process holds SQLite's write lock while jobs and a settings change wait
    for it; every interaction's first answer time, and whether every waiting write landed.
+6. Trust boundaries (issue 9, ``bench/trust_report.py``): the catalogue's hostile inputs by item, a
+   rejected CometAPI key (health and one operator alert), provider successes kept through a locked
+   database and after the bot's own timeout.
 
 Not a test: nothing here asserts; a budget that is not met prints MISS (and the exit code is 1).
 Takes well under a few minutes.
@@ -36,13 +39,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.trust_report import catalogue_rows, provider_success_rows, rejected_key_rows
 from bot.models import Job, JobStatus
 from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DoubleConfig
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.e2e.harness import World, make_world
-from tests.reliability.bad_input_replay import replay
+from tests.reliability.bad_input_replay import Verdict, replay
 from tests.reliability.bad_inputs import BAD_INPUTS
 from tests.reliability.busy_database import WELL_WITHIN, members_while_locked
 from tests.reliability.kill_scenario import GROUPS, KillWorld, group_of, kill_world
@@ -268,11 +272,12 @@ def debug_log(path: Path) -> Iterator[None]:
 # -- 3. bad inputs --------------------------------------------------------------------------
 
 
-async def bad_input_section(section: Section, folder: Path) -> None:
-    """Replay every case of the bad-input catalogue, each in a fresh world."""
+async def bad_input_section(section: Section, folder: Path, verdicts: dict[str, Verdict]) -> None:
+    """Replay every case of the bad-input catalogue, each in a fresh world; keep each verdict by name."""
     failures = []
     for number, case in enumerate(BAD_INPUTS):
         verdict = await replay(case, folder / f"case-{number}")
+        verdicts[case.name] = verdict
         if not verdict.refused:
             failures.append(f"{case.name}: {'; '.join(verdict.problems)}")
     refused = len(BAD_INPUTS) - len(failures)
@@ -332,9 +337,10 @@ async def guarded(section: Section, run: Callable[[], Awaitable[None]]) -> Secti
 
 
 async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
-    """Run the four parts in order and return their sections."""
+    """Run every part in order and return their sections."""
     evidence = Evidence()
-    for name in ("kill", "chaos", "inputs", "busy"):
+    verdicts: dict[str, Verdict] = {}
+    for name in ("kill", "chaos", "inputs", "busy", "key", "success"):
         (folder / name).mkdir()
     kill = Section(f"Restarts: kill -9 with {IN_FLIGHT} jobs in flight, restart on the same database")
     chaos = Section(f"Provider chaos: {CHAOS_RATE:.0%} of CometAPI responses faulty, seed {args.seed}")
@@ -346,11 +352,20 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
         await guarded(
             chaos, lambda: chaos_section(chaos, folder / "chaos", evidence, args.chaos_jobs, args.seed)
         ),
-        await guarded(inputs, lambda: bad_input_section(inputs, folder / "inputs")),
+        await guarded(inputs, lambda: bad_input_section(inputs, folder / "inputs", verdicts)),
     ]
     secrets_section(secrets, evidence)
     await guarded(busy, lambda: busy_database_section(busy, folder / "busy"))
-    return [*sections, secrets, busy]
+    return [*sections, secrets, busy, await trust_section(folder, verdicts)]
+
+
+async def trust_section(folder: Path, verdicts: dict[str, Verdict]) -> Section:
+    """Issue 9's trust boundaries: hostile inputs by item, a rejected key, provider successes kept."""
+    trust = Section("Trust boundaries (issue 9; item 4's second bot is under Restarts, item 8 above)")
+    catalogue_rows(trust, verdicts)
+    await guarded(trust, lambda: rejected_key_rows(trust, folder / "key"))
+    await guarded(trust, lambda: provider_success_rows(trust, folder / "success"))
+    return trust
 
 
 def render(sections: list[Section], started: dt.datetime, seconds: float) -> Iterator[str]:

@@ -8,7 +8,6 @@ write transaction, and reads never wait for a write.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -17,9 +16,10 @@ from typing import Self
 import aiosqlite
 
 from bot import store_sql as sql
-from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, NewJob, UsageCounts, utcnow
-from bot.store_connection import SerialConnection, execute, fetch_job, fetch_jobs
+from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob, utcnow
+from bot.store_connection import SerialConnection, fetch_job
 from bot.store_errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError
+from bot.store_queries import JobQueries
 from bot.store_rows import (
     DELIVERABLE,
     DUPLICATE_WINDOW,
@@ -31,8 +31,6 @@ from bot.store_rows import (
     day_key,
     encode_clip_urls,
     encode_time,
-    guild_settings_from_row,
-    guild_settings_params,
     late_success_allowed,
     merged_tracking_status,
     new_job_params,
@@ -47,7 +45,7 @@ DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_LOCK_RETRY_SECONDS = 30.0
 
 
-class JobStore:
+class JobStore(JobQueries):
     """Jobs, per-server settings, daily usage and meta values in one SQLite file.
 
     Create it with ``await JobStore.open(path)`` and ``await store.close()`` on shutdown (or use it
@@ -266,134 +264,11 @@ class JobStore:
         """Record that the job's final state reached its requester (on the card, or privately)."""
         return await self._update_any(job_id, sql.MARK_FINAL_SHOWN, (encode_time(self._now()), job_id))
 
-    async def unannounced_failures(self) -> list[Job]:
-        """Return failed and timed-out jobs whose failure was never shown, oldest first."""
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.UNANNOUNCED_FAILURES, ()))
-
     async def reset_token(self, job_id: int) -> Job:
         """Forget the job's interaction token and its expiry once it can no longer be used."""
         return await self._update_any(job_id, sql.FORGET_INTERACTION, (encode_time(self._now()), job_id))
 
-    async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
-        """Return every job in one of ``statuses``, oldest first."""
-        wanted = json.dumps([status.value for status in statuses])
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.JOBS_WITH_STATUS, (wanted,)))
-
-    async def late_watch_jobs(self, since: dt.datetime) -> list[Job]:
-        """Return jobs the bot timed out itself since ``since`` that have a provider task, oldest first."""
-        params = (encode_time(since),)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.LATE_WATCH_JOBS, params))
-
-    async def count_by_status(self) -> dict[JobStatus, int]:
-        """Return how many jobs are in each status (every status present, zeros included)."""
-
-        async def work(conn: aiosqlite.Connection) -> dict[JobStatus, int]:
-            counts = dict.fromkeys(JobStatus, 0)
-            for row in await conn.execute_fetchall(sql.COUNT_BY_STATUS):
-                counts[JobStatus(row["status"])] = row["jobs"]
-            return counts
-
-        return await self._db.read(work)
-
-    async def recent_jobs(
-        self, user_id: int, guild_id: int | None, *, limit: int, offset: int = 0
-    ) -> list[Job]:
-        """Return a page of the user's jobs in ``guild_id`` (None: direct messages), newest first."""
-        if limit < 1 or offset < 0:
-            raise ValueError(f"need limit >= 1 and offset >= 0, got limit={limit}, offset={offset}")
-        params = (user_id, guild_id, limit, offset)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RECENT_JOBS, params))
-
-    async def count_jobs(self, user_id: int, guild_id: int | None) -> int:
-        """Return how many jobs the user has in ``guild_id`` (None: direct messages)."""
-
-        async def work(conn: aiosqlite.Connection) -> int:
-            rows = list(await conn.execute_fetchall(sql.COUNT_JOBS, (user_id, guild_id)))
-            return int(rows[0][0])
-
-        return await self._db.read(work)
-
-    async def count_active_jobs(self, guild_id: int) -> int:
-        """Return how many jobs of the server are active (queued to running), without loading them."""
-
-        async def work(conn: aiosqlite.Connection) -> int:
-            rows = list(await conn.execute_fetchall(sql.COUNT_ACTIVE_IN_GUILD, (guild_id,)))
-            return int(rows[0][0])
-
-        return await self._db.read(work)
-
-    async def running_jobs(self, user_id: int) -> list[Job]:
-        """Return the user's active jobs (queued to running) in every server, oldest first."""
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RUNNING_JOBS, (user_id,)))
-
-    async def all_jobs(self, *, since: dt.datetime | None = None) -> list[Job]:
-        """Return every job (created at or after ``since``, when given) in id order, for export."""
-        if since is None:
-            return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS, ()))
-        params = (encode_time(since),)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS_SINCE, params))
-
-    # -- quotas and settings -------------------------------------------------------------------
-
-    async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
-        """Return today's (UTC) succeeded jobs of the user in ``guild_id`` and of the whole server.
-
-        With ``guild_id`` None (direct messages) the user's direct-message jobs are counted and the
-        server count is 0.
-        """
-        day = day_key(self._now())
-
-        async def work(conn: aiosqlite.Connection) -> UsageCounts:
-            user_rows = await conn.execute_fetchall(sql.USER_USAGE, (day, usage_guild(guild_id), user_id))
-            user_today = next((int(row["succeeded"]) for row in user_rows), 0)
-            if guild_id is None:
-                return UsageCounts(user_today=user_today, guild_today=0)
-            guild_rows = list(await conn.execute_fetchall(sql.GUILD_USAGE, (day, guild_id)))
-            return UsageCounts(user_today=user_today, guild_today=int(guild_rows[0]["total"]))
-
-        return await self._db.read(work)
-
-    async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
-        """Return the server's stored overrides, or None if it never saved any."""
-        return await self._db.read(lambda conn: _guild_settings(conn, guild_id))
-
-    async def update_guild_settings(
-        self, guild_id: int, change: Callable[[GuildSettings], GuildSettings]
-    ) -> GuildSettings:
-        """Store ``change(current settings)`` and return it; read and write are one transaction.
-
-        Two admins changing different settings at once both keep their change.
-        """
-
-        async def work(conn: aiosqlite.Connection) -> GuildSettings:
-            updated = change(await _guild_settings(conn, guild_id) or GuildSettings(guild_id=guild_id))
-            await conn.execute(sql.UPSERT_GUILD_SETTINGS, guild_settings_params(updated, self._now()))
-            return updated
-
-        return await self._db.write(work)
-
-    async def save_guild_settings(self, settings: GuildSettings) -> None:
-        """Store ``settings``, replacing the server's previous overrides."""
-        params = guild_settings_params(settings, self._now())
-        await self._db.write(lambda conn: execute(conn, sql.UPSERT_GUILD_SETTINGS, params))
-
-    async def get_meta(self, key: str) -> str | None:
-        """Return the meta value stored under ``key``, or None."""
-
-        async def work(conn: aiosqlite.Connection) -> str | None:
-            rows = await conn.execute_fetchall(sql.SELECT_META, (key,))
-            return next((str(row["value"]) for row in rows), None)
-
-        return await self._db.read(work)
-
-    async def set_meta(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key``, replacing any previous value."""
-        await self._db.write(lambda conn: execute(conn, sql.UPSERT_META, (key, value)))
-
     # -- machinery -----------------------------------------------------------------------------
-
-    def _now(self) -> dt.datetime:
-        return self._clock()
 
     async def _transition(
         self,
@@ -439,8 +314,3 @@ class JobStore:
         if job is None:
             raise StoreError(f"no row came back from a write to {self._path}")
         return job
-
-
-async def _guild_settings(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None:
-    rows = await conn.execute_fetchall(sql.SELECT_GUILD_SETTINGS, (guild_id,))
-    return next((guild_settings_from_row(row) for row in rows), None)

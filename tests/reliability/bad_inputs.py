@@ -537,7 +537,10 @@ BAD_INPUTS: list[BadInput] = [
     ),
     BadInput("/animate in a DM", Animate(CAT, channel="dm"), "error.guild_only"),
     BadInput("/quota in a DM", Command("quota", channel="dm"), "error.guild_only"),
-    # issue 9, item 1: forged Extend ids naming a job of another server or channel
+]
+
+# issue 9, item 1: forged Extend ids naming a job of another server or channel
+FORGED_BUTTONS: list[BadInput] = [
     BadInput(
         "extend id of another server's job",
         Click("mb:x:{job}:0:l", user="stranger", channel="elsewhere"),
@@ -557,26 +560,18 @@ BAD_INPUTS: list[BadInput] = [
         ELSEWHERE,
         setup=(seeded(DELIVERED),),
     ),
-    # issue 9, item 2: server settings above the operator's limits in .env (2, 10 and 100)
+]
+
+# issue 9, item 2: server settings above the operator's limits in .env (2, 10 and 100)
+OVER_CAP_SETTINGS: list[BadInput] = [
     over_cap("3 jobs at once over the operator's 2", "max_concurrent_per_user", "3"),
     over_cap("11 a day per member over the operator's 10", "max_daily_per_user", "11"),
     over_cap("100000 a day per server over the operator's 100", "max_daily_per_guild", "100000"),
     over_cap("11 a day per member, in vietnamese", "max_daily_per_user", "11", "vi"),
-    # issue 9, item 5: links, mentions and markdown in what members upload or type, shown literally
-    upload("content type carrying a masked link", ("upload", TEXT, DISGUISED_TYPE), UNSUPPORTED),
-    upload("file name carrying a masked link", (DISGUISED_NAME, GIF, "image/gif"), UNSUPPORTED),
-    BadInput(
-        "reaction on a file whose type carries mentions",
-        React(files=(("upload", TEXT, "text/<@&123456789012345678>@here"),)),
-        UNSUPPORTED,
-    ),
-    setting("emoji that is a masked link", "reaction_emoji", "[🎬](https://evil.example) @here"),
-    BadInput(
-        "prompt of links and mentions over the length limit",
-        Animate(CAT, "[HD](https://evil.example) @everyone ||x|| " * 30),
-        "prompt.too_long",
-    ),
-    # issue 9 item 3: input images only from Discord's hosts (never fetched from anywhere else)
+]
+
+# issue 9 item 3: input images only from Discord's hosts (never fetched from anywhere else)
+OFF_HOST_IMAGES: list[BadInput] = [
     BadInput("context menu on an embed linking off Discord", ContextMenu(embeds=(OFF_HOST_EMBED,)), OFF_HOST),
     BadInput("reaction on an embed linking off Discord", React(embeds=(OFF_HOST_EMBED,)), OFF_HOST),
     BadInput(
@@ -592,8 +587,11 @@ BAD_INPUTS: list[BadInput] = [
         "context menu on a CDN image redirecting off Discord", ContextMenu((CAT,), redirect_to=AWAY), OFF_HOST
     ),
     BadInput("reaction on a CDN image redirecting off Discord", React((CAT,), redirect_to=AWAY), OFF_HOST),
-    # issue 9 item 4: one job per member, source message and trigger (a second process: see
-    # tests/reliability/test_second_instance.py, it cannot be replayed in one world)
+]
+
+# issue 9 item 4: one job per member, source message and trigger (a second process: see
+# tests/reliability/test_second_instance.py, it cannot be replayed in one world)
+DUPLICATE_SOURCES: list[BadInput] = [
     BadInput(
         "duplicate reaction on an image already animated",
         React(on_previous=True),
@@ -607,3 +605,30 @@ BAD_INPUTS: list[BadInput] = [
         setup=(already_animated(JobSource.CONTEXT_MENU),),
     ),
 ]
+
+# issue 9, item 5: links, mentions and markdown in what members upload or type, shown literally
+DISGUISED_TEXT: list[BadInput] = [
+    upload("content type carrying a masked link", ("upload", TEXT, DISGUISED_TYPE), UNSUPPORTED),
+    upload("file name carrying a masked link", (DISGUISED_NAME, GIF, "image/gif"), UNSUPPORTED),
+    BadInput(
+        "reaction on a file whose type carries mentions",
+        React(files=(("upload", TEXT, "text/<@&123456789012345678>@here"),)),
+        UNSUPPORTED,
+    ),
+    setting("emoji that is a masked link", "reaction_emoji", "[🎬](https://evil.example) @here"),
+    BadInput(
+        "prompt of links and mentions over the length limit",
+        Animate(CAT, "[HD](https://evil.example) @everyone ||x|| " * 30),
+        "prompt.too_long",
+    ),
+]
+
+# Issue 9's hostile cases by item, for the reliability report's trust-boundary rows.
+ISSUE_9_CASES: dict[int, list[BadInput]] = {
+    1: FORGED_BUTTONS,
+    2: OVER_CAP_SETTINGS,
+    3: OFF_HOST_IMAGES,
+    4: DUPLICATE_SOURCES,
+    5: DISGUISED_TEXT,
+}
+BAD_INPUTS += [case for cases in ISSUE_9_CASES.values() for case in cases]

@@ -64,8 +64,8 @@ def catalogue_rows(section: Rows, verdicts: Mapping[str, Verdict]) -> None:
         refused = sum(verdict.refused for verdict in judged)
         section.add(
             bool(cases) and refused == len(cases),
-            f"item {item}, {ITEM_TITLES[item]}: {refused} of {len(cases)} refused as expected "
-            "(private answer in the member's language, 0 provider calls, nothing stored)",
+            f"item {item}, {ITEM_TITLES[item]}: {refused} of {len(cases)} handled as promised "
+            "(private refusal in the member's language or silence; 0 provider calls, nothing stored)",
         )
 
 

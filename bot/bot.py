@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.animate",
     "cogs.cards",
     "cogs.buttons",
+    "cogs.job_buttons",
     "cogs.reactions",
     "cogs.jobs",
     "cogs.admin",

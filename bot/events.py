@@ -25,6 +25,7 @@ class JobEventKind(StrEnum):
     PROGRESS = "progress"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,8 @@ class JobStatus(StrEnum):
     ``queued`` rows exist before the provider is called; ``submitting`` marks that a submit request
     is on the wire (so a crash there is detectable); ``submitted``/``running`` are tracked by the
     tracker; ``succeeded`` means the provider finished and the clips await delivery; ``delivered``,
-    ``failed`` and ``timed_out`` are final.
+    ``failed``, ``timed_out`` and ``cancelled`` (stopped by a member before any result, never charged)
+    are final.
     """
 
     QUEUED = "queued"
@@ -64,6 +65,7 @@ class JobStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
 
     @property
     def is_active(self) -> bool:
@@ -77,7 +79,7 @@ class JobStatus(StrEnum):
 
 
 ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING})
-FINAL_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT})
+FINAL_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED})
 
 
 class FailureKind(StrEnum):

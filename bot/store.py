@@ -18,9 +18,10 @@ import aiosqlite
 from bot import store_sql as sql
 from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob, utcnow
 from bot.store_connection import SerialConnection, fetch_job
-from bot.store_errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError
+from bot.store_errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError, TooLateToCancel
 from bot.store_queries import JobQueries
 from bot.store_rows import (
+    CANCELLABLE,
     DELIVERABLE,
     DUPLICATE_WINDOW,
     FAILABLE,
@@ -39,7 +40,15 @@ from bot.store_rows import (
 )
 from bot.store_schema import connect, connect_reader, load_migrations, migrate
 
-__all__ = ["DUPLICATE_WINDOW", "DuplicateJob", "InvalidTransition", "JobNotFound", "JobStore", "StoreError"]
+__all__ = [
+    "DUPLICATE_WINDOW",
+    "DuplicateJob",
+    "InvalidTransition",
+    "JobNotFound",
+    "JobStore",
+    "StoreError",
+    "TooLateToCancel",
+]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_LOCK_RETRY_SECONDS = 30.0
@@ -254,6 +263,21 @@ class JobStore(JobQueries):
         """SUCCEEDED → DELIVERED: the clips reached Discord."""
         params = (encode_time(self._now()), job_id)
         return await self._transition(job_id, DELIVERABLE, "mark it delivered", sql.MARK_DELIVERED, params)
+
+    async def mark_cancelled(self, job_id: int) -> Job:
+        """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final, never charged).
+
+        ``TooLateToCancel`` when the job already has its result (a SUCCEEDED job is being delivered) or
+        was cancelled before; ``JobNotFound`` for an unknown id.
+        """
+
+        async def work(conn: aiosqlite.Connection) -> Job:
+            current = await self._load(conn, job_id)
+            if current.status not in CANCELLABLE:
+                raise TooLateToCancel(job_id, current.status)
+            return await self._returning(conn, sql.MARK_CANCELLED, (encode_time(self._now()), job_id))
+
+        return await self._db.write(work)
 
     async def set_card_message(self, job_id: int, message_id: int | None) -> Job:
         """Remember (or forget, with None) the Discord message that shows the job's card."""

@@ -27,6 +27,13 @@ class InvalidTransition(StoreError):  # noqa: N818 - part of the documented stor
         self.action = action
 
 
+class TooLateToCancel(InvalidTransition):
+    """The job already has its result (being delivered, delivered, failed) or was cancelled before."""
+
+    def __init__(self, job_id: int, current: JobStatus) -> None:
+        super().__init__(job_id, current, "cancel it")
+
+
 class DuplicateJob(Exception):  # noqa: N818 - reads as the condition, like FileExistsError
     """The member already has a recent job from the same source message and trigger; nothing was stored."""
 

@@ -30,7 +30,7 @@ class JobQueries:
         return self._clock()
 
     async def unannounced_failures(self) -> list[Job]:
-        """Return failed and timed-out jobs whose failure was never shown, oldest first."""
+        """Return failed, timed-out and cancelled jobs whose final state was never shown, oldest first."""
         return await self._db.read(lambda conn: fetch_jobs(conn, sql.UNANNOUNCED_FAILURES, ()))
 
     async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:

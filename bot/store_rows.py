@@ -33,6 +33,8 @@ FAILABLE = frozenset(
     {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.SUCCEEDED}
 )
 DELIVERABLE = frozenset({JobStatus.SUCCEEDED})
+# A SUCCEEDED job is being delivered (its clips exist and are charged): too late to cancel.
+CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING})
 
 # guild_id stored in the usage table for direct messages (Discord never issues snowflake 0).
 DIRECT_MESSAGES_GUILD = 0

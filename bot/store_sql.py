@@ -13,12 +13,12 @@ RETURNING *
 
 SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
 
-# The member's newest job from the same message by the same trigger since a moment; failed and
-# timed-out jobs do not count, so a member can retry after a failure.
+# The member's newest job from the same message by the same trigger since a moment; failed,
+# timed-out and cancelled jobs do not count, so a member can retry after a failure or a cancel.
 SELECT_SAME_SOURCE_JOB = """
 SELECT * FROM jobs
 WHERE source_message_id = ? AND requester_id = ? AND source = ? AND created_at >= ?
-    AND status NOT IN ('failed', 'timed_out')
+    AND status NOT IN ('failed', 'timed_out', 'cancelled')
 ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = ?"
@@ -65,6 +65,13 @@ UPDATE jobs SET status = ?1, failure_kind = ?2, error = ?3, finished_at = COALES
 WHERE id = ?5 RETURNING *
 """
 
+# Nothing was counted in usage before success, so a cancel has nothing to refund. final_shown_at
+# stays NULL until the card says "cancelled" (a restart in between re-announces it).
+MARK_CANCELLED = """
+UPDATE jobs SET status = 'cancelled', finished_at = ?1, updated_at = ?1, final_shown_at = NULL
+WHERE id = ?2 RETURNING *
+"""
+
 MARK_DELIVERED = """
 UPDATE jobs SET status = 'delivered', delivered_at = ?1, final_shown_at = ?1, updated_at = ?1 WHERE id = ?2
 RETURNING *
@@ -73,7 +80,7 @@ RETURNING *
 MARK_FINAL_SHOWN = "UPDATE jobs SET final_shown_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *"
 
 UNANNOUNCED_FAILURES = """
-SELECT * FROM jobs WHERE status IN ('failed', 'timed_out') AND final_shown_at IS NULL ORDER BY id
+SELECT * FROM jobs WHERE status IN ('failed', 'timed_out', 'cancelled') AND final_shown_at IS NULL ORDER BY id
 """
 
 SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"

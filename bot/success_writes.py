@@ -70,6 +70,10 @@ class SuccessWrites:
             entry.due = math.inf
         return due
 
+    def forget(self, job_id: int) -> None:
+        """Drop a pending success (its job was cancelled: the result is ignored)."""
+        self._pending.pop(job_id, None)
+
     async def write(self, job: Job, clip_urls: Sequence[str]) -> Job | None:
         """Store the success and return the stored job; on failure keep it for a retry and return None."""
         entry = self._pending.setdefault(job.id, PendingSuccess(job, tuple(clip_urls)))
@@ -102,5 +106,8 @@ class SuccessWrites:
         current = await self._store.get_job(entry.job.id)
         if current is not None and current.status is JobStatus.SUCCEEDED:
             return current
+        if current is not None and current.status is JobStatus.CANCELLED:
+            log.info("job %s was cancelled; the provider's result is ignored", entry.job.id)
+            return None
         log.warning("job %s: provider success not stored: %s", entry.job.id, exc, extra=job_fields(entry.job))
         return None

@@ -25,7 +25,7 @@ from bot.cometapi_types import (
 from bot.events import EventHandler, JobEventKind
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
-from bot.store import JobStore
+from bot.store import InvalidTransition, JobStore
 from bot.submission import ProviderRequest, build_request, failure_kind, send_request
 from bot.tracker_outcomes import TrackerOutcomes
 
@@ -195,7 +195,12 @@ class JobTracker(TrackerOutcomes):
         except LookupError as exc:
             await self._fail(job_id, FailureKind.REFUSED, str(exc))
             return
-        job = self._track(await self._store.mark_submitting(job_id))
+        try:
+            # The store's transition is the gate: a job cancelled meanwhile is never sent.
+            job = self._track(await self._store.mark_submitting(job_id))
+        except InvalidTransition as exc:
+            log.info("job %s not submitted: it is %s", job_id, exc.current)
+            return
         await self._send(job, request)
 
     async def _send(self, job: Job, request: ProviderRequest) -> None:
@@ -207,7 +212,12 @@ class JobTracker(TrackerOutcomes):
         except CometAPIError as exc:
             await self._submit_failed(job, exc)
             return
-        updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
+        try:
+            updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
+        except InvalidTransition as exc:
+            # Cancelled while the submit was on the wire; the provider has no cancel endpoint.
+            log.info("job %s is %s; its provider task %s is left alone", job.id, exc.current, result.task_id)
+            return
         self._schedule.add(job.id, time.monotonic())
         log.info(
             "job %s submitted as task %s (user %s)",
@@ -221,7 +231,11 @@ class JobTracker(TrackerOutcomes):
 
     async def _retry_later(self, job: Job, exc: ProviderBusyError) -> None:
         delay = max(self._busy_retry, exc.retry_after or 0.0)
-        self._track(await self._store.requeue(job.id))
+        try:
+            self._track(await self._store.requeue(job.id))
+        except InvalidTransition as exc:
+            log.info("provider busy, and job %s is %s: not retried", job.id, exc.current)
+            return
         log.warning("provider busy; job %s retried in %.0f s", job.id, delay, extra=job_fields(job))
         self._queued[job.id] = time.monotonic() + delay
 

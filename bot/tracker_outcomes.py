@@ -19,7 +19,7 @@ from bot.late_watch import LateWatch
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus
 from bot.schedule import PollSchedule
-from bot.store import JobStore
+from bot.store import InvalidTransition, JobStore
 from bot.success_writes import SuccessWrites
 
 log = logging.getLogger(__name__)
@@ -107,9 +107,30 @@ class TrackerOutcomes:
                 continue
             await self._fail(job.id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
 
+    async def cancel(self, job_id: int) -> Job:
+        """Cancel a job that has no result yet: stored first, then forgotten everywhere and announced.
+
+        Raises ``TooLateToCancel`` (its result exists, or it was cancelled before) or ``JobNotFound``.
+        A submit already on the wire cannot be recalled (the provider has no cancel endpoint): its
+        task id is only logged when it comes back, and any later result of the job is ignored.
+        """
+        job = self._track(await self._store.mark_cancelled(job_id))
+        self._late.remove(job_id)
+        self._successes.forget(job_id)
+        log.info("job %s cancelled", job_id, extra=job_fields(job))
+        self._emit(JobEventKind.CANCELLED, job)
+        self._wake.set()  # its running slot is free now
+        return job
+
     async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
         try:
             updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))
+        except InvalidTransition as exc:
+            if exc.current is not JobStatus.CANCELLED:
+                log.exception("could not record failure of job %s", job_id)
+            else:
+                log.info("job %s was cancelled; its failure (%s: %s) is ignored", job_id, kind, reason)
+            return
         except Exception:
             log.exception("could not record failure of job %s", job_id)
             return
@@ -129,8 +150,9 @@ class TrackerOutcomes:
 
     async def _resume(self) -> None:
         for job in await self._store.unannounced_failures():
-            # Stored as failed, but the process died before the card (or a DM) said so.
-            self._emit(JobEventKind.FAILED, job)
+            # Stored as failed or cancelled, but the process died before the card (or a DM) said so.
+            cancelled = job.status is JobStatus.CANCELLED
+            self._emit(JobEventKind.CANCELLED if cancelled else JobEventKind.FAILED, job)
         now = time.monotonic()
         wall = self._clock()
         for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):

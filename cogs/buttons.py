@@ -91,7 +91,7 @@ class Buttons(commands.Cog):
             )
             raise Refusal("error.button_elsewhere")
         overrides = await self.services.intake.guild_settings(parent.guild_id)
-        self._check_may_press(interaction, parent, overrides)
+        check_may_press(interaction, parent, overrides)
         self.services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
         self.services.intake.check_accepting()
         check_extendable(parent, clip)
@@ -102,14 +102,6 @@ class Buttons(commands.Cog):
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
         return parent
-
-    def _check_may_press(
-        self, interaction: discord.Interaction, job: Job, overrides: GuildSettings | None
-    ) -> None:
-        if interaction.user.id == job.requester_id or interaction.permissions.manage_messages:
-            return
-        if overrides is None or not overrides.buttons_everyone:
-            raise Refusal("error.not_your_job")
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -134,6 +126,14 @@ def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:
         return False
     message = interaction.message
     return message is None or job.card_message_id is None or message.id == job.card_message_id
+
+
+def check_may_press(interaction: discord.Interaction, job: Job, overrides: GuildSettings | None) -> None:
+    """Refuse unless the clicker started the job, has Manage Messages, or the server lets everyone."""
+    if interaction.user.id == job.requester_id or interaction.permissions.manage_messages:
+        return
+    if overrides is None or not overrides.buttons_everyone:
+        raise Refusal("error.not_your_job")
 
 
 async def setup(bot: MotionBot) -> None:

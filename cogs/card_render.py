@@ -16,7 +16,7 @@ from bot.delivery import LinkedClip
 from bot.i18n import Catalogue, Lang, discord_timestamp, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
 from bot.prompts import shorten
-from cogs.components import ExtendButton
+from cogs.components import CancelButton, ExtendButton, RetryButton
 from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
@@ -32,7 +32,10 @@ COLOURS = {
     JobStatus.DELIVERED: discord.Colour.green(),
     JobStatus.FAILED: discord.Colour.red(),
     JobStatus.TIMED_OUT: discord.Colour.orange(),
+    JobStatus.CANCELLED: discord.Colour.dark_grey(),
 }
+NOT_CHARGED = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED})
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT})
 
 
 @dataclass(slots=True)
@@ -81,7 +84,7 @@ class CardRenderer:
         notes = [self._link_note(clip) for clip in linked]
         if job.arrived_late:
             notes.append(self.text("card.late_delivery"))
-        if job.status in (JobStatus.FAILED, JobStatus.TIMED_OUT):
+        if job.status in NOT_CHARGED:
             notes.append(self.text("card.not_charged"))
         if notes:
             embed.set_footer(text="\n".join(notes)[:2048])
@@ -90,7 +93,20 @@ class CardRenderer:
             if job.status is JobStatus.DELIVERED
             else None
         )
-        return Card(content=content, embed=embed, view=self.clip_buttons(job) if job.clip_urls else None)
+        return Card(content=content, embed=embed, view=self.buttons(job))
+
+    def buttons(self, job: Job) -> discord.ui.View | None:
+        """Return the card's buttons: Cancel while it waits or runs, Retry after a failure, the clips'."""
+        if job.clip_urls:
+            return self.clip_buttons(job)
+        view = discord.ui.View(timeout=None)
+        if job.status.is_active:
+            view.add_item(CancelButton(job.id, label=self.text("button.cancel")))
+        elif job.status in RETRYABLE:
+            view.add_item(RetryButton(job.id, label=self.text("button.retry")))
+        else:
+            return None
+        return view
 
     def clip_buttons(self, job: Job) -> discord.ui.View:
         """Return one row per clip: Extend (low), Extend (high) and a link to the original file."""

@@ -89,6 +89,8 @@ class Cards(commands.Cog):
             await self._finish(job, self._deliver)
         elif event.kind is JobEventKind.FAILED:
             await self._finish(job, self._show_failure)
+        elif event.kind is JobEventKind.CANCELLED:
+            await self._finish(job, self._show_cancelled)
         else:
             await self.progressed(job)
 
@@ -172,6 +174,13 @@ class Cards(commands.Cog):
         except (CardUnavailable, discord.HTTPException) as exc:
             log.warning("job %s: failure card not shown (%s); telling the requester by DM", job.id, exc)
             await self.direct_message(job.requester_id, renderer.failure_reason(job))
+        await self.services.store.mark_final_shown(job.id)
+
+    async def _show_cancelled(self, job: Job) -> None:
+        try:
+            await self._show(job, self.renderer(job.locale).job(job))
+        except (CardUnavailable, discord.HTTPException) as exc:
+            log.warning("job %s: cancelled card not shown (%s)", job.id, exc)
         await self.services.store.mark_final_shown(job.id)
 
     async def _deliver(self, job: Job) -> None:

@@ -15,7 +15,17 @@ import discord
 from discord.ext import commands
 
 from bot.models import Motion
-from cogs.custom_ids import EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, MOTIONS_BY_CODE, extend_id, jobs_page_id
+from cogs.custom_ids import (
+    CANCEL_TEMPLATE,
+    EXTEND_TEMPLATE,
+    JOBS_PAGE_TEMPLATE,
+    MOTIONS_BY_CODE,
+    RETRY_TEMPLATE,
+    cancel_id,
+    extend_id,
+    jobs_page_id,
+    retry_id,
+)
 
 
 class ExtendHandler(Protocol):
@@ -94,6 +104,64 @@ class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JO
         handler = _cog(interaction, "Jobs")
         if handler is not None:
             await handler.page_clicked(interaction, self.user_id, self.page)
+
+
+class JobButtonHandler(Protocol):
+    """The cog that cancels and retries jobs."""
+
+    async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a Cancel button."""
+
+    async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a Retry button."""
+
+
+class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_TEMPLATE):
+    """The "Cancel" button under a waiting or running job."""
+
+    def __init__(self, job_id: int, *, label: str = "Cancel") -> None:
+        self.job_id = job_id
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80], style=discord.ButtonStyle.danger, custom_id=cancel_id(job_id)
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CancelButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["job"]), label=getattr(item, "label", None) or "Cancel")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the JobButtons cog."""
+        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
+        if handler is not None:
+            await handler.cancel_clicked(interaction, self.job_id)
+
+
+class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RETRY_TEMPLATE):
+    """The "Retry" button under a failed or timed-out job."""
+
+    def __init__(self, job_id: int, *, label: str = "Retry") -> None:
+        self.job_id = job_id
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80], style=discord.ButtonStyle.primary, custom_id=retry_id(job_id)
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RetryButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["job"]), label=getattr(item, "label", None) or "Retry")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the JobButtons cog."""
+        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
+        if handler is not None:
+            await handler.retry_clicked(interaction, self.job_id)
 
 
 def _cog(interaction: discord.Interaction, name: str) -> Any:

@@ -13,7 +13,10 @@ PREFIX = "mb:"
 # Job ids are SQLite rowids; 18 digits keep a forged id inside SQLite's 64-bit integers.
 EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
-KNOWN_TEMPLATES = (re.compile(EXTEND_TEMPLATE), re.compile(JOBS_PAGE_TEMPLATE))
+CANCEL_TEMPLATE = r"mb:c:(?P<job>[0-9]{1,18})"
+RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
+TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE)
+KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 MOTION_CODES = {Motion.LOW: "l", Motion.HIGH: "h"}
 MOTIONS_BY_CODE = {code: motion for motion, code in MOTION_CODES.items()}
 
@@ -26,6 +29,16 @@ def extend_id(job_id: int, clip_index: int, motion: Motion) -> str:
 def jobs_page_id(user_id: int, page: int) -> str:
     """Return the custom id of a /jobs page button."""
     return f"mb:j:{user_id}:{page}"
+
+
+def cancel_id(job_id: int) -> str:
+    """Return the custom id of a waiting or running job's Cancel button."""
+    return f"mb:c:{job_id}"
+
+
+def retry_id(job_id: int) -> str:
+    """Return the custom id of a failed job's Retry button."""
+    return f"mb:r:{job_id}"
 
 
 def is_known(custom_id: str) -> bool:

@@ -73,6 +73,8 @@ async def job_in(store: JobStore, status: JobStatus, **changes: object) -> Job:
         return await store.mark_failed(job.id, FailureKind.TIMEOUT, "late", timed_out=True)
     if status is JobStatus.QUEUED:
         return job
+    if status is JobStatus.CANCELLED:
+        return await store.mark_cancelled(job.id)
     steps: dict[JobStatus, Callable[[], Awaitable[Job]]] = {
         JobStatus.SUBMITTING: lambda: store.mark_submitting(job.id),
         JobStatus.SUBMITTED: lambda: store.mark_submitted(job.id, f"task-{job.id}"),
@@ -258,6 +260,11 @@ ACTIONS: dict[str, tuple[Action, set[JobStatus], JobStatus]] = {
         {JobStatus.SUCCEEDED},
         JobStatus.DELIVERED,
     ),
+    "mark_cancelled": (
+        lambda s, i: s.mark_cancelled(i),
+        {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING},
+        JobStatus.CANCELLED,
+    ),
 }
 
 
@@ -280,7 +287,7 @@ async def test_transition_matrix(store, clock, start, action):
 
 
 async def test_nothing_leaves_a_final_status(store):
-    for status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT):
+    for status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED):
         job = await job_in(store, status)
         for call, _allowed, _result in ACTIONS.values():
             with pytest.raises(InvalidTransition):

@@ -1,0 +1,216 @@
+"""Cancel buttons under waiting and running jobs, Retry buttons under failed ones.
+
+Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
+channel and card; only the requester, a member with Manage Messages, or anyone when the server's
+``buttons_everyone`` is on may press them; reads before the first answer are bounded by
+``within_deadline`` and nothing is written before it.
+
+Cancel answers by updating the card itself (a deferred update, then the tracker's CANCELLED event
+edits the card), so the channel sees the job was stopped; a job that already finished gets a private
+"too late". Retry starts a new job with the same options, like any new job (intake, quotas), from
+the image fetched again from Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.i18n import resolve_locale
+from bot.images import MIN_SIDE
+from bot.intake import ExtendRequest, ImageRef, JobRequest, Refusal
+from bot.models import Job, JobStatus
+from bot.quotas import QuotaExceeded
+from bot.store import TooLateToCancel
+from cogs.animate import find_image
+from cogs.buttons import check_may_press, clicked_where_it_lives
+from cogs.card_render import RETRYABLE, CardRenderer
+from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
+from cogs.components import CancelButton, RetryButton
+from cogs.launcher import CardLauncher
+
+if TYPE_CHECKING:
+    from bot.bot import MotionBot
+
+log = logging.getLogger(__name__)
+
+TOO_LATE_KEYS = {
+    JobStatus.SUCCEEDED: "cancel.too_late_delivering",
+    JobStatus.DELIVERED: "cancel.too_late_delivered",
+    JobStatus.FAILED: "cancel.too_late_failed",
+    JobStatus.TIMED_OUT: "cancel.too_late_failed",
+    JobStatus.CANCELLED: "cancel.already_cancelled",
+}
+
+
+def too_late(job_id: int, status: JobStatus) -> Refusal:
+    """Return the refusal for cancelling a job that is already ``status``."""
+    return Refusal(TOO_LATE_KEYS.get(status, "cancel.too_late_delivered"), job_id=job_id)
+
+
+class JobButtons(commands.Cog):
+    """Handles Cancel and Retry clicks."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.launcher = CardLauncher(bot)
+
+    async def cog_load(self) -> None:
+        """Register the persistent buttons so clicks dispatch after a restart."""
+        self.bot.add_dynamic_items(CancelButton, RetryButton)
+
+    async def cog_unload(self) -> None:
+        """Unregister the buttons and let retries being started finish."""
+        self.bot.remove_dynamic_items(CancelButton, RetryButton)
+        await self.launcher.drain(grace=5)
+
+    # -- cancel ----------------------------------------------------------------------------------
+
+    async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Cancel a waiting or running job; the card is the public answer."""
+        try:
+            job = await within_deadline(self._pressable_job(interaction, job_id, "cancel"))
+            if job.status.is_final or job.status is JobStatus.SUCCEEDED:
+                raise too_late(job.id, job.status)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking a cancel of job {job_id}")
+            return
+        # Answered before the write: a deferred update of the card, which the CANCELLED event edits.
+        await interaction.response.defer()
+        try:
+            await self.services.tracker.cancel(job.id)
+        except TooLateToCancel as exc:
+            await refuse(interaction, too_late(job.id, exc.current))
+        except Exception as exc:
+            await apologize(interaction, exc, f"cancelling job {job.id}")
+        else:
+            log.info("job %s cancelled by user %s", job.id, interaction.user.id)
+
+    async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
+        """Return the job if this member may press its buttons here (reads only)."""
+        job = await self.services.store.get_job(job_id)
+        if job is None:
+            raise Refusal("error.job_not_found")
+        if not clicked_where_it_lives(interaction, job):
+            # Checked before anything else so a forged id learns nothing about the other job.
+            log.info(
+                "%s of job %s refused: clicked in guild %s channel %s by user %s",
+                action,
+                job.id,
+                interaction.guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+            )
+            raise Refusal("error.button_elsewhere")
+        check_may_press(interaction, job, await self.services.intake.guild_settings(job.guild_id))
+        return job
+
+    # -- retry -----------------------------------------------------------------------------------
+
+    async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Start a new job with a failed job's options; its new card is the public answer."""
+        try:
+            failed = await within_deadline(self._retryable(interaction, job_id))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking a retry of job {job_id}")
+            return
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        card = renderer.pending(interaction.user.id, failed.motion, failed.quality, failed.prompt)
+        response = await interaction.response.send_message(embed=card.embed)
+
+        async def start(card_id: int | None) -> Job:
+            return await self._start_again(interaction, failed, card_id)
+
+        self.launcher.launch(interaction, response.message_id, start, f"retrying job {failed.id}")
+
+    async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
+        job = await self._pressable_job(interaction, job_id, "retry")
+        if job.status not in RETRYABLE:
+            raise Refusal("retry.not_failed", job_id=job.id)
+        intake = self.services.intake
+        intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
+        intake.check_accepting()
+        if missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+        try:
+            await self.services.quotas.check(job.guild_id, interaction.user.id)
+        except QuotaExceeded as exc:
+            raise Refusal.wrap(exc) from None
+        return job
+
+    async def _start_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+        """Store and enqueue the new job (after the card was sent); a refusal withdraws the card."""
+        if failed.parent_job_id is not None:
+            return await self._extend_again(interaction, failed, card_id)
+        request = JobRequest(
+            requester_id=interaction.user.id,
+            guild_id=failed.guild_id,
+            channel_id=failed.channel_id,
+            source=failed.source,
+            image=await self._image_again(failed),
+            locale=str(interaction.locale),
+            motion=failed.motion,
+            quality=failed.quality,
+            prompt=failed.prompt,
+            source_message_id=failed.source_message_id,
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+        )
+        intake = self.services.intake
+        request = await intake.precheck(request)
+        try:
+            return await intake.start(request, card_message_id=card_id)
+        except Refusal as refusal:
+            if refusal.key == "error.image_download_failed":
+                # Gone from Discord's CDN (deleted, or its signed link expired).
+                raise Refusal("retry.image_gone", job_id=failed.id) from None
+            raise
+
+    async def _extend_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+        parent = await self.services.store.get_job(failed.parent_job_id or 0)
+        if parent is None or failed.clip_index is None:
+            raise Refusal("retry.image_gone", job_id=failed.id)
+        request = ExtendRequest(
+            parent=parent,
+            clip_index=failed.clip_index,
+            motion=failed.motion,
+            requester_id=interaction.user.id,
+            channel_id=failed.channel_id,
+            locale=str(interaction.locale),
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+        )
+        return await self.services.intake.start_extension(request, card_message_id=card_id)
+
+    async def _image_again(self, failed: Job) -> ImageRef:
+        """Return the failed job's image as Discord has it now (host rule included)."""
+        if failed.source_message_id is None:
+            # A /animate attachment: only its stored URL is known. Discord checked its metadata the
+            # first time; the downloaded bytes are checked again (type, size, sides) by the intake.
+            return ImageRef(url=failed.image_url, content_type=None, size=1, width=MIN_SIDE, height=MIN_SIDE)
+        channel = self.bot.get_partial_messageable(failed.channel_id, guild_id=failed.guild_id)
+        try:
+            message = await channel.fetch_message(failed.source_message_id)
+        except discord.NotFound:
+            raise Refusal("retry.image_gone", job_id=failed.id) from None
+        except discord.HTTPException:
+            raise Refusal("error.image_download_failed") from None
+        image = find_image(message, self.services.settings.image_host_policy.allows)
+        if image is None:
+            raise Refusal("retry.image_gone", job_id=failed.id)
+        return image
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the JobButtons cog."""
+    await bot.add_cog(JobButtons(bot))

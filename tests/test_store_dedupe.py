@@ -74,8 +74,8 @@ async def test_the_window_includes_its_last_moment_and_not_one_past(store, clock
     assert await store.same_source_job(USER, MESSAGE, JobSource.REACTION) == second
 
 
-@pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.TIMED_OUT])
-async def test_a_failed_or_timed_out_job_lets_the_member_retry(store, status):
+@pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED])
+async def test_a_failed_timed_out_or_cancelled_job_lets_the_member_retry(store, status):
     await job_in(store, status, source=JobSource.REACTION, source_message_id=MESSAGE)
     assert await store.same_source_job(USER, MESSAGE, JobSource.REACTION) is None
     retry = await store.create_job(from_message())

@@ -99,9 +99,9 @@ async def old_database(path: Path) -> None:
         await conn.execute("PRAGMA foreign_keys = ON")
         await migrate(conn, path, load_migrations()[:5])
         columns = (
-            "requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url, locale, "
-            "parent_job_id, clip_index, extension_count, provider_task_id, clip_urls, created_at, updated_at, "
-            "timed_out_at"
+            "requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url, "
+            "locale, parent_job_id, clip_index, extension_count, provider_task_id, clip_urls, "
+            "created_at, updated_at, timed_out_at"
         )
         stamp = "2025-03-01T10:00:00.000000+00:00"
         rows = [

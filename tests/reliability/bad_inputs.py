@@ -632,3 +632,40 @@ ISSUE_9_CASES: dict[int, list[BadInput]] = {
     5: DISGUISED_TEXT,
 }
 BAD_INPUTS += [case for cases in ISSUE_9_CASES.values() for case in cases]
+
+# issue 10: Cancel and Retry buttons pressed where, by whom or when they must do nothing
+NOT_YOURS, TOO_LATE = "error.not_your_job", "cancel.too_late_delivered"
+CANCEL_RETRY_BUTTONS: list[BadInput] = [
+    BadInput(
+        "cancel id of another server's job",
+        Click("mb:c:{job}", user="stranger", channel="elsewhere"),
+        ELSEWHERE,
+        setup=(seeded(RUNNING), other_server),
+    ),
+    BadInput(
+        "retry id of another server's failed job, in vietnamese",
+        Click("mb:r:{job}", user="stranger", channel="elsewhere"),
+        ELSEWHERE,
+        "vi",
+        setup=(seeded(FAILED), other_server),
+    ),
+    BadInput(
+        "cancel id of a job in another channel",
+        Click("mb:c:{job}", "mod", "media"),
+        ELSEWHERE,
+        setup=(seeded(RUNNING),),
+    ),
+    BadInput(
+        "retry id of a job in another channel",
+        Click("mb:r:{job}", "mod", "media"),
+        ELSEWHERE,
+        setup=(seeded(FAILED),),
+    ),
+    click("cancel of another member's running job", "mb:c:{job}", NOT_YOURS, RUNNING, user="bob"),
+    click("retry of another member's failed job", "mb:r:{job}", NOT_YOURS, FAILED, user="bob"),
+    click("cancel of a delivered job", "mb:c:{job}", TOO_LATE, DELIVERED),
+    click("cancel of a delivered job, in vietnamese", "mb:c:{job}", TOO_LATE, DELIVERED, locale="vi"),
+    click("retry of a job that did not fail", "mb:r:{job}", "retry.not_failed", DELIVERED),
+    click("cancel id of a job that does not exist", "mb:c:999999", "error.job_not_found"),
+]
+BAD_INPUTS += CANCEL_RETRY_BUTTONS

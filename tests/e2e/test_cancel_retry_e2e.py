@@ -1,0 +1,239 @@
+"""Cancel and Retry buttons end to end: who may press them, what they stop or start, and restarts."""
+
+from __future__ import annotations
+
+from bot.models import Job, JobSource, JobStatus, Motion, Quality
+from tests.doubles.cometapi_double import CometAPIDouble
+from tests.doubles.cometapi_jobs import TaskPlan
+from tests.doubles.discord import DiscordDouble
+from tests.doubles.discord.model import Message
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
+from tests.doubles.media import png_bytes
+from tests.e2e.harness import World, make_world, running_motionbot, settings_for
+
+DEFERRED_UPDATE = 6
+CANCELLED = "Cancelled: no video will be posted."
+NOT_CHARGED = "This job did not count against your daily limit."
+CAT = ("cat.png", png_bytes(width=256, height=256), "image/png")
+
+
+def cancel_id(job_id: int) -> str:
+    return f"mb:c:{job_id}"
+
+
+def retry_id(job_id: int) -> str:
+    return f"mb:r:{job_id}"
+
+
+def description(message: Message) -> str:
+    return str(message.embeds[0].get("description") or "") if message.embeds else ""
+
+
+def shows_cancelled(message: Message) -> bool:
+    """The card says cancelled and not charged, and has no buttons left."""
+    footer = message.embeds[0].get("footer", {}).get("text", "") if message.embeds else ""
+    return description(message) == CANCELLED and NOT_CHARGED in footer and not message.custom_ids
+
+
+def tasks_of(world: World, job: Job) -> list[str]:
+    """Return the provider tasks created for ``job`` (the double keeps the ``state`` of each submit)."""
+    return [task_id for task_id, task in world.comet.tasks.items() if task.body.get("state") == job.state_tag]
+
+
+async def card_with_button(world: World, job: Job, custom_id: str) -> Message:
+    return await world.wait_card(lambda m: m.id == job.card_message_id and custom_id in m.custom_ids)
+
+
+async def started_job(world: World, status: JobStatus, **options: object) -> tuple[Job, Message]:
+    """Run /animate as alice; return the job once in ``status`` and its card showing Cancel."""
+    handle = await world.animate(**options)
+    await handle.wait_response()
+    job = await world.wait_job(
+        lambda j: j.card_message_id == handle.original_message_id and j.status is status
+    )
+    return job, await card_with_button(world, job, cancel_id(job.id))
+
+
+async def cancelled_by(world: World, user, job: Job, card: Message) -> Job:
+    """Click Cancel as ``user``; the click updates the card, which then says cancelled."""
+    click = await world.discord.click(user, card, cancel_id(job.id))
+    response = await click.wait_response()
+    assert response.type == DEFERRED_UPDATE and response.latency < 3.0
+    await world.wait_card(lambda m: m.id == card.id and shows_cancelled(m))
+    return await world.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
+
+
+async def delivered_barrier(world: World) -> Job:
+    """Run one more job to delivery: every poll the tracker made meanwhile is behind us."""
+    handle = await world.animate()
+    await handle.wait_response()
+    card = await world.wait_card(lambda m: m.id == handle.original_message_id and len(m.files) == 4)
+    return await world.wait_delivered(int(card.custom_ids[0].split(":")[2]))
+
+
+async def test_a_waiting_job_is_cancelled_before_the_provider_ever_takes_it(tmp_path):
+    """A job the provider has not taken (queue full today; waiting for a slot with the fair queue) is
+    cancelled: it never becomes a provider task, its card says cancelled, nothing is charged."""
+    async with make_world(tmp_path, provider_max_retries=0) as world:
+        world.comet.queue_full(times=None)
+        job, card = await started_job(world, JobStatus.QUEUED)
+
+        cancelled = await cancelled_by(world, world.discord.alice, job, card)
+        world.comet.rules.clear()
+        barrier = await delivered_barrier(world)
+
+        assert cancelled.status is JobStatus.CANCELLED and cancelled.provider_task_id is None
+        assert tasks_of(world, job) == []
+        assert (await world.store.get_job(job.id)).status is JobStatus.CANCELLED
+        usage = await world.store.usage_today(world.discord.guild.id, world.discord.alice.id)
+        assert usage.user_today == 1 and barrier.id != job.id  # only the barrier counted
+
+
+async def test_a_running_job_is_cancelled_and_its_late_result_is_ignored(world):
+    """Cancelled while the provider works: when the provider then finishes, nothing is posted or charged."""
+    world.hold_jobs()
+    job, card = await started_job(world, JobStatus.SUBMITTED)
+
+    await cancelled_by(world, world.discord.alice, job, card)
+    world.release(job)
+    world.comet.default_plan = TaskPlan(duration=0.3)
+    await delivered_barrier(world)
+
+    stored = await world.store.get_job(job.id)
+    assert stored.status is JobStatus.CANCELLED and stored.clip_urls == ()
+    shown = world.discord.state.messages[card.id]
+    assert shows_cancelled(shown) and not shown.files
+    assert not [
+        m for m in world.discord.bot_messages() if any(f"motionbot-{job.id}-" in f.filename for f in m.files)
+    ]
+    assert (await world.store.usage_today(world.discord.guild.id, world.discord.alice.id)).user_today == 1
+
+
+async def test_another_member_may_not_cancel_but_a_moderator_may(world):
+    """Bob gets a private "not your job" and the job runs on; a member with Manage Messages cancels it."""
+    discord = world.discord
+    world.hold_jobs()
+    job, card = await started_job(world, JobStatus.SUBMITTED)
+
+    click = await discord.click(discord.bob, card, cancel_id(job.id))
+    response = await click.wait_response()
+    assert click.ephemeral and "not your job" in response.data["content"]
+    assert (await world.store.get_job(job.id)).status is JobStatus.SUBMITTED
+
+    cancelled = await cancelled_by(world, discord.mod, job, card)
+    assert cancelled.status is JobStatus.CANCELLED
+
+
+async def test_cancel_after_the_video_was_delivered_is_refused_privately(world):
+    """A stale Cancel button on a delivered job (as an outdated client shows it) says it is too late."""
+    discord = world.discord
+    job = await delivered_barrier(world)
+    card = discord.state.messages[job.card_message_id]
+    button = {"type": 2, "style": 4, "label": "Cancel", "custom_id": cancel_id(job.id), "id": 99}
+    card.components = [*card.components, {"type": 1, "id": 98, "components": [button]}]
+
+    click = await discord.click(discord.alice, card, cancel_id(job.id))
+    response = await click.wait_response()
+
+    assert (
+        click.ephemeral
+        and response.data["content"] == f"Too late to cancel: video #{job.id} is already done."
+    )
+    assert (await world.store.get_job(job.id)).status is JobStatus.DELIVERED
+
+
+async def test_retry_after_a_moderation_failure_starts_a_new_job_with_the_same_options(world):
+    """Retry makes a new job (new card, charged like any job) with the same image, motion, quality, prompt."""
+    discord = world.discord
+    world.comet.moderate_submits("nude", prompt="nude")
+    handle = await world.animate(prompt="a nude statue", motion="high", quality="720p")
+    await handle.wait_response()
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
+    card = await card_with_button(world, failed, retry_id(failed.id))
+
+    click = await discord.click(discord.alice, card, retry_id(failed.id))
+    response = await click.wait_response()
+
+    assert response.type == 4 and not click.ephemeral and response.latency < 3.0
+    retried = await world.wait_job(lambda j: j.id != failed.id)
+    assert retried.card_message_id == click.original_message_id != failed.card_message_id
+    assert (retried.motion, retried.quality, retried.prompt) == (Motion.HIGH, Quality.HD, "a nude statue")
+    assert (retried.source, retried.image_url) == (JobSource.SLASH, failed.image_url)
+    await world.wait_card(lambda m: m.id == click.original_message_id and len(m.files) == 4)
+    await world.wait_delivered(retried.id)
+    first, second = world.comet.submissions
+    assert (second["image"], second["prompt"], second["motion"]) == (first["image"], first["prompt"], "high")
+    assert second["state"] == f"motionbot:{retried.id}"
+    assert (await world.store.usage_today(discord.guild.id, discord.alice.id)).user_today == 1
+
+
+async def test_retry_when_the_source_message_was_deleted_asks_for_a_new_upload(world):
+    """The image is fetched again from its message; a deleted message gives a clear private message."""
+    discord = world.discord
+    world.comet.moderate_submits(None)
+    source = await discord.post_message(discord.bob, discord.general, "my cat", attachments=[CAT])
+    command = await discord.message_command(discord.alice, "Animate image", source)
+    await command.wait_response()
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
+    card = await card_with_button(world, failed, retry_id(failed.id))
+    await discord.delete_message(source)
+    requests = sum(world.comet.counts.values())
+
+    click = await discord.click(discord.alice, card, retry_id(failed.id))
+    await click.wait_response()
+    (answer,) = await click.wait_followups()
+
+    assert answer.ephemeral and f"image of video #{failed.id}" in answer.content
+    assert "upload the image again" in answer.content
+    assert sum(world.comet.counts.values()) == requests
+    assert [job.id for job in await world.store.all_jobs()] == [failed.id]
+    assert click.original_message is None or click.original_message.deleted  # the new card is withdrawn
+
+
+async def test_retry_when_the_uploaded_file_is_gone_asks_for_a_new_upload(world):
+    """A /animate attachment is downloaded again from its stored URL; a 404 (deleted, expired) is told."""
+    discord = world.discord
+    world.comet.moderate_submits(None)
+    handle = await world.animate()
+    await handle.wait_response()
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
+    card = await card_with_button(world, failed, retry_id(failed.id))
+    for file_id, stored in list(discord.state.files.items()):
+        if stored.url == failed.image_url:
+            del discord.state.files[file_id]
+    requests = sum(world.comet.counts.values())
+
+    click = await discord.click(discord.alice, card, retry_id(failed.id))
+    await click.wait_response()
+    (answer,) = await click.wait_followups()
+
+    assert answer.ephemeral and "upload the image again" in answer.content
+    assert sum(world.comet.counts.values()) == requests
+    assert len(await world.store.all_jobs()) == 1
+
+
+async def test_cancel_and_retry_buttons_keep_working_after_a_restart(tmp_path):
+    """Buttons sent before a restart work with the new process (DynamicItems rebuilt from their ids)."""
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=3600)
+        settings = settings_for(discord, comet, tmp_path)
+        async with running_motionbot(settings, discord) as bot:
+            first = World(discord=discord, comet=comet, settings=settings, bot=bot)
+            job, card = await started_job(first, JobStatus.SUBMITTED)
+            comet.moderate_submits(None)
+            failed_handle = await first.animate()
+            await failed_handle.wait_response()
+            failed = await first.wait_job(lambda j: j.status is JobStatus.FAILED)
+            failed_card = await card_with_button(first, failed, retry_id(failed.id))
+
+        async with running_motionbot(settings, discord) as bot:
+            second = World(discord=discord, comet=comet, settings=settings, bot=bot)
+            await cancelled_by(second, discord.alice, job, discord.state.messages[card.id])
+            comet.default_plan = TaskPlan(duration=0.3)
+            click = await discord.click(discord.alice, failed_card, retry_id(failed.id))
+            assert (await click.wait_response()).type == 4 and not click.ephemeral
+            retried = await second.wait_job(lambda j: j.id not in (job.id, failed.id))
+            await second.wait_delivered(retried.id)

@@ -87,6 +87,10 @@ async def test_a_waiting_job_is_cancelled_before_the_provider_ever_takes_it(tmp_
         assert (await world.store.get_job(job.id)).status is JobStatus.CANCELLED
         usage = await world.store.usage_today(world.discord.guild.id, world.discord.alice.id)
         assert usage.user_today == 1 and barrier.id != job.id  # only the barrier counted
+        listing = await world.discord.slash(world.discord.alice, "jobs")
+        await listing.wait_response()
+        entries = str((await listing.wait_original()).embeds[0]["description"]).splitlines()
+        assert any(f"**#{job.id}** · Cancelled" in entry for entry in entries), entries
 
 
 async def test_a_running_job_is_cancelled_and_its_late_result_is_ignored(world):
@@ -165,6 +169,28 @@ async def test_retry_after_a_moderation_failure_starts_a_new_job_with_the_same_o
     assert (second["image"], second["prompt"], second["motion"]) == (first["image"], first["prompt"], "high")
     assert second["state"] == f"motionbot:{retried.id}"
     assert (await world.store.usage_today(discord.guild.id, discord.alice.id)).user_today == 1
+
+
+async def test_retry_of_a_failed_extension_extends_the_same_clip_again(world):
+    """An extension that failed is retried as the same extension: same parent clip and motion."""
+    discord = world.discord
+    parent = await delivered_barrier(world)
+    card = discord.state.messages[parent.card_message_id]
+    world.comet.moderate_submits(None)
+    extend = await discord.click(discord.alice, card, f"mb:x:{parent.id}:2:h")
+    await extend.wait_response()
+    failed = await world.wait_job(lambda j: j.parent_job_id == parent.id and j.status is JobStatus.FAILED)
+    failed_card = await card_with_button(world, failed, retry_id(failed.id))
+
+    click = await discord.click(discord.alice, failed_card, retry_id(failed.id))
+    assert (await click.wait_response()).type == 4 and not click.ephemeral
+
+    retried = await world.wait_job(lambda j: j.parent_job_id == parent.id and j.id != failed.id)
+    assert (retried.clip_index, retried.motion, retried.extension_count) == (2, Motion.HIGH, 1)
+    await world.wait_delivered(retried.id)
+    submitted = world.comet.submissions[-1]
+    assert submitted["action"] == "extend" and submitted["index"] == 2
+    assert submitted["taskId"] == parent.provider_task_id
 
 
 async def test_retry_when_the_source_message_was_deleted_asks_for_a_new_upload(world):

@@ -159,3 +159,14 @@ async def test_a_missing_database_is_one_line_and_exit_2(capsys, tmp_path):
 def test_a_bad_since_date_is_a_usage_error(capsys):
     assert main(["jobs", "--since", "last tuesday", "--database", "x"]) == 2
     assert "'last tuesday' is not a date" in capsys.readouterr().err
+
+
+async def test_cancelled_jobs_are_exported_and_filtered_by_status(database, capsys):
+    async with await JobStore.open(database) as store:
+        cancelled = await store.create_job(new_job("changed my mind"))
+        await store.mark_cancelled(cancelled.id)
+    code, out, _ = await run_jobs(
+        capsys, "--database", str(database), "--format", "json", "--status", "cancelled"
+    )
+    assert code == 0
+    assert [(job["id"], job["status"]) for job in json.loads(out)] == [(cancelled.id, "cancelled")]

@@ -233,8 +233,8 @@ class JobTracker(TrackerOutcomes):
         delay = max(self._busy_retry, exc.retry_after or 0.0)
         try:
             self._track(await self._store.requeue(job.id))
-        except InvalidTransition as exc:
-            log.info("provider busy, and job %s is %s: not retried", job.id, exc.current)
+        except InvalidTransition as gone:
+            log.info("provider busy, and job %s is %s: not retried", job.id, gone.current)
             return
         log.warning("provider busy; job %s retried in %.0f s", job.id, delay, extra=job_fields(job))
         self._queued[job.id] = time.monotonic() + delay

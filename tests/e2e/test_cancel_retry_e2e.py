@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.models import Job, JobSource, JobStatus, Motion, Quality
+from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
@@ -263,3 +264,28 @@ async def test_cancel_and_retry_buttons_keep_working_after_a_restart(tmp_path):
             assert (await click.wait_response()).type == 4 and not click.ephemeral
             retried = await second.wait_job(lambda j: j.id not in (job.id, failed.id))
             await second.wait_delivered(retried.id)
+
+
+async def test_a_cancel_stored_just_before_a_crash_reaches_the_card_after_restart(tmp_path):
+    """A job cancelled in the store whose card still shows it running says cancelled after a restart."""
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=3600)
+        settings = settings_for(discord, comet, tmp_path)
+        async with running_motionbot(settings, discord) as bot:
+            first = World(discord=discord, comet=comet, settings=settings, bot=bot)
+            job, _ = await started_job(first, JobStatus.SUBMITTED)
+        # What a crash between storing the cancel and editing the card leaves behind:
+        store = await JobStore.open(settings.database_path)
+        try:
+            await store.mark_cancelled(job.id)
+        finally:
+            await store.close()
+
+        async with running_motionbot(settings, discord) as bot:
+            second = World(discord=discord, comet=comet, settings=settings, bot=bot)
+            await second.wait_card(lambda m: m.id == job.card_message_id and shows_cancelled(m))
+            shown = await second.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
+            assert shown.status is JobStatus.CANCELLED

@@ -288,6 +288,15 @@ class JobStore(JobQueries):
         """Record that the job's final state reached its requester (on the card, or privately)."""
         return await self._update_any(job_id, sql.MARK_FINAL_SHOWN, (encode_time(self._now()), job_id))
 
+    async def stop_late_watch(self, job_id: int) -> Job:
+        """Stop accepting a late result for a job the bot timed out (a retry replaced it).
+
+        The provider may still finish the old task; that result is then refused like any other
+        result of a final job, so the member gets (and pays for) only the retry.
+        """
+        params = (encode_time(self._now()), job_id)
+        return await self._update_any(job_id, sql.STOP_LATE_WATCH, params)
+
     async def reset_token(self, job_id: int) -> Job:
         """Forget the job's interaction token and its expiry once it can no longer be used."""
         return await self._update_any(job_id, sql.FORGET_INTERACTION, (encode_time(self._now()), job_id))

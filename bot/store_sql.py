@@ -85,6 +85,11 @@ SELECT * FROM jobs WHERE status IN ('failed', 'timed_out', 'cancelled') AND fina
 
 SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"
 
+STOP_LATE_WATCH = """
+UPDATE jobs SET timed_out_at = NULL, updated_at = ?1 WHERE id = ?2
+RETURNING *
+"""
+
 FORGET_INTERACTION = """
 UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL, updated_at = ?1 WHERE id = ?2
 RETURNING *

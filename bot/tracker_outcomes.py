@@ -122,6 +122,18 @@ class TrackerOutcomes:
         self._wake.set()  # its running slot is free now
         return job
 
+    async def replaced_by_retry(self, job_id: int) -> None:
+        """Stop watching a timed-out job for a late result: a retry took its place.
+
+        Without this a member who retried could receive, and pay for, both videos.
+        """
+        job = await self._store.get_job(job_id)
+        if job is None or job.status is not JobStatus.TIMED_OUT or job.timed_out_at is None:
+            return
+        self._late.remove(job_id)
+        await self._store.stop_late_watch(job_id)
+        log.info("job %s was retried; a late result of it will be ignored", job_id, extra=job_fields(job))
+
     async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
         try:
             updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))

@@ -129,7 +129,10 @@ class JobButtons(commands.Cog):
         response = await interaction.response.send_message(embed=card.embed)
 
         async def start(card_id: int | None) -> Job:
-            return await self._start_again(interaction, failed, card_id)
+            job = await self._start_again(interaction, failed, card_id)
+            # A timed-out job may still finish late; the retry replaces it, so only one is delivered.
+            await self.services.tracker.replaced_by_retry(failed.id)
+            return job
 
         self.launcher.launch(interaction, response.message_id, start, f"retrying job {failed.id}")
 

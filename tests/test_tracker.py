@@ -354,6 +354,26 @@ async def test_a_job_timed_out_by_the_bot_that_the_provider_finishes_later_succe
     assert (await store.usage_today(22, 11)).user_today == 1
 
 
+async def test_a_timed_out_job_replaced_by_a_retry_ignores_its_late_result(
+    store, make_tracker, cometapi_double
+):
+    """Only the retry is delivered and charged; the stored job is no longer watched after a restart."""
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker(job_timeout=dt.timedelta(seconds=0.3))
+    retried, probe = await queue(store, tracker, new_job("retried"), new_job("probe"))
+    first, second = await events.wait_final(retried.id, probe.id)
+    await tracker.replaced_by_retry(retried.id)
+    for job in (first, second):
+        assert job.provider_task_id is not None
+        cometapi_double.finish(job.provider_task_id)
+    # One late poll asks for both tasks; the probe's late success shows that poll has run.
+    await events.wait_for(lambda: JobEventKind.SUCCEEDED in events.kinds(probe.id))
+    kept = await store.get_job(retried.id)
+    assert kept is not None and kept.status is JobStatus.TIMED_OUT and kept.timed_out_at is None
+    assert JobEventKind.SUCCEEDED not in events.kinds(retried.id)
+    assert (await store.usage_today(22, 11)).user_today == 1  # the probe only
+
+
 async def test_start_resumes_watching_a_recent_timeout(store, make_tracker, cometapi_double):
     job = await store.create_job(new_job())
     task_id = cometapi_double.add_task(plan=TaskPlan(duration=3600))

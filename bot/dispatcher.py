@@ -1,0 +1,135 @@
+"""Who may go to the provider next: the fair queue, the process-wide running cap and the busy back-off.
+
+Owned by the tracker. A slot is free while fewer than ``cap`` jobs are at the provider (submitting,
+submitted or running); it goes to the next waiting job in fair order whose member is under their
+own running limit. While the provider says it is busy nothing new is sent until the back-off ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.fair_queue import FairQueue, Member, Waiting
+from bot.models import Job, JobStatus
+from bot.provider_state import ProviderCondition, ProviderState, busy_delay
+
+RunningLimit = Callable[[int | None], Awaitable[int]]
+
+DEFAULT_PROVIDER_CAP = 10
+EXACT_POSITIONS = 25  # beyond this, cards say "more than 25 ahead" and are not edited as the line moves
+
+
+async def _unlimited(_guild_id: int | None) -> int:
+    return 1_000_000
+
+
+class Dispatcher:
+    """The waiting queue and the rules for handing out provider slots."""
+
+    def __init__(
+        self,
+        *,
+        cap: int = DEFAULT_PROVIDER_CAP,
+        running_limit: RunningLimit | None = None,
+        busy_base: float = 5.0,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.cap = cap
+        self.queue = FairQueue()
+        self.state = ProviderState()
+        self._running_limit = running_limit or _unlimited
+        self._busy_base = busy_base
+        self._busy_streak = 0
+        self._hold_until = 0.0
+        self._clock = clock
+        self._shown: dict[int, int] = {}
+
+    def add(self, job: Job) -> None:
+        """Put a waiting job in line (again, after a busy answer: at its own place)."""
+        self.queue.add(Waiting(job.id, job.guild_id, job.requester_id))
+
+    def forget(self, job_id: int) -> bool:
+        """Drop a job from the line (it started, ended or was withdrawn); False if it was not waiting."""
+        self._shown.pop(job_id, None)
+        return self.queue.remove(job_id)
+
+    def held(self, now: float) -> bool:
+        """Return True while the busy back-off holds every submission."""
+        return now < self._hold_until
+
+    def hold_until(self) -> float | None:
+        """Return when the back-off ends (monotonic), or None when not holding."""
+        return self._hold_until if self._hold_until > time.monotonic() else None
+
+    async def take(self, active: Mapping[int, Job]) -> list[int]:
+        """Remove and return the waiting jobs that may be submitted now, in fair order."""
+        if not self.queue or self.held(time.monotonic()):
+            return []
+        running = self.running_by_member(active)
+        free = self.cap - sum(running.values())
+        if free <= 0:
+            return []
+        guilds = {entry.guild_id for entry in self.queue.order()}
+        limits = {guild: await self._running_limit(guild) for guild in guilds}
+        picked = self.queue.pick(free, running, lambda guild: limits.get(guild, 1))
+        for entry in picked:
+            self._shown.pop(entry.job_id, None)
+        return [entry.job_id for entry in picked]
+
+    def running_by_member(self, active: Mapping[int, Job]) -> Counter[Member]:
+        """Count the jobs at the provider (or on their way) per member."""
+        return Counter(
+            (job.guild_id, job.requester_id) for job in active.values() if job.id not in self.queue
+        )
+
+    def running_count(self, active: Mapping[int, Job]) -> int:
+        """Return how many jobs are at the provider or being sent."""
+        return len(active) - len(self.queue)
+
+    def moved(self) -> list[int]:
+        """Return the waiting jobs whose shown place changed since last asked (O(n) per queue change)."""
+        changed = []
+        for place, entry in enumerate(self.queue.order(), start=1):
+            shown = min(place, EXACT_POSITIONS + 1)
+            if self._shown.get(entry.job_id) != shown:
+                self._shown[entry.job_id] = shown
+                changed.append(entry.job_id)
+        return changed
+
+    def estimate_seconds(self, position: int, typical_seconds: float) -> float:
+        """Estimate the wait before the job at ``position`` starts: whole rounds of ``cap`` jobs ahead."""
+        return math.ceil(position / max(1, self.cap)) * typical_seconds
+
+    # -- what the provider said -------------------------------------------------------------
+
+    def busy(self, retry_after: float | None) -> float:
+        """Record a busy answer and hold every submission; return the hold in seconds."""
+        self._busy_streak += 1
+        delay = busy_delay(self._busy_streak, self._busy_base, retry_after)
+        self._hold_until = time.monotonic() + delay
+        self.state = self.state.seen(ProviderCondition.BUSY, self._clock())
+        return delay
+
+    def reached(self) -> None:
+        """Record that the provider answered a poll: it is reachable (busy is only ended by a submit)."""
+        if self.state.condition is ProviderCondition.UNREACHABLE:
+            self.state = ProviderState()
+
+    def unreachable(self) -> None:
+        """Record that the provider could not be reached (after the client's retries)."""
+        self.state = self.state.seen(ProviderCondition.UNREACHABLE, self._clock())
+
+    def answered(self) -> None:
+        """Record a normal answer: the back-off and any busy/unreachable state end."""
+        self._busy_streak = 0
+        self._hold_until = 0.0
+        self.state = self.state.seen(ProviderCondition.NORMAL, self._clock())
+
+
+def is_waiting(job: Job) -> bool:
+    """Return True for a job that waits for a provider slot."""
+    return job.status is JobStatus.QUEUED

@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.buttons",
     "cogs.reactions",
     "cogs.jobs",
+    "cogs.queue",
     "cogs.admin",
     "cogs.alerts",
 )

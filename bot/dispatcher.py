@@ -12,6 +12,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from bot.fair_queue import FairQueue, Member, Waiting
 from bot.models import Job, JobStatus
@@ -21,6 +22,25 @@ RunningLimit = Callable[[int | None], Awaitable[int]]
 
 DEFAULT_PROVIDER_CAP = 10
 EXACT_POSITIONS = 25  # beyond this, cards say "more than 25 ahead" and are not edited as the line moves
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePlace:
+    """A waiting job's place in line as shown: exact up to ``EXACT_POSITIONS``, else "more than"."""
+
+    place: int
+    exact: bool
+    wait_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """What ``/queue`` shows for one server: a bounded list of each kind and the full counts."""
+
+    running: list[Job]
+    running_total: int
+    waiting: list[tuple[int, Job]]  # (place in the whole line, job)
+    waiting_total: int
 
 
 async def _unlimited(_guild_id: int | None) -> int:
@@ -100,9 +120,30 @@ class Dispatcher:
                 changed.append(entry.job_id)
         return changed
 
-    def estimate_seconds(self, position: int, typical_seconds: float) -> float:
-        """Estimate the wait before the job at ``position`` starts: whole rounds of ``cap`` jobs ahead."""
-        return math.ceil(position / max(1, self.cap)) * typical_seconds
+    def place(self, job_id: int, typical_seconds: float) -> QueuePlace | None:
+        """Return a waiting job's place and wait estimate (whole rounds of ``cap`` jobs), or None."""
+        place = self.queue.position(job_id)
+        if place is None:
+            return None
+        wait = math.ceil(place / max(1, self.cap)) * typical_seconds
+        return QueuePlace(min(place, EXACT_POSITIONS + 1), place <= EXACT_POSITIONS, wait)
+
+    def view(self, active: Mapping[int, Job], guild_id: int, limit: int) -> QueueView:
+        """Return one server's running and waiting jobs (at most ``limit`` of each) and their counts."""
+        running = sorted(
+            (job for job in active.values() if job.guild_id == guild_id and job.id not in self.queue),
+            key=lambda job: job.id,
+        )
+        waiting: list[tuple[int, Job]] = []
+        total = 0
+        for place, entry in enumerate(self.queue.order(), start=1):
+            if entry.guild_id != guild_id:
+                continue
+            total += 1
+            job = active.get(entry.job_id)
+            if job is not None and len(waiting) < limit:
+                waiting.append((place, job))
+        return QueueView(running[:limit], len(running), waiting, total)
 
     # -- what the provider said -------------------------------------------------------------
 

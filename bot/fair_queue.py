@@ -59,6 +59,7 @@ class FairQueue:
     def __init__(self) -> None:
         self._entries: dict[int, Waiting] = {}
         self._order: list[Waiting] | None = None
+        self._places: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -82,6 +83,7 @@ class FairQueue:
         """Return the waiting jobs in fair order (recomputed only after a change)."""
         if self._order is None:
             self._order = fair_order(self._entries.values())
+            self._places = {entry.job_id: place for place, entry in enumerate(self._order, start=1)}
         return self._order
 
     def positions(self, limit: int) -> dict[int, int]:
@@ -92,7 +94,8 @@ class FairQueue:
         """Return a job's 1-based position in line, or None when it is not waiting."""
         if job_id not in self._entries:
             return None
-        return next(place for place, entry in enumerate(self.order(), start=1) if entry.job_id == job_id)
+        self.order()
+        return self._places[job_id]
 
     def pick(
         self,

@@ -20,7 +20,7 @@ from bot.cometapi_types import (
     ProviderBusyError,
     ProviderUnavailableError,
 )
-from bot.dispatcher import DEFAULT_PROVIDER_CAP, Dispatcher, RunningLimit
+from bot.dispatcher import DEFAULT_PROVIDER_CAP, Dispatcher, QueuePlace, QueueView, RunningLimit
 from bot.events import EventHandler, JobEventKind
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
@@ -116,6 +116,14 @@ class JobTracker(TrackerPolling):
     def waiting(self) -> int:
         """Return how many jobs wait for a provider slot."""
         return len(self._dispatch.queue)
+
+    def queue_place(self, job_id: int) -> QueuePlace | None:
+        """Return a waiting job's place in line and wait estimate, or None when it is not waiting."""
+        return self._dispatch.place(job_id, self._schedule.expected_seconds)
+
+    def queue_view(self, guild_id: int, limit: int) -> QueueView:
+        """Return a server's running and waiting jobs (at most ``limit`` of each) with their counts."""
+        return self._dispatch.view(self._active, guild_id, limit)
 
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""

@@ -73,6 +73,8 @@ async def open_services(
                 poll_interval=settings.poll_interval_seconds,
                 job_timeout=dt.timedelta(minutes=settings.job_timeout_minutes),
                 provider_cap=settings.provider_max_running,
+                # A busy provider is asked again after one poll interval at first (doubling, capped).
+                busy_retry_seconds=settings.poll_interval_seconds,
                 running_limit=quotas.running_limit,
             )
             metrics.attach(store=store, tracker=tracker)

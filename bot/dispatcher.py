@@ -67,29 +67,53 @@ class Dispatcher:
         self._hold_until = 0.0
         self._clock = clock
         self._shown: dict[int, int] = {}
+        # Jobs handed a slot since the line last formed, per member: fairness memory (see fair_queue).
+        self._served: dict[Member, set[int]] = {}
+        self._dirty = True
+        self._announced: list[Waiting] | None = None
 
     def add(self, job: Job) -> None:
         """Put a waiting job in line (again, after a busy answer: at its own place)."""
         self.queue.add(Waiting(job.id, job.guild_id, job.requester_id))
+        self._dirty = True
 
     def forget(self, job_id: int) -> bool:
         """Drop a job from the line (it started, ended or was withdrawn); False if it was not waiting."""
         self._shown.pop(job_id, None)
+        self._dirty = True
         return self.queue.remove(job_id)
+
+    def changed(self) -> None:
+        """Note that a tracked job changed (started, ended): the next cycle looks at the line again."""
+        self._dirty = True
 
     def held(self, now: float) -> bool:
         """Return True while the busy back-off holds every submission."""
         return now < self._hold_until
 
     def hold_until(self) -> float | None:
-        """Return when the back-off ends (monotonic), or None when not holding."""
-        return self._hold_until if self._hold_until > time.monotonic() else None
+        """Return when the back-off ends (monotonic), or None when there is none to wait for."""
+        return self._hold_until or None
 
     async def take(self, active: Mapping[int, Job]) -> list[int]:
-        """Remove and return the waiting jobs that may be submitted now, in fair order."""
-        if not self.queue or self.held(time.monotonic()):
+        """Remove and return the waiting jobs that may be submitted now, in fair order.
+
+        Work is done only after a change (O(n log n) then), never on an idle cycle.
+        """
+        now = time.monotonic()
+        if self._hold_until and now >= self._hold_until:
+            self._hold_until, self._dirty = 0.0, True  # the back-off is over: try again
+        if not self._dirty or self.held(now):
+            return []
+        self._dirty = False
+        if not self.queue:
+            # Nobody waits: the next line starts afresh, counting only the jobs still running.
+            self._served = {}
+            for job in active.values():
+                self._served.setdefault((job.guild_id, job.requester_id), set()).add(job.id)
             return []
         running = self.running_by_member(active)
+        self._set_ahead(active)
         free = self.cap - sum(running.values())
         if free <= 0:
             return []
@@ -98,7 +122,18 @@ class Dispatcher:
         picked = self.queue.pick(free, running, lambda guild: limits.get(guild, 1))
         for entry in picked:
             self._shown.pop(entry.job_id, None)
+        for entry in picked:
+            self._served.setdefault(entry.member, set()).add(entry.job_id)
+        if picked:
+            self._set_ahead(active)
         return [entry.job_id for entry in picked]
+
+    def _set_ahead(self, active: Mapping[int, Job]) -> None:
+        ahead = {member: set(ids) for member, ids in self._served.items()}
+        for job in active.values():
+            if job.id not in self.queue:
+                ahead.setdefault((job.guild_id, job.requester_id), set()).add(job.id)
+        self.queue.set_ahead(ahead)
 
     def running_by_member(self, active: Mapping[int, Job]) -> Counter[Member]:
         """Count the jobs at the provider (or on their way) per member."""
@@ -112,8 +147,12 @@ class Dispatcher:
 
     def moved(self) -> list[int]:
         """Return the waiting jobs whose shown place changed since last asked (O(n) per queue change)."""
+        order = self.queue.order()
+        if order is self._announced:
+            return []  # the line has not changed since the last call
+        self._announced = order
         changed = []
-        for place, entry in enumerate(self.queue.order(), start=1):
+        for place, entry in enumerate(order, start=1):
             shown = min(place, EXACT_POSITIONS + 1)
             if self._shown.get(entry.job_id) != shown:
                 self._shown[entry.job_id] = shown

@@ -1,9 +1,11 @@
 """The waiting queue: fair order, slot hand-out and positions, kept pure for testing.
 
-Order is derived only from stored facts (job id, server, member), so a restart rebuilds the same
-order and the same positions. Jobs are sorted by (rank within the member's own waiting list, rank
-of the member's job among its server's jobs of that round, job id): round-robin across members and
-across servers, first in first out within a member. A requeued job (provider busy) keeps its place.
+Jobs are sorted by (round, turn of the job among its server's jobs of that round, job id). A job's
+round is how many of its member's jobs are ahead of it: waiting, running, or already served since
+the line formed (``served``). So slots go round-robin across members and across servers, first in
+first out within a member, and a member who was just served waits behind one who was not.
+Everything but ``served`` is stored (job id, server, member, status); a requeued job (provider busy)
+keeps its place.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 Member = tuple[int | None, int]  # (guild id, user id)
+Slot = tuple[int, "Waiting | None"]  # (job id, the waiting job, or None for one running or served)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,28 +32,38 @@ class Waiting:
         return (self.guild_id, self.user_id)
 
 
-def fair_order(waiting: Iterable[Waiting]) -> list[Waiting]:
-    """Return waiting jobs in hand-out order (O(n log n))."""
-    by_member: dict[Member, list[Waiting]] = defaultdict(list)
-    for entry in sorted(waiting, key=lambda w: w.job_id):
-        by_member[entry.member].append(entry)
-    # round -> server -> that round's jobs of the server's members, in job id order
-    rounds: dict[int, dict[int | None, list[Waiting]]] = defaultdict(lambda: defaultdict(list))
-    for jobs in by_member.values():
-        for rank, entry in enumerate(jobs):
-            rounds[rank][entry.guild_id].append(entry)
+def fair_order(waiting: Iterable[Waiting], ahead: Mapping[Member, list[int]] | None = None) -> list[Waiting]:
+    """Return waiting jobs in hand-out order (O(n log n)).
+
+    ``ahead`` holds, per member, the ids of their jobs that are running or were served since the
+    line formed. They take part in the rounds like waiting jobs (a member served in round 0 waits in
+    round 1; a server served in a round lets the other servers go first in it) but are not returned.
+    """
+    ahead = ahead or {}
+    by_member: dict[Member, list[Slot]] = defaultdict(list)
+    for entry in waiting:
+        by_member[entry.member].append((entry.job_id, entry))
+    for member, ids in ahead.items():
+        by_member[member].extend((job_id, None) for job_id in ids)
+    # round -> server -> that round's jobs (served ones as None), by job id
+    rounds: dict[int, dict[int | None, list[tuple[int, Waiting | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for (guild_id, _user), jobs in by_member.items():
+        for rank, job in enumerate(sorted(jobs, key=_first)):
+            rounds[rank][guild_id].append(job)
     keyed: list[tuple[int, int, int, Waiting]] = []
     for rank, servers in rounds.items():
         for jobs in servers.values():
-            keyed.extend(
-                (rank, turn, entry.job_id, entry) for turn, entry in enumerate(sorted(jobs, key=_id))
-            )
+            for turn, (job_id, waiting_job) in enumerate(sorted(jobs, key=_first)):
+                if waiting_job is not None:
+                    keyed.append((rank, turn, job_id, waiting_job))
     keyed.sort(key=lambda item: item[:3])
     return [item[3] for item in keyed]
 
 
-def _id(entry: Waiting) -> int:
-    return entry.job_id
+def _first(job: Slot) -> int:
+    return job[0]
 
 
 class FairQueue:
@@ -60,6 +73,7 @@ class FairQueue:
         self._entries: dict[int, Waiting] = {}
         self._order: list[Waiting] | None = None
         self._places: dict[int, int] = {}
+        self._ahead: dict[Member, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -79,10 +93,17 @@ class FairQueue:
         self._order = None
         return True
 
+    def set_ahead(self, ahead: Mapping[Member, Iterable[int]]) -> None:
+        """Tell the queue each member's running and recently served job ids (their rounds depend on it)."""
+        current = {member: sorted(ids) for member, ids in ahead.items() if ids}
+        if current != self._ahead:
+            self._ahead = current
+            self._order = None
+
     def order(self) -> list[Waiting]:
         """Return the waiting jobs in fair order (recomputed only after a change)."""
         if self._order is None:
-            self._order = fair_order(self._entries.values())
+            self._order = fair_order(self._entries.values(), self._ahead)
             self._places = {entry.job_id: place for place, entry in enumerate(self._order, start=1)}
         return self._order
 

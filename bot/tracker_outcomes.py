@@ -62,6 +62,7 @@ class TrackerOutcomes:
 
     def _track(self, job: Job) -> Job:
         """Remember the latest stored version of an active job; forget it once it is not active."""
+        self._dispatch.changed()
         if job.status.is_active:
             self._active[job.id] = job
         else:

@@ -94,9 +94,29 @@ async def test_dispatcher_respects_the_provider_cap_and_member_limits():
     for job_id, user in ((2, 100), (3, 100), (4, 200), (5, 300)):
         active[job_id] = job(job_id, user)
         dispatcher.add(active[job_id])
-    assert await dispatcher.take(active) == [2, 4]  # 3 slots, one used; member 100 gets one more
+    # Three slots, one used: members with nothing running go first.
+    assert await dispatcher.take(active) == [4, 5]
     assert dispatcher.running_count(active) == 3
     assert await dispatcher.take(active) == []
+    del active[1]  # member 100's job finished: a slot, and member 100 is under the limit again
+    dispatcher.changed()
+    assert await dispatcher.take(active) == [2]
+
+
+async def test_a_member_just_served_waits_behind_one_who_was_not():
+    """One slot: Alice's burst, then Bob's single job; after Alice's first ends, Bob goes next."""
+    dispatcher = Dispatcher(cap=1, clock=lambda: NOW)
+    active: dict[int, Job] = {}
+    for job_id, user in ((1, 100), (2, 100), (3, 100), (4, 200)):
+        active[job_id] = job(job_id, user)
+        dispatcher.add(active[job_id])
+    order = []
+    for _ in range(4):
+        [started] = await dispatcher.take(active)
+        order.append(started)
+        del active[started]  # it ran and finished
+        dispatcher.changed()
+    assert order == [1, 4, 2, 3]
 
 
 async def test_positions_are_announced_only_when_they_change_and_only_near_the_front():
@@ -145,3 +165,11 @@ def test_provider_state_keeps_its_since_while_the_condition_lasts():
         ProviderCondition.UNREACHABLE, later
     )
     assert busy.seen(ProviderCondition.NORMAL, later) == ProviderState()
+
+
+def test_jobs_already_served_count_in_their_round_for_members_and_servers():
+    # Server 1 already served Alice (id 1) this round: server 2's Carol goes before Bob, and Alice's
+    # next job waits for round 1.
+    waiting = [Waiting(2, 1, 100), Waiting(3, 1, 200), Waiting(4, 2, 300)]
+    assert ids(fair_order(waiting, {(1, 100): [1]})) == [4, 3, 2]
+    assert ids(fair_order(waiting)) == [2, 4, 3]

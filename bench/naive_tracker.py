@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bot.__main__ import open_services
 from bot.bot import Services
@@ -45,15 +46,19 @@ class NaiveTracker(JobTracker):
         poll_interval: float,
         job_timeout: dt.timedelta,
         clock: Callable[[], dt.datetime] = utcnow,
+        **options: Any,
     ) -> None:
-        super().__init__(store, client, poll_interval=poll_interval, job_timeout=job_timeout, clock=clock)
+        super().__init__(
+            store, client, poll_interval=poll_interval, job_timeout=job_timeout, clock=clock, **options
+        )
         self._interval = poll_interval
         self._halt = asyncio.Event()
 
     async def start(self) -> None:
         """Resume stored jobs (one task each) and start the CPU meter."""
         await self._resume()
-        self._queued.clear()  # each job's own task submits it; nothing waits in a shared queue
+        for job_id in list(self._active):  # each job's own task submits it; nothing waits in a shared queue
+            self._dispatch.forget(job_id)
         for job_id in list(self._active):
             self._follow_in_background(job_id)
         self._loop_task = asyncio.create_task(self._meter(), name="naive-cpu-meter")
@@ -93,9 +98,9 @@ class NaiveTracker(JobTracker):
             if self._has_task(job_id):
                 return True
             await self._submit(job_id)
-            due = self._queued.pop(job_id, None)
-            if due is None:  # not sent back by a busy provider: submitted, or failed for good
+            if not self._dispatch.forget(job_id):  # not sent back by a busy provider: submitted, or failed
                 return self._has_task(job_id)
+            due = self._dispatch.hold_until() or time.monotonic()
             if await self._paused(due - time.monotonic()):
                 return False
         return False

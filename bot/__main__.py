@@ -66,14 +66,18 @@ async def open_services(
                 max_retries=settings.provider_max_retries,
                 on_request=metrics.observe_provider_request,
             )
+            quotas = QuotaService(store, settings)
             tracker = tracker_class(
                 store,
                 provider,
                 poll_interval=settings.poll_interval_seconds,
                 job_timeout=dt.timedelta(minutes=settings.job_timeout_minutes),
+                provider_cap=settings.provider_max_running,
+                # A busy provider is asked again after one poll interval at first (doubling, capped).
+                busy_retry_seconds=settings.poll_interval_seconds,
+                running_limit=quotas.running_limit,
             )
             metrics.attach(store=store, tracker=tracker)
-            quotas = QuotaService(store, settings)
             yield Services(
                 settings=settings,
                 store=store,

@@ -34,6 +34,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.job_buttons",
     "cogs.reactions",
     "cogs.jobs",
+    "cogs.queue",
     "cogs.admin",
     "cogs.alerts",
 )

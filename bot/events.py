@@ -23,6 +23,7 @@ class JobEventKind(StrEnum):
 
     SUBMITTED = "submitted"
     PROGRESS = "progress"
+    POSITION = "position"  # a waiting job's place in line changed (ask the tracker for it)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -93,6 +93,13 @@ class Catalogue:
         return self.text(lang, key, h=hours, m=minutes, s=secs)
 
 
+def ordinal_key(n: int) -> str:
+    """Return the catalogue key of the ordinal form of ``n`` (1st, 2nd, 3rd, 11th, 21st...)."""
+    if n % 100 in (11, 12, 13):
+        return "ordinal.th"
+    return {1: "ordinal.st", 2: "ordinal.nd", 3: "ordinal.rd"}.get(n % 10, "ordinal.th")
+
+
 def flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
     """Flatten nested TOML tables into dotted keys; every leaf must be a string."""
     flat: dict[str, str] = {}

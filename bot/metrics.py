@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot.models import JobSource, JobStatus
+from bot.provider_state import ProviderCondition, ProviderState
 from bot.store_errors import StoreError
 
 if TYPE_CHECKING:
@@ -59,6 +60,18 @@ class TrackerStats(Protocol):
     @property
     def auth_failed(self) -> bool:
         """Return True once the provider rejected the API key."""
+
+    @property
+    def waiting(self) -> int:
+        """Return how many jobs wait in line for a provider slot."""
+
+    @property
+    def provider_running(self) -> int:
+        """Return how many jobs are at the provider or on their way there."""
+
+    @property
+    def provider_state(self) -> ProviderState:
+        """Return the provider's condition as last seen."""
 
 
 class Metrics:
@@ -240,3 +253,21 @@ class _TrackerCollector(Collector):
         yield GaugeMetricFamily(
             f"{NAMESPACE}_provider_key_rejected", "1 while CometAPI rejects the API key.", value=rejected
         )
+        yield from _queue_metrics(tracker)
+
+
+def _queue_metrics(tracker: TrackerStats | None) -> Iterable[Metric]:
+    """Yield the waiting line, the jobs at the provider and the provider's condition (1: current)."""
+    waiting = tracker.waiting if tracker is not None else 0
+    yield GaugeMetricFamily(f"{NAMESPACE}_jobs_waiting", "Jobs waiting for a provider slot.", value=waiting)
+    running = tracker.provider_running if tracker is not None else 0
+    yield GaugeMetricFamily(f"{NAMESPACE}_provider_running", "Jobs at CometAPI or being sent.", value=running)
+    current = tracker.provider_state.condition if tracker is not None else ProviderCondition.NORMAL
+    family = GaugeMetricFamily(
+        f"{NAMESPACE}_provider_condition",
+        "CometAPI as last seen: normal, busy or unreachable.",
+        labels=["condition"],
+    )
+    for condition in ProviderCondition:
+        family.add_metric([condition.value], 1 if condition is current else 0)
+    yield family

@@ -1,10 +1,12 @@
 """Per-member and per-server limits, computed from the job store.
 
-Three limits: jobs at once per member, succeeded jobs per member per UTC day, succeeded jobs per
-server per UTC day. Each comes from the settings (the operator's budget); a server's
-``GuildSettings`` may lower it, never raise it.
+Four limits: jobs running at once per member (more wait in line, see ``bot.fair_queue``), jobs
+waiting per member, succeeded jobs per member per UTC day, succeeded jobs per server per UTC day.
+Each comes from the settings (the operator's budget); a server's ``GuildSettings`` may lower the
+running and daily limits, never raise them.
 Only succeeded jobs are counted (refused, failed and timed-out jobs are free), but admission treats
-a member's running jobs as already spent so that many jobs started at once cannot overshoot.
+a member's running and waiting jobs as already spent so that many jobs started at once cannot
+overshoot. Only the waiting cap and the daily limits refuse: a job past the running limit waits.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.models import GuildSettings, Job, UsageCounts, utcnow
+from bot.models import GuildSettings, Job, JobStatus, UsageCounts, utcnow
 from bot.settings import Settings
 
 # How long a video usually takes from submission to result; only used to estimate when a slot frees up.
@@ -47,7 +49,7 @@ class QuotaStore(Protocol):
 class LimitKind(StrEnum):
     """Which limit refused a job; the value is the tail of its key (``quota.exceeded.<value>``)."""
 
-    CONCURRENT = "concurrent"
+    WAITING = "waiting"
     USER_DAILY = "user_daily"
     GUILD_DAILY = "guild_daily"
 
@@ -55,11 +57,14 @@ class LimitKind(StrEnum):
 class QuotaExceeded(Exception):  # noqa: N818 (name fixed by the module contract)
     """A job refused by a limit: which one, its value, and when it resets (None: when a job ends)."""
 
-    def __init__(self, limit: LimitKind, limit_value: int, resets_at: dt.datetime | None) -> None:
+    def __init__(
+        self, limit: LimitKind, limit_value: int, resets_at: dt.datetime | None, waiting: int | None = None
+    ) -> None:
         super().__init__(f"{limit} limit of {limit_value} reached")
         self.limit = limit
         self.limit_value = limit_value
         self.resets_at = resets_at
+        self.waiting = waiting
 
     @property
     def key(self) -> str:
@@ -72,6 +77,8 @@ class QuotaExceeded(Exception):  # noqa: N818 (name fixed by the module contract
         params: dict[str, object] = {"limit": self.limit_value}
         if self.resets_at is not None:
             params["resets_at"] = int(self.resets_at.timestamp())
+        if self.waiting is not None:
+            params["waiting"] = self.waiting
         return params
 
 
@@ -82,6 +89,7 @@ class QuotaPolicy:
     concurrent: int
     user_daily: int
     guild_daily: int
+    waiting: int
 
     @classmethod
     def resolve(cls, settings: Settings, guild: GuildSettings | None) -> QuotaPolicy:
@@ -95,12 +103,16 @@ class QuotaPolicy:
             concurrent=_pick(overrides.max_concurrent_per_user, settings.max_concurrent_jobs_per_user),
             user_daily=_pick(overrides.max_daily_per_user, settings.max_daily_jobs_per_user),
             guild_daily=_pick(overrides.max_daily_per_guild, settings.max_daily_jobs_per_guild),
+            waiting=settings.max_waiting_jobs_per_user,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class QuotaStatus:
-    """What ``/quota`` shows. Remaining counts treat running jobs as spent; guild fields are None in DMs."""
+    """What ``/quota`` shows; remaining counts treat running and waiting jobs as spent.
+
+    Guild fields are None in direct messages.
+    """
 
     user_used: int
     user_limit: int
@@ -110,20 +122,30 @@ class QuotaStatus:
     guild_remaining: int | None
     running: int
     concurrent_limit: int
+    waiting: int
+    waiting_limit: int
     next_slot_at: dt.datetime | None
     resets_at: dt.datetime
 
     @property
     def slot_free(self) -> bool:
         """Return True if the member may start another job at once (daily limits aside)."""
-        return self.running < self.concurrent_limit
+        return self.running + self.waiting < self.concurrent_limit
 
 
 @dataclass(frozen=True, slots=True)
 class _Counts:
     usage: UsageCounts
-    user_running: list[Job]
+    user_active: list[Job]  # running and waiting: a member's few, from an indexed query
     guild_running: int
+
+    @property
+    def user_running(self) -> list[Job]:
+        return [job for job in self.user_active if job.status is not JobStatus.QUEUED]
+
+    @property
+    def user_waiting(self) -> int:
+        return sum(1 for job in self.user_active if job.status is JobStatus.QUEUED)
 
 
 class QuotaService:
@@ -142,6 +164,10 @@ class QuotaService:
         overrides = None if guild_id is None else await self._store.get_guild_settings(guild_id)
         return QuotaPolicy.resolve(self._settings, overrides)
 
+    async def running_limit(self, guild_id: int | None) -> int:
+        """Return how many jobs a member of ``guild_id`` may have at the provider at once (read live)."""
+        return (await self.policy(guild_id)).concurrent
+
     async def check(self, guild_id: int | None, user_id: int) -> None:
         """Raise ``QuotaExceeded`` if the member may not start a job now."""
         policy = await self.policy(guild_id)
@@ -155,7 +181,7 @@ class QuotaService:
         """Check the limits and hold them while the caller stores the job.
 
         Use as ``async with quotas.admission(guild, user): job = await store.create_job(...)`` so
-        two requests arriving together cannot both take the last slot.
+        two requests arriving together cannot both take the last waiting place or daily job.
         """
         async with self._admission_lock:
             await self.check(guild_id, user_id)
@@ -166,17 +192,20 @@ class QuotaService:
         policy = await self.policy(guild_id)
         counts = await self._counts(guild_id, user_id)
         running = len(counts.user_running)
+        active = len(counts.user_active)
         has_guild = guild_id is not None
         guild_spent = counts.usage.guild_today + counts.guild_running
         return QuotaStatus(
             user_used=counts.usage.user_today,
             user_limit=policy.user_daily,
-            user_remaining=max(0, policy.user_daily - counts.usage.user_today - running),
+            user_remaining=max(0, policy.user_daily - counts.usage.user_today - active),
             guild_used=counts.usage.guild_today if has_guild else None,
             guild_limit=policy.guild_daily if has_guild else None,
             guild_remaining=max(0, policy.guild_daily - guild_spent) if has_guild else None,
             running=running,
             concurrent_limit=policy.concurrent,
+            waiting=counts.user_waiting,
+            waiting_limit=policy.waiting,
             next_slot_at=self._next_slot(counts.user_running, policy.concurrent),
             resets_at=self.resets_at(),
         )
@@ -190,19 +219,19 @@ class QuotaService:
         usage = await self._store.usage_today(guild_id, user_id)
         mine = [job for job in await self._store.running_jobs(user_id) if job.guild_id == guild_id]
         guild_running = 0 if guild_id is None else await self._store.count_active_jobs(guild_id)
-        return _Counts(usage=usage, user_running=mine, guild_running=guild_running)
+        return _Counts(usage=usage, user_active=mine, guild_running=guild_running)
 
     def _first_exceeded(
         self, policy: QuotaPolicy, counts: _Counts, *, has_guild: bool
     ) -> QuotaExceeded | None:
         """Return the refusal to give, the longest-lasting first; None if the job may start."""
-        running = len(counts.user_running)
+        active = len(counts.user_active)
         user_used, guild_used = counts.usage.user_today, counts.usage.guild_today
         checks = (
             (user_used >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
             (has_guild and guild_used >= policy.guild_daily, LimitKind.GUILD_DAILY, policy.guild_daily),
-            (running >= policy.concurrent, LimitKind.CONCURRENT, policy.concurrent),
-            (user_used + running >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
+            (_line_full(policy, counts), LimitKind.WAITING, policy.waiting),
+            (user_used + active >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
             (
                 has_guild and guild_used + counts.guild_running >= policy.guild_daily,
                 LimitKind.GUILD_DAILY,
@@ -211,8 +240,9 @@ class QuotaService:
         )
         for exceeded, kind, value in checks:
             if exceeded:
-                resets = None if kind is LimitKind.CONCURRENT else self.resets_at()
-                return QuotaExceeded(kind, value, resets)
+                if kind is LimitKind.WAITING:
+                    return QuotaExceeded(kind, value, None, waiting=counts.user_waiting)
+                return QuotaExceeded(kind, value, self.resets_at())
         return None
 
     def _next_slot(self, running: list[Job], concurrent_limit: int) -> dt.datetime | None:
@@ -221,6 +251,11 @@ class QuotaService:
             return None
         started = min(job.submitted_at or job.created_at for job in running)
         return max(started + TYPICAL_JOB_DURATION, self._clock())
+
+
+def _line_full(policy: QuotaPolicy, counts: _Counts) -> bool:
+    """Return True when the member holds every running and waiting place they have."""
+    return len(counts.user_active) >= policy.concurrent + policy.waiting
 
 
 def _pick(override: int | None, cap: int) -> int:

@@ -60,11 +60,10 @@ class PollSchedule:
     def due(self, now: float) -> list[int]:
         """Return the jobs to include in a poll at ``now``.
 
-        Jobs falling due within the next quarter interval ride along: one batched request costs the
-        same for one id or fifty. (Shorter than the first-poll delay, so a burst of submissions does
-        not drag each fresh job into an immediate poll.)
+        The tracker makes at most one poll per base interval, so every job falling due before the
+        next poll may be made rides along now: one batched request costs the same for one id or fifty.
         """
-        horizon = now + self.min_interval / 2
+        horizon = now + self.base_interval
         return [job_id for job_id, state in self._jobs.items() if state.next_due <= horizon]
 
     def next_wakeup(self, now: float) -> float:

@@ -30,6 +30,8 @@ EXPECTATIONS: dict[str, str] = {
     "image_hosts": "comma-separated host names such as cdn.discordapp.com,media.discordapp.net",
     "image_http_hosts": "comma-separated host:port pairs such as 127.0.0.1:8080, or empty",
     "max_concurrent_jobs_per_user": "a whole number between 1 and 20",
+    "max_waiting_jobs_per_user": "a whole number between 0 and 100",
+    "provider_max_running": "a whole number between 1 and 500",
     "max_daily_jobs_per_user": "a whole number between 1 and 10000",
     "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
     "default_motion": "low or high",
@@ -75,6 +77,8 @@ class Settings(BaseSettings):
     image_hosts: Annotated[tuple[str, ...], NoDecode, Field(min_length=1)] = DEFAULT_IMAGE_HOSTS
     image_http_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1, le=20)] = 2
+    max_waiting_jobs_per_user: Annotated[int, Field(ge=0, le=100)] = 10
+    provider_max_running: Annotated[int, Field(ge=1, le=500)] = 10
     max_daily_jobs_per_user: Annotated[int, Field(ge=1, le=10_000)] = 10
     max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
     default_motion: Motion = Motion.LOW

@@ -11,41 +11,37 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 
 from bot.cometapi import CometAPIClient
 from bot.cometapi_types import (
     AuthenticationError,
     CometAPIError,
     ProviderBusyError,
-    TaskNotFoundError,
-    TaskSnapshot,
-    TaskState,
+    ProviderUnavailableError,
 )
+from bot.dispatcher import DEFAULT_PROVIDER_CAP, Dispatcher, QueuePlace, QueueView, RunningLimit
 from bot.events import EventHandler, JobEventKind
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.provider_state import ProviderState
 from bot.store import InvalidTransition, JobStore
 from bot.submission import ProviderRequest, build_request, failure_kind, send_request
-from bot.tracker_outcomes import TrackerOutcomes
+from bot.tracker_polling import KeyRejectedHandler, TrackerPolling
 
 log = logging.getLogger(__name__)
 
-# (job id, status, progress) reports of one poll, written together.
-ProgressReport = tuple[int, JobStatus, int]
-KeyRejectedHandler = Callable[[], Awaitable[None]]
 
 SUBMIT_CONCURRENCY = 8
-BUSY_RETRY_SECONDS = 30.0
+BUSY_RETRY_SECONDS = 5.0  # first back-off after a busy answer; doubles while it lasts, capped
 STOP_GRACE_SECONDS = 6.0
-MISSES_BEFORE_SINGLE_FETCH = 2
 
 
 class TrackerHalted(Exception):  # noqa: N818 - an expected condition, not a fault
     """Raised to callers when the tracker no longer accepts jobs (shutdown or bad provider key)."""
 
 
-class JobTracker(TrackerOutcomes):
+class JobTracker(TrackerPolling):
     """Submits queued jobs and follows in-flight jobs until they succeed, fail or time out."""
 
     def __init__(
@@ -57,9 +53,20 @@ class JobTracker(TrackerOutcomes):
         job_timeout: dt.timedelta,
         clock: Callable[[], dt.datetime] = utcnow,
         busy_retry_seconds: float = BUSY_RETRY_SECONDS,
+        provider_cap: int = DEFAULT_PROVIDER_CAP,
+        running_limit: RunningLimit | None = None,
     ) -> None:
-        super().__init__(store, client, poll_interval=poll_interval, job_timeout=job_timeout, clock=clock)
-        self._busy_retry = busy_retry_seconds
+        dispatcher = Dispatcher(
+            cap=provider_cap, running_limit=running_limit, busy_base=busy_retry_seconds, clock=clock
+        )
+        super().__init__(
+            store,
+            client,
+            poll_interval=poll_interval,
+            job_timeout=job_timeout,
+            clock=clock,
+            dispatcher=dispatcher,
+        )
         self._misses: dict[int, int] = {}
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -95,6 +102,29 @@ class JobTracker(TrackerOutcomes):
         """Return the longest the loop waits between two cycles, in seconds."""
         return self._schedule.max_interval
 
+    @property
+    def provider_state(self) -> ProviderState:
+        """Return the provider's condition as last seen (normal, busy or unreachable, and since when)."""
+        return self._dispatch.state
+
+    @property
+    def provider_running(self) -> int:
+        """Return how many jobs are at the provider or on their way there."""
+        return self._dispatch.running_count(self._active)
+
+    @property
+    def waiting(self) -> int:
+        """Return how many jobs wait for a provider slot."""
+        return len(self._dispatch.queue)
+
+    def queue_place(self, job_id: int) -> QueuePlace | None:
+        """Return a waiting job's place in line and wait estimate, or None when it is not waiting."""
+        return self._dispatch.place(job_id, self._schedule.expected_seconds)
+
+    def queue_view(self, guild_id: int, limit: int) -> QueueView:
+        """Return a server's running and waiting jobs (at most ``limit`` of each) with their counts."""
+        return self._dispatch.view(self._active, guild_id, limit)
+
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""
         self.events.subscribe(handler)
@@ -113,8 +143,21 @@ class JobTracker(TrackerOutcomes):
         if not self.accepting:
             raise TrackerHalted
         self._active[job.id] = job
-        self._queued[job.id] = time.monotonic()
+        self._dispatch.add(job)
         self._wake.set()
+
+    def withdraw(self, job_id: int) -> Job | None:
+        """Stop handling a job (cancelled): out of the line if waiting, never polled again.
+
+        Returns the job as last tracked, or None if the tracker did not hold it. Whoever withdraws
+        stores the job's new state; the jobs behind it move up at the next cycle.
+        """
+        job = self._active.pop(job_id, None)
+        self._dispatch.forget(job_id)
+        self._schedule.remove(job_id)
+        self._misses.pop(job_id, None)
+        self._wake.set()
+        return job
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop taking jobs, finish the current cycle, submissions and event handlers within ``grace``."""
@@ -145,7 +188,8 @@ class JobTracker(TrackerOutcomes):
         # While a poll is in flight its jobs stay due; it wakes the loop itself when it ends.
         polling = self._poll_task is not None and not self._poll_task.done()
         next_poll = now + self._schedule.max_interval if polling else self._next_poll_at(now)
-        wakeup = min([next_poll, *self._queued.values(), *self._later_wakeups()])
+        hold = self._dispatch.hold_until()
+        wakeup = min([next_poll, *([hold] if hold is not None else []), *self._later_wakeups()])
         delay = max(0.0, wakeup - now)
         self._wake.clear()
         if self._stopping:
@@ -158,7 +202,7 @@ class JobTracker(TrackerOutcomes):
     async def _cycle(self) -> None:
         # Submissions and the poll run as owned tasks, so a poll that waits out provider retries
         # never holds up new submissions or the timeout sweep.
-        self._launch_due_submissions()
+        await self._launch_due_submissions()
         self._launch_due_poll()
         self._launch_due_success_writes()
         self._launch_late_poll()
@@ -168,12 +212,13 @@ class JobTracker(TrackerOutcomes):
 
     # -- submission -------------------------------------------------------------------------
 
-    def _launch_due_submissions(self) -> None:
-        now = time.monotonic()
-        for job_id, due in list(self._queued.items()):
-            if due <= now:
-                del self._queued[job_id]
-                self._own(self._submit(job_id), name=f"submit-{job_id}")
+    async def _launch_due_submissions(self) -> None:
+        for job_id in await self._dispatch.take(self._active):
+            self._own(self._submit(job_id), name=f"submit-{job_id}")
+        for job_id in self._dispatch.moved():
+            job = self._active.get(job_id)
+            if job is not None:
+                self._emit(JobEventKind.POSITION, job)
 
     async def _submit(self, job_id: int) -> None:
         try:
@@ -212,6 +257,7 @@ class JobTracker(TrackerOutcomes):
         except CometAPIError as exc:
             await self._submit_failed(job, exc)
             return
+        self._dispatch.answered()
         try:
             updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
         except InvalidTransition as exc:
@@ -230,167 +276,20 @@ class JobTracker(TrackerOutcomes):
         self._wake.set()
 
     async def _retry_later(self, job: Job, exc: ProviderBusyError) -> None:
-        delay = max(self._busy_retry, exc.retry_after or 0.0)
+        # Back to its own place in line (the order follows the job id), and nothing is sent until
+        # the back-off ends, so the provider is not hammered by the jobs behind it.
+        delay = self._dispatch.busy(exc.retry_after)
         try:
-            self._track(await self._store.requeue(job.id))
+            requeued = self._track(await self._store.requeue(job.id))
         except InvalidTransition as gone:
             log.info("provider busy, and job %s is %s: not retried", job.id, gone.current)
             return
-        log.warning("provider busy; job %s retried in %.0f s", job.id, delay, extra=job_fields(job))
-        self._queued[job.id] = time.monotonic() + delay
+        self._dispatch.add(requeued)
+        log.warning("provider busy; submissions held for %.1f s", delay, extra=job_fields(job))
 
     async def _submit_failed(self, job: Job, exc: CometAPIError) -> None:
+        if isinstance(exc, ProviderUnavailableError):
+            self._dispatch.unreachable()
         if isinstance(exc, AuthenticationError):
             self._halt_on_auth(exc)
         await self._fail(job.id, failure_kind(exc), exc.description)
-
-    def _halt_on_auth(self, exc: AuthenticationError) -> None:
-        if not self.auth_failed:
-            log.critical("%s Submissions are stopped until COMETAPI_KEY is fixed and the bot restarts.", exc)
-            for handler in self._key_rejected:
-                self._own(self._announce(handler), name="key-rejected")
-        self.auth_failed = True
-
-    async def _announce(self, handler: KeyRejectedHandler) -> None:
-        try:
-            await handler()
-        except Exception:
-            log.exception("a key-rejected handler failed")
-
-    # -- polling ----------------------------------------------------------------------------
-
-    def _next_poll_at(self, now: float) -> float:
-        # Leave a short gap after each poll so jobs falling due meanwhile share the next request.
-        earliest = (self.last_poll_started or 0.0) + self._schedule.min_interval / 2
-        return max(self._schedule.next_wakeup(now), earliest)
-
-    def _launch_due_poll(self) -> None:
-        if self._poll_task is not None and not self._poll_task.done():
-            return
-        now = time.monotonic()
-        if self._next_poll_at(now) > now:
-            return
-        due = self._schedule.due(now)
-        if not due or (self.auth_failed and self._recently_polled(now)):
-            return
-        self.last_poll_started = now
-        self._poll_task = self._own(self._poll(due), name="poll")
-
-    async def _poll(self, due: list[int]) -> None:
-        started = time.process_time()
-        try:
-            await self._poll_due(due)
-        except Exception:
-            log.exception("polling %d jobs failed unexpectedly; they are retried at the base pace", len(due))
-            self._reschedule_missed(due)
-        finally:
-            self.last_poll_at = time.monotonic()
-            self.last_cycle_cpu = time.process_time() - started
-            self._wake.set()
-
-    def _reschedule_missed(self, job_ids: list[int]) -> None:
-        now = time.monotonic()
-        for job_id in job_ids:
-            self._schedule.missed(job_id, now)
-
-    async def _poll_due(self, due: list[int]) -> None:
-        jobs = {job.provider_task_id: job for job in self._tracked(due) if job.provider_task_id}
-        try:
-            snapshots = await self._client.fetch_tasks(list(jobs))
-        except CometAPIError as exc:
-            self._poll_failed(exc, due)
-            return
-        reports: list[ProgressReport] = []
-        for task_id, job in jobs.items():
-            try:
-                report = await self._observe(job, snapshots.get(task_id))
-            except Exception:
-                log.exception("handling job %s failed; the tracker carries on", job.id)
-                continue
-            if report is not None:
-                reports.append(report)
-        await self._record_progress(reports)
-
-    async def _record_progress(self, reports: list[ProgressReport]) -> None:
-        """Store a poll's progress changes in one transaction, then announce them."""
-        if not reports:
-            return
-        try:
-            updated = await self._store.update_progress_many(reports)
-        except Exception:
-            log.exception("recording the progress of %d jobs failed; the next poll retries", len(reports))
-            return
-        for job in updated:
-            self._emit(JobEventKind.PROGRESS, self._track(job))
-
-    def _recently_polled(self, now: float) -> bool:
-        # With a rejected key, keep polling at the slowest pace only: nothing will change soon.
-        return self.last_poll_at is not None and now - self.last_poll_at < self._schedule.max_interval
-
-    def _poll_failed(self, exc: CometAPIError, job_ids: list[int]) -> None:
-        if isinstance(exc, AuthenticationError):
-            self._halt_on_auth(exc)
-        else:
-            log.warning("polling %d jobs failed: %s", len(job_ids), exc.description)
-        self._reschedule_missed(job_ids)
-
-    def _tracked(self, job_ids: Iterable[int]) -> list[Job]:
-        jobs = []
-        for job_id in job_ids:
-            job = self._active.get(job_id)
-            if job is None:
-                self._schedule.remove(job_id)
-            else:
-                jobs.append(job)
-        return jobs
-
-    async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> ProgressReport | None:
-        """Act on one job's poll result; a mere progress change is returned for the batched write."""
-        now = time.monotonic()
-        if snapshot is None:
-            snapshot = await self._fetch_missing(job)
-            if snapshot is None:
-                self._schedule.missed(job.id, now)
-                return None
-        self._misses.pop(job.id, None)
-        if snapshot.state is TaskState.SUCCEEDED:
-            await self._succeeded(job, snapshot, now)
-        elif snapshot.state is TaskState.FAILED:
-            await self._provider_failed(job, snapshot, now)
-        else:
-            return self._progressed(job, snapshot, now)
-        return None
-
-    async def _fetch_missing(self, job: Job) -> TaskSnapshot | None:
-        """Handle a task the batch listing omitted: after a few misses ask for it directly."""
-        misses = self._misses.get(job.id, 0) + 1
-        self._misses[job.id] = misses
-        if misses < MISSES_BEFORE_SINGLE_FETCH or job.provider_task_id is None:
-            return None
-        try:
-            return await self._client.fetch_task(job.provider_task_id)
-        except TaskNotFoundError:
-            self._misses.pop(job.id, None)
-            self._schedule.remove(job.id)
-            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
-            return None
-
-    def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> ProgressReport | None:
-        self._schedule.observed(job.id, now, snapshot.progress)
-        status = JobStatus.RUNNING if snapshot.state is TaskState.RUNNING else JobStatus.SUBMITTED
-        if status is job.status and snapshot.progress <= job.progress:
-            return None
-        return (job.id, status, snapshot.progress)
-
-    async def _succeeded(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
-        self._schedule.finished(job.id, now)
-        if not snapshot.clip_urls:
-            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
-            return
-        await self._store_success(job, snapshot.clip_urls)
-
-    async def _provider_failed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
-        self._schedule.remove(job.id)
-        kind = FailureKind.NEEDS_INPUT if snapshot.needs_input else FailureKind.PROVIDER_FAILED
-        reason = snapshot.fail_reason or "the provider could not make this video"
-        await self._fail(job.id, kind, reason)

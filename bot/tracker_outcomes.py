@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.cometapi import CometAPIClient
+from bot.dispatcher import Dispatcher
 from bot.events import EventBus, JobEventKind
 from bot.late_watch import LateWatch
 from bot.logs import job_fields
@@ -38,13 +39,14 @@ class TrackerOutcomes:
         poll_interval: float,
         job_timeout: dt.timedelta,
         clock: Callable[[], dt.datetime],
+        dispatcher: Dispatcher,
     ) -> None:
         self._store = store
         self._client = client
         self._timeout = job_timeout
         self._clock = clock
         self._schedule = PollSchedule(base_interval=poll_interval)
-        self._queued: dict[int, float] = {}
+        self._dispatch = dispatcher
         self._active: dict[int, Job] = {}
         self.events = EventBus()
         self._wake = asyncio.Event()
@@ -60,12 +62,13 @@ class TrackerOutcomes:
 
     def _track(self, job: Job) -> Job:
         """Remember the latest stored version of an active job; forget it once it is not active."""
+        self._dispatch.changed()
         if job.status.is_active:
             self._active[job.id] = job
         else:
             self._active.pop(job.id, None)
             self._schedule.remove(job.id)
-            self._queued.pop(job.id, None)
+            self._dispatch.forget(job.id)
         return job
 
     async def _store_success(self, job: Job, clip_urls: tuple[str, ...]) -> None:
@@ -97,8 +100,9 @@ class TrackerOutcomes:
             log.exception("polling timed-out jobs failed unexpectedly; retried at the slow pace")
 
     async def _expire_stuck(self) -> None:
+        # Time at the provider only: a job waiting in line for a slot is not stuck (see README).
         deadline = self._clock() - self._timeout
-        stuck = [job for job in self._active.values() if job.created_at <= deadline]
+        stuck = [job for job in self._active.values() if _sent_before(job, deadline)]
         minutes = max(1, round(self._timeout.total_seconds() / 60))
         for job in stuck:
             if job.status is JobStatus.SUBMITTING or job.id in self._successes:
@@ -172,8 +176,9 @@ class TrackerOutcomes:
             # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
             await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
         for job in await self._store.jobs_with_status(JobStatus.QUEUED):
+            # Order and positions follow from the stored rows, so the line is the same as before.
             self._active[job.id] = job
-            self._queued[job.id] = now
+            self._dispatch.add(job)
         for job in await self._store.jobs_with_status(JobStatus.SUBMITTED, JobStatus.RUNNING):
             self._active[job.id] = job
             started = job.submitted_at or job.created_at
@@ -185,7 +190,11 @@ class TrackerOutcomes:
 
         log.info(
             "tracker resumed %d queued, %d running and %d timed-out jobs",
-            len(self._queued),
+            len(self._dispatch.queue),
             len(self._schedule),
             len(self._late),
         )
+
+
+def _sent_before(job: Job, deadline: dt.datetime) -> bool:
+    return job.submitted_at is not None and job.submitted_at <= deadline

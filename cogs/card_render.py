@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import discord
 
 from bot.delivery import LinkedClip
-from bot.i18n import Catalogue, Lang, discord_timestamp, progress_bar
+from bot.dispatcher import EXACT_POSITIONS, QueuePlace
+from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
 from bot.prompts import shorten
 from cogs.components import CancelButton, ExtendButton, RetryButton
@@ -70,10 +71,19 @@ class CardRenderer:
         self._add_request_fields(embed, requester_id, motion, quality, prompt)
         return Card(content=None, embed=embed, view=None)
 
-    def job(self, job: Job, *, linked: Sequence[LinkedClip] = (), now: dt.datetime | None = None) -> Card:
-        """Return the card for a stored job in its current status."""
+    def job(
+        self,
+        job: Job,
+        *,
+        linked: Sequence[LinkedClip] = (),
+        now: dt.datetime | None = None,
+        place: QueuePlace | None = None,
+    ) -> Card:
+        """Return the card for a stored job in its current status (``place``: where it waits in line)."""
         embed = discord.Embed(title=self._title(job), colour=COLOURS[job.status])
         embed.description = self._state_line(job, now or utcnow())
+        if place is not None and job.status is JobStatus.QUEUED:
+            embed.description = self.place_line(place)
         self._add_request_fields(embed, job.requester_id, job.motion, job.quality, job.prompt)
         self._add_timing(embed, job, now or utcnow())
         if job.parent_job_id is not None:
@@ -139,6 +149,14 @@ class CardRenderer:
         if status is JobStatus.FAILED:
             return self.text("card.state.failed", reason=self.failure_reason(job))
         return self.text(f"card.state.{status.value}")
+
+    def place_line(self, place: QueuePlace) -> str:
+        """Return "Waiting: 3rd in line, about 2 min", or "more than 25 jobs ahead" far back."""
+        if not place.exact:
+            return self.text("card.state.queued_far", ahead=EXACT_POSITIONS)
+        ordinal = self.text(ordinal_key(place.place), n=place.place)
+        wait = self._catalogue.format_duration(place.wait_seconds, self.lang)
+        return self.text("card.state.queued_place", place=ordinal, wait=wait)
 
     def failure_reason(self, job: Job) -> str:
         """Return the plain reason a job failed, in this renderer's language."""

@@ -125,7 +125,8 @@ class Cards(commands.Cog):
             job = self._latest.pop(job_id, None)
             if job is None or job.status.is_final:
                 return
-            card = self.renderer(job.locale).job(job)
+            place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
+            card = self.renderer(job.locale).job(job, place=place)
             if card.signature() == self._last_signature.get(job_id):
                 return
             try:

@@ -152,6 +152,9 @@ class Jobs(commands.Cog):
         lines.append(
             text(self.bot, lang, "quota.running", running=status.running, limit=status.concurrent_limit)
         )
+        lines.append(
+            text(self.bot, lang, "quota.waiting", waiting=status.waiting, limit=status.waiting_limit)
+        )
         if status.next_slot_at is not None:
             lines.append(
                 text(self.bot, lang, "quota.next_slot", next_slot_at=discord_timestamp(status.next_slot_at))

@@ -76,7 +76,8 @@ def test_vietnamese_is_translated_and_composed():
 
 
 def test_vietnamese_text_sample_reads_naturally():
-    assert t("vi", "quota.exceeded.concurrent", limit=2).startswith("Bạn đang có 2 video đang tạo")
+    waiting = t("vi", "quota.exceeded.waiting", limit=10, waiting=10)
+    assert waiting.startswith("Bạn đã có 10 video đang chờ trong hàng")
     assert t("vi", "job.restarting") == "Motionbot đang khởi động lại. Hãy thử lại sau một phút."
 
 

@@ -142,6 +142,9 @@ async def test_tracker_lag_cpu_cycles_and_in_flight(store, cometapi_double, come
         assert value(metrics, "motionbot_jobs_in_flight") == 1
         assert value(metrics, "motionbot_tracker_cycles_total") >= 1
         assert value(metrics, "motionbot_tracker_cycle_cpu_seconds") == tracker.last_cycle_cpu
+        assert value(metrics, "motionbot_jobs_waiting") + value(metrics, "motionbot_provider_running") == 1
+        assert value(metrics, "motionbot_provider_condition", condition="normal") == 1
+        assert value(metrics, "motionbot_provider_condition", condition="busy") == 0
     finally:
         await tracker.stop()
 

@@ -111,14 +111,21 @@ async def test_a_new_member_may_start_a_job(quotas):
     await quotas.check(GUILD, USER)
 
 
-async def test_concurrent_limit_counts_queued_to_running_jobs(store, quotas):
-    await job_in(store, JobStatus.QUEUED)
-    await quotas.check(GUILD, USER)
-    await job_in(store, JobStatus.RUNNING)
+async def test_jobs_past_the_running_limit_wait_until_the_waiting_places_are_taken(store, clock):
+    quotas = QuotaService(store, make_settings(max_waiting_jobs_per_user=2), clock=clock)
+    await many(store, 2, JobStatus.RUNNING)
+    await quotas.check(GUILD, USER)  # past the running limit of 2: it waits instead of being refused
+    await many(store, 2, JobStatus.QUEUED)
     error = await refusal(quotas)
-    assert (error.limit, error.limit_value, error.resets_at) == (LimitKind.CONCURRENT, 2, None)
-    assert error.key == "quota.exceeded.concurrent"
-    assert error.params == {"limit": 2}
+    assert (error.limit, error.limit_value, error.resets_at) == (LimitKind.WAITING, 2, None)
+    assert error.key == "quota.exceeded.waiting"
+    assert error.params == {"limit": 2, "waiting": 2}
+
+
+async def test_running_limit_comes_from_the_server_policy_live(store, quotas):
+    assert await quotas.running_limit(GUILD) == 2
+    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_concurrent_per_user=1))
+    assert await quotas.running_limit(GUILD) == 1
 
 
 async def test_finished_jobs_free_their_concurrent_slot(store, quotas):
@@ -194,10 +201,12 @@ async def test_server_overrides_lower_the_operator_limits_and_never_raise_them(s
             guild_id=GUILD, max_concurrent_per_user=1, max_daily_per_user=50, max_daily_per_guild=60
         )
     )
-    assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=10, guild_daily=60)
-    assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(concurrent=2, user_daily=10, guild_daily=100)
-    await job_in(store, JobStatus.RUNNING)
-    assert (await refusal(quotas)).limit_value == 1
+    assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=10, guild_daily=60, waiting=10)
+    assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(
+        concurrent=2, user_daily=10, guild_daily=100, waiting=10
+    )
+    await many(store, 1 + 10, JobStatus.QUEUED)  # one running place and ten waiting ones
+    assert (await refusal(quotas)).limit is LimitKind.WAITING
     await many(store, 10, JobStatus.DELIVERED, guild=OTHER_GUILD)
     assert (await refusal(quotas, guild=OTHER_GUILD)).limit is LimitKind.USER_DAILY
 
@@ -220,10 +229,20 @@ async def test_a_spent_daily_limit_is_named_before_a_full_concurrent_limit(store
     assert (await refusal(quotas)).limit is LimitKind.USER_DAILY
 
 
-async def test_a_full_concurrent_limit_is_named_before_a_reserved_daily_limit(store, quotas):
+async def test_waiting_jobs_are_reserved_against_the_daily_limit(store, quotas):
+    await many(store, 6, JobStatus.DELIVERED)
+    await many(store, 2, JobStatus.RUNNING)
+    await many(store, 1, JobStatus.QUEUED)
+    await quotas.check(GUILD, USER)
+    await many(store, 1, JobStatus.QUEUED)
+    assert (await refusal(quotas)).limit is LimitKind.USER_DAILY
+
+
+async def test_a_full_line_is_named_before_a_reserved_daily_limit(store, clock):
+    quotas = QuotaService(store, make_settings(max_waiting_jobs_per_user=0), clock=clock)
     await many(store, 8, JobStatus.DELIVERED)
     await many(store, 2, JobStatus.RUNNING)
-    assert (await refusal(quotas)).limit is LimitKind.CONCURRENT
+    assert (await refusal(quotas)).limit is LimitKind.WAITING
 
 
 async def test_status_reports_usage_remaining_running_and_reset(store, quotas):
@@ -241,8 +260,10 @@ async def test_status_reports_usage_remaining_running_and_reset(store, quotas):
 async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock):
     oldest = await job_in(store, JobStatus.RUNNING)
     clock.advance(minutes=1)
+    await job_in(store, JobStatus.RUNNING)
     await job_in(store, JobStatus.QUEUED)
     status = await quotas.status(GUILD, USER)
+    assert (status.running, status.waiting, status.waiting_limit) == (2, 1, 10)
     assert status.slot_free is False
     assert oldest.submitted_at is not None
     assert status.next_slot_at == oldest.submitted_at + TYPICAL_JOB_DURATION
@@ -259,7 +280,9 @@ async def test_remaining_never_goes_below_zero(store, quotas):
 
 
 async def test_admission_lets_only_one_of_two_simultaneous_requests_take_the_last_slot(store, clock):
-    quotas = QuotaService(store, make_settings(max_concurrent_jobs_per_user=1), clock=clock)
+    quotas = QuotaService(
+        store, make_settings(max_concurrent_jobs_per_user=1, max_waiting_jobs_per_user=0), clock=clock
+    )
 
     async def start() -> Job:
         async with quotas.admission(GUILD, USER):
@@ -269,7 +292,7 @@ async def test_admission_lets_only_one_of_two_simultaneous_requests_take_the_las
     refused = [result for result in results if isinstance(result, QuotaExceeded)]
     started = [result for result in results if isinstance(result, Job)]
     assert (len(started), len(refused)) == (1, 1)
-    assert refused[0].limit is LimitKind.CONCURRENT
+    assert refused[0].limit is LimitKind.WAITING
     assert len(await store.running_jobs(USER)) == 1
 
 
@@ -277,9 +300,13 @@ def test_policy_uses_settings_when_the_server_has_no_overrides():
     settings = make_settings(
         max_concurrent_jobs_per_user=3, max_daily_jobs_per_user=7, max_daily_jobs_per_guild=70
     )
-    assert QuotaPolicy.resolve(settings, None) == QuotaPolicy(concurrent=3, user_daily=7, guild_daily=70)
+    assert QuotaPolicy.resolve(settings, None) == QuotaPolicy(
+        concurrent=3, user_daily=7, guild_daily=70, waiting=10
+    )
     partial = dataclasses.replace(GuildSettings(guild_id=GUILD), max_daily_per_user=1)
-    assert QuotaPolicy.resolve(settings, partial) == QuotaPolicy(concurrent=3, user_daily=1, guild_daily=70)
+    assert QuotaPolicy.resolve(settings, partial) == QuotaPolicy(
+        concurrent=3, user_daily=1, guild_daily=70, waiting=10
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,4 +323,4 @@ def test_policy_caps_every_override_at_the_operator_value(override, expected):
         max_daily_per_user=override,
         max_daily_per_guild=override,
     )
-    assert QuotaPolicy.resolve(settings, overrides) == QuotaPolicy(expected, expected, expected)
+    assert QuotaPolicy.resolve(settings, overrides) == QuotaPolicy(expected, expected, expected, 10)

@@ -6,9 +6,16 @@ from bot.schedule import PollSchedule
 def test_new_job_is_due_after_half_an_interval():
     schedule = PollSchedule(base_interval=4.0)
     schedule.add(1, now=100.0)
-    assert schedule.due(100.0) == []
-    assert schedule.due(101.0) == [1]  # rides along within the quarter-interval horizon
     assert schedule.next_wakeup(100.0) == 102.0
+
+
+def test_every_job_due_before_the_next_allowed_poll_rides_along():
+    # One poll per base interval: a job due within it would otherwise wait for the poll after.
+    schedule = PollSchedule(base_interval=4.0)
+    schedule.add(1, now=100.0)  # due at 102
+    schedule.add(2, now=102.5)  # due at 104.5
+    schedule.add(3, now=104.5)  # due at 106.5: after the next poll (102 + 4)
+    assert sorted(schedule.due(102.0)) == [1, 2]
 
 
 def test_interval_stretches_while_nothing_changes_up_to_four_intervals():

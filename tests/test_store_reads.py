@@ -139,13 +139,15 @@ async def test_two_settings_changes_at_once_both_land(tmp_path):
 
 
 async def test_admission_stays_atomic_with_reads_on_their_own_connection(tmp_path):
-    """Twenty requests at once for three free slots: exactly three jobs are stored.
+    """Twenty requests at once for three free places (one running, two waiting): exactly three are stored.
 
     Admission holds the quota service's lock from its count (a read) until create_job has committed,
     and the next admission's count starts after that commit, so it sees the new job.
     """
     async with await JobStore.open(tmp_path / "db.sqlite3") as store:
-        quotas = QuotaService(store, make_settings(max_concurrent_jobs_per_user=3))
+        quotas = QuotaService(
+            store, make_settings(max_concurrent_jobs_per_user=1, max_waiting_jobs_per_user=2)
+        )
 
         async def start(n: int) -> Job:
             async with quotas.admission(GUILD, USER):

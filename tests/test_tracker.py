@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -130,6 +131,26 @@ async def test_many_jobs_are_polled_in_batches_not_one_request_per_job(store, ma
     assert polls_per_job < 1.0, cometapi_double.counts
 
 
+async def test_at_most_one_list_call_per_poll_interval_however_many_jobs_are_due(
+    store, make_tracker, cometapi_double
+):
+    """Jobs submitted at different moments fall due at different times, yet share one call per interval."""
+    cometapi_double.default_plan = TaskPlan(duration=1.2)
+    tracker, events = await make_tracker(poll_interval=0.2)
+    jobs = []
+    for n in range(6):  # each submission waits for the previous one's: their polls fall due apart
+        (job,) = await queue(store, tracker, new_job(f"job {n}"))
+        await events.wait_for(lambda j=job: JobEventKind.SUBMITTED in events.kinds(j.id))
+        jobs.append(job)
+    finals = await events.wait_final(*(job.id for job in jobs))
+    assert all(job.status is JobStatus.SUCCEEDED for job in finals)
+    starts = [
+        record.at for record in cometapi_double.request_log if record.path.endswith("list-by-condition")
+    ]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert gaps and min(gaps) >= 0.2 * 0.95, gaps
+
+
 async def test_moderation_refusal_fails_the_job_with_the_reason(store, make_tracker, cometapi_double):
     cometapi_double.moderate_submits("nude", prompt="nude", reason="可能包含敏感词")
     tracker, events = await make_tracker()
@@ -139,6 +160,48 @@ async def test_moderation_refusal_fails_the_job_with_the_reason(store, make_trac
     assert final.failure_kind is FailureKind.MODERATION
     assert "nude" in (final.error or "") or "敏感词" in (final.error or "")
     assert (await store.usage_today(22, 11)).user_today == 0
+
+
+async def test_waiting_jobs_wait_for_a_slot_under_the_provider_cap(store, make_tracker, cometapi_double):
+    """Cap 2, five jobs: two at the provider at any time, the rest wait with positions, all succeed."""
+    cometapi_double.default_plan = TaskPlan(duration=0.3)
+    tracker, events = await make_tracker(provider_cap=2)
+    jobs = await queue(store, tracker, *(new_job(f"job {n}", requester_id=100 + n) for n in range(5)))
+    await events.wait_for(lambda: any(e.kind is JobEventKind.POSITION for e in events.events))
+    assert tracker.provider_running <= 2 and tracker.waiting == 3
+    assert [tracker.queue_place(job.id) is not None for job in jobs] == [False, False, True, True, True]
+    finals = await events.wait_final(*(job.id for job in jobs))
+    assert all(job.status is JobStatus.SUCCEEDED for job in finals)
+    assert tracker.waiting == 0 and tracker.provider_running == 0
+
+
+async def test_a_waiting_job_is_not_timed_out_but_one_at_the_provider_is(
+    store, make_tracker, cometapi_double
+):
+    """JOB_TIMEOUT counts time at the provider: a job waiting longer than the timeout still runs."""
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker(provider_cap=1, job_timeout=dt.timedelta(seconds=0.4))
+    first, second = await queue(store, tracker, new_job("stuck"), new_job("waits"))
+    (timed_out,) = await events.wait_final(first.id)
+    assert timed_out.status is JobStatus.TIMED_OUT
+    await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(second.id))  # waited > 0.4 s
+    (later,) = await events.wait_final(second.id)
+    assert later.status is JobStatus.TIMED_OUT and later.submitted_at is not None
+    assert later.finished_at is not None and later.finished_at - later.submitted_at >= dt.timedelta(
+        seconds=0.4
+    )
+
+
+async def test_withdraw_takes_a_waiting_job_out_of_the_line(store, make_tracker, cometapi_double):
+    """What Cancel builds on: a withdrawn waiting job is never sent; the one behind it moves up."""
+    cometapi_double.default_plan = TaskPlan(duration=3600)
+    tracker, events = await make_tracker(provider_cap=1)
+    _running, withdrawn, behind = await queue(store, tracker, *(new_job(f"job {n}") for n in range(3)))
+    await events.wait_for(lambda: tracker.queue_place(behind.id) is not None and tracker.waiting == 2)
+    assert tracker.queue_place(behind.id).place == 2
+    assert tracker.withdraw(withdrawn.id) is not None
+    assert tracker.queue_place(withdrawn.id) is None and tracker.queue_place(behind.id).place == 1
+    assert tracker.withdraw(withdrawn.id) is None
 
 
 async def test_queue_full_is_retried_later_and_then_succeeds(store, make_tracker, cometapi_double):

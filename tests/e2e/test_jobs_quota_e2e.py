@@ -122,8 +122,9 @@ async def test_quota_before_and_after_a_delivered_job(world):
     assert lines[0] == "You: 0 of 10 videos today, 10 left."
     assert lines[1] == "This server: 0 of 100 videos today, 100 left."
     assert lines[2] == "Running now: 0 of 2 at once."
-    assert lines[3] == "You can start a video now."
-    assert lines[4] in {f"Daily limits reset <t:{midnight}:R>." for midnight in midnights}
+    assert lines[3] == "Waiting in line: 0 of 10."
+    assert lines[4] == "You can start a video now."
+    assert lines[5] in {f"Daily limits reset <t:{midnight}:R>." for midnight in midnights}
 
     await run_jobs(world, ["a cat"])
     _, after = await show(world, "quota")
@@ -133,9 +134,9 @@ async def test_quota_before_and_after_a_delivered_job(world):
 
 
 async def test_quota_shows_running_jobs_and_the_next_free_slot(world):
-    """Two jobs running: the member sees 2 of 2 and when a slot should free up."""
+    """Two jobs running and one waiting: the member sees 2 of 2, 1 waiting, and when a slot frees up."""
     world.comet.default_plan = TaskPlan(duration=60)
-    for prompt in ("first", "second"):
+    for prompt in ("first", "second", "third"):
         handle = await world.animate(prompt=prompt)
         await handle.wait_response()
         await world.wait_job(lambda j, h=handle: j.card_message_id == h.original_message_id)
@@ -143,9 +144,10 @@ async def test_quota_shows_running_jobs_and_the_next_free_slot(world):
     _, message = await show(world, "quota")
 
     lines = description(message).splitlines()
-    assert lines[0] == "You: 0 of 10 videos today, 8 left."  # running jobs are held as spent
+    assert lines[0] == "You: 0 of 10 videos today, 7 left."  # running and waiting jobs are held as spent
     assert lines[2] == "Running now: 2 of 2 at once."
-    slot = NEXT_SLOT.fullmatch(lines[3])
+    assert lines[3] == "Waiting in line: 1 of 10."
+    slot = NEXT_SLOT.fullmatch(lines[4])
     assert slot is not None and int(slot[1]) > dt.datetime.now(dt.UTC).timestamp()
 
 

@@ -32,20 +32,21 @@ async def refused(handle) -> str:
     return response.data["content"]
 
 
-async def test_third_job_while_two_run_is_refused_by_the_concurrency_limit(world):
-    """Default limit 2: a third /animate while two are generating is refused, naming the limit."""
+async def test_third_job_while_two_run_waits_instead_of_being_refused(world):
+    """Default limit 2: a third /animate while two are generating gets its card and waits in line."""
     world.comet.default_plan = TaskPlan(duration=60)
     for prompt in ("one", "two"):
         handle = await world.animate(prompt=prompt)
         await handle.wait_response()
         await world.wait_job(lambda j, h=handle: j.card_message_id == h.original_message_id)
 
-    content = await refused(await world.animate(prompt="three"))
+    third = await world.animate(prompt="three")
+    await third.wait_response()
 
-    assert content == (
-        "You already have 2 videos in progress, the most at once. Start another when one finishes."
-    )
-    assert len(await world.store.all_jobs()) == 2
+    assert not third.ephemeral
+    waiting = await world.wait_job(lambda j: j.card_message_id == third.original_message_id)
+    assert waiting.status is JobStatus.QUEUED
+    assert len(await world.store.all_jobs()) == 3
     assert world.comet.counts["submit"] == 2
 
 

@@ -3,7 +3,6 @@
 import pytest
 
 from bot.models import GuildSettings, JobStatus
-from tests.doubles.cometapi_jobs import TaskPlan
 from tests.e2e.harness import World, final_answer, make_world
 
 SETTINGS = "motionbot settings"
@@ -84,25 +83,30 @@ async def test_an_override_stored_above_the_cap_does_not_lift_the_members_limit(
 
 
 async def test_an_override_stored_above_the_cap_does_not_lift_concurrency_or_the_server_limit(tmp_path):
-    """Stored 20 at once and 100000 a day against an .env of 1 and 1: both still hold at 1."""
-    async with make_world(tmp_path, max_concurrent_jobs_per_user=1, max_daily_jobs_per_guild=1) as world:
+    """Stored 20 at once and 100000 a day against an .env of 1 and 2: both still hold at 1 and 2."""
+    async with make_world(tmp_path, max_concurrent_jobs_per_user=1, max_daily_jobs_per_guild=2) as world:
         discord = world.discord
         await world.store.save_guild_settings(
             GuildSettings(guild_id=discord.guild.id, max_concurrent_per_user=20, max_daily_per_guild=100_000)
         )
-        world.comet.default_plan = TaskPlan(duration=60)
+        world.hold_jobs()
         first = await world.animate()
         await first.wait_response()
         running = await world.wait_job(lambda j: j.card_message_id == first.original_message_id)
 
         second = await world.animate()
-        assert "1 videos in progress" in (await second.wait_response()).data["content"]
+        await second.wait_response()
+        waiting = await world.wait_job(lambda j: j.card_message_id == second.original_message_id)
+        assert waiting.status is JobStatus.QUEUED and world.comet.counts["submit"] == 1  # one at once
 
-        world.release(await world.wait_job(lambda j: j.id == running.id and j.provider_task_id is not None))
-        await world.wait_delivered(running.id)
+        for job in (running, waiting):
+            world.release(
+                await world.wait_job(lambda j, i=job.id: j.id == i and j.provider_task_id is not None)
+            )
+            await world.wait_delivered(job.id)
         other = await world.animate(discord.bob)
-        assert "This server has reached its daily limit of 1" in (await other.wait_response()).data["content"]
-        assert world.comet.counts["submit"] == 1
+        assert "This server has reached its daily limit of 2" in (await other.wait_response()).data["content"]
+        assert world.comet.counts["submit"] == 2
 
 
 async def test_lowering_a_limit_still_works(world):

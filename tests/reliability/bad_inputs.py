@@ -259,6 +259,8 @@ def seeded(status: JobStatus, *, owner: str = "alice", extensions: int = 0) -> S
                 extension_count=extensions,
             )
         )
+        if status is JobStatus.QUEUED:
+            return  # stored only: the running tracker never hears of it, so it is never sent
         await store.mark_submitting(job.id)
         await store.mark_submitted(job.id, f"seed-task-{job.id}")
         if status is JobStatus.FAILED:
@@ -503,20 +505,6 @@ BAD_INPUTS: list[BadInput] = [
         max_daily_jobs_per_guild=1,
     ),
     limited(
-        "over the concurrency limit",
-        Animate(CAT),
-        "quota.exceeded.concurrent",
-        seeded(RUNNING),
-        max_concurrent_jobs_per_user=1,
-    ),
-    limited(
-        "over the concurrency limit by context menu",
-        ContextMenu(files=(CAT,)),
-        "quota.exceeded.concurrent",
-        seeded(RUNNING),
-        max_concurrent_jobs_per_user=1,
-    ),
-    limited(
         "over the daily limit by reaction",
         React(files=(CAT,)),
         "quota.exceeded.user_daily",
@@ -623,6 +611,27 @@ DISGUISED_TEXT: list[BadInput] = [
     ),
 ]
 
+
+def line_full(name: str, action: Action, locale: str = "en-US") -> BadInput:
+    """Return a case where the member already has one job running and one waiting (limits 1 and 1)."""
+    return BadInput(
+        name,
+        action,
+        "quota.exceeded.waiting",
+        locale,
+        setup=(seeded(RUNNING), seeded(JobStatus.QUEUED)),
+        overrides={"max_concurrent_jobs_per_user": 1, "max_waiting_jobs_per_user": 1},
+    )
+
+
+# issue 10: past the member's running limit jobs wait; past the waiting cap they are refused
+WAITING_LINE_FULL: list[BadInput] = [
+    line_full("waiting line full", Animate(CAT)),
+    line_full("waiting line full, in Vietnamese", Animate(CAT), "vi"),
+    line_full("waiting line full by context menu", ContextMenu(files=(CAT,))),
+    line_full("waiting line full by reaction", React(files=(CAT,))),
+]
+
 # Issue 9's hostile cases by item, for the reliability report's trust-boundary rows.
 ISSUE_9_CASES: dict[int, list[BadInput]] = {
     1: FORGED_BUTTONS,
@@ -669,3 +678,4 @@ CANCEL_RETRY_BUTTONS: list[BadInput] = [
     click("cancel id of a job that does not exist", "mb:c:999999", "error.job_not_found"),
 ]
 BAD_INPUTS += CANCEL_RETRY_BUTTONS
+BAD_INPUTS += WAITING_LINE_FULL

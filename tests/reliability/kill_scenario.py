@@ -3,7 +3,8 @@
 Shared by ``test_restarts.py`` (which asserts each step) and ``bench/reliability_report.py`` (which
 prints the figures). The jobs are steered by prompt at the CometAPI double:
 
-- ``[queued]``: refused as "queue full" (code 23), so the bot puts them back in its queue;
+- ``[queued]``: refused as "queue full" (code 23), so the bot puts them back in its queue and holds
+  its whole line (sent last, after every other group is at the provider);
 - ``[submitted]``: accepted, but the provider shows ``status:""``/``SUBMITTED`` for minutes;
 - ``[generating]``: accepted and ``IN_PROGRESS`` with rising progress for minutes;
 - ``[finished]``: accepted, then finished by the test while every clip download stalls, so the
@@ -34,12 +35,14 @@ from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
 from tests.reliability.subprocess_bot import BotProcess, running_subprocess_bot
 
-GROUPS: dict[str, int] = {"queued": 10, "submitted": 12, "generating": 14, "finished": 14}
+# In sending order: a busy answer holds every later submission, so the "queue full" group goes last.
+GROUPS: dict[str, int] = {"submitted": 12, "generating": 14, "finished": 14, "queued": 10}
 LONG_TASK = 600.0
 CLIP_STALL = 60.0
 SEND_BATCH = 10
 KILL_SETTINGS: dict[str, object] = {
     "max_concurrent_jobs_per_user": 20,
+    "provider_max_running": 100,  # every job not refused as "queue full" reaches the provider
     "max_daily_jobs_per_user": 1000,
     "max_daily_jobs_per_guild": 10000,
     "provider_max_retries": 1,

@@ -1,0 +1,138 @@
+"""The waiting queue: fair order, slot hand-out and positions, kept pure for testing.
+
+Jobs are sorted by (round, turn of the job among its server's jobs of that round, job id). A job's
+round is how many of its member's jobs are ahead of it: waiting, running, or already served since
+the line formed (``served``). So slots go round-robin across members and across servers, first in
+first out within a member, and a member who was just served waits behind one who was not.
+Everything but ``served`` is stored (job id, server, member, status); a requeued job (provider busy)
+keeps its place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+Member = tuple[int | None, int]  # (guild id, user id)
+Slot = tuple[int, "Waiting | None"]  # (job id, the waiting job, or None for one running or served)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """One job waiting for a slot at the provider."""
+
+    job_id: int
+    guild_id: int | None
+    user_id: int
+
+    @property
+    def member(self) -> Member:
+        """Return the (server, user) pair whose running limit applies to this job."""
+        return (self.guild_id, self.user_id)
+
+
+def fair_order(waiting: Iterable[Waiting], ahead: Mapping[Member, list[int]] | None = None) -> list[Waiting]:
+    """Return waiting jobs in hand-out order (O(n log n)).
+
+    ``ahead`` holds, per member, the ids of their jobs that are running or were served since the
+    line formed. They take part in the rounds like waiting jobs (a member served in round 0 waits in
+    round 1; a server served in a round lets the other servers go first in it) but are not returned.
+    """
+    ahead = ahead or {}
+    by_member: dict[Member, list[Slot]] = defaultdict(list)
+    for entry in waiting:
+        by_member[entry.member].append((entry.job_id, entry))
+    for member, ids in ahead.items():
+        by_member[member].extend((job_id, None) for job_id in ids)
+    # round -> server -> that round's jobs (served ones as None), by job id
+    rounds: dict[int, dict[int | None, list[tuple[int, Waiting | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for (guild_id, _user), jobs in by_member.items():
+        for rank, job in enumerate(sorted(jobs, key=_first)):
+            rounds[rank][guild_id].append(job)
+    keyed: list[tuple[int, int, int, Waiting]] = []
+    for rank, servers in rounds.items():
+        for jobs in servers.values():
+            for turn, (job_id, waiting_job) in enumerate(sorted(jobs, key=_first)):
+                if waiting_job is not None:
+                    keyed.append((rank, turn, job_id, waiting_job))
+    keyed.sort(key=lambda item: item[:3])
+    return [item[3] for item in keyed]
+
+
+def _first(job: Slot) -> int:
+    return job[0]
+
+
+class FairQueue:
+    """The waiting jobs, their cached fair order, and which of them may start now."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, Waiting] = {}
+        self._order: list[Waiting] | None = None
+        self._places: dict[int, int] = {}
+        self._ahead: dict[Member, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._entries
+
+    def add(self, entry: Waiting) -> None:
+        """Put a job in the queue (again): its place follows from its id, not from when it was added."""
+        self._entries[entry.job_id] = entry
+        self._order = None
+
+    def remove(self, job_id: int) -> bool:
+        """Take a job out of the queue (started, cancelled or finished); False if it was not waiting."""
+        if self._entries.pop(job_id, None) is None:
+            return False
+        self._order = None
+        return True
+
+    def set_ahead(self, ahead: Mapping[Member, Iterable[int]]) -> None:
+        """Tell the queue each member's running and recently served job ids (their rounds depend on it)."""
+        current = {member: sorted(ids) for member, ids in ahead.items() if ids}
+        if current != self._ahead:
+            self._ahead = current
+            self._order = None
+
+    def order(self) -> list[Waiting]:
+        """Return the waiting jobs in fair order (recomputed only after a change)."""
+        if self._order is None:
+            self._order = fair_order(self._entries.values(), self._ahead)
+            self._places = {entry.job_id: place for place, entry in enumerate(self._order, start=1)}
+        return self._order
+
+    def positions(self, limit: int) -> dict[int, int]:
+        """Return the 1-based position of the first ``limit`` jobs in line."""
+        return {entry.job_id: place for place, entry in enumerate(self.order()[:limit], start=1)}
+
+    def position(self, job_id: int) -> int | None:
+        """Return a job's 1-based position in line, or None when it is not waiting."""
+        if job_id not in self._entries:
+            return None
+        self.order()
+        return self._places[job_id]
+
+    def pick(
+        self,
+        free_slots: int,
+        running: Mapping[Member, int],
+        limit_for: Callable[[int | None], int],
+    ) -> list[Waiting]:
+        """Remove and return up to ``free_slots`` jobs, in fair order, whose member is under their limit."""
+        counts = dict(running)
+        chosen: list[Waiting] = []
+        for entry in self.order():
+            if len(chosen) >= free_slots:
+                break
+            if counts.get(entry.member, 0) < limit_for(entry.guild_id):
+                counts[entry.member] = counts.get(entry.member, 0) + 1
+                chosen.append(entry)
+        for entry in chosen:
+            self.remove(entry.job_id)
+        return chosen

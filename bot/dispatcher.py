@@ -150,13 +150,17 @@ class Dispatcher:
         order = self.queue.order()
         if order is self._announced:
             return []  # the line has not changed since the last call
+        # The first line of a process is the one resumed after a restart: a card beyond the exact
+        # places already says "more than N ahead", so re-editing it would only spend rate limits.
+        resumed = self._announced is None
         self._announced = order
         changed = []
         for place, entry in enumerate(order, start=1):
             shown = min(place, EXACT_POSITIONS + 1)
             if self._shown.get(entry.job_id) != shown:
                 self._shown[entry.job_id] = shown
-                changed.append(entry.job_id)
+                if not (resumed and shown > EXACT_POSITIONS):
+                    changed.append(entry.job_id)
         return changed
 
     def place(self, job_id: int, typical_seconds: float) -> QueuePlace | None:

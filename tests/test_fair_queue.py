@@ -124,7 +124,9 @@ async def test_positions_are_announced_only_when_they_change_and_only_near_the_f
     active = {job_id: job(job_id, job_id) for job_id in range(1, EXACT_POSITIONS + 11)}
     for item in active.values():
         dispatcher.add(item)
-    assert len(dispatcher.moved()) == len(active)  # every card learns its place once
+    # The first line of a process (resumed after a restart): cards beyond the exact places already
+    # say "more than 25 ahead", so only the front ones are edited.
+    assert dispatcher.moved() == list(range(1, EXACT_POSITIONS + 1))
     assert dispatcher.moved() == []
     assert await dispatcher.take(active) == [1]
     moved = dispatcher.moved()
@@ -133,6 +135,18 @@ async def test_positions_are_announced_only_when_they_change_and_only_near_the_f
     assert place is not None and not place.exact
     near = dispatcher.place(4, typical_seconds=60)
     assert near is not None and (near.place, near.exact, near.wait_seconds) == (3, True, 180)
+
+
+async def test_later_arrivals_beyond_the_front_learn_their_place_once():
+    dispatcher = Dispatcher(cap=1, clock=lambda: NOW)
+    active = {1: job(1, 1)}
+    dispatcher.add(active[1])
+    assert dispatcher.moved() == [1]
+    for job_id in range(2, EXACT_POSITIONS + 4):
+        active[job_id] = job(job_id, job_id)
+        dispatcher.add(active[job_id])
+    assert dispatcher.moved() == list(range(2, EXACT_POSITIONS + 4))
+    assert dispatcher.moved() == []
 
 
 async def test_a_busy_provider_holds_every_submission_until_the_back_off_ends():

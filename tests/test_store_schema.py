@@ -227,6 +227,7 @@ UI_QUERIES = {
     "recent jobs": (sql.RECENT_JOBS, (USER, 1, 10, 0), "ix_jobs_requester_created"),
     "running jobs": (sql.RUNNING_JOBS, (USER,), "ix_jobs_requester_status"),
     "jobs by status": (sql.JOBS_WITH_STATUS, ('["running"]',), "ix_jobs_status"),
+    "a server's active jobs": (sql.COUNT_ACTIVE_IN_GUILD, (1,), "ix_jobs_guild_status"),
     "job by task": (sql.SELECT_JOB_BY_TASK, ("task",), "ux_jobs_provider_task"),
     "user usage": (sql.USER_USAGE, ("2025-01-01", 1, USER), "PRIMARY KEY"),
     "guild usage": (sql.GUILD_USAGE, ("2025-01-01", 1), "PRIMARY KEY"),

@@ -80,9 +80,10 @@ async def rejected_key_rows(section: Rows, folder: Path) -> None:
         async with bot_with_health(settings, discord, comet) as world:
             await ask_three_videos(world)
             jobs = await every_job_failed(world)
-            while len(jobs) < 3:  # a job still being stored when the first ones had failed
-                await asyncio.sleep(0.05)
-                jobs = await every_job_failed(world)
+            async with asyncio.timeout(SETTLE_SECONDS):
+                while len(jobs) < 3:  # a job still being stored when the first ones had failed
+                    await asyncio.sleep(0.05)
+                    jobs = await every_job_failed(world)
             await world.wait_card(lambda m: m.channel_id == discord.dm_channel(owner).id)
             status, body = await healthz(settings)
         alerts = len(owner_dms(discord, owner))

@@ -31,7 +31,7 @@ EXPECTATIONS: dict[str, str] = {
     "image_http_hosts": "comma-separated host:port pairs such as 127.0.0.1:8080, or empty",
     "max_concurrent_jobs_per_user": "a whole number between 1 and 20",
     "max_waiting_jobs_per_user": "a whole number between 0 and 100",
-    "provider_max_running": "a whole number between 1 and 500",
+    "provider_max_running": "a whole number between 1 and 5000",
     "max_daily_jobs_per_user": "a whole number between 1 and 10000",
     "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
     "default_motion": "low or high",
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     image_http_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1, le=20)] = 2
     max_waiting_jobs_per_user: Annotated[int, Field(ge=0, le=100)] = 10
-    provider_max_running: Annotated[int, Field(ge=1, le=500)] = 10
+    provider_max_running: Annotated[int, Field(ge=1, le=5000)] = 10
     max_daily_jobs_per_user: Annotated[int, Field(ge=1, le=10_000)] = 10
     max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
     default_motion: Motion = Motion.LOW

@@ -165,8 +165,13 @@ async def run_jobs(jobs: int, duration: float, poll_interval: float, folder: Pat
     ):
         store = await JobStore.open(folder / "bench.sqlite3")
         client = CometAPIClient(http, double.base_url, SecretStr(API_KEY))
+        # No provider cap: the benchmark follows every job in flight at once (the queue has its own).
         tracker = MeasuredTracker(
-            store, client, poll_interval=poll_interval, job_timeout=dt.timedelta(minutes=60)
+            store,
+            client,
+            poll_interval=poll_interval,
+            job_timeout=dt.timedelta(minutes=60),
+            provider_cap=jobs,
         )
         outcomes = Outcomes(expected=jobs)
         tracker.subscribe(outcomes)

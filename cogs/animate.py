@@ -28,6 +28,8 @@ from cogs.translator import key_str
 if TYPE_CHECKING:
     from bot.bot import MotionBot
 
+# Builds the request from what /animate was given, once the image is known (attachment or form).
+RequestFor = Callable[[discord.Interaction, discord.Attachment, str | None, Motion | None], JobRequest]
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
@@ -136,18 +138,31 @@ class Animate(commands.Cog):
         quality: app_commands.Choice[str] | None = None,
     ) -> None:
         """Turn an image into a short video (without an image: open the upload form)."""
-        if image is None:
-            await self.open_form(interaction, FormAnswer(None, prompt, _motion(motion), _quality(quality)))
-            return
-        request = replace(
-            self._request(interaction, JobSource.SLASH, attachment_ref(image)),
-            motion=_motion(motion),
-            quality=_quality(quality),
-            prompt=prompt,
-        )
-        await self.launch(interaction, request)
 
-    async def open_form(self, interaction: discord.Interaction, given: FormAnswer) -> None:
+        def request_for(
+            source: discord.Interaction, upload: discord.Attachment, typed: str | None, chosen: Motion | None
+        ) -> JobRequest:
+            # The one place the command's options become a request, for an attachment and the form alike.
+            return replace(
+                self._request(source, JobSource.SLASH, attachment_ref(upload)),
+                motion=chosen,
+                quality=_quality(quality),
+                prompt=typed,
+            )
+
+        if image is None:
+            await self.open_form(interaction, request_for, prompt=prompt, motion=_motion(motion))
+            return
+        await self.launch(interaction, request_for(interaction, image, prompt, _motion(motion)))
+
+    async def open_form(
+        self,
+        interaction: discord.Interaction,
+        request_for: RequestFor,
+        *,
+        prompt: str | None,
+        motion: Motion | None,
+    ) -> None:
         """Open the upload form, unless the member would fill it in vain (refused privately at once)."""
         assert interaction.channel_id is not None, "interactions in guild channels carry one"
         try:
@@ -155,30 +170,27 @@ class Animate(commands.Cog):
                 raise Refusal("error.missing_permissions")
             await within_deadline(
                 self.services.intake.precheck_member(
-                    interaction.guild_id, interaction.channel_id, interaction.user.id, given.prompt
+                    interaction.guild_id, interaction.channel_id, interaction.user.id, prompt
                 )
             )
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
-        texts = catalogue_texts(self.bot, interaction_lang(interaction))
-        form = AnimateForm(
-            texts, self.form_submitted, motion=given.motion, prompt=given.prompt, quality=given.quality
-        )
-        await interaction.response.send_modal(form)
 
-    async def form_submitted(self, interaction: discord.Interaction, answer: FormAnswer) -> None:
+        async def submitted(source: discord.Interaction, answer: FormAnswer) -> None:
+            await self.form_submitted(source, answer, request_for)
+
+        texts = catalogue_texts(self.bot, interaction_lang(interaction))
+        await interaction.response.send_modal(AnimateForm(texts, submitted, motion=motion, prompt=prompt))
+
+    async def form_submitted(
+        self, interaction: discord.Interaction, answer: FormAnswer, request_for: RequestFor
+    ) -> None:
         """Start a job from the form, through the same checks as an /animate with an attachment."""
         if answer.image is None:
             await refuse(interaction, Refusal("error.form_no_image"))
             return
-        request = replace(
-            self._request(interaction, JobSource.SLASH, attachment_ref(answer.image)),
-            motion=answer.motion,
-            quality=answer.quality,
-            prompt=answer.prompt,
-        )
-        await self.launch(interaction, request)
+        await self.launch(interaction, request_for(interaction, answer.image, answer.prompt, answer.motion))
 
     async def animate_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Animate the image of the message the command was used on."""

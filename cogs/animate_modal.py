@@ -19,7 +19,7 @@ import discord
 
 from bot.i18n import Lang
 from bot.intake import Refusal
-from bot.models import MAX_PROMPT_LENGTH, Motion, Quality
+from bot.models import MAX_PROMPT_LENGTH, Motion
 from cogs.common import apologize, refuse, text
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ class FormAnswer:
     image: discord.Attachment | None
     prompt: str | None
     motion: Motion | None
-    quality: Quality | None
 
 
 Submitted = Callable[[discord.Interaction, FormAnswer], Awaitable[None]]
@@ -57,14 +56,13 @@ class AnimateForm(discord.ui.Modal):
         *,
         motion: Motion | None,
         prompt: str | None,
-        quality: Quality | None,
     ) -> None:
         super().__init__(
             title=texts("form.title")[:45],
             timeout=MODAL_TIMEOUT,
             custom_id=MODAL_PREFIX + secrets.token_hex(8),
         )
-        self._submitted, self._quality = submitted, quality
+        self._submitted = submitted
         self.image: discord.ui.FileUpload[Any] = discord.ui.FileUpload(
             custom_id=IMAGE_ID, min_values=1, max_values=1, required=True
         )
@@ -100,7 +98,6 @@ class AnimateForm(discord.ui.Modal):
             image=uploaded[0] if uploaded else None,
             prompt=self.prompt.value or None,
             motion=Motion(motion) if motion in {m.value for m in Motion} else None,
-            quality=self._quality,
         )
         await self._submitted(interaction, answer)
 

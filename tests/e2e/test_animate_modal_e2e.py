@@ -165,3 +165,16 @@ async def test_a_form_submitted_after_a_restart_gets_a_clear_private_answer(tmp_
     assert opened.response.type == MODAL
     assert submitted.ephemeral and response.data["content"] == expired and response.latency < 3.0
     assert comet.counts["submit"] == 0 and jobs == []
+
+
+async def test_a_forged_submit_of_an_open_form_without_a_file_is_refused_privately(world):
+    """A real client cannot send the form without its required file; a forged one is told what to do."""
+    opened = await open_form(world)
+    forged = await world.discord.submit_stale_modal(
+        world.discord.alice, opened.modal["custom_id"], locale="vi"
+    )
+    response = await forged.wait_response()
+
+    assert forged.ephemeral and response.latency < 3.0
+    assert response.data["content"] == world.bot.services.catalogue.text(Lang.VI, "error.form_no_image")
+    assert world.comet.counts["submit"] == 0 and await world.store.all_jobs() == []

@@ -216,7 +216,10 @@ class Driver(WorldDriver):
     async def submit_stale_modal(
         self, user: User, custom_id: str, *, channel: Channel | None = None, locale: str = "en-US"
     ) -> InteractionHandle:
-        """Submit a form the bot no longer knows (opened before a restart): only its ``custom_id``."""
+        """Submit a form by ``custom_id`` alone, with no answers, as only a forged client would.
+
+        For a form the running bot never opened (one from before a restart) or one it has open.
+        """
         data = {"custom_id": custom_id, "components": []}
         return await self._dispatch(
             MODAL_SUBMIT, user, channel or self.general, data, locale=locale, age=None, size_limit=None

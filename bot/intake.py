@@ -160,6 +160,21 @@ class JobIntake:
             quality=request.quality or self._default_quality(overrides),
         )
 
+    async def precheck_member(
+        self, guild_id: int | None, channel_id: int, requester_id: int, prompt: str | None = None
+    ) -> None:
+        """Run the checks that need no image (before a form asks for one), so nobody fills it in vain.
+
+        The request built from the form's answer still goes through ``precheck`` and ``start``.
+        """
+        self.check_accepting()
+        self.check_channel(await self.guild_settings(guild_id), channel_id)
+        try:
+            clean_prompt(prompt)
+            await self._quotas.check(guild_id, requester_id)
+        except (PromptRejected, QuotaExceeded) as exc:
+            raise Refusal.wrap(exc) from None
+
     def check_accepting(self) -> None:
         """Refuse when the bot is shutting down or its provider key was rejected."""
         if self._tracker.auth_failed:

@@ -19,14 +19,17 @@ from discord.ext import commands
 from bot.i18n import resolve_locale
 from bot.intake import ImageRef, JobRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
+from cogs.animate_modal import AnimateForm, FormAnswer, catalogue_texts
 from cogs.card_render import CardRenderer
-from cogs.common import missing_channel_permissions, refuse, within_deadline
+from cogs.common import interaction_lang, missing_channel_permissions, refuse, within_deadline
 from cogs.launcher import CardLauncher
 from cogs.translator import key_str
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
 
+# Builds the request from what /animate was given, once the image is known (attachment or form).
+RequestFor = Callable[[discord.Interaction, discord.Attachment, str | None, Motion | None], JobRequest]
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
@@ -115,7 +118,8 @@ class Animate(commands.Cog):
     )
     @app_commands.describe(
         image=key_str(
-            "A PNG, JPEG or WebP image, 64 to 4096 px on each side", "commands.animate.image_description"
+            "A PNG, JPEG or WebP image, 64 to 4096 px a side (leave out to upload it in a form)",
+            "commands.animate.image_description",
         ),
         motion=key_str("How much the scene moves", "commands.animate.motion_description"),
         prompt=key_str("Optional words to guide the motion", "commands.animate.prompt_description"),
@@ -128,19 +132,65 @@ class Animate(commands.Cog):
     async def animate(
         self,
         interaction: discord.Interaction,
-        image: discord.Attachment,
+        image: discord.Attachment | None = None,
         motion: app_commands.Choice[str] | None = None,
         prompt: app_commands.Range[str, 0, MAX_PROMPT_LENGTH * 2] | None = None,
         quality: app_commands.Choice[str] | None = None,
     ) -> None:
-        """Turn an image into a short video."""
-        request = replace(
-            self._request(interaction, JobSource.SLASH, attachment_ref(image)),
-            motion=Motion(motion.value) if motion else None,
-            quality=Quality(quality.value) if quality else None,
-            prompt=prompt,
-        )
-        await self.launch(interaction, request)
+        """Turn an image into a short video (without an image: open the upload form)."""
+
+        def request_for(
+            source: discord.Interaction, upload: discord.Attachment, typed: str | None, chosen: Motion | None
+        ) -> JobRequest:
+            # The one place the command's options become a request, for an attachment and the form alike.
+            return replace(
+                self._request(source, JobSource.SLASH, attachment_ref(upload)),
+                motion=chosen,
+                quality=_quality(quality),
+                prompt=typed,
+            )
+
+        if image is None:
+            await self.open_form(interaction, request_for, prompt=prompt, motion=_motion(motion))
+            return
+        await self.launch(interaction, request_for(interaction, image, prompt, _motion(motion)))
+
+    async def open_form(
+        self,
+        interaction: discord.Interaction,
+        request_for: RequestFor,
+        *,
+        prompt: str | None,
+        motion: Motion | None,
+    ) -> None:
+        """Open the upload form, unless the member would fill it in vain (refused privately at once)."""
+        assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        try:
+            if missing_channel_permissions(interaction.app_permissions):
+                raise Refusal("error.missing_permissions")
+            await within_deadline(
+                self.services.intake.precheck_member(
+                    interaction.guild_id, interaction.channel_id, interaction.user.id, prompt
+                )
+            )
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+
+        async def submitted(source: discord.Interaction, answer: FormAnswer) -> None:
+            await self.form_submitted(source, answer, request_for)
+
+        texts = catalogue_texts(self.bot, interaction_lang(interaction))
+        await interaction.response.send_modal(AnimateForm(texts, submitted, motion=motion, prompt=prompt))
+
+    async def form_submitted(
+        self, interaction: discord.Interaction, answer: FormAnswer, request_for: RequestFor
+    ) -> None:
+        """Start a job from the form, through the same checks as an /animate with an attachment."""
+        if answer.image is None:
+            await refuse(interaction, Refusal("error.form_no_image"))
+            return
+        await self.launch(interaction, request_for(interaction, answer.image, answer.prompt, answer.motion))
 
     async def animate_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Animate the image of the message the command was used on."""
@@ -185,6 +235,14 @@ class Animate(commands.Cog):
             return await self.services.intake.start(request, card_message_id=card_id)
 
         self.launcher.launch(interaction, response.message_id, start, "starting a job")
+
+
+def _motion(choice: app_commands.Choice[str] | None) -> Motion | None:
+    return Motion(choice.value) if choice else None
+
+
+def _quality(choice: app_commands.Choice[str] | None) -> Quality | None:
+    return Quality(choice.value) if choice else None
 
 
 async def setup(bot: MotionBot) -> None:

@@ -16,6 +16,7 @@ from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
 from bot.models import GuildSettings, Job, Motion
 from bot.quotas import QuotaExceeded
+from cogs.animate_modal import answer_unknown_modal
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import ExtendButton, JobsPageButton
@@ -105,7 +106,10 @@ class Buttons(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer clicks on buttons no handler knows (forged, or from an old version)."""
+        """Answer clicks on buttons no handler knows (forged, or from an old version), and stale forms."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await answer_unknown_modal(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, object] = dict(interaction.data or {})

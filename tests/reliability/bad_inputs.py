@@ -214,7 +214,46 @@ class Click:
         return Answer(handle=handle, target=message)
 
 
-Action = Animate | Command | ContextMenu | React | Click
+@dataclass(frozen=True)
+class FormUpload:
+    """``/animate`` without an attachment, then the upload form it opens submitted with ``file``.
+
+    A refusal before the form opens is the command's own answer; otherwise the submit's answer counts.
+    """
+
+    file: FileSpec = ("cat.png", b"", "image/png")
+    prompt: str | None = None
+    user: str = "alice"
+    channel: str = "general"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Run the command, then fill in and submit the form as the member."""
+        discord = world.discord
+        user, channel = member(world, self.user), place(world, self.channel)
+        opened = await discord.slash(user, "animate", {}, channel=channel, locale=locale)
+        if (await opened.wait_response()).type != MODAL:
+            return Answer(handle=opened)
+        values = {} if self.prompt is None else {"prompt": self.prompt}
+        submitted = await discord.submit_modal(
+            user, opened, values, files={"image": [self.file]}, locale=locale
+        )
+        return Answer(handle=submitted)
+
+
+@dataclass(frozen=True)
+class StaleForm:
+    """A form submit the running bot never opened: one from before a restart, or a forged custom_id."""
+
+    custom_id: str = "mb:m:0123456789abcdef"
+
+    async def perform(self, world: World, locale: str) -> Answer:
+        """Submit the unknown form as alice in #general."""
+        discord = world.discord
+        return Answer(handle=await discord.submit_stale_modal(discord.alice, self.custom_id, locale=locale))
+
+
+MODAL = 9  # the interaction callback type that opens a form
+Action = Animate | Command | ContextMenu | React | Click | FormUpload | StaleForm
 
 
 def place(world: World, name: str) -> Channel:
@@ -679,3 +718,43 @@ CANCEL_RETRY_BUTTONS: list[BadInput] = [
 ]
 BAD_INPUTS += CANCEL_RETRY_BUTTONS
 BAD_INPUTS += WAITING_LINE_FULL
+
+# issue 11: /animate's upload form (for mobile members) refuses what /animate refuses, and says when
+# a form is unknown (opened before a restart, or forged) instead of leaving it unanswered
+EXPIRED = "error.form_expired"
+UPLOAD_FORM: list[BadInput] = [
+    BadInput("pdf through the upload form", FormUpload(("doc.pdf", PDF, "application/pdf")), UNSUPPORTED),
+    BadInput(
+        "pdf through the upload form, in vietnamese",
+        FormUpload(("doc.pdf", PDF, "application/pdf")),
+        UNSUPPORTED,
+        "vi",
+    ),
+    BadInput(
+        "jpeg bytes named png through the upload form", FormUpload(("cat.png", JPEG, "image/png")), MISMATCH
+    ),
+    BadInput(
+        "tiny image through the upload form", FormUpload(("dot.png", picture(16, 16), "image/png")), TOO_SMALL
+    ),
+    BadInput(
+        "prompt over the limit through the upload form", FormUpload(CAT, "word " * 400), "prompt.too_long"
+    ),
+    BadInput(
+        "upload form in a channel off the allow-list",
+        FormUpload(CAT),
+        "error.channel_not_allowed",
+        setup=(allow_only_media,),
+    ),
+    BadInput(
+        "upload form where the bot cannot post",
+        FormUpload(CAT),
+        "error.missing_permissions",
+        setup=(deny_bot_posting,),
+    ),
+    line_full("upload form with the waiting line full", FormUpload(CAT)),
+    line_full("upload form with the waiting line full, in vietnamese", FormUpload(CAT), "vi"),
+    BadInput("upload form submitted after a restart", StaleForm(), EXPIRED),
+    BadInput("upload form submitted after a restart, in vietnamese", StaleForm(), EXPIRED, "vi"),
+    BadInput("form with a forged custom id", StaleForm("mb:x:1:0:h"), EXPIRED),
+]
+BAD_INPUTS += UPLOAD_FORM

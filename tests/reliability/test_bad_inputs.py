@@ -12,7 +12,7 @@ from tests.e2e.harness import make_world
 from tests.reliability.bad_input_replay import replay, says
 from tests.reliability.bad_inputs import BAD_INPUTS, CAT, BadInput
 
-ACTION_KINDS = {"Animate", "Command", "ContextMenu", "React", "Click"}
+ACTION_KINDS = {"Animate", "Command", "ContextMenu", "React", "Click", "FormUpload", "StaleForm"}
 
 
 def test_the_catalogue_covers_at_least_forty_inputs_of_every_kind():

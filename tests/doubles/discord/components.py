@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import FormErrors, FormPath
+from .modals import check_modal_component
 from .model import iter_components
 
 ACTION_ROW, BUTTON, TEXT_INPUT, SECTION, TEXT_DISPLAY, LABEL = 1, 2, 4, 9, 10, 18
@@ -170,11 +171,8 @@ def check_modal_components(components: Any, errors: FormErrors) -> None:
     if not isinstance(components, list) or not 1 <= len(components) <= MAX_ROWS:
         errors.add(("components",), "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MAX_ROWS} in length.")
         return
-    for path, component in _walk_with_paths(components, ("components",)):
-        if component.get("type") == TEXT_INPUT:
-            errors.bad_length((*path, "custom_id"), component.get("custom_id"), 1, 100)
-            errors.max_length((*path, "label"), component.get("label"), 45)
-            errors.max_length((*path, "value"), component.get("value"), 4000)
+    for index, component in enumerate(components):
+        check_modal_component(component, ("components", index), errors)
     _check_unique_custom_ids(components, errors)
 
 

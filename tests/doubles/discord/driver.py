@@ -13,6 +13,7 @@ from .gateway import GatewayHub
 from .interaction_builder import InteractionBuilder
 from .interactions import InteractionHandle
 from .messages import MessageService
+from .modals import ModalValue, submitted_components
 from .model import Channel, Message, PortalSettings, RegisteredCommand, User
 from .notify import ChangeNotifier
 from .options import FileSpec, Resolver, build_options, first_attachment_option
@@ -179,14 +180,28 @@ class Driver(WorldDriver):
         )
 
     async def submit_modal(
-        self, user: User, opened_by: InteractionHandle, values: Mapping[str, str], *, locale: str = "en-US"
+        self,
+        user: User,
+        opened_by: InteractionHandle,
+        values: Mapping[str, ModalValue] | None = None,
+        *,
+        files: Mapping[str, Sequence[FileSpec]] | None = None,
+        locale: str = "en-US",
     ) -> InteractionHandle:
-        """Submit the modal the bot opened in answer to ``opened_by``, filling text inputs by custom_id."""
+        """Submit the modal the bot opened in answer to ``opened_by``, filled in by custom_id.
+
+        ``values`` gives text inputs their text and selects their chosen values (prefills and
+        default options otherwise); ``files`` uploads files into File Upload components: they go to
+        the double's CDN and ``data.resolved.attachments``, as slash-command attachments do.
+        """
         modal = opened_by.modal
         if modal is None:
             raise LookupError(f"the bot opened no modal for interaction {opened_by.id}")
-        components = [_submitted(component, values) for component in modal.get("components") or []]
-        data = {"custom_id": modal["custom_id"], "components": components}
+        resolver = Resolver(self.state, opened_by.channel)
+        components = submitted_components(modal, values or {}, files or {}, resolver)
+        data: dict[str, Any] = {"custom_id": modal["custom_id"], "components": components}
+        if resolver.resolved:
+            data["resolved"] = resolver.resolved
         return await self._dispatch(
             MODAL_SUBMIT,
             user,
@@ -196,6 +211,18 @@ class Driver(WorldDriver):
             age=None,
             size_limit=None,
             message=opened_by.source_message,
+        )
+
+    async def submit_stale_modal(
+        self, user: User, custom_id: str, *, channel: Channel | None = None, locale: str = "en-US"
+    ) -> InteractionHandle:
+        """Submit a form by ``custom_id`` alone, with no answers, as only a forged client would.
+
+        For a form the running bot never opened (one from before a restart) or one it has open.
+        """
+        data = {"custom_id": custom_id, "components": []}
+        return await self._dispatch(
+            MODAL_SUBMIT, user, channel or self.general, data, locale=locale, age=None, size_limit=None
         )
 
     def expire_interaction(self, interaction: InteractionHandle | str) -> None:
@@ -335,24 +362,3 @@ class Driver(WorldDriver):
         """Messages the bot authored (ephemeral and deleted ones included), oldest first."""
         found = [m for m in self.state.messages.values() if m.author.id == self.state.bot_user.id]
         return [m for m in found if channel is None or m.channel_id == channel.id]
-
-
-def _submitted(component: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    if component.get("type") == 18:
-        inner = component["component"]
-        return {"type": 18, "id": component.get("id"), "component": _text_value(inner, values)}
-    return {
-        "type": 1,
-        "id": component.get("id"),
-        "components": [_text_value(c, values) for c in component.get("components") or []],
-    }
-
-
-def _text_value(component: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    custom_id = component.get("custom_id")
-    return {
-        "type": component.get("type"),
-        "id": component.get("id"),
-        "custom_id": custom_id,
-        "value": values.get(str(custom_id), component.get("value") or ""),
-    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import FormErrors, FormPath
+from .modal_forms import check_modal_fields
 from .model import iter_components
 
 ACTION_ROW, BUTTON, TEXT_INPUT, SECTION, TEXT_DISPLAY, LABEL = 1, 2, 4, 9, 10, 18
@@ -175,6 +176,7 @@ def check_modal_components(components: Any, errors: FormErrors) -> None:
             errors.bad_length((*path, "custom_id"), component.get("custom_id"), 1, 100)
             errors.max_length((*path, "label"), component.get("label"), 45)
             errors.max_length((*path, "value"), component.get("value"), 4000)
+    check_modal_fields(components, errors)
     _check_unique_custom_ids(components, errors)
 
 

@@ -13,6 +13,7 @@ from .gateway import GatewayHub
 from .interaction_builder import InteractionBuilder
 from .interactions import InteractionHandle
 from .messages import MessageService
+from .modal_forms import FieldValue, submitted_components
 from .model import Channel, Message, PortalSettings, RegisteredCommand, User
 from .notify import ChangeNotifier
 from .options import FileSpec, Resolver, build_options, first_attachment_option
@@ -179,14 +180,24 @@ class Driver(WorldDriver):
         )
 
     async def submit_modal(
-        self, user: User, opened_by: InteractionHandle, values: Mapping[str, str], *, locale: str = "en-US"
+        self,
+        user: User,
+        opened_by: InteractionHandle,
+        values: Mapping[str, FieldValue],
+        *,
+        locale: str = "en-US",
     ) -> InteractionHandle:
-        """Submit the modal the bot opened in answer to ``opened_by``, filling text inputs by custom_id."""
+        """Submit the modal the bot opened in answer to ``opened_by``, filling fields by custom_id.
+
+        Text inputs take a string, select menus a list of values; fields not given are sent as the
+        modal showed them. Only the member who opened it can submit it (Discord shows it to them).
+        """
         modal = opened_by.modal
         if modal is None:
             raise LookupError(f"the bot opened no modal for interaction {opened_by.id}")
-        components = [_submitted(component, values) for component in modal.get("components") or []]
-        data = {"custom_id": modal["custom_id"], "components": components}
+        if user.id != opened_by.user.id:
+            raise ValueError("only the member who opened a modal can submit it")
+        data = {"custom_id": modal["custom_id"], "components": submitted_components(modal, values)}
         return await self._dispatch(
             MODAL_SUBMIT,
             user,
@@ -335,24 +346,3 @@ class Driver(WorldDriver):
         """Messages the bot authored (ephemeral and deleted ones included), oldest first."""
         found = [m for m in self.state.messages.values() if m.author.id == self.state.bot_user.id]
         return [m for m in found if channel is None or m.channel_id == channel.id]
-
-
-def _submitted(component: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    if component.get("type") == 18:
-        inner = component["component"]
-        return {"type": 18, "id": component.get("id"), "component": _text_value(inner, values)}
-    return {
-        "type": 1,
-        "id": component.get("id"),
-        "components": [_text_value(c, values) for c in component.get("components") or []],
-    }
-
-
-def _text_value(component: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    custom_id = component.get("custom_id")
-    return {
-        "type": component.get("type"),
-        "id": component.get("id"),
-        "custom_id": custom_id,
-        "value": values.get(str(custom_id), component.get("value") or ""),
-    }

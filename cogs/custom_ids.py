@@ -15,7 +15,10 @@ EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 CANCEL_TEMPLATE = r"mb:c:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
-TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE)
+EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
+# Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
+EXTEND_PROMPT_MODAL_TEMPLATE = r"mb:pm:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
+TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE, EXTEND_PROMPT_TEMPLATE)
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 MOTION_CODES = {Motion.LOW: "l", Motion.HIGH: "h"}
 MOTIONS_BY_CODE = {code: motion for motion, code in MOTION_CODES.items()}
@@ -39,6 +42,16 @@ def cancel_id(job_id: int) -> str:
 def retry_id(job_id: int) -> str:
     """Return the custom id of a failed job's Retry button."""
     return f"mb:r:{job_id}"
+
+
+def extend_prompt_id(job_id: int, clip_index: int) -> str:
+    """Return the custom id of an "Extend with prompt…" button."""
+    return f"mb:p:{job_id}:{clip_index}"
+
+
+def extend_prompt_modal_id(job_id: int, clip_index: int) -> str:
+    """Return the custom id of the modal that button opens."""
+    return f"mb:pm:{job_id}:{clip_index}"
 
 
 def is_known(custom_id: str) -> bool:

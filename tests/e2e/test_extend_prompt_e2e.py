@@ -12,6 +12,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.components import MAX_ROW_WIDTH, MAX_ROWS
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
+from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, final_answer, running_motionbot, settings_for
 from tests.e2e.test_extend_e2e import delivered_job, extend_id, has_clips
 
@@ -236,3 +237,37 @@ async def test_a_fully_extended_card_keeps_every_button_within_discords_limits(w
     with pytest.raises(ValueError, match="disabled"):
         await discord.click(discord.alice, card, prompt_id(job.id, 0))
     assert job.status is JobStatus.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("forged", "answer"),
+    [
+        ("mb:pm:424242:0", "That job no longer exists."),
+        ("mb:pm:{job}:7", "This job has no clip 8; it has 4."),
+        ("mb:pm:{other}:0", "doesn't belong to a video job in this channel"),
+    ],
+)
+async def test_a_forged_modal_id_is_refused_at_submit(world, forged, answer):
+    """A tampered client renaming the modal (another job, a clip that does not exist, a job of another
+    channel) gets a private refusal and nothing starts."""
+    discord = world.discord
+    other = await discord.slash(
+        discord.alice,
+        "animate",
+        {},
+        attachment=("dog.png", png_bytes(width=256, height=256), "image/png"),
+        channel=discord.media,
+    )
+    await other.wait_response()
+    other_job = await world.wait_job(lambda j: j.channel_id == discord.media.id)
+    await world.wait_delivered(other_job.id)
+    parent, card = await delivered_job(world)
+    opened = await open_modal(world, card, prompt_id(parent.id, 0))
+    opened.modal["custom_id"] = forged.format(job=parent.id, other=other_job.id)
+    submits, jobs = world.comet.counts["submit"], len(await world.store.all_jobs())
+
+    submitted = await discord.submit_modal(discord.alice, opened, {"prompt": "a dog"})
+    response = await submitted.wait_response()
+
+    assert submitted.ephemeral and answer in response.data["content"]
+    assert world.comet.counts["submit"] == submits and len(await world.store.all_jobs()) == jobs

@@ -271,3 +271,25 @@ async def test_a_forged_modal_id_is_refused_at_submit(world, forged, answer):
 
     assert submitted.ephemeral and answer in response.data["content"]
     assert world.comet.counts["submit"] == submits and len(await world.store.all_jobs()) == jobs
+
+
+async def test_retry_of_a_failed_extension_with_a_prompt_keeps_the_new_prompt(world):
+    """An extension with a new prompt that failed is retried with that prompt, not the parent's."""
+    discord = world.discord
+    parent, card = await delivered_job(world)
+    world.comet.moderate_submits(None)
+    opened = await open_modal(world, card, prompt_id(parent.id, 1))
+    submitted = await discord.submit_modal(discord.alice, opened, {"prompt": "fly away", "motion": ["high"]})
+    await submitted.wait_response()
+    failed = await world.wait_job(lambda j: j.parent_job_id == parent.id and j.status is JobStatus.FAILED)
+    failed_card = await world.wait_card(
+        lambda m: m.id == failed.card_message_id and f"mb:r:{failed.id}" in m.custom_ids
+    )
+
+    click = await discord.click(discord.alice, failed_card, f"mb:r:{failed.id}")
+    await click.wait_response()
+
+    retried = await world.wait_job(lambda j: j.parent_job_id == parent.id and j.id != failed.id)
+    assert (retried.clip_index, retried.motion, retried.prompt) == (1, Motion.HIGH, "fly away")
+    await world.wait_delivered(retried.id)
+    assert world.comet.submissions[-1]["prompt"] == "fly away"

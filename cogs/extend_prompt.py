@@ -74,33 +74,8 @@ class ExtendPrompt(commands.Cog):
         modal = discord.ui.Modal(
             title=title[:TITLE_LIMIT], custom_id=extend_prompt_modal_id(parent.id, clip), timeout=None
         )
-        prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id=PROMPT_FIELD,
-            style=discord.TextStyle.paragraph,
-            default=parent.prompt[:MAX_PROMPT_LENGTH],
-            required=False,
-            max_length=MAX_PROMPT_LENGTH,
-        )
-        modal.add_item(
-            discord.ui.Label(
-                text=renderer.text("extend.prompt_label")[:LABEL_LIMIT],
-                description=renderer.text("extend.prompt_hint")[:DESCRIPTION_LIMIT],
-                component=prompt,
-            )
-        )
-        motion: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=MOTION_FIELD,
-            options=[
-                discord.SelectOption(
-                    label=renderer.text(f"motion.{m.value}"), value=m.value, default=m is parent.motion
-                )
-                for m in Motion
-            ],
-            required=True,
-        )
-        modal.add_item(
-            discord.ui.Label(text=renderer.text("extend.motion_label")[:LABEL_LIMIT], component=motion)
-        )
+        modal.add_item(prompt_field(renderer, parent.prompt))
+        modal.add_item(motion_field(renderer, parent.motion))
         # Finished before it is sent, so discord.py does not keep it: the listener below answers
         # every submit from the custom id (the same way after a restart, when no store would have it).
         modal.stop()
@@ -121,11 +96,8 @@ class ExtendPrompt(commands.Cog):
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
     ) -> None:
         """Check everything again, then answer with the child's public card and start it."""
-        intake = self.services.intake
         try:
-            parent = await within_deadline(extendable_parent(self.services, interaction, job_id, clip))
-            motion = chosen_motion(values.get(MOTION_FIELD))
-            prompt = intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent)
+            request = await within_deadline(self._request(interaction, job_id, clip, values))
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
@@ -133,9 +105,25 @@ class ExtendPrompt(commands.Cog):
             await apologize(interaction, exc, f"checking an extend with a prompt of job {job_id}")
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
-        card = renderer.pending(interaction.user.id, motion, parent.quality, prompt)
+        card = renderer.pending(
+            request.requester_id, request.motion, request.parent.quality, request.prompt or ""
+        )
         response = await interaction.response.send_message(embed=card.embed)
-        request = ExtendRequest(
+
+        async def start(card_id: int | None) -> Job:
+            return await self.services.intake.start_extension(request, card_message_id=card_id)
+
+        what = f"extending job {job_id} with a new prompt"
+        self.launcher.launch(interaction, response.message_id, start, what)
+
+    async def _request(
+        self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
+    ) -> ExtendRequest:
+        """Return the extension the submit asks for, after every check an Extend click passes (reads only)."""
+        parent = await extendable_parent(self.services, interaction, job_id, clip)
+        motion = chosen_motion(values.get(MOTION_FIELD))
+        prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent)
+        return ExtendRequest(
             parent=parent,
             clip_index=clip,
             motion=motion,
@@ -147,11 +135,31 @@ class ExtendPrompt(commands.Cog):
             prompt=prompt,
         )
 
-        async def start(card_id: int | None) -> Job:
-            return await intake.start_extension(request, card_message_id=card_id)
 
-        what = f"extending job {parent.id} with a new prompt"
-        self.launcher.launch(interaction, response.message_id, start, what)
+def prompt_field(renderer: CardRenderer, prompt: str) -> discord.ui.Label[Any]:
+    """Return the labelled prompt input, prefilled; it may be left empty (the parent's prompt is kept)."""
+    text_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        custom_id=PROMPT_FIELD,
+        style=discord.TextStyle.paragraph,
+        default=prompt[:MAX_PROMPT_LENGTH],
+        required=False,
+        max_length=MAX_PROMPT_LENGTH,
+    )
+    return discord.ui.Label(
+        text=renderer.text("extend.prompt_label")[:LABEL_LIMIT],
+        description=renderer.text("extend.prompt_hint")[:DESCRIPTION_LIMIT],
+        component=text_input,
+    )
+
+
+def motion_field(renderer: CardRenderer, current: Motion) -> discord.ui.Label[Any]:
+    """Return the labelled low/high choice, ``current`` chosen."""
+    options = [
+        discord.SelectOption(label=renderer.text(f"motion.{m.value}"), value=m.value, default=m is current)
+        for m in Motion
+    ]
+    select: discord.ui.Select[Any] = discord.ui.Select(custom_id=MOTION_FIELD, options=options, required=True)
+    return discord.ui.Label(text=renderer.text("extend.motion_label")[:LABEL_LIMIT], component=select)
 
 
 def chosen_motion(values: list[str] | None) -> Motion:

@@ -32,6 +32,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.cards",
     "cogs.buttons",
     "cogs.job_buttons",
+    "cogs.extend_prompt",
     "cogs.reactions",
     "cogs.jobs",
     "cogs.queue",

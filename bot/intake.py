@@ -106,6 +106,7 @@ class ExtendRequest:
     locale: str
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
+    prompt: str | None = None  # a new prompt, cleaned by ``extension_prompt``; None keeps the parent's
 
 
 class JobIntake:
@@ -175,6 +176,17 @@ class JobIntake:
         except (PromptRejected, QuotaExceeded) as exc:
             raise Refusal.wrap(exc) from None
 
+    def extension_prompt(self, text: str | None, parent: Job) -> str:
+        """Return a new prompt for extending ``parent``, cleaned like every prompt.
+
+        Empty after cleaning means "keep the parent's prompt". Raises ``Refusal`` when too long.
+        """
+        try:
+            prompt = clean_prompt(text)
+        except PromptRejected as exc:
+            raise Refusal.wrap(exc) from None
+        return prompt or parent.prompt
+
     def check_accepting(self) -> None:
         """Refuse when the bot is shutting down or its provider key was rejected."""
         if self._tracker.auth_failed:
@@ -230,7 +242,7 @@ class JobIntake:
             source=JobSource.EXTEND,
             motion=request.motion,
             quality=parent.quality,
-            prompt=parent.prompt,
+            prompt=request.prompt or parent.prompt,
             image_url=parent.clip_urls[request.clip_index],
             locale=request.locale,
             parent_job_id=parent.id,

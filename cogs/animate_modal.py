@@ -21,6 +21,7 @@ from bot.i18n import Lang
 from bot.intake import Refusal
 from bot.models import MAX_PROMPT_LENGTH, Motion
 from cogs.common import apologize, refuse, text
+from cogs.custom_ids import is_listened_modal
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,8 @@ async def answer_unknown_modal(interaction: discord.Interaction) -> None:
     """Tell the member privately that a form this process does not know (a restart, too old) expired."""
     data: dict[str, object] = dict(interaction.data or {})
     custom_id = str(data.get("custom_id", ""))
-    if is_known_modal(interaction.client, custom_id) or interaction.response.is_done():
+    known = is_known_modal(interaction.client, custom_id) or is_listened_modal(custom_id)
+    if known or interaction.response.is_done():
         return
     log.info("unknown or expired form %r submitted by user %s", custom_id[:100], interaction.user.id)
     await refuse(interaction, Refusal("error.form_expired"))

@@ -24,7 +24,7 @@ from cogs.custom_ids import is_known
 from cogs.launcher import CardLauncher
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.bot import MotionBot, Services
 
 log = logging.getLogger(__name__)
 
@@ -78,31 +78,7 @@ class Buttons(commands.Cog):
         self.launcher.launch(interaction, response.message_id, start, f"extending job {parent.id}")
 
     async def _extendable_parent(self, interaction: discord.Interaction, job_id: int, clip: int) -> Job:
-        parent = await self.services.store.get_job(job_id)
-        if parent is None:
-            raise Refusal("error.job_not_found")
-        if not clicked_where_it_lives(interaction, parent):
-            # Checked before anything else so a forged id learns nothing about the other job.
-            log.info(
-                "extend of job %s refused: clicked in guild %s channel %s by user %s",
-                parent.id,
-                interaction.guild_id,
-                interaction.channel_id,
-                interaction.user.id,
-            )
-            raise Refusal("error.button_elsewhere")
-        overrides = await self.services.intake.guild_settings(parent.guild_id)
-        check_may_press(interaction, parent, overrides)
-        self.services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
-        self.services.intake.check_accepting()
-        check_extendable(parent, clip)
-        if missing_channel_permissions(interaction.app_permissions):
-            raise Refusal("error.missing_permissions")
-        try:
-            await self.services.quotas.check(parent.guild_id, interaction.user.id)
-        except QuotaExceeded as exc:
-            raise Refusal.wrap(exc) from None
-        return parent
+        return await extendable_parent(self.services, interaction, job_id, clip)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -118,6 +94,41 @@ class Buttons(commands.Cog):
             return
         log.info("unknown button %r pressed by user %s", custom_id[:100], interaction.user.id)
         await refuse(interaction, Refusal("error.unknown_button"))
+
+
+async def extendable_parent(
+    services: Services, interaction: discord.Interaction, job_id: int, clip: int
+) -> Job:
+    """Return the job whose clip ``interaction`` may extend now, else raise the ``Refusal`` saying why.
+
+    Reads only (run it under ``within_deadline`` before the first answer): where the click came from,
+    who pressed, the channel allow-list, whether the bot takes jobs, the clip, permissions, quotas.
+    """
+    parent = await services.store.get_job(job_id)
+    if parent is None:
+        raise Refusal("error.job_not_found")
+    if not clicked_where_it_lives(interaction, parent):
+        # Checked before anything else so a forged id learns nothing about the other job.
+        log.info(
+            "extend of job %s refused: clicked in guild %s channel %s by user %s",
+            parent.id,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+        )
+        raise Refusal("error.button_elsewhere")
+    overrides = await services.intake.guild_settings(parent.guild_id)
+    check_may_press(interaction, parent, overrides)
+    services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
+    services.intake.check_accepting()
+    check_extendable(parent, clip)
+    if missing_channel_permissions(interaction.app_permissions):
+        raise Refusal("error.missing_permissions")
+    try:
+        await services.quotas.check(parent.guild_id, interaction.user.id)
+    except QuotaExceeded as exc:
+        raise Refusal.wrap(exc) from None
+    return parent
 
 
 def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:

@@ -17,7 +17,7 @@ from bot.dispatcher import EXACT_POSITIONS, QueuePlace
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
 from bot.prompts import shorten
-from cogs.components import CancelButton, ExtendButton, RetryButton
+from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, RetryButton
 from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
@@ -119,13 +119,19 @@ class CardRenderer:
         return view
 
     def clip_buttons(self, job: Job) -> discord.ui.View:
-        """Return one row per clip: Extend (low), Extend (high) and a link to the original file."""
+        """Return one row per clip: Extend (low), Extend (high), Extend with a prompt…, the original file.
+
+        At most 4 components in each of at most 5 rows, within Discord's 5 × 5 (README, "The job card").
+        At the extension limit the Extend buttons stay, disabled, so the card keeps its shape.
+        """
         view = discord.ui.View(timeout=None)
         can_extend = job.extension_count < MAX_EXTENSIONS
         for index, url in enumerate(job.clip_urls[:5]):
             for motion, key in ((Motion.LOW, "button.extend_low"), (Motion.HIGH, "button.extend_high")):
                 label = self.text(key, clip=index + 1)
                 view.add_item(ExtendButton(job.id, index, motion, label=label, disabled=not can_extend))
+            label = self.text("button.extend_prompt", clip=index + 1)
+            view.add_item(ExtendPromptButton(job.id, index, label=label, disabled=not can_extend))
             if len(url) <= MAX_URL_LENGTH:
                 label = self.text("button.original", clip=index + 1)[:80]
                 view.add_item(discord.ui.Button(label=label, url=url, row=index))

@@ -17,12 +17,14 @@ from discord.ext import commands
 from bot.models import Motion
 from cogs.custom_ids import (
     CANCEL_TEMPLATE,
+    EXTEND_PROMPT_TEMPLATE,
     EXTEND_TEMPLATE,
     JOBS_PAGE_TEMPLATE,
     MOTIONS_BY_CODE,
     RETRY_TEMPLATE,
     cancel_id,
     extend_id,
+    extend_prompt_id,
     jobs_page_id,
     retry_id,
 )
@@ -77,6 +79,41 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTE
         handler = _cog(interaction, "Buttons")
         if handler is not None:
             await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
+
+
+class ExtendPromptHandler(Protocol):
+    """The cog that extends clips with a new prompt."""
+
+    async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
+        """Handle a click on an "Extend with prompt…" button (answer: a modal)."""
+
+
+class ExtendPromptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_PROMPT_TEMPLATE):
+    """The "Extend clip N with a prompt…" button under a delivered job; it opens a modal."""
+
+    def __init__(self, job_id: int, clip: int, *, label: str = "Extend…", disabled: bool = False) -> None:
+        self.job_id, self.clip = job_id, clip
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80],
+            style=discord.ButtonStyle.secondary,
+            custom_id=extend_prompt_id(job_id, clip),
+            disabled=disabled,
+            row=min(clip, 4),
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExtendPromptButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["job"]), int(match["clip"]), label=getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the ExtendPrompt cog."""
+        handler: ExtendPromptHandler | None = _cog(interaction, "ExtendPrompt")
+        if handler is not None:
+            await handler.prompt_clicked(interaction, self.job_id, self.clip)
 
 
 class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOBS_PAGE_TEMPLATE):

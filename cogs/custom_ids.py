@@ -15,8 +15,13 @@ EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 CANCEL_TEMPLATE = r"mb:c:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
-TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE)
+EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
+# Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
+EXTEND_PROMPT_MODAL_TEMPLATE = r"mb:pm:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
+TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE, EXTEND_PROMPT_TEMPLATE)
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
+# Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
+LISTENED_MODALS = (re.compile(EXTEND_PROMPT_MODAL_TEMPLATE),)
 MOTION_CODES = {Motion.LOW: "l", Motion.HIGH: "h"}
 MOTIONS_BY_CODE = {code: motion for motion, code in MOTION_CODES.items()}
 
@@ -41,6 +46,21 @@ def retry_id(job_id: int) -> str:
     return f"mb:r:{job_id}"
 
 
+def extend_prompt_id(job_id: int, clip_index: int) -> str:
+    """Return the custom id of an "Extend with prompt…" button."""
+    return f"mb:p:{job_id}:{clip_index}"
+
+
+def extend_prompt_modal_id(job_id: int, clip_index: int) -> str:
+    """Return the custom id of the modal that button opens."""
+    return f"mb:pm:{job_id}:{clip_index}"
+
+
 def is_known(custom_id: str) -> bool:
     """Return True if some Motionbot button handles ``custom_id``."""
     return any(template.fullmatch(custom_id) for template in KNOWN_TEMPLATES)
+
+
+def is_listened_modal(custom_id: str) -> bool:
+    """Return True if a Motionbot cog answers submits of the modal ``custom_id`` by itself."""
+    return any(template.fullmatch(custom_id) for template in LISTENED_MODALS)

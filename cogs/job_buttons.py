@@ -192,6 +192,7 @@ class JobButtons(commands.Cog):
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
         )
         return await self.services.intake.start_extension(request, card_message_id=card_id)
 

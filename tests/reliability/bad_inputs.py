@@ -758,3 +758,35 @@ UPLOAD_FORM: list[BadInput] = [
     BadInput("form with a forged custom id", StaleForm("mb:x:1:0:h"), EXPIRED),
 ]
 BAD_INPUTS += UPLOAD_FORM
+
+# issue 11: "Extend with a prompt…" buttons pressed where, by whom or when they must not open a modal
+EXTEND_PROMPT_BUTTONS: list[BadInput] = [
+    BadInput(
+        "extend-with-prompt id of another server's job",
+        Click("mb:p:{job}:0", user="stranger", channel="elsewhere"),
+        ELSEWHERE,
+        setup=(seeded(DELIVERED), other_server),
+    ),
+    BadInput(
+        "extend-with-prompt id of a job in another channel, in vietnamese",
+        Click("mb:p:{job}:0", "mod", "media"),
+        ELSEWHERE,
+        "vi",
+        setup=(seeded(DELIVERED),),
+    ),
+    click("extend-with-prompt pressed by another member", "mb:p:{job}:0", NOT_YOURS, DELIVERED, user="bob"),
+    click("extend-with-prompt of a failed job", "mb:p:{job}:1", "extend.job_failed", FAILED),
+    click(
+        "extend-with-prompt clip index out of range", "mb:p:{job}:9", "extend.clip_out_of_range", DELIVERED
+    ),
+    click(
+        "extend-with-prompt id with a 20-digit job id", "mb:p:99999999999999999999:0", "error.unknown_button"
+    ),
+    BadInput(
+        "extend-with-prompt beyond the maximum",
+        Click("mb:p:{job}:0"),
+        "extend.max_reached",
+        setup=(seeded(DELIVERED, extensions=4),),
+    ),
+]
+BAD_INPUTS += EXTEND_PROMPT_BUTTONS

@@ -197,6 +197,8 @@ class Driver(WorldDriver):
         modal = opened_by.modal
         if modal is None:
             raise LookupError(f"the bot opened no modal for interaction {opened_by.id}")
+        if user.id != opened_by.user.id:
+            raise ValueError("only the member who opened a modal can submit it (Discord shows it to them)")
         resolver = Resolver(self.state, opened_by.channel)
         components = submitted_components(modal, values or {}, files or {}, resolver)
         data: dict[str, Any] = {"custom_id": modal["custom_id"], "components": components}

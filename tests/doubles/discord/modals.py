@@ -140,8 +140,11 @@ def _text(component: dict[str, Any], given: ModalValue | None) -> str:
     if given is not None and not isinstance(given, str):
         raise TypeError(f"text input {component.get('custom_id')!r} takes a str")
     text = str(component.get("value") or "") if given is None else given
-    if len(text) > int(component.get("max_length") or MAX_TEXT):
-        raise ValueError(f"the client stops typing at max_length in {component.get('custom_id')!r}")
+    high = int(component.get("max_length") or MAX_TEXT)
+    if len(text) > high:
+        raise ValueError(
+            f"the client stops typing at max_length: {component.get('custom_id')!r} takes at most {high}"
+        )
     return text
 
 
@@ -151,15 +154,20 @@ def _chosen(component: dict[str, Any], given: ModalValue | None) -> list[str]:
     chosen = [given] if isinstance(given, str) else list(given)
     offered = {str(o["value"]) for o in component.get("options") or []}
     if component.get("type") == STRING_SELECT and not set(chosen) <= offered:
-        raise ValueError(f"{chosen} are not all options of {component.get('custom_id')!r}: {offered}")
+        name = component.get("custom_id")
+        raise ValueError(f"{chosen} are not all options: {name!r} offers only {offered}")
     return chosen
 
 
 def _check_filled(component: dict[str, Any], answer: dict[str, Any]) -> None:
     filled = answer.get("values") if "values" in answer else answer.get("value")
     count = len(filled or ())
-    if "values" in answer and count > int(component.get("max_values", 1)):
-        raise ValueError(f"the client allows at most max_values in {answer['custom_id']!r}")
+    high = int(component.get("max_values", 1))
+    if "values" in answer and count > high:
+        low = int(component.get("min_values", 1))
+        raise ValueError(
+            f"the client allows at most max_values: {answer['custom_id']!r} takes {low} to {high} values"
+        )
     if not component.get("required", True):
         return
     if count < max(1, int(component.get("min_values", component.get("min_length", 1)) or 1)):

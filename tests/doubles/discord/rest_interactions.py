@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .components import assign_component_ids
 from .errors import (
     DiscordAPIError,
     FormErrors,
@@ -167,6 +168,7 @@ class InteractionRoutes:
         errors = FormErrors(("data",))
         validate_modal(data, errors)
         errors.raise_if_any()
+        assign_component_ids(data["components"])  # as Discord does; a submit echoes them
         handle.modal = data
         return {"interaction": self._interaction_json(handle), "resource": {"type": 9}}
 

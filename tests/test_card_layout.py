@@ -1,0 +1,108 @@
+"""The job card's buttons against Discord's component limits (the Discord double's own validator).
+
+Every card shape is rendered in English and Vietnamese with the longest ids a job can have: delivered
+(4 clips, and the renderer's cap of 5), fully extended (buttons disabled but present), with clip links
+too long to include, and the Cancel / Retry cards of waiting, running and failed jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.i18n import Catalogue, Lang
+from bot.models import MAX_EXTENSIONS, Job, JobSource, JobStatus, Motion, Quality
+from cogs.card_render import MAX_URL_LENGTH, CardRenderer
+from tests.doubles.discord.components import MAX_ROW_WIDTH, MAX_ROWS, check_components
+from tests.doubles.discord.errors import FormErrors
+
+LONGEST_JOB_ID = 10**18 - 1  # the custom id templates allow 18 digits
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+SHORT_URL, LONG_URL = "https://cdn.example/clip.mp4", "https://cdn.example/" + "x" * MAX_URL_LENGTH
+
+
+def job(status: JobStatus, clips: int = 0, *, url: str = SHORT_URL, extensions: int = 0) -> Job:
+    """A job with the longest id, in ``status``, with ``clips`` clip URLs."""
+    return Job(
+        id=LONGEST_JOB_ID,
+        requester_id=1,
+        guild_id=2,
+        channel_id=3,
+        source=JobSource.SLASH,
+        status=status,
+        motion=Motion.LOW,
+        quality=Quality.SD,
+        prompt="a cat",
+        image_url="https://cdn.example/cat.png",
+        locale="en-US",
+        created_at=NOW,
+        updated_at=NOW,
+        clip_urls=tuple(f"{url}?n={n}" for n in range(clips)),
+        extension_count=extensions,
+    )
+
+
+def rows_of(card_job: Job, lang: Lang) -> list[dict[str, Any]]:
+    """Render the card and return its rows after the double accepted them (no 400/50035)."""
+    view = CardRenderer(Catalogue.load(), lang).buttons(card_job)
+    rows: list[dict[str, Any]] = [] if view is None else view.to_components()
+    errors = FormErrors()
+    check_components(rows, errors, components_v2=False)
+    assert errors.empty, errors._tree
+    assert len(rows) <= MAX_ROWS and all(len(row["components"]) <= MAX_ROW_WIDTH for row in rows)
+    return rows
+
+
+def kinds(row: dict[str, Any]) -> list[str]:
+    """Name each component of a row by its custom id's kind, or "link"."""
+    return [c["custom_id"].split(":")[1] if "custom_id" in c else "link" for c in row["components"]]
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_a_delivered_card_has_one_row_per_clip_with_four_components(lang: Lang) -> None:
+    rows = rows_of(job(JobStatus.DELIVERED, 4), lang)
+    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4
+    assert not any(c.get("disabled") for row in rows for c in row["components"])
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_a_fully_extended_card_keeps_its_buttons_disabled(lang: Lang) -> None:
+    rows = rows_of(job(JobStatus.DELIVERED, 4, extensions=MAX_EXTENSIONS), lang)
+    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4
+    for row in rows:
+        assert [bool(c.get("disabled")) for c in row["components"]] == [True, True, True, False]
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_clip_links_too_long_to_include_leave_three_buttons_per_row(lang: Lang) -> None:
+    rows = rows_of(job(JobStatus.DELIVERED, 4, url=LONG_URL, extensions=MAX_EXTENSIONS), lang)
+    assert [kinds(row) for row in rows] == [["x", "x", "p"]] * 4
+
+
+def test_the_renderer_caps_a_card_at_five_clip_rows() -> None:
+    rows = rows_of(job(JobStatus.DELIVERED, 6), Lang.VI)
+    assert len(rows) == MAX_ROWS and [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 5
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (JobStatus.QUEUED, [["c"]]),
+        (JobStatus.RUNNING, [["c"]]),
+        (JobStatus.FAILED, [["r"]]),
+        (JobStatus.TIMED_OUT, [["r"]]),
+        (JobStatus.CANCELLED, []),
+    ],
+)
+def test_cancel_and_retry_cards_have_one_button(status: JobStatus, expected: list[list[str]]) -> None:
+    assert [kinds(row) for row in rows_of(job(status), Lang.EN)] == expected
+
+
+def test_a_failed_extension_card_shows_retry_not_extend() -> None:
+    failed_child = replace(
+        job(JobStatus.FAILED), parent_job_id=1, clip_index=0, extension_count=MAX_EXTENSIONS
+    )
+    assert [kinds(row) for row in rows_of(failed_child, Lang.EN)] == [["r"]]

@@ -1,4 +1,4 @@
-"""The CometAPI double reads Midjourney flags in the prompt like the upstream: --bs, --end, others verbatim."""
+"""The CometAPI double reads Midjourney flags in a prompt like the upstream: --bs, --end, others verbatim."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from bot.models import CLIP_CHOICES, Motion
 # Discord clients auto-correct a typed "--" into "—", and Midjourney reads "—raw" as "--raw".
 _FLAG = re.compile(r"(?:-{2,}|(?<!\S)[\u2013\u2014][\u2013\u2014\-]*)(?P<name>[^\s\u2013\u2014\-]*)")
 _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\bdata:[a-z]+/\S*")
+_UNSAFE = re.compile(r"[^\w.:=]|_")  # keeps what can name a flag, drops markup and mention characters
 _VALUE_FLAGS = frozenset({"motion", "bs"})
 _SWITCH_FLAGS = frozenset({"raw", "loop"})
 T = TypeVar("T")
@@ -46,9 +47,8 @@ class TypedOptions:
 
 def parse_prompt(text: str) -> TypedOptions:
     """Split a cleaned prompt into words and typed options, or raise ``FlagRejected``."""
-    url = _URL.search(text)
-    if url:
-        raise FlagRejected("prompt.url_refused", url=url.group(0)[:80])
+    if _URL.search(text):
+        raise FlagRejected("prompt.url_refused")
     found: dict[str, object] = {}
     words: list[str] = []
     position = skip_until = 0
@@ -58,7 +58,7 @@ def parse_prompt(text: str) -> TypedOptions:
         words.append(text[position : match.start()])
         name = match.group("name").casefold()
         value, position = _flag_value(name, text, match.end())
-        _record(found, name, value, match.group(0))
+        _record(found, name, value)
         skip_until = position
     words.append(text[position:])
     remaining = " ".join(" ".join(words).split())
@@ -81,12 +81,11 @@ def _flag_value(name: str, text: str, end: int) -> tuple[str | None, int]:
     return token.casefold(), end + (value.end() if value else 0)
 
 
-def _record(found: dict[str, object], name: str, value: str | None, typed: str) -> None:
+def _record(found: dict[str, object], name: str, value: str | None) -> None:
     if name == "end":
         raise FlagRejected("prompt.flag_end")
     if name not in _VALUE_FLAGS and name not in _SWITCH_FLAGS:
-        shown = f"--{name}" if name else typed.strip()
-        raise FlagRejected("prompt.flag_unsupported", flag=shown[:40])
+        raise FlagRejected("prompt.flag_unsupported", flag=f"--{shown(name)}")
     parsed = _parse_value(name, value)
     if name in found and found[name] != parsed:
         raise FlagRejected("prompt.flag_repeated", flag=f"--{name}")
@@ -98,13 +97,19 @@ def _parse_value(name: str, value: str | None) -> object:
         try:
             return Motion(value or "")
         except ValueError:
-            params = {"flag": "--motion", "value": value, "allowed": "low, high"}
+            params = {"flag": "--motion", "value": shown(value or ""), "allowed": "low, high"}
             raise FlagRejected("prompt.flag_bad_value", **params) from None
     if name == "bs":
         if value is None or not value.isascii() or not value.isdecimal() or int(value) not in CLIP_CHOICES:
-            raise FlagRejected("prompt.flag_bad_value", flag="--bs", value=value, allowed="1, 2, 4")
+            params = {"flag": "--bs", "value": shown(value or ""), "allowed": "1, 2, 4"}
+            raise FlagRejected("prompt.flag_bad_value", **params)
         return int(value)
     return True
+
+
+def shown(typed: str) -> str:
+    """Return typed text safe to quote in a message: letters, digits and ``.:=_`` only, at most 30."""
+    return _UNSAFE.sub("", typed)[:30]
 
 
 def _typed(words: str, found: dict[str, object]) -> TypedOptions:

@@ -38,9 +38,9 @@ def test_accepted_prompts(prompt: str, expected: TypedOptions) -> None:
 REFUSED = [
     ("--", "prompt.flag_unsupported", "--"),
     ("a -- b", "prompt.flag_unsupported", "--"),
-    ("https://evil.example/x.png a cat", "prompt.url_refused", "https://evil.example/x.png"),
-    ("a cat at www.example.com", "prompt.url_refused", "www.example.com"),
-    ("see HTTP://X.Y", "prompt.url_refused", "HTTP://X.Y"),
+    ("https://evil.example/x.png a cat", "prompt.url_refused", None),
+    ("a cat at www.example.com", "prompt.url_refused", None),
+    ("see HTTP://X.Y", "prompt.url_refused", None),
     ("--end foo", "prompt.flag_end", None),
     ("cat —end loop", "prompt.flag_end", None),
     ("cat --video 1", "prompt.flag_unsupported", "--video"),
@@ -70,7 +70,7 @@ def test_refused_prompts(prompt: str, key: str, flag: str | None) -> None:
         parse_prompt(prompt)
     assert caught.value.key == key
     if flag is not None:
-        assert flag in {caught.value.params.get("flag"), caught.value.params.get("url")}
+        assert caught.value.params.get("flag") == flag
 
 
 def test_merge_option_takes_the_typed_value_only_when_none_was_chosen() -> None:

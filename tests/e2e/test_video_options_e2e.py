@@ -109,7 +109,7 @@ async def test_a_typed_flag_that_contradicts_an_option_is_refused(world):
 async def test_a_typed_url_is_refused_in_vietnamese(world):
     """A link anywhere in the prompt is refused privately in the member's language."""
     text = await refusal(await world.animate(prompt="cat --end http://evil.example/x.png", locale="vi"))
-    assert "link" in text and "evil.example" in text
+    assert "link" in text and "evil.example" not in text
     assert world.comet.counts["submit"] == 0
 
 

@@ -7,6 +7,8 @@ running and daily limits, never raise them.
 Only succeeded jobs are counted (refused, failed and timed-out jobs are free), but admission treats
 a member's running and waiting jobs as already spent so that many jobs started at once cannot
 overshoot. Only the waiting cap and the daily limits refuse: a job past the running limit waits.
+A job counts ``Job.cost`` units against the daily limits: 1, or its clips when the server counts
+clips (``GuildSettings.count_clips``), fixed when it is admitted.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class QuotaPolicy:
     user_daily: int
     guild_daily: int
     waiting: int
+    counts_clips: bool = False
 
     @classmethod
     def resolve(cls, settings: Settings, guild: GuildSettings | None) -> QuotaPolicy:
@@ -104,6 +107,7 @@ class QuotaPolicy:
             user_daily=_pick(overrides.max_daily_per_user, settings.max_daily_jobs_per_user),
             guild_daily=_pick(overrides.max_daily_per_guild, settings.max_daily_jobs_per_guild),
             waiting=settings.max_waiting_jobs_per_user,
+            counts_clips=overrides.count_clips,
         )
 
 
@@ -126,6 +130,7 @@ class QuotaStatus:
     waiting_limit: int
     next_slot_at: dt.datetime | None
     resets_at: dt.datetime
+    counts_clips: bool = False
 
     @property
     def slot_free(self) -> bool:
@@ -212,6 +217,7 @@ class QuotaService:
             waiting_limit=policy.waiting,
             next_slot_at=self._next_slot(counts.user_running, policy.concurrent),
             resets_at=self.resets_at(),
+            counts_clips=policy.counts_clips,
         )
 
     def resets_at(self) -> dt.datetime:

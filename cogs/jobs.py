@@ -164,7 +164,9 @@ class Jobs(commands.Cog):
         else:
             lines.append(text(self.bot, lang, "quota.slot_free"))
         lines.append(text(self.bot, lang, "quota.resets", resets_at=discord_timestamp(status.resets_at)))
-        lines.append(text(self.bot, lang, "quota.counting"))
+        lines.append(
+            text(self.bot, lang, "quota.counting_clips" if status.counts_clips else "quota.counting")
+        )
         return discord.Embed(
             title=text(self.bot, lang, "quota.title"), description="\n".join(lines), colour=LIST_COLOUR
         )

@@ -5,9 +5,11 @@ The member's words reach the provider followed only by the flags the bot builds 
 become options; refusals are private and reach no provider.
 """
 
+from yarl import URL
+
 from bot.models import GuildSettings, JobStatus
 from tests.doubles.media import jpeg_bytes, png_bytes
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, final_answer, make_world
 from tests.reliability.bad_inputs import PDF
 
 
@@ -123,7 +125,8 @@ async def test_loop_and_end_image_together_are_refused(world):
 
 async def test_server_default_clips_applies_when_the_member_chooses_none(world):
     """/motionbot settings default_clips 2: a job without clips makes two."""
-    await world.store.save_guild_settings(GuildSettings(guild_id=world.discord.guild.id, default_clips=2))
+    options = {"setting": "default_clips", "value": "2"}
+    await final_answer(await world.discord.slash(world.discord.admin, "motionbot settings set", options))
     job, _ = await delivered(world, await world.animate(prompt="rain"), 2)
     assert job.clips == 2 and world.comet.submissions[-1]["prompt"] == "rain --bs 2"
 
@@ -152,6 +155,8 @@ async def test_daily_limit_counts_clips_when_the_server_says_so(tmp_path):
         assert "3" in await refusal(await world.animate(prompt="two", clips="2"))
         await delivered(world, await world.animate(prompt="three", clips="1"), 1)
         assert (await world.store.usage_today(guild, alice)).user_today == 3
+        quota = await world.discord.slash(world.discord.alice, "quota")
+        assert "This server counts clips" in (await quota.wait_response()).data["embeds"][0]["description"]
 
 
 async def test_daily_limit_counts_jobs_by_default_whatever_the_batch(tmp_path):
@@ -160,3 +165,27 @@ async def test_daily_limit_counts_jobs_by_default_whatever_the_batch(tmp_path):
         job, _ = await delivered(world, await world.animate(prompt="one"), 4)
         assert job.cost == 1
         assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 1
+
+
+async def test_retry_keeps_the_options_and_checks_the_end_image_again(world):
+    """Retry of a failed job sends the same words and flags; the end image is fetched and checked again."""
+    world.comet.moderate_submits("nude", prompt="nude", times=1)
+    end = ("last.png", png_bytes(width=300, height=300), "image/png")
+    handle = await world.animate(prompt="a nude statue", clips="1", raw=True, end_image=end)
+    await handle.wait_response()
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
+    card = await world.wait_card(
+        lambda m: m.id == failed.card_message_id and f"mb:r:{failed.id}" in m.custom_ids
+    )
+    downloads = len([r for r in world.discord.requests if r.path == URL(failed.end_image_url or "").path])
+
+    click = await world.discord.click(world.discord.alice, card, f"mb:r:{failed.id}")
+    await click.wait_response()
+
+    retried = await world.wait_job(lambda j: j.id != failed.id and j.status is JobStatus.DELIVERED)
+    assert (retried.clips, retried.raw, retried.end_image_url) == (1, True, failed.end_image_url)
+    first, second = world.comet.submissions
+    assert second["prompt"] == first["prompt"] == f"a nude statue --end {failed.end_image_url} --bs 1 --raw"
+    assert (
+        len([r for r in world.discord.requests if r.path == URL(failed.end_image_url or "").path]) > downloads
+    )

@@ -725,5 +725,7 @@ PROMPT_FLAGS: list[BadInput] = [
     typed("typed --loop with an end image", "sea --loop", "options.loop_with_end", end_image=CAT),
     typed("a PDF end image", "sea", UNSUPPORTED, end_image=("last.pdf", PDF, "application/pdf")),
     typed("a tiny end image", "sea", TOO_SMALL, end_image=("last.png", picture(16, 16), "image/png")),
+    setting("3 clips as the server default", "default_clips", "3"),
+    setting("clip counting neither on nor off, in vietnamese", "count_clips", "maybe", "vi"),
 ]
 BAD_INPUTS += PROMPT_FLAGS

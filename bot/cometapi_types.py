@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from bot.models import CLIPS_PER_JOB, MAX_PROMPT_LENGTH, Motion, Quality
 
+# The member's words (at most MAX_PROMPT_LENGTH) plus the flags the bot appends, an --end URL included.
+MAX_SUBMITTED_PROMPT = 2 * MAX_PROMPT_LENGTH
 MAX_STATE_LENGTH = 255  # the upstream midjourney-proxy rejects longer `state` values
 # The upstream rejects an empty prompt ("Prompt 不能为空"), so one of these is sent instead.
 DEFAULT_VIDEO_PROMPT = "animate this image"
@@ -297,8 +299,8 @@ def _check_clip_index(index: object) -> int:
 def _prompt_or_default(prompt: object, default: str) -> str:
     """Return the stripped prompt, or ``default`` when it is empty; refuse an over-long one."""
     text = prompt.strip() if isinstance(prompt, str) else ""
-    if len(text) > MAX_PROMPT_LENGTH:
-        raise InvalidRequestError(f"the prompt is longer than {MAX_PROMPT_LENGTH} characters")
+    if len(text) > MAX_SUBMITTED_PROMPT:
+        raise InvalidRequestError(f"the prompt is longer than {MAX_SUBMITTED_PROMPT} characters")
     return text or default
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from enum import StrEnum
 
-from bot.models import GuildSettings, Motion, Quality
+from bot.models import CLIP_CHOICES, GuildSettings, Motion, Quality
 from bot.settings import Settings
 
 ON_WORDS = {"on", "true", "yes", "1", "enable", "enabled", "bật", "có"}
@@ -32,6 +32,8 @@ class SettingName(StrEnum):
     BUTTONS_EVERYONE = "buttons_everyone"
     DEFAULT_MOTION = "default_motion"
     DEFAULT_QUALITY = "default_quality"
+    DEFAULT_CLIPS = "default_clips"
+    COUNT_CLIPS = "count_clips"
     MAX_CONCURRENT_PER_USER = "max_concurrent_per_user"
     MAX_DAILY_PER_USER = "max_daily_per_user"
     MAX_DAILY_PER_GUILD = "max_daily_per_guild"
@@ -70,7 +72,7 @@ def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> obje
     """
     value = raw.strip()
     folded = value.casefold()
-    if name is SettingName.REACTIONS_ENABLED:
+    if name is SettingName.REACTIONS_ENABLED or name is SettingName.COUNT_CLIPS:
         return _parse_switch(folded, ON_WORDS, OFF_WORDS, "settings.expected.on_off")
     if name is SettingName.BUTTONS_EVERYONE:
         return _parse_switch(folded, EVERYONE_WORDS, OWNER_WORDS, "settings.expected.on_off")
@@ -80,6 +82,10 @@ def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> obje
         return _parse_enum(Motion, folded, "settings.expected.motion")
     if name is SettingName.DEFAULT_QUALITY:
         return _parse_enum(Quality, folded.removesuffix("p") + "p", "settings.expected.quality")
+    if name is SettingName.DEFAULT_CLIPS:
+        if folded not in {str(count) for count in CLIP_CHOICES}:
+            raise InvalidSetting("settings.expected.clips")
+        return int(folded)
     return _parse_limit(value, caps[name.value])
 
 
@@ -98,6 +104,8 @@ def apply(settings: GuildSettings, name: SettingName, value: object) -> GuildSet
     """Return ``settings`` with one setting changed (``None`` puts it back to the default)."""
     if name is SettingName.BUTTONS_EVERYONE:
         return replace(settings, buttons_everyone=bool(value))
+    if name is SettingName.COUNT_CLIPS:
+        return replace(settings, count_clips=bool(value))
     changes: dict[str, object] = {name.value: value}
     return replace(settings, **changes)  # type: ignore[arg-type]
 

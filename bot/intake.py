@@ -21,6 +21,7 @@ from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
 from bot.logs import job_fields
 from bot.models import (
+    CLIPS_PER_JOB,
     MAX_EXTENSIONS,
     FailureKind,
     GuildSettings,
@@ -30,7 +31,9 @@ from bot.models import (
     Motion,
     NewJob,
     Quality,
+    VideoOptions,
 )
+from bot.prompt_flags import FlagRejected, merge_option, parse_prompt
 from bot.prompts import PromptRejected, clean_prompt
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import Settings
@@ -52,7 +55,7 @@ class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not 
         self.params: dict[str, object] = params
 
     @classmethod
-    def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded) -> Refusal:
+    def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded | FlagRejected) -> Refusal:
         """Turn a validation exception of the core into a refusal."""
         return cls(exc.key, **exc.params)
 
@@ -92,6 +95,17 @@ class JobRequest:
     source_message_id: int | None = None
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
+    clips: int | None = None
+    loop: bool | None = None
+    raw: bool | None = None
+    end_image: ImageRef | None = None
+    cost: int = 1
+
+    @property
+    def options(self) -> VideoOptions:
+        """Return the video options asked for (after ``precheck``: with the defaults filled in)."""
+        clips = self.clips or CLIPS_PER_JOB
+        return VideoOptions(clips, bool(self.loop), bool(self.raw), self.end_image is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,30 +149,52 @@ class JobIntake:
         return None if guild_id is None else await self._store.get_guild_settings(guild_id)
 
     async def precheck(self, request: JobRequest) -> JobRequest:
-        """Run the fast checks and return the request with defaults and a clean prompt filled in."""
+        """Run the fast checks and return the request with defaults and a clean prompt filled in.
+
+        Flags typed in the prompt become options (``bot.prompt_flags``); the prompt keeps only words.
+        """
         self.check_accepting()
         overrides = await self.guild_settings(request.guild_id)
         self.check_channel(overrides, request.channel_id)
-        self.check_image_host(request.image.url)
+        for image in (request.image, request.end_image):
+            if image is not None:
+                self.check_image_host(image.url)
         if request.source_message_id is not None:
             await self.check_duplicate(request.requester_id, request.source_message_id, request.source)
         try:
-            validate_attachment_metadata(
-                request.image.content_type,
-                request.image.size,
-                request.image.width,
-                request.image.height,
-                max_bytes=self._settings.max_image_bytes,
-            )
-            prompt = clean_prompt(request.prompt)
-            await self._quotas.check(request.guild_id, request.requester_id)
-        except (ImageRejected, PromptRejected, QuotaExceeded) as exc:
+            self._check_metadata(request.image)
+            if request.end_image is not None:
+                self._check_metadata(request.end_image)
+            request = self._with_options(request, overrides)
+            await self._quotas.check(request.guild_id, request.requester_id, request.cost)
+        except (ImageRejected, PromptRejected, QuotaExceeded, FlagRejected) as exc:
             raise Refusal.wrap(exc) from None
+        return request
+
+    def _check_metadata(self, image: ImageRef) -> None:
+        limit = self._settings.max_image_bytes
+        validate_attachment_metadata(
+            image.content_type, image.size, image.width, image.height, max_bytes=limit
+        )
+
+    def _with_options(self, request: JobRequest, overrides: GuildSettings | None) -> JobRequest:
+        """Return the request with typed flags merged into its options and the defaults filled in."""
+        typed = parse_prompt(clean_prompt(request.prompt))
+        motion = merge_option(request.motion, typed.motion, "motion")
+        clips = merge_option(request.clips, typed.clips, "clips") or self._default_clips(overrides)
+        loop = bool(merge_option(request.loop, typed.loop, "loop"))
+        if loop and request.end_image is not None:
+            raise FlagRejected("options.loop_with_end")
+        counts_clips = bool(overrides and overrides.count_clips)
         return replace(
             request,
-            prompt=prompt,
-            motion=request.motion or self._default_motion(overrides),
+            prompt=typed.words,
+            motion=motion or self._default_motion(overrides),
             quality=request.quality or self._default_quality(overrides),
+            clips=clips,
+            loop=loop,
+            raw=bool(merge_option(request.raw, typed.raw, "raw")),
+            cost=clips if counts_clips else 1,
         )
 
     async def precheck_member(
@@ -176,16 +212,23 @@ class JobIntake:
         except (PromptRejected, QuotaExceeded) as exc:
             raise Refusal.wrap(exc) from None
 
-    def extension_prompt(self, text: str | None, parent: Job) -> str:
-        """Return a new prompt for extending ``parent``, cleaned like every prompt.
+    def extension_prompt(self, text: str | None, parent: Job, motion: Motion) -> str:
+        """Return a new prompt for extending ``parent`` with ``motion``, checked like every prompt.
 
-        Empty after cleaning means "keep the parent's prompt". Raises ``Refusal`` when too long.
+        Empty after cleaning means "keep the parent's prompt". Typed flags are parsed as anywhere
+        else: a link or an unknown flag is refused, a typed ``--motion`` must agree with ``motion``,
+        and the batch size, raw style and loop of an extension follow its parent, so typing them is
+        refused. Raises ``Refusal``.
         """
         try:
-            prompt = clean_prompt(text)
-        except PromptRejected as exc:
+            typed = parse_prompt(clean_prompt(text))
+            merge_option(motion, typed.motion, "motion")
+            for flag, value in (("--bs", typed.clips), ("--raw", typed.raw), ("--loop", typed.loop)):
+                if value is not None:
+                    raise FlagRejected("prompt.flag_unsupported", flag=flag)
+        except (PromptRejected, FlagRejected) as exc:
             raise Refusal.wrap(exc) from None
-        return prompt or parent.prompt
+        return typed.words or parent.prompt
 
     def check_accepting(self) -> None:
         """Refuse when the bot is shutting down or its provider key was rejected."""
@@ -220,15 +263,21 @@ class JobIntake:
             raise Refusal("error.image_host_not_allowed") from None
 
     async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
-        """Download and inspect the image, then store and enqueue the job (request from ``precheck``)."""
-        data, served_type = await self._download_image(request.image)
-        declared = request.image.content_type or served_type
-        try:
-            validate_image_bytes(data, declared, max_bytes=self._settings.max_image_bytes)
-        except ImageRejected as exc:
-            raise Refusal.wrap(exc) from None
+        """Download and inspect the images, then store and enqueue the job (request from ``precheck``)."""
+        await self._check_bytes(request.image)
+        if request.end_image is not None:
+            await self._check_bytes(request.end_image)
         new = self._new_job(request)
         return await self._admit(request.guild_id, request.requester_id, new, card_message_id)
+
+    async def _check_bytes(self, image: ImageRef) -> None:
+        """Download an image (host rule on every hop) and check its bytes: type, size, sides."""
+        data, served_type = await self._download_image(image)
+        try:
+            limit = self._settings.max_image_bytes
+            validate_image_bytes(data, image.content_type or served_type, max_bytes=limit)
+        except ImageRejected as exc:
+            raise Refusal.wrap(exc) from None
 
     async def start_extension(self, request: ExtendRequest, *, card_message_id: int | None = None) -> Job:
         """Store and enqueue a child job that extends one clip of a delivered job."""
@@ -250,6 +299,11 @@ class JobIntake:
             extension_count=parent.extension_count + 1,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
+            # Same batch and style as the clip it continues; the loop and end frame described how
+            # the parent ended, so the extension does not repeat them (see docs/architecture.md).
+            clips=parent.clips,
+            raw=parent.raw,
+            cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
         )
         return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
 
@@ -257,7 +311,7 @@ class JobIntake:
         self, guild_id: int | None, user_id: int, new: NewJob, card_message_id: int | None
     ) -> Job:
         try:
-            async with self._quotas.admission(guild_id, user_id):
+            async with self._quotas.admission(guild_id, user_id, new.cost):
                 job = await self._store.create_job(new)
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
@@ -314,6 +368,11 @@ class JobIntake:
             source_message_id=request.source_message_id,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
+            clips=request.clips or CLIPS_PER_JOB,
+            loop=bool(request.loop),
+            raw=bool(request.raw),
+            end_image_url=None if request.end_image is None else request.end_image.url,
+            cost=request.cost,
         )
 
     async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
@@ -345,6 +404,13 @@ class JobIntake:
 
     def _default_quality(self, overrides: GuildSettings | None) -> Quality:
         return (overrides and overrides.default_quality) or self._settings.default_quality
+
+    def _default_clips(self, overrides: GuildSettings | None) -> int:
+        return (overrides and overrides.default_clips) or self._settings.default_clips
+
+    async def _counts_clips(self, guild_id: int | None) -> bool:
+        overrides = await self.guild_settings(guild_id)
+        return bool(overrides and overrides.count_clips)
 
 
 def check_extendable(parent: Job, clip_index: int) -> None:

@@ -12,6 +12,7 @@ from enum import StrEnum
 MAX_PROMPT_LENGTH = 1000
 MAX_EXTENSIONS = 4
 CLIPS_PER_JOB = 4
+CLIP_CHOICES = (1, 2, 4)  # Midjourney's batch sizes (--bs); 4 is the provider's default
 
 
 def utcnow() -> dt.datetime:
@@ -98,6 +99,16 @@ class FailureKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class VideoOptions:
+    """The video options a card and /jobs show: batch size, loop, raw style, an end frame."""
+
+    clips: int = CLIPS_PER_JOB
+    loop: bool = False
+    raw: bool = False
+    end_frame: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class NewJob:
     """What is known about a job before it is stored."""
 
@@ -116,6 +127,11 @@ class NewJob:
     source_message_id: int | None = None
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
+    clips: int = CLIPS_PER_JOB
+    loop: bool = False
+    raw: bool = False
+    end_image_url: str | None = None
+    cost: int = 1  # daily-limit units charged on success (1 per job, or its clips), fixed at admission
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +168,16 @@ class Job:
     delivered_at: dt.datetime | None = None
     final_shown_at: dt.datetime | None = None
     timed_out_at: dt.datetime | None = None
+    clips: int = CLIPS_PER_JOB
+    loop: bool = False
+    raw: bool = False
+    end_image_url: str | None = None
+    cost: int = 1
+
+    @property
+    def options(self) -> VideoOptions:
+        """Return the job's video options for display."""
+        return VideoOptions(self.clips, self.loop, self.raw, self.end_image_url is not None)
 
     @property
     def arrived_late(self) -> bool:
@@ -192,6 +218,8 @@ class GuildSettings:
     buttons_everyone: bool = False
     default_motion: Motion | None = None
     default_quality: Quality | None = None
+    default_clips: int | None = None
+    count_clips: bool = False  # daily limits count clips (True) or jobs (False)
     max_concurrent_per_user: int | None = None
     max_daily_per_user: int | None = None
     max_daily_per_guild: int | None = None

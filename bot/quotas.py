@@ -7,6 +7,8 @@ running and daily limits, never raise them.
 Only succeeded jobs are counted (refused, failed and timed-out jobs are free), but admission treats
 a member's running and waiting jobs as already spent so that many jobs started at once cannot
 overshoot. Only the waiting cap and the daily limits refuse: a job past the running limit waits.
+A job counts ``Job.cost`` units against the daily limits: 1, or its clips when the server counts
+clips (``GuildSettings.count_clips``), fixed when it is admitted.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class QuotaStore(Protocol):
         ...
 
     async def count_active_jobs(self, guild_id: int) -> int:
-        """Return how many jobs of the server are active (queued to running)."""
+        """Return the daily-limit units the server's active jobs (queued to running) hold."""
         ...
 
     async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
@@ -90,6 +92,7 @@ class QuotaPolicy:
     user_daily: int
     guild_daily: int
     waiting: int
+    counts_clips: bool = False
 
     @classmethod
     def resolve(cls, settings: Settings, guild: GuildSettings | None) -> QuotaPolicy:
@@ -104,6 +107,7 @@ class QuotaPolicy:
             user_daily=_pick(overrides.max_daily_per_user, settings.max_daily_jobs_per_user),
             guild_daily=_pick(overrides.max_daily_per_guild, settings.max_daily_jobs_per_guild),
             waiting=settings.max_waiting_jobs_per_user,
+            counts_clips=overrides.count_clips,
         )
 
 
@@ -126,6 +130,7 @@ class QuotaStatus:
     waiting_limit: int
     next_slot_at: dt.datetime | None
     resets_at: dt.datetime
+    counts_clips: bool = False
 
     @property
     def slot_free(self) -> bool:
@@ -142,6 +147,11 @@ class _Counts:
     @property
     def user_running(self) -> list[Job]:
         return [job for job in self.user_active if job.status is not JobStatus.QUEUED]
+
+    @property
+    def user_reserved(self) -> int:
+        """Return the daily-limit units the member's running and waiting jobs will take on success."""
+        return sum(job.cost for job in self.user_active)
 
     @property
     def user_waiting(self) -> int:
@@ -168,23 +178,23 @@ class QuotaService:
         """Return how many jobs a member of ``guild_id`` may have at the provider at once (read live)."""
         return (await self.policy(guild_id)).concurrent
 
-    async def check(self, guild_id: int | None, user_id: int) -> None:
-        """Raise ``QuotaExceeded`` if the member may not start a job now."""
+    async def check(self, guild_id: int | None, user_id: int, cost: int = 1) -> None:
+        """Raise ``QuotaExceeded`` if the member may not start a job costing ``cost`` units now."""
         policy = await self.policy(guild_id)
         counts = await self._counts(guild_id, user_id)
-        refusal = self._first_exceeded(policy, counts, has_guild=guild_id is not None)
+        refusal = self._first_exceeded(policy, counts, cost, has_guild=guild_id is not None)
         if refusal is not None:
             raise refusal
 
     @contextlib.asynccontextmanager
-    async def admission(self, guild_id: int | None, user_id: int) -> AsyncIterator[None]:
+    async def admission(self, guild_id: int | None, user_id: int, cost: int = 1) -> AsyncIterator[None]:
         """Check the limits and hold them while the caller stores the job.
 
         Use as ``async with quotas.admission(guild, user): job = await store.create_job(...)`` so
         two requests arriving together cannot both take the last waiting place or daily job.
         """
         async with self._admission_lock:
-            await self.check(guild_id, user_id)
+            await self.check(guild_id, user_id, cost)
             yield
 
     async def status(self, guild_id: int | None, user_id: int) -> QuotaStatus:
@@ -192,13 +202,12 @@ class QuotaService:
         policy = await self.policy(guild_id)
         counts = await self._counts(guild_id, user_id)
         running = len(counts.user_running)
-        active = len(counts.user_active)
         has_guild = guild_id is not None
         guild_spent = counts.usage.guild_today + counts.guild_running
         return QuotaStatus(
             user_used=counts.usage.user_today,
             user_limit=policy.user_daily,
-            user_remaining=max(0, policy.user_daily - counts.usage.user_today - active),
+            user_remaining=max(0, policy.user_daily - counts.usage.user_today - counts.user_reserved),
             guild_used=counts.usage.guild_today if has_guild else None,
             guild_limit=policy.guild_daily if has_guild else None,
             guild_remaining=max(0, policy.guild_daily - guild_spent) if has_guild else None,
@@ -208,6 +217,7 @@ class QuotaService:
             waiting_limit=policy.waiting,
             next_slot_at=self._next_slot(counts.user_running, policy.concurrent),
             resets_at=self.resets_at(),
+            counts_clips=policy.counts_clips,
         )
 
     def resets_at(self) -> dt.datetime:
@@ -222,18 +232,22 @@ class QuotaService:
         return _Counts(usage=usage, user_active=mine, guild_running=guild_running)
 
     def _first_exceeded(
-        self, policy: QuotaPolicy, counts: _Counts, *, has_guild: bool
+        self, policy: QuotaPolicy, counts: _Counts, cost: int, *, has_guild: bool
     ) -> QuotaExceeded | None:
-        """Return the refusal to give, the longest-lasting first; None if the job may start."""
-        active = len(counts.user_active)
+        """Return the refusal to give, the longest-lasting first; None if the job may start.
+
+        A job of ``cost`` units fits when today's count, the units reserved by active jobs and its
+        own cost stay within each daily limit (``cost`` is 1 unless the server counts clips).
+        """
+        reserved = counts.user_reserved + cost - 1
         user_used, guild_used = counts.usage.user_today, counts.usage.guild_today
         checks = (
             (user_used >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
             (has_guild and guild_used >= policy.guild_daily, LimitKind.GUILD_DAILY, policy.guild_daily),
             (_line_full(policy, counts), LimitKind.WAITING, policy.waiting),
-            (user_used + active >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
+            (user_used + reserved >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
             (
-                has_guild and guild_used + counts.guild_running >= policy.guild_daily,
+                has_guild and guild_used + counts.guild_running + cost - 1 >= policy.guild_daily,
                 LimitKind.GUILD_DAILY,
                 policy.guild_daily,
             ),

@@ -13,7 +13,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.image_hosts import DEFAULT_IMAGE_HOSTS, ImageHostPolicy, parse_host, parse_host_port
-from bot.models import Motion, Quality
+from bot.models import CLIP_CHOICES, CLIPS_PER_JOB, Motion, Quality
 
 # One line of help per setting, used when a value is missing or invalid.
 EXPECTATIONS: dict[str, str] = {
@@ -36,6 +36,7 @@ EXPECTATIONS: dict[str, str] = {
     "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
     "default_motion": "low or high",
     "default_quality": "480p or 720p",
+    "default_clips": "1, 2 or 4",
     "reactions_enabled": "true or false",
     "reaction_emoji": "one emoji, such as 🎬",
     "clip_archive_dir": "a folder path, or empty to keep no copies",
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
     default_motion: Motion = Motion.LOW
     default_quality: Quality = Quality.SD
+    default_clips: int = CLIPS_PER_JOB
     reactions_enabled: bool = True
     reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
     clip_archive_dir: Path | None = None
@@ -95,6 +97,13 @@ class Settings(BaseSettings):
     provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
     provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
+
+    @field_validator("default_clips")
+    @classmethod
+    def _check_clips(cls, value: int) -> int:
+        if value not in CLIP_CHOICES:
+            raise ValueError("must be 1, 2 or 4")
+        return value
 
     @field_validator("discord_gateway_url")
     @classmethod

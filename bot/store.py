@@ -229,7 +229,7 @@ class JobStore(JobQueries):
             if current.status not in TRACKED and not late_success_allowed(current):
                 raise InvalidTransition(job_id, current.status, "mark it succeeded")
             now = self._now()
-            usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id)
+            usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id, current.cost)
             await conn.execute(sql.COUNT_SUCCESS, usage_key)
             return await self._returning(conn, sql.MARK_SUCCEEDED, (urls, encode_time(now), job_id))
 
@@ -253,6 +253,7 @@ class JobStore(JobQueries):
                     day_key(current.finished_at),
                     usage_guild(current.guild_id),
                     current.requester_id,
+                    current.cost,
                 )
                 await conn.execute(sql.REFUND_SUCCESS, usage_key)
             return await self._returning(conn, sql.MARK_FAILED, params)

@@ -73,7 +73,7 @@ class JobQueries:
         return await self._db.read(work)
 
     async def count_active_jobs(self, guild_id: int) -> int:
-        """Return how many jobs of the server are active (queued to running), without loading them."""
+        """Return the daily-limit units (``Job.cost``) the server's active jobs hold, without loading them."""
 
         async def work(conn: aiosqlite.Connection) -> int:
             rows = list(await conn.execute_fetchall(sql.COUNT_ACTIVE_IN_GUILD, (guild_id,)))

@@ -133,6 +133,11 @@ def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
         encode_optional_time(new.token_expires_at),
         stamp,
         stamp,
+        new.clips,
+        new.loop,
+        new.raw,
+        new.end_image_url,
+        new.cost,
     )
 
 
@@ -170,6 +175,11 @@ def job_from_row(row: sqlite3.Row) -> Job:
         delivered_at=decode_optional_time(row["delivered_at"]),
         final_shown_at=decode_optional_time(row["final_shown_at"]),
         timed_out_at=decode_optional_time(row["timed_out_at"]),
+        clips=row["clips"],
+        loop=bool(row["loop"]),
+        raw=bool(row["raw"]),
+        end_image_url=row["end_image_url"],
+        cost=row["cost"],
     )
 
 
@@ -188,6 +198,8 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.max_daily_per_user,
         settings.max_daily_per_guild,
         encode_time(now),
+        settings.default_clips,
+        settings.count_clips,
     )
 
 
@@ -208,6 +220,8 @@ def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
         max_concurrent_per_user=row["max_concurrent_per_user"],
         max_daily_per_user=row["max_daily_per_user"],
         max_daily_per_guild=row["max_daily_per_guild"],
+        default_clips=row["default_clips"],
+        count_clips=bool(row["count_clips"]),
     )
 
 

@@ -6,8 +6,8 @@ INSERT_JOB = """
 INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
-    token_expires_at, created_at, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING *
 """
 
@@ -49,12 +49,12 @@ WHERE id = ?3 RETURNING *
 """
 
 COUNT_SUCCESS = """
-INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES (?, ?, ?, 1)
-ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = succeeded + 1
+INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = succeeded + ?4
 """
 
 REFUND_SUCCESS = """
-UPDATE usage SET succeeded = MAX(succeeded - 1, 0) WHERE day = ? AND guild_id = ? AND user_id = ?
+UPDATE usage SET succeeded = MAX(succeeded - ?4, 0) WHERE day = ?1 AND guild_id = ?2 AND user_id = ?3
 """
 
 # A job that succeeded and then failed delivery keeps the time the provider finished. A timeout
@@ -126,7 +126,7 @@ ORDER BY id
 
 # Counted in SQLite rather than loaded: admission asks this for every request, whatever the load.
 COUNT_ACTIVE_IN_GUILD = """
-SELECT COUNT(*) FROM jobs
+SELECT COALESCE(SUM(cost), 0) FROM jobs
 WHERE guild_id = ? AND status IN ('queued', 'submitting', 'submitted', 'running')
 """
 
@@ -142,8 +142,8 @@ UPSERT_GUILD_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
-    max_daily_per_guild, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    max_daily_per_guild, updated_at, default_clips, count_clips
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -155,7 +155,9 @@ ON CONFLICT (guild_id) DO UPDATE SET
     max_concurrent_per_user = excluded.max_concurrent_per_user,
     max_daily_per_user = excluded.max_daily_per_user,
     max_daily_per_guild = excluded.max_daily_per_guild,
-    updated_at = excluded.updated_at
+    updated_at = excluded.updated_at,
+    default_clips = excluded.default_clips,
+    count_clips = excluded.count_clips
 """
 
 SELECT_META = "SELECT value FROM meta WHERE key = ?"

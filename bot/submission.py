@@ -14,6 +14,7 @@ from bot.cometapi_types import (
     VideoRequest,
 )
 from bot.models import FailureKind, Job
+from bot.prompt_flags import provider_flags, provider_prompt
 from bot.store import JobStore
 
 ProviderRequest = VideoRequest | ExtendRequest
@@ -22,13 +23,17 @@ ProviderRequest = VideoRequest | ExtendRequest
 async def build_request(store: JobStore, job: Job) -> ProviderRequest:
     """Return the request for a job: a new video, or an extend of its parent's clip.
 
+    The prompt is the member's words (flags already taken out by the intake) and the flags the bot
+    builds from the job's validated options; nothing typed is sent as a flag.
+
     Raises LookupError when the clip to extend is gone (parent missing or never submitted).
     """
+    flags = provider_flags(clips=job.clips, raw=job.raw, loop=job.loop, end_image_url=job.end_image_url)
     if job.parent_job_id is None:
         return VideoRequest(
             image=job.image_url,
             motion=job.motion,
-            prompt=job.prompt,
+            prompt=provider_prompt(job.prompt, flags),
             quality=job.quality,
             state=job.state_tag,
         )
@@ -39,7 +44,7 @@ async def build_request(store: JobStore, job: Job) -> ProviderRequest:
         parent_task_id=parent.provider_task_id,
         clip_index=job.clip_index,
         motion=job.motion,
-        prompt=job.prompt,
+        prompt=provider_prompt(job.prompt, flags),
         state=job.state_tag,
     )
 

@@ -148,7 +148,7 @@ class Admin(
         """Put one setting back to the bot-wide default."""
         lang = interaction_lang(interaction)
         name = SettingName(setting.value)
-        default: object = False if name is SettingName.BUTTONS_EVERYONE else None
+        default: object = False if name in (SettingName.BUTTONS_EVERYONE, SettingName.COUNT_CLIPS) else None
         updated = await self._save(interaction, lambda current: apply(current, name, default))
         if updated is None:
             return
@@ -275,6 +275,7 @@ _DEFAULTS = {
     "reaction_emoji": "reaction_emoji",
     "default_motion": "default_motion",
     "default_quality": "default_quality",
+    "default_clips": "default_clips",
     **OPERATOR_LIMITS,
 }
 

@@ -46,6 +46,12 @@ QUALITY_CHOICES = [
     ),
 ]
 
+CLIP_CHOICES = [
+    app_commands.Choice(name=key_str("1 clip", "commands.choices.clips_1"), value="1"),
+    app_commands.Choice(name=key_str("2 clips", "commands.choices.clips_2"), value="2"),
+    app_commands.Choice(name=key_str("4 clips", "commands.choices.clips_4"), value="4"),
+]
+
 
 def attachment_ref(attachment: discord.Attachment) -> ImageRef:
     """Describe a Discord attachment as an image to animate."""
@@ -115,6 +121,10 @@ class Animate(commands.Cog):
         motion=key_str("motion", "commands.animate.motion_name"),
         prompt=key_str("prompt", "commands.animate.prompt_name"),
         quality=key_str("quality", "commands.animate.quality_name"),
+        clips=key_str("clips", "commands.animate.clips_name"),
+        loop=key_str("loop", "commands.animate.loop_name"),
+        end_image=key_str("end_image", "commands.animate.end_image_name"),
+        raw=key_str("raw", "commands.animate.raw_name"),
     )
     @app_commands.describe(
         image=key_str(
@@ -126,8 +136,18 @@ class Animate(commands.Cog):
         quality=key_str(
             "Video resolution (the server's default if left out)", "commands.animate.quality_description"
         ),
+        clips=key_str(
+            "How many clips to make; fewer cost less (the server's default if left out)",
+            "commands.animate.clips_description",
+        ),
+        loop=key_str("End the video on its first frame, so it loops", "commands.animate.loop_description"),
+        end_image=key_str(
+            "An image for the last frame: PNG, JPEG or WebP, like the first",
+            "commands.animate.end_image_description",
+        ),
+        raw=key_str("Raw style: closer to the prompt, less stylized", "commands.animate.raw_description"),
     )
-    @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES)
+    @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES, clips=CLIP_CHOICES)
     @app_commands.guild_only()
     async def animate(
         self,
@@ -136,6 +156,10 @@ class Animate(commands.Cog):
         motion: app_commands.Choice[str] | None = None,
         prompt: app_commands.Range[str, 0, MAX_PROMPT_LENGTH * 2] | None = None,
         quality: app_commands.Choice[str] | None = None,
+        clips: app_commands.Choice[str] | None = None,
+        loop: bool | None = None,
+        end_image: discord.Attachment | None = None,
+        raw: bool | None = None,
     ) -> None:
         """Turn an image into a short video (without an image: open the upload form)."""
 
@@ -148,6 +172,10 @@ class Animate(commands.Cog):
                 motion=chosen,
                 quality=_quality(quality),
                 prompt=typed,
+                clips=int(clips.value) if clips else None,
+                loop=loop,
+                end_image=attachment_ref(end_image) if end_image else None,
+                raw=raw,
             )
 
         if image is None:
@@ -228,7 +256,9 @@ class Animate(commands.Cog):
             return
         assert request.motion is not None and request.quality is not None
         renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
-        card = renderer.pending(request.requester_id, request.motion, request.quality, request.prompt or "")
+        card = renderer.pending(
+            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+        )
         response = await interaction.response.send_message(embed=card.embed)
 
         async def start(card_id: int | None) -> Job:

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
-from bot.models import GuildSettings, Job, Motion
+from bot.models import GuildSettings, Job, Motion, VideoOptions
 from bot.quotas import QuotaExceeded
 from cogs.animate_modal import answer_unknown_modal
 from cogs.card_render import CardRenderer
@@ -59,7 +59,8 @@ class Buttons(commands.Cog):
             await apologize(interaction, exc, f"checking an extend of job {job_id}")
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
-        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt)
+        options = VideoOptions(clips=parent.clips, raw=parent.raw)
+        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
         response = await interaction.response.send_message(embed=card.embed)
         request = ExtendRequest(
             parent=parent,

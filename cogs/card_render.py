@@ -15,7 +15,7 @@ import discord
 from bot.delivery import LinkedClip
 from bot.dispatcher import EXACT_POSITIONS, QueuePlace
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
-from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, utcnow
+from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
 from bot.prompts import shorten
 from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, RetryButton
 from cogs.literal_text import literal
@@ -64,11 +64,19 @@ class CardRenderer:
         """Return a catalogue message in this renderer's language."""
         return self._catalogue.text(self.lang, key, **params)
 
-    def pending(self, requester_id: int, motion: Motion, quality: Quality, prompt: str) -> Card:
+    def pending(
+        self,
+        requester_id: int,
+        motion: Motion,
+        quality: Quality,
+        prompt: str,
+        options: VideoOptions | None = None,
+    ) -> Card:
         """Return the card shown while the image is checked, before the job exists."""
         embed = discord.Embed(title=self.text("card.title_pending"), colour=COLOURS[JobStatus.QUEUED])
         embed.description = self.text("card.state.checking")
         self._add_request_fields(embed, requester_id, motion, quality, prompt)
+        self.add_options(embed, options or VideoOptions())
         return Card(content=None, embed=embed, view=None)
 
     def job(
@@ -85,6 +93,7 @@ class CardRenderer:
         if place is not None and job.status is JobStatus.QUEUED:
             embed.description = self.place_line(place)
         self._add_request_fields(embed, job.requester_id, job.motion, job.quality, job.prompt)
+        self.add_options(embed, job.options)
         self._add_timing(embed, job, now or utcnow())
         if job.parent_job_id is not None:
             embed.add_field(
@@ -188,6 +197,19 @@ class CardRenderer:
         embed.add_field(
             name=self.text("card.prompt"), value=shown or self.text("card.no_prompt"), inline=False
         )
+
+    def options_text(self, options: VideoOptions) -> str:
+        """Return "4 clips · loop · raw · end frame": the clips, then each option that is on."""
+        parts = [
+            self.text("options.clips_one" if options.clips == 1 else "options.clips", count=options.clips)
+        ]
+        switches = (("options.loop", options.loop), ("options.raw", options.raw))
+        parts += [self.text(key) for key, on in (*switches, ("options.end_frame", options.end_frame)) if on]
+        return " · ".join(parts)
+
+    def add_options(self, embed: discord.Embed, options: VideoOptions) -> None:
+        """Add the "Options" field to a card."""
+        embed.add_field(name=self.text("card.options"), value=self.options_text(options))
 
     def _add_timing(self, embed: discord.Embed, job: Job, now: dt.datetime) -> None:
         if job.status.is_final:

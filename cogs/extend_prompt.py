@@ -122,7 +122,7 @@ class ExtendPrompt(commands.Cog):
         """Return the extension the submit asks for, after every check an Extend click passes (reads only)."""
         parent = await extendable_parent(self.services, interaction, job_id, clip)
         motion = chosen_motion(values.get(MOTION_FIELD))
-        prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent)
+        prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent, motion)
         return ExtendRequest(
             parent=parent,
             clip_index=clip,

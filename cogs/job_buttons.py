@@ -125,7 +125,9 @@ class JobButtons(commands.Cog):
             await apologize(interaction, exc, f"checking a retry of job {job_id}")
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
-        card = renderer.pending(interaction.user.id, failed.motion, failed.quality, failed.prompt)
+        card = renderer.pending(
+            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
+        )
         response = await interaction.response.send_message(embed=card.embed)
 
         async def start(card_id: int | None) -> Job:
@@ -168,6 +170,10 @@ class JobButtons(commands.Cog):
             source_message_id=failed.source_message_id,
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            clips=failed.clips,
+            loop=failed.loop,
+            raw=failed.raw,
+            end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
         )
         intake = self.services.intake
         request = await intake.precheck(request)
@@ -201,7 +207,7 @@ class JobButtons(commands.Cog):
         if failed.source_message_id is None:
             # A /animate attachment: only its stored URL is known. Discord checked its metadata the
             # first time; the downloaded bytes are checked again (type, size, sides) by the intake.
-            return ImageRef(url=failed.image_url, content_type=None, size=1, width=MIN_SIDE, height=MIN_SIDE)
+            return stored_image(failed.image_url)
         channel = self.bot.get_partial_messageable(failed.channel_id, guild_id=failed.guild_id)
         try:
             message = await channel.fetch_message(failed.source_message_id)
@@ -213,6 +219,15 @@ class JobButtons(commands.Cog):
         if image is None:
             raise Refusal("retry.image_gone", job_id=failed.id)
         return image
+
+
+def stored_image(url: str) -> ImageRef:
+    """Describe an attachment known only by its stored URL (a /animate image or end image).
+
+    Discord checked its metadata the first time; the downloaded bytes are checked again (type, size,
+    sides) by the intake, with the same host rule.
+    """
+    return ImageRef(url=url, content_type=None, size=1, width=MIN_SIDE, height=MIN_SIDE)
 
 
 async def setup(bot: MotionBot) -> None:

@@ -13,6 +13,7 @@ from bot.i18n import Lang, discord_timestamp
 from bot.intake import Refusal
 from bot.models import Job
 from bot.quotas import QuotaStatus
+from cogs.card_render import CardRenderer
 from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.components import JobsPageButton
 from cogs.translator import key_str
@@ -91,6 +92,7 @@ class Jobs(commands.Cog):
             status=text(self.bot, lang, f"status.{job.status.value}"),
             motion=text(self.bot, lang, f"motion.{job.motion.value}"),
             quality=text(self.bot, lang, f"quality.{job.quality.value}"),
+            options=CardRenderer(self.bot.services.catalogue, lang).options_text(job.options),
             created_at=discord_timestamp(job.created_at),
         )
         url = card_url(job)
@@ -162,7 +164,9 @@ class Jobs(commands.Cog):
         else:
             lines.append(text(self.bot, lang, "quota.slot_free"))
         lines.append(text(self.bot, lang, "quota.resets", resets_at=discord_timestamp(status.resets_at)))
-        lines.append(text(self.bot, lang, "quota.counting"))
+        lines.append(
+            text(self.bot, lang, "quota.counting_clips" if status.counts_clips else "quota.counting")
+        )
         return discord.Embed(
             title=text(self.bot, lang, "quota.title"), description="\n".join(lines), colour=LIST_COLOUR
         )

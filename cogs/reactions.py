@@ -129,7 +129,7 @@ class Reactions(commands.Cog):
     ) -> discord.Message:
         assert request.motion is not None and request.quality is not None
         card = CardRenderer(self.services.catalogue, lang).pending(
-            request.requester_id, request.motion, request.quality, request.prompt or ""
+            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
         )
         try:
             return await message.reply(embed=card.embed, mention_author=False)

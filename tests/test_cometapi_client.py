@@ -8,6 +8,7 @@ import pytest
 
 from bot.cometapi_types import (
     DEFAULT_VIDEO_PROMPT,
+    MAX_SUBMITTED_PROMPT,
     AuthenticationError,
     ExtendRequest,
     InvalidRequestError,
@@ -17,7 +18,7 @@ from bot.cometapi_types import (
     TaskNotFoundError,
     VideoRequest,
 )
-from bot.models import MAX_PROMPT_LENGTH, Motion, Quality
+from bot.models import Motion, Quality
 from tests.doubles import fixtures_cometapi
 from tests.doubles.cometapi_faults import FaultKind, comet_error, upstream_error
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -265,7 +266,7 @@ async def test_extend_parent_not_found_at_gateway(cometapi_client, cometapi_doub
         lambda client: client.submit_video(video(image="not a url")),
         lambda client: client.submit_video(video(image="data:application/pdf;base64,JVBERi0=")),
         lambda client: client.submit_video(video(motion="medium")),
-        lambda client: client.submit_video(video("x" * (MAX_PROMPT_LENGTH + 1))),
+        lambda client: client.submit_video(video("x" * (MAX_SUBMITTED_PROMPT + 1))),
         lambda client: client.submit_video(video(state="s" * 256)),
         lambda client: client.extend_video(ExtendRequest("", 0, Motion.LOW, "", "")),
         lambda client: client.extend_video(ExtendRequest("1700000000000123", 4, Motion.LOW, "", "")),

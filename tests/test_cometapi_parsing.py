@@ -12,6 +12,7 @@ from bot.cometapi import error_from_payload, parse_retry_after
 from bot.cometapi_types import (
     DEFAULT_EXTEND_PROMPT,
     DEFAULT_VIDEO_PROMPT,
+    MAX_SUBMITTED_PROMPT,
     ExtendRequest,
     InvalidRequestError,
     ModerationError,
@@ -259,7 +260,9 @@ def test_refusal_without_text_names_the_code():
         VideoRequest("data:image/png;base64,", Motion.LOW, "", Quality.SD, ""),
         VideoRequest("https://example.com/a.png", "medium", "", Quality.SD, ""),  # type: ignore[arg-type]
         VideoRequest("https://example.com/a.png", Motion.LOW, "", "1080p", ""),  # type: ignore[arg-type]
-        VideoRequest("https://example.com/a.png", Motion.LOW, "x" * (MAX_PROMPT_LENGTH + 1), Quality.SD, ""),
+        VideoRequest(
+            "https://example.com/a.png", Motion.LOW, "x" * (MAX_SUBMITTED_PROMPT + 1), Quality.SD, ""
+        ),
         VideoRequest("https://example.com/a.png", Motion.LOW, "", Quality.SD, "s" * 256),
         ExtendRequest("", 0, Motion.LOW, "", ""),
         ExtendRequest("   ", 0, Motion.LOW, "", ""),

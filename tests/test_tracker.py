@@ -359,7 +359,7 @@ async def test_stop_is_clean_and_refuses_new_jobs(store, make_tracker):
     [
         ({"image_url": "ftp://example.test/cat.png"}, "image"),
         ({"image_url": ""}, "image"),
-        ({"prompt": "x" * 1001}, "prompt"),
+        ({"prompt": "x" * 2001}, "prompt"),  # words (1000) plus the flags the bot adds
     ],
 )
 async def test_bad_input_fails_the_job_before_any_request_and_keeps_the_store_consistent(

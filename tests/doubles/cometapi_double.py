@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.doubles.cometapi_faults import (
@@ -39,6 +40,7 @@ from tests.doubles.cometapi_jobs import (
     TaskIds,
     TaskPlan,
     clip_bytes,
+    end_image,
     phase_at,
     task_json,
 )
@@ -77,6 +79,7 @@ class CometAPIDouble:
         self.default_plan = default_plan or TaskPlan()
         self.tasks: dict[str, DoubleTask] = {}
         self.submissions: list[dict[str, Any]] = []
+        self.end_fetches: list[str] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self.request_log: list[RequestRecord] = []
         self.list_queries: list[list[str]] = []
@@ -277,7 +280,24 @@ class CometAPIDouble:
         rule = self._take_rule(str(body.get("prompt", "")))
         if rule is not None and rule.reply is not None:
             return canned_response(rule.reply.status, rule.reply.body, rule.reply.headers)
-        return self._accept(body, rule)
+        return self._accept(body, rule, await self._end_problem(str(body.get("prompt", ""))))
+
+    async def _end_problem(self, prompt: str) -> str | None:
+        """Fetch the ``--end`` image like the upstream does; return the task's fail reason if it can't."""
+        url = end_image(prompt)
+        if url is None:
+            return None
+        self.end_fetches.append(url)
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(5)) as got,
+            ):
+                body = await got.read()
+                fine = got.status == 200 and got.content_type.startswith("image/") and bool(body)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            fine = False
+        return None if fine else f"Invalid end image: {url} could not be fetched"
 
     def _submit_problem(self, body: dict[str, Any]) -> tuple[int, str] | None:
         """Return (code, description) for a body the upstream would refuse, else None."""
@@ -310,6 +330,8 @@ class CometAPIDouble:
         parent = self.tasks.get(str(parent_id))
         if parent is None:
             return 3, "关联任务不存在或已失效"
+        if index >= parent.clip_count:
+            return 4, "index 参数错误"
         if phase_at(parent, self.now()).status != "SUCCESS":
             return 4, "关联任务状态错误"
         return None
@@ -325,8 +347,10 @@ class CometAPIDouble:
             return rule
         return None
 
-    def _accept(self, body: dict[str, Any], rule: SubmitRule | None) -> web.Response:
+    def _accept(self, body: dict[str, Any], rule: SubmitRule | None, end_problem: str | None) -> web.Response:
         plan = rule.plan if rule is not None and rule.plan is not None else self.default_plan
+        if end_problem is not None:
+            plan = replace(plan, fail_reason=end_problem)
         task_id = self._create_task(body, plan)
         code = rule.accept_code if rule is not None else 1
         description = ACCEPT_DESCRIPTIONS.get(code, "提交成功")
@@ -367,7 +391,7 @@ class CometAPIDouble:
     async def _clip(self, request: web.Request) -> web.Response:
         task = self.tasks.get(request.match_info["task_id"])
         index = int(request.match_info["index"])
-        if task is None or index >= CLIPS_PER_TASK or phase_at(task, self.now()).status != "SUCCESS":
+        if task is None or index >= task.clip_count or phase_at(task, self.now()).status != "SUCCESS":
             raise web.HTTPNotFound(text="no such clip")
         data = clip_bytes(task.task_id, index, task.plan.clip_min_bytes)
         return web.Response(body=data, content_type="video/mp4")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,8 +18,31 @@ from typing import Any, Literal
 from tests.doubles.media import mp4_bytes
 
 CLIPS_PER_TASK = 4
+BATCH_SIZES = (1, 2, 4)
+# Midjourney reads parameters as "--name [value]"; the upstream reads --bs from the prompt too.
+_PARAM = re.compile(r"--(?P<name>[A-Za-z]+)(?:\s+(?P<value>(?!--)\S+))?")
 LARGE_CLIP_BYTES = 10 * 1024 * 1024 + 64 * 1024  # just over Discord's 10 MiB upload limit
 ClipShape = Literal["videoUrls", "video_urls", "videoUrl"]
+
+
+def prompt_params(prompt: str) -> dict[str, str]:
+    """Return the ``--name value`` parameters of a prompt, the first of each name, values verbatim."""
+    found: dict[str, str] = {}
+    for match in _PARAM.finditer(prompt):
+        found.setdefault(match.group("name").lower(), match.group("value") or "")
+    return found
+
+
+def batch_size(prompt: str) -> int:
+    """Return the clip count a prompt asks for: ``--bs 1|2|4``, else the upstream default 4."""
+    value = prompt_params(prompt).get("bs", "")
+    return int(value) if value.isdecimal() and int(value) in BATCH_SIZES else CLIPS_PER_TASK
+
+
+def end_image(prompt: str) -> str | None:
+    """Return the ``--end`` image URL of a prompt (None without one, or for ``--end loop``)."""
+    value = prompt_params(prompt).get("end")
+    return None if value is None or value.lower() == "loop" else value
 
 
 @dataclass
@@ -74,6 +98,11 @@ class DoubleTask:
     def prompt(self) -> str:
         """Return the prompt that was submitted."""
         return str(self.body.get("prompt", ""))
+
+    @property
+    def clip_count(self) -> int:
+        """Return how many clips the task makes: its prompt's ``--bs``, else 4."""
+        return batch_size(self.prompt)
 
     @property
     def state(self) -> str:
@@ -158,8 +187,8 @@ def task_json(task: DoubleTask, now: float, base_url: str) -> dict[str, Any]:
 
 
 def clip_urls(task: DoubleTask, base_url: str) -> list[str]:
-    """Return the URLs of the task's four clips, served by the double."""
-    return [f"{base_url}/cdn/video/{task.task_id}/{index}.mp4" for index in range(CLIPS_PER_TASK)]
+    """Return the URLs of the task's clips (``--bs``, else four), served by the double."""
+    return [f"{base_url}/cdn/video/{task.task_id}/{index}.mp4" for index in range(task.clip_count)]
 
 
 @functools.lru_cache(maxsize=32)
@@ -209,7 +238,7 @@ def _buttons(task: DoubleTask) -> list[dict[str, Any]]:
             "type": 2,
             "style": 2,
         }
-        for slot in range(1, CLIPS_PER_TASK + 1)
+        for slot in range(1, task.clip_count + 1)
     ]
     reroll = {
         "customId": f"MJ::JOB::reroll::0::{task.job_uuid}::SOLO",

@@ -153,6 +153,31 @@ async def test_an_empty_prompt_keeps_the_parent_prompt(world):
     assert world.comet.submissions[-1]["prompt"] == parent.prompt
 
 
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("the cat runs --fast", "fast` is not a video option Motionbot supports"),
+        ("the cat runs https://evil.example/x.png", "Your prompt contains a link"),
+        ("the cat runs --end cat.png", "`--end` can't be typed in the prompt"),
+        ("the cat runs --bs 1", "bs` is not a video option Motionbot supports"),
+        ("the cat runs --motion high", "Your prompt says motion high but you chose motion low"),
+    ],
+)
+async def test_flags_typed_in_the_new_prompt_are_checked_like_any_prompt(world, typed, says):
+    """Nothing typed in the modal reaches the provider as a flag: refused privately, no job, no submit."""
+    discord = world.discord
+    parent, card = await delivered_job(world)
+    submits = world.comet.counts["submit"]
+    opened = await open_modal(world, card, prompt_id(parent.id, 0))
+
+    submitted = await discord.submit_modal(discord.alice, opened, {"prompt": typed, "motion": ["low"]})
+    answer = await final_answer(submitted)
+
+    assert submitted.ephemeral and says in answer
+    assert [job.id for job in await world.store.all_jobs()] == [parent.id]
+    assert world.comet.counts["submit"] == submits
+
+
 async def test_a_1000_character_prompt_is_prefilled_and_a_longer_one_is_refused(world):
     """The longest prompt fits the modal as it is; the form stops at 1,000 characters, and a tampered
     client sending more gets a private "too long" and no job."""

@@ -23,9 +23,10 @@ def as_discord_shows(text: str) -> str:
 
 
 def hostile_prompt(world: World) -> str:
+    # No "://": a prompt with a URL is refused outright (issue 11, see bad_inputs.PROMPT_FLAGS).
     bob = world.discord.bob.id
     return (
-        f"# Heading [Download HD](https://evil.example/hd) see https://evil.example/x @everyone <@{bob}> "
+        f"# Heading [Download HD](evil.example/hd) see evil.example/x @everyone <@{bob}> "
         "**bold** ||spoiler|| > quote `code`"
     )
 

@@ -15,6 +15,8 @@ FIELD_LABELS = {
     "buttons_everyone": "Who may press the buttons",
     "default_motion": "Default motion",
     "default_quality": "Default quality",
+    "default_clips": "Default clips per video",
+    "count_clips": "Daily limits count clips",
     "max_concurrent_per_user": "Jobs at once per member",
     "max_daily_per_user": "Videos per member per day",
     "max_daily_per_guild": "Videos per server per day",
@@ -35,7 +37,7 @@ async def stored(world: World):
 
 
 async def test_show_lists_every_setting_with_its_default(world):
-    """A fresh server sees all ten settings, each with the bot-wide default."""
+    """A fresh server sees all twelve settings, each with the bot-wide default."""
     handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
     await handle.wait_response()
     message = await handle.wait_original()
@@ -50,6 +52,8 @@ async def test_show_lists_every_setting_with_its_default(world):
     assert fields["Reaction emoji"] == "🎬 (default)"
     assert fields["Who may press the buttons"] == "The requester and members with Manage Messages"
     assert fields["Default quality"] == "480p (default)"
+    assert fields["Default clips per video"] == "4 (default)"
+    assert fields["Daily limits count clips"] == "Off"
     assert fields["Jobs at once per member"] == "2 (default)"
     assert fields["Videos per server per day"] == "100 (default)"
 
@@ -60,6 +64,8 @@ SET_CASES = [
     ("buttons_everyone", "everyone", "Everyone", True, "sometimes", "on or off"),
     ("default_motion", "HIGH", "High", Motion.HIGH, "medium", "low or high"),
     ("default_quality", "720", "720p", Quality.HD, "1080p", "480p or 720p"),
+    ("default_clips", "2", "2", 2, "3", "1, 2 or 4"),
+    ("count_clips", "on", "On", True, "maybe", "on or off"),
     # Limits go from 1 to the operator's value in .env (2, 10 and 100 by default).
     ("max_concurrent_per_user", "1", "1", 1, "0", "a whole number from 1 to 2"),
     ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10"),

@@ -80,11 +80,14 @@ class Animate:
     prompt: str | None = None
     user: str = "alice"
     channel: str = "general"
+    options: tuple[
+        tuple[str, Any], ...
+    ] = ()  # other /animate options: ("motion", "low"), ("end_image", file)
 
     async def perform(self, world: World, locale: str) -> Answer:
         """Run the command as the member."""
         discord = world.discord
-        options = {} if self.prompt is None else {"prompt": self.prompt}
+        options = dict(self.options) if self.prompt is None else {"prompt": self.prompt, **dict(self.options)}
         user, channel = member(world, self.user), place(world, self.channel)
         with warnings.catch_warnings():
             # Discord reports the size of a 10000x10000 image; Pillow warns while the double reads it.
@@ -790,3 +793,50 @@ EXTEND_PROMPT_BUTTONS: list[BadInput] = [
     ),
 ]
 BAD_INPUTS += EXTEND_PROMPT_BUTTONS
+
+# issue 11: flags typed in a prompt that the bot refuses (nothing typed reaches the provider as a flag),
+# a typed flag contradicting a chosen option, and an end image checked like the first image.
+UNSUPPORTED_FLAG = "prompt.flag_unsupported"
+
+
+def typed(name: str, prompt: str, key: str, locale: str = "en-US", **options: Any) -> BadInput:
+    """Return a case where /animate gets a good image and ``prompt`` (and ``options``)."""
+    return BadInput(name, Animate(CAT, prompt, options=tuple(options.items())), key, locale)
+
+
+PROMPT_FLAGS: list[BadInput] = [
+    typed("a link in the prompt", "a cat https://evil.example/x.png", "prompt.url_refused"),
+    typed("a link in the prompt, in vietnamese", "mèo www.evil.example", "prompt.url_refused", "vi"),
+    typed("--end typed in the prompt", "a cat --end loop", "prompt.flag_end"),
+    typed(
+        "--end with a link typed in the prompt", "cat --end http://127.0.0.1:9/x.png", "prompt.url_refused"
+    ),
+    typed("--video typed", "a cat --video 1", UNSUPPORTED_FLAG),
+    typed("--fast typed", "a cat --fast", UNSUPPORTED_FLAG),
+    typed("--relax typed with an em dash", "a cat —relax", UNSUPPORTED_FLAG),
+    typed("--turbo typed, in vietnamese", "mèo --turbo", UNSUPPORTED_FLAG, "vi"),
+    typed("--ar typed", "a cat --ar 16:9", UNSUPPORTED_FLAG),
+    typed("--v typed", "a cat --v 7", UNSUPPORTED_FLAG),
+    typed("--seed typed", "a cat --seed 42", UNSUPPORTED_FLAG),
+    typed("--batch typed (upstream knows only --bs)", "a cat --batch 2", UNSUPPORTED_FLAG),
+    typed("an unknown flag glued to a word", "cat--weird", UNSUPPORTED_FLAG),
+    typed("a lone --", "a cat -- sleeping", UNSUPPORTED_FLAG),
+    typed("a flag name carrying a mention", "a cat --<@&123456789012345678>", UNSUPPORTED_FLAG),
+    typed("--bs 3", "a cat --bs 3", "prompt.flag_bad_value"),
+    typed("--motion without a value", "a cat --motion", "prompt.flag_needs_value"),
+    typed("--motion twice, differently", "--motion low cat --motion high", "prompt.flag_repeated"),
+    typed(
+        "typed motion contradicts the chosen one", "cat --motion high", "prompt.flag_conflict", motion="low"
+    ),
+    typed(
+        "typed --bs contradicts clips, in vietnamese", "mèo --bs 1", "prompt.flag_conflict", "vi", clips="2"
+    ),
+    typed("typed --raw while raw is off", "cat --raw", "prompt.flag_conflict", raw=False),
+    typed("loop with an end image", "sea", "options.loop_with_end", loop=True, end_image=CAT),
+    typed("typed --loop with an end image", "sea --loop", "options.loop_with_end", end_image=CAT),
+    typed("a PDF end image", "sea", UNSUPPORTED, end_image=("last.pdf", PDF, "application/pdf")),
+    typed("a tiny end image", "sea", TOO_SMALL, end_image=("last.png", picture(16, 16), "image/png")),
+    setting("3 clips as the server default", "default_clips", "3"),
+    setting("clip counting neither on nor off, in vietnamese", "count_clips", "maybe", "vi"),
+]
+BAD_INPUTS += PROMPT_FLAGS

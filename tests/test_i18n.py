@@ -27,7 +27,16 @@ from bot.prompts import PromptRejectReason
 from bot.quotas import LimitKind
 
 # Keys whose Vietnamese text is rightly the same as the English one.
-SAME_IN_BOTH = {"card.clip", "card.title", "commands.motionbot.name", "quality.480p", "quality.720p"}
+# Names and loanwords Vietnamese keeps as they are: "clip", Midjourney's "raw", resolutions.
+SAME_IN_BOTH = {
+    "card.clip",
+    "card.title",
+    "commands.animate.raw_name",
+    "commands.motionbot.name",
+    "options.clips_one",
+    "quality.480p",
+    "quality.720p",
+}
 CONTEXT_MENU_NAMES = {"commands.animate_image.name"}
 
 

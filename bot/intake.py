@@ -9,16 +9,16 @@ user's language.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import aiohttp
 from yarl import URL
 
 from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
+from bot.intake_records import DuplicateRequest, ExtendRequest, ImageRef, JobRequest, Refusal
 from bot.logs import job_fields
 from bot.models import (
     CLIPS_PER_JOB,
@@ -31,7 +31,6 @@ from bot.models import (
     Motion,
     NewJob,
     Quality,
-    VideoOptions,
 )
 from bot.prompt_flags import FlagRejected, merge_option, parse_prompt
 from bot.prompts import PromptRejected, clean_prompt
@@ -40,87 +39,21 @@ from bot.settings import Settings
 from bot.store import DuplicateJob, JobStore
 from bot.tracker import JobTracker, TrackerHalted
 
+__all__ = [
+    "DEFAULT_PROMPT",
+    "DuplicateRequest",
+    "ExtendRequest",
+    "ImageRef",
+    "JobIntake",
+    "JobRequest",
+    "Refusal",
+    "check_extendable",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = "animate this image"
 IMAGE_TIMEOUT = aiohttp.ClientTimeout(total=30)
-
-
-class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not an error
-    """A request the bot will not take, with the catalogue key that explains why."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params: dict[str, object] = params
-
-    @classmethod
-    def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded | FlagRejected) -> Refusal:
-        """Turn a validation exception of the core into a refusal."""
-        return cls(exc.key, **exc.params)
-
-
-class DuplicateRequest(Refusal):
-    """The member already has a recent job from the same message by the same trigger (``job``)."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__("job.duplicate", job_id=job.id)
-        self.job = job
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    """A Discord-hosted image, as described by its attachment or embed metadata."""
-
-    url: str
-    content_type: str | None
-    size: int
-    width: int | None
-    height: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    """Everything the surface knows about a request to animate an image."""
-
-    requester_id: int
-    guild_id: int | None
-    channel_id: int
-    source: JobSource
-    image: ImageRef
-    locale: str
-    motion: Motion | None = None
-    quality: Quality | None = None
-    prompt: str | None = None
-    source_message_id: int | None = None
-    interaction_token: str | None = None
-    token_expires_at: dt.datetime | None = None
-    clips: int | None = None
-    loop: bool | None = None
-    raw: bool | None = None
-    end_image: ImageRef | None = None
-    cost: int = 1
-
-    @property
-    def options(self) -> VideoOptions:
-        """Return the video options asked for (after ``precheck``: with the defaults filled in)."""
-        clips = self.clips or CLIPS_PER_JOB
-        return VideoOptions(clips, bool(self.loop), bool(self.raw), self.end_image is not None)
-
-
-@dataclass(frozen=True, slots=True)
-class ExtendRequest:
-    """A request to extend one clip of a delivered job."""
-
-    parent: Job
-    clip_index: int
-    motion: Motion
-    requester_id: int
-    channel_id: int
-    locale: str
-    interaction_token: str | None = None
-    token_expires_at: dt.datetime | None = None
-    prompt: str | None = None  # a new prompt, cleaned by ``extension_prompt``; None keeps the parent's
 
 
 class JobIntake:

@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.extend_prompt",
     "cogs.reactions",
     "cogs.jobs",
+    "cogs.show",
     "cogs.queue",
     "cogs.admin",
     "cogs.alerts",

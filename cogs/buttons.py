@@ -16,6 +16,7 @@ from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
 from bot.models import GuildSettings, Job, Motion, VideoOptions
 from bot.quotas import QuotaExceeded
+from bot.recall import is_repost
 from cogs.animate_modal import answer_unknown_modal
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
@@ -108,7 +109,9 @@ async def extendable_parent(
     parent = await services.store.get_job(job_id)
     if parent is None:
         raise Refusal("error.job_not_found")
-    if not clicked_where_it_lives(interaction, parent):
+    if not clicked_where_it_lives(interaction, parent) and not await clicked_on_repost(
+        services, interaction, parent
+    ):
         # Checked before anything else so a forged id learns nothing about the other job.
         log.info(
             "extend of job %s refused: clicked in guild %s channel %s by user %s",
@@ -142,6 +145,18 @@ def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:
         return False
     message = interaction.message
     return message is None or job.card_message_id is None or message.id == job.card_message_id
+
+
+async def clicked_on_repost(services: Services, interaction: discord.Interaction, job: Job) -> bool:
+    """Return True if the click came from a ``/show`` re-post of ``job`` in the job's own server.
+
+    Only messages the bot recorded as re-posts count, and never in another server: a forged id on
+    any other message is still refused as coming from elsewhere.
+    """
+    message = interaction.message
+    if message is None or interaction.guild_id is None or interaction.guild_id != job.guild_id:
+        return False
+    return await is_repost(services.store, message.id, job)
 
 
 def check_may_press(interaction: discord.Interaction, job: Job, overrides: GuildSettings | None) -> None:

@@ -86,8 +86,12 @@ class CardRenderer:
         linked: Sequence[LinkedClip] = (),
         now: dt.datetime | None = None,
         place: QueuePlace | None = None,
+        extra_notes: Sequence[str] = (),
     ) -> Card:
-        """Return the card for a stored job in its current status (``place``: where it waits in line)."""
+        """Return the card for a stored job in its current status (``place``: where it waits in line).
+
+        ``extra_notes`` are shown after the link notes (the "resumed after a restart" line, say).
+        """
         embed = discord.Embed(title=self._title(job), colour=COLOURS[job.status])
         embed.description = self._state_line(job, now or utcnow())
         if place is not None and job.status is JobStatus.QUEUED:
@@ -100,7 +104,7 @@ class CardRenderer:
                 name="\u200b",
                 value=self.text("card.extension", count=job.extension_count, max=MAX_EXTENSIONS),
             )
-        notes = [self._link_note(clip) for clip in linked]
+        notes = [self._link_note(clip) for clip in linked] + list(extra_notes)
         if job.arrived_late:
             notes.append(self.text("card.late_delivery"))
         if job.status in NOT_CHARGED:

@@ -45,6 +45,7 @@ DELIVERY_BACKOFF = 2.0
 HTTP_TOO_LARGE = 413
 DOWNLOAD_CONCURRENCY = 4
 RECONCILE_LOOKBACK = 50
+RESUMED_STATUSES = (JobStatus.QUEUED, JobStatus.SUBMITTED, JobStatus.RUNNING)
 
 
 class Cards(commands.Cog):
@@ -64,10 +65,16 @@ class Cards(commands.Cog):
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
         # Jobs that finished before this instant were finished under an earlier process.
         self._started_at = utcnow()
+        # Jobs an earlier process left waiting or running: their next card edit says so, once.
+        self._resumed: set[int] = set()
         self.edits = 0
 
     async def cog_load(self) -> None:
-        """Follow the tracker's events."""
+        """Follow the tracker's events; note the jobs the tracker will resume after a restart."""
+        # Loaded before the tracker starts and before any interaction, so these are exactly the jobs an
+        # earlier process left in flight. Kept in memory: after a second restart saying it again is true.
+        resumed = await self.services.store.jobs_with_status(*RESUMED_STATUSES)
+        self._resumed = {job.id for job in resumed}
         self.services.tracker.subscribe(self.on_job_event)
 
     async def cog_unload(self) -> None:
@@ -126,17 +133,25 @@ class Cards(commands.Cog):
             if job is None or job.status.is_final:
                 return
             place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
-            card = self.renderer(job.locale).job(job, place=place)
+            card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job))
             if card.signature() == self._last_signature.get(job_id):
                 return
             try:
                 await self._show(job, card)
+                self._resumed.discard(job.id)
             except CardUnavailable:
                 log.warning("job %s: card cannot be shown in channel %s", job.id, job.channel_id)
             except discord.HTTPException as exc:
                 log.warning("job %s: card edit failed: %s", job.id, exc)
 
+    def _resumed_note(self, job: Job) -> tuple[str, ...]:
+        if job.id not in self._resumed:
+            return ()
+        return (self.renderer(job.locale).text("card.resumed"),)
+
     async def _finish(self, job: Job, work: Callable[[Job], Awaitable[None]]) -> None:
+        # A final card is the last one: a note there would stay forever, not be said once.
+        self._resumed.discard(job.id)
         self._latest.pop(job.id, None)
         timer = self._timers.pop(job.id, None)
         if timer is not None:

@@ -95,6 +95,11 @@ class Jobs(commands.Cog):
             options=CardRenderer(self.bot.services.catalogue, lang).options_text(job.options),
             created_at=discord_timestamp(job.created_at),
         )
+        # A slash command cannot be a link, so the entry shows the command that re-posts the job.
+        command = text(self.bot, lang, "commands.show.name")
+        option = text(self.bot, lang, "commands.show.job_name")
+        recall = text(self.bot, lang, "jobs.recall", command=command, option=option, job_id=job.id)
+        entry = f"{entry} · {recall}"
         url = card_url(job)
         return f"{entry} · {text(self.bot, lang, 'jobs.card_link', url=url)}" if url else entry
 

@@ -267,8 +267,14 @@ class InteractionRoutes:
 
     async def _fill_or_create(self, handle: InteractionHandle, body: RequestBody) -> Message:
         original = handle.original_message
-        if handle.awaiting_deferred_followup and original is not None and original.loading:
+        if (
+            handle.awaiting_deferred_followup
+            and original is not None
+            and original.loading
+            and not original.deleted
+        ):
             # Discord: the first follow-up after a type-5 defer edits the loading message; flags are ignored.
+            # Once the bot deleted that message, a follow-up is a new message that keeps its flags.
             payload = {k: v for k, v in body.as_dict().items() if k != "flags"}
             self._edit(handle, original, payload, body)
             await self.ctx.events.message_update(original)

@@ -840,3 +840,38 @@ PROMPT_FLAGS: list[BadInput] = [
     setting("clip counting neither on nor off, in vietnamese", "count_clips", "maybe", "vi"),
 ]
 BAD_INPUTS += PROMPT_FLAGS
+
+# issue 12: /show job:<id> refused privately, before anything is posted or asked of the provider. A
+# job of another server gets the words of an id that does not exist, so it reveals nothing. (The
+# seeded job is the first of a fresh world: id 1.)
+SHOW_NOT_FOUND = "show.not_found"
+SHOW_COMMAND: list[BadInput] = [
+    BadInput(
+        "/show of another server's job",
+        Command("show", {"job": 1}, user="stranger", channel="elsewhere"),
+        SHOW_NOT_FOUND,
+        setup=(seeded(DELIVERED), other_server),
+    ),
+    BadInput(
+        "/show of another server's job, in vietnamese",
+        Command("show", {"job": 1}, user="stranger", channel="elsewhere"),
+        SHOW_NOT_FOUND,
+        "vi",
+        setup=(seeded(DELIVERED), other_server),
+    ),
+    BadInput("/show of a job that does not exist", Command("show", {"job": 999999}), SHOW_NOT_FOUND),
+    BadInput(
+        "/show of another member's job",
+        Command("show", {"job": 1}, user="bob"),
+        "show.not_yours",
+        setup=(seeded(DELIVERED),),
+    ),
+    BadInput(
+        "/show of another member's job, in vietnamese",
+        Command("show", {"job": 1}, user="bob"),
+        "show.not_yours",
+        "vi",
+        setup=(seeded(DELIVERED),),
+    ),
+]
+BAD_INPUTS += SHOW_COMMAND

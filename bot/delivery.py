@@ -13,11 +13,11 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import aiohttp
 from tenacity import (
@@ -37,6 +37,8 @@ REQUEST_LIMIT = 25 * MIB
 PAYLOAD_MARGIN = 256 * 1024
 MAX_FILES_PER_MESSAGE = 10
 CHUNK_SIZE = 64 * 1024
+# Largest clip downloaded to be fitted under the limit: Midjourney clips are a few tens of MiB at most.
+MAX_SOURCE_BYTES = 200 * MIB
 
 _BOOST_TIER_LIMITS = {2: 50 * MIB, 3: 100 * MIB}
 _GONE_STATUSES = frozenset({403, 404, 410})
@@ -229,6 +231,26 @@ class ClipFile:
     size: int | None = None
     path: Path | None = None
     failure: LinkReason | None = None
+    original: Path | None = None
+    original_size: int | None = None
+
+    @property
+    def reduced(self) -> bool:
+        """Return True when ``path`` is a smaller re-encode of the original, not the original itself."""
+        return self.original_size is not None and self.path is not None
+
+    @property
+    def full_quality(self) -> Path | None:
+        """Return the file with the provider's bytes (what the archive keeps), if one was downloaded."""
+        return self.original or self.path
+
+    def fitted(self, path: Path, size: int) -> ClipFile:
+        """Return this downloaded clip replaced by its re-encode at ``path`` (``size`` bytes)."""
+        return replace(self, path=path, size=size, original=self.path, original_size=self.size)
+
+    def unfitted(self) -> ClipFile:
+        """Return this downloaded clip as one to link: it is over the limit and could not be fitted."""
+        return replace(self, path=None, original=self.path, failure=LinkReason.TOO_LARGE)
 
     @classmethod
     def downloaded(cls, index: int, clip: DownloadedClip) -> ClipFile:
@@ -267,12 +289,68 @@ class LinkedClip:
         return params
 
 
+class Note(Protocol):
+    """A line of the delivered card's footer: a catalogue key and its parameters."""
+
+    @property
+    def key(self) -> str:
+        """Return the catalogue key."""
+        ...
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        """Return the message parameters."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedNote:
+    """A footer line that needs no clip: ``key`` with ``params``."""
+
+    key: str
+    params: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ReducedClip:
+    """A clip attached as a smaller re-encode; its original stays behind the "Clip N file" button."""
+
+    clip: ClipFile
+    limit: int
+    key = "delivery.reduced"
+
+    @property
+    def params(self) -> dict[str, object]:
+        """Return the message parameters (1-based clip number, sizes in MiB)."""
+        original = self.clip.original_size or 0
+        return {
+            "clip": self.clip.index + 1,
+            "size_mb": round(original / MIB, 1),
+            "limit_mb": round(self.limit / MIB, 1),
+        }
+
+
+LINKS_EXPIRE = FixedNote("delivery.links_expire", {})
+
+
 @dataclass(frozen=True, slots=True)
 class UploadPlan:
     """Attachment batches (one message each, in clip order) and the clips to send as links."""
 
     messages: tuple[tuple[ClipFile, ...], ...]
     links: tuple[LinkedClip, ...]
+    limit: int = DEFAULT_FILE_LIMIT
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """Return the card's notes: each link's reason, each reduced clip, then that links expire."""
+        reduced = sorted(
+            (clip for batch in self.messages for clip in batch if clip.reduced), key=lambda c: c.index
+        )
+        notes: list[Note] = [*self.links, *(ReducedClip(clip, self.limit) for clip in reduced)]
+        if self.links:
+            notes.append(LINKS_EXPIRE)
+        return tuple(notes)
 
 
 def plan_uploads(
@@ -305,7 +383,9 @@ def plan_uploads(
             batch_bytes = 0
         messages[-1].append(clip)
         batch_bytes += size
-    return UploadPlan(messages=tuple(tuple(batch) for batch in messages), links=tuple(links))
+    return UploadPlan(
+        messages=tuple(tuple(batch) for batch in messages), links=tuple(links), limit=file_limit
+    )
 
 
 def _link_reason(clip: ClipFile, file_limit: int) -> LinkReason | None:

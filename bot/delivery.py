@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import shutil
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import aiohttp
 from tenacity import (
@@ -27,6 +28,9 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+if TYPE_CHECKING:
+    from bot.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +215,23 @@ def guild_upload_limit(premium_tier: int) -> int:
     return _BOOST_TIER_LIMITS.get(premium_tier, DEFAULT_FILE_LIMIT)
 
 
+def job_upload_limit(job: Job, guild_limit: int, now: dt.datetime) -> int:
+    """Return the per-file limit for a job's uploads at ``now``.
+
+    The limit of the interaction that made the job (boosts, Nitro) while its token lives, since the
+    card is then edited through that interaction; ``guild_limit`` after, and for reaction jobs.
+    """
+    alive = job.token_expires_at is not None and job.token_expires_at > now
+    if job.attachment_size_limit is not None and alive:
+        return job.attachment_size_limit
+    return guild_limit
+
+
+def attachable_size(per_file_limit: int) -> int:
+    """Return the largest file that can be attached: the per-file limit, or one request's budget."""
+    return min(per_file_limit, REQUEST_LIMIT - PAYLOAD_MARGIN)
+
+
 class LinkReason(StrEnum):
     """Why a clip is delivered as a link rather than a file; the tail of ``delivery.<value>``."""
 
@@ -368,7 +389,7 @@ def plan_uploads(
     the next clip would break its byte budget or its file count.
     """
     budget = request_limit - payload_margin
-    file_limit = min(per_file_limit, budget)
+    file_limit = min(per_file_limit, budget)  # attachable_size with the defaults
     messages: list[list[ClipFile]] = []
     links: list[LinkedClip] = []
     batch_bytes = 0

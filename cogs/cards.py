@@ -26,7 +26,9 @@ from bot.delivery import (
     DeliveryError,
     UploadPlan,
     archive_clip,
+    attachable_size,
     download_clip,
+    job_upload_limit,
     plan_uploads,
 )
 from bot.events import JobEvent, JobEventKind
@@ -193,7 +195,7 @@ class Cards(commands.Cog):
     async def _deliver(self, job: Job) -> None:
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
         try:
-            clips = await self._download_all(job, folder, self.plan_limit(job))
+            clips = await self._download_all(job, folder, attachable_size(self.plan_limit(job)))
             posted = await self._posted_earlier(job)
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
@@ -343,10 +345,7 @@ class Cards(commands.Cog):
         The limit of the interaction that made the job (boosts, Nitro) while its token lives, since
         the card is then edited through that interaction; the server's limit after, or without one.
         """
-        alive = job.token_expires_at is not None and job.token_expires_at > utcnow()
-        if job.attachment_size_limit is not None and alive:
-            return job.attachment_size_limit
-        return self.upload_limit(job.guild_id)
+        return job_upload_limit(job, self.upload_limit(job.guild_id), utcnow())
 
     def upload_limit(self, guild_id: int | None) -> int:
         """Return the per-file upload limit in a server (higher on boosted servers)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.delivery import ClipFile, plan_uploads
+from bot.delivery import ClipFile, job_upload_limit, plan_uploads
 from bot.fit import (
     CONTAINER_OVERHEAD,
     MIN_VIDEO_KBPS,
@@ -18,6 +20,7 @@ from bot.fit import (
     parse_probe,
     plan_fit,
 )
+from bot.models import Job, JobSource, JobStatus, Motion, Quality
 
 MIB = 1024 * 1024
 HD = (1280, 720)
@@ -89,3 +92,29 @@ def test_a_reduced_clip_is_attached_with_its_note_and_links_end_with_the_expiry_
         ("delivery.reduced", {"clip": 1, "size_mb": 12.0, "limit_mb": 10.0}),
         ("delivery.links_expire", {}),
     ]
+
+
+def test_uploads_use_the_interactions_limit_while_its_token_lives_then_the_servers() -> None:
+    """A boosted interaction's 50 MiB holds until its token expires; a reaction job has the server's."""
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    base = Job(
+        id=1,
+        requester_id=1,
+        guild_id=2,
+        channel_id=3,
+        source=JobSource.SLASH,
+        status=JobStatus.SUCCEEDED,
+        motion=Motion.LOW,
+        quality=Quality.SD,
+        prompt="a cat",
+        image_url="https://cdn.example/cat.png",
+        locale="en-US",
+        created_at=now,
+        updated_at=now,
+        token_expires_at=now + dt.timedelta(minutes=5),
+        attachment_size_limit=50 * MIB,
+    )
+    assert job_upload_limit(base, 10 * MIB, now) == 50 * MIB
+    assert job_upload_limit(base, 10 * MIB, now + dt.timedelta(minutes=6)) == 10 * MIB
+    reaction = replace(base, source=JobSource.REACTION, token_expires_at=None, attachment_size_limit=None)
+    assert job_upload_limit(reaction, 25 * MIB, now) == 25 * MIB

@@ -14,11 +14,11 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO
 
 import aiohttp
 from tenacity import (
@@ -28,6 +28,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+from bot.delivery_notes import LINKS_EXPIRE, Note, ReducedClip
 
 if TYPE_CHECKING:
     from bot.models import Job
@@ -310,50 +312,6 @@ class LinkedClip:
         return params
 
 
-class Note(Protocol):
-    """A line of the delivered card's footer: a catalogue key and its parameters."""
-
-    @property
-    def key(self) -> str:
-        """Return the catalogue key."""
-        ...
-
-    @property
-    def params(self) -> Mapping[str, object]:
-        """Return the message parameters."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class FixedNote:
-    """A footer line that needs no clip: ``key`` with ``params``."""
-
-    key: str
-    params: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class ReducedClip:
-    """A clip attached as a smaller re-encode; its original stays behind the "Clip N file" button."""
-
-    clip: ClipFile
-    limit: int
-    key = "delivery.reduced"
-
-    @property
-    def params(self) -> dict[str, object]:
-        """Return the message parameters (1-based clip number, sizes in MiB)."""
-        original = self.clip.original_size or 0
-        return {
-            "clip": self.clip.index + 1,
-            "size_mb": round(original / MIB, 1),
-            "limit_mb": round(self.limit / MIB, 1),
-        }
-
-
-LINKS_EXPIRE = FixedNote("delivery.links_expire", {})
-
-
 @dataclass(frozen=True, slots=True)
 class UploadPlan:
     """Attachment batches (one message each, in clip order) and the clips to send as links."""
@@ -368,7 +326,8 @@ class UploadPlan:
         reduced = sorted(
             (clip for batch in self.messages for clip in batch if clip.reduced), key=lambda c: c.index
         )
-        notes: list[Note] = [*self.links, *(ReducedClip(clip, self.limit) for clip in reduced)]
+        notes: list[Note] = [*self.links]
+        notes += [ReducedClip(clip.index, clip.original_size or 0, self.limit) for clip in reduced]
         if self.links:
             notes.append(LINKS_EXPIRE)
         return tuple(notes)

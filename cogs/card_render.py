@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.delivery import Note
+from bot.delivery_notes import Note
 from bot.dispatcher import EXACT_POSITIONS, QueuePlace
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.models import Job, JobStatus
+from bot.models import Job, JobSource, JobStatus
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import Message
 from tests.doubles.encoded_media import MIB, encoded_clip, probe_bytes
@@ -82,3 +82,20 @@ async def test_a_clip_that_cannot_be_fitted_in_time_is_linked_with_the_expiry_no
             "Links from the video service stop working after a while; save the clips you want to keep.",
         ]
         assert all(r.status < 400 for r in world.discord.requests)
+
+
+async def test_a_reaction_job_has_no_interaction_limit_and_is_fitted_to_the_servers(tmp_path: Path) -> None:
+    """A reaction has no interaction: the job stores no limit and the clip is fitted under the
+    server's 10 MiB, the note and the original's button as for /animate."""
+    async with make_world(tmp_path, default_clips=1) as world:
+        world.comet.default_plan = TaskPlan(duration=0.3, clip_data=big_clip())
+        discord = world.discord
+        image = ("cat.png", png_bytes(width=256, height=256), "image/png")
+        posted = await discord.post_message(discord.bob, discord.general, "look", attachments=[image])
+        await discord.add_reaction(discord.alice, posted, "🎬")
+        card = await world.wait_card(is_delivered, timeout=60)
+        job = await world.wait_job(lambda j: j.status is JobStatus.DELIVERED, timeout=60)
+        assert job.source is JobSource.REACTION and job.attachment_size_limit is None
+        assert len(card.files) == 1 and len(card.files[0].data) < 10 * MIB
+        assert link_urls(card) == list(job.clip_urls)
+        assert "was reduced to fit the 10 MB upload limit here" in footer(card)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import aiohttp
 from tenacity import (
@@ -28,6 +29,11 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.delivery_notes import LINKS_EXPIRE, Note, ReducedClip
+
+if TYPE_CHECKING:
+    from bot.models import Job
+
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
@@ -37,6 +43,8 @@ REQUEST_LIMIT = 25 * MIB
 PAYLOAD_MARGIN = 256 * 1024
 MAX_FILES_PER_MESSAGE = 10
 CHUNK_SIZE = 64 * 1024
+# Largest clip downloaded to be fitted under the limit: Midjourney clips are a few tens of MiB at most.
+MAX_SOURCE_BYTES = 200 * MIB
 
 _BOOST_TIER_LIMITS = {2: 50 * MIB, 3: 100 * MIB}
 _GONE_STATUSES = frozenset({403, 404, 410})
@@ -209,6 +217,23 @@ def guild_upload_limit(premium_tier: int) -> int:
     return _BOOST_TIER_LIMITS.get(premium_tier, DEFAULT_FILE_LIMIT)
 
 
+def job_upload_limit(job: Job, guild_limit: int, now: dt.datetime) -> int:
+    """Return the per-file limit for a job's uploads at ``now``.
+
+    The limit of the interaction that made the job (boosts, Nitro) while its token lives, since the
+    card is then edited through that interaction; ``guild_limit`` after, and for reaction jobs.
+    """
+    alive = job.token_expires_at is not None and job.token_expires_at > now
+    if job.attachment_size_limit is not None and alive:
+        return job.attachment_size_limit
+    return guild_limit
+
+
+def attachable_size(per_file_limit: int) -> int:
+    """Return the largest file that can be attached: the per-file limit, or one request's budget."""
+    return min(per_file_limit, REQUEST_LIMIT - PAYLOAD_MARGIN)
+
+
 class LinkReason(StrEnum):
     """Why a clip is delivered as a link rather than a file; the tail of ``delivery.<value>``."""
 
@@ -229,6 +254,26 @@ class ClipFile:
     size: int | None = None
     path: Path | None = None
     failure: LinkReason | None = None
+    original: Path | None = None
+    original_size: int | None = None
+
+    @property
+    def reduced(self) -> bool:
+        """Return True when ``path`` is a smaller re-encode of the original, not the original itself."""
+        return self.original_size is not None and self.path is not None
+
+    @property
+    def full_quality(self) -> Path | None:
+        """Return the file with the provider's bytes (what the archive keeps), if one was downloaded."""
+        return self.original or self.path
+
+    def fitted(self, path: Path, size: int) -> ClipFile:
+        """Return this downloaded clip replaced by its re-encode at ``path`` (``size`` bytes)."""
+        return replace(self, path=path, size=size, original=self.path, original_size=self.size)
+
+    def unfitted(self) -> ClipFile:
+        """Return this downloaded clip as one to link: it is over the limit and could not be fitted."""
+        return replace(self, path=None, original=self.path, failure=LinkReason.TOO_LARGE)
 
     @classmethod
     def downloaded(cls, index: int, clip: DownloadedClip) -> ClipFile:
@@ -273,6 +318,19 @@ class UploadPlan:
 
     messages: tuple[tuple[ClipFile, ...], ...]
     links: tuple[LinkedClip, ...]
+    limit: int = DEFAULT_FILE_LIMIT
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """Return the card's notes: each link's reason, each reduced clip, then that links expire."""
+        reduced = sorted(
+            (clip for batch in self.messages for clip in batch if clip.reduced), key=lambda c: c.index
+        )
+        notes: list[Note] = [*self.links]
+        notes += [ReducedClip(clip.index, clip.original_size or 0, self.limit) for clip in reduced]
+        if self.links:
+            notes.append(LINKS_EXPIRE)
+        return tuple(notes)
 
 
 def plan_uploads(
@@ -290,7 +348,7 @@ def plan_uploads(
     the next clip would break its byte budget or its file count.
     """
     budget = request_limit - payload_margin
-    file_limit = min(per_file_limit, budget)
+    file_limit = min(per_file_limit, budget)  # attachable_size with the defaults
     messages: list[list[ClipFile]] = []
     links: list[LinkedClip] = []
     batch_bytes = 0
@@ -305,7 +363,9 @@ def plan_uploads(
             batch_bytes = 0
         messages[-1].append(clip)
         batch_bytes += size
-    return UploadPlan(messages=tuple(tuple(batch) for batch in messages), links=tuple(links))
+    return UploadPlan(
+        messages=tuple(tuple(batch) for batch in messages), links=tuple(links), limit=file_limit
+    )
 
 
 def _link_reason(clip: ClipFile, file_limit: int) -> LinkReason | None:

@@ -232,6 +232,7 @@ class JobIntake:
             extension_count=parent.extension_count + 1,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
+            attachment_size_limit=request.attachment_size_limit,
             # Same batch and style as the clip it continues; the loop and end frame described how
             # the parent ended, so the extension does not repeat them (see docs/architecture.md).
             clips=parent.clips,
@@ -301,6 +302,7 @@ class JobIntake:
             source_message_id=request.source_message_id,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
+            attachment_size_limit=request.attachment_size_limit,
             clips=request.clips or CLIPS_PER_JOB,
             loop=bool(request.loop),
             raw=bool(request.raw),

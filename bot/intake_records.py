@@ -66,6 +66,7 @@ class JobRequest:
     source_message_id: int | None = None
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
+    attachment_size_limit: int | None = None
     clips: int | None = None
     loop: bool | None = None
     raw: bool | None = None
@@ -91,4 +92,5 @@ class ExtendRequest:
     locale: str
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
+    attachment_size_limit: int | None = None
     prompt: str | None = None  # a new prompt, cleaned by ``extension_prompt``; None keeps the parent's

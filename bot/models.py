@@ -132,6 +132,7 @@ class NewJob:
     raw: bool = False
     end_image_url: str | None = None
     cost: int = 1  # daily-limit units charged on success (1 per job, or its clips), fixed at admission
+    attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,7 @@ class Job:
     raw: bool = False
     end_image_url: str | None = None
     cost: int = 1
+    attachment_size_limit: int | None = None
 
     @property
     def options(self) -> VideoOptions:

@@ -40,6 +40,8 @@ EXPECTATIONS: dict[str, str] = {
     "reactions_enabled": "true or false",
     "reaction_emoji": "one emoji, such as 🎬",
     "clip_archive_dir": "a folder path, or empty to keep no copies",
+    "max_concurrent_encodes": "a whole number between 1 and 16",
+    "fit_timeout_seconds": "a number of seconds between 0.001 and 3600",
     "http_port": "a TCP port between 1 and 65535, or empty to turn the HTTP server off",
     "http_host": "an address to bind, such as 127.0.0.1",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
     reactions_enabled: bool = True
     reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
     clip_archive_dir: Path | None = None
+    max_concurrent_encodes: Annotated[int, Field(ge=1, le=16)] = 2
+    fit_timeout_seconds: Annotated[float, Field(ge=0.001, le=3600)] = 300.0
     http_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     http_host: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

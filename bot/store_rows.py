@@ -138,6 +138,7 @@ def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
         new.raw,
         new.end_image_url,
         new.cost,
+        new.attachment_size_limit,
     )
 
 
@@ -180,6 +181,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         raw=bool(row["raw"]),
         end_image_url=row["end_image_url"],
         cost=row["cost"],
+        attachment_size_limit=row["attachment_size_limit"],
     )
 
 

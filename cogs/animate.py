@@ -243,6 +243,7 @@ class Animate(commands.Cog):
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
         )
 
     async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:

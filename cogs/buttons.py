@@ -72,6 +72,7 @@ class Buttons(commands.Cog):
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
         )
 
         async def start(card_id: int | None) -> Job:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.delivery import LinkedClip
+from bot.delivery_notes import Note
 from bot.dispatcher import EXACT_POSITIONS, QueuePlace
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
@@ -83,7 +83,7 @@ class CardRenderer:
         self,
         job: Job,
         *,
-        linked: Sequence[LinkedClip] = (),
+        linked: Sequence[Note] = (),
         now: dt.datetime | None = None,
         place: QueuePlace | None = None,
         extra_notes: Sequence[str] = (),
@@ -226,5 +226,5 @@ class CardRenderer:
         end = job.delivered_at or job.finished_at or now
         return self._catalogue.format_duration((end - job.created_at).total_seconds(), self.lang)
 
-    def _link_note(self, clip: LinkedClip) -> str:
+    def _link_note(self, clip: Note) -> str:
         return self.text(clip.key, **clip.params)

@@ -21,14 +21,18 @@ from discord.ext import commands
 
 from bot.delivery import (
     DEFAULT_FILE_LIMIT,
+    MAX_SOURCE_BYTES,
     ClipFile,
     DeliveryError,
     UploadPlan,
     archive_clip,
+    attachable_size,
     download_clip,
+    job_upload_limit,
     plan_uploads,
 )
 from bot.events import JobEvent, JobEventKind
+from bot.fit import ClipFitter, FitFailed
 from bot.i18n import resolve_locale
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
@@ -63,6 +67,10 @@ class Cards(commands.Cog):
         self._editing: set[int] = set()
         self._locks: dict[int, asyncio.Lock] = {}
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
+        settings = bot.services.settings
+        self.fitter = ClipFitter(
+            concurrency=settings.max_concurrent_encodes, timeout=settings.fit_timeout_seconds
+        )
         # Jobs that finished before this instant were finished under an earlier process.
         self._started_at = utcnow()
         # Jobs an earlier process left waiting or running: their next card edit says so, once.
@@ -202,7 +210,7 @@ class Cards(commands.Cog):
     async def _deliver(self, job: Job) -> None:
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
         try:
-            clips = await self._download_all(job, folder, self.upload_limit(job.guild_id))
+            clips = await self._download_all(job, folder, attachable_size(self.plan_limit(job)))
             posted = await self._posted_earlier(job)
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
@@ -241,13 +249,13 @@ class Cards(commands.Cog):
         """
         renderer = self.renderer(job.locale)
         shown = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
-        limit = self.upload_limit(job.guild_id)
+        limit = self.plan_limit(job)
         while True:
             plan = plan_uploads(clips, per_file_limit=limit)
             first = plan.messages[0] if plan.messages else ()
             try:
                 if not first or not clip_names(job, first) <= posted:
-                    job = await self._show(job, renderer.job(shown, linked=plan.links), first)
+                    job = await self._show(job, renderer.job(shown, linked=plan.notes), first)
                     posted |= clip_names(job, first)
             except discord.HTTPException as exc:
                 if exc.status != HTTP_TOO_LARGE or not first:
@@ -303,28 +311,59 @@ class Cards(commands.Cog):
         )
 
     async def _download_all(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
+        """Download every clip (up to MAX_SOURCE_BYTES), then fit those over ``limit`` under it."""
+
         async def one(index: int, url: str) -> ClipFile:
             async with self._downloads:
                 try:
                     clip = await download_clip(
-                        self.services.http, url, folder / f"{index}.mp4", max_bytes=limit
+                        self.services.http,
+                        url,
+                        folder / f"{index}.mp4",
+                        max_bytes=max(limit, MAX_SOURCE_BYTES),
                     )
                 except DeliveryError as exc:
                     log.info("job %s: clip %d will be linked: %s", job.id, index + 1, exc)
                     return ClipFile.refused(index, url, exc)
-                return ClipFile.downloaded(index, clip)
+            return await self.fit_clip(job, ClipFile.downloaded(index, clip), limit, folder)
 
         return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
+
+    async def fit_clip(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
+        """Return the clip as it is when it fits ``limit``, else its re-encode, else a clip to link.
+
+        The re-encode is written in ``folder`` (a job's temporary folder, never the archive).
+        """
+        if clip.path is None or clip.size is None or clip.size <= limit:
+            return clip
+        dest = folder / f"{clip.index}.fit.mp4"
+        try:
+            size = await self.fitter.fit(clip.path, dest, limit)
+        except FitFailed as exc:
+            log.warning(
+                "job %s: clip %d could not be fitted, it will be linked: %s", job.id, clip.index + 1, exc
+            )
+            return clip.unfitted()
+        log.info("job %s: clip %d fitted from %d to %d bytes", job.id, clip.index + 1, clip.size, size)
+        return clip.fitted(dest, size)
 
     async def _archive(self, job: Job, clips: Sequence[ClipFile]) -> None:
         archive_dir = self.services.settings.clip_archive_dir
         if archive_dir is None:
             return
         for clip in clips:
-            if clip.path is not None:
-                await asyncio.to_thread(archive_clip, clip.path, archive_dir, job.id, clip.index)
+            if clip.full_quality is not None:
+                await asyncio.to_thread(archive_clip, clip.full_quality, archive_dir, job.id, clip.index)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def plan_limit(self, job: Job) -> int:
+        """Return the per-file limit to plan a job's uploads with.
+
+        The limit of the interaction that made the job (boosts, Nitro) while its token lives, since
+        the card is then edited through that interaction; the server's limit after, or without one.
+        """
+        return job_upload_limit(job, self.upload_limit(job.guild_id), utcnow())
 
     def upload_limit(self, guild_id: int | None) -> int:
         """Return the per-file upload limit in a server (higher on boosted servers)."""

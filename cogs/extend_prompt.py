@@ -132,6 +132,7 @@ class ExtendPrompt(commands.Cog):
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
             prompt=prompt,
         )
 

@@ -170,6 +170,7 @@ class JobButtons(commands.Cog):
             source_message_id=failed.source_message_id,
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
             clips=failed.clips,
             loop=failed.loop,
             raw=failed.raw,
@@ -198,6 +199,7 @@ class JobButtons(commands.Cog):
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
             prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
         )
         return await self.services.intake.start_extension(request, card_message_id=card_id)

@@ -20,7 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import ClipFile, DeliveryError, LinkReason, download_clip, plan_uploads
+from bot.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, LinkReason, download_clip, plan_uploads
 from bot.intake import Refusal
 from bot.models import Job
 from bot.recall import archived_clip, check_may_show, has_clips, record_repost
@@ -123,16 +123,26 @@ class Show(commands.Cog):
 
         async def one(index: int, url: str) -> ClipFile:
             kept = await asyncio.to_thread(archived_clip, archive, job, index)
-            if kept is not None:
-                return kept
-            try:
-                clip = await download_clip(self.services.http, url, folder / f"{index}.mp4", max_bytes=limit)
-            except DeliveryError as exc:
-                log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
-                return ClipFile.refused(index, url, exc)
-            return ClipFile.downloaded(index, clip)
+            if kept is None:
+                path, cap = folder / f"{index}.mp4", max(limit, MAX_SOURCE_BYTES)
+                try:
+                    kept = ClipFile.downloaded(
+                        index, await download_clip(self.services.http, url, path, max_bytes=cap)
+                    )
+                except DeliveryError as exc:
+                    log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
+                    return ClipFile.refused(index, url, exc)
+            return await self._fitted(job, kept, limit, folder)
 
         return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
+
+    async def _fitted(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
+        """Fit a clip over the upload limit as delivery does (an archived original is never touched)."""
+        cards = self.bot.get_cog("Cards")
+        if cards is None:
+            return clip
+        fitted: ClipFile = await cards.fit_clip(job, clip, limit, folder)  # type: ignore[attr-defined]
+        return fitted
 
     async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
         """Take back the public "thinking…" answer and tell the member privately."""
@@ -146,7 +156,7 @@ class Show(commands.Cog):
     ) -> None:
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
-        card = renderer.job(job, linked=plan.links)
+        card = renderer.job(job, linked=plan.notes)
         first = plan.messages[0] if plan.messages else ()
         message = await interaction.followup.send(
             content=card.content or "",

@@ -54,7 +54,7 @@ class TaskPlan:
     same-sized slice ``SUBMITTED``, the rest ``IN_PROGRESS`` with rising progress. The final status is
     ``MODAL`` if ``modal``, ``CANCEL`` if ``cancel``, ``FAILURE`` if ``fail_reason`` is set, else
     ``SUCCESS``. ``clip_shape`` picks how clips are listed: ``videoUrls`` (objects), ``video_urls``
-    (a JSON *string*, older gateways) or only ``videoUrl``.
+    (a JSON *string*, older gateways) or only ``videoUrl``. ``clip_data`` replaces the made-up clips.
     """
 
     duration: float = 0.0
@@ -64,6 +64,7 @@ class TaskPlan:
     modal: bool = False
     cancel: bool = False
     clip_min_bytes: int = 0
+    clip_data: bytes | None = None  # served as every clip when set (a real H.264 MP4, say)
     omit_from_list: bool = False
     clip_shape: ClipShape = "videoUrls"
 

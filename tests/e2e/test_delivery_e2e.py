@@ -51,19 +51,25 @@ async def test_clips_that_fit_arrive_as_mp4_attachments_with_the_providers_bytes
     assert len(link_urls(card)) == 4  # a link to each original clip as well
 
 
-async def test_clip_over_the_upload_limit_is_delivered_as_a_link_with_a_note(world):
-    """Clips over 10 MiB are not uploaded: each gets a link button and a footer note with size and limit."""
-    world.comet.default_plan = TaskPlan(duration=0.3, clip_min_bytes=LARGE_CLIP_BYTES)
-    card, job_id = await delivered_card(world)
-    assert card.files == []
-    job = await world.store.get_job(job_id)
-    assert job is not None and link_urls(card) == list(job.clip_urls)
-    notes = footer(card).splitlines()
-    assert notes == [
-        f"Clip {n} is 10.1 MB, over the 10 MB upload limit here, so it is linked instead."
-        for n in range(1, 5)
-    ]
-    assert all(r.status < 400 for r in world.discord.requests)  # nothing too large was ever sent
+async def test_clip_over_the_upload_limit_that_cannot_be_fitted_is_linked_with_a_note(tmp_path):
+    """Clips over 10 MiB whose re-encode fails (here: no time for it) are not uploaded: each gets a
+    link button and a footer note with size and limit, then one line saying such links expire.
+    (Fitting itself: tests/e2e/test_fit_e2e.py.)"""
+    async with make_world(tmp_path, fit_timeout_seconds=0.001) as world:
+        world.comet.default_plan = TaskPlan(duration=0.3, clip_min_bytes=LARGE_CLIP_BYTES)
+        card, job_id = await delivered_card(world)
+        assert card.files == []
+        job = await world.store.get_job(job_id)
+        assert job is not None and link_urls(card) == list(job.clip_urls)
+        notes = footer(card).splitlines()
+        assert notes == [
+            *(
+                f"Clip {n} is 10.1 MB, over the 10 MB upload limit here, so it is linked instead."
+                for n in range(1, 5)
+            ),
+            "Links from the video service stop working after a while; save the clips you want to keep.",
+        ]
+        assert all(r.status < 400 for r in world.discord.requests)  # nothing too large was ever sent
 
 
 async def test_413_from_discord_falls_back_to_links_and_still_delivers(world):

@@ -99,3 +99,24 @@ async def test_a_reaction_job_has_no_interaction_limit_and_is_fitted_to_the_serv
         assert len(card.files) == 1 and len(card.files[0].data) < 10 * MIB
         assert link_urls(card) == list(job.clip_urls)
         assert "was reduced to fit the 10 MB upload limit here" in footer(card)
+
+
+async def test_show_fits_an_archived_clip_over_the_limit_and_keeps_the_original(tmp_path: Path) -> None:
+    """/show of a job whose archived clip is over 10 MiB: the re-post carries a re-encode under the
+    limit, after the provider forgot the task; the archived original stays byte for byte."""
+    archive = tmp_path / "archive"
+    async with make_world(tmp_path, clip_archive_dir=archive) as world:
+        _, job = await one_clip_job(world)
+        kept = (archive / str(job.id) / "0.mp4").read_bytes()
+        assert kept == big_clip()
+        del world.comet.tasks[str(job.provider_task_id)]  # the provider's link is dead now
+
+        handle = await world.discord.slash(world.discord.alice, "show", {"job": job.id})
+        await handle.wait_response()
+        message = await handle.wait_original(lambda m: not m.loading and bool(m.files), timeout=60)
+
+        assert [file.filename for file in message.files] == [f"motionbot-{job.id}-clip1.mp4"]
+        assert len(message.files[0].data) < 10 * MIB
+        duration, _, _ = probe_bytes(message.files[0].data, tmp_path)
+        assert abs(duration - SECONDS) < 0.05
+        assert (archive / str(job.id) / "0.mp4").read_bytes() == kept

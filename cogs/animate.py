@@ -259,7 +259,7 @@ class Animate(commands.Cog):
         card = renderer.pending(
             request.requester_id, request.motion, request.quality, request.prompt or "", request.options
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout())
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start(request, card_message_id=card_id)

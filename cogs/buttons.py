@@ -61,7 +61,7 @@ class Buttons(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
         card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout())
         request = ExtendRequest(
             parent=parent,
             clip_index=clip,

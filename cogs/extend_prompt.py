@@ -108,7 +108,7 @@ class ExtendPrompt(commands.Cog):
         card = renderer.pending(
             request.requester_id, request.motion, request.parent.quality, request.prompt or ""
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout())
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start_extension(request, card_message_id=card_id)

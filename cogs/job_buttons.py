@@ -128,7 +128,7 @@ class JobButtons(commands.Cog):
         card = renderer.pending(
             interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout())
 
         async def start(card_id: int | None) -> Job:
             job = await self._start_again(interaction, failed, card_id)

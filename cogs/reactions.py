@@ -132,7 +132,7 @@ class Reactions(commands.Cog):
             request.requester_id, request.motion, request.quality, request.prompt or "", request.options
         )
         try:
-            return await message.reply(embed=card.embed, mention_author=False)
+            return await message.reply(view=card.layout(), mention_author=False)
         except discord.Forbidden:
             raise Refusal("error.missing_permissions") from None
 

@@ -17,6 +17,8 @@ from discord import ui
 READY_ID, TITLE_ID, STATE_ID, FIELDS_ID, NOTES_ID, EXTENSION_ID = 1, 2, 3, 4, 5, 6
 NOTES_PREFIX = "-# "  # Discord's subtext: the notes read like the old embed footer
 ButtonRow = tuple[ui.Item[Any], ...]  # DynamicItem buttons and link buttons
+# The status text names the requester; like the embed field it replaces, it must not ping them.
+NO_PING = discord.AllowedMentions.none()
 
 
 @dataclass(frozen=True, slots=True)

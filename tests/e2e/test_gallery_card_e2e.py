@@ -77,3 +77,12 @@ async def test_clips_too_big_for_one_request_split_the_gallery_and_a_reply_carri
     extra = await world.wait_card(lambda m: m.id != card.id and bool(m.files))
     assert extra.reference is not None and extra.reference["message_id"] == str(card.id)
     assert [file.filename for file in extra.files] == [f"motionbot-{job_id}-clip4.mp4"]
+
+
+async def test_the_first_card_names_the_requester_without_pinging_them(world):
+    """The status text shows the requester's mention, as the embed field did, but sends no ping."""
+    handle = await world.animate()
+    response = await handle.wait_response()
+    assert response.payload["data"]["allowed_mentions"] == {"parse": []}
+    first = handle.original_message.history[0]
+    assert card_parts(first).fields["Requested by"] == f"<@{world.discord.alice.id}>"

@@ -20,6 +20,7 @@ from bot.i18n import resolve_locale
 from bot.intake import ImageRef, JobRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.animate_modal import AnimateForm, FormAnswer, catalogue_texts
+from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.common import interaction_lang, missing_channel_permissions, refuse, within_deadline
 from cogs.launcher import CardLauncher
@@ -260,7 +261,7 @@ class Animate(commands.Cog):
         card = renderer.pending(
             request.requester_id, request.motion, request.quality, request.prompt or "", request.options
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start(request, card_message_id=card_id)

@@ -18,6 +18,7 @@ from bot.models import GuildSettings, Job, Motion, VideoOptions
 from bot.quotas import QuotaExceeded
 from bot.recall import is_repost
 from cogs.animate_modal import answer_unknown_modal
+from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import ExtendButton, JobsPageButton
@@ -62,7 +63,7 @@ class Buttons(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
         card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
         request = ExtendRequest(
             parent=parent,
             clip_index=clip,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.models import Job, utcnow
-from cogs.card_render import Card
+from cogs.card_layout import Card
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -80,9 +80,7 @@ class CardEditor:
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         try:
             return await channel.send(
-                content=card.content,
-                embed=card.embed,
-                view=card.view or discord.utils.MISSING,
+                view=card.layout(),
                 files=list(files()),
                 allowed_mentions=discord.AllowedMentions(users=True),
                 **reply_options(job.channel_id, job.source_message_id),
@@ -114,9 +112,7 @@ class CardEditor:
         webhook = discord.Webhook.partial(application_id, job.interaction_token, client=self._bot)
         await webhook.edit_message(
             job.card_message_id,
-            content=card.content,
-            embed=card.embed,
-            view=card.view,
+            view=card.layout(),
             attachments=list(files()),
             allowed_mentions=discord.AllowedMentions(users=True),
         )
@@ -125,18 +121,14 @@ class CardEditor:
         assert job.card_message_id is not None
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         await channel.get_partial_message(job.card_message_id).edit(
-            content=card.content,
-            embed=card.embed,
-            view=card.view,
+            view=card.layout(),
             attachments=list(files()),
             allowed_mentions=discord.AllowedMentions(users=True),
         )
 
     async def _repost(self, job: Job, card: Card, files: FileFactory, note: str | None) -> Job:
         if note and job.card_message_id is not None:
-            card = Card(
-                content="\n".join(filter(None, [card.content, note])), embed=card.embed, view=card.view
-            )
+            card = card.with_note(note)
         message = await self.post(job, card, files)
         self._bot.services.metrics.delivered("repost")
         if job.interaction_token is not None:

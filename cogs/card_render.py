@@ -1,4 +1,4 @@
-"""Renders a job card (embed, content and buttons) from a stored job. Pure: no I/O.
+"""Renders a job card (texts, the clips' gallery and buttons) from a stored job. Pure: no I/O.
 
 The card is one message per job, edited in place. Elapsed time uses Discord's relative timestamp
 markup, which every client renders live, so the card needs no edit just to tick the clock.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -17,12 +17,14 @@ from bot.dispatcher import EXACT_POSITIONS, QueuePlace
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
 from bot.prompts import shorten
+from cogs.card_layout import ButtonRow, Card, rows_of
 from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, RetryButton
 from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
-FIELD_LIMIT = 1024  # Discord's limit on an embed field's value
-REASON_LIMIT = 1000  # shown in the card's description (4096) and in a DM (2000)
+FIELD_LIMIT = 1024  # the prompt's share of the card's 4000 characters of text
+REASON_LIMIT = 1000  # shown in the card's state line and in a DM (2000)
+NOTES_LIMIT = 2048
 MAX_URL_LENGTH = 512
 COLOURS = {
     JobStatus.QUEUED: discord.Colour.light_grey(),
@@ -37,20 +39,6 @@ COLOURS = {
 }
 NOT_CHARGED = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED})
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT})
-
-
-@dataclass(slots=True)
-class Card:
-    """What one card message shows."""
-
-    content: str | None
-    embed: discord.Embed
-    view: discord.ui.View | None
-
-    def signature(self) -> str:
-        """Return a string that changes only when something visible changes."""
-        rows = [] if self.view is None else [item.to_component_dict() for item in self.view.children]
-        return repr((self.content, self.embed.to_dict(), rows))
 
 
 class CardRenderer:
@@ -73,11 +61,14 @@ class CardRenderer:
         options: VideoOptions | None = None,
     ) -> Card:
         """Return the card shown while the image is checked, before the job exists."""
-        embed = discord.Embed(title=self.text("card.title_pending"), colour=COLOURS[JobStatus.QUEUED])
-        embed.description = self.text("card.state.checking")
-        self._add_request_fields(embed, requester_id, motion, quality, prompt)
-        self.add_options(embed, options or VideoOptions())
-        return Card(content=None, embed=embed, view=None)
+        fields = self._request_fields(requester_id, motion, quality, prompt)
+        fields.append(self.options_field(options or VideoOptions()))
+        return Card(
+            title=self.text("card.title_pending"),
+            state=self.text("card.state.checking"),
+            colour=COLOURS[JobStatus.QUEUED],
+            fields=tuple(fields),
+        )
 
     def job(
         self,
@@ -86,69 +77,82 @@ class CardRenderer:
         linked: Sequence[Note] = (),
         now: dt.datetime | None = None,
         place: QueuePlace | None = None,
+        gallery: Sequence[str] = (),
         extra_notes: Sequence[str] = (),
     ) -> Card:
-        """Return the card for a stored job in its current status (``place``: where it waits in line).
+        """Return the card for a stored job in its current status.
 
-        ``extra_notes`` are shown after the link notes (the "resumed after a restart" line, say).
+        ``place``: where it waits in line; ``gallery``: the names of the clip files this message
+        carries, shown together in its media gallery; ``extra_notes`` are shown after the link notes
+        (the "resumed after a restart" line, say).
         """
-        embed = discord.Embed(title=self._title(job), colour=COLOURS[job.status])
-        embed.description = self._state_line(job, now or utcnow())
+        state = self._state_line(job, now or utcnow())
         if place is not None and job.status is JobStatus.QUEUED:
-            embed.description = self.place_line(place)
-        self._add_request_fields(embed, job.requester_id, job.motion, job.quality, job.prompt)
-        self.add_options(embed, job.options)
-        self._add_timing(embed, job, now or utcnow())
-        if job.parent_job_id is not None:
-            embed.add_field(
-                name="\u200b",
-                value=self.text("card.extension", count=job.extension_count, max=MAX_EXTENSIONS),
-            )
-        notes = [self._link_note(clip) for clip in linked] + list(extra_notes)
+            state = self.place_line(place)
+        fields = self._request_fields(job.requester_id, job.motion, job.quality, job.prompt)
+        fields += [self.options_field(job.options), self._timing(job, now or utcnow())]
+        return Card(
+            title=self._title(job),
+            state=state,
+            colour=COLOURS[job.status],
+            fields=tuple(fields),
+            notes=self._notes(job, linked) + tuple(extra_notes),
+            ready=self._ready_line(job),
+            extension=self._extension_line(job),
+            gallery=tuple(gallery),
+            rows=self.buttons(job),
+        )
+
+    def _ready_line(self, job: Job) -> str | None:
+        if job.status is not JobStatus.DELIVERED:
+            return None
+        return self.text("delivery.ready", requester=f"<@{job.requester_id}>")
+
+    def _extension_line(self, job: Job) -> str | None:
+        if job.parent_job_id is None:
+            return None
+        return self.text("card.extension", count=job.extension_count, max=MAX_EXTENSIONS)
+
+    def _notes(self, job: Job, linked: Sequence[Note]) -> tuple[str, ...]:
+        notes = [self._link_note(clip) for clip in linked]
         if job.arrived_late:
             notes.append(self.text("card.late_delivery"))
         if job.status in NOT_CHARGED:
             notes.append(self.text("card.not_charged"))
-        if notes:
-            embed.set_footer(text="\n".join(notes)[:2048])
-        content = (
-            self.text("delivery.ready", requester=f"<@{job.requester_id}>")
-            if job.status is JobStatus.DELIVERED
-            else None
-        )
-        return Card(content=content, embed=embed, view=self.buttons(job))
+        joined = "\n".join(notes)[:NOTES_LIMIT]
+        return tuple(joined.splitlines())
 
-    def buttons(self, job: Job) -> discord.ui.View | None:
-        """Return the card's buttons: Cancel while it waits or runs, Retry after a failure, the clips'."""
+    def buttons(self, job: Job) -> tuple[ButtonRow, ...]:
+        """Return the card's button rows: Cancel while it waits or runs, Retry after a failure, the clips'."""
         if job.clip_urls:
             return self.clip_buttons(job)
-        view = discord.ui.View(timeout=None)
         if job.status.is_active:
-            view.add_item(CancelButton(job.id, label=self.text("button.cancel")))
-        elif job.status in RETRYABLE:
-            view.add_item(RetryButton(job.id, label=self.text("button.retry")))
-        else:
-            return None
-        return view
+            return rows_of([CancelButton(job.id, label=self.text("button.cancel"))])
+        if job.status in RETRYABLE:
+            return rows_of([RetryButton(job.id, label=self.text("button.retry"))])
+        return ()
 
-    def clip_buttons(self, job: Job) -> discord.ui.View:
+    def clip_buttons(self, job: Job) -> tuple[ButtonRow, ...]:
         """Return one row per clip: Extend (low), Extend (high), Extend with a prompt…, the original file.
 
-        At most 4 components in each of at most 5 rows, within Discord's 5 × 5 (README, "The job card").
-        At the extension limit the Extend buttons stay, disabled, so the card keeps its shape.
+        At most 4 buttons in each of at most 5 rows: with the container, texts, gallery and separator
+        the card stays under Discord's 40 components (README, "The job card"). At the extension limit
+        the Extend buttons stay, disabled, so the card keeps its shape.
         """
-        view = discord.ui.View(timeout=None)
         can_extend = job.extension_count < MAX_EXTENSIONS
+        rows: list[list[discord.ui.Item[Any]]] = []
         for index, url in enumerate(job.clip_urls[:5]):
+            row: list[discord.ui.Item[Any]] = []
             for motion, key in ((Motion.LOW, "button.extend_low"), (Motion.HIGH, "button.extend_high")):
                 label = self.text(key, clip=index + 1)
-                view.add_item(ExtendButton(job.id, index, motion, label=label, disabled=not can_extend))
+                row.append(ExtendButton(job.id, index, motion, label=label, disabled=not can_extend))
             label = self.text("button.extend_prompt", clip=index + 1)
-            view.add_item(ExtendPromptButton(job.id, index, label=label, disabled=not can_extend))
+            row.append(ExtendPromptButton(job.id, index, label=label, disabled=not can_extend))
             if len(url) <= MAX_URL_LENGTH:
                 label = self.text("button.original", clip=index + 1)[:80]
-                view.add_item(discord.ui.Button(label=label, url=url, row=index))
-        return view
+                row.append(discord.ui.Button(label=label, url=url))
+            rows.append(row)
+        return rows_of(*rows)
 
     def _title(self, job: Job) -> str:
         if job.parent_job_id is not None and job.clip_index is not None:
@@ -190,17 +194,17 @@ class CardRenderer:
             return self.text("failure.timeout", duration=self._duration(job, utcnow()))
         return self.text(f"failure.{kind}", reason=reason)
 
-    def _add_request_fields(
-        self, embed: discord.Embed, requester_id: int, motion: Motion, quality: Quality, prompt: str
-    ) -> None:
-        embed.add_field(name=self.text("card.requester"), value=f"<@{requester_id}>")
-        embed.add_field(name=self.text("card.motion"), value=self.text(f"motion.{motion.value}"))
-        embed.add_field(name=self.text("card.quality"), value=self.text(f"quality.{quality.value}"))
+    def _request_fields(
+        self, requester_id: int, motion: Motion, quality: Quality, prompt: str
+    ) -> list[tuple[str, str]]:
         # Member-written: shown literally, so it can carry no masked link, mention or markup.
         shown = literal(shorten(prompt, PROMPT_PREVIEW), FIELD_LIMIT) if prompt else None
-        embed.add_field(
-            name=self.text("card.prompt"), value=shown or self.text("card.no_prompt"), inline=False
-        )
+        return [
+            (self.text("card.requester"), f"<@{requester_id}>"),
+            (self.text("card.motion"), self.text(f"motion.{motion.value}")),
+            (self.text("card.quality"), self.text(f"quality.{quality.value}")),
+            (self.text("card.prompt"), shown or self.text("card.no_prompt")),
+        ]
 
     def options_text(self, options: VideoOptions) -> str:
         """Return "4 clips · loop · raw · end frame": the clips, then each option that is on."""
@@ -211,16 +215,16 @@ class CardRenderer:
         parts += [self.text(key) for key, on in (*switches, ("options.end_frame", options.end_frame)) if on]
         return " · ".join(parts)
 
-    def add_options(self, embed: discord.Embed, options: VideoOptions) -> None:
-        """Add the "Options" field to a card."""
-        embed.add_field(name=self.text("card.options"), value=self.options_text(options))
+    def options_field(self, options: VideoOptions) -> tuple[str, str]:
+        """Return the card's "Options" field."""
+        return (self.text("card.options"), self.options_text(options))
 
-    def _add_timing(self, embed: discord.Embed, job: Job, now: dt.datetime) -> None:
+    def _timing(self, job: Job, now: dt.datetime) -> tuple[str, str]:
         if job.status.is_final:
             value = self._duration(job, now)
         else:
             value = f"<t:{discord_timestamp(job.created_at)}:R>"
-        embed.add_field(name=self.text("card.elapsed"), value=value)
+        return (self.text("card.elapsed"), value)
 
     def _duration(self, job: Job, now: dt.datetime) -> str:
         end = job.delivered_at or job.finished_at or now

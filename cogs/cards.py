@@ -37,7 +37,8 @@ from bot.i18n import resolve_locale
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from cogs.card_editor import CardEditor, CardUnavailable, reply_options
-from cogs.card_render import Card, CardRenderer
+from cogs.card_layout import Card
+from cogs.card_render import CardRenderer
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -255,7 +256,10 @@ class Cards(commands.Cog):
             first = plan.messages[0] if plan.messages else ()
             try:
                 if not first or not clip_names(job, first) <= posted:
-                    job = await self._show(job, renderer.job(shown, linked=plan.notes), first)
+                    card = renderer.job(
+                        shown, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first]
+                    )
+                    job = await self._show(job, card, first)
                     posted |= clip_names(job, first)
             except discord.HTTPException as exc:
                 if exc.status != HTTP_TOO_LARGE or not first:

@@ -21,6 +21,7 @@ from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
 from cogs.buttons import extendable_parent
+from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.common import apologize, refuse, within_deadline
 from cogs.components import ExtendPromptButton
@@ -108,7 +109,7 @@ class ExtendPrompt(commands.Cog):
         card = renderer.pending(
             request.requester_id, request.motion, request.parent.quality, request.prompt or ""
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start_extension(request, card_message_id=card_id)

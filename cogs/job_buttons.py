@@ -27,6 +27,7 @@ from bot.quotas import QuotaExceeded
 from bot.store import TooLateToCancel
 from cogs.animate import find_image
 from cogs.buttons import check_may_press, clicked_where_it_lives
+from cogs.card_layout import NO_PING
 from cogs.card_render import RETRYABLE, CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import CancelButton, RetryButton
@@ -128,7 +129,7 @@ class JobButtons(commands.Cog):
         card = renderer.pending(
             interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
         )
-        response = await interaction.response.send_message(embed=card.embed)
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 
         async def start(card_id: int | None) -> Job:
             job = await self._start_again(interaction, failed, card_id)

@@ -19,6 +19,7 @@ from bot.intake import DuplicateRequest, JobRequest, Refusal
 from bot.models import GuildSettings, JobSource
 from cogs.animate import find_image
 from cogs.card_editor import CardEditor
+from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.common import missing_channel_permissions, shown_params
 
@@ -132,7 +133,7 @@ class Reactions(commands.Cog):
             request.requester_id, request.motion, request.quality, request.prompt or "", request.options
         )
         try:
-            return await message.reply(embed=card.embed, mention_author=False)
+            return await message.reply(view=card.layout(), allowed_mentions=NO_PING)
         except discord.Forbidden:
             raise Refusal("error.missing_permissions") from None
 

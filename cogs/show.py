@@ -25,7 +25,7 @@ from bot.intake import Refusal
 from bot.models import Job
 from bot.recall import archived_clip, check_may_show, has_clips, record_repost
 from cogs.card_render import CardRenderer
-from cogs.cards import clip_file
+from cogs.cards import clip_file, clip_name
 from cogs.common import (
     apologize,
     interaction_lang,
@@ -156,15 +156,14 @@ class Show(commands.Cog):
     ) -> None:
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
-        card = renderer.job(job, linked=plan.notes)
         first = plan.messages[0] if plan.messages else ()
-        message = await interaction.followup.send(
-            content=card.content or "",
-            embed=card.embed,
-            view=card.view or discord.utils.MISSING,
-            files=[clip_file(job, clip) for clip in first],
+        card = renderer.job(job, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+        # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
+        # flags there, and a Components V2 card needs its flag.
+        message = await interaction.edit_original_response(
+            view=card.layout(),
+            attachments=[clip_file(job, clip) for clip in first],
             allowed_mentions=NO_MENTIONS,
-            wait=True,
         )
         await record_repost(self.services.store, message.id, job)
         for batch in plan.messages[1:]:

@@ -1,8 +1,9 @@
-"""The job card's buttons against Discord's component limits (the Discord double's own validator).
+"""The job card (a Components V2 message) against Discord's limits (the Discord double's own validator).
 
 Every card shape is rendered in English and Vietnamese with the longest ids a job can have: delivered
 (4 clips, and the renderer's cap of 5), fully extended (buttons disabled but present), with clip links
-too long to include, and the Cancel / Retry cards of waiting, running and failed jobs.
+too long to include, and the Cancel / Retry cards of waiting, running and failed jobs. Each whole card
+(container, texts, gallery, rows) must pass the double's V2 checks: 40 components, 4000 characters.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ import pytest
 from bot.i18n import Catalogue, Lang
 from bot.models import MAX_EXTENSIONS, Job, JobSource, JobStatus, Motion, Quality
 from cogs.card_render import MAX_URL_LENGTH, CardRenderer
-from tests.doubles.discord.components import MAX_ROW_WIDTH, MAX_ROWS, check_components
+from tests.doubles.discord.components import MAX_ROW_WIDTH, check_components
+from tests.doubles.discord.components_v2 import MAX_COMPONENTS, MAX_TEXT
 from tests.doubles.discord.errors import FormErrors
+from tests.doubles.discord.model import iter_components
+
+V2 = 1 << 15
+MAX_CLIP_ROWS = 5
 
 LONGEST_JOB_ID = 10**18 - 1  # the custom id templates allow 18 digits
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -45,14 +51,20 @@ def job(status: JobStatus, clips: int = 0, *, url: str = SHORT_URL, extensions: 
     )
 
 
-def rows_of(card_job: Job, lang: Lang) -> list[dict[str, Any]]:
-    """Render the card and return its rows after the double accepted them (no 400/50035)."""
-    view = CardRenderer(Catalogue.load(), lang).buttons(card_job)
-    rows: list[dict[str, Any]] = [] if view is None else view.to_components()
+def accepted(components: list[dict[str, Any]], files: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Return a whole V2 card's components after the double accepted them (no 400/50035)."""
     errors = FormErrors()
-    check_components(rows, errors, components_v2=False)
+    check_components(components, errors, components_v2=True, files=files)
     assert errors.empty, errors._tree
-    assert len(rows) <= MAX_ROWS and all(len(row["components"]) <= MAX_ROW_WIDTH for row in rows)
+    return components
+
+
+def rows_of(card_job: Job, lang: Lang) -> list[dict[str, Any]]:
+    """Render the whole card and return its action rows, once the double accepted the card."""
+    card = CardRenderer(Catalogue.load(), lang).job(card_job, now=NOW)
+    components = accepted(card.layout().to_components())
+    rows = [c for c in iter_components(components) if c.get("type") == 1]
+    assert len(rows) <= MAX_CLIP_ROWS and all(len(row["components"]) <= MAX_ROW_WIDTH for row in rows)
     return rows
 
 
@@ -84,7 +96,7 @@ def test_clip_links_too_long_to_include_leave_three_buttons_per_row(lang: Lang) 
 
 def test_the_renderer_caps_a_card_at_five_clip_rows() -> None:
     rows = rows_of(job(JobStatus.DELIVERED, 6), Lang.VI)
-    assert len(rows) == MAX_ROWS and [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 5
+    assert len(rows) == MAX_CLIP_ROWS and [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 5
 
 
 @pytest.mark.parametrize(
@@ -106,3 +118,33 @@ def test_a_failed_extension_card_shows_retry_not_extend() -> None:
         job(JobStatus.FAILED), parent_job_id=1, clip_index=0, extension_count=MAX_EXTENSIONS
     )
     assert [kinds(row) for row in rows_of(failed_child, Lang.EN)] == [["r"]]
+
+
+def names(count: int) -> tuple[str, ...]:
+    return tuple(f"motionbot-{LONGEST_JOB_ID}-clip{n + 1}.mp4" for n in range(count))
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_largest_card_stays_within_forty_components_and_four_thousand_characters(lang: Lang) -> None:
+    """A fully extended extension card, 5 clips with links and a gallery, the longest prompt and notes."""
+    biggest = replace(
+        job(JobStatus.DELIVERED, 6, extensions=MAX_EXTENSIONS),
+        parent_job_id=LONGEST_JOB_ID - 1,
+        clip_index=3,
+        prompt="[x](https://e.example) " * 200,
+        timed_out_at=NOW,
+    )
+    card = CardRenderer(Catalogue.load(), lang).job(biggest, now=NOW, gallery=names(5))
+    everything = list(iter_components(accepted(card.layout().to_components(), names(5))))
+    assert len(everything) <= MAX_COMPONENTS
+    assert sum(len(c.get("content") or "") for c in everything if c.get("type") == 10) <= MAX_TEXT
+
+
+def test_a_delivered_card_is_one_container_with_the_texts_the_gallery_and_the_buttons() -> None:
+    card = CardRenderer(Catalogue.load(), Lang.EN).job(job(JobStatus.DELIVERED, 4), now=NOW, gallery=names(4))
+    (container,) = accepted(card.layout().to_components(), names(4))
+    kinds_in_order = [c["type"] for c in container["components"]]
+    assert container["type"] == 17
+    assert kinds_in_order == [10, 10, 10, 10, 12, 14, 1, 1, 1, 1]  # ready, title, state, fields
+    gallery = container["components"][4]
+    assert [item["media"]["url"] for item in gallery["items"]] == [f"attachment://{n}" for n in names(4)]

@@ -24,7 +24,7 @@ from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
-from tests.doubles.discord.model import Message
+from tests.doubles.discord.model import Message, iter_components
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
 
@@ -157,3 +157,85 @@ async def make_world(folder: Path, *, message_content: bool = True, **overrides:
         settings = settings_for(discord, comet, folder, **overrides)
         async with running_motionbot(settings, discord) as bot:
             yield World(discord=discord, comet=comet, settings=settings, bot=bot)
+
+
+# -- reading a Components V2 card ---------------------------------------------------------------
+
+TEXT_DISPLAY, MEDIA_GALLERY = 10, 12
+CARD_PART_IDS = {
+    "ready": 1,
+    "title": 2,
+    "state": 3,
+    "fields": 4,
+    "notes": 5,
+    "extension": 6,
+}  # cogs/card_layout.py
+
+
+@dataclass(frozen=True)
+class CardParts:
+    """The parts of a job card (a V2 message), read back from its text displays by their ids."""
+
+    ready: str
+    title: str
+    state: str
+    fields: dict[str, str]
+    notes: str
+    extension: str
+
+
+def _texts(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c for c in iter_components(components) if c.get("type") == TEXT_DISPLAY]
+
+
+def card_text(message: Any) -> str:
+    """Return all the text of a V2 message (its text displays, in order), or a classic one's content."""
+    components, content = _components_and_content(message)
+    return "\n".join([content, *(str(c.get("content") or "") for c in _texts(components))]).strip()
+
+
+def card_parts(message: Any) -> CardParts:
+    """Return the ready line, title, state, fields (label -> value) and notes of a job card."""
+    components, _ = _components_and_content(message)
+    by_id = {c.get("id"): str(c.get("content") or "") for c in _texts(components)}
+    part = {name: by_id.get(ident, "") for name, ident in CARD_PART_IDS.items()}
+    notes = "\n".join(line.removeprefix("-# ") for line in part["notes"].splitlines())
+    return CardParts(
+        part["ready"],
+        part["title"].removeprefix("### "),
+        part["state"],
+        _fields(part["fields"]),
+        notes,
+        part["extension"],
+    )
+
+
+def _fields(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if line.startswith("**") and ":** " in line:
+            name, value = line[2:].split(":** ", 1)
+            fields[name] = value
+        elif name:  # a prompt's next line
+            fields[name] += f"\n{line}"
+    return fields
+
+
+def gallery_files(message: Any) -> list[str]:
+    """Return the attachment names a V2 message's media galleries show (``attachment://`` URLs)."""
+    components, _ = _components_and_content(message)
+    urls = [
+        str(item.get("media", {}).get("url", ""))
+        for gallery in iter_components(components)
+        if gallery.get("type") == MEDIA_GALLERY
+        for item in gallery.get("items", [])
+    ]
+    return [url.removeprefix("attachment://") for url in urls]
+
+
+def _components_and_content(message: Any) -> tuple[list[dict[str, Any]], str]:
+    """A stored message or one of its revisions, or a message JSON (an interaction response's ``data``)."""
+    if isinstance(message, dict):
+        return list(message.get("components") or []), str(message.get("content") or "")
+    return list(message.components or []), str(message.content or "")

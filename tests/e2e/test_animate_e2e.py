@@ -2,6 +2,7 @@
 
 from bot.models import JobStatus
 from tests.doubles.media import png_bytes
+from tests.e2e.harness import card_parts, card_text
 
 
 def has_clips(message) -> bool:
@@ -18,7 +19,7 @@ async def test_animate_answers_within_the_deadline_and_delivers_four_mp4_clips_w
     card = await world.wait_card(has_clips)
     assert all(file.filename.endswith(".mp4") and file.data[4:8] == b"ftyp" for file in card.files)
     assert sum("mb:x:" in custom_id for custom_id in card.custom_ids) == 8  # 4 clips x low/high
-    assert f"<@{world.discord.alice.id}>" in card.content
+    assert f"<@{world.discord.alice.id}>" in card_parts(card).ready
     job = await world.wait_delivered(int(card.custom_ids[0].split(":")[2]))
     assert job.requester_id == world.discord.alice.id
     assert job.motion.value == "high" and job.prompt == "a cat walks"
@@ -33,7 +34,7 @@ async def test_card_shows_progress_before_the_clips(world):
     world.comet.default_plan = TaskPlan(duration=1.5)
     handle = await world.animate()
     await handle.wait_response()
-    running = await world.wait_card(lambda m: any("%" in (e.get("description") or "") for e in m.embeds))
+    running = await world.wait_card(lambda m: "%" in card_parts(m).state)
     assert not running.files
     done = await world.wait_card(has_clips)
     assert done.id == running.id  # one message per job, edited in place
@@ -59,7 +60,7 @@ async def test_failed_job_shows_the_reason_and_is_not_charged(world):
     world.comet.moderate_submits("nude", prompt="nude", reason="可能包含敏感词")
     handle = await world.animate(prompt="nude")
     await handle.wait_response()
-    card = await world.wait_card(lambda m: any("nude" in str(e) or "敏感词" in str(e) for e in m.embeds))
+    card = await world.wait_card(lambda m: "nude" in card_parts(m).state or "敏感词" in card_text(m))
     assert not card.files
     job = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
     assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 0

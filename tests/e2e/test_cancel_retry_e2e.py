@@ -10,7 +10,7 @@ from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.model import Message
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, make_world, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, make_world, running_motionbot, settings_for
 
 DEFERRED_UPDATE = 6
 CANCELLED = "Cancelled: no video will be posted."
@@ -27,12 +27,12 @@ def retry_id(job_id: int) -> str:
 
 
 def description(message: Message) -> str:
-    return str(message.embeds[0].get("description") or "") if message.embeds else ""
+    return card_parts(message).state
 
 
 def shows_cancelled(message: Message) -> bool:
     """The card says cancelled and not charged, and has no buttons left."""
-    footer = message.embeds[0].get("footer", {}).get("text", "") if message.embeds else ""
+    footer = card_parts(message).notes
     return description(message) == CANCELLED and NOT_CHARGED in footer and not message.custom_ids
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.models import JobStatus
 from tests.doubles.cometapi_jobs import LARGE_CLIP_BYTES, TaskPlan, clip_bytes
 from tests.doubles.discord import Message
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, card_parts, make_world
 
 MIB = 1024 * 1024
 WEBHOOK_EDIT = "PATCH /webhooks/{webhook_id}/{token}/messages/{message_id}"
@@ -13,7 +13,7 @@ WEBHOOK_EDIT = "PATCH /webhooks/{webhook_id}/{token}/messages/{message_id}"
 
 def is_delivered(message: Message) -> bool:
     """The card shows the finished job (content mentions the requester once it is delivered)."""
-    return "your video is ready" in message.content
+    return "your video is ready" in card_parts(message).ready
 
 
 def provider_clips(world: World, job_id: int) -> list[bytes]:
@@ -28,8 +28,8 @@ def link_urls(message: Message) -> list[str]:
 
 
 def footer(message: Message) -> str:
-    """The card's footer text."""
-    return str((message.embeds[0].get("footer") or {}).get("text", ""))
+    """The card's notes (what its embed footer showed before)."""
+    return card_parts(message).notes
 
 
 async def delivered_card(world: World) -> tuple[Message, int]:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.models import FailureKind, Job, JobStatus
 from tests.doubles.discord import InteractionHandle, Message, Perm
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World
+from tests.e2e.harness import World, card_parts
 
 WEBHOOK_EDIT = "PATCH /webhooks/{webhook_id}/{token}/messages/{message_id}"
 CHANNEL_EDIT = "PATCH /channels/{channel_id}/messages/{message_id}"
@@ -18,13 +18,15 @@ MISSING_PERMISSIONS = "I can't post in this channel"
 
 def is_delivered(message: Message) -> bool:
     """The card of a delivered job: four clips and the requester mentioned."""
-    return len(message.files) == 4 and "your video is ready" in message.content
+    return len(message.files) == 4 and "your video is ready" in card_parts(message).ready
 
 
 async def waiting_job(world: World) -> Job:
     """Wait until a job is submitted and its card shows it waiting at the provider."""
     job = await world.wait_job(lambda j: j.provider_task_id is not None)
-    await world.wait_card(lambda m: m.id == job.card_message_id and "waiting for the video" in str(m.embeds))
+    await world.wait_card(
+        lambda m: m.id == job.card_message_id and "waiting for the video" in card_parts(m).state
+    )
     return job
 
 
@@ -90,7 +92,7 @@ async def test_card_deleted_by_a_moderator_is_posted_again_with_a_note(world):
 
     new_card = await world.wait_card(is_delivered)
     assert new_card.id != old_card.id and new_card.channel_id == old_card.channel_id
-    assert CARD_DELETED in new_card.content
+    assert CARD_DELETED in card_parts(new_card).notes
     stored = await world.wait_delivered(job.id)
     assert stored.card_message_id == new_card.id
     assert stored.interaction_token is None  # the new card is not the interaction's message

@@ -7,7 +7,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, final_answer, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, final_answer, running_motionbot, settings_for
 
 EXTEND_LOW, EXTEND_HIGH = "l", "h"
 
@@ -58,7 +58,7 @@ async def test_requester_extends_clip_two_with_high_motion(world):
     assert child.motion is Motion.HIGH and child.requester_id == discord.alice.id
     child_card = await world.wait_card(lambda m: m.id == click.original_message_id and has_clips(m))
     assert child_card.id != card.id
-    assert f"from #{parent.id}" in child_card.embeds[0]["title"]
+    assert f"from #{parent.id}" in card_parts(child_card).title
     assert sum(cid.startswith(f"mb:x:{child.id}:") for cid in child_card.custom_ids) == 8
     await world.wait_delivered(child.id)
     submitted = world.comet.submissions[-1]

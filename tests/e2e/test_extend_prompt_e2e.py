@@ -11,10 +11,13 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.components import MAX_ROW_WIDTH, MAX_ROWS
+from tests.doubles.discord.components_v2 import MAX_COMPONENTS, MAX_TEXT
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, final_answer, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, final_answer, gallery_files, running_motionbot, settings_for
 from tests.e2e.test_extend_e2e import delivered_job, extend_id, has_clips
+
+IS_COMPONENTS_V2 = 1 << 15
 
 NOT_YOURS = "This is not your job."
 
@@ -68,7 +71,7 @@ async def test_the_modal_extends_with_the_new_prompt_and_motion(world):
     assert (child.source, child.clip_index, child.motion) == (JobSource.EXTEND, 1, Motion.HIGH)
     assert child.prompt == "the cat jumps down" and child.requester_id == discord.alice.id
     child_card = await world.wait_card(lambda m: m.id == submitted.original_message_id and has_clips(m))
-    assert "the cat jumps down" in str(child_card.embeds[0]["fields"])
+    assert "the cat jumps down" in card_parts(child_card).fields["Prompt"]
     await world.wait_delivered(child.id)
     sent = world.comet.submissions[-1]
     assert (sent["action"], sent["index"], sent["motion"]) == ("extend", 1, "high")
@@ -231,7 +234,8 @@ async def test_the_modal_is_submitted_after_a_restart(tmp_path):
 async def test_a_fully_extended_card_keeps_every_button_within_discords_limits(world):
     """Four chained extensions (one through the modal): the last card has one row per clip with
     Extend low, Extend high, Extend with a prompt… (all disabled) and the file link; the double
-    accepted every card edit, and the rows stay within 5 × 5."""
+    accepted every card edit (Components V2), and the whole card stays within 40 components and
+    4000 characters, its gallery showing the four clips it carries."""
     discord = world.discord
     world.comet.default_plan = TaskPlan(duration=0)
     job, card = await delivered_job(world)
@@ -247,7 +251,12 @@ async def test_a_fully_extended_card_keeps_every_button_within_discords_limits(w
         card = await world.wait_card(lambda m, c=click: m.id == c.original_message_id and has_clips(m))
         job = await world.wait_delivered(child.id)
 
-    rows = card.components
+    everything = list(card.iter_components())
+    assert card.flags & IS_COMPONENTS_V2 and len(everything) <= MAX_COMPONENTS
+    assert sum(len(c.get("content") or "") for c in everything if c["type"] == 10) <= MAX_TEXT
+    assert gallery_files(card) == [file.filename for file in card.files] and len(card.files) == 4
+    assert "4" in card_parts(card).extension
+    rows = [c for c in everything if c["type"] == 1]
     assert len(rows) == 4 <= MAX_ROWS and all(len(row["components"]) == 4 <= MAX_ROW_WIDTH for row in rows)
     for clip, row in enumerate(rows):
         low, high, with_prompt, link = row["components"]

@@ -7,7 +7,7 @@ import asyncio
 from bot.models import Job, JobSource
 from tests.doubles.discord import Message
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World
+from tests.e2e.harness import World, card_parts
 
 # discord.py waits 5 s in before_identify_hook before any IDENTIFY that is not the first.
 REIDENTIFY_TIMEOUT = 10.0
@@ -15,7 +15,7 @@ REIDENTIFY_TIMEOUT = 10.0
 
 def is_delivered(message: Message) -> bool:
     """The card of a delivered job: four clips and the requester mentioned."""
-    return len(message.files) == 4 and "your video is ready" in message.content
+    return len(message.files) == 4 and "your video is ready" in card_parts(message).ready
 
 
 async def job_waiting_at_the_provider(world: World) -> Job:

@@ -6,11 +6,12 @@ bot's own card, and ``@everyone`` or ``<@id>`` must not render as mentions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 from bot.models import JobStatus
-from tests.e2e.harness import World
+from tests.e2e.harness import World, card_parts
 
 ZWSP = "\u200b"
 MASKED_LINK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\(")
@@ -51,11 +52,12 @@ async def test_a_prompt_with_links_mentions_and_markdown_is_shown_literally(worl
     assert job.prompt == prompt
     assert world.comet.submissions[-1]["prompt"].startswith(prompt)
     for revision in card.history:
-        for embed in revision.embeds:
-            field = next(f for f in embed["fields"] if f["name"] == "Prompt")
-            assert_literal(field["value"], prompt)
-            # The whole embed, as Discord received it: the requester's mention is the bot's own.
-            payload = json.dumps(embed, ensure_ascii=False)
+        if revision.components:
+            assert_literal(card_parts(revision).fields["Prompt"], prompt)
+            # The card's text but the delivered line, as Discord received it: the requester's
+            # mention is the bot's own.
+            shown = dataclasses.asdict(card_parts(revision)) | {"ready": ""}
+            payload = json.dumps(shown, ensure_ascii=False)
             assert "://" not in payload and not MASKED_LINK.search(payload)
             assert re.findall(r"<@[!&]?\d+>|<#\d+>|@everyone|@here", payload) == [requester]
 
@@ -69,7 +71,7 @@ async def test_a_provider_reason_quoting_hostile_text_is_shown_literally(world: 
     failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED and j.final_shown_at is not None)
 
     card = world.discord.state.messages[failed.card_message_id]
-    description = card.embeds[0]["description"]
+    description = card_parts(card).state
     assert "://" not in description and not MASKED_LINK.search(description)
     assert not RAW_MENTION.search(description)
     assert "[free nitro](https" in as_discord_shows(description)

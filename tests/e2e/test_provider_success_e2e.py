@@ -11,7 +11,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.model import Message
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, make_world, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, make_world, running_motionbot, settings_for
 from tests.reliability.lock_holder import write_lock_held
 
 LATE_NOTE = "This video arrived after Motionbot had stopped waiting for it."
@@ -26,8 +26,8 @@ def bot_uploads(world: World) -> list[Message]:
 
 
 def footer(message: Message) -> str:
-    """Return the footer text of a message's first embed."""
-    return str(message.embeds[0].get("footer", {}).get("text", "")) if message.embeds else ""
+    """Return the notes of a job card (what its embed footer showed before)."""
+    return card_parts(message).notes
 
 
 async def submitted(world: World) -> Job:
@@ -65,7 +65,7 @@ async def test_a_job_the_bot_timed_out_is_delivered_when_the_provider_finishes_l
     async with make_world(tmp_path, job_timeout_minutes=TIMEOUT_MINUTES) as world:
         job = await submitted(world)
         timed_out = await world.wait_job(lambda j: j.id == job.id and j.status is JobStatus.TIMED_OUT)
-        await world.wait_card(lambda m: m.id == job.card_message_id and "Timed out" in str(m.embeds))
+        await world.wait_card(lambda m: m.id == job.card_message_id and "Timed out" in card_parts(m).state)
         assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 0
         world.release(timed_out)
         delivered = await world.wait_delivered(job.id, timeout=20)

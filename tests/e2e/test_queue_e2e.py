@@ -11,7 +11,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, make_world, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, make_world, running_motionbot, settings_for
 
 
 async def post(world: World, prompt: str, user: Any = None, channel: Any = None) -> Job:
@@ -57,9 +57,9 @@ def max_running_at_provider(comet: CometAPIDouble) -> int:
 
 
 def card_text(world: World, job: Job) -> str:
-    """The description of a job's card as shown now."""
+    """The state line of a job's card as shown now."""
     message = world.discord.state.messages[job.card_message_id]
-    return str(message.embeds[0].get("description", ""))
+    return card_parts(message).state
 
 
 async def queue_answer(world: World, user: Any = None, locale: str = "en-US") -> str:
@@ -75,7 +75,7 @@ async def test_a_third_job_waits_and_starts_by_itself_when_one_finishes(world: W
     world.hold_jobs()
     first, second = await post(world, "one"), await post(world, "two")
     third = await post(world, "three")
-    await world.wait_card(lambda m: m.id == third.card_message_id and "1st in line" in str(m.embeds))
+    await world.wait_card(lambda m: m.id == third.card_message_id and "1st in line" in card_parts(m).state)
     assert world.comet.counts["submit"] == 2
     assert (await world.store.get_job(third.id)).status is JobStatus.QUEUED
 
@@ -188,12 +188,14 @@ async def test_waiting_cards_show_their_place_and_move_up(tmp_path) -> None:
         world.hold_jobs()
         first, second, third = [await post(world, name) for name in ("one", "two", "three")]
         await world.wait_card(
-            lambda m: m.id == third.card_message_id and "2nd in line, about" in str(m.embeds)
+            lambda m: m.id == third.card_message_id and "2nd in line, about" in card_parts(m).state
         )
         assert "1st in line" in card_text(world, second)
 
         world.release(await submitted(world, first))
-        await world.wait_card(lambda m: m.id == third.card_message_id and "1st in line" in str(m.embeds))
+        await world.wait_card(
+            lambda m: m.id == third.card_message_id and "1st in line" in card_parts(m).state
+        )
         world.release(await submitted(world, second))
         world.release(await submitted(world, third))
         await world.wait_delivered(third.id)
@@ -242,7 +244,7 @@ async def test_a_restart_mid_queue_keeps_the_order_and_sends_nothing_twice(tmp_p
             jobs = [await post(first, name) for name in ("one", "two", "three")]
             await submitted(first, jobs[0])
             await first.wait_card(
-                lambda m: m.id == jobs[2].card_message_id and "2nd in line" in str(m.embeds)
+                lambda m: m.id == jobs[2].card_message_id and "2nd in line" in card_parts(m).state
             )
         assert comet.counts["submit"] == 1
 

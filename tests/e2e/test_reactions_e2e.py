@@ -11,7 +11,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import Channel, DiscordDouble, Intent, Message, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, final_answer, make_world, settings_for
+from tests.e2e.harness import World, card_parts, card_text, final_answer, make_world, settings_for
 
 TRIGGER = "🎬"
 
@@ -77,7 +77,9 @@ async def test_reaction_by_a_member_animates_another_members_image_for_the_react
     card = await world.wait_card(has_clips)
     assert card.reference is not None and card.reference["message_id"] == str(image.id)
     assert card.channel_id == discord.general.id
-    assert f"<@{discord.alice.id}>" in card.content and f"<@{discord.bob.id}>" not in card.content
+    assert f"<@{discord.alice.id}>" in card_parts(card).ready and f"<@{discord.bob.id}>" not in card_text(
+        card
+    )
     assert all(file.filename.endswith(".mp4") for file in card.files)
     job = await world.wait_job(lambda j: j.status is JobStatus.DELIVERED)
     assert job.requester_id == discord.alice.id
@@ -93,7 +95,7 @@ async def test_reaction_card_speaks_the_servers_preferred_locale(world):
     image = await post_image(world)
     await world.discord.add_reaction(world.discord.alice, image, TRIGGER)
     card = await world.wait_card(has_clips)
-    field_names = [field["name"] for field in card.embeds[0]["fields"]]
+    field_names = list(card_parts(card).fields)
     assert "Người yêu cầu" in field_names and "Requested by" not in field_names
     job = await world.wait_job(lambda j: j.status is JobStatus.DELIVERED)
     assert job.locale == "vi"

@@ -6,7 +6,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, running_motionbot, settings_for
 
 
 async def test_a_failure_stored_just_before_a_crash_reaches_the_card_after_restart(tmp_path):
@@ -29,7 +29,7 @@ async def test_a_failure_stored_just_before_a_crash_reaches_the_card_after_resta
         async with running_motionbot(settings, discord) as bot:
             second = World(discord=discord, comet=comet, settings=settings, bot=bot)
             card = await second.wait_card(
-                lambda m: m.id == job.card_message_id and any("upstream timeout" in str(e) for e in m.embeds)
+                lambda m: m.id == job.card_message_id and "upstream timeout" in card_parts(m).state
             )
             assert not card.files
             shown = await second.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)

@@ -10,7 +10,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.model import Message
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, running_motionbot, settings_for
 
 NOTES = {
     "en-US": "Motionbot restarted; this job carried on where it left off.",
@@ -19,13 +19,13 @@ NOTES = {
 
 
 def footer(message: Message) -> str:
-    """The card's footer text (its notes)."""
-    return str((message.embeds[0].get("footer") or {}).get("text", "")) if message.embeds else ""
+    """The card's notes."""
+    return card_parts(message).notes
 
 
 def description(message: Message) -> str:
     """The card's state line."""
-    return str(message.embeds[0].get("description") or "") if message.embeds else ""
+    return card_parts(message).state
 
 
 @pytest.mark.parametrize("locale", ["en-US", "vi"])
@@ -61,4 +61,4 @@ async def test_a_resumed_card_says_so_once_then_drops_the_note(tmp_path, locale)
             delivered = await second.wait_card(lambda m: m.id == card_id and len(m.files) == 4)
             assert note not in footer(delivered)
             history = discord.state.messages[card_id].history
-            assert sum(note in str(version.embeds) for version in history) == 1
+            assert sum(note in str(version.components) for version in history) == 1

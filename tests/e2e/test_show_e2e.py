@@ -14,7 +14,7 @@ from tests.doubles.cometapi_jobs import clip_bytes
 from tests.doubles.discord import Perm
 from tests.doubles.discord.interactions import InteractionHandle
 from tests.doubles.discord.model import Guild, Message, User
-from tests.e2e.harness import DEFERRED, World, make_world
+from tests.e2e.harness import DEFERRED, World, card_parts, make_world
 
 NOT_FOUND = "There is no video #{job_id} in this server. /jobs lists your videos and their numbers."
 GONE = (
@@ -103,7 +103,7 @@ async def test_show_downloads_the_clips_from_the_provider_without_an_archive(wor
     assert response.type == DEFERRED
     message = await reposted(handle)
     assert [f.data for f in message.files] == provider_clips(world, job)
-    assert message.embeds[0]["title"] == f"Video #{job.id}"
+    assert card_parts(message).title == f"Video #{job.id}"
 
 
 async def test_show_says_privately_when_neither_archive_nor_provider_has_the_clips(world: World) -> None:

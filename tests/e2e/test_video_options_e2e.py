@@ -9,7 +9,7 @@ from yarl import URL
 
 from bot.models import GuildSettings, JobStatus
 from tests.doubles.media import jpeg_bytes, png_bytes
-from tests.e2e.harness import World, final_answer, make_world
+from tests.e2e.harness import World, card_parts, final_answer, make_world
 from tests.reliability.bad_inputs import PDF
 
 
@@ -34,8 +34,8 @@ async def refusal(handle) -> str:
 
 
 def options_field(card) -> str:
-    fields = card.embeds[0]["fields"]
-    return next(field["value"] for field in fields if field["name"] in ("Options", "Tuỳ chọn"))
+    fields = card_parts(card).fields
+    return next(value for name, value in fields.items() if name in ("Options", "Tuỳ chọn"))
 
 
 async def test_default_job_sends_only_the_words_and_delivers_four_clips(world):

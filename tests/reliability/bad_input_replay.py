@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, Job, JobStatus
 from tests.doubles.discord.model import Message
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, card_text, make_world
 from tests.reliability.bad_inputs import Answer, BadInput, React
 
 DEADLINE_SECONDS = 3.0
@@ -78,7 +78,7 @@ async def replay(case: BadInput, folder: Path) -> Verdict:
             await check_answer(world, case, answer, verdict)
         check_unchanged(before, await Snapshot.take(world), verdict)
         for message in public_leftovers(world, before, answer):
-            verdict.problems.append(f"a public message is left behind: {message.embeds or message.content!r}")
+            verdict.problems.append(f"a public message is left behind: {card_text(message)!r}")
         return verdict
 
 

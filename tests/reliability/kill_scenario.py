@@ -33,6 +33,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble, InteractionHandle, Message, StoredFile, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
+from tests.e2e.harness import card_parts
 from tests.reliability.subprocess_bot import BotProcess, running_subprocess_bot
 
 # In sending order: a busy answer holds every later submission, so the "queue full" group goes last.
@@ -291,7 +292,7 @@ def _clip_jobs(files: Iterable[StoredFile]) -> set[int]:
 
 
 def _description(message: Message) -> str:
-    return " ".join(str(embed.get("description") or "") for embed in message.embeds)
+    return card_parts(message).state
 
 
 def _card_id(job: Job) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.i18n import Lang
 from bot.intake import DEFAULT_PROMPT
-from tests.e2e.harness import make_world
+from tests.e2e.harness import card_parts, make_world
 from tests.reliability.bad_input_replay import replay, says
 from tests.reliability.bad_inputs import BAD_INPUTS, CAT, BadInput
 
@@ -43,8 +43,7 @@ async def test_a_prompt_of_only_control_characters_is_not_refused_but_uses_the_d
 
     assert job.prompt == DEFAULT_PROMPT
     assert world.comet.submissions[-1]["prompt"] == DEFAULT_PROMPT
-    prompt_field = next(f for f in card.embeds[0]["fields"] if f["name"] == "Prompt")
-    assert prompt_field["value"] == DEFAULT_PROMPT
+    assert card_parts(card).fields["Prompt"] == DEFAULT_PROMPT
 
 
 async def test_the_same_refusal_reads_differently_in_english_and_vietnamese(tmp_path):

@@ -17,7 +17,7 @@ from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_faults import Chaos, FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, card_parts, make_world
 
 # Half of CometAPIClient's default backoff_base (0.5 s), which the composition root keeps: no retry
 # follows a fault sooner than this.
@@ -62,8 +62,8 @@ def faulted(log: list[RequestRecord], seed: int) -> list[bool]:
 
 
 def says(card, description: str) -> bool:
-    """Return True if a card message's embed shows ``description``."""
-    return bool(card.embeds) and card.embeds[0].get("description") == description
+    """Return True if a card message's state line shows ``description``."""
+    return card_parts(card).state == description
 
 
 def gaps(times: list[float]) -> list[float]:
@@ -94,7 +94,7 @@ async def test_under_thirty_percent_faults_every_job_ends_delivered_or_plainly_f
         renderer = CardRenderer(world.bot.services.catalogue, Lang.EN)
         for job in delivered:
             card = card_of(world, job)
-            assert len(card.files) == 4 and "your video is ready" in card.content
+            assert len(card.files) == 4 and "your video is ready" in card_parts(card).ready
         for job in failed:
             # The store records the failure before the card shows it: wait for the edit.
             shown = renderer.text("card.state.failed", reason=renderer.failure_reason(job))

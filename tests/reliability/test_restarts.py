@@ -10,6 +10,7 @@ from bot.models import FailureKind, Job, JobStatus
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import Message
+from tests.e2e.harness import card_text
 from tests.reliability.kill_scenario import (
     GROUPS,
     KillWorld,
@@ -150,7 +151,7 @@ def _all_final(jobs: list[Job]) -> bool:
 
 
 def _embed_text(message: Message) -> str:
-    return " ".join(str(embed) for embed in message.embeds)
+    return card_text(message)
 
 
 async def test_a_kill_after_the_clips_reached_discord_but_before_the_delivery_was_stored_posts_nothing_twice(

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from .components_v2 import V2Checker
 from .errors import FormErrors, FormPath
 from .modals import check_modal_component
 from .model import iter_components
 
 ACTION_ROW, BUTTON, TEXT_INPUT, SECTION, TEXT_DISPLAY, LABEL = 1, 2, 4, 9, 10, 18
 SELECTS = {3, 5, 6, 7, 8}
-V2_TOP_LEVEL = {ACTION_ROW, SECTION, TEXT_DISPLAY, 12, 13, 14, 17}
 MAX_ROWS = 5
 MAX_ROW_WIDTH = 5
-MAX_V2_COMPONENTS = 40
-MAX_V2_TEXT = 4000
 LINK, PREMIUM = 5, 6
 
 
-def check_components(components: Any, errors: FormErrors, *, components_v2: bool) -> None:
-    """Check rows, buttons, selects, custom_id length and uniqueness, labels and URLs."""
+def check_components(
+    components: Any, errors: FormErrors, *, components_v2: bool, files: Collection[str] = ()
+) -> None:
+    """Check rows, buttons, selects, custom_id length and uniqueness, labels and URLs.
+
+    ``files`` are the message's file names, which a V2 ``attachment://`` URL must name.
+    """
     if components is None:
         return
     if not isinstance(components, list):
         errors.add(("components",), "BASE_TYPE_ARRAY", "Must be an array.")
         return
     if components_v2:
-        _check_v2(components, errors)
+        _check_v2(components, errors, files)
     else:
         _check_classic(components, errors)
     _check_unique_custom_ids(components, errors)
@@ -111,27 +115,12 @@ def _check_select(select: dict[str, Any], path: FormPath, errors: FormErrors) ->
             errors.max_length((*path, "options", index, "description"), option.get("description"), 100)
 
 
-def _check_v2(components: list[Any], errors: FormErrors) -> None:
-    everything = list(iter_components(components))
-    if len(everything) > MAX_V2_COMPONENTS:
-        errors.add(
-            ("components",), "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_V2_COMPONENTS} or fewer in length."
-        )
-    text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
-    if text > MAX_V2_TEXT:
-        errors.add(
-            ("components",), "MAX_TEXT_LENGTH_EXCEEDED", f"Total text exceeds {MAX_V2_TEXT} characters"
-        )
-    for index, component in enumerate(components):
-        if not isinstance(component, dict) or component.get("type") not in V2_TOP_LEVEL:
-            errors.add(
-                ("components", index, "type"), "UNION_TYPE_CHOICES", "Invalid top-level component type."
-            )
-        elif component["type"] == ACTION_ROW:
-            _check_row(component, ("components", index), errors)
-    for component in everything:
-        if component.get("type") == BUTTON:
-            _check_button(component, ("components",), errors)
+def _check_v2(components: list[Any], errors: FormErrors, files: Collection[str]) -> None:
+    V2Checker(errors, files, _check_row).check(components)
+    for path, component in _walk_with_paths(components, ("components",)):
+        accessory = component.get("accessory") if component.get("type") == SECTION else None
+        if isinstance(accessory, dict) and accessory.get("type") == BUTTON:
+            _check_button(accessory, (*path, "accessory"), errors)
 
 
 def _check_unique_custom_ids(components: list[Any], errors: FormErrors) -> None:

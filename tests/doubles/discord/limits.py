@@ -8,7 +8,7 @@ from typing import Any
 from .components import check_components, check_modal_components
 from .errors import FormErrors, FormPath, entity_too_large
 from .interactions import UploadedFile
-from .model import MessageFlag
+from .model import Message, MessageFlag
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -25,19 +25,61 @@ CREATE_FLAGS = (
 INTERACTION_FLAGS = CREATE_FLAGS | MessageFlag.EPHEMERAL
 
 
-def validate_message_body(body: dict[str, Any], errors: FormErrors, uploads: Sequence[UploadedFile]) -> None:
-    """Check content, embeds, components and the attachment list of a create/edit body."""
+def validate_message_body(
+    body: dict[str, Any],
+    errors: FormErrors,
+    uploads: Sequence[UploadedFile],
+    *,
+    current: Message | None = None,
+) -> None:
+    """Check content, embeds, components and attachments of a create body, or of an edit of ``current``.
+
+    An edit of a V2 message stays V2: the flag cannot be removed, and content/embeds stay forbidden.
+    """
     content = body.get("content")
     if content is not None and not isinstance(content, str):
         errors.add(("content",), "STRING_TYPE_CONVERT", "Could not interpret value as string.")
     elif isinstance(content, str):
         errors.max_length(("content",), content, MAX_CONTENT)
-    flags = _flags(body.get("flags"), errors)
-    if flags & MessageFlag.IS_COMPONENTS_V2:
-        _forbid_legacy_fields(body, errors)
+    requested = _flags(body.get("flags"), errors)
+    was_v2 = current is not None and bool(current.flags & MessageFlag.IS_COMPONENTS_V2)
+    if (
+        was_v2
+        and "flags" in body
+        and body["flags"] is not None
+        and not requested & MessageFlag.IS_COMPONENTS_V2
+    ):
+        errors.add(
+            ("flags",), "MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG", "The components v2 flag cannot be removed"
+        )
+    v2 = was_v2 or bool(requested & MessageFlag.IS_COMPONENTS_V2)
+    if v2:
+        _forbid_legacy_fields(_merged_legacy(body, current), errors)
     check_embeds(body.get("embeds"), errors)
-    check_components(body.get("components"), errors, components_v2=bool(flags & MessageFlag.IS_COMPONENTS_V2))
+    files = _file_names(body, uploads, current)
+    check_components(body.get("components"), errors, components_v2=v2, files=files)
     _check_attachment_list(body.get("attachments"), uploads, errors)
+
+
+def _merged_legacy(body: dict[str, Any], current: Message | None) -> dict[str, Any]:
+    """Content and embeds the message would have after this body (an edit keeps what it omits)."""
+    if current is None:
+        return body
+    return {
+        "content": body.get("content", current.content),
+        "embeds": body.get("embeds", current.embeds),
+    }
+
+
+def _file_names(body: dict[str, Any], uploads: Sequence[UploadedFile], current: Message | None) -> set[str]:
+    """Names an ``attachment://`` URL may use: new uploads (as listed) and, on an edit, the files kept."""
+    names = {upload.filename for upload in uploads}
+    listed = body.get("attachments")
+    if isinstance(listed, list):
+        names |= {str(item["filename"]) for item in listed if isinstance(item, dict) and item.get("filename")}
+    if current is not None:
+        names |= {stored.filename for stored in current.attachments}
+    return names
 
 
 def _forbid_legacy_fields(body: dict[str, Any], errors: FormErrors) -> None:

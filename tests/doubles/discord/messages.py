@@ -108,7 +108,7 @@ class MessageService:
         """Apply an edit: given fields replace, ``attachments`` lists everything to keep (API v10)."""
         check_upload_sizes(uploads, upload_limit)
         errors = FormErrors(prefix)
-        validate_message_body(body, errors, uploads)
+        validate_message_body(body, errors, uploads, current=message)
         plan = self._attachments(body.get("attachments"), uploads, message.attachments, errors)
         errors.raise_if_any()
         self._apply(message, body, self.state.channels[message.channel_id], plan)
@@ -138,7 +138,9 @@ class MessageService:
         if requested is None:
             return flags
         suppress = int(requested) & MessageFlag.SUPPRESS_EMBEDS
-        return (flags & ~MessageFlag.SUPPRESS_EMBEDS) | suppress
+        # Once set, IS_COMPONENTS_V2 stays (an edit may set it, never clear it).
+        v2 = int(requested) & MessageFlag.IS_COMPONENTS_V2
+        return (flags & ~MessageFlag.SUPPRESS_EMBEDS) | suppress | v2
 
     def delete(self, message: Message) -> None:
         """Mark ``message`` deleted (tests can still inspect it)."""

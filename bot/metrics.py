@@ -8,17 +8,27 @@ in-flight figures are read from the store and the tracker when ``/metrics`` is s
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import math
+import platform
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot import __version__
 from bot.models import JobSource, JobStatus
 from bot.provider_state import ProviderCondition, ProviderState
 from bot.store_errors import StoreError
@@ -27,6 +37,11 @@ if TYPE_CHECKING:
     from bot.store import JobStore
 
 log = logging.getLogger(__name__)
+
+# prometheus_client adds a "<name>_created" timestamp series to every counter and histogram
+# ("motionbot_jobs_created_created"); Prometheus has no use for them and they confuse readers.
+# The switch is process-wide and read when a metric is made, so it is flipped at import.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus_client 0.26
 
 NAMESPACE = "motionbot"
 DELIVERY_METHODS = ("attachment", "link", "repost")
@@ -48,6 +63,10 @@ class TrackerStats(Protocol):
     @property
     def last_cycle_cpu(self) -> float:
         """Return the CPU seconds the last cycle took."""
+
+    @property
+    def cpu_seconds_total(self) -> float:
+        """Return the CPU seconds all polls took since start (only ever grows)."""
 
     @property
     def in_flight(self) -> int:
@@ -107,6 +126,7 @@ class Metrics:
             registry, "deliveries", "Clips delivered to Discord, by method.", "method"
         )
         self.registry.register(self._tracker_collector)
+        _build_info(registry)
         self._initialise_labels()
 
     def _initialise_labels(self) -> None:
@@ -189,6 +209,34 @@ class Metrics:
             logging.getLogger(name).removeHandler(self._log_handler)
 
 
+def build_labels() -> dict[str, str]:
+    """Return the running Motionbot, Python and discord.py versions (from the installed packages)."""
+    return {
+        "version": _package_version("motionbot", __version__),
+        "python_version": platform.python_version(),
+        "discordpy_version": _package_version("discord.py", "unknown"),
+    }
+
+
+def _package_version(name: str, fallback: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return fallback
+
+
+def _build_info(registry: CollectorRegistry) -> None:
+    labels = build_labels()
+    gauge = Gauge(
+        "build_info",
+        "Always 1; the labels name the running versions.",
+        list(labels),
+        namespace=NAMESPACE,
+        registry=registry,
+    )
+    gauge.labels(**labels).set(1)
+
+
 def _counter(registry: CollectorRegistry, name: str, documentation: str, *labels: str) -> Counter:
     return Counter(name, documentation, labels, namespace=NAMESPACE, registry=registry)
 
@@ -242,6 +290,12 @@ class _TrackerCollector(Collector):
         cpu = tracker.last_cycle_cpu if tracker is not None else math.nan
         yield GaugeMetricFamily(
             f"{NAMESPACE}_tracker_cycle_cpu_seconds", "CPU seconds of the tracker's last cycle.", value=cpu
+        )
+        total = tracker.cpu_seconds_total if tracker is not None else 0.0
+        yield CounterMetricFamily(
+            f"{NAMESPACE}_tracker_cpu_seconds",
+            "CPU seconds the tracker's polls took since start.",
+            value=total,
         )
         cycles = tracker.cycles if tracker is not None else 0
         yield CounterMetricFamily(f"{NAMESPACE}_tracker_cycles", "Tracker cycles run.", value=cycles)

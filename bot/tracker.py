@@ -76,6 +76,7 @@ class JobTracker(TrackerPolling):
         self.cycles = 0
         self.last_cycle_at: float | None = None
         self.last_cycle_cpu = 0.0
+        self.cpu_seconds_total = 0.0
         self.last_poll_at: float | None = None
         self.last_poll_started: float | None = None
         self._poll_task: asyncio.Task[None] | None = None

@@ -40,6 +40,7 @@ class TrackerPolling(TrackerOutcomes):
     _poll_task: asyncio.Task[None] | None
     auth_failed: bool
     last_cycle_cpu: float
+    cpu_seconds_total: float
     last_poll_at: float | None
     last_poll_started: float | None
 
@@ -85,6 +86,7 @@ class TrackerPolling(TrackerOutcomes):
         finally:
             self.last_poll_at = time.monotonic()
             self.last_cycle_cpu = time.process_time() - started
+            self.cpu_seconds_total += max(0.0, self.last_cycle_cpu)
             self._wake.set()
 
     def _reschedule_missed(self, job_ids: list[int]) -> None:

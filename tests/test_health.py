@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib.metadata
 import json
+import platform
 import socket
 import time
 
 import aiohttp
+import discord
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -148,6 +151,23 @@ async def test_metrics_page_is_prometheus_text_with_job_counts(store, tracker, c
     assert content_type == CONTENT_TYPE_LATEST
     assert 'motionbot_jobs{status="queued"} 1.0' in body
     assert "# TYPE motionbot_tracker_lag_seconds gauge" in body
+
+
+async def test_metrics_page_has_no_created_series_and_names_the_build(store, tracker, cometapi_session):
+    metrics = Metrics()
+    metrics.attach(store=store, tracker=tracker)
+    metrics.job_created(JobSource.SLASH)
+    metrics.observe_provider_request("submit", 0.2, "ok")
+    async with HealthServer(metrics, {"ok": healthy}, "127.0.0.1", 0) as server:
+        _, _, body = await get(cometapi_session, server, "/metrics")
+    assert 'motionbot_jobs_created_total{source="slash"} 1.0' in body
+    assert "_created" not in body.replace("motionbot_jobs_created_total", "")
+    (build,) = [line for line in body.splitlines() if line.startswith("motionbot_build_info{")]
+    assert build.endswith(" 1.0")
+    assert f'version="{importlib.metadata.version("motionbot")}"' in build
+    assert f'python_version="{platform.python_version()}"' in build
+    assert f'discordpy_version="{discord.__version__}"' in build
+    assert "# TYPE motionbot_tracker_cpu_seconds_total counter" in body
 
 
 async def test_the_server_binds_only_the_configured_host_and_stops(cometapi_session):

@@ -31,6 +31,8 @@ FAMILIES = (
     "motionbot_provider_errors_total",
     "motionbot_tracker_lag_seconds",
     "motionbot_tracker_cycle_cpu_seconds",
+    "motionbot_tracker_cpu_seconds_total",
+    "motionbot_build_info",
     "motionbot_tracker_cycles_total",
     "motionbot_jobs_in_flight",
     "motionbot_provider_key_rejected",
@@ -142,6 +144,8 @@ async def test_tracker_lag_cpu_cycles_and_in_flight(store, cometapi_double, come
         assert value(metrics, "motionbot_jobs_in_flight") == 1
         assert value(metrics, "motionbot_tracker_cycles_total") >= 1
         assert value(metrics, "motionbot_tracker_cycle_cpu_seconds") == tracker.last_cycle_cpu
+        total = value(metrics, "motionbot_tracker_cpu_seconds_total")
+        assert total == tracker.cpu_seconds_total and total >= tracker.last_cycle_cpu
         assert value(metrics, "motionbot_jobs_waiting") + value(metrics, "motionbot_provider_running") == 1
         assert value(metrics, "motionbot_provider_condition", condition="normal") == 1
         assert value(metrics, "motionbot_provider_condition", condition="busy") == 0

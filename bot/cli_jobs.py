@@ -24,6 +24,7 @@ HIDDEN_FIELDS = frozenset({"interaction_token"})
 EXPORT_FIELDS: tuple[str, ...] = tuple(
     field.name for field in dataclasses.fields(Job) if field.name not in HIDDEN_FIELDS
 )
+SNOWFLAKE_FIELDS = ("requester_id", "guild_id", "channel_id", "source_message_id", "card_message_id")
 TABLE_COLUMNS = ("id", "created_at", "status", "source", "guild_id", "requester_id", "progress", "error")
 TABLE_ERROR_WIDTH = 60
 
@@ -52,6 +53,19 @@ def job_record(job: Job) -> dict[str, Value]:
     return {name: _plain(getattr(job, name)) for name in EXPORT_FIELDS}
 
 
+def json_record(job: Job) -> dict[str, Value]:
+    """Return ``job_record(job)`` with Discord snowflakes as strings.
+
+    Snowflakes exceed 2**53, so JavaScript and other double-based JSON readers would round them.
+    """
+    record = job_record(job)
+    for name in SNOWFLAKE_FIELDS:
+        value = record[name]
+        if isinstance(value, int):
+            record[name] = str(value)
+    return record
+
+
 def _plain(value: object) -> Value:
     if isinstance(value, enum.Enum):
         return str(value.value)
@@ -66,7 +80,7 @@ def _plain(value: object) -> Value:
 
 def render_json(jobs: Sequence[Job]) -> str:
     """Return the jobs as a JSON array of objects."""
-    return json.dumps([job_record(job) for job in jobs], ensure_ascii=False, indent=2) + "\n"
+    return json.dumps([json_record(job) for job in jobs], ensure_ascii=False, indent=2) + "\n"
 
 
 def render_csv(jobs: Sequence[Job]) -> str:

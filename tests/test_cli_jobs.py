@@ -98,6 +98,24 @@ async def test_json_export_filtered_by_status_and_date(database, capsys):
     assert "interaction_token" not in job
 
 
+async def test_json_writes_snowflakes_as_strings(tmp_path, capsys):
+    path = tmp_path / "snowflakes.sqlite3"
+    big = 1_234_567_890_123_456_789  # above 2**53: a JavaScript number would round it
+    async with await JobStore.open(path) as store:
+        job = await store.create_job(
+            new_job(
+                "a cat", requester_id=big, guild_id=big + 1, channel_id=big + 2, source_message_id=big + 3
+            )
+        )
+        await store.set_card_message(job.id, big + 4)
+    _, out, _ = await run_jobs(capsys, "--database", str(path), "--format", "json")
+    (record,) = json.loads(out)
+    assert record["requester_id"] == str(big) and record["guild_id"] == str(big + 1)
+    assert record["channel_id"] == str(big + 2) and record["source_message_id"] == str(big + 3)
+    assert record["card_message_id"] == str(big + 4)
+    assert record["id"] == job.id  # the job's own number is small and stays a number
+
+
 async def test_since_keeps_jobs_created_on_or_after_and_statuses_combine(database, capsys):
     _, out, _ = await run_jobs(
         capsys, "--database", str(database), "--format", "json", "--since", "2026-02-01"

@@ -14,6 +14,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot import command_scopes
 from bot.cometapi import CometAPIClient
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
@@ -108,21 +109,58 @@ class MotionBot(commands.Bot):
             await self.services.tracker.start()
 
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
-        """Push command definitions to Discord when their hash differs from the stored one."""
+        """Push command definitions to Discord when their hash differs from the stored one.
+
+        The hash covers the application id and the scope, so a new token or a changed ``DEV_GUILD_ID``
+        always syncs; server copies an earlier sync left elsewhere are then emptied.
+        """
         guild = self._dev_guild()
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
-        digest = await self._command_digest(guild)
+        application_id = self._application_id()
+        digest = await self._command_digest(guild, application_id)
         store = self.services.store
         if not force and await store.get_meta(COMMAND_HASH_KEY) == digest:
             log.info("application commands unchanged; not syncing")
             return False
+        previous = await command_scopes.synced_guilds(store, application_id)
+        wanted = {guild.id} if guild is not None else set()
+        # Remembered before the PUT, so a crash right after it still knows where the copies are.
+        await command_scopes.remember_guilds(store, application_id, previous | wanted)
         synced = await self.tree.sync(guild=guild)
-        await store.set_meta(COMMAND_HASH_KEY, digest)
         log.info("synced %d application commands", len(synced))
+        left = await self._clear_guilds(application_id, previous - wanted)
+        await command_scopes.remember_guilds(store, application_id, wanted | left)
+        if not left:
+            await store.set_meta(COMMAND_HASH_KEY, digest)
         return True
 
-    async def _command_digest(self, guild: discord.Object | None) -> str:
+    async def _clear_guilds(self, application_id: int, guild_ids: set[int]) -> set[int]:
+        """Empty this application's commands in ``guild_ids``; return the servers to retry next time."""
+        left: set[int] = set()
+        for guild_id in sorted(guild_ids):
+            try:
+                await self.http.bulk_upsert_guild_commands(application_id, guild_id, [])
+            except (discord.Forbidden, discord.NotFound) as exc:
+                log.warning(
+                    "could not remove the commands from server %d (%s); the bot has left it", guild_id, exc
+                )
+            except discord.HTTPException as exc:
+                log.warning(
+                    "could not remove the commands from server %d (%s); retrying at next start", guild_id, exc
+                )
+                left.add(guild_id)
+            else:
+                log.info("removed the commands registered earlier in server %d", guild_id)
+        return left
+
+    def _application_id(self) -> int:
+        application_id = self.application_id
+        if application_id is None:  # discord.py sets it at login, before setup_hook
+            raise RuntimeError("the application id is unknown before login")
+        return application_id
+
+    async def _command_digest(self, guild: discord.Object | None, application_id: int) -> str:
         translator = self.tree.translator
         payload: list[dict[str, Any]] = []
         for command in self.tree.get_commands(guild=guild):
@@ -131,12 +169,17 @@ class MotionBot(commands.Bot):
             else:
                 payload.append(command.to_dict(self.tree))
         scope = f"guild:{guild.id}" if guild else "global"
-        text = json.dumps([scope, payload], sort_keys=True, ensure_ascii=False)
+        text = json.dumps([str(application_id), scope, payload], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _dev_guild(self) -> discord.Object | None:
         guild_id = self.services.settings.dev_guild_id
         return discord.Object(id=guild_id) if guild_id else None
+
+    async def on_ready(self) -> None:
+        """Log who the bot is and how many servers it is in, once per READY."""
+        count = len(self.guilds)
+        log.info("ready as %s in %d %s", self.user, count, "server" if count == 1 else "servers")
 
     async def close(self) -> None:
         """Stop taking jobs and let the tracker finish its writes, then disconnect."""

@@ -199,6 +199,14 @@ class DoubleState:
             return self.global_commands
         return self.guild_commands.setdefault(guild_id, CommandScope())
 
+    def commands_seen_in(self, guild_id: int) -> list[tuple[int, str]]:
+        """The (type, name) of every command a member of ``guild_id`` sees: the server's, then global.
+
+        Discord lists both scopes side by side, so a name in both shows twice in the picker.
+        """
+        scopes = (self.command_scope(guild_id), self.global_commands)
+        return [key for scope in scopes for key in scope.commands]
+
     def find_command(self, name: str, kind: int, guild_id: int | None) -> RegisteredCommand | None:
         """A command by default name and type: the guild's first, then global (as Discord resolves)."""
         if guild_id is not None:

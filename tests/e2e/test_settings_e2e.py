@@ -22,6 +22,8 @@ FIELD_LABELS = {
     "max_daily_per_guild": "Videos per server per day",
 }
 
+WHO_MAY_PRESS = "everyone, or requester (the requester and moderators)"
+
 
 async def admin_says(world: World, sub: str, options: dict, user=None, **where) -> str:
     """Run a settings sub-command and return its private answer."""
@@ -61,7 +63,7 @@ async def test_show_lists_every_setting_with_its_default(world):
 SET_CASES = [
     ("reactions_enabled", "off", "Off", False, "maybe", "on or off"),
     ("reaction_emoji", "✨", "✨", "✨", "abc", "a single emoji"),
-    ("buttons_everyone", "everyone", "Everyone", True, "sometimes", "on or off"),
+    ("buttons_everyone", "everyone", "Everyone", True, "sometimes", WHO_MAY_PRESS),
     ("default_motion", "HIGH", "High", Motion.HIGH, "medium", "low or high"),
     ("default_quality", "720", "720p", Quality.HD, "1080p", "480p or 720p"),
     ("default_clips", "2", "2", 2, "3", "1, 2 or 4"),

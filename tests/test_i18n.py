@@ -265,3 +265,17 @@ def test_discord_timestamp():
     assert discord_timestamp(when) == 1767312000
     with pytest.raises(ValueError, match="timezone-aware"):
         discord_timestamp(dt.datetime(2026, 1, 2))  # noqa: DTZ001 (the naive value is the point)
+
+
+def test_relative_timestamps_read_naturally_after_the_word_before_them():
+    """Discord renders <t:…:R> as "in 5 minutes": after "about" it would read "about in 5 minutes"."""
+    cat = catalogue()
+    awkward = ("about ", "around ", "khoảng ", "chừng ")
+    found = [
+        (lang.value, key)
+        for lang in Lang
+        for key in cat.keys(lang)
+        if any(f"{word}<t:" in (cat.template(lang, key) or "") for word in awkward)
+    ]
+    assert found == []
+    assert cat.text(Lang.EN, "quota.next_slot", next_slot_at=1) == "The next free slot opens <t:1:R>."

@@ -29,7 +29,6 @@ from bot.quotas import LimitKind
 # Keys whose Vietnamese text is rightly the same as the English one.
 # Names and loanwords Vietnamese keeps as they are: "clip", Midjourney's "raw", resolutions.
 SAME_IN_BOTH = {
-    "card.clip",
     "card.title",
     "commands.animate.raw_name",
     "commands.motionbot.name",

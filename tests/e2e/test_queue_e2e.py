@@ -96,7 +96,7 @@ async def test_a_full_waiting_line_is_refused_saying_how_many_wait(tmp_path) -> 
         handle = await world.animate(prompt="three")
         response = await handle.wait_response()
         assert handle.ephemeral
-        assert response.data["content"].startswith("You already have 1 videos waiting in line")
+        assert response.data["content"].startswith("You already have 1 video waiting in line")
         vietnamese = await world.animate(prompt="bốn", locale="vi")
         assert (await vietnamese.wait_response()).data["content"].startswith("Bạn đã có 1 video đang chờ")
         assert world.comet.counts["submit"] == 1

@@ -319,3 +319,38 @@ def test_english_has_one_and_other_where_vietnamese_has_one_form():
     for key in plurals:
         assert set(cat.plural_forms(Lang.EN, key)) == {"one", "other"}, key
         assert set(cat.plural_forms(Lang.VI, key)) == {"other"}, key
+
+
+# Discord's own Vietnamese names of the permissions the texts mention.
+PERMISSION_LABELS = {
+    "Manage Messages": "Quản lý tin nhắn",
+    "Manage Server": "Quản lý máy chủ",
+    "View Channel": "Xem kênh",
+    "Send Messages": "Gửi tin nhắn",
+    "Embed Links": "Nhúng liên kết",
+    "Attach Files": "Đính kèm tệp",
+    "Read Message History": "Đọc lịch sử tin nhắn",
+}
+
+
+def test_vietnamese_names_permissions_as_discord_does():
+    cat = catalogue()
+    mentioned = 0
+    for key in cat.keys(Lang.EN):
+        english, vietnamese = cat.template(Lang.EN, key) or "", cat.template(Lang.VI, key) or ""
+        for label, translated in PERMISSION_LABELS.items():
+            if label in english:
+                mentioned += 1
+                assert translated in vietnamese, (key, label)
+    assert mentioned >= 8
+
+
+def test_vietnamese_avoids_the_stilted_words():
+    cat = catalogue()
+    stilted = ("nối dài", "Nối dài", "Quá thời gian", "Đang chờ: đợi đến lượt")
+    found = [
+        key for key in cat.keys(Lang.VI) for word in stilted if word in (cat.template(Lang.VI, key) or "")
+    ]
+    assert found == []
+    assert cat.text(Lang.VI, "status.timed_out") == "Hết thời gian chờ"
+    assert cat.text(Lang.VI, "card.extension", count=1, max=3) == "Lần kéo dài 1/3"

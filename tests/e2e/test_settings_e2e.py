@@ -207,3 +207,20 @@ async def test_member_without_manage_server_is_refused(world, sub, options):
     answer = await admin_says(world, sub, options, user=world.discord.bob)
     assert answer == "You need the Manage Server permission to change Motionbot's settings."
     assert await stored(world) is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "word", "typed", "locale"),
+    [
+        ("default_motion", "nhẹ", Motion.LOW, "vi"),
+        ("default_motion", "mạnh", Motion.HIGH, "vi"),
+        ("buttons_everyone", "mọi người", True, "vi"),
+        ("buttons_everyone", "người tạo", False, "vi"),
+        ("buttons_everyone", "moderators", False, "en-US"),
+        ("buttons_everyone", "requester", False, "en-US"),
+    ],
+)
+async def test_the_words_the_hints_show_are_accepted(world, setting, word, typed, locale):
+    """Each word shown in the expected-value hints, English or Vietnamese, sets the value it names."""
+    await admin_says(world, "set", {"setting": setting, "value": word}, locale=locale)
+    assert getattr(await stored(world), setting) == typed

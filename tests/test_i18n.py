@@ -269,7 +269,7 @@ def test_discord_timestamp():
 def test_relative_timestamps_read_naturally_after_the_word_before_them():
     """Discord renders <t:…:R> as "in 5 minutes": after "about" it would read "about in 5 minutes"."""
     cat = catalogue()
-    awkward = ("about ", "around ", "khoảng ", "chừng ")
+    awkward = ("about ", "around ", "since ", "khoảng ", "chừng ")
     found = [
         (lang.value, key)
         for lang in Lang

@@ -169,7 +169,7 @@ async def test_a_busy_provider_holds_the_line_and_every_job_is_delivered_after(t
         async with asyncio.timeout(5):
             while tracker.provider_state.condition is not ProviderCondition.BUSY:
                 await asyncio.sleep(0.02)
-        assert "Video service: busy since <t:" in await queue_answer(world)
+        assert "Video service: busy (it began <t:" in await queue_answer(world)
         # Waiting, or being offered again when a back-off ends: never failed, never at the provider.
         waiting = (JobStatus.QUEUED, JobStatus.SUBMITTING)
         assert all(j.status in waiting for j in await world.store.all_jobs())

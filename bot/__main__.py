@@ -22,9 +22,18 @@ import aiohttp
 import discord
 
 from bot.bot import MotionBot, Services
-from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, LOGIN_HELP, build_parser, folder_problem
+from bot.cli import (
+    DEFAULT_ENV_FILE,
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    INTENT_HELP,
+    LOGIN_HELP,
+    build_parser,
+    folder_problem,
+)
 from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
-from bot.cli_doctor import run_doctor
+from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
 from bot.cometapi import CometAPIClient
 from bot.health import HealthServer, HealthServerError, standard_checks
@@ -199,12 +208,20 @@ async def _jobs(database: Path, args: argparse.Namespace) -> int:
     )
 
 
+# Stands in for COMETAPI_KEY in commands that never call CometAPI.
+UNUSED_COMETAPI_KEY = "not-needed-by-this-command"
+
 COMMANDS: dict[str, Command] = {
     "run": lambda settings, args: run_bot(settings),
     "sync": lambda settings, args: sync_commands(settings),
     "invite": _invite,
     "jobs": lambda settings, args: _jobs(settings.database_path, args),
 }
+
+
+def _overrides(command: str) -> dict[str, str]:
+    # invite only asks Discord for the client id: it must not demand the CometAPI key.
+    return {"cometapi_key": UNUSED_COMETAPI_KEY} if command == "invite" else {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,13 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
     command = args.command or "run"
     if command == "doctor":
-        return asyncio.run(run_doctor(args.env_file))
+        return doctor(args.env_file)
     if command == "invite" and args.client_id is not None:
         return print_invite(args.client_id)
     if command == "jobs" and args.database:
         return asyncio.run(_jobs(Path(args.database), args))
     try:
-        settings = load_settings(args.env_file)
+        settings = load_settings(args.env_file or DEFAULT_ENV_FILE, **_overrides(command))
     except SettingsError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)  # noqa: T201

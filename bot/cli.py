@@ -54,6 +54,10 @@ def parse_client_id(value: str) -> int:
     return int(value)
 
 
+# Read when present; --env-file names another file.
+DEFAULT_ENV_FILE = ".env"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser with one subcommand per operation."""
     parser = argparse.ArgumentParser(
@@ -61,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Motionbot: a self-hosted Discord bot that turns images into short videos.",
         epilog="Without a subcommand, `run` is assumed. Settings come from the environment and --env-file.",
     )
+    # None means "the default .env, if there is one"; a file named explicitly must exist for doctor.
     parser.add_argument(
-        "--env-file", default=".env", metavar="FILE", help="settings file to read (default: .env)"
+        "--env-file", default=None, metavar="FILE", help="settings file to read (default: .env)"
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(

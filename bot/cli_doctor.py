@@ -6,6 +6,7 @@ check is ok. Nothing printed ever contains a secret: every line is redacted befo
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TextIO
 
 import aiohttp
 
-from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, folder_problem
+from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, folder_problem
 from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
 from bot.cometapi import classify_response
 from bot.cometapi_types import AuthenticationError, CometAPIError
@@ -46,6 +47,19 @@ class DoctorReport:
 
     def _write(self, line: str) -> None:
         print(self._redactor.redact(line), file=self._out, flush=True)
+
+
+def doctor(env_file: str | None, out: TextIO | None = None) -> int:
+    """Run ``doctor`` for the command line: a file named with --env-file must exist (None means .env).
+
+    A typo in the file's name would otherwise check the environment alone and mislead.
+    """
+    if env_file is not None and not Path(env_file).is_file():
+        DoctorReport(out or sys.stdout).fail(
+            "settings", f"{env_file} does not exist: check the --env-file path."
+        )
+        return EXIT_CONFIG
+    return asyncio.run(run_doctor(env_file or DEFAULT_ENV_FILE, out))
 
 
 async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> int:

@@ -13,8 +13,22 @@ from bot.settings import Settings
 
 ON_WORDS = {"on", "true", "yes", "1", "enable", "enabled", "bật", "có"}
 OFF_WORDS = {"off", "false", "no", "0", "disable", "disabled", "tắt", "không"}
-EVERYONE_WORDS = {"everyone", "all", "mọi người", *ON_WORDS}
-OWNER_WORDS = {"owner", "requester", "mods", *OFF_WORDS}
+EVERYONE_WORDS = {"everyone", "all", "mọi người", "tất cả", *ON_WORDS}
+# Every word the who-may-press hint shows (settings.expected.who_may_press), in both languages.
+OWNER_WORDS = {
+    "owner",
+    "requester",
+    "mods",
+    "moderators",
+    "requester and mods",
+    "requester and moderators",
+    "người tạo",
+    "người yêu cầu",
+    "điều hành viên",
+    *OFF_WORDS,
+}
+# The motion hint shows Vietnamese words beside the English values.
+MOTION_WORDS = {"nhẹ": "low", "mạnh": "high"}
 CUSTOM_EMOJI = re.compile(r"<a?:[A-Za-z0-9_]{2,32}:[0-9]{15,21}>")
 # Each limit a server may set, and the operator's setting (in .env) that caps it.
 OPERATOR_LIMITS = {
@@ -75,11 +89,11 @@ def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> obje
     if name is SettingName.REACTIONS_ENABLED or name is SettingName.COUNT_CLIPS:
         return _parse_switch(folded, ON_WORDS, OFF_WORDS, "settings.expected.on_off")
     if name is SettingName.BUTTONS_EVERYONE:
-        return _parse_switch(folded, EVERYONE_WORDS, OWNER_WORDS, "settings.expected.on_off")
+        return _parse_switch(folded, EVERYONE_WORDS, OWNER_WORDS, "settings.expected.who_may_press")
     if name is SettingName.REACTION_EMOJI:
         return parse_emoji(value)
     if name is SettingName.DEFAULT_MOTION:
-        return _parse_enum(Motion, folded, "settings.expected.motion")
+        return _parse_enum(Motion, MOTION_WORDS.get(folded, folded), "settings.expected.motion")
     if name is SettingName.DEFAULT_QUALITY:
         return _parse_enum(Quality, folded.removesuffix("p") + "p", "settings.expected.quality")
     if name is SettingName.DEFAULT_CLIPS:

@@ -3,6 +3,10 @@
 Messages live in ``bot/locales/<lang>.toml`` as tables of keys; they are flattened to dotted keys
 (``[image]`` + ``too_large`` → ``image.too_large``) and filled with ``str.format`` named
 placeholders. Nothing here knows about Discord: callers pass the interaction's locale as a string.
+
+A message that depends on a number is a table of CLDR plural forms (``one``, ``other``...; English has
+two, Vietnamese one) and an optional ``by`` naming the parameter that chooses (default ``count``):
+Babel's plural rules pick the form, so "1 clip" and "2 clips" come from one key.
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from importlib import resources
 
+from babel import Locale
+from babel.dates import format_timedelta
+
 LOCALES_PACKAGE = "bot"
 LOCALES_FOLDER = "locales"
 
 _FILLED, _EMPTY = "▰", "▱"
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+PLURAL_BY = "by"
 
 
 class Lang(StrEnum):
@@ -45,7 +54,10 @@ class Catalogue:
     """All messages of all languages, looked up by language and dotted key."""
 
     def __init__(self, messages: Mapping[Lang, Mapping[str, str]]) -> None:
-        self._messages = {lang: dict(messages.get(lang, {})) for lang in Lang}
+        self._messages: dict[Lang, dict[str, str]] = {}
+        self._plurals: dict[Lang, dict[str, dict[str, str]]] = {}
+        for lang in Lang:
+            self._messages[lang], self._plurals[lang] = split_plurals(messages.get(lang, {}))
 
     @classmethod
     def load(cls) -> Catalogue:
@@ -58,12 +70,17 @@ class Catalogue:
         return cls(messages)
 
     def keys(self, lang: Lang) -> frozenset[str]:
-        """Return every key the language defines."""
-        return frozenset(self._messages[lang])
+        """Return every key the language defines (a plural table is one key)."""
+        return frozenset(self._messages[lang]) | frozenset(self._plurals[lang])
 
     def template(self, lang: Lang, key: str) -> str | None:
-        """Return the raw template of a key, or None if the language lacks it (for translators)."""
-        return self._messages[lang].get(key)
+        """Return the raw template of a key (a plural's ``other`` form), or None if the language lacks it."""
+        forms = self._plurals[lang].get(key)
+        return forms["other"] if forms else self._messages[lang].get(key)
+
+    def plural_forms(self, lang: Lang, key: str) -> dict[str, str]:
+        """Return a plural key's templates by CLDR form (empty for a plain key)."""
+        return {form: text for form, text in self._plurals[lang].get(key, {}).items() if form in PLURAL_FORMS}
 
     def text(self, lang: Lang, key: str, **params: object) -> str:
         """Return the message for ``key`` in ``lang`` with its placeholders filled.
@@ -71,7 +88,7 @@ class Catalogue:
         Raises KeyError for an unknown key or a missing parameter: both are programming errors that
         the tests must catch, never something to paper over at run time.
         """
-        template = self._messages[lang].get(key)
+        template = self._choose(lang, key, params)
         if template is None:
             raise KeyError(f"no message {key!r} in {lang.value}")
         try:
@@ -79,18 +96,53 @@ class Catalogue:
         except KeyError as exc:
             raise KeyError(f"message {key!r} needs parameter {exc.args[0]!r}") from None
 
+    def _choose(self, lang: Lang, key: str, params: Mapping[str, object]) -> str | None:
+        forms = self._plurals[lang].get(key)
+        if forms is None:
+            return self._messages[lang].get(key)
+        by = forms.get(PLURAL_BY, "count")
+        if by not in params:
+            raise KeyError(f"message {key!r} needs parameter {by!r}")
+        form = Locale.parse(lang.value).plural_form(_number(params[by]))
+        return forms.get(form, forms["other"])
+
     def format_duration(self, seconds: float, lang: Lang) -> str:
-        """Return a short duration such as "1 min 12 s" ("1 phút 12 giây")."""
+        """Return a short duration such as "1 min, 12 sec" ("1 phút 12 giây"), from CLDR via Babel."""
         total = max(0, int(seconds))
         hours, rest = divmod(total, 3600)
         minutes, secs = divmod(rest, 60)
         if hours:
-            key = "duration.hours_minutes" if minutes else "duration.hours"
+            parts = [_unit(hours * 3600, lang), _unit(minutes * 60, lang) if minutes else ""]
         elif minutes:
-            key = "duration.minutes_seconds" if secs else "duration.minutes"
+            parts = [_unit(minutes * 60, lang), _unit(secs, lang) if secs else ""]
         else:
-            key = "duration.seconds"
-        return self.text(lang, key, h=hours, m=minutes, s=secs)
+            parts = [_unit(secs, lang)]
+        return " ".join(part for part in parts if part)
+
+
+def _unit(seconds: int, lang: Lang) -> str:
+    # Callers pass whole hours, minutes or seconds, so Babel never rounds; threshold=1 picks that unit.
+    return format_timedelta(dt.timedelta(seconds=seconds), threshold=1, format="short", locale=lang.value)
+
+
+def _number(value: object) -> float:
+    if isinstance(value, int | float):
+        return value
+    raise KeyError(f"a plural needs a number, not {value!r}")
+
+
+def split_plurals(flat: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Split flattened messages into plain ones and plural tables (a table is a key with ``.other``)."""
+    tables = {key.removesuffix(".other") for key in flat if key.endswith(".other")}
+    plain: dict[str, str] = {}
+    plurals: dict[str, dict[str, str]] = {table: {} for table in tables}
+    for key, text in flat.items():
+        table, _, form = key.rpartition(".")
+        if table in tables and (form in PLURAL_FORMS or form == PLURAL_BY):
+            plurals[table][form] = text
+        else:
+            plain[key] = text
+    return plain, plurals
 
 
 def ordinal_key(n: int) -> str:

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("discord_token", "cometapi_key", mode="before")
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        # A token of spaces is as empty as no token: strip before the length check.
+        return value.strip() if isinstance(value, str) else value
+
     @property
     def max_image_bytes(self) -> int:
         """Return the largest accepted input image in bytes."""
@@ -159,6 +165,10 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     return settings
 
 
+# pydantic's error types for a value shorter than its minimum, which for a secret means it is empty.
+EMPTY_ERRORS = frozenset({"too_short", "string_too_short"})
+
+
 def describe_problems(exc: ValidationError) -> list[str]:
     """Turn a pydantic error into one line per problem, naming the variable and what is expected."""
     problems = []
@@ -168,6 +178,8 @@ def describe_problems(exc: ValidationError) -> list[str]:
         expected = EXPECTATIONS.get(field, "a valid value")
         if error["type"] == "missing":
             problems.append(f"{variable} is missing: set it to {expected}.")
+        elif error["type"] in EMPTY_ERRORS:
+            problems.append(f"{variable} is empty: set it to {expected}.")
         else:
             problems.append(f"{variable} is invalid ({error['msg']}): expected {expected}.")
     return problems

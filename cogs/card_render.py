@@ -208,9 +208,7 @@ class CardRenderer:
 
     def options_text(self, options: VideoOptions) -> str:
         """Return "4 clips · loop · raw · end frame": the clips, then each option that is on."""
-        parts = [
-            self.text("options.clips_one" if options.clips == 1 else "options.clips", count=options.clips)
-        ]
+        parts = [self.text("options.clips", count=options.clips)]
         switches = (("options.loop", options.loop), ("options.raw", options.raw))
         parts += [self.text(key) for key, on in (*switches, ("options.end_frame", options.end_frame)) if on]
         return " · ".join(parts)

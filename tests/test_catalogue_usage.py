@@ -150,3 +150,48 @@ def test_a_typo_in_a_key_is_reported(tmp_path: Path) -> None:
         (1, "eror.no_image"),
         (2, "jobs.titel"),
     ]
+
+
+# Families whose keys the code builds from a value (f"status.{job.status.value}"): a key under one of
+# these prefixes counts as used. Each prefix must really be built somewhere (checked below).
+DYNAMIC_FAMILIES = frozenset(
+    {
+        "card.state.",
+        "failure.",
+        "image.",
+        "motion.",
+        "prompt.",
+        "quality.",
+        "quota.exceeded.",
+        "settings.field.",
+        "status.",
+    }
+)
+
+
+def used_keys_and_prefixes() -> tuple[set[str], set[str]]:
+    """Every key-shaped literal of a catalogue section, and every f-string prefix, in bot/ and cogs/."""
+    sections = sections_of(every_language_keys())
+    keys: set[str] = set()
+    prefixes: set[str] = set()
+    for path in SOURCES:
+        keys.update(key for _, key in keys_passed_to_calls(path))
+        keys.update(key for _, key in section_literals(path, sections))
+        prefixes.update(prefix for _, prefix in fstring_prefixes(path, sections))
+    return keys, prefixes
+
+
+def test_every_catalogue_key_is_used_somewhere():
+    """A key no code names is a text no one ever sees: use it where it belongs or delete it."""
+    used, _ = used_keys_and_prefixes()
+    unused = sorted(
+        key
+        for key in every_language_keys()
+        if key not in used and not any(key.startswith(prefix) for prefix in DYNAMIC_FAMILIES)
+    )
+    assert unused == []
+
+
+def test_the_dynamic_families_are_really_built_by_the_code():
+    _, prefixes = used_keys_and_prefixes()
+    assert prefixes >= DYNAMIC_FAMILIES

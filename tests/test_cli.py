@@ -178,6 +178,26 @@ async def test_invite_reads_the_application_id_from_discord(cli_env, capsys, fak
     assert fake_discord.requests == [("/api/v10/oauth2/applications/@me", f"Bot {DISCORD_TOKEN}")]
 
 
+async def test_invite_needs_only_the_discord_token(cli_env, capsys, fake_discord, monkeypatch):
+    monkeypatch.delenv("COMETAPI_KEY")
+    code = await asyncio.to_thread(run_main, "invite", "--env-file", str(cli_env))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.strip() == invite_url(APP_ID)
+
+
+async def test_an_empty_or_blank_token_is_called_empty(cli_env, capsys, monkeypatch):
+    for blank in ("", "   "):
+        monkeypatch.setenv("DISCORD_TOKEN", blank)
+        code = await asyncio.to_thread(run_main, "run", "--env-file", str(cli_env))
+        assert code == 2
+        expected = (
+            "DISCORD_TOKEN is empty: set it to the bot token from the Discord developer portal "
+            "(Bot > Reset Token)."
+        )
+        assert capsys.readouterr().err.splitlines() == [expected]
+
+
 async def test_invite_with_a_rejected_token_is_one_line_and_exit_2(cli_env, capsys, fake_discord):
     fake_discord.token = "someone-else"
     code = await asyncio.to_thread(run_main, "invite", "--env-file", str(cli_env))

@@ -19,6 +19,7 @@ cli_env = cli_support.cli_env
 
 
 async def doctor(env_file, capsys) -> tuple[int, list[str], str]:
+    env_file.touch()  # an --env-file must exist; empty, so the settings come from the environment
     code = await asyncio.to_thread(main, ["doctor", "--env-file", str(env_file)])
     captured = capsys.readouterr()
     assert TEST_API_KEY not in captured.out + captured.err
@@ -31,7 +32,7 @@ async def test_all_checks_pass(cli_env, capsys, cometapi_double, fake_discord):
     code, lines, _ = await doctor(cli_env, capsys)
     assert code == 0
     assert [line.split(" ")[0] for line in lines] == ["ok"] * 5
-    assert lines[0] == "ok  settings (environment)"
+    assert lines[0] == f"ok  settings (environment and {cli_env})"
     assert lines[1].startswith("ok  database ") and "writable" in lines[1]
     assert lines[2] == f"ok  CometAPI key accepted by {cometapi_double.base_url}"
     assert lines[3] == f"ok  Discord token (bot Motionbot, id {cli_support.BOT_USER_ID})"
@@ -130,3 +131,10 @@ async def test_missing_settings_are_listed_one_per_line_with_exit_code_2(cli_env
         "(Bot > Reset Token)."
     )
     assert lines[1].startswith("FAIL settings: POLL_INTERVAL_SECONDS is invalid")
+
+
+async def test_an_env_file_that_does_not_exist_is_named_with_exit_code_2(cli_env, capsys):
+    code = await asyncio.to_thread(main, ["doctor", "--env-file", str(cli_env)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out.splitlines() == [f"FAIL settings: {cli_env} does not exist: check the --env-file path."]

@@ -121,3 +121,25 @@ def test_channel_lists_add_remove_and_clear_independently():
     assert settings.allowed_channel_ids == {11}
     settings = change_channels(settings, reactions=True, action="clear", channel_id=None)
     assert settings.reaction_channel_ids == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        (SettingName.DEFAULT_MOTION, "nhẹ", Motion.LOW),
+        (SettingName.DEFAULT_MOTION, "Mạnh", Motion.HIGH),
+        (SettingName.BUTTONS_EVERYONE, "everyone", True),
+        (SettingName.BUTTONS_EVERYONE, "mọi người", True),
+        (SettingName.BUTTONS_EVERYONE, "requester", False),
+        (SettingName.BUTTONS_EVERYONE, "moderators", False),
+        (SettingName.BUTTONS_EVERYONE, "người tạo", False),
+    ],
+)
+def test_the_words_the_hints_show_are_accepted_in_both_languages(name, raw, expected):
+    assert parse_value(name, raw, caps=CAPS) == expected
+
+
+def test_who_may_press_has_its_own_expected_text():
+    with pytest.raises(InvalidSetting) as refused:
+        parse_value(SettingName.BUTTONS_EVERYONE, "maybe", caps=CAPS)
+    assert refused.value.expected_key == "settings.expected.who_may_press"

@@ -29,11 +29,9 @@ from bot.quotas import LimitKind
 # Keys whose Vietnamese text is rightly the same as the English one.
 # Names and loanwords Vietnamese keeps as they are: "clip", Midjourney's "raw", resolutions.
 SAME_IN_BOTH = {
-    "card.clip",
     "card.title",
     "commands.animate.raw_name",
     "commands.motionbot.name",
-    "options.clips_one",
     "quality.480p",
     "quality.720p",
 }
@@ -224,14 +222,15 @@ def test_a_catalogue_can_be_built_from_mappings():
 @pytest.mark.parametrize(
     ("seconds", "english", "vietnamese"),
     [
-        (0, "0 s", "0 giây"),
-        (-5, "0 s", "0 giây"),
-        (45.9, "45 s", "45 giây"),
+        (0, "0 sec", "0 giây"),
+        (-5, "0 sec", "0 giây"),
+        (1, "1 sec", "1 giây"),
+        (45.9, "45 sec", "45 giây"),
         (60, "1 min", "1 phút"),
-        (72, "1 min 12 s", "1 phút 12 giây"),
-        (3599, "59 min 59 s", "59 phút 59 giây"),
-        (3600, "1 h", "1 giờ"),
-        (3725, "1 h 2 min", "1 giờ 2 phút"),
+        (72, "1 min 12 sec", "1 phút 12 giây"),
+        (3599, "59 min 59 sec", "59 phút 59 giây"),
+        (3600, "1 hr", "1 giờ"),
+        (3725, "1 hr 2 min", "1 giờ 2 phút"),
     ],
 )
 def test_format_duration(seconds, english, vietnamese):
@@ -265,3 +264,93 @@ def test_discord_timestamp():
     assert discord_timestamp(when) == 1767312000
     with pytest.raises(ValueError, match="timezone-aware"):
         discord_timestamp(dt.datetime(2026, 1, 2))  # noqa: DTZ001 (the naive value is the point)
+
+
+def test_relative_timestamps_read_naturally_after_the_word_before_them():
+    """Discord renders <t:…:R> as "in 5 minutes": after "about" it would read "about in 5 minutes"."""
+    cat = catalogue()
+    awkward = ("about ", "around ", "since ", "khoảng ", "chừng ")
+    found = [
+        (lang.value, key)
+        for lang in Lang
+        for key in cat.keys(lang)
+        if any(f"{word}<t:" in (cat.template(lang, key) or "") for word in awkward)
+    ]
+    assert found == []
+    assert cat.text(Lang.EN, "quota.next_slot", next_slot_at=1) == "The next free slot opens <t:1:R>."
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "english", "vietnamese"),
+    [
+        ("options.clips", {}, ["0 clips", "1 clip", "2 clips"], ["0 clip", "1 clip", "2 clip"]),
+        (
+            "card.state.delivered",
+            {},
+            ["Done: 0 clips below", "Done: 1 clip below", "Done: 2 clips below"],
+            ["Hoàn tất: 0 clip ở bên dưới", "Hoàn tất: 1 clip ở bên dưới", "Hoàn tất: 2 clip ở bên dưới"],
+        ),
+    ],
+)
+def test_plural_forms_at_0_1_and_2_follow_each_languages_rules(key, params, english, vietnamese):
+    cat = catalogue()
+    assert [cat.text(Lang.EN, key, count=n, **params) for n in (0, 1, 2)] == english
+    assert [cat.text(Lang.VI, key, count=n, **params) for n in (0, 1, 2)] == vietnamese
+
+
+def test_a_plural_is_chosen_by_the_parameter_it_names():
+    cat = catalogue()
+    one = cat.text(Lang.EN, "quota.member", used=1, limit=1, remaining=0)
+    assert one == "You: 1 of 1 video today, 0 left."
+    assert (
+        cat.text(Lang.EN, "quota.member", used=1, limit=5, remaining=4) == "You: 1 of 5 videos today, 4 left."
+    )
+    assert cat.text(Lang.EN, "extend.max_reached", clip=2, max=1).endswith(
+        "extended 1 time, the most allowed."
+    )
+    with pytest.raises(KeyError, match="limit"):
+        cat.text(Lang.EN, "quota.member", used=1, remaining=0)
+
+
+def test_english_has_one_and_other_where_vietnamese_has_one_form():
+    cat = catalogue()
+    plurals = [key for key in cat.keys(Lang.EN) if cat.plural_forms(Lang.EN, key)]
+    assert len(plurals) >= 9
+    for key in plurals:
+        assert set(cat.plural_forms(Lang.EN, key)) == {"one", "other"}, key
+        assert set(cat.plural_forms(Lang.VI, key)) == {"other"}, key
+
+
+# Discord's own Vietnamese names of the permissions the texts mention.
+PERMISSION_LABELS = {
+    "Manage Messages": "Quản lý tin nhắn",
+    "Manage Server": "Quản lý máy chủ",
+    "View Channel": "Xem kênh",
+    "Send Messages": "Gửi tin nhắn",
+    "Embed Links": "Nhúng liên kết",
+    "Attach Files": "Đính kèm tệp",
+    "Read Message History": "Đọc lịch sử tin nhắn",
+}
+
+
+def test_vietnamese_names_permissions_as_discord_does():
+    cat = catalogue()
+    mentioned = 0
+    for key in cat.keys(Lang.EN):
+        english, vietnamese = cat.template(Lang.EN, key) or "", cat.template(Lang.VI, key) or ""
+        for label, translated in PERMISSION_LABELS.items():
+            if label in english:
+                mentioned += 1
+                assert translated in vietnamese, (key, label)
+    assert mentioned >= 8
+
+
+def test_vietnamese_avoids_the_stilted_words():
+    cat = catalogue()
+    stilted = ("nối dài", "Nối dài", "Quá thời gian", "Đang chờ: đợi đến lượt")
+    found = [
+        key for key in cat.keys(Lang.VI) for word in stilted if word in (cat.template(Lang.VI, key) or "")
+    ]
+    assert found == []
+    assert cat.text(Lang.VI, "status.timed_out") == "Hết thời gian chờ"
+    assert cat.text(Lang.VI, "card.extension", count=1, max=3) == "Lần kéo dài 1/3"

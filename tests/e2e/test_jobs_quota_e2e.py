@@ -8,7 +8,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.e2e.harness import World, make_world
 
 CARD_LINK = re.compile(r"\[card\]\(https://discord\.com/channels/(\d+)/(\d+)/(\d+)\)")
-NEXT_SLOT = re.compile(r"Next free slot: about <t:(\d+):R>\.")
+NEXT_SLOT = re.compile(r"The next free slot opens <t:(\d+):R>\.")
 
 
 def description(message) -> str:

@@ -58,7 +58,7 @@ async def test_member_daily_limit_refuses_the_next_job_with_its_reset_time(tmp_p
 
         content = await refused(await world.animate())
 
-        assert "your daily limit of 1 videos" in content
+        assert "your daily limit of 1 video" in content
         assert any(f"It resets <t:{midnight}:R>." in content for midnight in midnights())
         assert len(await world.store.all_jobs()) == 1
         other = await world.animate(world.discord.bob)
@@ -78,7 +78,7 @@ async def test_server_daily_limit_set_by_an_admin_refuses_every_member(world):
 
     content = await refused(await world.animate(discord.bob))
 
-    assert "This server has reached its daily limit of 1 videos" in content
+    assert "This server has reached its daily limit of 1 video" in content
     assert any(f"It resets <t:{midnight}:R>." in content for midnight in midnights())
     assert len(await world.store.all_jobs()) == 1
 
@@ -100,4 +100,4 @@ async def test_refused_failed_and_timed_out_jobs_are_free(tmp_path):
         assert usage.user_today == 1
 
         content = await refused(await world.animate(prompt="one more"))
-        assert "your daily limit of 1 videos" in content
+        assert "your daily limit of 1 video" in content

@@ -75,7 +75,7 @@ async def test_an_override_stored_above_the_cap_does_not_lift_the_members_limit(
 
         handle = await world.animate()
         response = await handle.wait_response()
-        assert handle.ephemeral and "your daily limit of 1 videos" in response.data["content"]
+        assert handle.ephemeral and "your daily limit of 1 video" in response.data["content"]
         assert world.comet.counts["submit"] == submits
         assert (await world.store.usage_today(guild, world.discord.alice.id)).user_today == 1
         fields = await shown_settings(world)
@@ -120,5 +120,5 @@ async def test_lowering_a_limit_still_works(world):
     handle = await world.animate()
     response = await handle.wait_response()
 
-    assert handle.ephemeral and "your daily limit of 1 videos" in response.data["content"]
+    assert handle.ephemeral and "your daily limit of 1 video" in response.data["content"]
     assert (await shown_settings(world))["Videos per member per day"] == "1"

@@ -96,7 +96,7 @@ async def test_a_full_waiting_line_is_refused_saying_how_many_wait(tmp_path) -> 
         handle = await world.animate(prompt="three")
         response = await handle.wait_response()
         assert handle.ephemeral
-        assert response.data["content"].startswith("You already have 1 videos waiting in line")
+        assert response.data["content"].startswith("You already have 1 video waiting in line")
         vietnamese = await world.animate(prompt="bốn", locale="vi")
         assert (await vietnamese.wait_response()).data["content"].startswith("Bạn đã có 1 video đang chờ")
         assert world.comet.counts["submit"] == 1
@@ -169,7 +169,7 @@ async def test_a_busy_provider_holds_the_line_and_every_job_is_delivered_after(t
         async with asyncio.timeout(5):
             while tracker.provider_state.condition is not ProviderCondition.BUSY:
                 await asyncio.sleep(0.02)
-        assert "Video service: busy since <t:" in await queue_answer(world)
+        assert "Video service: busy (it began <t:" in await queue_answer(world)
         # Waiting, or being offered again when a back-off ends: never failed, never at the provider.
         waiting = (JobStatus.QUEUED, JobStatus.SUBMITTING)
         assert all(j.status in waiting for j in await world.store.all_jobs())

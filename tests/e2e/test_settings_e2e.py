@@ -22,6 +22,8 @@ FIELD_LABELS = {
     "max_daily_per_guild": "Videos per server per day",
 }
 
+WHO_MAY_PRESS = "everyone, or requester (the requester and moderators)"
+
 
 async def admin_says(world: World, sub: str, options: dict, user=None, **where) -> str:
     """Run a settings sub-command and return its private answer."""
@@ -61,7 +63,7 @@ async def test_show_lists_every_setting_with_its_default(world):
 SET_CASES = [
     ("reactions_enabled", "off", "Off", False, "maybe", "on or off"),
     ("reaction_emoji", "✨", "✨", "✨", "abc", "a single emoji"),
-    ("buttons_everyone", "everyone", "Everyone", True, "sometimes", "on or off"),
+    ("buttons_everyone", "everyone", "Everyone", True, "sometimes", WHO_MAY_PRESS),
     ("default_motion", "HIGH", "High", Motion.HIGH, "medium", "low or high"),
     ("default_quality", "720", "720p", Quality.HD, "1080p", "480p or 720p"),
     ("default_clips", "2", "2", 2, "3", "1, 2 or 4"),
@@ -205,3 +207,20 @@ async def test_member_without_manage_server_is_refused(world, sub, options):
     answer = await admin_says(world, sub, options, user=world.discord.bob)
     assert answer == "You need the Manage Server permission to change Motionbot's settings."
     assert await stored(world) is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "word", "typed", "locale"),
+    [
+        ("default_motion", "nhẹ", Motion.LOW, "vi"),
+        ("default_motion", "mạnh", Motion.HIGH, "vi"),
+        ("buttons_everyone", "mọi người", True, "vi"),
+        ("buttons_everyone", "người tạo", False, "vi"),
+        ("buttons_everyone", "moderators", False, "en-US"),
+        ("buttons_everyone", "requester", False, "en-US"),
+    ],
+)
+async def test_the_words_the_hints_show_are_accepted(world, setting, word, typed, locale):
+    """Each word shown in the expected-value hints, English or Vietnamese, sets the value it names."""
+    await admin_says(world, "set", {"setting": setting, "value": word}, locale=locale)
+    assert getattr(await stored(world), setting) == typed

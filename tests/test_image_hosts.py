@@ -131,7 +131,8 @@ def test_a_bad_entry_in_the_environment_is_one_settings_line(monkeypatch, variab
     with pytest.raises(SettingsError) as caught:
         load_settings(None, discord_token="token", cometapi_key="key")
     assert len(caught.value.problems) == 1
-    assert caught.value.problems[0].startswith(f"{variable} is invalid")
+    said = "empty" if value == "" else "invalid"
+    assert caught.value.problems[0].startswith(f"{variable} is {said}")
 
 
 def test_comma_separated_hosts_from_the_environment_make_the_policy(monkeypatch):

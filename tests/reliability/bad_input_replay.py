@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.i18n import Lang, resolve_locale
+from bot.i18n import Catalogue, Lang, resolve_locale
 from bot.models import GuildSettings, Job, JobStatus
 from tests.doubles.discord.model import Message
 from tests.e2e.harness import World, card_text, make_world
@@ -101,9 +101,9 @@ async def check_answer(world: World, case: BadInput, answer: Answer, verdict: Ve
         verdict.problems.append(f"the answer renders a link or mention: {message.content!r}")
     catalogue = world.bot.services.catalogue
     lang = resolve_locale(case.locale)
-    if not says(catalogue.template(lang, case.expected_key), message.content):
+    if not says_any(templates(catalogue, lang, case.expected_key), message.content):
         verdict.problems.append(f"answer is not {case.expected_key} in {lang}: {message.content!r}")
-    elif lang is not Lang.EN and says(catalogue.template(Lang.EN, case.expected_key), message.content):
+    elif lang is not Lang.EN and says_any(templates(catalogue, Lang.EN, case.expected_key), message.content):
         verdict.problems.append(f"answer is in English, not {lang}: {message.content!r}")
 
 
@@ -154,6 +154,18 @@ def check_unchanged(before: Snapshot, after: Snapshot, verdict: Verdict) -> None
         verdict.problems.append(f"usage changed: {before.user_usage} -> {after.user_usage}")
     if after.guild_settings != before.guild_settings:
         verdict.problems.append("server settings changed")
+
+
+def templates(catalogue: Catalogue, lang: Lang, key: str) -> list[str]:
+    """Return every form a message can take: each plural form, or its one template."""
+    forms = list(catalogue.plural_forms(lang, key).values())
+    single = catalogue.template(lang, key)
+    return forms or ([single] if single is not None else [])
+
+
+def says_any(candidates: list[str], text: str) -> bool:
+    """Return True if ``text`` contains one of the message templates with any values filled in."""
+    return any(says(template, text) for template in candidates)
 
 
 def says(template: str | None, text: str) -> bool:

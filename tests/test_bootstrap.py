@@ -45,6 +45,7 @@ def _bootstrap(repo: Path, *args: str, python: str = sys.executable) -> subproce
         "PYTHON": python,
         "PATH": f"{repo / 'fakebin'}{os.pathsep}{os.environ['PATH']}",
         "MOTIONBOT_TEST_FAKE_PIP_INSTALL": str(fake_pip),
+        "MOTIONBOT_TEST_VENV_OPTIONS": "--without-pip --system-site-packages",
     }
     return subprocess.run(
         ["bash", "scripts/bootstrap", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=60
@@ -95,8 +96,28 @@ def test_unfinished_venv_is_rebuilt(tmp_path: Path) -> None:
     repo = _copy_repo(tmp_path)
     assert _bootstrap(repo).returncode == 0
     (repo / ".venv" / ".created").unlink()
+    (repo / ".venv" / ".installed-prod").unlink()
     result = _bootstrap(repo)
     assert "rebuilding .venv: its creation did not finish." in result.stderr
+    assert (repo / ".venv" / ".created").exists()
+
+
+def test_a_venv_of_the_old_bootstrap_is_kept_and_only_reinstalled(tmp_path: Path) -> None:
+    repo = _copy_repo(tmp_path)
+    assert _bootstrap(repo).returncode == 0
+    (repo / ".venv" / ".created").unlink()
+    (repo / ".venv" / ".installed-prod").rename(repo / ".venv" / ".installed-0123456789abcdef")
+    result = _bootstrap(repo)
+    assert "rebuilding" not in result.stderr
+    assert "installing the prod set" in result.stderr
+
+
+def test_a_venv_without_python_is_rebuilt(tmp_path: Path) -> None:
+    repo = _copy_repo(tmp_path)
+    (repo / ".venv").mkdir()
+    result = _bootstrap(repo)
+    assert result.returncode == 0, result.stderr
+    assert "rebuilding .venv: it has no working Python." in result.stderr
 
 
 def test_dev_lock_contains_every_runtime_pin() -> None:

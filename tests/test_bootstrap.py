@@ -68,6 +68,14 @@ def test_old_python_is_refused_up_front_with_the_apt_line(tmp_path: Path) -> Non
     assert _installs(repo) == []
 
 
+def test_a_missing_python_is_named_with_the_apt_line(tmp_path: Path) -> None:
+    repo = _copy_repo(tmp_path)
+    result = _bootstrap(repo, python="python3.99-missing")
+    assert result.returncode == 1
+    assert "python3.99-missing was not found or does not run." in result.stderr
+    assert "sudo apt install python3.11 python3.11-venv" in result.stderr
+
+
 def test_venv_of_old_python_is_rebuilt_and_test_then_run_installs_once(tmp_path: Path) -> None:
     repo = _copy_repo(tmp_path)
     _fake_python(repo / ".venv" / "bin", "python")  # what a failed 3.10 attempt left behind

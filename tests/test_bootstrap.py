@@ -79,6 +79,9 @@ def test_a_missing_python_is_named_with_the_apt_line(tmp_path: Path) -> None:
 def test_venv_of_old_python_is_rebuilt_and_test_then_run_installs_once(tmp_path: Path) -> None:
     repo = _copy_repo(tmp_path)
     _fake_python(repo / ".venv" / "bin", "python")  # what a failed 3.10 attempt left behind
+    _fake_python(repo / "fakebin", "python3.10")
+    assert _bootstrap(repo, "--dev", python="python3.10").returncode == 1
+    assert (repo / ".venv" / "bin" / "python").read_text(encoding="utf-8") == FAKE_PY310  # left as found
     result = _bootstrap(repo, "--dev")
     assert result.returncode == 0, result.stderr
     assert "rebuilding .venv: it was made by Python 3.10." in result.stderr

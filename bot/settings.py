@@ -119,17 +119,14 @@ class Settings(BaseSettings):
     @field_validator("discord_token", "cometapi_key", mode="before")
     @classmethod
     def _check_secret_shape(cls, value: object) -> object:
-        # `docker run --env-file` keeps quotes and spaces that the .env loader and compose strip.
-        if isinstance(value, str) and value:
-            if not value.strip():
-                raise ValueError("it is only spaces")
-            if value != value.strip():
-                raise ValueError("it has spaces around it; remove them")
-            if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
-                raise ValueError(
-                    "it still has its quotes; `docker run --env-file` keeps them, use `docker compose` "
-                    "or write the value without quotes"
-                )
+        # `docker run --env-file` keeps the quotes that the .env loader and compose strip. Runs after
+        # _strip_secret (pydantic applies "before" validators last-defined first).
+        quoted = isinstance(value, str) and len(value) > 1 and value[0] == value[-1] and value[0] in "\"'"
+        if quoted:
+            raise ValueError(
+                "it still has its quotes; `docker run --env-file` keeps them, use `docker compose` "
+                "or write the value without quotes"
+            )
         return value
 
     @field_validator("image_hosts", "image_http_hosts", mode="before")

@@ -108,23 +108,7 @@ async def extendable_parent(
     Reads only (run it under ``within_deadline`` before the first answer): where the click came from,
     who pressed, the channel allow-list, whether the bot takes jobs, the clip, permissions, quotas.
     """
-    parent = await services.store.get_job(job_id)
-    if parent is None:
-        raise Refusal("error.job_not_found")
-    if not clicked_where_it_lives(interaction, parent) and not await clicked_on_repost(
-        services, interaction, parent
-    ):
-        # Checked before anything else so a forged id learns nothing about the other job.
-        log.info(
-            "extend of job %s refused: clicked in guild %s channel %s by user %s",
-            parent.id,
-            interaction.guild_id,
-            interaction.channel_id,
-            interaction.user.id,
-        )
-        raise Refusal("error.button_elsewhere")
-    overrides = await services.intake.guild_settings(parent.guild_id)
-    check_may_press(interaction, parent, overrides)
+    parent, overrides = await pressed_job(services, interaction, job_id, "extend")
     services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
     services.intake.check_accepting()
     check_extendable(parent, clip)
@@ -135,6 +119,35 @@ async def extendable_parent(
     except QuotaExceeded as exc:
         raise Refusal.wrap(exc) from None
     return parent
+
+
+async def pressed_job(
+    services: Services, interaction: discord.Interaction, job_id: int, action: str
+) -> tuple[Job, GuildSettings | None]:
+    """Return the job a button names and its server's settings, if this member may press it here.
+
+    Every job button goes through this (reads only): the job must exist, the click must come from
+    its card (or a ``/show`` re-post of it) in its own server, and the member must be allowed.
+    """
+    job = await services.store.get_job(job_id)
+    if job is None:
+        raise Refusal("error.job_not_found")
+    if not clicked_where_it_lives(interaction, job) and not await clicked_on_repost(
+        services, interaction, job
+    ):
+        # Checked before anything else so a forged id learns nothing about the other job.
+        log.info(
+            "%s of job %s refused: clicked in guild %s channel %s by user %s",
+            action,
+            job.id,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+        )
+        raise Refusal("error.button_elsewhere")
+    overrides = await services.intake.guild_settings(job.guild_id)
+    check_may_press(interaction, job, overrides)
+    return job, overrides
 
 
 def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:

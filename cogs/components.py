@@ -9,7 +9,7 @@ kept in discord.py's view store, so cards cost no memory once sent.
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 import discord
 from discord.ext import commands
@@ -153,22 +153,42 @@ class JobButtonHandler(Protocol):
         """Handle a click on a Retry button."""
 
 
-class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_TEMPLATE):
-    """The "Cancel" button under a waiting or running job."""
+# The base is never registered with the bot, so its template only has to be one that never matches.
+class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button that names one job (Cancel, Retry): label, style and custom id come from the subclass."""
 
-    def __init__(self, job_id: int, *, label: str = "Cancel") -> None:
+    default_label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, job_id: int, *, label: str = "") -> None:
         self.job_id = job_id
         button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label[:80], style=discord.ButtonStyle.danger, custom_id=cancel_id(job_id)
+            label=(label or self.default_label)[:80], style=self.style, custom_id=self.custom_id_for(job_id)
         )
         super().__init__(button)
 
     @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return this kind of button's custom id for ``job_id``."""
+        raise NotImplementedError
+
+    @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CancelButton:
+    ) -> Self:
         """Rebuild the button from its custom id."""
-        return cls(int(match["job"]), label=getattr(item, "label", None) or "Cancel")
+        return cls(int(match["job"]), label=getattr(item, "label", None) or "")
+
+
+class CancelButton(_JobButton, template=CANCEL_TEMPLATE):
+    """The "Cancel" button under a waiting or running job."""
+
+    default_label, style = "Cancel", discord.ButtonStyle.danger
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this Cancel button."""
+        return cancel_id(job_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the JobButtons cog."""
@@ -177,22 +197,15 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANC
             await handler.cancel_clicked(interaction, self.job_id)
 
 
-class RetryButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RETRY_TEMPLATE):
+class RetryButton(_JobButton, template=RETRY_TEMPLATE):
     """The "Retry" button under a failed or timed-out job."""
 
-    def __init__(self, job_id: int, *, label: str = "Retry") -> None:
-        self.job_id = job_id
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label[:80], style=discord.ButtonStyle.primary, custom_id=retry_id(job_id)
-        )
-        super().__init__(button)
+    default_label, style = "Retry", discord.ButtonStyle.primary
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RetryButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["job"]), label=getattr(item, "label", None) or "Retry")
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this Retry button."""
+        return retry_id(job_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the JobButtons cog."""

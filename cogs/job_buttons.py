@@ -26,7 +26,7 @@ from bot.models import Job, JobStatus
 from bot.quotas import QuotaExceeded
 from bot.store import TooLateToCancel
 from cogs.animate import find_image
-from cogs.buttons import check_may_press, clicked_where_it_lives
+from cogs.buttons import pressed_job
 from cogs.card_layout import NO_PING
 from cogs.card_render import RETRYABLE, CardRenderer
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
@@ -96,21 +96,7 @@ class JobButtons(commands.Cog):
 
     async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
         """Return the job if this member may press its buttons here (reads only)."""
-        job = await self.services.store.get_job(job_id)
-        if job is None:
-            raise Refusal("error.job_not_found")
-        if not clicked_where_it_lives(interaction, job):
-            # Checked before anything else so a forged id learns nothing about the other job.
-            log.info(
-                "%s of job %s refused: clicked in guild %s channel %s by user %s",
-                action,
-                job.id,
-                interaction.guild_id,
-                interaction.channel_id,
-                interaction.user.id,
-            )
-            raise Refusal("error.button_elsewhere")
-        check_may_press(interaction, job, await self.services.intake.guild_settings(job.guild_id))
+        job, _ = await pressed_job(self.services, interaction, job_id, action)
         return job
 
     # -- retry -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.store_errors import StoreError
+from bot.store.errors import StoreError
 
 
 class AlreadyRunning(StoreError):  # noqa: N818 - reads as the condition, like FileExistsError

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bot.cometapi import CometAPIClient
 from bot.cometapi_types import CometAPIError, TaskSnapshot, TaskState
 from bot.models import Job
-from bot.store_rows import late_success_allowed
+from bot.store.rows import late_success_allowed
 
 log = logging.getLogger(__name__)
 

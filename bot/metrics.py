@@ -31,7 +31,7 @@ from prometheus_client.registry import Collector
 from bot import __version__
 from bot.models import JobSource, JobStatus
 from bot.provider_state import ProviderCondition, ProviderState
-from bot.store_errors import StoreError
+from bot.store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.store import JobStore

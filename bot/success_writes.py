@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.logs import job_fields
 from bot.models import Job, JobStatus
 from bot.store import JobStore
-from bot.store_errors import InvalidTransition, JobNotFound
+from bot.store.errors import InvalidTransition, JobNotFound
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,8 @@
-"""The record of servers holding each application's commands, in a real store's meta table."""
+"""The record of servers holding each application's commands, in a real store's meta table (both engines)."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot import command_scopes
-from bot.store import JobStore
-
-
-@pytest.fixture
-async def store(tmp_path):
-    store = await JobStore.open(tmp_path / "scopes.sqlite3")
-    yield store
-    await store.close()
 
 
 async def test_each_application_keeps_its_own_servers(store):

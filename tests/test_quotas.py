@@ -77,13 +77,6 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-@pytest.fixture
-async def store(tmp_path, clock):
-    opened = await JobStore.open(tmp_path / "motionbot.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
-
-
 def make_settings(**limits: int) -> Settings:
     values = {
         "max_concurrent_jobs_per_user": 2,

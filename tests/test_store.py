@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
@@ -14,54 +13,19 @@ from bot.models import (
     JobSource,
     JobStatus,
     Motion,
-    NewJob,
     Quality,
 )
 from bot.store import InvalidTransition, JobNotFound, JobStore, StoreError
-
-START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
-PLUS_SEVEN = dt.timezone(dt.timedelta(hours=7))
-USER, OTHER_USER = 1001, 1002
-GUILD, OTHER_GUILD = 2001, 2002
-
-
-class FakeClock:
-    """A clock the test moves by hand; it reports time in UTC+7 to prove the store converts."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(PLUS_SEVEN)
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-def sample_job(**changes: object) -> NewJob:
-    base = NewJob(
-        requester_id=USER,
-        guild_id=GUILD,
-        channel_id=3001,
-        source=JobSource.SLASH,
-        motion=Motion.LOW,
-        quality=Quality.SD,
-        prompt="a cat walks",
-        image_url="https://cdn.example/cat.png",
-    )
-    return dataclasses.replace(base, **changes)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    opened = await JobStore.open(tmp_path / "data" / "motionbot.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
+from tests.store_fixtures import (  # noqa: F401 - re-exported for the other store tests
+    GUILD,
+    OTHER_GUILD,
+    OTHER_USER,
+    PLUS_SEVEN,
+    START,
+    USER,
+    FakeClock,
+    sample_job,
+)
 
 
 async def job_in(store: JobStore, status: JobStatus, **changes: object) -> Job:
@@ -362,16 +326,16 @@ async def test_update_progress_refuses_out_of_range(store, progress):
 # -- life cycle ----------------------------------------------------------------------------------
 
 
-async def test_closed_store_refuses_work(tmp_path):
-    store = await JobStore.open(tmp_path / "db.sqlite3")
+async def test_closed_store_refuses_work(open_store):
+    store = await open_store()
     await store.close()
     await store.close()
     with pytest.raises(StoreError, match="closed"):
         await store.get_job(1)
 
 
-async def test_async_context_manager_closes(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+async def test_async_context_manager_closes(open_store):
+    async with await open_store() as store:
         job = await store.create_job(sample_job())
     with pytest.raises(StoreError, match="closed"):
         await store.get_job(job.id)

@@ -10,23 +10,12 @@ import pytest
 
 from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus
 from bot.store import InvalidTransition, JobNotFound, JobStore, TooLateToCancel
-from bot.store_schema import load_migrations, migrate
-from tests.test_store import GUILD, START, USER, FakeClock, job_in
+from bot.store.migrations import load_migrations
+from bot.store.sqlite_schema import migrate
+from tests.test_store import GUILD, USER, job_in
 
 ACTIVE = [JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING]
 TOO_LATE = [JobStatus.SUCCEEDED, JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    opened = await JobStore.open(tmp_path / "motionbot.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
 
 
 def test_cancelled_is_final_and_not_active():
@@ -212,7 +201,7 @@ async def test_migration_keeps_rows_ids_indexes_and_the_autoincrement_sequence(t
     assert cancelled.status is JobStatus.CANCELLED
     later = {name: sql for name, sql in schema_objects(path).items() if name not in indexes_before}
     assert schema_objects(path) == indexes_before | later
-    assert set(later) == {"ix_jobs_guild_status"}  # migration 0007, after the rebuild
+    assert set(later) == {"ix_jobs_guild_status", "ix_jobs_leasable"}  # migrations 0007 and 0010
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

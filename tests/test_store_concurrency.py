@@ -1,4 +1,4 @@
-"""Concurrent use of the job store, and writes that meet another process's lock."""
+"""Concurrent use of the job store (both engines), and writes that meet another process's SQLite lock."""
 
 from __future__ import annotations
 
@@ -48,15 +48,14 @@ class LockHolder:
             conn.close()
 
 
-async def test_two_hundred_concurrent_transitions_are_all_persisted(tmp_path):
-    path = tmp_path / "db.sqlite3"
-    async with await JobStore.open(path) as store:
+async def test_two_hundred_concurrent_transitions_are_all_persisted(open_store):
+    async with await open_store() as store:
         jobs = await asyncio.gather(*(store.create_job(sample_job(prompt=f"job {n}")) for n in range(JOBS)))
         ids = [job.id for job in jobs]
         assert len(set(ids)) == JOBS
         await asyncio.gather(*(store.mark_submitting(job_id) for job_id in ids))
         await asyncio.gather(*(store.mark_submitted(job_id, f"task-{job_id}") for job_id in ids))
-    async with await JobStore.open(path) as reopened:
+    async with await open_store() as reopened:
         stored = await reopened.jobs_with_status(JobStatus.SUBMITTED)
         counts = await reopened.count_by_status()
     assert [job.id for job in stored] == sorted(ids)
@@ -64,19 +63,20 @@ async def test_two_hundred_concurrent_transitions_are_all_persisted(tmp_path):
     assert counts[JobStatus.SUBMITTED] == JOBS
 
 
-async def test_racing_transitions_on_one_job_let_exactly_one_win(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
-        job = await store.create_job(sample_job())
-        results = await asyncio.gather(
-            *(store.mark_submitting(job.id) for _ in range(20)), return_exceptions=True
-        )
-        winners = [result for result in results if not isinstance(result, BaseException)]
-        losers = [result for result in results if isinstance(result, InvalidTransition)]
-        assert (len(winners), len(losers)) == (1, 19)
+async def test_racing_transitions_on_one_job_let_exactly_one_win(open_store):
+    """Twenty attempts, half of them through a second store (another process): one wins."""
+    one, two = await open_store(), await open_store()
+    job = await one.create_job(sample_job())
+    results = await asyncio.gather(
+        *((one, two)[n % 2].mark_submitting(job.id) for n in range(20)), return_exceptions=True
+    )
+    winners = [result for result in results if not isinstance(result, BaseException)]
+    losers = [result for result in results if isinstance(result, InvalidTransition)]
+    assert (len(winners), len(losers)) == (1, 19)
 
 
-async def test_concurrent_progress_reports_keep_the_highest(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+async def test_concurrent_progress_reports_keep_the_highest(open_store):
+    async with await open_store() as store:
         job = await job_in(store, JobStatus.SUBMITTED)
         reports = [37, 5, 99, 12, 64, 0, 98]
         await asyncio.gather(*(store.update_progress(job.id, JobStatus.RUNNING, p) for p in reports))
@@ -85,8 +85,8 @@ async def test_concurrent_progress_reports_keep_the_highest(tmp_path):
     assert (stored.status, stored.progress) == (JobStatus.RUNNING, 99)
 
 
-async def test_success_and_usage_commit_together_under_concurrency(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+async def test_success_and_usage_commit_together_under_concurrency(open_store):
+    async with await open_store() as store:
         jobs = [await job_in(store, JobStatus.RUNNING) for _ in range(30)]
         urls = ["https://cdn.example/1.mp4"]
         await asyncio.gather(*(store.mark_succeeded(job.id, urls) for job in jobs))
@@ -108,7 +108,7 @@ async def test_write_waits_out_a_brief_lock_from_another_process(tmp_path):
 
 async def test_lock_conflicts_are_retried_with_backoff(tmp_path, caplog):
     path = tmp_path / "db.sqlite3"
-    caplog.set_level(logging.WARNING, logger="bot.store_connection")
+    caplog.set_level(logging.WARNING, logger="bot.store.sqlite_engine")
     # busy_timeout 0: SQLite reports the lock at once, so only the store's retry can save the write.
     async with await JobStore.open(path, busy_timeout_ms=0) as store:
         job = await store.create_job(sample_job())

@@ -7,22 +7,10 @@ import asyncio
 import pytest
 
 from bot.models import JobSource, JobStatus
-from bot.store import DUPLICATE_WINDOW, DuplicateJob, JobStore
-from tests.test_store import OTHER_USER, START, USER, FakeClock, job_in, sample_job
+from bot.store import DUPLICATE_WINDOW, DuplicateJob
+from tests.test_store import OTHER_USER, USER, FakeClock, job_in, sample_job
 
 MESSAGE, OTHER_MESSAGE = 5001, 5002
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    opened = await JobStore.open(tmp_path / "motionbot.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
 
 
 def from_message(**changes: object):
@@ -89,13 +77,17 @@ async def test_a_running_or_delivered_job_is_still_a_duplicate(store, status):
         await store.create_job(from_message())
 
 
-async def test_two_stores_on_one_file_racing_make_exactly_one_job(tmp_path, clock):
-    """Two stores (as two processes would) creating one job at once: BEGIN IMMEDIATE serialises them."""
-    path = tmp_path / "motionbot.sqlite3"
-    async with await JobStore.open(path, clock=clock) as one, await JobStore.open(path, clock=clock) as two:
+async def test_two_stores_racing_make_exactly_one_job(open_store):
+    """Two stores (as two processes would) creating one job at once: one is refused as a duplicate.
+
+    SQLite: BEGIN IMMEDIATE serialises them. PostgreSQL: the advisory lock on the source message.
+    """
+    one, two = await open_store(), await open_store()
+    for _ in range(3):  # several rounds, each on its own message
         results = await asyncio.gather(
-            *(s.create_job(from_message()) for s in (one, two, one, two)), return_exceptions=True
+            *(s.create_job(from_message(source_message_id=_ + 1)) for s in (one, two, one, two)),
+            return_exceptions=True,
         )
         assert sum(not isinstance(r, BaseException) for r in results) == 1
         assert all(isinstance(r, DuplicateJob) for r in results if isinstance(r, BaseException))
-        assert len(await one.all_jobs()) == 1
+    assert len(await one.all_jobs()) == len(await two.all_jobs()) == 3

@@ -7,10 +7,10 @@ import pytest
 from bot.models import FailureKind, GuildSettings
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import load_settings
-from tests.test_store import GUILD, USER, clock, sample_job, store  # noqa: F401 - fixtures
+from tests.test_store import GUILD, USER, sample_job
 
 
-async def test_options_round_trip(store):  # noqa: F811
+async def test_options_round_trip(store):
     """clips, loop, raw, the end image URL and the cost come back as stored."""
     job = await store.create_job(
         sample_job(clips=2, loop=False, raw=True, end_image_url="https://cdn.example/end.png", cost=2)
@@ -27,7 +27,7 @@ async def test_options_round_trip(store):  # noqa: F811
     assert again.options.end_frame and again.options.clips == 2
 
 
-async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(store):  # noqa: F811
+async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(store):
     """A job admitted at cost 2 counts 2 on success; failing its delivery gives 2 back."""
     job = await store.create_job(sample_job(clips=2, cost=2))
     await store.mark_submitted(job.id, "1762547298152655")
@@ -37,14 +37,14 @@ async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(
     assert (await store.usage_today(GUILD, USER)).user_today == 0
 
 
-async def test_server_clip_settings_round_trip(store):  # noqa: F811
+async def test_server_clip_settings_round_trip(store):
     """default_clips and count_clips are stored per server."""
     await store.save_guild_settings(GuildSettings(guild_id=GUILD, default_clips=1, count_clips=True))
     saved = await store.get_guild_settings(GUILD)
     assert saved is not None and (saved.default_clips, saved.count_clips) == (1, True)
 
 
-async def test_admission_reserves_the_cost_of_active_jobs_and_of_the_new_one(store):  # noqa: F811
+async def test_admission_reserves_the_cost_of_active_jobs_and_of_the_new_one(store):
     """Limit 5: a waiting 4-clip job leaves room for a 1-clip job, not for a 2-clip one."""
     settings = load_settings(None, discord_token="t", cometapi_key="k", max_daily_jobs_per_user=5)
     quotas = QuotaService(store, settings)

@@ -5,31 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.models import ACTIVE_STATUSES, FailureKind, GuildSettings, JobStatus, Motion, Quality, UsageCounts
-from bot.store import JobStore
 from tests.test_store import (
     GUILD,
     OTHER_GUILD,
     OTHER_USER,
     PLUS_SEVEN,
-    START,
     USER,
-    FakeClock,
     job_in,
     sample_job,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    opened = await JobStore.open(tmp_path / "motionbot.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
-
 
 # -- usage ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Reads on their own connection: they never queue behind a write, and they see every committed write."""
+"""Reads on their own connection: they never queue behind a write, and they see every committed write.
+
+Read-your-writes, settings changes and atomic admission run on both engines; the others are about
+SQLite's two connections and another process's file lock.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ import contextlib
 import dataclasses
 import sqlite3
 
-import aiosqlite
 import pytest
 
 from bot.models import GuildSettings, Job, JobStatus
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.store import JobStore, StoreError
+from bot.store.sqlite_engine import SqliteTx
 from tests.test_quotas import make_settings
 from tests.test_store import GUILD, USER, sample_job
 from tests.test_store_concurrency import LockHolder
@@ -50,9 +54,9 @@ async def test_reads_answer_while_our_write_waits_for_another_process(tmp_path):
     assert [job.id for job in after] == [first.id, second.id]  # and lands once the lock is gone
 
 
-async def test_a_read_started_after_a_write_committed_sees_it(tmp_path):
+async def test_a_read_started_after_a_write_committed_sees_it(open_store):
     """Read-your-writes across the two connections, for every kind of record, many times over."""
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+    async with await open_store() as store:
         for n in range(30):
             job = await store.create_job(sample_job(prompt=f"job {n}"))
             assert await store.get_job(job.id) == job
@@ -66,8 +70,8 @@ async def test_a_read_started_after_a_write_committed_sees_it(tmp_path):
         assert len(await store.jobs_with_status(JobStatus.SUBMITTED)) == 30
 
 
-async def test_interleaved_writers_and_readers_always_see_their_own_writes(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+async def test_interleaved_writers_and_readers_always_see_their_own_writes(open_store):
+    async with await open_store() as store:
 
         async def write_then_read(n: int) -> bool:
             job = await store.create_job(sample_job(prompt=f"job {n}"))
@@ -86,14 +90,14 @@ async def test_one_read_sees_one_snapshot_even_when_another_process_commits_in_b
             with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
                 other.execute("UPDATE jobs SET prompt = 'changed elsewhere'")
 
-        async def prompt(conn: aiosqlite.Connection) -> str:
-            (row,) = await conn.execute_fetchall("SELECT prompt FROM jobs")
+        async def prompt(tx: SqliteTx) -> str:
+            (row,) = await tx.rows("SELECT prompt FROM jobs")
             return str(row[0])
 
-        async def work(conn: aiosqlite.Connection) -> tuple[str, str]:
-            before = await prompt(conn)
+        async def work(tx: SqliteTx) -> tuple[str, str]:
+            before = await prompt(tx)
             await asyncio.to_thread(commit_elsewhere)
-            return before, await prompt(conn)
+            return before, await prompt(tx)
 
         before, after = await store._db.read(work)
         latest = await store.get_job(1)
@@ -104,7 +108,7 @@ async def test_one_read_sees_one_snapshot_even_when_another_process_commits_in_b
 async def test_the_read_connection_cannot_write(tmp_path):
     async with await JobStore.open(tmp_path / "db.sqlite3") as store:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await store._db.read(lambda conn: conn.execute("DELETE FROM jobs"))
+            await store._db.read(lambda tx: tx.execute("DELETE FROM jobs"))
 
 
 async def test_close_closes_both_connections(tmp_path):
@@ -125,9 +129,9 @@ async def test_an_in_memory_database_is_refused_because_its_reader_would_see_ano
         await JobStore.open(":memory:")
 
 
-async def test_two_settings_changes_at_once_both_land(tmp_path):
+async def test_two_settings_changes_at_once_both_land(open_store):
     """update_guild_settings reads and writes in one transaction, so no change overwrites another."""
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+    async with await open_store() as store:
         await asyncio.gather(
             store.update_guild_settings(GUILD, lambda s: dataclasses.replace(s, max_daily_per_user=4)),
             store.update_guild_settings(GUILD, lambda s: dataclasses.replace(s, buttons_everyone=True)),
@@ -138,13 +142,13 @@ async def test_two_settings_changes_at_once_both_land(tmp_path):
     assert (stored.max_daily_per_user, stored.buttons_everyone, stored.max_daily_per_guild) == (4, True, 9)
 
 
-async def test_admission_stays_atomic_with_reads_on_their_own_connection(tmp_path):
+async def test_admission_stays_atomic_with_reads_on_their_own_connection(open_store):
     """Twenty requests at once for three free places (one running, two waiting): exactly three are stored.
 
     Admission holds the quota service's lock from its count (a read) until create_job has committed,
     and the next admission's count starts after that commit, so it sees the new job.
     """
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+    async with await open_store() as store:
         quotas = QuotaService(
             store, make_settings(max_concurrent_jobs_per_user=1, max_waiting_jobs_per_user=2)
         )

@@ -1,4 +1,7 @@
-"""Opening the job store: migrations, refusals with clear messages, pragmas and index use."""
+"""Opening an SQLite job store: migrations, refusals with clear messages, pragmas and index use.
+
+These are about the SQLite file itself; tests/test_store_postgres.py has the PostgreSQL equivalents.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +14,18 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot import store_sql as sql
 from bot.models import JobStatus
 from bot.store import JobStore, StoreError
-from bot.store_schema import Migration, load_migrations, migrate
+from bot.store import sqlite_sql as sql
+from bot.store.migrations import Migration, load_migrations
+from bot.store.sqlite_schema import migrate
 from tests.test_store import USER, job_in, sample_job
 
 TABLES = {"jobs", "meta", "guild_settings", "usage"}
 
 
 def migration_file_count() -> int:
-    folder = importlib.resources.files("bot") / "migrations"
+    folder = importlib.resources.files("bot.store") / "migrations" / "sqlite"
     return sum(1 for entry in folder.iterdir() if entry.name.endswith(".sql"))
 
 
@@ -59,6 +63,13 @@ def test_migrations_are_numbered_from_one():
     assert all(migration.sql.strip() for migration in migrations)
 
 
+def test_both_dialects_have_the_same_steps():
+    """Schema version N means the same change on SQLite and on PostgreSQL."""
+    sqlite, postgres = load_migrations("sqlite"), load_migrations("postgres")
+    assert [m.name for m in sqlite] == [m.name for m in postgres]
+    assert len(sqlite) == 10 and sqlite[-1].name == "0010_leases.sql"
+
+
 async def test_open_creates_folder_file_and_schema(tmp_path):
     path = tmp_path / "nested" / "deeper" / "motionbot.sqlite3"
     store = await JobStore.open(path)
@@ -79,7 +90,7 @@ async def test_open_migrates_an_empty_file(tmp_path):
 
 async def test_reopening_applies_nothing_and_keeps_data(tmp_path, caplog):
     path = tmp_path / "db.sqlite3"
-    caplog.set_level(logging.INFO, logger="bot.store_schema")
+    caplog.set_level(logging.INFO, logger="bot.store.sqlite_schema")
     async with await JobStore.open(path) as store:
         job = await store.create_job(sample_job())
     applied_first = [r for r in caplog.records if "applied database migration" in r.getMessage()]
@@ -231,6 +242,9 @@ UI_QUERIES = {
     "job by task": (sql.SELECT_JOB_BY_TASK, ("task",), "ux_jobs_provider_task"),
     "user usage": (sql.USER_USAGE, ("2025-01-01", 1, USER), "PRIMARY KEY"),
     "guild usage": (sql.GUILD_USAGE, ("2025-01-01", 1), "PRIMARY KEY"),
+    "renew leases": (sql.RENEW_LEASES, ("me", "2025", "2024"), "ix_jobs_leasable"),
+    # The planner reads the status indexes here (no statistics yet); what matters is: no table scan.
+    "claim expired": (sql.CLAIM_EXPIRED, ("me", "2025", "2024", "2025", 100), "USING INDEX"),
 }
 
 

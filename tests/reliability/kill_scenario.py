@@ -23,10 +23,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import store_sql
 from bot.models import Job, JobStatus, UsageCounts, state_tag
 from bot.store import JobStore
-from bot.store_rows import job_from_row
+from bot.store import sqlite_sql as store_sql
+from bot.store.rows import job_from_row
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan

@@ -17,8 +17,8 @@ import pytest
 
 from bot.models import Job, JobStatus, utcnow
 from bot.store import JobStore
-from bot.store_rows import encode_time
-from bot.store_schema import load_migrations
+from bot.store.migrations import load_migrations
+from bot.store.rows import encode_time
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
@@ -42,9 +42,9 @@ LOCK_SECONDS = 1.0
 
 def build_version_1_database(path: Path, rows: list[tuple[object, ...]]) -> None:
     """Create a database as Motionbot's first release left it: only migration 0001, with ``rows``."""
-    script = (importlib.resources.files("bot") / "migrations" / "0001_initial.sql").read_text(
-        encoding="utf-8"
-    )
+    script = (
+        importlib.resources.files("bot.store") / "migrations" / "sqlite" / "0001_initial.sql"
+    ).read_text(encoding="utf-8")
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.executescript(script)
         conn.execute("PRAGMA user_version = 1")

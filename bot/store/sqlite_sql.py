@@ -1,4 +1,4 @@
-"""The SQL statements of the job store, all with ``?`` parameters."""
+"""The SQL statements of the job store in SQLite's dialect, with ``?`` parameters (see ``postgres_sql``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
-    attachment_size_limit
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    attachment_size_limit, lease_owner, lease_expires_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING *
 """
 
 SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
+# A write transaction already holds the database's write lock (BEGIN IMMEDIATE): nothing to lock.
+SELECT_JOB_FOR_UPDATE = SELECT_JOB
 
 # The member's newest job from the same message by the same trigger since a moment; failed,
 # timed-out and cancelled jobs do not count, so a member can retry after a failure or a cancel.
@@ -96,7 +98,8 @@ UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL, updated_at = 
 RETURNING *
 """
 
-# The statuses arrive as one JSON array so the statement text never depends on their number.
+# The statuses arrive as one JSON array (the engine binds a list as JSON text) so the statement text
+# never depends on their number.
 JOBS_WITH_STATUS = """
 SELECT * FROM jobs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id
 """
@@ -165,3 +168,47 @@ SELECT_META = "SELECT value FROM meta WHERE key = ?"
 UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+
+# -- leases (migration 0010) ---------------------------------------------------------------------
+# LEASABLE: some process must still act on the job (see JobLeases). Each statement repeats the
+# partial index's own predicate (ix_jobs_leasable) word for word so SQLite's planner can use it.
+
+_LEASE_CANDIDATE = """
+(status IN ('queued', 'submitting', 'submitted', 'running', 'succeeded')
+    OR final_shown_at IS NULL OR timed_out_at IS NOT NULL)
+"""
+_LEASABLE = """
+(status IN ('queued', 'submitting', 'submitted', 'running', 'succeeded')
+    OR (status IN ('failed', 'timed_out', 'cancelled') AND final_shown_at IS NULL)
+    OR (status = 'timed_out' AND timed_out_at IS NOT NULL AND provider_task_id IS NOT NULL
+        AND timed_out_at >= ?3))
+"""
+
+# ?1 owner, ?2 new expiry, ?3 start of the late-watch window
+RENEW_LEASES = f"""
+UPDATE jobs SET lease_expires_at = ?2
+WHERE lease_owner = ?1 AND {_LEASE_CANDIDATE} AND {_LEASABLE}
+RETURNING id
+"""  # noqa: S608 - constant fragments only
+
+# ?1 owner, ?2 new expiry, ?3 start of the late-watch window, ?4 now, ?5 how many
+CLAIM_EXPIRED = f"""
+UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2
+WHERE id IN (
+    SELECT id FROM jobs
+    WHERE {_LEASE_CANDIDATE} AND {_LEASABLE} AND (lease_owner IS NULL OR lease_expires_at < ?4)
+    ORDER BY id LIMIT ?5
+)
+RETURNING *
+"""  # noqa: S608 - constant fragments only
+
+RELEASE_LEASES = (
+    "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?1 RETURNING id"
+)
+
+# ?1 owner, ?2 new expiry, ?3 now, ?4 the ids decide() chose (a JSON array)
+DISPATCH_MOVE = """
+UPDATE jobs SET status = 'submitting', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3
+WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued'
+RETURNING *
+"""

@@ -1,4 +1,4 @@
-"""The owner of the store's two aiosqlite connections: one writer, one reader, each used serially.
+"""The SQLite engine: the owner of the store's two aiosqlite connections, one writer and one reader.
 
 Writes run one at a time on the writer connection, each in a ``BEGIN IMMEDIATE`` transaction, so a
 multi-statement transition is atomic; a write that meets another process's lock (a backup, the CLI)
@@ -10,9 +10,11 @@ process's) and sees every write committed before it began.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,15 +22,51 @@ import aiosqlite
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from bot.models import Job
-from bot.store_errors import StoreError
-from bot.store_rows import job_from_row
-from bot.store_schema import is_lock_error
+from bot.store import sqlite_sql
+from bot.store.engine import Statements, Work
+from bot.store.errors import StoreError
+from bot.store.migrations import load_migrations
+from bot.store.rows import Row, encode_time
+from bot.store.sqlite_schema import connect, connect_reader, is_lock_error, migrate
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Work = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+
+def sqlite_value(value: object) -> object:
+    """Return ``value`` as SQLite stores it: times as ISO text, days as ``YYYY-MM-DD``, lists as JSON."""
+    if isinstance(value, dt.datetime):
+        return encode_time(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        # SQLite has no arrays: the statements read a list with json_each.
+        return json.dumps(list(value))
+    return value
+
+
+class SqliteTx:
+    """A transaction on one aiosqlite connection (``Tx``); ``conn`` is the raw connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    @property
+    def sql(self) -> Statements:
+        """SQLite's statement texts."""
+        return sqlite_sql
+
+    async def rows(self, statement: str, params: Sequence[object] = ()) -> list[Row]:
+        """Run ``statement`` and return every row it yields."""
+        return list(await self.conn.execute_fetchall(statement, [sqlite_value(p) for p in params]))
+
+    async def execute(self, statement: str, params: Sequence[object] = ()) -> None:
+        """Run ``statement`` whose rows are not needed."""
+        await self.conn.execute(statement, [sqlite_value(p) for p in params])
+
+    async def lock(self, key: int) -> None:
+        """Nothing to take: a write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
 
 
 class _Lane:
@@ -42,7 +80,7 @@ class _Lane:
 
 
 class SerialConnection:
-    """The writer and the reader connection of one database file, with explicit transactions."""
+    """The writer and the reader connection of one database file, with explicit transactions (``Engine``)."""
 
     def __init__(
         self,
@@ -54,13 +92,44 @@ class SerialConnection:
     ) -> None:
         """Take ownership of ``conn`` (the writer) and ``reader`` (query-only), both in autocommit mode.
 
-        Both must reach the same WAL-mode file: ``bot.store_schema.configure`` refuses ``:memory:`` and
+        Both must reach the same WAL-mode file: ``bot.store.sqlite_schema.configure`` refuses ``:memory:`` and
         any other database that is not in WAL mode, so two connections always share their data.
         """
         self._path = path
         self._lock_retry_seconds = lock_retry_seconds
         self._writer = _Lane(conn, "BEGIN IMMEDIATE", "the change was not saved")
         self._reader = _Lane(reader, "BEGIN", "nothing was read")
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout_ms: int, lock_retry_seconds: float) -> SerialConnection:
+        """Open (creating if needed), check and migrate the file at ``path``; ``StoreError`` if it cannot."""
+        conn = await connect(path, busy_timeout_ms=busy_timeout_ms)
+        try:
+            await migrate(conn, path, load_migrations("sqlite"))
+            reader = await connect_reader(path, busy_timeout_ms=busy_timeout_ms)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path, lock_retry_seconds=lock_retry_seconds, reader=reader)
+
+    @property
+    def name(self) -> str:
+        """The engine's name."""
+        return "sqlite"
+
+    @property
+    def shared(self) -> bool:
+        """One process at a time (the instance lock guards the file)."""
+        return False
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    def describe(self) -> str:
+        """Name the database file for messages."""
+        return f"database {self._path}"
 
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` alone on the reader, in one read transaction (one consistent snapshot).
@@ -94,7 +163,7 @@ class SerialConnection:
         async with lane.lock:
             conn = self._connection(lane)
             try:
-                result: T = await self._retrying()(self._attempt, conn, work, lane.begin)
+                result: T = await self._retrying()(self._attempt, SqliteTx(conn), work, lane.begin)
             except sqlite3.OperationalError as exc:
                 if not is_lock_error(exc):
                     raise
@@ -115,15 +184,15 @@ class SerialConnection:
         )
 
     @staticmethod
-    async def _attempt(conn: aiosqlite.Connection, work: Work[T], begin: str) -> T:
+    async def _attempt(tx: SqliteTx, work: Work[T], begin: str) -> T:
         try:
             # BEGIN sits inside the try: a cancellation that lands just after it still rolls back.
-            await conn.execute(begin)
-            result = await work(conn)
-            await conn.commit()
+            await tx.conn.execute(begin)
+            result = await work(tx)
+            await tx.conn.commit()
         except BaseException:
             # rollback() is a no-op when SQLite already ended the transaction.
-            await conn.rollback()
+            await tx.conn.rollback()
             raise
         return result
 
@@ -131,19 +200,3 @@ class SerialConnection:
         if lane.conn is None:
             raise StoreError(f"the job store for {self._path} is closed")
         return lane.conn
-
-
-async def execute(conn: aiosqlite.Connection, statement: str, params: Sequence[object]) -> None:
-    """Run one statement whose result is not needed."""
-    await conn.execute(statement, params)
-
-
-async def fetch_job(conn: aiosqlite.Connection, statement: str, params: Sequence[object]) -> Job | None:
-    """Return the job in the first row ``statement`` yields, or None."""
-    rows = await conn.execute_fetchall(statement, params)
-    return next((job_from_row(row) for row in rows), None)
-
-
-async def fetch_jobs(conn: aiosqlite.Connection, statement: str, params: Sequence[object]) -> list[Job]:
-    """Return the jobs in every row ``statement`` yields."""
-    return [job_from_row(row) for row in await conn.execute_fetchall(statement, params)]

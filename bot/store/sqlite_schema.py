@@ -1,56 +1,28 @@
 """Opening the SQLite file: folder creation, pragmas, integrity check and numbered migrations.
 
-Migrations live in ``bot/migrations/NNNN_description.sql``; ``PRAGMA user_version`` records how many
-have been applied. Each one runs in its own transaction together with the version bump.
+Migrations live in ``bot/store/migrations/sqlite/NNNN_description.sql``; ``PRAGMA user_version``
+records how many have been applied. Each one runs in its own transaction together with the version bump.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
-import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
-from bot.store_errors import StoreError
+from bot.store.errors import StoreError
+from bot.store.migrations import Migration, newer_schema_message
 
 log = logging.getLogger(__name__)
-
-MIGRATION_FILE = re.compile(r"^(?P<version>\d{4})_[a-z0-9_]+\.sql$")
 
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _UNWRITABLE_CODES = frozenset(
     {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR}
 )
 _LOCKED_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One numbered schema change."""
-
-    version: int
-    name: str
-    sql: str
-
-
-def load_migrations() -> tuple[Migration, ...]:
-    """Return the packaged migrations in order, checking they are numbered 1, 2, 3, … without gaps."""
-    folder = importlib.resources.files("bot") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = MIGRATION_FILE.match(entry.name)
-        if match:
-            found.append(Migration(int(match["version"]), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda migration: migration.version)
-    versions = [migration.version for migration in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise StoreError(f"migration files must be numbered 0001, 0002, … without gaps; found {versions}")
-    return tuple(found)
 
 
 def primary_code(exc: sqlite3.Error) -> int | None:
@@ -181,11 +153,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path, migrations: Sequence[M
     current = await schema_version(conn)
     latest = len(migrations)
     if current > latest:
-        raise StoreError(
-            f"the database file {path} has schema version {current}, but this Motionbot only knows "
-            f"versions up to {latest}; run the newer Motionbot that created it, or restore a backup "
-            "made by this version"
-        )
+        raise StoreError(newer_schema_message(f"database file {path}", current, latest))
     for migration in migrations[current:]:
         await apply_migration(conn, path, migration)
     return max(current, latest)

@@ -1,15 +1,18 @@
-"""Conversions between ``bot.models`` records and SQLite rows, and the job life-cycle rules.
+"""Conversions between ``bot.models`` records and store rows (both engines), and the job life-cycle rules.
 
-Timestamps are stored as ISO-8601 text in UTC with microseconds and an explicit ``+00:00`` offset:
-every value has the same width, so text order is time order and indexes on them sort correctly.
+Parameters are built once for both engines as plain Python values: aware UTC datetimes, ``dt.date``
+usage days, bools, ints and JSON text. PostgreSQL binds them as they are (timestamptz, date, boolean);
+the SQLite engine turns datetimes into ISO-8601 text in UTC with microseconds and an explicit
+``+00:00`` offset (``encode_time``): every value has the same width, so text order is time order and
+indexes on them sort correctly. Rows of either engine are read with the same functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from bot.models import (
     FailureKind,
@@ -36,6 +39,10 @@ DELIVERABLE = frozenset({JobStatus.SUCCEEDED})
 # A SUCCEEDED job is being delivered (its clips exist and are charged): too late to cancel.
 CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING})
 
+# A job the bot timed out itself is watched this long for a late provider result (bot.late_watch),
+# so a process must hold its lease that long.
+LATE_WATCH_LEASE = dt.timedelta(hours=24)
+
 # guild_id stored in the usage table for direct messages (Discord never issues snowflake 0).
 DIRECT_MESSAGES_GUILD = 0
 
@@ -49,37 +56,48 @@ def same_source_params(
     requester_id: int, source_message_id: int, source: JobSource, now: dt.datetime
 ) -> tuple[object, ...]:
     """Return the parameters of ``SELECT_SAME_SOURCE_JOB``: the window ends ``now``."""
-    return (source_message_id, requester_id, source.value, encode_time(now - DUPLICATE_WINDOW))
+    return (source_message_id, requester_id, source.value, utc(now - DUPLICATE_WINDOW))
 
 
-def encode_time(moment: dt.datetime) -> str:
-    """Return ``moment`` as fixed-width ISO-8601 UTC text; naive datetimes are refused."""
+class Row(Protocol):
+    """A result row of either engine: ``sqlite3.Row`` and ``asyncpg.Record`` are read by column name."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` in UTC; naive datetimes are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: the store only accepts timezone-aware datetimes")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def encode_optional_time(moment: dt.datetime | None) -> str | None:
-    """Return ``encode_time(moment)``, or None for None."""
-    return None if moment is None else encode_time(moment)
-
-
-def decode_time(text: str) -> dt.datetime:
-    """Return the aware UTC datetime stored as ``text``."""
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"stored timestamp {text!r} has no offset")
     return moment.astimezone(dt.UTC)
 
 
-def decode_optional_time(text: str | None) -> dt.datetime | None:
-    """Return ``decode_time(text)``, or None for NULL."""
-    return None if text is None else decode_time(text)
+def optional_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Return ``utc(moment)``, or None for None."""
+    return None if moment is None else utc(moment)
 
 
-def day_key(moment: dt.datetime) -> str:
-    """Return the UTC calendar day of ``moment`` as ``YYYY-MM-DD`` (the usage table key)."""
-    return encode_time(moment)[:10]
+def encode_time(moment: dt.datetime) -> str:
+    """Return ``moment`` as fixed-width ISO-8601 UTC text (SQLite's form); naive datetimes are refused."""
+    return utc(moment).isoformat(timespec="microseconds")
+
+
+def decode_time(value: str | dt.datetime) -> dt.datetime:
+    """Return the aware UTC datetime stored as ``value`` (SQLite text, or a PostgreSQL timestamptz)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"stored timestamp {value!r} has no offset")
+    return moment.astimezone(dt.UTC)
+
+
+def decode_optional_time(value: str | dt.datetime | None) -> dt.datetime | None:
+    """Return ``decode_time(value)``, or None for NULL."""
+    return None if value is None else decode_time(value)
+
+
+def day_key(moment: dt.datetime) -> dt.date:
+    """Return the UTC calendar day of ``moment`` (the usage table key; ``YYYY-MM-DD`` text in SQLite)."""
+    return utc(moment).date()
 
 
 def usage_guild(guild_id: int | None) -> int:
@@ -111,9 +129,9 @@ def decode_ids(text: str) -> frozenset[int]:
     return frozenset(int(value) for value in json.loads(text))
 
 
-def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
-    """Return the parameters of ``store_sql.INSERT_JOB`` for ``new`` created at ``now``."""
-    stamp = encode_time(now)
+def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]) -> tuple[object, ...]:
+    """Return the parameters of ``INSERT_JOB`` for ``new`` created at ``now`` under ``lease``."""
+    stamp = utc(now)
     return (
         new.requester_id,
         new.guild_id,
@@ -130,7 +148,7 @@ def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
         new.extension_count,
         new.source_message_id,
         new.interaction_token,
-        encode_optional_time(new.token_expires_at),
+        optional_utc(new.token_expires_at),
         stamp,
         stamp,
         new.clips,
@@ -139,10 +157,12 @@ def new_job_params(new: NewJob, now: dt.datetime) -> tuple[object, ...]:
         new.end_image_url,
         new.cost,
         new.attachment_size_limit,
+        lease[0],
+        utc(lease[1]),
     )
 
 
-def job_from_row(row: sqlite3.Row) -> Job:
+def job_from_row(row: Row) -> Job:
     """Return the frozen ``Job`` for a full ``jobs`` row."""
     failure_kind = row["failure_kind"]
     return Job(
@@ -186,7 +206,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
 
 
 def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[object, ...]:
-    """Return the parameters of ``store_sql.UPSERT_GUILD_SETTINGS`` for ``settings``."""
+    """Return the parameters of ``UPSERT_GUILD_SETTINGS`` for ``settings``."""
     return (
         settings.guild_id,
         encode_ids(settings.allowed_channel_ids),
@@ -199,13 +219,13 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.max_concurrent_per_user,
         settings.max_daily_per_user,
         settings.max_daily_per_guild,
-        encode_time(now),
+        utc(now),
         settings.default_clips,
         settings.count_clips,
     )
 
 
-def guild_settings_from_row(row: sqlite3.Row) -> GuildSettings:
+def guild_settings_from_row(row: Row) -> GuildSettings:
     """Return the frozen ``GuildSettings`` for a ``guild_settings`` row."""
     reactions_enabled = row["reactions_enabled"]
     default_motion = row["default_motion"]

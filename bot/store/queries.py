@@ -1,55 +1,45 @@
 """The job store's queries and its small settings and meta writes, shared by ``JobStore``.
 
-Reads run on the reader connection (``SerialConnection.read``) and never wait for a write; the
-per-server settings and meta values are written here too because they are not job transitions.
+Reads run in a read transaction (``Engine.read``) and never wait for a write; the per-server settings
+and meta values are written here too because they are not job transitions. Written once for both
+engines: the statement texts come from the transaction's dialect (``tx.sql``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
-from pathlib import Path
 
-import aiosqlite
-
-from bot import store_sql as sql
 from bot.models import GuildSettings, Job, JobStatus, UsageCounts
-from bot.store_connection import SerialConnection, execute, fetch_jobs
-from bot.store_rows import day_key, encode_time, guild_settings_from_row, guild_settings_params, usage_guild
+from bot.store.core import StoreCore
+from bot.store.engine import Tx, fetch_int, fetch_jobs
+from bot.store.rows import day_key, guild_settings_from_row, guild_settings_params, usage_guild, utc
 
 
-class JobQueries:
+class JobQueries(StoreCore):
     """Listing and counting jobs, daily usage, per-server settings and meta values."""
-
-    _db: SerialConnection
-    _path: Path
-    _clock: Callable[[], dt.datetime]
-
-    def _now(self) -> dt.datetime:
-        return self._clock()
 
     async def unannounced_failures(self) -> list[Job]:
         """Return failed, timed-out and cancelled jobs whose final state was never shown, oldest first."""
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.UNANNOUNCED_FAILURES, ()))
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.UNANNOUNCED_FAILURES, ()))
 
     async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
         """Return every job in one of ``statuses``, oldest first."""
-        wanted = json.dumps([status.value for status in statuses])
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.JOBS_WITH_STATUS, (wanted,)))
+        wanted = [status.value for status in statuses]
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.JOBS_WITH_STATUS, (wanted,)))
 
     async def late_watch_jobs(self, since: dt.datetime) -> list[Job]:
         """Return jobs the bot timed out itself since ``since`` that have a provider task, oldest first."""
-        params = (encode_time(since),)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.LATE_WATCH_JOBS, params))
+        params = (utc(since),)
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.LATE_WATCH_JOBS, params))
 
     async def count_by_status(self) -> dict[JobStatus, int]:
         """Return how many jobs are in each status (every status present, zeros included)."""
 
-        async def work(conn: aiosqlite.Connection) -> dict[JobStatus, int]:
+        async def work(tx: Tx) -> dict[JobStatus, int]:
             counts = dict.fromkeys(JobStatus, 0)
-            for row in await conn.execute_fetchall(sql.COUNT_BY_STATUS):
-                counts[JobStatus(row["status"])] = row["jobs"]
+            for row in await tx.rows(tx.sql.COUNT_BY_STATUS):
+                counts[JobStatus(row["status"])] = int(row["jobs"])
             return counts
 
         return await self._db.read(work)
@@ -61,36 +51,26 @@ class JobQueries:
         if limit < 1 or offset < 0:
             raise ValueError(f"need limit >= 1 and offset >= 0, got limit={limit}, offset={offset}")
         params = (user_id, guild_id, limit, offset)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RECENT_JOBS, params))
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.RECENT_JOBS, params))
 
     async def count_jobs(self, user_id: int, guild_id: int | None) -> int:
         """Return how many jobs the user has in ``guild_id`` (None: direct messages)."""
-
-        async def work(conn: aiosqlite.Connection) -> int:
-            rows = list(await conn.execute_fetchall(sql.COUNT_JOBS, (user_id, guild_id)))
-            return int(rows[0][0])
-
-        return await self._db.read(work)
+        return await self._db.read(lambda tx: fetch_int(tx, tx.sql.COUNT_JOBS, (user_id, guild_id)))
 
     async def count_active_jobs(self, guild_id: int) -> int:
         """Return the daily-limit units (``Job.cost``) the server's active jobs hold, without loading them."""
-
-        async def work(conn: aiosqlite.Connection) -> int:
-            rows = list(await conn.execute_fetchall(sql.COUNT_ACTIVE_IN_GUILD, (guild_id,)))
-            return int(rows[0][0])
-
-        return await self._db.read(work)
+        return await self._db.read(lambda tx: fetch_int(tx, tx.sql.COUNT_ACTIVE_IN_GUILD, (guild_id,)))
 
     async def running_jobs(self, user_id: int) -> list[Job]:
         """Return the user's active jobs (queued to running) in every server, oldest first."""
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.RUNNING_JOBS, (user_id,)))
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.RUNNING_JOBS, (user_id,)))
 
     async def all_jobs(self, *, since: dt.datetime | None = None) -> list[Job]:
         """Return every job (created at or after ``since``, when given) in id order, for export."""
         if since is None:
-            return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS, ()))
-        params = (encode_time(since),)
-        return await self._db.read(lambda conn: fetch_jobs(conn, sql.ALL_JOBS_SINCE, params))
+            return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.ALL_JOBS, ()))
+        params = (utc(since),)
+        return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.ALL_JOBS_SINCE, params))
 
     # -- quotas, settings and meta values ------------------------------------------------------
 
@@ -102,19 +82,19 @@ class JobQueries:
         """
         day = day_key(self._now())
 
-        async def work(conn: aiosqlite.Connection) -> UsageCounts:
-            user_rows = await conn.execute_fetchall(sql.USER_USAGE, (day, usage_guild(guild_id), user_id))
+        async def work(tx: Tx) -> UsageCounts:
+            user_rows = await tx.rows(tx.sql.USER_USAGE, (day, usage_guild(guild_id), user_id))
             user_today = next((int(row["succeeded"]) for row in user_rows), 0)
             if guild_id is None:
                 return UsageCounts(user_today=user_today, guild_today=0)
-            guild_rows = list(await conn.execute_fetchall(sql.GUILD_USAGE, (day, guild_id)))
-            return UsageCounts(user_today=user_today, guild_today=int(guild_rows[0]["total"]))
+            guild_today = await fetch_int(tx, tx.sql.GUILD_USAGE, (day, guild_id))
+            return UsageCounts(user_today=user_today, guild_today=guild_today)
 
         return await self._db.read(work)
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
         """Return the server's stored overrides, or None if it never saved any."""
-        return await self._db.read(lambda conn: _guild_settings(conn, guild_id))
+        return await self._db.read(lambda tx: _guild_settings(tx, guild_id))
 
     async def update_guild_settings(
         self, guild_id: int, change: Callable[[GuildSettings], GuildSettings]
@@ -124,9 +104,11 @@ class JobQueries:
         Two admins changing different settings at once both keep their change.
         """
 
-        async def work(conn: aiosqlite.Connection) -> GuildSettings:
-            updated = change(await _guild_settings(conn, guild_id) or GuildSettings(guild_id=guild_id))
-            await conn.execute(sql.UPSERT_GUILD_SETTINGS, guild_settings_params(updated, self._now()))
+        async def work(tx: Tx) -> GuildSettings:
+            # The lock keeps two processes from both reading the old settings (no row yet to lock).
+            await tx.lock(guild_id)
+            updated = change(await _guild_settings(tx, guild_id) or GuildSettings(guild_id=guild_id))
+            await tx.execute(tx.sql.UPSERT_GUILD_SETTINGS, guild_settings_params(updated, self._now()))
             return updated
 
         return await self._db.write(work)
@@ -134,22 +116,22 @@ class JobQueries:
     async def save_guild_settings(self, settings: GuildSettings) -> None:
         """Store ``settings``, replacing the server's previous overrides."""
         params = guild_settings_params(settings, self._now())
-        await self._db.write(lambda conn: execute(conn, sql.UPSERT_GUILD_SETTINGS, params))
+        await self._db.write(lambda tx: tx.execute(tx.sql.UPSERT_GUILD_SETTINGS, params))
 
     async def get_meta(self, key: str) -> str | None:
         """Return the meta value stored under ``key``, or None."""
 
-        async def work(conn: aiosqlite.Connection) -> str | None:
-            rows = await conn.execute_fetchall(sql.SELECT_META, (key,))
+        async def work(tx: Tx) -> str | None:
+            rows = await tx.rows(tx.sql.SELECT_META, (key,))
             return next((str(row["value"]) for row in rows), None)
 
         return await self._db.read(work)
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
-        await self._db.write(lambda conn: execute(conn, sql.UPSERT_META, (key, value)))
+        await self._db.write(lambda tx: tx.execute(tx.sql.UPSERT_META, (key, value)))
 
 
-async def _guild_settings(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None:
-    rows = await conn.execute_fetchall(sql.SELECT_GUILD_SETTINGS, (guild_id,))
+async def _guild_settings(tx: Tx, guild_id: int) -> GuildSettings | None:
+    rows = await tx.rows(tx.sql.SELECT_GUILD_SETTINGS, (guild_id,))
     return next((guild_settings_from_row(row) for row in rows), None)

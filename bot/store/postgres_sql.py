@@ -1,0 +1,198 @@
+"""The SQL statements of the job store in PostgreSQL's dialect, with ``$n`` parameters.
+
+Same names and the same parameters in the same order as ``sqlite_sql``; only the dialect differs:
+GREATEST for SQLite's two-argument MAX, ``= ANY($n::text[])`` for ``json_each``, ``IS NOT DISTINCT
+FROM`` for ``IS ?``, ``FOR UPDATE`` row locks in a transition's check, ``SKIP LOCKED`` in the claim.
+"""
+
+from __future__ import annotations
+
+INSERT_JOB = """
+INSERT INTO jobs (
+    requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
+    locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
+    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
+    attachment_size_limit, lease_owner, lease_expires_at
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+    $21, $22, $23, $24, $25, $26
+)
+RETURNING *
+"""
+
+SELECT_JOB = "SELECT * FROM jobs WHERE id = $1"
+# The row lock makes "check status, then update" race-free against other processes.
+SELECT_JOB_FOR_UPDATE = "SELECT * FROM jobs WHERE id = $1 FOR UPDATE"
+
+SELECT_SAME_SOURCE_JOB = """
+SELECT * FROM jobs
+WHERE source_message_id = $1 AND requester_id = $2 AND source = $3 AND created_at >= $4
+    AND status NOT IN ('failed', 'timed_out', 'cancelled')
+ORDER BY id DESC LIMIT 1
+"""
+SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = $1"
+SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = $1"
+
+MARK_SUBMITTING = "UPDATE jobs SET status = 'submitting', updated_at = $1 WHERE id = $2 RETURNING *"
+
+REQUEUE = "UPDATE jobs SET status = 'queued', updated_at = $1 WHERE id = $2 RETURNING *"
+
+MARK_SUBMITTED = """
+UPDATE jobs SET status = 'submitted', provider_task_id = $1, submitted_at = $2, updated_at = $2
+WHERE id = $3 RETURNING *
+"""
+
+UPDATE_PROGRESS = """
+UPDATE jobs SET status = $1, progress = GREATEST(progress, $2), updated_at = $3 WHERE id = $4 RETURNING *
+"""
+
+MARK_SUCCEEDED = """
+UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = $1, finished_at = $2, updated_at = $2,
+    error = NULL, failure_kind = NULL
+WHERE id = $3 RETURNING *
+"""
+
+COUNT_SUCCESS = """
+INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES ($1, $2, $3, $4)
+ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = usage.succeeded + $4
+"""
+
+REFUND_SUCCESS = """
+UPDATE usage SET succeeded = GREATEST(succeeded - $4, 0) WHERE day = $1 AND guild_id = $2 AND user_id = $3
+"""
+
+MARK_FAILED = """
+UPDATE jobs SET status = $1, failure_kind = $2, error = $3, finished_at = COALESCE(finished_at, $4),
+    updated_at = $4, timed_out_at = CASE WHEN $1 = 'timed_out' THEN $4 ELSE timed_out_at END
+WHERE id = $5 RETURNING *
+"""
+
+MARK_CANCELLED = """
+UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $1, final_shown_at = NULL
+WHERE id = $2 RETURNING *
+"""
+
+MARK_DELIVERED = """
+UPDATE jobs SET status = 'delivered', delivered_at = $1, final_shown_at = $1, updated_at = $1 WHERE id = $2
+RETURNING *
+"""
+
+MARK_FINAL_SHOWN = "UPDATE jobs SET final_shown_at = $1, updated_at = $1 WHERE id = $2 RETURNING *"
+
+UNANNOUNCED_FAILURES = """
+SELECT * FROM jobs WHERE status IN ('failed', 'timed_out', 'cancelled') AND final_shown_at IS NULL ORDER BY id
+"""
+
+SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = $1, updated_at = $2 WHERE id = $3 RETURNING *"
+
+STOP_LATE_WATCH = "UPDATE jobs SET timed_out_at = NULL, updated_at = $1 WHERE id = $2 RETURNING *"
+
+FORGET_INTERACTION = """
+UPDATE jobs SET interaction_token = NULL, token_expires_at = NULL, updated_at = $1 WHERE id = $2
+RETURNING *
+"""
+
+JOBS_WITH_STATUS = "SELECT * FROM jobs WHERE status = ANY($1::text[]) ORDER BY id"
+
+LATE_WATCH_JOBS = """
+SELECT * FROM jobs
+WHERE status = 'timed_out' AND provider_task_id IS NOT NULL AND timed_out_at >= $1
+ORDER BY id
+"""
+
+COUNT_BY_STATUS = "SELECT status, COUNT(*) AS jobs FROM jobs GROUP BY status"
+
+RECENT_JOBS = """
+SELECT * FROM jobs WHERE requester_id = $1 AND guild_id IS NOT DISTINCT FROM $2
+ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4
+"""
+
+COUNT_JOBS = "SELECT COUNT(*) FROM jobs WHERE requester_id = $1 AND guild_id IS NOT DISTINCT FROM $2"
+
+RUNNING_JOBS = """
+SELECT * FROM jobs
+WHERE requester_id = $1 AND status IN ('queued', 'submitting', 'submitted', 'running')
+ORDER BY id
+"""
+
+COUNT_ACTIVE_IN_GUILD = """
+SELECT COALESCE(SUM(cost), 0) FROM jobs
+WHERE guild_id = $1 AND status IN ('queued', 'submitting', 'submitted', 'running')
+"""
+
+ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
+ALL_JOBS_SINCE = "SELECT * FROM jobs WHERE created_at >= $1 ORDER BY id"
+
+USER_USAGE = "SELECT succeeded FROM usage WHERE day = $1 AND guild_id = $2 AND user_id = $3"
+GUILD_USAGE = "SELECT COALESCE(SUM(succeeded), 0) AS total FROM usage WHERE day = $1 AND guild_id = $2"
+
+SELECT_GUILD_SETTINGS = "SELECT * FROM guild_settings WHERE guild_id = $1"
+
+UPSERT_GUILD_SETTINGS = """
+INSERT INTO guild_settings (
+    guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
+    buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
+    max_daily_per_guild, updated_at, default_clips, count_clips
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (guild_id) DO UPDATE SET
+    allowed_channel_ids = excluded.allowed_channel_ids,
+    reactions_enabled = excluded.reactions_enabled,
+    reaction_emoji = excluded.reaction_emoji,
+    reaction_channel_ids = excluded.reaction_channel_ids,
+    buttons_everyone = excluded.buttons_everyone,
+    default_motion = excluded.default_motion,
+    default_quality = excluded.default_quality,
+    max_concurrent_per_user = excluded.max_concurrent_per_user,
+    max_daily_per_user = excluded.max_daily_per_user,
+    max_daily_per_guild = excluded.max_daily_per_guild,
+    updated_at = excluded.updated_at,
+    default_clips = excluded.default_clips,
+    count_clips = excluded.count_clips
+"""
+
+SELECT_META = "SELECT value FROM meta WHERE key = $1"
+UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+# -- leases (migration 0010); the rule is explained in sqlite_sql ------------------------------
+
+_LEASE_CANDIDATE = """
+(status IN ('queued', 'submitting', 'submitted', 'running', 'succeeded')
+    OR final_shown_at IS NULL OR timed_out_at IS NOT NULL)
+"""
+_LEASABLE = """
+(status IN ('queued', 'submitting', 'submitted', 'running', 'succeeded')
+    OR (status IN ('failed', 'timed_out', 'cancelled') AND final_shown_at IS NULL)
+    OR (status = 'timed_out' AND timed_out_at IS NOT NULL AND provider_task_id IS NOT NULL
+        AND timed_out_at >= $3))
+"""
+
+RENEW_LEASES = f"""
+UPDATE jobs SET lease_expires_at = $2
+WHERE lease_owner = $1 AND {_LEASE_CANDIDATE} AND {_LEASABLE}
+RETURNING id
+"""  # noqa: S608 - constant fragments only
+
+# SKIP LOCKED: a job another process is claiming (or changing) right now is left to it, so one
+# job never goes to two processes and no claim waits for another.
+CLAIM_EXPIRED = f"""
+WITH picked AS (
+    SELECT id FROM jobs
+    WHERE {_LEASE_CANDIDATE} AND {_LEASABLE} AND (lease_owner IS NULL OR lease_expires_at < $4)
+    ORDER BY id LIMIT $5
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 FROM picked WHERE jobs.id = picked.id
+RETURNING jobs.*
+"""  # noqa: S608 - constant fragments only
+
+RELEASE_LEASES = (
+    "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 RETURNING id"
+)
+
+DISPATCH_MOVE = """
+UPDATE jobs SET status = 'submitting', lease_owner = $1, lease_expires_at = $2, updated_at = $3
+WHERE id = ANY($4::bigint[]) AND status = 'queued'
+RETURNING *
+"""

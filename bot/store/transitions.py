@@ -1,0 +1,285 @@
+"""The job life cycle: creating jobs and every status change, written once for both engines.
+
+Each change runs in one write transaction that loads the job (locking its row on PostgreSQL), checks
+its status against the rules in ``bot.store.rows`` and runs the dialect's UPDATE … RETURNING; a
+refused change leaves the row untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob
+from bot.store.core import StoreCore
+from bot.store.engine import Statements, Tx, fetch_job
+from bot.store.errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError, TooLateToCancel
+from bot.store.rows import (
+    CANCELLABLE,
+    DELIVERABLE,
+    FAILABLE,
+    REQUEUE_FROM,
+    SUBMIT_START,
+    SUBMITTED_FROM,
+    TRACKED,
+    day_key,
+    encode_clip_urls,
+    late_success_allowed,
+    merged_tracking_status,
+    new_job_params,
+    same_source_params,
+    usage_guild,
+    utc,
+)
+
+Pick = Callable[[Statements], str]
+ANY_STATUS = frozenset(JobStatus)
+
+
+class JobTransitions(StoreCore):
+    """Creating jobs, reading one job, and every status change of ``JobStore``."""
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def create_job(self, new: NewJob) -> Job:
+        """Store ``new`` as a QUEUED job and return it (with its id, for the provider ``state``).
+
+        ``DuplicateJob`` (nothing stored): the member has a job, not failed, from the same source
+        message and trigger within ``DUPLICATE_WINDOW``; one write transaction, so across processes too.
+        """
+
+        async def work(tx: Tx) -> Job:
+            if new.parent_job_id is not None:
+                await self._load(tx, new.parent_job_id)
+            now = self._now()
+            if new.source_message_id is not None:
+                # Another process creating the same request waits here until this one commits.
+                await tx.lock(new.source_message_id)
+                params = same_source_params(new.requester_id, new.source_message_id, new.source, now)
+                existing = await fetch_job(tx, tx.sql.SELECT_SAME_SOURCE_JOB, params)
+                if existing is not None:
+                    raise DuplicateJob(existing)
+            return await self._returning(tx, tx.sql.INSERT_JOB, new_job_params(new, now, self._lease(now)))
+
+        return await self._db.write(work)
+
+    async def same_source_job(
+        self, requester_id: int, source_message_id: int, source: JobSource
+    ) -> Job | None:
+        """Return the job ``create_job`` would call a duplicate of such a request, or None (a read)."""
+        params = same_source_params(requester_id, source_message_id, source, self._now())
+        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_SAME_SOURCE_JOB, params))
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """Return the job with ``job_id``, or None."""
+        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB, (job_id,)))
+
+    async def get_job_by_task(self, task_id: str) -> Job | None:
+        """Return the job the provider knows as ``task_id``, or None if the task is not ours."""
+        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB_BY_TASK, (task_id,)))
+
+    async def mark_submitting(self, job_id: int) -> Job:
+        """QUEUED → SUBMITTING: a submit request is about to go on the wire."""
+        params = (utc(self._now()), job_id)
+        return await self._transition(
+            job_id, SUBMIT_START, "start submitting", lambda sql: sql.MARK_SUBMITTING, params
+        )
+
+    async def requeue(self, job_id: int) -> Job:
+        """Put a SUBMITTING job back in the queue (QUEUED): the provider was busy, so it is retried later."""
+        params = (utc(self._now()), job_id)
+        return await self._transition(
+            job_id, REQUEUE_FROM, "put it back in the queue", lambda sql: sql.REQUEUE, params
+        )
+
+    async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+        """QUEUED/SUBMITTING → SUBMITTED with the provider's ``task_id``."""
+        if not task_id:
+            raise ValueError("task_id must be a non-empty string")
+
+        async def work(tx: Tx) -> Job:
+            await self._check(tx, job_id, SUBMITTED_FROM, "mark it submitted")
+            owners = await tx.rows(tx.sql.SELECT_JOB_ID_BY_TASK, (task_id,))
+            if owners:
+                raise StoreError(f"provider task {task_id!r} already belongs to job {owners[0]['id']}")
+            stamp = utc(self._now())
+            return await self._returning(tx, tx.sql.MARK_SUBMITTED, (task_id, stamp, job_id))
+
+        return await self._db.write(work)
+
+    async def update_progress(self, job_id: int, status: JobStatus, progress: int) -> Job:
+        """Record a provider report on a SUBMITTED/RUNNING job.
+
+        ``status`` must be SUBMITTED or RUNNING. Neither moves backwards: progress keeps its highest
+        value and a RUNNING job stays RUNNING if a late report still says SUBMITTED.
+        """
+        if not 0 <= progress <= 100:
+            raise ValueError(f"progress must be between 0 and 100, not {progress}")
+
+        async def work(tx: Tx) -> Job:
+            action = f"record progress as {status.value}"
+            current = await self._check(tx, job_id, TRACKED, action)
+            if status not in TRACKED:
+                raise InvalidTransition(job_id, current.status, action)
+            new_status = merged_tracking_status(current.status, status)
+            params = (new_status.value, progress, utc(self._now()), job_id)
+            return await self._returning(tx, tx.sql.UPDATE_PROGRESS, params)
+
+        return await self._db.write(work)
+
+    async def update_progress_many(self, reports: Sequence[tuple[int, JobStatus, int]]) -> list[Job]:
+        """Record many ``(job_id, status, progress)`` reports in ONE transaction (a poll's worth).
+
+        Same rules as ``update_progress``; a job that is no longer SUBMITTED/RUNNING is skipped, so
+        one late report never undoes the batch. Returns the jobs as stored after the change.
+        """
+        for _, status, progress in reports:
+            if status not in TRACKED or not 0 <= progress <= 100:
+                raise ValueError(f"bad progress report: {status} {progress}")
+
+        async def work(tx: Tx) -> list[Job]:
+            now = utc(self._now())
+            updated = []
+            for job_id, status, progress in reports:
+                current = await fetch_job(tx, tx.sql.SELECT_JOB_FOR_UPDATE, (job_id,))
+                if current is None or current.status not in TRACKED:
+                    continue
+                params = (merged_tracking_status(current.status, status).value, progress, now, job_id)
+                updated.append(await self._returning(tx, tx.sql.UPDATE_PROGRESS, params))
+            return updated
+
+        return await self._db.write(work)
+
+    async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str]) -> Job:
+        """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage.
+
+        A job the bot timed out itself (``timed_out_at`` set) may succeed too: the provider finished it
+        late, the clips are delivered, so it counts then.
+        """
+        urls = encode_clip_urls(clip_urls)
+
+        async def work(tx: Tx) -> Job:
+            current = await self._load(tx, job_id)
+            if current.status not in TRACKED and not late_success_allowed(current):
+                raise InvalidTransition(job_id, current.status, "mark it succeeded")
+            now = self._now()
+            usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id, current.cost)
+            await tx.execute(tx.sql.COUNT_SUCCESS, usage_key)
+            return await self._returning(tx, tx.sql.MARK_SUCCEEDED, (urls, utc(now), job_id))
+
+        return await self._db.write(work)
+
+    async def mark_failed(
+        self, job_id: int, kind: FailureKind, error: str, *, timed_out: bool = False
+    ) -> Job:
+        """Any non-final status → FAILED (or TIMED_OUT when ``timed_out``), keeping ``error`` and ``kind``.
+
+        A SUCCEEDED job may fail too: delivery can go wrong after the provider finished.
+        """
+        final = JobStatus.TIMED_OUT if timed_out else JobStatus.FAILED
+        params = (final.value, kind.value, error, utc(self._now()), job_id)
+
+        async def work(tx: Tx) -> Job:
+            current = await self._check(tx, job_id, FAILABLE, f"mark it {final.value}")
+            if current.status is JobStatus.SUCCEEDED and current.finished_at is not None:
+                # Only delivered videos are charged: give back what mark_succeeded counted.
+                usage_key = (
+                    day_key(current.finished_at),
+                    usage_guild(current.guild_id),
+                    current.requester_id,
+                    current.cost,
+                )
+                await tx.execute(tx.sql.REFUND_SUCCESS, usage_key)
+            return await self._returning(tx, tx.sql.MARK_FAILED, params)
+
+        return await self._db.write(work)
+
+    async def mark_delivered(self, job_id: int) -> Job:
+        """SUCCEEDED → DELIVERED: the clips reached Discord."""
+        params = (utc(self._now()), job_id)
+        return await self._transition(
+            job_id, DELIVERABLE, "mark it delivered", lambda sql: sql.MARK_DELIVERED, params
+        )
+
+    async def mark_cancelled(self, job_id: int) -> Job:
+        """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final, never charged).
+
+        ``TooLateToCancel`` when the job already has its result (a SUCCEEDED job is being delivered) or
+        was cancelled before; ``JobNotFound`` for an unknown id.
+        """
+
+        async def work(tx: Tx) -> Job:
+            current = await self._load(tx, job_id)
+            if current.status not in CANCELLABLE:
+                raise TooLateToCancel(job_id, current.status)
+            return await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(self._now()), job_id))
+
+        return await self._db.write(work)
+
+    async def set_card_message(self, job_id: int, message_id: int | None) -> Job:
+        """Remember (or forget, with None) the Discord message that shows the job's card."""
+        params = (message_id, utc(self._now()), job_id)
+        return await self._update_any(job_id, lambda sql: sql.SET_CARD_MESSAGE, params)
+
+    async def mark_final_shown(self, job_id: int) -> Job:
+        """Record that the job's final state reached its requester (on the card, or privately)."""
+        return await self._update_any(job_id, lambda sql: sql.MARK_FINAL_SHOWN, (utc(self._now()), job_id))
+
+    async def stop_late_watch(self, job_id: int) -> Job:
+        """Stop accepting a late result for a job the bot timed out (a retry replaced it).
+
+        The provider may still finish the old task; that result is then refused like any other
+        result of a final job, so the member gets (and pays for) only the retry.
+        """
+        params = (utc(self._now()), job_id)
+        return await self._update_any(job_id, lambda sql: sql.STOP_LATE_WATCH, params)
+
+    async def reset_token(self, job_id: int) -> Job:
+        """Forget the job's interaction token and its expiry once it can no longer be used."""
+        return await self._update_any(job_id, lambda sql: sql.FORGET_INTERACTION, (utc(self._now()), job_id))
+
+    # -- machinery -----------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        job_id: int,
+        allowed: frozenset[JobStatus],
+        action: str,
+        statement: Pick,
+        params: Sequence[object],
+    ) -> Job:
+        """Run ``statement`` (picked from the engine's dialect) on the job if its status is in ``allowed``.
+
+        The store's one "check the status, then update": one write transaction that holds the job (its
+        row is locked on PostgreSQL); ``InvalidTransition`` leaves the row untouched.
+        """
+
+        async def work(tx: Tx) -> Job:
+            await self._check(tx, job_id, allowed, action)
+            return await self._returning(tx, statement(tx.sql), params)
+
+        return await self._db.write(work)
+
+    async def _update_any(self, job_id: int, statement: Pick, params: Sequence[object]) -> Job:
+        """Run an UPDATE … RETURNING that is allowed in every status."""
+        return await self._transition(job_id, ANY_STATUS, "update it", statement, params)
+
+    async def _check(self, tx: Tx, job_id: int, allowed: frozenset[JobStatus], action: str) -> Job:
+        """Return the job (locked) if its status is in ``allowed``, else raise InvalidTransition."""
+        job = await self._load(tx, job_id)
+        if job.status not in allowed:
+            raise InvalidTransition(job_id, job.status, action)
+        return job
+
+    async def _load(self, tx: Tx, job_id: int) -> Job:
+        """Return the job, locked until the transaction ends (on PostgreSQL), or raise JobNotFound."""
+        job = await fetch_job(tx, tx.sql.SELECT_JOB_FOR_UPDATE, (job_id,))
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def _returning(self, tx: Tx, statement: str, params: Sequence[object]) -> Job:
+        """Run an ``… RETURNING *`` statement and return the job it wrote."""
+        job = await fetch_job(tx, statement, params)
+        if job is None:
+            raise StoreError(f"no row came back from a write to the {self._db.describe()}")
+        return job

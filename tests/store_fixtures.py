@@ -1,0 +1,95 @@
+"""The job store under test, on each engine: every store test runs on SQLite and on PostgreSQL.
+
+``store_target`` is parametrized by engine; ``open_store(**options)`` opens a ``JobStore`` on it (as
+often as a test likes: two stores on one target stand for two processes sharing it), and ``store``
+is one such store on the test's ``clock``. Everything opened is closed after the test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.models import JobSource, Motion, NewJob, Quality
+from bot.store import JobStore
+
+START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
+PLUS_SEVEN = dt.timezone(dt.timedelta(hours=7))
+USER, OTHER_USER = 1001, 1002
+GUILD, OTHER_GUILD = 2001, 2002
+ENGINES = ["sqlite", "postgresql"]
+
+OpenStore = Callable[..., Awaitable[JobStore]]
+
+
+class FakeClock:
+    """A clock the test moves by hand; it reports time in UTC+7 to prove the store converts."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now.astimezone(PLUS_SEVEN)
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def sample_job(**changes: object) -> NewJob:
+    base = NewJob(
+        requester_id=USER,
+        guild_id=GUILD,
+        channel_id=3001,
+        source=JobSource.SLASH,
+        motion=Motion.LOW,
+        quality=Quality.SD,
+        prompt="a cat walks",
+        image_url="https://cdn.example/cat.png",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture(params=ENGINES)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(engine, where): an SQLite file path, or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "data" / "motionbot.sqlite3")
+    return "postgresql", str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(store_target: tuple[str, str]) -> str:
+    return store_target[0]
+
+
+@pytest.fixture
+async def open_store(store_target: tuple[str, str], clock: FakeClock) -> AsyncIterator[OpenStore]:
+    opened: list[JobStore] = []
+
+    async def open_one(**options: object) -> JobStore:
+        options.setdefault("clock", clock)
+        engine, where = store_target
+        if engine == "sqlite":
+            store = await JobStore.open(where, **options)  # type: ignore[arg-type]
+        else:
+            store = await JobStore.open_postgres(where, **options)  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(open_store: OpenStore) -> JobStore:
+    return await open_store()

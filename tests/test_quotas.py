@@ -14,24 +14,9 @@ from bot.quotas import TYPICAL_JOB_DURATION, LimitKind, QuotaExceeded, QuotaPoli
 from bot.settings import Settings
 from bot.store import JobStore
 
-START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
 NEXT_MIDNIGHT = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
-PLUS_SEVEN = dt.timezone(dt.timedelta(hours=7))
 USER, OTHER_USER = 1001, 1002
 GUILD, OTHER_GUILD = 2001, 2002
-
-
-class FakeClock:
-    """A clock moved by hand; it answers in UTC+7 to prove UTC days are computed correctly."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now.astimezone(PLUS_SEVEN)
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 def new_job(user: int = USER, guild: int | None = GUILD) -> NewJob:
@@ -70,11 +55,6 @@ async def job_in(store: JobStore, status: JobStatus, user: int = USER, guild: in
 async def many(store: JobStore, count: int, status: JobStatus, **who: int | None) -> None:
     for _ in range(count):
         await job_in(store, status, **who)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
 
 
 def make_settings(**limits: int) -> Settings:

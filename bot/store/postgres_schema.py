@@ -54,19 +54,17 @@ def one_line(exc: BaseException) -> str:
 
 def describe_connect_failure(target: str, exc: BaseException) -> str:
     """Return what went wrong reaching ``target`` and what the operator can do, in one line."""
+    detail = one_line(exc)
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
-        return f"the database of {target} does not exist ({one_line(exc)}); create it or fix DATABASE_URL"
+        return f"{target}: the database does not exist ({detail}); create it, or fix its name in DATABASE_URL"
     if isinstance(exc, _AUTH_ERRORS):
-        return (
-            f"the {target} server refused the login ({one_line(exc)}); check the user name and password "
-            "in DATABASE_URL"
-        )
+        return f"{target} refused the login ({detail}); check the user name and password in DATABASE_URL"
     if isinstance(exc, OSError | TimeoutError):
         return (
-            f"cannot reach the {target} server ({one_line(exc)}); start it, or fix the host and port "
+            f"cannot reach {target} ({detail}); start the PostgreSQL server, or fix the host and port "
             "in DATABASE_URL"
         )
-    return f"cannot open the {target} database ({one_line(exc)}); check DATABASE_URL and the server"
+    return f"cannot open {target} ({detail}); check DATABASE_URL and the PostgreSQL server's log"
 
 
 async def create_pool(url: str, target: str, *, min_size: int, max_size: int) -> asyncpg.Pool:

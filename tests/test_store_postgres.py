@@ -128,3 +128,23 @@ async def test_sqlite_describes_its_file(tmp_path):
     async with await JobStore.open(tmp_path / "x.sqlite3") as store:
         assert (store.engine, store.shared) == ("sqlite", False)
         assert store.describe() == f"database {tmp_path / 'x.sqlite3'}"
+
+
+async def test_a_connection_lost_mid_run_is_a_store_error_and_the_pool_recovers(postgres_url):
+    async with await JobStore.open_postgres(postgres_url, max_connections=1) as store:
+        job = await job_in(store, JobStatus.QUEUED)
+        admin = await asyncpg.connect(postgres_url)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        # The pool may notice the dead connection first and replace it; if the query meets it, the
+        # caller gets one clear line. Either way the next call works on a fresh connection.
+        try:
+            assert await store.get_job(job.id) == job
+        except StoreError as lost:
+            assert_one_clear_line(lost, "lost the connection to PostgreSQL", "nothing was read")
+        assert await store.get_job(job.id) == job

@@ -30,7 +30,16 @@ T = TypeVar("T")
 
 # Two transactions that lock rows in different orders: PostgreSQL aborts one, which is simply run again.
 _RETRIED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
-_LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError)
+# The server went away (restart, admin shutdown, network): the caller gets one clear StoreError, and the
+# pool opens a fresh connection for the next unit of work.
+_LOST = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 
 
 class PostgresTx:

@@ -36,10 +36,9 @@ from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_
 from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
 from bot.cometapi import CometAPIClient
-from bot.database import open_store
+from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
-from bot.instance_lock import instance_lock
 from bot.intake import JobIntake
 from bot.logs import configure_logging
 from bot.metrics import Metrics
@@ -113,12 +112,11 @@ async def open_services(
 async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed.
 
-    Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise). On PostgreSQL several
-    processes share the jobs through leases in the database, so no file lock is taken. ``sync`` and
-    the read-only commands (``jobs``, ``doctor``) take no lock: they receive no events.
+    Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise); on PostgreSQL several
+    may (``instance_guard``). ``sync`` and the read-only commands (``jobs``, ``doctor``) take no
+    lock: they receive no events, so they may run beside it.
     """
-    lock = contextlib.nullcontext() if settings.uses_postgres else instance_lock(settings.database_path)
-    with lock:
+    with instance_guard(settings):
         return await _run_locked(settings, install_signals=install_signals)
 
 

@@ -6,10 +6,12 @@ come here), and the one place that describes the database in messages without it
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from bot.instance_lock import instance_lock
 from bot.logs import RedactingFilter
 from bot.settings import Settings
 from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore, StoreError
@@ -36,6 +38,17 @@ async def _open_sqlite(settings: Settings) -> JobStore:
     retry = settings.database_lock_retry_seconds
     busy_ms = min(DEFAULT_BUSY_TIMEOUT_MS, int(retry * 1000))
     return await JobStore.open(settings.database_path, busy_timeout_ms=busy_ms, lock_retry_seconds=retry)
+
+
+def instance_guard(settings: Settings) -> contextlib.AbstractContextManager[object]:
+    """Return what ``run`` holds while it runs: the SQLite file's instance lock, or nothing on PostgreSQL.
+
+    Two bots on one SQLite file would both act on every event; on PostgreSQL several processes share
+    the jobs through leases in the database, which is the point of using it.
+    """
+    if settings.uses_postgres:
+        return contextlib.nullcontext()
+    return instance_lock(settings.database_path)
 
 
 def describe_database(settings: Settings) -> str:

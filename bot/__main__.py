@@ -36,18 +36,18 @@ from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_
 from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
 from bot.cometapi import CometAPIClient
+from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
-from bot.instance_lock import instance_lock
 from bot.intake import JobIntake
 from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore, StoreError
+from bot.store import StoreError
 from bot.tracker import JobTracker
 
-__all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "run_bot", "sync_commands"]
+__all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
 
 log = logging.getLogger("bot")
 
@@ -109,20 +109,14 @@ async def open_services(
         await store.close()
 
 
-async def open_store(settings: Settings) -> JobStore:
-    """Open the job store with the configured lock patience (SQLite's own wait never exceeds it)."""
-    retry = settings.database_lock_retry_seconds
-    busy_ms = min(DEFAULT_BUSY_TIMEOUT_MS, int(retry * 1000))
-    return await JobStore.open(settings.database_path, busy_timeout_ms=busy_ms, lock_retry_seconds=retry)
-
-
 async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     """Run the bot (and the health server when ``HTTP_PORT`` is set) until it is closed.
 
-    Only one bot may run on a database (``AlreadyRunning`` otherwise). ``sync`` and the read-only
-    commands (``jobs``, ``doctor``) take no lock: they receive no events, so they may run beside it.
+    Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise); on PostgreSQL several
+    may (``instance_guard``). ``sync`` and the read-only commands (``jobs``, ``doctor``) take no
+    lock: they receive no events, so they may run beside it.
     """
-    with instance_lock(settings.database_path):
+    with instance_guard(settings):
         return await _run_locked(settings, install_signals=install_signals)
 
 
@@ -201,10 +195,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return print_invite(await fetch_client_id(settings))
 
 
-async def _jobs(database: Path, args: argparse.Namespace) -> int:
+async def _jobs(source: Settings | Path, args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     return await export_jobs(
-        database, since=args.since, statuses=args.status or (), fmt=args.format, output=output
+        source, since=args.since, statuses=args.status or (), fmt=args.format, output=output
     )
 
 
@@ -215,7 +209,7 @@ COMMANDS: dict[str, Command] = {
     "run": lambda settings, args: run_bot(settings),
     "sync": lambda settings, args: sync_commands(settings),
     "invite": _invite,
-    "jobs": lambda settings, args: _jobs(settings.database_path, args),
+    "jobs": _jobs,
 }
 
 
@@ -246,8 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # load_settings creates the database folder
         print(folder_problem(exc), file=sys.stderr)  # noqa: T201
         return EXIT_CONFIG
-    secrets = [settings.discord_token.get_secret_value(), settings.cometapi_key.get_secret_value()]
-    configure_logging(settings.log_level, settings.log_format, secrets)
+    configure_logging(settings.log_level, settings.log_format, settings.secret_values)
     return run_guarded(COMMANDS[command](settings, args))
 
 

@@ -18,11 +18,12 @@ from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT
 from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
 from bot.cometapi import classify_response
 from bot.cometapi_types import AuthenticationError, CometAPIError
+from bot.database import describe_database, open_store
 from bot.key_alert import rejected_key_fix
 from bot.logs import RedactingFilter, configure_logging
 from bot.models import utcnow
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store import JobStore, StoreError
+from bot.store import StoreError
 
 PROVIDER_TIMEOUT = aiohttp.ClientTimeout(total=20)
 DOCTOR_META_KEY = "doctor"
@@ -75,7 +76,7 @@ async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> 
     except OSError as exc:  # load_settings creates the database folder
         DoctorReport(stream).fail("settings", folder_problem(exc))
         return EXIT_CONFIG
-    secrets = (settings.discord_token.get_secret_value(), settings.cometapi_key.get_secret_value())
+    secrets = settings.secret_values
     configure_logging("WARNING", settings.log_format, secrets)
     report = DoctorReport(stream, secrets)
     report.ok(f"settings ({_describe_source(env_file)})")
@@ -93,21 +94,28 @@ def _describe_source(env_file: str | Path | None) -> str:
 
 
 async def check_database(settings: Settings, report: DoctorReport) -> None:
-    """Open the database (integrity check and migrations included) and write to it once."""
-    what = f"database {settings.database_path}"
+    """Open the database (reached, integrity checked, migrated) and write to it once."""
+    what = describe_database(settings)
     try:
-        store = await JobStore.open(settings.database_path)
+        store = await open_store(settings)
     except (StoreError, OSError) as exc:
         report.fail(what, str(exc))
         return
     try:
         await store.set_meta(DOCTOR_META_KEY, utcnow().isoformat())
     except StoreError as exc:
-        report.fail(what, f"it cannot be written ({exc}); check the file's owner and permissions")
+        report.fail(what, f"it cannot be written ({exc}); {_write_fix(settings)}")
     else:
-        report.ok(f"{what} (integrity ok, migrated, writable)")
+        opened = "reachable" if settings.uses_postgres else "integrity ok"
+        report.ok(f"{what} ({opened}, migrated, writable)")
     finally:
         await store.close()
+
+
+def _write_fix(settings: Settings) -> str:
+    if settings.uses_postgres:
+        return "give the DATABASE_URL user the right to write its tables"
+    return "check the file's owner and permissions"
 
 
 async def check_provider(http: aiohttp.ClientSession, settings: Settings, report: DoctorReport) -> None:

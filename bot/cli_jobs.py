@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from bot.database import open_store
 from bot.models import Job, JobStatus
+from bot.settings import Settings
 from bot.store import JobStore, StoreError
 
 HIDDEN_FIELDS = frozenset({"interaction_token"})
@@ -35,17 +37,31 @@ class JobsExportError(Exception):
     """The jobs could not be read; the message says what to do."""
 
 
-async def load_jobs(database: Path, *, since: dt.datetime | None, statuses: Sequence[str]) -> list[Job]:
-    """Return the jobs in ``database`` created at or after ``since`` and in one of ``statuses``."""
-    if not await asyncio.to_thread(database.is_file):
-        raise JobsExportError(f"there is no database at {database}; check DATABASE_PATH or --database")
+async def load_jobs(
+    source: Settings | Path, *, since: dt.datetime | None, statuses: Sequence[str]
+) -> list[Job]:
+    """Return the jobs created at or after ``since`` and in one of ``statuses``.
+
+    ``source`` is a database file (``--database``) or the settings: their PostgreSQL database when
+    DATABASE_URL is set, else the file at DATABASE_PATH.
+    """
     try:
-        async with await JobStore.open(database) as store:
+        async with await _open(source) as store:
             jobs = await store.all_jobs(since=since)
     except StoreError as exc:
         raise JobsExportError(str(exc)) from None
     wanted = {JobStatus(status) for status in statuses}
     return [job for job in jobs if not wanted or job.status in wanted]
+
+
+async def _open(source: Settings | Path) -> JobStore:
+    if isinstance(source, Settings) and source.uses_postgres:
+        return await open_store(source)
+    database = source if isinstance(source, Path) else source.database_path
+    # Opening would create an empty database: a wrong path must not look like "no jobs".
+    if not await asyncio.to_thread(database.is_file):
+        raise JobsExportError(f"there is no database at {database}; check DATABASE_PATH or --database")
+    return await JobStore.open(database)
 
 
 def job_record(job: Job) -> dict[str, Value]:
@@ -128,7 +144,7 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 
 async def export_jobs(
-    database: Path,
+    source: Settings | Path,
     *,
     since: dt.datetime | None = None,
     statuses: Sequence[str] = (),
@@ -137,7 +153,7 @@ async def export_jobs(
 ) -> int:
     """Write the selected jobs in ``fmt`` to ``output`` (or standard output); return the exit code."""
     try:
-        jobs = await load_jobs(database, since=since, statuses=statuses)
+        jobs = await load_jobs(source, since=since, statuses=statuses)
     except JobsExportError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - the command's one-line failure
         return EXIT_CONFIG

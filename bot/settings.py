@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.image_hosts import DEFAULT_IMAGE_HOSTS, ImageHostPolicy, parse_host, parse_host_port
 from bot.models import CLIP_CHOICES, CLIPS_PER_JOB, Motion, Quality
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # One line of help per setting, used when a value is missing or invalid.
 EXPECTATIONS: dict[str, str] = {
@@ -24,6 +27,9 @@ EXPECTATIONS: dict[str, str] = {
     "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/",
     "database_path": "a file path such as data/motionbot.sqlite3",
     "database_lock_retry_seconds": "a number of seconds between 0.1 and 600",
+    "database_url": "a PostgreSQL URL such as postgresql://motionbot:PASSWORD@db-host:5432/motionbot, "
+    "or empty to use the SQLite file at DATABASE_PATH",
+    "lease_seconds": "a number of seconds between 5 and 600",
     "poll_interval_seconds": "a number of seconds between 0.01 and 300",
     "job_timeout_minutes": "a number of minutes between 1 and 1440",
     "max_image_mb": "a number of megabytes between 1 and 50",
@@ -74,6 +80,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     database_path: Path = Path("data/motionbot.sqlite3")
     database_lock_retry_seconds: Annotated[float, Field(ge=0.1, le=600)] = 30.0
+    database_url: SecretStr = SecretStr("")
+    lease_seconds: Annotated[float, Field(ge=5, le=600)] = 30.0
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
     job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
@@ -116,7 +124,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with ws:// or wss://")
         return value
 
-    @field_validator("discord_token", "cometapi_key", mode="before")
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not url.startswith(POSTGRES_SCHEMES):
+            raise ValueError("only PostgreSQL is supported: it must start with postgresql:// or postgres://")
+        return value
+
+    @field_validator("discord_token", "cometapi_key", "database_url", mode="before")
     @classmethod
     def _check_secret_shape(cls, value: object) -> object:
         # `docker run --env-file` keeps the quotes that the .env loader and compose strip. Runs after
@@ -151,11 +167,26 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("discord_token", "cometapi_key", mode="before")
+    @field_validator("discord_token", "cometapi_key", "database_url", mode="before")
     @classmethod
     def _strip_secret(cls, value: object) -> object:
         # A token of spaces is as empty as no token: strip before the length check.
         return value.strip() if isinstance(value, str) else value
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Whether jobs live in PostgreSQL (``DATABASE_URL`` set) rather than the SQLite file."""
+        return bool(self.database_url.get_secret_value())
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Return every text to redact from output: the token, the key, the database URL, its password."""
+        tokens = (self.discord_token.get_secret_value(), self.cometapi_key.get_secret_value())
+        url = self.database_url.get_secret_value()
+        if not url:
+            return tokens
+        password = urlsplit(url).password or ""  # also alone: a driver's message may quote it
+        return (*tokens, url, password, unquote(password))
 
     @property
     def max_image_bytes(self) -> int:
@@ -174,7 +205,8 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(describe_problems(exc)) from None
-    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    if not settings.uses_postgres:
+        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
     return settings
 
 

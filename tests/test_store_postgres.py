@@ -15,7 +15,7 @@ from bot.models import JobStatus
 from bot.store import JobStore, StoreError
 from bot.store.migrations import load_migrations
 from bot.store.postgres_schema import describe_url
-from tests.postgres_fixture import database_url
+from tests.postgres_server import database_url
 from tests.test_store import job_in
 
 LATEST = len(load_migrations("postgres"))

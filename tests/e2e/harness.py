@@ -51,7 +51,10 @@ def cdn_http_host(discord: DiscordDouble) -> str:
 
 
 def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **overrides: Any) -> Settings:
-    """Return settings pointing the bot at both doubles, with a database in ``folder``."""
+    """Return settings pointing the bot at both doubles, with a database in ``folder``.
+
+    ``database_url=<a postgres_url>`` among the overrides runs the bot on PostgreSQL instead.
+    """
     values: dict[str, Any] = {
         "discord_token": discord.token,
         "cometapi_key": TEST_API_KEY,

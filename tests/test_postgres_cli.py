@@ -98,7 +98,7 @@ async def test_doctor_names_an_unreachable_postgresql_in_one_line(cli_env, capsy
     assert code == 1
     assert len(failures) == 1
     assert failures[0].startswith(f"FAIL PostgreSQL motionbot@127.0.0.1:{urlsplit(url).port}: ")
-    assert "check DATABASE_URL" in failures[0]
+    assert "DATABASE_URL" in failures[0] and "cannot reach PostgreSQL" in failures[0]
 
 
 async def test_run_with_an_unreachable_postgresql_is_one_line_and_exit_2(cli_env, capsys, monkeypatch):
@@ -106,7 +106,7 @@ async def test_run_with_an_unreachable_postgresql_is_one_line_and_exit_2(cli_env
     code, _, err = await run_cli(capsys, "run", "--env-file", str(cli_env))
     assert code == 2
     lines = err.splitlines()
-    assert len(lines) == 1 and "CRITICAL" in lines[0] and "check DATABASE_URL" in lines[0]
+    assert len(lines) == 1 and "CRITICAL" in lines[0] and "DATABASE_URL" in lines[0] and "password" not in lines[0]
 
 
 async def test_jobs_exports_from_postgresql(cli_env, capsys, postgres_url, monkeypatch):

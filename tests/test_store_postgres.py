@@ -102,7 +102,7 @@ async def test_a_refused_login_says_to_check_the_user(postgres_url):
 async def test_engine_description_and_closing(postgres_url):
     store = await JobStore.open_postgres(postgres_url, max_connections=2)
     assert (store.engine, store.shared) == ("postgresql", True)
-    assert store.describe() == describe_url(postgres_url) and store.describe().startswith("PostgreSQL t_")
+    assert store.describe() == describe_url(postgres_url) and store.describe().startswith("PostgreSQL test_")
     with pytest.raises(StoreError, match="no file path"):
         _ = store.path
     await store.close()

@@ -95,6 +95,10 @@ class Dispatcher:
         """Return when the back-off ends (monotonic), or None when there is none to wait for."""
         return self._hold_until or None
 
+    def next_refresh(self) -> float | None:
+        """Return when the line must be looked at again without a change (never, for one process)."""
+        return None
+
     async def take(self, active: Mapping[int, Job]) -> list[int]:
         """Remove and return the waiting jobs that may be submitted now, in fair order.
 

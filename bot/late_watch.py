@@ -47,6 +47,10 @@ class LateWatch:
     def __len__(self) -> int:
         return len(self._jobs)
 
+    def job_ids(self) -> set[int]:
+        """Return the ids of the watched jobs."""
+        return set(self._jobs)
+
     def window_start(self) -> dt.datetime:
         """Return the earliest timeout that is still watched."""
         return self._clock() - self._window

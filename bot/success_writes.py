@@ -58,6 +58,10 @@ class SuccessWrites:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def job_ids(self) -> set[int]:
+        """Return the ids of the jobs whose success is still to be stored."""
+        return set(self._pending)
+
     def next_due(self) -> float | None:
         """Return the monotonic time of the next retry, or None when none is waiting."""
         waiting = [entry.due for entry in self._pending.values() if entry.due != math.inf]

@@ -20,8 +20,10 @@ from bot.cometapi_types import (
     ProviderBusyError,
     ProviderUnavailableError,
 )
-from bot.dispatcher import DEFAULT_PROVIDER_CAP, Dispatcher, QueuePlace, QueueView, RunningLimit
+from bot.dispatcher import DEFAULT_PROVIDER_CAP, QueuePlace, QueueView, RunningLimit
+from bot.dispatcher_shared import SharedDispatcher, dispatcher_for
 from bot.events import EventHandler, JobEventKind
+from bot.leases import LeaseKeeper
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.provider_state import ProviderState
@@ -56,8 +58,13 @@ class JobTracker(TrackerPolling):
         provider_cap: int = DEFAULT_PROVIDER_CAP,
         running_limit: RunningLimit | None = None,
     ) -> None:
-        dispatcher = Dispatcher(
-            cap=provider_cap, running_limit=running_limit, busy_base=busy_retry_seconds, clock=clock
+        dispatcher = dispatcher_for(
+            shared=store.shared,
+            refresh_seconds=poll_interval,
+            cap=provider_cap,
+            running_limit=running_limit,
+            busy_base=busy_retry_seconds,
+            clock=clock,
         )
         super().__init__(
             store,
@@ -80,6 +87,19 @@ class JobTracker(TrackerPolling):
         self.last_poll_at: float | None = None
         self.last_poll_started: float | None = None
         self._poll_task: asyncio.Task[None] | None = None
+        self._leases: LeaseKeeper | None = None
+        self._lease_task: asyncio.Task[None] | None = None
+        self._leases_stop = asyncio.Event()
+        if store.shared:
+            self._leases = LeaseKeeper(
+                store,
+                lease_seconds=store.lease_seconds,
+                # A stopped process's jobs are found within a poll interval of their lease's end.
+                interval=min(store.lease_seconds / 3, poll_interval),
+                held=self._held_jobs,
+                let_go=self._let_go,
+                adopt=self._adopt,
+            )
 
     # -- public API -------------------------------------------------------------------------
 
@@ -134,10 +154,22 @@ class JobTracker(TrackerPolling):
         """Call ``handler`` once, when the provider first rejects the API key in this process."""
         self._key_rejected.append(handler)
 
+    @property
+    def leases(self) -> LeaseKeeper | None:
+        """Return the lease keeper when other processes share the store, else None."""
+        return self._leases
+
     async def start(self) -> None:
-        """Resume in-flight jobs from the store and start the loop."""
-        await self._resume()
+        """Resume in-flight jobs from the store (or, shared, take over expired leases) and start the loop."""
+        if self._leases is None:
+            await self._resume()
+        else:
+            await self._leases.take_over()
+            self._lease_task = asyncio.create_task(self._leases.run(self._leases_stop), name="job-leases")
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+
+    def _held_jobs(self) -> set[int]:
+        return {*self._active, *self._late.job_ids(), *self._successes.job_ids()}
 
     async def enqueue(self, job: Job) -> None:
         """Hand over a stored QUEUED job for submission; raises TrackerHalted when not accepting."""
@@ -173,6 +205,15 @@ class JobTracker(TrackerPolling):
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         await self.events.drain(max(0.1, deadline - time.monotonic()))
+        await self._stop_leases()
+
+    async def _stop_leases(self) -> None:
+        # Leases are kept until the last delivery above is done, then handed to the other processes.
+        if self._leases is None or self._lease_task is None:
+            return
+        self._leases_stop.set()
+        await self._lease_task
+        await self._leases.release()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -189,8 +230,8 @@ class JobTracker(TrackerPolling):
         # While a poll is in flight its jobs stay due; it wakes the loop itself when it ends.
         polling = self._poll_task is not None and not self._poll_task.done()
         next_poll = now + self._schedule.max_interval if polling else self._next_poll_at(now)
-        hold = self._dispatch.hold_until()
-        wakeup = min([next_poll, *([hold] if hold is not None else []), *self._later_wakeups()])
+        marks = (self._dispatch.hold_until(), self._dispatch.next_refresh())
+        wakeup = min([next_poll, *(mark for mark in marks if mark is not None), *self._later_wakeups()])
         delay = max(0.0, wakeup - now)
         self._wake.clear()
         if self._stopping:
@@ -214,12 +255,17 @@ class JobTracker(TrackerPolling):
     # -- submission -------------------------------------------------------------------------
 
     async def _launch_due_submissions(self) -> None:
-        for job_id in await self._dispatch.take(self._active):
-            self._own(self._submit(job_id), name=f"submit-{job_id}")
+        if isinstance(self._dispatch, SharedDispatcher):
+            for job in await self._dispatch.claim(self._store.dispatch):
+                self._track(job)
+                self._own(self._submit_claimed(job), name=f"submit-{job.id}")
+        else:
+            for job_id in await self._dispatch.take(self._active):
+                self._own(self._submit(job_id), name=f"submit-{job_id}")
         for job_id in self._dispatch.moved():
-            job = self._active.get(job_id)
-            if job is not None:
-                self._emit(JobEventKind.POSITION, job)
+            waiting = self._active.get(job_id)
+            if waiting is not None:
+                self._emit(JobEventKind.POSITION, waiting)
 
     async def _submit(self, job_id: int) -> None:
         try:
@@ -233,13 +279,8 @@ class JobTracker(TrackerPolling):
         job = await self._store.get_job(job_id)
         if job is None or job.status is not JobStatus.QUEUED:
             return
-        if self.auth_failed:
-            await self._fail(job_id, FailureKind.CONFIGURATION, "the provider rejected the API key")
-            return
-        try:
-            request = await build_request(self._store, job)
-        except LookupError as exc:
-            await self._fail(job_id, FailureKind.REFUSED, str(exc))
+        request = await self._prepare(job)
+        if request is None:
             return
         try:
             # The store's transition is the gate: a job cancelled meanwhile is never sent.
@@ -248,6 +289,28 @@ class JobTracker(TrackerPolling):
             log.info("job %s not submitted: it is %s", job_id, exc.current)
             return
         await self._send(job, request)
+
+    async def _submit_claimed(self, job: Job) -> None:
+        """Send a job the shared dispatch already moved to SUBMITTING for this process."""
+        try:
+            async with self._submit_slots:
+                request = await self._prepare(job)
+                if request is not None:
+                    await self._send(job, request)
+        except Exception:
+            log.exception("submitting job %s failed unexpectedly", job.id)
+            await self._fail(job.id, FailureKind.INTERNAL, "unexpected error while submitting")
+
+    async def _prepare(self, job: Job) -> ProviderRequest | None:
+        """Return the provider request for ``job``, or fail the job (and return None) when there is none."""
+        if self.auth_failed:
+            await self._fail(job.id, FailureKind.CONFIGURATION, "the provider rejected the API key")
+            return None
+        try:
+            return await build_request(self._store, job)
+        except LookupError as exc:
+            await self._fail(job.id, FailureKind.REFUSED, str(exc))
+            return None
 
     async def _send(self, job: Job, request: ProviderRequest) -> None:
         try:

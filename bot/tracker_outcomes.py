@@ -25,6 +25,14 @@ from bot.success_writes import SuccessWrites
 
 log = logging.getLogger(__name__)
 
+# Stored states the tracker acts on at start-up, besides unannounced failures and late watches.
+UNFINISHED = (
+    JobStatus.SUBMITTING,
+    JobStatus.QUEUED,
+    JobStatus.SUBMITTED,
+    JobStatus.RUNNING,
+    JobStatus.SUCCEEDED,
+)
 LATE_POLL_FACTOR = 4  # timed-out jobs are polled at 4 × the longest gap between polls of a running one
 
 
@@ -165,35 +173,58 @@ class TrackerOutcomes:
         return task
 
     async def _resume(self) -> None:
-        for job in await self._store.unannounced_failures():
-            # Stored as failed or cancelled, but the process died before the card (or a DM) said so.
-            cancelled = job.status is JobStatus.CANCELLED
-            self._emit(JobEventKind.CANCELLED if cancelled else JobEventKind.FAILED, job)
-        now = time.monotonic()
-        wall = self._clock()
-        for job in await self._store.jobs_with_status(JobStatus.SUBMITTING):
-            # The submit was on the wire when the process died and the provider cannot be searched
-            # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
-            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
-        for job in await self._store.jobs_with_status(JobStatus.QUEUED):
-            # Order and positions follow from the stored rows, so the line is the same as before.
-            self._active[job.id] = job
-            self._dispatch.add(job)
-        for job in await self._store.jobs_with_status(JobStatus.SUBMITTED, JobStatus.RUNNING):
-            self._active[job.id] = job
-            started = job.submitted_at or job.created_at
-            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
-        for job in await self._store.jobs_with_status(JobStatus.SUCCEEDED):
-            self._emit(JobEventKind.SUCCEEDED, job)
-        for job in await self._store.late_watch_jobs(self._late.window_start()):
-            self._late.add(job)
-
+        """Take up every unfinished job in the store: this process is the only one on it."""
+        found = [
+            *await self._store.unannounced_failures(),
+            *await self._store.jobs_with_status(*UNFINISHED),
+            *await self._store.late_watch_jobs(self._late.window_start()),
+        ]
+        # A timed-out job can be both unannounced and watched: take it up once.
+        await self._adopt(list({job.id: job for job in found}.values()))
         log.info(
             "tracker resumed %d queued, %d running and %d timed-out jobs",
             len(self._dispatch.queue),
             len(self._schedule),
             len(self._late),
         )
+
+    async def _adopt(self, jobs: list[Job]) -> None:
+        """Take up unfinished jobs: found at start-up, or left by a process whose leases expired."""
+        now, wall = time.monotonic(), self._clock()
+        for job in jobs:
+            try:
+                await self._adopt_one(job, now, wall)
+            except Exception:
+                log.exception("taking up job %s failed; the tracker carries on", job.id)
+
+    async def _adopt_one(self, job: Job, now: float, wall: dt.datetime) -> None:
+        if job.status is JobStatus.SUBMITTING:
+            # The submit was on the wire when the process died and the provider cannot be searched
+            # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
+            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
+        elif job.status is JobStatus.QUEUED:
+            # Order and positions follow from the stored rows, so the line is the same as before.
+            self._active[job.id] = job
+            self._dispatch.add(job)
+        elif job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING):
+            self._active[job.id] = job
+            started = job.submitted_at or job.created_at
+            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
+        elif job.status is JobStatus.SUCCEEDED:
+            self._emit(JobEventKind.SUCCEEDED, job)
+        elif job.final_shown_at is None and job.status is not JobStatus.DELIVERED:
+            # Stored as failed or cancelled, but the process died before the card (or a DM) said so.
+            cancelled = job.status is JobStatus.CANCELLED
+            self._emit(JobEventKind.CANCELLED if cancelled else JobEventKind.FAILED, job)
+        self._late.add(job)  # watched only if the bot timed it out and the window is still open
+
+    def _let_go(self, job_id: int) -> None:
+        """Forget a job another process handles now (it took over our expired lease)."""
+        self._active.pop(job_id, None)
+        self._schedule.remove(job_id)
+        self._dispatch.forget(job_id)
+        self._late.remove(job_id)
+        self._successes.forget(job_id)
 
 
 def _sent_before(job: Job, deadline: dt.datetime) -> bool:

@@ -1,0 +1,117 @@
+"""The dispatcher for several processes on one shared store: the line and the slots live in the database.
+
+Each refresh runs ONE store transaction under a lock every process takes (``JobStore.dispatch``): it
+reads every waiting job and every job at the provider, of every process, orders the line with the same
+fair rules (``bot.fair_queue``) and moves the jobs that may start now to SUBMITTING, leased to this
+process. So the provider cap, the members' running limits and the fair order hold across processes,
+and no job is handed to two. The line as read is kept for card positions and ``/queue``; it is read
+again after any local change and at least every ``refresh_seconds`` (other processes change it too).
+
+What a single process also remembers, the members served since the line formed, is not shared: here
+a member's place in the rounds counts their waiting and running jobs only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.dispatcher import Dispatcher, QueueView, RunningLimit
+from bot.fair_queue import FairQueue, Member, Waiting
+from bot.models import Job
+
+Decide = Callable[[list[Job], list[Job]], Awaitable[list[int]]]
+StoreDispatch = Callable[[Decide], Awaitable[list[Job]]]
+
+
+class SharedDispatcher(Dispatcher):
+    """Hands out provider slots through the shared store; the queue mirrors the whole line."""
+
+    def __init__(
+        self,
+        *,
+        refresh_seconds: float,
+        cap: int,
+        running_limit: RunningLimit | None,
+        busy_base: float,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        super().__init__(cap=cap, running_limit=running_limit, busy_base=busy_base, clock=clock)
+        self.refresh_seconds = refresh_seconds
+        self._next_refresh = 0.0
+        self._line: dict[int, Job] = {}
+        self._at_provider = 0
+
+    def next_refresh(self) -> float | None:
+        """Return when the line is read again even without a local change (monotonic)."""
+        return self._next_refresh
+
+    async def claim(self, dispatch: StoreDispatch) -> list[Job]:
+        """Read the whole line and claim the jobs this process may submit now (SUBMITTING, leased to us)."""
+        now = time.monotonic()
+        if self._hold_until and now >= self._hold_until:
+            self._hold_until, self._dirty = 0.0, True  # the back-off is over: try again
+        if not self._dirty and now < self._next_refresh:
+            return []
+        self._dirty = False
+        self._next_refresh = now + self.refresh_seconds
+        held = self.held(now)
+        try:
+            return await dispatch(lambda waiting, at_provider: self._decide(waiting, at_provider, held))
+        except BaseException:
+            self._dirty = True  # the line as read may not have been stored: read it again
+            raise
+
+    async def _decide(self, waiting: list[Job], at_provider: list[Job], held: bool) -> list[int]:
+        queue = FairQueue()
+        for job in waiting:
+            queue.add(Waiting(job.id, job.guild_id, job.requester_id))
+        ahead: dict[Member, set[int]] = {}
+        for job in at_provider:
+            ahead.setdefault((job.guild_id, job.requester_id), set()).add(job.id)
+        queue.set_ahead(ahead)
+        self.queue = queue
+        self._line = {job.id: job for job in (*waiting, *at_provider)}
+        self._at_provider = len(at_provider)
+        free = self.cap - len(at_provider)
+        if held or free <= 0 or not queue:
+            return []
+        guilds = {entry.guild_id for entry in queue.order()}
+        limits = {guild: await self._running_limit(guild) for guild in guilds}
+        running = Counter({member: len(ids) for member, ids in ahead.items()})
+        picked = queue.pick(free, running, lambda guild: limits.get(guild, 1))
+        for entry in picked:
+            self._shown.pop(entry.job_id, None)
+        self._at_provider += len(picked)
+        return [entry.job_id for entry in picked]
+
+    def running_count(self, active: Mapping[int, Job]) -> int:
+        """Return how many jobs of every process were at the provider or being sent, as last read."""
+        return self._at_provider
+
+    def view(self, active: Mapping[int, Job], guild_id: int, limit: int) -> QueueView:
+        """Return one server's running and waiting jobs across processes (ours as last tracked)."""
+        return super().view({**self._line, **active}, guild_id, limit)
+
+
+def dispatcher_for(
+    *,
+    shared: bool,
+    refresh_seconds: float,
+    cap: int,
+    running_limit: RunningLimit | None,
+    busy_base: float,
+    clock: Callable[[], dt.datetime],
+) -> Dispatcher:
+    """Return the in-memory dispatcher for one process, or the database one for a shared store."""
+    if shared:
+        return SharedDispatcher(
+            refresh_seconds=refresh_seconds,
+            cap=cap,
+            running_limit=running_limit,
+            busy_base=busy_base,
+            clock=clock,
+        )
+    return Dispatcher(cap=cap, running_limit=running_limit, busy_base=busy_base, clock=clock)

@@ -29,6 +29,11 @@ class JobLeases(StoreCore):
         """The name this store's leases carry (``host:pid:random`` unless given)."""
         return self._lease_owner
 
+    @property
+    def lease_seconds(self) -> float:
+        """How long a lease lasts without renewal: another process takes the job over after that."""
+        return self._lease_seconds
+
     async def renew_leases(self) -> frozenset[int]:
         """Extend this owner's leases on every LEASABLE job; return the ids this owner holds now.
 

@@ -29,6 +29,17 @@ async def test_the_creator_holds_a_new_jobs_lease_until_it_expires(open_store, c
     assert await two.renew_leases() == {job.id}
 
 
+async def test_the_process_that_cancels_a_job_takes_its_lease(open_store):
+    # A member presses Cancel in the process of their server's shard; another process tracks the job.
+    one, two = await pair(open_store)
+    job = await one.create_job(sample_job())
+    await one.mark_submitting(job.id)
+    cancelled = await two.mark_cancelled(job.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert await one.renew_leases() == frozenset()  # one stops polling it
+    assert await two.renew_leases() == {job.id}  # two announces the cancel until the card shows it
+
+
 async def test_renewing_keeps_the_lease_past_its_first_expiry(open_store, clock: FakeClock):
     one, two = await pair(open_store)
     job = await one.create_job(sample_job())

@@ -68,7 +68,8 @@ WHERE id = $5 RETURNING *
 """
 
 MARK_CANCELLED = """
-UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $1, final_shown_at = NULL
+UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $1, final_shown_at = NULL,
+    lease_owner = $3, lease_expires_at = $4
 WHERE id = $2 RETURNING *
 """
 

@@ -71,7 +71,8 @@ WHERE id = ?5 RETURNING *
 # Nothing was counted in usage before success, so a cancel has nothing to refund. final_shown_at
 # stays NULL until the card says "cancelled" (a restart in between re-announces it).
 MARK_CANCELLED = """
-UPDATE jobs SET status = 'cancelled', finished_at = ?1, updated_at = ?1, final_shown_at = NULL
+UPDATE jobs SET status = 'cancelled', finished_at = ?1, updated_at = ?1, final_shown_at = NULL,
+    lease_owner = ?3, lease_expires_at = ?4
 WHERE id = ?2 RETURNING *
 """
 

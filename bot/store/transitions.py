@@ -204,14 +204,16 @@ class JobTransitions(StoreCore):
         """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final, never charged).
 
         ``TooLateToCancel`` when the job already has its result (a SUCCEEDED job is being delivered) or
-        was cancelled before; ``JobNotFound`` for an unknown id.
+        was cancelled before; ``JobNotFound`` for an unknown id. The cancelling process takes the
+        job's lease: it announces the cancel, and the process that tracked the job lets it go.
         """
 
         async def work(tx: Tx) -> Job:
             current = await self._load(tx, job_id)
             if current.status not in CANCELLABLE:
                 raise TooLateToCancel(job_id, current.status)
-            return await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(self._now()), job_id))
+            now = self._now()
+            return await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(now), job_id, *self._lease(now)))
 
         return await self._db.write(work)
 

@@ -29,6 +29,7 @@ from bot.cli import (
     EXIT_OK,
     INTENT_HELP,
     LOGIN_HELP,
+    SHARDING_HELP,
     build_parser,
     folder_problem,
 )
@@ -52,6 +53,7 @@ __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", 
 log = logging.getLogger("bot")
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+SHARDING_REQUIRED = 4011  # gateway close code: too many servers for the shard count
 
 
 @contextlib.asynccontextmanager
@@ -144,12 +146,20 @@ async def _start_client(client: MotionBot, settings: Settings) -> int:
     except discord.LoginFailure:
         log.critical(LOGIN_HELP)
         return EXIT_CONFIG
+    except discord.ConnectionClosed as exc:
+        if exc.code != SHARDING_REQUIRED:
+            raise
+        count = settings.shard_count
+        log.critical(
+            SHARDING_HELP.format(shards=f"SHARD_COUNT={count}" if count else "Discord's recommendation")
+        )
+        return EXIT_CONFIG
     return EXIT_OK
 
 
 @contextlib.asynccontextmanager
 async def serve_health(
-    settings: Settings, services: Services, client: discord.Client
+    settings: Settings, services: Services, client: discord.AutoShardedClient
 ) -> AsyncIterator[HealthServer | None]:
     """Serve ``/healthz`` and ``/metrics`` while inside the block, when ``HTTP_PORT`` is set."""
     if settings.http_port is None:
@@ -165,10 +175,16 @@ async def serve_health(
         yield server
 
 
-def gateway_connected(client: discord.Client) -> bool:
-    """Return True while the client is logged in, ready and its gateway socket is open."""
-    socket = client.ws
-    return client.is_ready() and not client.is_closed() and socket is not None and socket.open
+def gateway_connected(client: discord.AutoShardedClient) -> bool:
+    """Return True while the client is logged in, ready and every shard of this process is connected."""
+    shards = client.shards
+    expected = client.shard_ids or range(client.shard_count or 0)
+    return (
+        client.is_ready()
+        and not client.is_closed()
+        and set(shards) == set(expected)
+        and not any(shard.is_closed() for shard in shards.values())
+    )
 
 
 async def sync_commands(settings: Settings) -> int:

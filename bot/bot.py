@@ -78,15 +78,23 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
-class MotionBot(commands.Bot):
-    """Motionbot's Discord client."""
+class MotionBot(commands.AutoShardedBot):
+    """Motionbot's Discord client, sharded.
+
+    ``SHARD_COUNT`` shards in all (Discord's recommendation, fetched at each start, when empty), of
+    which this process runs ``SHARD_IDS`` (all when empty).
+    """
 
     def __init__(
         self, services: Services, *, sync_commands: bool = True, start_tracker: bool = True, **options: Any
     ) -> None:
         configure_discord_endpoints(services.settings)
         options.setdefault("chunk_guilds_at_startup", False)
+        settings = services.settings
+        if settings.shard_ids:
+            options["shard_ids"] = list(settings.shard_ids)
         super().__init__(
+            shard_count=settings.shard_count,
             command_prefix=commands.when_mentioned,
             intents=build_intents(services.settings),
             help_command=None,
@@ -97,6 +105,19 @@ class MotionBot(commands.Bot):
         self.services = services
         self._sync_commands = sync_commands
         self._start_tracker = start_tracker
+
+    async def launch_shards(self) -> None:
+        """Connect this process's shards, asking Discord for its recommended count when none is set.
+
+        discord.py would also take Discord's gateway URL from that answer, bypassing
+        ``DISCORD_GATEWAY_URL`` (a gateway proxy, or the test double); with the count known it uses it.
+        """
+        if self.services.settings.shard_count is None:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info(
+                "Discord recommends %d %s", self.shard_count, "shard" if self.shard_count == 1 else "shards"
+            )
+        await super().launch_shards()
 
     async def setup_hook(self) -> None:
         """Load the cogs, sync commands if they changed, and start the tracker."""
@@ -177,9 +198,15 @@ class MotionBot(commands.Bot):
         return discord.Object(id=guild_id) if guild_id else None
 
     async def on_ready(self) -> None:
-        """Log who the bot is and how many servers it is in, once per READY."""
+        """Log who the bot is, how many servers it is in and its shards, once all shards are ready."""
         count = len(self.guilds)
-        log.info("ready as %s in %d %s", self.user, count, "server" if count == 1 else "servers")
+        log.info(
+            "ready as %s in %d %s on %s",
+            self.user,
+            count,
+            "server" if count == 1 else "servers",
+            describe_shards(sorted(self.shards), self.shard_count),
+        )
 
     async def close(self) -> None:
         """Stop taking jobs and let the tracker finish its writes, then disconnect."""
@@ -190,6 +217,12 @@ class MotionBot(commands.Bot):
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Log listener errors instead of printing them."""
         log.exception("error in event handler %s", event_method)
+
+
+def describe_shards(shard_ids: list[int], shard_count: int | None) -> str:
+    """Return "shard 0 of 1" / "shards 0, 1 of 2" for log lines."""
+    noun = "shard" if len(shard_ids) == 1 else "shards"
+    return f"{noun} {', '.join(map(str, shard_ids))} of {shard_count}"
 
 
 def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:

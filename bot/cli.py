@@ -24,6 +24,11 @@ LOGIN_HELP = (
     "Discord rejected DISCORD_TOKEN: copy the bot token again from the developer portal "
     "(Applications > your bot > Bot > Reset Token)."
 )
+SHARDING_HELP = (
+    "Discord closed the connection with code 4011 (sharding required): the bot is in more servers "
+    "than {shards} may hold. Leave SHARD_COUNT empty so Discord's recommended shard count is used "
+    "(or set it higher), then restart."
+)
 EXPORT_FORMATS = ("table", "csv", "json")
 STATUS_NAMES = [status.value for status in JobStatus]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.image_hosts import DEFAULT_IMAGE_HOSTS, ImageHostPolicy, parse_host, parse_host_port
@@ -57,6 +57,10 @@ EXPECTATIONS: dict[str, str] = {
     "provider_timeout_seconds": "a number of seconds between 1 and 300",
     "provider_max_retries": "a whole number between 0 and 10",
     "card_edit_interval_seconds": "a number of seconds between 0.05 and 60",
+    "shard_count": "the number of shards of all processes together (1 to 10000), or empty for Discord's "
+    "recommendation",
+    "shard_ids": "this process's shard ids, comma-separated such as 0,1 (each below SHARD_COUNT), "
+    "or empty for all",
 }
 
 
@@ -109,6 +113,8 @@ class Settings(BaseSettings):
     provider_timeout_seconds: Annotated[float, Field(ge=1, le=300)] = 30.0
     provider_max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
+    shard_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    shard_ids: Annotated[tuple[Annotated[int, Field(ge=0)], ...], NoDecode] = ()
 
     @field_validator("default_clips")
     @classmethod
@@ -162,7 +168,26 @@ class Settings(BaseSettings):
     def _check_image_http_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(":".join(map(str, parse_host_port(entry))) for entry in value)
 
-    @field_validator("clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", mode="before")
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(entry.strip() for entry in value.split(",") if entry.strip())
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _check_shard_ids(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        # shard_count is declared first, so it is validated (or absent, when invalid) by now.
+        if value:
+            problem = shard_ids_problem(value, info.data.get("shard_count"), "shard_count" in info.data)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator(
+        "clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", "shard_count", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -197,6 +222,21 @@ class Settings(BaseSettings):
     def image_host_policy(self) -> ImageHostPolicy:
         """Return the rule deciding which URLs input images may be downloaded from."""
         return ImageHostPolicy.of(self.image_hosts, self.image_http_hosts)
+
+
+def shard_ids_problem(ids: tuple[int, ...], count: int | None, count_valid: bool = True) -> str | None:
+    """Say what is wrong with ``SHARD_IDS`` for ``SHARD_COUNT`` = ``count`` (None when nothing is)."""
+    if count is None:
+        # An invalid SHARD_COUNT has its own line already.
+        return "it needs SHARD_COUNT, the number of shards of all processes together" if count_valid else None
+    problems = []
+    outside = sorted({i for i in ids if i >= count})
+    if outside:
+        problems.append(f"not below SHARD_COUNT={count}: {', '.join(map(str, outside))}")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        problems.append(f"listed more than once: {', '.join(map(str, repeated))}")
+    return "; ".join(problems) or None
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:

@@ -217,4 +217,5 @@ class RetryButton(_JobButton, template=RETRY_TEMPLATE):
 def _cog(interaction: discord.Interaction, name: str) -> Any:
     """Return a loaded cog of the bot by name (None while it is being reloaded)."""
     client = interaction.client
-    return client.get_cog(name) if isinstance(client, commands.Bot) else None
+    # MotionBot is an AutoShardedBot, which is not a commands.Bot: both share BotBase.
+    return client.get_cog(name) if isinstance(client, commands.Bot | commands.AutoShardedBot) else None

@@ -87,13 +87,22 @@ class World:
         return self.bot.services.store
 
     async def animate(self, user: Any = None, image: bytes | None = None, **options: Any) -> Any:
-        """Run /animate as ``user`` (alice by default) with a PNG attachment; return the handle."""
+        """Run /animate as ``user`` (alice by default) with a PNG attachment; return the handle.
+
+        ``channel=`` runs it elsewhere than #general (a server on another shard, say).
+        """
         locale = options.pop("locale", "en-US")
+        channel = options.pop("channel", None)
         filename = options.pop("filename", "cat.png")
         content_type = options.pop("content_type", "image/png")
         attachment = (filename, png_bytes(width=256, height=256) if image is None else image, content_type)
         return await self.discord.slash(
-            user or self.discord.alice, "animate", options, attachment=attachment, locale=locale
+            user or self.discord.alice,
+            "animate",
+            options,
+            attachment=attachment,
+            locale=locale,
+            channel=channel,
         )
 
     async def wait_job(self, predicate: Callable[[Job], bool], timeout: float = 10.0) -> Job:
@@ -135,7 +144,7 @@ async def running_motionbot(settings: Settings, discord: DiscordDouble) -> Async
     async with open_services(settings) as services, MotionBot(services, **TEST_BOT_OPTIONS) as bot:
         task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
         try:
-            waiter = asyncio.create_task(discord.wait_ready(timeout=10))
+            waiter = asyncio.create_task(wait_gateway(discord, settings))
             done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
             if task in done:
                 task.result()
@@ -147,6 +156,17 @@ async def running_motionbot(settings: Settings, discord: DiscordDouble) -> Async
             await bot.close()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def wait_gateway(discord: DiscordDouble, settings: Settings, timeout: float = 10.0) -> None:
+    """Wait until the bot's shards are connected: its ``SHARD_IDS``, else every shard.
+
+    The default allows for discord.py's 5 s pause before each IDENTIFY after the first.
+    """
+    if settings.shard_ids and settings.shard_count is not None:
+        await discord.wait_shards(set(settings.shard_ids), settings.shard_count, timeout)
+    else:
+        await discord.wait_ready(timeout)
 
 
 @contextlib.asynccontextmanager

@@ -124,13 +124,13 @@ async def test_a_new_application_on_the_same_database_syncs(tmp_path):
 
 
 async def test_ready_line_names_the_bot_and_its_servers(tmp_path, caplog):
-    """Each READY logs "ready as NAME in N servers"."""
+    """Each READY logs "ready as NAME in N servers on shard(s) ... of COUNT"."""
     caplog.set_level(logging.INFO, logger="bot.bot")
     async with make_world(tmp_path) as world:
         await world.discord.add_guild("Second server")  # after READY: not counted in that line
         user = world.bot.user
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ready as ")]
-    assert lines == [f"ready as {user} in 1 server"]
+    assert lines == [f"ready as {user} in 1 server on shard 0 of 1"]
 
 
 async def test_sync_subcommand_also_removes_the_old_server_copies(tmp_path):

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +126,12 @@ async def spawn_bot(settings: Mapping[str, object], log_path: Path) -> BotProces
 
 async def wait_connected(bot: BotProcess, discord: DiscordDouble, identifies: int) -> None:
     """Wait until the double saw ``identifies`` gateway IDENTIFYs in total; fail fast if the child dies."""
-    connected = asyncio.ensure_future(discord.wait_identified(identifies, timeout=START_TIMEOUT))
+    await wait_unless_exited(bot, discord.wait_identified(identifies, timeout=START_TIMEOUT))
+
+
+async def wait_unless_exited(bot: BotProcess, waiting: Awaitable[None]) -> None:
+    """Await ``waiting``; fail fast, with the child's log, if the child exits first."""
+    connected = asyncio.ensure_future(waiting)
     exited = asyncio.ensure_future(bot.process.wait())
     try:
         await asyncio.wait({connected, exited}, return_when=asyncio.FIRST_COMPLETED)
@@ -158,3 +163,43 @@ async def running_subprocess_bot(
         if bot.running:
             bot.kill()
         await bot.wait_exit()
+
+
+@contextlib.asynccontextmanager
+async def running_shard_process(
+    discord: DiscordDouble,
+    comet: CometAPIDouble,
+    database: Path,
+    log_path: Path,
+    *,
+    shard_ids: tuple[int, ...] = (),
+    shard_count: int | None = None,
+    **overrides: object,
+) -> AsyncIterator[BotProcess]:
+    """Start ``python -m bot run`` with ``SHARD_IDS``/``SHARD_COUNT`` and wait until its shards are live.
+
+    Empty ``shard_ids`` runs every shard; ``shard_count=None`` takes the double's recommendation
+    (``DoubleConfig.recommended_shards``). ``overrides`` are further settings by field name (such as
+    ``database_url``). A child still running when the block ends is killed.
+    """
+    settings = {"shard_ids": ",".join(map(str, shard_ids)), "shard_count": shard_count or "", **overrides}
+    bot = await spawn_bot(double_settings(discord, comet, database, **settings), log_path)
+    try:
+        await wait_unless_exited(bot, wait_shards(discord, shard_ids, shard_count))
+        yield bot
+    finally:
+        if bot.running:
+            bot.kill()
+        await bot.wait_exit()
+
+
+async def wait_shards(discord: DiscordDouble, shard_ids: tuple[int, ...], shard_count: int | None) -> None:
+    """Wait until ``shard_ids`` of ``shard_count`` (all shards, of the double's count, when empty) are live.
+
+    Allows for discord.py's 5 s pause before each IDENTIFY after a process's first.
+    """
+    if shard_ids and shard_count is not None:
+        timeout = START_TIMEOUT + 5 * len(shard_ids)
+        await discord.wait_shards(set(shard_ids), shard_count, timeout=timeout)
+    else:
+        await discord.wait_ready(timeout=START_TIMEOUT + 5 * (shard_count or 4))

@@ -22,3 +22,7 @@ class DoubleConfig:
     heartbeat_interval_ms: int = 41_250
     # False sends plain text frames whatever compression the client asked for.
     honour_compression: bool = True
+    # Discord closes an IDENTIFY whose shard would hold more guilds than this with 4011.
+    max_guilds_per_shard: int = 2500
+    # ``shards`` in GET /gateway/bot; None recommends one shard per 1,000 guilds, as Discord roughly does.
+    recommended_shards: int | None = None

@@ -262,8 +262,8 @@ class Driver(WorldDriver):
         size_limit: int | None,
         message: Message | None = None,
     ) -> InteractionHandle:
-        if self.hub.current is None:
-            raise RuntimeError("the bot has no gateway session; await double.wait_ready() first")
+        if self.hub.session_for(channel.guild_id) is None:
+            raise RuntimeError("no gateway session holds this guild's shard; await double.wait_ready() first")
         delta = datetime.timedelta(seconds=age) if isinstance(age, int | float) else age
         handle = self._builder.build(
             kind, user, channel, data, locale=locale, age=delta, size_limit=size_limit, message=message
@@ -275,7 +275,7 @@ class Driver(WorldDriver):
 
     @property
     def gateway_connected(self) -> bool:
-        """Whether the bot holds a live, identified or resumed gateway connection."""
+        """Whether every shard holds a live, identified or resumed gateway connection."""
         return self.hub.connected
 
     async def wait_ready(self, timeout: float = 5.0) -> None:
@@ -290,17 +290,22 @@ class Driver(WorldDriver):
         """Wait until ``count`` IDENTIFYs happened in total."""
         await self.hub.wait_identified(count, timeout)
 
-    async def force_reconnect(self) -> None:
-        """Send op 7 RECONNECT; dispatches are buffered and replayed after the client RESUMEs."""
-        await self.hub.force_reconnect()
+    async def wait_shards(self, shard_ids: set[int], count: int, timeout: float = 5.0) -> None:
+        """Wait until each of ``shard_ids`` (of ``count`` shards) holds a live gateway connection."""
+        await self.hub.wait_shards(shard_ids, count, timeout)
 
-    async def invalidate_session(self, resumable: bool) -> None:
+    async def force_reconnect(self, shard_id: int | None = None) -> None:
+        """Send op 7 RECONNECT (to the latest session, or shard ``shard_id``'s); dispatches are
+        buffered and replayed after the client RESUMEs."""
+        await self.hub.force_reconnect(shard_id)
+
+    async def invalidate_session(self, resumable: bool, shard_id: int | None = None) -> None:
         """Send op 9 INVALID_SESSION with ``d = resumable``."""
-        await self.hub.invalidate_session(resumable)
+        await self.hub.invalidate_session(resumable, shard_id)
 
-    async def disconnect(self, code: int = 1001) -> None:
+    async def disconnect(self, code: int = 1001, shard_id: int | None = None) -> None:
         """Close the bot's websocket from the server side; it reconnects and RESUMEs."""
-        await self.hub.disconnect(code)
+        await self.hub.disconnect(code, shard_id)
 
     # -- observation -------------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class GatewayEvents:
         return await self.hub.dispatch(
             "MESSAGE_CREATE",
             lambda intents: self._message_payload(message, intents),
+            guild_id=message.guild_id,
             intent=self._message_intent(message),
         )
 
@@ -70,6 +71,7 @@ class GatewayEvents:
         return await self.hub.dispatch(
             "MESSAGE_UPDATE",
             lambda intents: self._message_payload(message, intents),
+            guild_id=message.guild_id,
             intent=self._message_intent(message),
         )
 
@@ -80,7 +82,9 @@ class GatewayEvents:
         data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        return await self.hub.dispatch("MESSAGE_DELETE", lambda _: data, intent=self._message_intent(message))
+        return await self.hub.dispatch(
+            "MESSAGE_DELETE", lambda _: data, guild_id=message.guild_id, intent=self._message_intent(message)
+        )
 
     async def reaction(self, message: Message, user: User, emoji: str, *, added: bool) -> GatewayEvent | None:
         """MESSAGE_REACTION_ADD / _REMOVE (only with the reactions intent for that channel kind)."""
@@ -97,7 +101,9 @@ class GatewayEvents:
         if added:
             data.update(self._reaction_extras(message, user))
         name = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
-        return await self.hub.dispatch(name, lambda _: data, intent=self._reaction_intent(message))
+        return await self.hub.dispatch(
+            name, lambda _: data, guild_id=message.guild_id, intent=self._reaction_intent(message)
+        )
 
     def _reaction_extras(self, message: Message, user: User) -> dict[str, Any]:
         extras: dict[str, Any] = {"message_author_id": str(message.author.id), "burst_colors": []}
@@ -107,32 +113,34 @@ class GatewayEvents:
         return extras
 
     async def interaction_create(self, payload: dict[str, Any]) -> GatewayEvent | None:
-        """INTERACTION_CREATE (needs no intent)."""
-        return await self.hub.dispatch("INTERACTION_CREATE", lambda _: payload)
+        """INTERACTION_CREATE (needs no intent), over the connection of its guild's shard."""
+        guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
+        return await self.hub.dispatch("INTERACTION_CREATE", lambda _: payload, guild_id=guild_id)
 
     async def role(self, guild: Guild, role: Role, *, created: bool) -> None:
         """GUILD_ROLE_CREATE / _UPDATE (GUILDS intent)."""
         name = "GUILD_ROLE_CREATE" if created else "GUILD_ROLE_UPDATE"
         data = {"guild_id": str(guild.id), "role": role_json(role)}
-        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILDS)
+        await self.hub.dispatch(name, lambda _: data, guild_id=guild.id, intent=Intent.GUILDS)
 
     async def channel(self, channel: Channel, *, created: bool) -> None:
         """CHANNEL_CREATE / _UPDATE for guild channels (GUILDS intent)."""
         name = "CHANNEL_CREATE" if created else "CHANNEL_UPDATE"
         data = channel_json(channel)
-        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILDS)
+        await self.hub.dispatch(name, lambda _: data, guild_id=channel.guild_id, intent=Intent.GUILDS)
 
     async def member(self, member: Member, *, added: bool) -> None:
         """GUILD_MEMBER_ADD / _UPDATE (GUILD_MEMBERS intent)."""
         name = "GUILD_MEMBER_ADD" if added else "GUILD_MEMBER_UPDATE"
         data = {**member_json(member), "guild_id": str(member.guild_id)}
-        await self.hub.dispatch(name, lambda _: data, intent=Intent.GUILD_MEMBERS)
+        await self.hub.dispatch(name, lambda _: data, guild_id=member.guild_id, intent=Intent.GUILD_MEMBERS)
 
     async def guild_create(self, guild: Guild) -> None:
         """GUILD_CREATE for a guild the bot just joined (GUILDS intent)."""
         await self.hub.dispatch(
             "GUILD_CREATE",
             lambda intents: guild_create_payload(self.state, guild, intents),
+            guild_id=guild.id,
             intent=Intent.GUILDS,
         )
 
@@ -141,4 +149,4 @@ class GatewayEvents:
         data = guild_create_json(guild, guild.members[self.state.bot_user.id], [], [])
         for key in GUILD_CREATE_ONLY:
             data.pop(key, None)
-        await self.hub.dispatch("GUILD_UPDATE", lambda _: data, intent=Intent.GUILDS)
+        await self.hub.dispatch("GUILD_UPDATE", lambda _: data, guild_id=guild.id, intent=Intent.GUILDS)

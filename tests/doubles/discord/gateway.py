@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from .config import DoubleConfig
-from .frames import FrameEncoder, encoder_for
-from .gateway_payloads import guild_create_payloads, members_chunk, ready_payload
+from .frames import encoder_for
+from .gateway_payloads import guild_create_payloads, in_shard, members_chunk, ready_payload
+from .gateway_session import Connection, ConnectionRecord, GatewayEvent, Session, is_live
 from .model import Intent
 from .notify import ChangeNotifier
 from .state import DoubleState
@@ -32,100 +31,7 @@ HELLO, HEARTBEAT, IDENTIFY, PRESENCE, VOICE, RESUME, RECONNECT, REQUEST_MEMBERS,
     11,
 )
 PayloadBuilder = Callable[[int], dict[str, Any]]
-
-
-@dataclass
-class GatewayEvent:
-    """One dispatch (op 0) of a session, kept for replay after a RESUME."""
-
-    seq: int
-    name: str
-    data: dict[str, Any]
-    sent_at: float | None = None
-
-    def frame(self) -> dict[str, Any]:
-        """The op 0 message."""
-        return {"op": 0, "t": self.name, "s": self.seq, "d": self.data}
-
-
-@dataclass
-class ConnectionRecord:
-    """What a test can check about one websocket connection."""
-
-    path: str
-    compression: str
-    mode: str | None = None
-    replayed: list[GatewayEvent] = field(default_factory=list)
-    heartbeats: int = 0
-    close_code: int | None = None
-    closed_by_server: bool = False
-
-
-@dataclass
-class Session:
-    """A gateway session: its intents and every dispatch so far."""
-
-    id: str
-    intents: int
-    shard: tuple[int, int]
-    events: list[GatewayEvent] = field(default_factory=list)
-    connection: Connection | None = None
-
-    def append(self, name: str, data: dict[str, Any]) -> GatewayEvent:
-        """Add a dispatch with the next sequence number."""
-        event = GatewayEvent(len(self.events) + 1, name, data)
-        self.events.append(event)
-        return event
-
-
-class Connection:
-    """One client websocket; sends are serialised so frames keep sequence order."""
-
-    def __init__(self, ws: web.WebSocketResponse, encoder: FrameEncoder, record: ConnectionRecord) -> None:
-        self.ws = ws
-        self.encoder = encoder
-        self.record = record
-        self.session: Session | None = None
-        self.next_index = 0
-        self.established = False
-        self._lock = asyncio.Lock()
-
-    async def send_op(self, payload: dict[str, Any]) -> None:
-        """Send a non-dispatch message."""
-        async with self._lock:
-            await self._write(payload)
-
-    async def pump(self) -> None:
-        """Send every dispatch of the session this connection has not sent yet, in order."""
-        async with self._lock:
-            session = self.session
-            while (
-                session is not None and session.connection is self and self.next_index < len(session.events)
-            ):
-                event = session.events[self.next_index]
-                if event.sent_at is None:
-                    event.sent_at = asyncio.get_running_loop().time()
-                await self._write(event.frame())
-                self.next_index += 1
-
-    async def _write(self, payload: dict[str, Any]) -> None:
-        if self.ws.closed:
-            return
-        frame = self.encoder.encode(json.dumps(payload, ensure_ascii=False))
-        try:
-            if isinstance(frame, str):
-                await self.ws.send_str(frame)
-            else:
-                await self.ws.send_bytes(frame)
-        except ConnectionResetError:
-            # The client went away mid-send; the session keeps the event for a RESUME.
-            return
-
-    async def close(self, code: int, reason: str) -> None:
-        """Close from the server side with a gateway close code."""
-        self.record.closed_by_server = True
-        self.record.close_code = code
-        await self.ws.close(code=code, message=reason.encode())
+__all__ = ["Connection", "ConnectionRecord", "GatewayEvent", "GatewayHub", "Session"]
 
 
 class GatewayHub:
@@ -136,6 +42,8 @@ class GatewayHub:
         self.config = config
         self.resume_url = ""
         self.sessions: dict[str, Session] = {}
+        # The session each shard id's events go to; all of one shard count (the latest IDENTIFY's).
+        self.shard_sessions: dict[int, Session] = {}
         self.current: Session | None = None
         self.connections: list[ConnectionRecord] = []
         self.identify_count = 0
@@ -145,9 +53,26 @@ class GatewayHub:
 
     @property
     def connected(self) -> bool:
-        """Whether a client holds a live, identified or resumed connection."""
-        session = self.current
-        return session is not None and session.connection is not None and session.connection.established
+        """Whether every shard of the current shard count has a live, identified or resumed connection."""
+        sessions = self.shard_sessions
+        if not sessions:
+            return False
+        count = next(iter(sessions.values())).shard[1]
+        return set(sessions) == set(range(count)) and all(map(is_live, sessions.values()))
+
+    def shard_connected(self, shard_id: int) -> bool:
+        """Whether shard ``shard_id`` has a live, identified or resumed connection."""
+        session = self.shard_sessions.get(shard_id)
+        return session is not None and is_live(session)
+
+    @property
+    def shard_count(self) -> int | None:
+        """The shard count of the current sessions (None before any IDENTIFY)."""
+        return next((s.shard[1] for s in self.shard_sessions.values()), None)
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The session whose shard receives ``guild_id``'s events (DMs, ``None``, go to shard 0)."""
+        return next((s for s in self.shard_sessions.values() if in_shard(guild_id or 0, s.shard)), None)
 
     @property
     def intents(self) -> int:
@@ -155,10 +80,11 @@ class GatewayHub:
         return self.current.intents if self.current else 0
 
     async def dispatch(
-        self, name: str, build: PayloadBuilder, *, intent: int | None = None
+        self, name: str, build: PayloadBuilder, *, guild_id: int | None = None, intent: int | None = None
     ) -> GatewayEvent | None:
-        """Dispatch to the current session if its intents allow it; buffered while disconnected."""
-        session = self.current
+        """Dispatch to the session of ``guild_id``'s shard if its intents allow it; buffered while
+        that shard is disconnected, dropped when no session holds the shard."""
+        session = self.session_for(guild_id)
         if session is None or (intent is not None and not session.intents & intent):
             return None
         event = session.append(name, build(session.intents))
@@ -237,12 +163,15 @@ class GatewayHub:
         if not _valid_shard(shard):
             await connection.close(4010, "Invalid shard.")
             return
+        if self._guilds_in(shard) > self.config.max_guilds_per_shard:
+            await connection.close(4011, "Sharding required.")
+            return
         await self._start_session(connection, intents, (shard[0], shard[1]))
 
     async def _start_session(self, connection: Connection, intents: int, shard: tuple[int, int]) -> None:
         session = Session(secrets.token_hex(16), intents, shard)
         self.sessions[session.id] = session
-        self.current = session
+        self._make_current(session)
         self._attach(connection, session, next_index=0, mode="identify")
         self.identify_count += 1
         session.append("READY", ready_payload(self.state, session.id, shard, self.resume_url))
@@ -269,8 +198,18 @@ class GatewayHub:
             return
         await self._replay(connection, session, seq)
 
-    async def _replay(self, connection: Connection, session: Session, seq: int) -> None:
+    def _guilds_in(self, shard: list[int]) -> int:
+        return sum(1 for guild_id in self.state.guilds if in_shard(guild_id, (shard[0], shard[1])))
+
+    def _make_current(self, session: Session) -> None:
+        """Route ``session``'s shard to it; sessions of another shard count belong to an older layout."""
+        shard_id, count = session.shard
+        self.shard_sessions = {i: s for i, s in self.shard_sessions.items() if s.shard[1] == count}
+        self.shard_sessions[shard_id] = session
         self.current = session
+
+    async def _replay(self, connection: Connection, session: Session, seq: int) -> None:
+        self._make_current(session)
         self._attach(connection, session, next_index=seq, mode="resume")
         self.resume_count += 1
         connection.record.replayed = list(session.events[seq:])
@@ -308,38 +247,51 @@ class GatewayHub:
             session.connection = None
         connection.established = False
 
-    def _live(self) -> Connection:
-        session = self.current
+    def _live(self, shard_id: int | None) -> Connection:
+        session = self.current if shard_id is None else self.shard_sessions.get(shard_id)
         if session is None or session.connection is None:
             raise RuntimeError("no gateway connection: the bot is not connected to the double")
         return session.connection
 
-    async def force_reconnect(self) -> None:
-        """Send op 7 RECONNECT; later dispatches are buffered until the client RESUMEs."""
-        connection = self._live()
+    async def force_reconnect(self, shard_id: int | None = None) -> None:
+        """Send op 7 RECONNECT (to the latest session, or shard ``shard_id``'s); later dispatches are
+        buffered until the client RESUMEs."""
+        connection = self._live(shard_id)
         self._detach(connection)
         await connection.send_op({"op": RECONNECT, "d": None})
         self.notifier.notify()
 
-    async def invalidate_session(self, resumable: bool) -> None:
+    async def invalidate_session(self, resumable: bool, shard_id: int | None = None) -> None:
         """Send op 9; with ``resumable=False`` the session is gone and the client must IDENTIFY."""
-        connection = self._live()
+        connection = self._live(shard_id)
         self._detach(connection)
-        if not resumable and connection.session is not None:
-            self.sessions.pop(connection.session.id, None)
-            self.current = None
+        session = connection.session
+        if not resumable and session is not None:
+            self.sessions.pop(session.id, None)
+            if self.shard_sessions.get(session.shard[0]) is session:
+                del self.shard_sessions[session.shard[0]]
+            if self.current is session:
+                self.current = None
         await connection.send_op({"op": INVALID, "d": resumable})
         self.notifier.notify()
 
-    async def disconnect(self, code: int = 1001) -> None:
+    async def disconnect(self, code: int = 1001, shard_id: int | None = None) -> None:
         """Drop the live connection with ``code``; the client reconnects and RESUMEs."""
-        connection = self._live()
+        connection = self._live(shard_id)
         self._detach(connection)
         await connection.close(code, "Closed by the double.")
 
     async def wait_connected(self, timeout: float = 5.0) -> None:
         """Wait until a client is identified or resumed on a live connection."""
         await self.notifier.wait_for(lambda: self.connected, timeout, "a live gateway connection")
+
+    async def wait_shards(self, shard_ids: set[int], count: int, timeout: float = 5.0) -> None:
+        """Wait until each of ``shard_ids`` (of ``count`` shards) has a live connection."""
+        await self.notifier.wait_for(
+            lambda: self.shard_count == count and all(map(self.shard_connected, shard_ids)),
+            timeout,
+            f"live gateway connections for shards {sorted(shard_ids)} of {count}",
+        )
 
     async def wait_resumed(self, count: int = 1, timeout: float = 5.0) -> None:
         """Wait until ``count`` RESUMEs completed in total and the connection is live."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aiohttp import web
@@ -133,7 +134,10 @@ class AppRoutes:
     async def gateway_bot(self, request: web.Request) -> web.Response:
         """``GET /gateway/bot`` with the documented session start limit."""
         limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return json_response({"url": self._gateway_url(request), "shards": 1, "session_start_limit": limit})
+        shards = self.ctx.config.recommended_shards or max(1, math.ceil(len(self.state.guilds) / 1000))
+        return json_response(
+            {"url": self._gateway_url(request), "shards": shards, "session_start_limit": limit}
+        )
 
     def _gateway_url(self, request: web.Request) -> str:
         return f"ws://{request.host}/gateway"

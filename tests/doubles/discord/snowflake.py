@@ -42,3 +42,14 @@ class SnowflakeFactory:
             return candidate
         self._last = max(candidate, self._last + 1)
         return self._last
+
+    def next_in_shard(self, shard_id: int, count: int) -> int:
+        """Return a new snowflake that Discord's formula ``(id >> 22) % count`` puts on ``shard_id``.
+
+        Its timestamp is moved forward by at most ``count - 1`` milliseconds.
+        """
+        base = self.next()
+        millis = base >> 22
+        millis += (shard_id - millis) % count
+        self._last = max(self._last, (millis << 22) | (base & 0x3FFFFF))
+        return self._last

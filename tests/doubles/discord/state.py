@@ -77,9 +77,21 @@ class DoubleState:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: User, preferred_locale: str, premium_tier: int) -> Guild:
-        """Create a guild with @everyone and the bot's managed role, the bot and the owner as members."""
-        guild = Guild(self.ids.next(), name, owner.id, preferred_locale, premium_tier)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        owner: User,
+        preferred_locale: str,
+        premium_tier: int,
+        shard: tuple[int, int] | None = None,
+    ) -> Guild:
+        """Create a guild with @everyone and the bot's managed role, the bot and the owner as members.
+
+        ``shard`` (id, count) picks an id that Discord's formula routes to that shard.
+        """
+        guild_id = self.ids.next() if shard is None else self.ids.next_in_shard(*shard)
+        guild = Guild(guild_id, name, owner.id, preferred_locale, premium_tier)
         guild.roles[guild.id] = Role(guild.id, "@everyone", Perm.EVERYONE_DEFAULT)
         bot_role = Role(self.ids.next(), self.bot_user.username, Perm.BOT_DEFAULT, position=1, managed=True)
         guild.roles[bot_role.id] = bot_role

@@ -57,14 +57,26 @@ class WorldDriver:
             await self.set_permissions(user, permissions, guild=guild)
         return user
 
-    async def add_guild(self, name: str, *, channels: Sequence[str] = ("general",)) -> Guild:
-        """The bot joins another guild (owned by a new user) with text ``channels`` (GUILD_CREATE)."""
+    async def add_guild(
+        self,
+        name: str,
+        *,
+        channels: Sequence[str] = ("general",),
+        shard: tuple[int, int] | None = None,
+        members: Sequence[User] = (),
+    ) -> Guild:
+        """The bot joins another guild (owned by a new user) with text ``channels`` (GUILD_CREATE).
+
+        ``shard`` (id, count) gives it an id on that shard; ``members`` join it too.
+        """
         owner = self.state.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = self.state.add_guild(
-            name, owner=owner, preferred_locale=self.guild.preferred_locale, premium_tier=0
+            name, owner=owner, preferred_locale=self.guild.preferred_locale, premium_tier=0, shard=shard
         )
         for channel in channels:
             self.state.add_channel(guild, channel)
+        for user in members:
+            self.state.add_member(guild, user)
         await self.events.guild_create(guild)
         return guild
 

@@ -1,0 +1,159 @@
+"""Two real bot processes (shards 0 and 1 of 2) on one PostgreSQL: one is killed with SIGKILL mid-job.
+
+Every job is delivered exactly once, the dead process's jobs within one lease period plus one poll
+interval (and the upload) after the kill, and no provider task is submitted twice. The processes run
+the real entry point; the test reads the shared database the way an operator would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import asyncpg
+
+from bot.models import Job, JobStatus, state_tag
+from bot.store import JobStore
+from tests.doubles.cometapi_double import CometAPIDouble
+from tests.doubles.cometapi_jobs import TaskPlan
+from tests.doubles.discord import DiscordDouble, Guild, User
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
+from tests.doubles.media import png_bytes
+from tests.reliability.kill_scenario import clip_uploads, expected_clips
+from tests.reliability.subprocess_bot import BotProcess, running_shard_process
+
+LEASE_SECONDS = 5.0
+POLL_SECONDS = 0.2
+UPLOAD_SLACK = 1.5  # downloading four clips from the double and posting them, on a loaded machine
+JOBS_PER_SERVER = 3
+SETTINGS: dict[str, object] = {
+    "lease_seconds": LEASE_SECONDS,
+    "poll_interval_seconds": POLL_SECONDS,
+    "max_concurrent_jobs_per_user": 10,
+    "max_daily_jobs_per_user": 100,
+    "max_daily_jobs_per_guild": 100,
+    # One job of the six waits in the shared line at the kill: it must be sent once, by the survivor.
+    "provider_max_running": 2 * JOBS_PER_SERVER - 1,
+    "provider_max_retries": 1,
+}
+
+
+def shard_of(guild: Guild) -> int:
+    """Discord's formula for which of two shards receives a server's events."""
+    return (guild.id >> 22) % 2
+
+
+async def read_jobs(url: str) -> list[Job]:
+    """Return every job in the shared database."""
+    async with await JobStore.open_postgres(url, max_connections=1) as store:
+        return await store.all_jobs()
+
+
+async def lease_pids(url: str) -> dict[int, int | None]:
+    """Return, per job, the process id in its lease owner (``host:pid:random``), or None."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, lease_owner FROM jobs ORDER BY id")
+    finally:
+        await conn.close()
+    return {row["id"]: int(row["lease_owner"].split(":")[1]) if row["lease_owner"] else None for row in rows}
+
+
+async def wait_jobs(url: str, predicate, timeout: float, what: str) -> list[Job]:  # noqa: ANN001
+    """Re-read the shared database until ``predicate(jobs)`` holds (it has no change feed)."""
+    jobs: list[Job] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate(jobs := await read_jobs(url)):
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        statuses = Counter(job.status.value for job in jobs)
+        raise AssertionError(f"waited {timeout} s for {what}; jobs by status: {dict(statuses)}") from None
+    return jobs
+
+
+async def animate(discord: DiscordDouble, user: User, guild: Guild, prompt: str) -> None:
+    """Send /animate in the first channel of ``guild`` and check it was accepted in time."""
+    channel = next(iter(guild.channels.values()))
+    image = png_bytes(width=256, height=256, seed=prompt)
+    handle = await discord.slash(
+        user, "animate", {"prompt": prompt}, attachment=("cat.png", image, "image/png"), channel=channel
+    )
+    assert (await handle.wait_response()).accepted
+
+
+def in_flight(jobs: list[Job]) -> bool:
+    """Six jobs stored: five at the provider and one waiting for a slot."""
+    statuses = Counter(job.status for job in jobs)
+    at_provider = statuses[JobStatus.SUBMITTED] + statuses[JobStatus.RUNNING]
+    return len(jobs) == 2 * JOBS_PER_SERVER and at_provider == 5 and statuses[JobStatus.QUEUED] == 1
+
+
+async def test_a_killed_process_jobs_are_delivered_once_by_the_other(tmp_path: Path, postgres_url: str) -> None:
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=600.0)  # nothing finishes until the test says so
+        other = await discord.add_guild("Other", shard=(1 - shard_of(discord.guild), 2), members=(discord.bob,))
+        servers = sorted([discord.guild, other], key=shard_of)  # servers[n] is on shard n
+        database = tmp_path / "unused.sqlite3"
+        async with (
+            running_shard_process(
+                discord, comet, database, tmp_path / "zero.log", shard_ids=(0,), shard_count=2,
+                database_url=postgres_url, **SETTINGS,
+            ) as zero,
+            running_shard_process(
+                discord, comet, database, tmp_path / "one.log", shard_ids=(1,), shard_count=2,
+                database_url=postgres_url, **SETTINGS,
+            ) as one,
+        ):
+            members = {discord.guild.id: discord.alice, other.id: discord.bob}
+            for n in range(JOBS_PER_SERVER):
+                for guild in servers:
+                    await animate(discord, members[guild.id], guild, f"clip {n} in {guild.name}")
+            await wait_jobs(postgres_url, in_flight, 20, "five jobs at the provider and one waiting")
+            owners = await lease_pids(postgres_url)
+            jobs = await read_jobs(postgres_url)
+            # Each process holds the jobs of its own shard's server.
+            for job in jobs:
+                holder = zero if job.guild_id == servers[0].id else one
+                assert owners[job.id] == holder.process.pid, (job.id, job.guild_id)
+
+            zero.kill()
+            killed_at = time.monotonic()
+            assert await zero.wait_exit() == -9
+            for task_id in list(comet.tasks):
+                comet.finish(task_id)
+            comet.default_plan = TaskPlan(duration=0.3)  # the waiting job, when it is sent
+
+            taken = [job for job in jobs if job.guild_id == servers[0].id and job.status is not JobStatus.QUEUED]
+            await wait_jobs(
+                postgres_url,
+                lambda now: all(j.status is JobStatus.DELIVERED for j in now if j.id in {t.id for t in taken}),
+                LEASE_SECONDS + POLL_SECONDS + UPLOAD_SLACK + 10,
+                "the killed process's jobs to be delivered",
+            )
+            took = time.monotonic() - killed_at
+            assert took <= LEASE_SECONDS + POLL_SECONDS + UPLOAD_SLACK, took
+            final = await wait_jobs(
+                postgres_url,
+                lambda now: len(now) == len(jobs) and all(j.status is JobStatus.DELIVERED for j in now),
+                20,
+                "every job to be delivered",
+            )
+            assert set((await lease_pids(postgres_url)).values()) <= {one.process.pid, None}
+            assert_survivor_log(one)
+
+        assert clip_uploads(discord.bot_messages()) == expected_clips(final)  # each clip exactly once
+        submits = Counter(body.get("state") for body in comet.submissions)
+        assert all(submits[state_tag(job.id)] == 1 for job in final), submits
+
+
+def assert_survivor_log(bot: BotProcess) -> None:
+    """The survivor says it took jobs over, and nothing went wrong on the way."""
+    log = bot.log_text()
+    assert "took over" in log
+    assert "Traceback" not in log and "CRITICAL" not in log

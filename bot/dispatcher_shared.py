@@ -48,8 +48,13 @@ class SharedDispatcher(Dispatcher):
         """Return when the line is read again even without a local change (monotonic)."""
         return self._next_refresh
 
-    async def claim(self, dispatch: StoreDispatch) -> list[Job]:
-        """Read the whole line and claim the jobs this process may submit now (SUBMITTING, leased to us)."""
+    async def claim(self, dispatch: StoreDispatch, mine: Callable[[int], bool]) -> list[Job]:
+        """Read the whole line and move this process's jobs that may start now to SUBMITTING.
+
+        ``mine`` tells the jobs this process holds. A job whose turn it is but that another process
+        holds is left to that process (it dispatches within ``refresh_seconds``), so each job stays
+        with the process of its server's shard unless that process stops.
+        """
         now = time.monotonic()
         if self._hold_until and now >= self._hold_until:
             self._hold_until, self._dirty = 0.0, True  # the back-off is over: try again
@@ -59,12 +64,14 @@ class SharedDispatcher(Dispatcher):
         self._next_refresh = now + self.refresh_seconds
         held = self.held(now)
         try:
-            return await dispatch(lambda waiting, at_provider: self._decide(waiting, at_provider, held))
+            return await dispatch(lambda waiting, at_provider: self._decide(waiting, at_provider, held, mine))
         except BaseException:
             self._dirty = True  # the line as read may not have been stored: read it again
             raise
 
-    async def _decide(self, waiting: list[Job], at_provider: list[Job], held: bool) -> list[int]:
+    async def _decide(
+        self, waiting: list[Job], at_provider: list[Job], held: bool, mine: Callable[[int], bool]
+    ) -> list[int]:
         queue = FairQueue()
         for job in waiting:
             queue.add(Waiting(job.id, job.guild_id, job.requester_id))
@@ -82,10 +89,14 @@ class SharedDispatcher(Dispatcher):
         limits = {guild: await self._running_limit(guild) for guild in guilds}
         running = Counter({member: len(ids) for member, ids in ahead.items()})
         picked = queue.pick(free, running, lambda guild: limits.get(guild, 1))
+        ours = [entry for entry in picked if mine(entry.job_id)]
         for entry in picked:
-            self._shown.pop(entry.job_id, None)
-        self._at_provider += len(picked)
-        return [entry.job_id for entry in picked]
+            if mine(entry.job_id):
+                self._shown.pop(entry.job_id, None)
+            else:
+                queue.add(entry)  # still waiting, for its own process to send
+        self._at_provider += len(ours)
+        return [entry.job_id for entry in ours]
 
     def running_count(self, active: Mapping[int, Job]) -> int:
         """Return how many jobs of every process were at the provider or being sent, as last read."""

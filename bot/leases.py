@@ -64,7 +64,8 @@ class LeaseKeeper:
         while True:
             claimed = await self._store.claim_expired(CLAIM_BATCH)
             if claimed:
-                log.info("took over %d jobs whose process stopped renewing its leases", len(claimed))
+                count = len(claimed)
+                log.info("took over %d %s of a process that stopped renewing its leases", count, _jobs(count))
                 await self._adopt(claimed)
                 total += len(claimed)
             if len(claimed) < CLAIM_BATCH:
@@ -85,7 +86,11 @@ class LeaseKeeper:
 
     def _renewal_failed(self, held: set[int]) -> None:
         if time.monotonic() - self._renewed_at > self._lease_seconds:
-            log.warning("could not renew job leases for a whole lease period; letting %d jobs go", len(held))
+            log.warning(
+                "could not renew job leases for a whole lease period; letting %d %s go",
+                len(held),
+                _jobs(len(held)),
+            )
             self._release(held)
 
     def _release(self, job_ids: Iterable[int]) -> None:
@@ -120,3 +125,7 @@ class LeaseKeeper:
             return
         if released:
             log.info("released %d job leases to the other processes", released)
+
+
+def _jobs(count: int) -> str:
+    return "job" if count == 1 else "jobs"

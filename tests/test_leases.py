@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -167,9 +168,13 @@ async def test_the_keeper_runs_on_after_a_failed_round_and_releases_on_stop():
 class SharedLine:
     """The dispatch transaction of a shared store, in memory: every process's jobs in one place."""
 
-    def __init__(self, jobs: list[Job]) -> None:
+    def __init__(self, jobs: list[Job], holders: dict[int, str] | None = None) -> None:
         self.jobs = {job.id: job for job in jobs}
+        self.holders = holders or dict.fromkeys(self.jobs, "a")
         self.claimed_by: dict[int, str] = {}
+
+    def mine(self, owner: str) -> Callable[[int], bool]:
+        return lambda job_id: self.holders.get(job_id) == owner
 
     def dispatch_for(self, owner: str) -> StoreDispatch:
         async def dispatch(decide: Decide) -> list[Job]:
@@ -208,28 +213,31 @@ async def test_the_provider_cap_counts_every_process_jobs():
         [job(1, 100, JobStatus.RUNNING), job(2, 200, JobStatus.SUBMITTED), job(3, 300), job(4, 400)]
     )
     a = shared_dispatcher(cap=3)
-    claimed = await a.claim(line.dispatch_for("a"))
+    claimed = await a.claim(line.dispatch_for("a"), line.mine("a"))
     assert [j.id for j in claimed] == [3]
     assert a.running_count({}) == 3
     assert a.queue.position(4) == 1  # the line a shows on cards is the whole line
 
 
-async def test_two_processes_never_claim_the_same_job_and_share_one_fair_line():
+async def test_two_processes_share_one_fair_line_and_each_sends_only_its_own_jobs():
     jobs = [job(i, 100 + i % 3) for i in range(1, 10)]
-    line = SharedLine(jobs)
+    line = SharedLine(jobs, {i: "a" if i % 2 else "b" for i in range(1, 10)})
     a, b = shared_dispatcher(cap=4, limit=1), shared_dispatcher(cap=4, limit=1)
-    first = await a.claim(line.dispatch_for("a"))
-    second = await b.claim(line.dispatch_for("b"))
-    # One job per member at a time (limit 1): three members, so three jobs in all, fair order.
-    assert [j.id for j in first] == [1, 2, 3] and second == []
-    assert len(line.claimed_by) == 3
+    first = await a.claim(line.dispatch_for("a"), line.mine("a"))
+    # One job per member at a time (limit 1): jobs 1, 2, 3 have their turn; 2 is b's to send.
+    assert [j.id for j in first] == [1, 3] and a.queue.position(2) == 1
+    second = await b.claim(line.dispatch_for("b"), line.mine("b"))
+    assert [j.id for j in second] == [2]
+    assert line.claimed_by == {1: "a", 2: "b", 3: "a"}
+    b.changed()
+    assert await b.claim(line.dispatch_for("b"), line.mine("b")) == []  # every member is at their limit
 
 
 async def test_a_held_dispatcher_reads_the_line_but_claims_nothing():
     line = SharedLine([job(1, 100), job(2, 200)])
     a = shared_dispatcher(cap=5)
     a.busy(retry_after=30.0)
-    assert await a.claim(line.dispatch_for("a")) == []
+    assert await a.claim(line.dispatch_for("a"), line.mine("a")) == []
     assert a.queue.position(2) == 2
     assert line.claimed_by == {}
 
@@ -237,19 +245,19 @@ async def test_a_held_dispatcher_reads_the_line_but_claims_nothing():
 async def test_the_line_is_read_again_only_after_a_change_or_the_refresh_time():
     line = SharedLine([job(1, 100, JobStatus.RUNNING), job(2, 100)])
     a = shared_dispatcher(cap=1)
-    assert await a.claim(line.dispatch_for("a")) == []
+    assert await a.claim(line.dispatch_for("a"), line.mine("a")) == []
     line.jobs[1] = dataclasses.replace(
         line.jobs[1], status=JobStatus.DELIVERED
     )  # another process's job ended
-    assert await a.claim(line.dispatch_for("a")) == []  # not read again yet
+    assert await a.claim(line.dispatch_for("a"), line.mine("a")) == []  # not read again yet
     a.changed()
-    assert [j.id for j in await a.claim(line.dispatch_for("a"))] == [2]
+    assert [j.id for j in await a.claim(line.dispatch_for("a"), line.mine("a"))] == [2]
 
 
 async def test_queue_view_shows_the_other_processes_jobs():
     line = SharedLine([job(1, 100, JobStatus.RUNNING, guild=7), job(2, 200, guild=7), job(3, 300, guild=8)])
     a = shared_dispatcher(cap=1)
-    await a.claim(line.dispatch_for("a"))
+    await a.claim(line.dispatch_for("a"), line.mine("a"))
     view = a.view({}, guild_id=7, limit=10)
     assert [j.id for j in view.running] == [1]
     # Place in the whole line: server 8 has had no turn in this round yet, so its job goes first.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -61,7 +62,7 @@ async def lease_pids(url: str) -> dict[int, int | None]:
     return {row["id"]: int(row["lease_owner"].split(":")[1]) if row["lease_owner"] else None for row in rows}
 
 
-async def wait_jobs(url: str, predicate, timeout: float, what: str) -> list[Job]:  # noqa: ANN001
+async def wait_jobs(url: str, predicate: Callable[[list[Job]], bool], timeout: float, what: str) -> list[Job]:
     """Re-read the shared database until ``predicate(jobs)`` holds (it has no change feed)."""
     jobs: list[Job] = []
     try:
@@ -91,58 +92,45 @@ def in_flight(jobs: list[Job]) -> bool:
     return len(jobs) == 2 * JOBS_PER_SERVER and at_provider == 5 and statuses[JobStatus.QUEUED] == 1
 
 
-async def test_a_killed_process_jobs_are_delivered_once_by_the_other(tmp_path: Path, postgres_url: str) -> None:
+async def test_a_killed_process_jobs_are_delivered_once_by_the_other(
+    tmp_path: Path, postgres_url: str
+) -> None:
     async with (
         DiscordDouble(message_content=True) as discord,
         CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
     ):
         comet.default_plan = TaskPlan(duration=600.0)  # nothing finishes until the test says so
-        other = await discord.add_guild("Other", shard=(1 - shard_of(discord.guild), 2), members=(discord.bob,))
+        other_shard = 1 - shard_of(discord.guild)
+        other = await discord.add_guild("Other", shard=(other_shard, 2), members=(discord.bob,))
         servers = sorted([discord.guild, other], key=shard_of)  # servers[n] is on shard n
-        database = tmp_path / "unused.sqlite3"
+        options = {"database_url": postgres_url, "shard_count": 2, **SETTINGS}
         async with (
             running_shard_process(
-                discord, comet, database, tmp_path / "zero.log", shard_ids=(0,), shard_count=2,
-                database_url=postgres_url, **SETTINGS,
+                discord, comet, tmp_path / "a.sqlite3", tmp_path / "zero.log", shard_ids=(0,), **options
             ) as zero,
             running_shard_process(
-                discord, comet, database, tmp_path / "one.log", shard_ids=(1,), shard_count=2,
-                database_url=postgres_url, **SETTINGS,
+                discord, comet, tmp_path / "a.sqlite3", tmp_path / "one.log", shard_ids=(1,), **options
             ) as one,
         ):
             members = {discord.guild.id: discord.alice, other.id: discord.bob}
             for n in range(JOBS_PER_SERVER):
                 for guild in servers:
                     await animate(discord, members[guild.id], guild, f"clip {n} in {guild.name}")
-            await wait_jobs(postgres_url, in_flight, 20, "five jobs at the provider and one waiting")
-            owners = await lease_pids(postgres_url)
-            jobs = await read_jobs(postgres_url)
-            # Each process holds the jobs of its own shard's server.
-            for job in jobs:
-                holder = zero if job.guild_id == servers[0].id else one
-                assert owners[job.id] == holder.process.pid, (job.id, job.guild_id)
+            jobs = await wait_jobs(postgres_url, in_flight, 20, "five jobs at the provider and one waiting")
+            await assert_each_process_holds_its_shard(postgres_url, jobs, servers, (zero, one))
 
-            zero.kill()
-            killed_at = time.monotonic()
-            assert await zero.wait_exit() == -9
+            killed_at = await kill(zero)
             for task_id in list(comet.tasks):
                 comet.finish(task_id)
             comet.default_plan = TaskPlan(duration=0.3)  # the waiting job, when it is sent
-
-            taken = [job for job in jobs if job.guild_id == servers[0].id and job.status is not JobStatus.QUEUED]
-            await wait_jobs(
-                postgres_url,
-                lambda now: all(j.status is JobStatus.DELIVERED for j in now if j.id in {t.id for t in taken}),
-                LEASE_SECONDS + POLL_SECONDS + UPLOAD_SLACK + 10,
-                "the killed process's jobs to be delivered",
-            )
+            orphans = {
+                job.id for job in jobs if job.guild_id == servers[0].id and job.status is not JobStatus.QUEUED
+            }
+            await wait_jobs(postgres_url, delivered(orphans), 30, "the killed process's jobs to be delivered")
             took = time.monotonic() - killed_at
             assert took <= LEASE_SECONDS + POLL_SECONDS + UPLOAD_SLACK, took
             final = await wait_jobs(
-                postgres_url,
-                lambda now: len(now) == len(jobs) and all(j.status is JobStatus.DELIVERED for j in now),
-                20,
-                "every job to be delivered",
+                postgres_url, delivered({job.id for job in jobs}), 20, "every job delivered"
             )
             assert set((await lease_pids(postgres_url)).values()) <= {one.process.pid, None}
             assert_survivor_log(one)
@@ -150,6 +138,29 @@ async def test_a_killed_process_jobs_are_delivered_once_by_the_other(tmp_path: P
         assert clip_uploads(discord.bot_messages()) == expected_clips(final)  # each clip exactly once
         submits = Counter(body.get("state") for body in comet.submissions)
         assert all(submits[state_tag(job.id)] == 1 for job in final), submits
+
+
+async def assert_each_process_holds_its_shard(
+    url: str, jobs: list[Job], servers: list[Guild], processes: tuple[BotProcess, BotProcess]
+) -> None:
+    """Every job is leased to the process whose shard receives its server's events."""
+    owners = await lease_pids(url)
+    for job in jobs:
+        shard = next(n for n, server in enumerate(servers) if server.id == job.guild_id)
+        assert owners[job.id] == processes[shard].process.pid, (job.id, shard)
+
+
+async def kill(bot: BotProcess) -> float:
+    """SIGKILL ``bot`` (no shutdown code runs) and return when it happened (monotonic)."""
+    bot.kill()
+    killed_at = time.monotonic()
+    assert await bot.wait_exit() == -9
+    return killed_at
+
+
+def delivered(job_ids: set[int]) -> Callable[[list[Job]], bool]:
+    """A predicate: every job of ``job_ids`` is stored and delivered."""
+    return lambda jobs: job_ids <= {job.id for job in jobs if job.status is JobStatus.DELIVERED}
 
 
 def assert_survivor_log(bot: BotProcess) -> None:

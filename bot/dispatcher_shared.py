@@ -7,8 +7,9 @@ process. So the provider cap, the members' running limits and the fair order hol
 and no job is handed to two. The line as read is kept for card positions and ``/queue``; it is read
 again after any local change and at least every ``refresh_seconds`` (other processes change it too).
 
-What a single process also remembers, the members served since the line formed, is not shared: here
-a member's place in the rounds counts their waiting and running jobs only.
+The rounds count what one process keeps in memory, read from the database instead: a member's jobs
+at the provider and those served while the oldest waiting job waited, so a member who was just
+served waits behind one who was not, whichever process served them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.dispatcher import Dispatcher, QueueView, RunningLimit
 from bot.fair_queue import FairQueue, Member, Waiting
 from bot.models import Job
 
-Decide = Callable[[list[Job], list[Job]], Awaitable[list[int]]]
+Decide = Callable[[list[Job], list[Job], list[Job]], Awaitable[list[int]]]
 StoreDispatch = Callable[[Decide], Awaitable[list[Job]]]
 
 
@@ -64,21 +65,26 @@ class SharedDispatcher(Dispatcher):
         self._next_refresh = now + self.refresh_seconds
         held = self.held(now)
         try:
-            return await dispatch(lambda waiting, at_provider: self._decide(waiting, at_provider, held, mine))
+            return await dispatch(
+                lambda waiting, at_provider, served: self._decide(waiting, at_provider, served, held, mine)
+            )
         except BaseException:
             self._dirty = True  # the line as read may not have been stored: read it again
             raise
 
     async def _decide(
-        self, waiting: list[Job], at_provider: list[Job], held: bool, mine: Callable[[int], bool]
+        self,
+        waiting: list[Job],
+        at_provider: list[Job],
+        served: list[Job],
+        held: bool,
+        mine: Callable[[int], bool],
     ) -> list[int]:
         queue = FairQueue()
         for job in waiting:
             queue.add(Waiting(job.id, job.guild_id, job.requester_id))
-        ahead: dict[Member, set[int]] = {}
-        for job in at_provider:
-            ahead.setdefault((job.guild_id, job.requester_id), set()).add(job.id)
-        queue.set_ahead(ahead)
+        queue.set_ahead(_by_member([*at_provider, *served]))
+        ahead = _by_member(at_provider)
         self.queue = queue
         self._line = {job.id: job for job in (*waiting, *at_provider)}
         self._at_provider = len(at_provider)
@@ -126,3 +132,10 @@ def dispatcher_for(
             clock=clock,
         )
     return Dispatcher(cap=cap, running_limit=running_limit, busy_base=busy_base, clock=clock)
+
+
+def _by_member(jobs: list[Job]) -> dict[Member, set[int]]:
+    members: dict[Member, set[int]] = {}
+    for job in jobs:
+        members.setdefault((job.guild_id, job.requester_id), set()).add(job.id)
+    return members

@@ -172,6 +172,7 @@ class SharedLine:
         self.jobs = {job.id: job for job in jobs}
         self.holders = holders or dict.fromkeys(self.jobs, "a")
         self.claimed_by: dict[int, str] = {}
+        self.served: list[Job] = []  # finished jobs that were at the provider while the line waited
 
     def mine(self, owner: str) -> Callable[[int], bool]:
         return lambda job_id: self.holders.get(job_id) == owner
@@ -181,7 +182,8 @@ class SharedLine:
             waiting = [j for j in self.jobs.values() if j.status is JobStatus.QUEUED]
             at_provider = [j for j in self.jobs.values() if j.status in AT_PROVIDER]
             moved = []
-            for job_id in await decide(sorted(waiting, key=by_id), sorted(at_provider, key=by_id)):
+            served = sorted(self.served, key=by_id)
+            for job_id in await decide(sorted(waiting, key=by_id), sorted(at_provider, key=by_id), served):
                 if self.jobs[job_id].status is JobStatus.QUEUED:
                     self.jobs[job_id] = dataclasses.replace(self.jobs[job_id], status=JobStatus.SUBMITTING)
                     self.claimed_by[job_id] = owner
@@ -231,6 +233,14 @@ async def test_two_processes_share_one_fair_line_and_each_sends_only_its_own_job
     assert line.claimed_by == {1: "a", 2: "b", 3: "a"}
     b.changed()
     assert await b.claim(line.dispatch_for("b"), line.mine("b")) == []  # every member is at their limit
+
+
+async def test_a_member_served_by_any_process_waits_behind_one_who_was_not():
+    # Alice's first job was served (by whichever process) while her others waited; Bob posted later.
+    line = SharedLine([job(2, 100), job(3, 100), job(4, 200)])
+    line.served = [job(1, 100, JobStatus.DELIVERED)]
+    a = shared_dispatcher(cap=1)
+    assert [j.id for j in await a.claim(line.dispatch_for("a"), line.mine("a"))] == [4]
 
 
 async def test_a_held_dispatcher_reads_the_line_but_claims_nothing():

@@ -115,7 +115,7 @@ async def test_dispatch_moves_exactly_the_chosen_queued_jobs(open_store):
     delivered = await job_in(two, JobStatus.DELIVERED)
     seen: list[tuple[list[int], list[int]]] = []
 
-    async def decide(waiting: list[Job], at_provider: list[Job]) -> list[int]:
+    async def decide(waiting: list[Job], at_provider: list[Job], served: list[Job]) -> list[int]:
         seen.append(([j.id for j in waiting], [j.id for j in at_provider]))
         return [queued[2].id, queued[0].id, running.id, delivered.id, 999_999]
 
@@ -131,10 +131,28 @@ async def test_dispatch_moves_exactly_the_chosen_queued_jobs(open_store):
     assert await two.renew_leases() == {queued[1].id, queued[3].id, running.id}
 
 
+async def test_dispatch_tells_decide_who_was_served_while_the_line_waited(store: JobStore, clock: FakeClock):
+    before = await job_in(store, JobStatus.DELIVERED)  # finished before anyone waited: forgotten
+    clock.advance(seconds=1)
+    waiting = await store.create_job(sample_job(prompt="waits"))
+    clock.advance(seconds=1)
+    served = await job_in(store, JobStatus.DELIVERED)  # at the provider, and done, while it waited
+    running = await job_in(store, JobStatus.RUNNING)
+    seen: list[tuple[list[int], list[int], list[int]]] = []
+
+    async def decide(line: list[Job], at_provider: list[Job], done: list[Job]) -> list[int]:
+        seen.append(([j.id for j in line], [j.id for j in at_provider], [j.id for j in done]))
+        return []
+
+    await store.dispatch(decide)
+    assert seen == [([waiting.id], [running.id], [served.id])]
+    assert before.id not in seen[0][2]
+
+
 async def test_dispatch_with_nothing_chosen_changes_nothing(store: JobStore):
     job = await store.create_job(sample_job())
 
-    async def decide(waiting: list[Job], at_provider: list[Job]) -> list[int]:
+    async def decide(waiting: list[Job], at_provider: list[Job], served: list[Job]) -> list[int]:
         return []
 
     assert await store.dispatch(decide) == []
@@ -163,7 +181,7 @@ async def test_dispatch_never_exceeds_what_decide_allows_across_processes(open_s
         await one.create_job(sample_job(prompt=f"job {n}"))
     capacity = 3
 
-    async def decide(waiting: list[Job], at_provider: list[Job]) -> list[int]:
+    async def decide(waiting: list[Job], at_provider: list[Job], served: list[Job]) -> list[int]:
         await asyncio.sleep(0.01)  # a slow decision widens any race
         free = max(capacity - len(at_provider), 0)
         return [job.id for job in waiting[:free]]

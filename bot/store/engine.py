@@ -65,6 +65,7 @@ class Statements(Protocol):
     RENEW_LEASES: str
     CLAIM_EXPIRED: str
     RELEASE_LEASES: str
+    SERVED_SINCE: str
     DISPATCH_MOVE: str
 
 

@@ -18,7 +18,8 @@ from bot.store.rows import LATE_WATCH_LEASE, utc
 
 AT_PROVIDER = [JobStatus.SUBMITTING.value, JobStatus.SUBMITTED.value, JobStatus.RUNNING.value]
 
-Decide = Callable[[list[Job], list[Job]], Awaitable[list[int]]]
+# decide(waiting, at_provider, served_meanwhile) -> the ids to move to SUBMITTING
+Decide = Callable[[list[Job], list[Job], list[Job]], Awaitable[list[int]]]
 
 
 class JobLeases(StoreCore):
@@ -72,16 +73,18 @@ class JobLeases(StoreCore):
         """Move the queued jobs ``decide`` picks to SUBMITTING under this owner's lease, in one transaction.
 
         Holds the global dispatch lock (one dispatch at a time across every process), loads every
-        QUEUED job and every job at the provider (SUBMITTING, SUBMITTED, RUNNING) in id order, awaits
-        ``decide(waiting, at_provider)`` and moves exactly the returned ids that are still QUEUED.
-        Returns the moved jobs in id order.
+        QUEUED job and every job at the provider (SUBMITTING, SUBMITTED, RUNNING) in id order, and the
+        jobs that were at the provider while the oldest waiting job waited but have finished since
+        (the fair rounds count them), awaits ``decide(waiting, at_provider, served)`` and moves exactly
+        the returned ids that are still QUEUED. Returns the moved jobs in id order.
         """
 
         async def work(tx: Tx) -> list[Job]:
             await tx.lock(DISPATCH_LOCK)
             waiting = await fetch_jobs(tx, tx.sql.JOBS_WITH_STATUS, ([JobStatus.QUEUED.value],))
             at_provider = await fetch_jobs(tx, tx.sql.JOBS_WITH_STATUS, (AT_PROVIDER,))
-            chosen = sorted({int(job_id) for job_id in await decide(waiting, at_provider)})
+            served = await self._served_meanwhile(tx, waiting)
+            chosen = sorted({int(job_id) for job_id in await decide(waiting, at_provider, served)})
             if not chosen:
                 return []
             now = self._now()
@@ -90,3 +93,10 @@ class JobLeases(StoreCore):
             return await fetch_jobs_by_id(tx, tx.sql.DISPATCH_MOVE, params)
 
         return await self._db.write(work)
+
+    async def _served_meanwhile(self, tx: Tx, waiting: list[Job]) -> list[Job]:
+        """Return finished jobs that were at the provider after the oldest waiting job arrived."""
+        if not waiting:
+            return []
+        oldest = min(job.created_at for job in waiting)
+        return await fetch_jobs(tx, tx.sql.SERVED_SINCE, (utc(oldest),))

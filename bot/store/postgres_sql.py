@@ -192,6 +192,12 @@ RELEASE_LEASES = (
     "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 RETURNING id"
 )
 
+# Jobs that were at the provider at some moment since ``$1`` (when the oldest waiting job arrived) and
+# have finished since: with the ones still there, they are served jobs that count in the fair rounds.
+SERVED_SINCE = """
+SELECT * FROM jobs WHERE finished_at >= $1 AND submitted_at IS NOT NULL ORDER BY id
+"""
+
 DISPATCH_MOVE = """
 UPDATE jobs SET status = 'submitting', lease_owner = $1, lease_expires_at = $2, updated_at = $3
 WHERE id = ANY($4::bigint[]) AND status = 'queued'

@@ -22,6 +22,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble, Guild, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
+from tests.e2e.test_queue_e2e import max_running_at_provider
 from tests.reliability.kill_scenario import clip_uploads, expected_clips
 from tests.reliability.subprocess_bot import BotProcess, running_shard_process
 
@@ -168,3 +169,48 @@ def assert_survivor_log(bot: BotProcess) -> None:
     log = bot.log_text()
     assert "took over" in log
     assert "Traceback" not in log and "CRITICAL" not in log
+
+
+async def test_two_processes_keep_one_fair_line_and_one_provider_cap(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Cap 1 across both processes: Bob (the other process's server) goes before Alice's second job."""
+    settings = {**SETTINGS, "provider_max_running": 1}
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=600.0)  # each task ends when the test finishes it
+        home = discord.guild
+        other = await discord.add_guild("Other", shard=(1 - shard_of(home), 2), members=(discord.bob,))
+        options = {"database_url": postgres_url, "shard_count": 2, **settings}
+        database = tmp_path / "unused.sqlite3"
+        async with (
+            running_shard_process(discord, comet, database, tmp_path / "a.log", shard_ids=(0,), **options),
+            running_shard_process(discord, comet, database, tmp_path / "b.log", shard_ids=(1,), **options),
+        ):
+            for n in range(1, 4):
+                await animate(discord, discord.alice, home, f"alice {n}")
+            await animate(discord, discord.bob, other, "bob 1")
+            order = [await finish_next(comet, position) for position in range(4)]
+            await wait_jobs(
+                postgres_url, lambda jobs: len(jobs) == 4 and delivered(_ids(jobs))(jobs), 20, "all"
+            )
+
+        # Alice's first was served while her others waited, so Bob's has its turn before her second.
+        assert order == ["alice 1", "bob 1", "alice 2", "alice 3"]
+        assert max_running_at_provider(comet) == 1
+
+
+async def finish_next(comet: CometAPIDouble, position: int, timeout: float = 10.0) -> str:
+    """Wait for the provider's ``position``-th task (0-based), finish it, and return its prompt."""
+    async with asyncio.timeout(timeout):
+        while len(comet.tasks) <= position:
+            await asyncio.sleep(0.02)
+    task = list(comet.tasks.values())[position]
+    comet.finish(task.task_id)
+    return task.prompt
+
+
+def _ids(jobs: list[Job]) -> set[int]:
+    return {job.id for job in jobs}

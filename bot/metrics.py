@@ -92,6 +92,14 @@ class TrackerStats(Protocol):
     def provider_state(self) -> ProviderState:
         """Return the provider's condition as last seen."""
 
+    @property
+    def jobs_taken_over(self) -> int:
+        """Return how many jobs this process took over from processes that stopped (shared store)."""
+
+    @property
+    def jobs_let_go(self) -> int:
+        """Return how many jobs this process let go because another process holds them now."""
+
 
 class Metrics:
     """Motionbot's metrics: job counts, provider latency and errors, tracker health, 429s, deliveries."""
@@ -308,6 +316,23 @@ class _TrackerCollector(Collector):
             f"{NAMESPACE}_provider_key_rejected", "1 while CometAPI rejects the API key.", value=rejected
         )
         yield from _queue_metrics(tracker)
+        yield from _lease_metrics(tracker)
+
+
+def _lease_metrics(tracker: TrackerStats | None) -> Iterable[Metric]:
+    """Yield the job hand-overs between processes on a shared store (always 0 on SQLite)."""
+    taken = tracker.jobs_taken_over if tracker is not None else 0
+    yield CounterMetricFamily(
+        f"{NAMESPACE}_jobs_taken_over",
+        "Jobs this process took over after their process stopped renewing its leases.",
+        value=taken,
+    )
+    let_go = tracker.jobs_let_go if tracker is not None else 0
+    yield CounterMetricFamily(
+        f"{NAMESPACE}_jobs_let_go",
+        "Jobs this process let go because another process took them over.",
+        value=let_go,
+    )
 
 
 def _queue_metrics(tracker: TrackerStats | None) -> Iterable[Metric]:

@@ -155,9 +155,14 @@ class JobTracker(TrackerPolling):
         self._key_rejected.append(handler)
 
     @property
-    def leases(self) -> LeaseKeeper | None:
-        """Return the lease keeper when other processes share the store, else None."""
-        return self._leases
+    def jobs_taken_over(self) -> int:
+        """Return how many jobs this process took over from processes that stopped (shared store)."""
+        return self._leases.taken_over if self._leases is not None else 0
+
+    @property
+    def jobs_let_go(self) -> int:
+        """Return how many jobs this process let go because another process holds them now."""
+        return self._leases.let_go_total if self._leases is not None else 0
 
     async def start(self) -> None:
         """Resume in-flight jobs from the store (or, shared, take over expired leases) and start the loop."""

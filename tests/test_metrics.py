@@ -38,6 +38,8 @@ FAMILIES = (
     "motionbot_provider_key_rejected",
     "motionbot_discord_rate_limits_total",
     "motionbot_deliveries_total",
+    "motionbot_jobs_taken_over_total",
+    "motionbot_jobs_let_go_total",
 )
 
 
@@ -151,6 +153,28 @@ async def test_tracker_lag_cpu_cycles_and_in_flight(store, cometapi_double, come
         assert value(metrics, "motionbot_provider_condition", condition="busy") == 0
     finally:
         await tracker.stop()
+
+
+async def test_jobs_taken_over_from_a_stopped_process_are_counted(
+    postgres_url, cometapi_double, cometapi_session
+):
+    # A process that stopped cleanly released its lease; another one on the same PostgreSQL takes over.
+    async with await JobStore.open_postgres(postgres_url, lease_owner="stopped") as gone:
+        await gone.create_job(new_job())
+        assert await gone.release_leases() == 1
+    async with await JobStore.open_postgres(postgres_url, lease_owner="alive") as store:
+        client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
+        tracker = JobTracker(store, client, poll_interval=60, job_timeout=dt.timedelta(minutes=5))
+        metrics = Metrics()
+        metrics.attach(tracker=tracker)
+        await tracker.start()
+        try:
+            await metrics.render()
+            assert value(metrics, "motionbot_jobs_taken_over_total") == 1
+            assert value(metrics, "motionbot_jobs_let_go_total") == 0
+            assert value(metrics, "motionbot_jobs_in_flight") == 1
+        finally:
+            await tracker.stop()
 
 
 def test_deliveries_and_created_jobs_are_counted_by_label():

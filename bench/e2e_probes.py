@@ -53,10 +53,12 @@ def rss_high_water_bytes() -> int:
 
 
 class RssSampler:
-    """Samples the process RSS from a thread, so a busy event loop cannot hide a peak."""
+    """Samples a process's RSS (this one unless ``pid`` is given) from a thread, so a busy event loop
+    cannot hide a peak. Sampling stops by itself when the process is gone."""
 
-    def __init__(self, period: float = 0.1) -> None:
+    def __init__(self, period: float = 0.1, pid: int | None = None) -> None:
         self._period = period
+        self._pid = pid
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self.samples: list[int] = []
@@ -75,10 +77,13 @@ class RssSampler:
         self._thread.join()
 
     def _run(self) -> None:
-        process = psutil.Process()
-        while not self._stop.is_set():
-            self.samples.append(int(process.memory_info().rss))
-            self._stop.wait(self._period)
+        try:
+            process = psutil.Process(self._pid)
+            while not self._stop.is_set():
+                self.samples.append(int(process.memory_info().rss))
+                self._stop.wait(self._period)
+        except psutil.NoSuchProcess:  # the child exited (or is a zombie): its peak is already sampled
+            return
 
 
 @dataclass(slots=True)

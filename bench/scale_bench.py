@@ -461,7 +461,7 @@ NOTES = [
     "  its planned duration; clip visible = the Discord double's card revision with the files",
     "- 'jobs from its shard's server' are the commands a process received and acknowledged; 'jobs it",
     "  tracked' are those whose lease it held when all were delivered: it dispatched, polled and",
-    "  delivered them (a process dispatches any queued job, whichever process created it)",
+    "  delivered them (a job stays with the process that created it unless that process stops)",
     "- a 'Can't keep up ... 41.3s behind' warning about one heartbeat interval long is discord.py's",
     "  keep-alive thread stamping its send after the loopback ACK was handled: listed, not counted",
 ]

@@ -19,9 +19,10 @@ from bot.models import Job, JobStatus, state_tag
 from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
-from tests.doubles.discord import DiscordDouble, Guild, User
+from tests.doubles.discord import DiscordDouble, Guild, InteractionHandle, User
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
+from tests.e2e.harness import card_parts
 from tests.e2e.test_queue_e2e import max_running_at_provider
 from tests.reliability.kill_scenario import clip_uploads, expected_clips
 from tests.reliability.subprocess_bot import BotProcess, running_shard_process
@@ -76,14 +77,15 @@ async def wait_jobs(url: str, predicate: Callable[[list[Job]], bool], timeout: f
     return jobs
 
 
-async def animate(discord: DiscordDouble, user: User, guild: Guild, prompt: str) -> None:
-    """Send /animate in the first channel of ``guild`` and check it was accepted in time."""
+async def animate(discord: DiscordDouble, user: User, guild: Guild, prompt: str) -> InteractionHandle:
+    """Send /animate in the first channel of ``guild``, check it was accepted in time, return its handle."""
     channel = next(iter(guild.channels.values()))
     image = png_bytes(width=256, height=256, seed=prompt)
     handle = await discord.slash(
         user, "animate", {"prompt": prompt}, attachment=("cat.png", image, "image/png"), channel=channel
     )
     assert (await handle.wait_response()).accepted
+    return handle
 
 
 def in_flight(jobs: list[Job]) -> bool:
@@ -214,3 +216,35 @@ async def finish_next(comet: CometAPIDouble, position: int, timeout: float = 10.
 
 def _ids(jobs: list[Job]) -> set[int]:
     return {job.id for job in jobs}
+
+
+async def test_cards_and_queue_count_the_other_process_jobs(tmp_path: Path, postgres_url: str) -> None:
+    """One line for both processes: Alice's second job is 3rd, behind Bob's job in the other process."""
+    settings = {**SETTINGS, "provider_max_running": 1}
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        comet.default_plan = TaskPlan(duration=600.0)
+        home = discord.guild
+        other = await discord.add_guild("Other", shard=(1 - shard_of(home), 2), members=(discord.bob,))
+        options = {"database_url": postgres_url, "shard_count": 2, **settings}
+        database = tmp_path / "unused.sqlite3"
+        async with (
+            running_shard_process(discord, comet, database, tmp_path / "a.log", shard_ids=(0,), **options),
+            running_shard_process(discord, comet, database, tmp_path / "b.log", shard_ids=(1,), **options),
+        ):
+            await animate(discord, discord.bob, other, "bob 1")  # takes the one provider slot
+            await animate(discord, discord.bob, other, "bob 2")
+            await animate(discord, discord.alice, home, "alice 1")
+            second = await animate(discord, discord.alice, home, "alice 2")
+            # Round 0: Alice's first (Bob was served); round 1: Bob's second is older than hers.
+            await discord.wait_for_message(
+                lambda m: m.id == second.original_message_id and "3rd in line" in card_parts(m).state, 10
+            )
+            jobs = {job.prompt: job for job in await read_jobs(postgres_url)}
+            handle = await discord.slash(discord.alice, "queue", channel=next(iter(home.channels.values())))
+            answer = str((await handle.wait_response()).data["embeds"][0]["description"])
+
+        assert f"1. #{jobs['alice 1'].id}" in answer and f"3. #{jobs['alice 2'].id}" in answer
+        assert f"#{jobs['bob 2'].id}" not in answer  # /queue lists this server's jobs only

@@ -14,6 +14,9 @@
 6. Trust boundaries (issue 9, ``bench/trust_report.py``): the catalogue's hostile inputs by item, a
    rejected CometAPI key (health and one operator alert), provider successes kept through a locked
    database and after the bot's own timeout.
+7. Two processes on PostgreSQL, one killed (issue 14, ``bench/two_process_report.py``): shards 0 and 1
+   of 2 on a private PostgreSQL server, SIGKILL to one with jobs in flight; the survivor's takeover
+   time, uploads and provider submits per job, the waiting job, the survivor's log.
 
 Not a test: nothing here asserts; a budget that is not met prints MISS (and the exit code is 1).
 Takes well under a few minutes.
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.trust_report import catalogue_rows, provider_success_rows, rejected_key_rows
+from bench.two_process_report import two_process_rows
 from bot.models import Job, JobStatus
 from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -340,7 +344,7 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     """Run every part in order and return their sections."""
     evidence = Evidence()
     verdicts: dict[str, Verdict] = {}
-    for name in ("kill", "chaos", "inputs", "busy", "key", "success"):
+    for name in ("kill", "chaos", "inputs", "busy", "key", "success", "two"):
         (folder / name).mkdir()
     kill = Section(f"Restarts: kill -9 with {IN_FLIGHT} jobs in flight, restart on the same database")
     chaos = Section(f"Provider chaos: {CHAOS_RATE:.0%} of CometAPI responses faulty, seed {args.seed}")
@@ -356,7 +360,10 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     ]
     secrets_section(secrets, evidence)
     await guarded(busy, lambda: busy_database_section(busy, folder / "busy"))
-    return [*sections, secrets, busy, await trust_section(folder, verdicts)]
+    trust = await trust_section(folder, verdicts)
+    two = Section("Two processes on PostgreSQL, one killed (issue 14: shards 0 and 1 of 2 on one database)")
+    await guarded(two, lambda: two_process_rows(two, folder / "two"))
+    return [*sections, secrets, busy, trust, two]
 
 
 async def trust_section(folder: Path, verdicts: dict[str, Verdict]) -> Section:

@@ -19,7 +19,7 @@ import pytest
 
 from bench.scale_bench import private_postgres
 from bot.models import Job, JobStatus, state_tag
-from tests.postgres_server import INSTALL_HINT, server_bindir
+from tests.postgres_server import server_bindir
 from tests.reliability.kill_scenario import expected_clips
 from tests.reliability.subprocess_bot import BotProcess
 from tests.reliability.two_process_scenario import (
@@ -36,6 +36,7 @@ from tests.reliability.two_process_scenario import (
 
 TOOK_OVER = re.compile(r"took over (\d+) job")
 SIGKILL_EXIT = -9
+INSTALL_HINT = "install the PostgreSQL server (Debian: apt-get install postgresql-15)"
 
 
 class Rows(Protocol):
@@ -53,7 +54,7 @@ async def two_process_rows(section: Rows, folder: Path) -> None:
     try:
         async with private_postgres() as url, two_process_world(folder, url) as world:
             await _run(world, section)
-    except (pytest.skip.Exception, pytest.fail.Exception) as exc:  # the server could not be started
+    except (pytest.skip.Exception, pytest.fail.Exception) as exc:  # PrivateServer: no runuser as root
         section.add(False, f"PostgreSQL could not be started: {exc.msg}")
 
 

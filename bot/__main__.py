@@ -1,4 +1,4 @@
-"""Entry point and composition root: ``python -m bot [run|sync|doctor|invite|jobs]``.
+"""Entry point and composition root: ``python -m bot [run|sync|doctor|invite|jobs|move-to-postgres]``.
 
 Settings are read once here, every resource (store, HTTP session, provider client, tracker, bot,
 health server) is built here and closed here in reverse order, and start-up failures end with one
@@ -36,6 +36,7 @@ from bot.cli import (
 from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
 from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
+from bot.cli_move import move_to_postgres
 from bot.cometapi import CometAPIClient
 from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
@@ -218,7 +219,7 @@ async def _jobs(source: Settings | Path, args: argparse.Namespace) -> int:
     )
 
 
-# Stands in for COMETAPI_KEY in commands that never call CometAPI.
+# Stands in for COMETAPI_KEY (and DISCORD_TOKEN) in commands that never call CometAPI (or Discord).
 UNUSED_COMETAPI_KEY = "not-needed-by-this-command"
 
 COMMANDS: dict[str, Command] = {
@@ -226,12 +227,18 @@ COMMANDS: dict[str, Command] = {
     "sync": lambda settings, args: sync_commands(settings),
     "invite": _invite,
     "jobs": _jobs,
+    "move-to-postgres": lambda settings, args: move_to_postgres(settings, args.source),
 }
 
 
 def _overrides(command: str) -> dict[str, str]:
     # invite only asks Discord for the client id: it must not demand the CometAPI key.
-    return {"cometapi_key": UNUSED_COMETAPI_KEY} if command == "invite" else {}
+    if command == "invite":
+        return {"cometapi_key": UNUSED_COMETAPI_KEY}
+    # move-to-postgres only touches the two databases.
+    if command == "move-to-postgres":
+        return {"cometapi_key": UNUSED_COMETAPI_KEY, "discord_token": UNUSED_COMETAPI_KEY}
+    return {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

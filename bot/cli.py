@@ -1,13 +1,14 @@
 """The command line: one parser with a subcommand per operation, exit codes and start-up messages.
 
 The subcommands themselves live in ``bot.__main__`` (run, sync), ``bot.cli_doctor`` (doctor),
-``bot.cli_discord`` (invite) and ``bot.cli_jobs`` (jobs).
+``bot.cli_discord`` (invite), ``bot.cli_jobs`` (jobs) and ``bot.cli_move`` (move-to-postgres).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 
 from bot.models import JobStatus
 
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_invite_parser(sub, common)
     _add_jobs_parser(sub, common)
+    _add_move_parser(sub, common)
     return parser
 
 
@@ -151,4 +153,25 @@ def _add_jobs_parser(
         "--database",
         metavar="FILE",
         help="read this database file instead of DATABASE_PATH (the settings are then not needed)",
+    )
+
+
+def _add_move_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    move = sub.add_parser(
+        "move-to-postgres",
+        parents=[common],
+        help="copy the SQLite database (jobs, server settings, usage) into an empty PostgreSQL database",
+        description="Stop the bot first. Copies every job with its id, every server's settings, the daily "
+        "usage and the meta values from the SQLite file into the empty PostgreSQL database at DATABASE_URL, "
+        "in one transaction, then prints what it copied. Refuses (exit 1, nothing copied) while a bot runs "
+        "on the file, while a job is unfinished, or when the PostgreSQL database is not empty.",
+    )
+    move.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="the SQLite database file to move (default: DATABASE_PATH)",
     )

@@ -29,7 +29,7 @@ restore_logging = cli_support.restore_logging
 cli_env = cli_support.cli_env
 
 REPO = Path(__file__).resolve().parent.parent
-SUBCOMMANDS = ("run", "sync", "doctor", "invite", "jobs")
+SUBCOMMANDS = ("run", "sync", "doctor", "invite", "jobs", "move-to-postgres")
 # View Channel, Send Messages, Embed Links, Attach Files, Read Message History, Send Messages in Threads.
 EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 38)
 
@@ -51,7 +51,7 @@ def test_help_lists_every_subcommand(capsys):
     assert run_main("--help") == 0
     out = capsys.readouterr().out
     for name in SUBCOMMANDS:
-        assert f"    {name} " in out
+        assert re.search(rf"^    {name}\s", out, flags=re.MULTILINE), name
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

@@ -24,6 +24,7 @@ from bot.store.leases import JobLeases
 from bot.store.postgres_engine import PostgresEngine
 from bot.store.queries import JobQueries
 from bot.store.sqlite_engine import SerialConnection
+from bot.store.transfer import Snapshot, read_snapshot, write_snapshot
 from bot.store.transitions import JobTransitions
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -124,6 +125,14 @@ class JobStore(JobTransitions, JobQueries, JobLeases):
     def describe(self) -> str:
         """Name the store for messages: ``database data/x.sqlite3`` or ``PostgreSQL db@host:port``."""
         return self._db.describe()
+
+    async def export_snapshot(self) -> Snapshot:
+        """Read this SQLite store whole, to move it (``TransferRefused`` while a job is unfinished)."""
+        return await read_snapshot(self._db)
+
+    async def import_snapshot(self, snapshot: Snapshot) -> None:
+        """Copy ``snapshot`` into this empty PostgreSQL store, in one transaction (``TransferRefused``)."""
+        await write_snapshot(self._db, snapshot)
 
     async def close(self) -> None:
         """Close every connection; safe to call twice. Later calls raise ``StoreError``."""

@@ -203,3 +203,39 @@ UPDATE jobs SET status = 'submitting', lease_owner = $1, lease_expires_at = $2, 
 WHERE id = ANY($4::bigint[]) AND status = 'queued'
 RETURNING *
 """
+
+# -- moving an SQLite database in (bot.store.transfer), all in one transaction -------------------
+
+# No other process may add a row between the emptiness check and the copy.
+LOCK_FOR_MOVE = "LOCK TABLE jobs, guild_settings, usage, meta IN EXCLUSIVE MODE"
+COUNT_ROWS = """
+SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM guild_settings) AS guild_settings,
+    (SELECT COUNT(*) FROM usage) AS usage, (SELECT COUNT(*) FROM meta) AS meta
+"""
+
+# Every column but the lease: the first process to start on PostgreSQL claims what needs a process.
+COPY_JOB = """
+INSERT INTO jobs (
+    id, requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
+    locale, created_at, updated_at, progress, parent_job_id, clip_index, extension_count,
+    provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
+    token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
+    timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36
+)
+"""
+
+COPY_USAGE = "INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES ($1, $2, $3, $4)"
+
+# Only ever forward (a sequence may be past every row already): an id given once is never reused.
+ADVANCE_JOB_IDS = """
+SELECT setval(
+    pg_get_serial_sequence('jobs', 'id'),
+    GREATEST(
+        $1::bigint,
+        COALESCE(pg_sequence_last_value(pg_get_serial_sequence('jobs', 'id')::regclass), 0)
+    )
+)
+"""

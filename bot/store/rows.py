@@ -205,6 +205,48 @@ def job_from_row(row: Row) -> Job:
     )
 
 
+def job_copy_params(job: Job) -> tuple[object, ...]:
+    """Return the parameters of ``COPY_JOB`` (PostgreSQL): every column of ``job``, its id included."""
+    return (
+        job.id,
+        job.requester_id,
+        job.guild_id,
+        job.channel_id,
+        job.source.value,
+        job.status.value,
+        job.motion.value,
+        job.quality.value,
+        job.prompt,
+        job.image_url,
+        job.locale,
+        utc(job.created_at),
+        utc(job.updated_at),
+        job.progress,
+        job.parent_job_id,
+        job.clip_index,
+        job.extension_count,
+        job.provider_task_id,
+        json.dumps(list(job.clip_urls)),
+        job.source_message_id,
+        job.card_message_id,
+        job.interaction_token,
+        optional_utc(job.token_expires_at),
+        job.error,
+        None if job.failure_kind is None else job.failure_kind.value,
+        optional_utc(job.submitted_at),
+        optional_utc(job.finished_at),
+        optional_utc(job.delivered_at),
+        optional_utc(job.final_shown_at),
+        optional_utc(job.timed_out_at),
+        job.clips,
+        job.loop,
+        job.raw,
+        job.end_image_url,
+        job.cost,
+        job.attachment_size_limit,
+    )
+
+
 def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[object, ...]:
     """Return the parameters of ``UPSERT_GUILD_SETTINGS`` for ``settings``."""
     return (

@@ -219,3 +219,11 @@ UPDATE jobs SET status = 'submitting', lease_owner = ?1, lease_expires_at = ?2, 
 WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued'
 RETURNING *
 """
+
+# -- moving to PostgreSQL (bot.store.transfer reads the whole file in one snapshot) ---------------
+
+ALL_GUILD_SETTINGS = "SELECT * FROM guild_settings ORDER BY guild_id"
+ALL_USAGE = "SELECT day, guild_id, user_id, succeeded FROM usage ORDER BY day, guild_id, user_id"
+ALL_META = "SELECT key, value FROM meta ORDER BY key"
+# AUTOINCREMENT remembers the highest id ever given, deleted jobs included.
+JOBS_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'"

@@ -1,0 +1,146 @@
+"""Moving an SQLite job store into an empty PostgreSQL one: history, per-server settings, usage, meta.
+
+``read_snapshot`` reads the whole SQLite file in one read transaction and refuses while a job still
+needs the bot (queued to succeeded); ``write_snapshot`` copies it into PostgreSQL in ONE transaction,
+refusing a database that already holds anything, and moves the job id identity past every id SQLite
+ever gave (provider ``state`` tags are built from job ids, so one must never be given twice). Jobs keep
+their ids and every column; their leases stay NULL so the first process on PostgreSQL claims what
+still needs a process (an unannounced failure, a late watch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+
+from bot.models import ACTIVE_STATUSES, Job, JobStatus
+from bot.store import postgres_sql, sqlite_sql
+from bot.store.engine import Engine, Tx
+from bot.store.errors import StoreError
+from bot.store.postgres_engine import PostgresTx
+from bot.store.rows import (
+    decode_time,
+    guild_settings_from_row,
+    guild_settings_params,
+    job_copy_params,
+    job_from_row,
+)
+
+# A job in one of these still needs the bot that made it: copying it would leave it to no one.
+UNFINISHED = ACTIVE_STATUSES | {JobStatus.SUCCEEDED}
+
+Params = tuple[object, ...]
+# COUNT_ROWS's columns, as the refusal names them.
+HELD = {"jobs": "jobs", "guild_settings": "server settings", "usage": "usage rows", "meta": "meta values"}
+
+
+class TransferRefused(StoreError):  # noqa: N818 - reads as the condition, like AlreadyRunning
+    """The move was refused before anything was written; the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """Everything an SQLite store holds, as ``postgres_sql`` copy parameters (id order for jobs)."""
+
+    source: str
+    jobs: tuple[Params, ...]
+    guild_settings: tuple[Params, ...]
+    usage: tuple[Params, ...]
+    meta: tuple[Params, ...]
+    # The highest job id the source ever gave (deleted jobs included).
+    last_job_id: int
+
+    def summary(self, target: str) -> str:
+        """Return the one line that reports a finished move into ``target``."""
+        return (
+            f"copied {len(self.jobs)} jobs, {len(self.guild_settings)} server settings, "
+            f"{len(self.usage)} usage rows, {len(self.meta)} meta values from {self.source} to {target}"
+        )
+
+
+async def read_snapshot(source: Engine) -> Snapshot:
+    """Read every row of the SQLite ``source`` in one snapshot; ``TransferRefused`` if a job is unfinished."""
+    if source.name != "sqlite":
+        raise ValueError(f"can only move from an SQLite store, not {source.describe()}")
+
+    async def work(tx: Tx) -> Snapshot:
+        jobs = [job_from_row(row) for row in await tx.rows(sqlite_sql.ALL_JOBS)]
+        refuse_unfinished(source.describe(), jobs)
+        settings = await tx.rows(sqlite_sql.ALL_GUILD_SETTINGS)
+        usage = await tx.rows(sqlite_sql.ALL_USAGE)
+        meta = await tx.rows(sqlite_sql.ALL_META)
+        sequence = await tx.rows(sqlite_sql.JOBS_SEQUENCE)
+        return Snapshot(
+            source=source.describe(),
+            jobs=tuple(job_copy_params(job) for job in jobs),
+            guild_settings=tuple(
+                guild_settings_params(guild_settings_from_row(row), decode_time(row["updated_at"]))
+                for row in settings
+            ),
+            usage=tuple(
+                (dt.date.fromisoformat(row["day"]), row["guild_id"], row["user_id"], row["succeeded"])
+                for row in usage
+            ),
+            meta=tuple((row["key"], row["value"]) for row in meta),
+            last_job_id=max([int(sequence[0][0]), *(job.id for job in jobs)]),
+        )
+
+    return await source.read(work)
+
+
+def refuse_unfinished(source: str, jobs: list[Job]) -> None:
+    """Raise ``TransferRefused`` naming how many jobs in ``source`` are unfinished, by status."""
+    unfinished = Counter(job.status.value for job in jobs if job.status in UNFINISHED)
+    if not unfinished:
+        return
+    statuses = ", ".join(f"{count} {status}" for status, count in sorted(unfinished.items()))
+    total = sum(unfinished.values())
+    raise TransferRefused(
+        f"the {source} still has {total} unfinished job{'s' if total != 1 else ''} ({statuses}); "
+        "start the bot on it again, let them finish (/queue is empty), stop it, then move; nothing was copied"
+    )
+
+
+async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
+    """Copy ``snapshot`` into the empty PostgreSQL ``target`` in one transaction.
+
+    ``TransferRefused`` (nothing written) when the database already holds a job, a server's
+    settings, a usage row or a meta value.
+    """
+    if target.name != "postgresql":
+        raise ValueError(f"can only move into a PostgreSQL store, not {target.describe()}")
+
+    async def work(tx: Tx) -> None:
+        await tx.execute(postgres_sql.LOCK_FOR_MOVE)
+        await refuse_non_empty(tx, target.describe())
+        for statement, rows in (
+            (postgres_sql.COPY_JOB, snapshot.jobs),
+            (postgres_sql.UPSERT_GUILD_SETTINGS, snapshot.guild_settings),
+            (postgres_sql.COPY_USAGE, snapshot.usage),
+            (postgres_sql.UPSERT_META, snapshot.meta),
+        ):
+            if rows:
+                await postgres(tx).conn.executemany(statement, rows)
+        if snapshot.last_job_id > 0:
+            await tx.execute(postgres_sql.ADVANCE_JOB_IDS, (snapshot.last_job_id,))
+
+    await target.write(work)
+
+
+def postgres(tx: Tx) -> PostgresTx:
+    """Return ``tx`` as the PostgreSQL transaction it is (its connection sends many rows at once)."""
+    if not isinstance(tx, PostgresTx):
+        raise TypeError(f"expected a PostgreSQL transaction, not {type(tx).__name__}")
+    return tx
+
+
+async def refuse_non_empty(tx: Tx, target: str) -> None:
+    """Raise ``TransferRefused`` naming what the PostgreSQL database already holds, if anything."""
+    (row,) = await tx.rows(postgres_sql.COUNT_ROWS)
+    held = [f"{row[column]} {name}" for column, name in HELD.items() if row[column]]
+    if held:
+        raise TransferRefused(
+            f"the {target} already holds {', '.join(held)}; move into an empty database "
+            "(create a new one, or drop and recreate this one); nothing was copied"
+        )

@@ -138,7 +138,7 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
     name = target_name(postgres_url)
     assert (
         summary
-        == f"copied 6 jobs, 2 server settings, 2 usage rows, 2 meta values from database {path} to {name}"
+        == f"copied 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values from database {path} to {name}"
     )
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert await snapshot_of(postgres, clock) == before
@@ -168,7 +168,7 @@ async def test_an_empty_sqlite_store_moves_and_ids_start_at_one(tmp_path, postgr
     async with await JobStore.open(path, clock=clock):
         pass
     summary = await move(path, postgres_url, clock)
-    assert summary.startswith("copied 0 jobs, 0 server settings, 0 usage rows, 0 meta values from ")
+    assert summary.startswith("copied 0 jobs, 0 servers' settings, 0 usage rows, 0 meta values from ")
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert (await postgres.create_job(sample_job())).id == 1
 
@@ -190,7 +190,7 @@ async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_
         else:
             await postgres.set_meta("command_hash", "from-postgres")
         before = await fetch(postgres_url, "SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM meta)")
-        with pytest.raises(TransferRefused, match=r"already holds 1 [a-z ]+; move into an empty database"):
+        with pytest.raises(TransferRefused, match=r"already holds 1 [a-z' ]+; move into an empty database"):
             await move(path, postgres_url, clock)
         after = await fetch(postgres_url, "SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM meta)")
         assert after == before
@@ -242,13 +242,13 @@ def test_the_command_moves_the_database_and_prints_one_line(
     assert code == 0
     assert out == [
         (
-            f"copied 6 jobs, 2 server settings, 2 usage rows, 2 meta values from database {move_env} "
+            f"copied 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values from database {move_env} "
             f"to {target_name(postgres_url)}"
         )
     ]
     code, out, err = run_move(capsys)  # a second run finds PostgreSQL full
     assert (code, out, len(err)) == (1, [], 1)
-    assert "already holds 6 jobs, 2 server settings, 2 usage rows, 2 meta values" in err[0]
+    assert "already holds 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values" in err[0]
 
 
 def test_from_names_another_file_and_a_missing_file_is_exit_2(

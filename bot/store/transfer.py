@@ -32,7 +32,19 @@ UNFINISHED = ACTIVE_STATUSES | {JobStatus.SUCCEEDED}
 
 Params = tuple[object, ...]
 # COUNT_ROWS's columns, as the refusal names them.
-HELD = {"jobs": "jobs", "guild_settings": "server settings", "usage": "usage rows", "meta": "meta values"}
+# Per table: the words for one row and for several, as the summary and the refusal print them.
+HELD = {
+    "jobs": ("job", "jobs"),
+    "guild_settings": ("server's settings", "servers' settings"),
+    "usage": ("usage row", "usage rows"),
+    "meta": ("meta value", "meta values"),
+}
+
+
+def counted(count: int, table: str) -> str:
+    """Return ``count`` with the table's word for one row or for several ("1 job", "2 jobs")."""
+    one, several = HELD[table]
+    return f"{count} {one if count == 1 else several}"
 
 
 class TransferRefused(StoreError):  # noqa: N818 - reads as the condition, like AlreadyRunning
@@ -53,10 +65,14 @@ class Snapshot:
 
     def summary(self, target: str) -> str:
         """Return the one line that reports a finished move into ``target``."""
-        return (
-            f"copied {len(self.jobs)} jobs, {len(self.guild_settings)} server settings, "
-            f"{len(self.usage)} usage rows, {len(self.meta)} meta values from {self.source} to {target}"
-        )
+        rows = {
+            "jobs": self.jobs,
+            "guild_settings": self.guild_settings,
+            "usage": self.usage,
+            "meta": self.meta,
+        }
+        copied = ", ".join(counted(len(found), table) for table, found in rows.items())
+        return f"copied {copied} from {self.source} to {target}"
 
 
 async def read_snapshot(source: Engine) -> Snapshot:
@@ -138,7 +154,7 @@ def postgres(tx: Tx) -> PostgresTx:
 async def refuse_non_empty(tx: Tx, target: str) -> None:
     """Raise ``TransferRefused`` naming what the PostgreSQL database already holds, if anything."""
     (row,) = await tx.rows(postgres_sql.COUNT_ROWS)
-    held = [f"{row[column]} {name}" for column, name in HELD.items() if row[column]]
+    held = [counted(row[table], table) for table in HELD if row[table]]
     if held:
         raise TransferRefused(
             f"the {target} already holds {', '.join(held)}; move into an empty database "

@@ -148,7 +148,7 @@ def _waiting_job(world: TwoProcessWorld, outcome: Outcome) -> tuple[bool, str]:
     by = "the survivor" if owner == outcome.survivor else f"pid {owner}"
     return sent == 1 and now.status is JobStatus.DELIVERED, (
         f"the job waiting at the kill (#{waiting.id}, shard {world.shard_of_job(waiting)}'s server): "
-        f"sent {sent} time(s), {now.status.value}, by {by}"
+        f"sent {sent} {'time' if sent == 1 else 'times'}, {now.status.value}, by {by}"
     )
 
 
@@ -158,6 +158,6 @@ def _survivor_log(survivor: BotProcess) -> tuple[bool, str]:
     took = sum(int(count) for count in TOOK_OVER.findall(log))
     problems = log_problems(log)
     return took > 0 and not problems, (
-        f"survivor log: took over {took} job(s); "
+        f"survivor log: took over {took} {'job' if took == 1 else 'jobs'}; "
         f"{'no Traceback, no CRITICAL' if not problems else 'found ' + ', '.join(problems)}"
     )

@@ -1,8 +1,9 @@
 """A rejected provider key: the one-line diagnosis, and the memory that the operator was told.
 
-The operator is told once per key, across restarts: the store's meta table keeps a short salted
-hash of the key that was reported (never the key), so a restart with the same rejected key stays
-quiet while a new key that is rejected too is reported again.
+The operator is told once per key, across restarts and across processes sharing a store: the store's
+meta table keeps a short salted hash of the key that was reported (never the key), claimed before the
+alert is sent, so a restart (or a second process) with the same rejected key stays quiet while a new
+key that is rejected too is reported again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class MetaStore(Protocol):
 
     async def get_meta(self, key: str) -> str | None:
         """Return the value stored under ``key``, or None."""
+
+    async def change_meta(self, key: str, value: str) -> bool:
+        """Store ``value`` under ``key``; False when it already was the value (atomic)."""
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``."""
@@ -50,10 +54,10 @@ class KeyAlertMemory:
         self._store = store
         self._fingerprint = key_fingerprint(key)
 
-    async def already_sent(self) -> bool:
-        """Return True when the operator was already told about this key."""
-        return await self._store.get_meta(ALERT_META_KEY) == self._fingerprint
+    async def claim(self) -> bool:
+        """Take the alert for this key; False when it was already sent (by this or another process)."""
+        return await self._store.change_meta(ALERT_META_KEY, self._fingerprint)
 
-    async def remember_sent(self) -> None:
-        """Record that the operator was told about this key."""
-        await self._store.set_meta(ALERT_META_KEY, self._fingerprint)
+    async def give_back(self) -> None:
+        """Forget the claim after the alert could not be sent, so a later start tries again."""
+        await self._store.set_meta(ALERT_META_KEY, "")

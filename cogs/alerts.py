@@ -43,11 +43,11 @@ class OperatorAlerts(commands.Cog):
     async def key_rejected(self) -> None:
         """Tell the operator, unless they were already told about this key."""
         async with self._sending:
-            if await self.memory.already_sent():
+            if not await self.memory.claim():
                 log.info("the operator was already told that this CometAPI key is rejected")
                 return
-            if await self._send_alert():
-                await self.memory.remember_sent()
+            if not await self._send_alert():
+                await self.memory.give_back()
 
     async def _send_alert(self) -> bool:
         base_url = str(self.services.settings.cometapi_base_url).rstrip("/")

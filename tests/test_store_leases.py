@@ -200,3 +200,12 @@ async def test_concurrent_renew_and_claim_agree_on_one_owner(open_store, clock: 
     claimed_ids = {job.id for job in claimed}
     assert not renewed & claimed_ids
     assert await one.renew_leases() | await two.renew_leases() == {job.id for job in jobs}
+
+
+async def test_change_meta_is_true_once_per_value_across_processes(open_store):
+    one, two = await pair(open_store)
+    results = await asyncio.gather(*((one, two)[n % 2].change_meta("alert", "key-a") for n in range(6)))
+    assert sorted(results) == [False] * 5 + [True]  # exactly one process sends the alert
+    assert await two.change_meta("alert", "key-a") is False
+    assert await one.change_meta("alert", "key-b") is True  # a new key is new news
+    assert await two.get_meta("alert") == "key-b"

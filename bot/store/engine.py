@@ -62,6 +62,7 @@ class Statements(Protocol):
     UPSERT_GUILD_SETTINGS: str
     SELECT_META: str
     UPSERT_META: str
+    CHANGE_META: str
     RENEW_LEASES: str
     CLAIM_EXPIRED: str
     RELEASE_LEASES: str

@@ -131,6 +131,17 @@ class JobQueries(StoreCore):
         """Store ``value`` under ``key``, replacing any previous value."""
         await self._db.write(lambda tx: tx.execute(tx.sql.UPSERT_META, (key, value)))
 
+    async def change_meta(self, key: str, value: str) -> bool:
+        """Store ``value`` under ``key``; return False when it was already the value (nothing changed).
+
+        Atomic across processes: of several storing the same value at once, exactly one gets True.
+        """
+
+        async def work(tx: Tx) -> bool:
+            return bool(await tx.rows(tx.sql.CHANGE_META, (key, value)))
+
+        return await self._db.write(work)
+
 
 async def _guild_settings(tx: Tx, guild_id: int) -> GuildSettings | None:
     rows = await tx.rows(tx.sql.SELECT_GUILD_SETTINGS, (guild_id,))

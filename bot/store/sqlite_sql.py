@@ -166,6 +166,14 @@ ON CONFLICT (guild_id) DO UPDATE SET
 """
 
 SELECT_META = "SELECT value FROM meta WHERE key = ?"
+# Stores the value unless it is already there, and returns a row only when it changed: one statement,
+# so of several processes setting the same value at once exactly one sees the change.
+CHANGE_META = """
+INSERT INTO meta (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value <> excluded.value
+RETURNING key
+"""
+
 UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.models import Job, state_tag
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.e2e.harness import card_parts
+from tests.e2e.test_provider_key_e2e import owner_dms
 from tests.e2e.test_queue_e2e import max_running_at_provider
 from tests.reliability.kill_scenario import expected_clips
 from tests.reliability.subprocess_bot import BotProcess
@@ -120,3 +121,36 @@ async def test_cards_and_queue_count_the_other_process_jobs(tmp_path: Path, post
 
         assert f"1. #{jobs['alice 1'].id}" in answer and f"3. #{jobs['alice 2'].id}" in answer
         assert f"#{jobs['bob 2'].id}" not in answer  # /queue lists this server's jobs only
+
+
+async def test_a_rejected_key_is_reported_once_by_two_processes(tmp_path: Path, postgres_url: str) -> None:
+    """Both processes meet the revoked key at once: the owner gets one alert, not one per process."""
+    async with two_process_world(tmp_path, postgres_url) as world:
+        world.comet.api_key = "the-operator-revoked-the-old-key"
+        owner = world.discord.state.owner_user
+        async with world.processes_running() as processes:
+            await asyncio.gather(
+                *(
+                    animate(world.discord, world.member_of(guild), guild, f"in {guild.name}")
+                    for guild in world.servers
+                )
+            )
+            await wait_jobs(
+                postgres_url, lambda jobs: len(jobs) == 2 and all(j.failure_kind for j in jobs), 20, "fails"
+            )
+            await world.discord.wait_for_message(
+                lambda m: m.channel_id == world.discord.dm_channel(owner).id, 10
+            )
+            # Both met it: one process claimed the alert and sent it, the other found it claimed.
+            await wait_log(processes, "told the application owner")
+            await wait_log(processes, "already told that this CometAPI key is rejected")
+
+        assert len(owner_dms(world.discord, owner)) == 1
+
+
+async def wait_log(bots: tuple[BotProcess, ...], text: str, timeout: float = 10.0) -> None:
+    """Wait until exactly one child's log contains ``text`` (log files have no change feed: re-read)."""
+    async with asyncio.timeout(timeout):
+        while not any(text in bot.log_text() for bot in bots):
+            await asyncio.sleep(0.05)
+    assert sum(text in bot.log_text() for bot in bots) == 1, text

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.dispatcher import Dispatcher, QueueView, RunningLimit
+from bot.dispatcher import Dispatcher, QueueView, RunningLimit, is_waiting
 from bot.fair_queue import FairQueue, Member, Waiting
 from bot.models import Job
 
@@ -49,12 +49,12 @@ class SharedDispatcher(Dispatcher):
         """Return when the line is read again even without a local change (monotonic)."""
         return self._next_refresh
 
-    async def claim(self, dispatch: StoreDispatch, mine: Callable[[int], bool]) -> list[Job]:
+    async def claim(self, dispatch: StoreDispatch, held_jobs: Mapping[int, Job]) -> list[Job]:
         """Read the whole line and move this process's jobs that may start now to SUBMITTING.
 
-        ``mine`` tells the jobs this process holds. A job whose turn it is but that another process
-        holds is left to that process (it dispatches within ``refresh_seconds``), so each job stays
-        with the process of its server's shard unless that process stops.
+        ``held_jobs`` are the jobs this process holds (the tracker's). A job whose turn it is but that
+        another process holds is left to that process (it dispatches within ``refresh_seconds``), so
+        each job stays with the process of its server's shard unless that process stops.
         """
         now = time.monotonic()
         if self._hold_until and now >= self._hold_until:
@@ -66,7 +66,9 @@ class SharedDispatcher(Dispatcher):
         held = self.held(now)
         try:
             return await dispatch(
-                lambda waiting, at_provider, served: self._decide(waiting, at_provider, served, held, mine)
+                lambda waiting, at_provider, served: self._decide(
+                    waiting, at_provider, served, held, held_jobs
+                )
             )
         except BaseException:
             self._dirty = True  # the line as read may not have been stored: read it again
@@ -78,10 +80,11 @@ class SharedDispatcher(Dispatcher):
         at_provider: list[Job],
         served: list[Job],
         held: bool,
-        mine: Callable[[int], bool],
+        held_jobs: Mapping[int, Job],
     ) -> list[int]:
         queue = FairQueue()
-        for job in waiting:
+        # Ours waiting, stored after the line was read (the read does not see them yet), wait too.
+        for job in (*waiting, *(job for job in held_jobs.values() if is_waiting(job))):
             queue.add(Waiting(job.id, job.guild_id, job.requester_id))
         queue.set_ahead(_by_member([*at_provider, *served]))
         ahead = _by_member(at_provider)
@@ -95,9 +98,9 @@ class SharedDispatcher(Dispatcher):
         limits = {guild: await self._running_limit(guild) for guild in guilds}
         running = Counter({member: len(ids) for member, ids in ahead.items()})
         picked = queue.pick(free, running, lambda guild: limits.get(guild, 1))
-        ours = [entry for entry in picked if mine(entry.job_id)]
+        ours = [entry for entry in picked if entry.job_id in held_jobs]
         for entry in picked:
-            if mine(entry.job_id):
+            if entry.job_id in held_jobs:
                 self._shown.pop(entry.job_id, None)
             else:
                 queue.add(entry)  # still waiting, for its own process to send
@@ -110,7 +113,10 @@ class SharedDispatcher(Dispatcher):
 
     def view(self, active: Mapping[int, Job], guild_id: int, limit: int) -> QueueView:
         """Return one server's running and waiting jobs across processes (ours as last tracked)."""
-        return super().view({**self._line, **active}, guild_id, limit)
+        known = {**self._line, **active}
+        # A job of ours stored after the last read is waiting, not running, until the next read.
+        shown = {job_id: job for job_id, job in known.items() if not is_waiting(job) or job_id in self.queue}
+        return super().view(shown, guild_id, limit)
 
 
 def dispatcher_for(

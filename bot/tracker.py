@@ -261,7 +261,7 @@ class JobTracker(TrackerPolling):
 
     async def _launch_due_submissions(self) -> None:
         if isinstance(self._dispatch, SharedDispatcher):
-            for job in await self._dispatch.claim(self._store.dispatch, self._active.__contains__):
+            for job in await self._dispatch.claim(self._store.dispatch, self._active):
                 self._track(job)
                 self._own(self._submit_claimed(job), name=f"submit-{job.id}")
         else:

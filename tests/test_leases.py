@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 
 import pytest
 
@@ -174,8 +173,9 @@ class SharedLine:
         self.claimed_by: dict[int, str] = {}
         self.served: list[Job] = []  # finished jobs that were at the provider while the line waited
 
-    def mine(self, owner: str) -> Callable[[int], bool]:
-        return lambda job_id: self.holders.get(job_id) == owner
+    def mine(self, owner: str) -> dict[int, Job]:
+        """The jobs ``owner`` holds, as its tracker has them."""
+        return {job_id: self.jobs[job_id] for job_id, holder in self.holders.items() if holder == owner}
 
     def dispatch_for(self, owner: str) -> StoreDispatch:
         async def dispatch(decide: Decide) -> list[Job]:
@@ -273,3 +273,15 @@ async def test_queue_view_shows_the_other_processes_jobs():
     # Place in the whole line: server 8 has had no turn in this round yet, so its job goes first.
     assert [(place, j.id) for place, j in view.waiting] == [(2, 2)]
     assert view.waiting_total == 1
+
+
+async def test_our_job_stored_after_the_line_was_read_still_waits_in_line():
+    # The read ran before job 3 was committed; the tracker already holds it as waiting.
+    line = SharedLine([job(1, 100, JobStatus.RUNNING), job(2, 200)], {1: "b", 2: "b"})
+    a = shared_dispatcher(cap=1)
+    late = job(3, 300)
+    assert await a.claim(line.dispatch_for("a"), {3: late}) == []
+    assert a.queue.position(3) == 2  # behind Bob's, not lost from the line
+    view = a.view({3: late}, guild_id=1, limit=10)
+    assert [j.id for j in view.running] == [1]  # and not shown as running
+    assert [j.id for _, j in view.waiting] == [2, 3]

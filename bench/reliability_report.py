@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DoubleConfig
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, card_text, make_world
 from tests.reliability.bad_input_replay import Verdict, replay
 from tests.reliability.bad_inputs import BAD_INPUTS
 from tests.reliability.busy_database import WELL_WITHIN, members_while_locked
@@ -238,7 +237,7 @@ def _clearly_failed(world: World, job: Job) -> bool:
     if job.status not in (JobStatus.FAILED, JobStatus.TIMED_OUT) or not job.error:
         return False
     card = world.discord.state.messages.get(job.card_message_id or 0)
-    return card is not None and NOT_CHARGED in json.dumps(card.embeds, ensure_ascii=False)
+    return card is not None and NOT_CHARGED in card_text(card)  # cards are Components V2 messages
 
 
 def _by_endpoint(records: list[RequestRecord]) -> str:

@@ -37,7 +37,6 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import asyncpg
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 
 from bench.e2e_bench import invalid
@@ -60,6 +59,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import Channel, DiscordDouble, Guild, InteractionHandle, User
 from tests.postgres_server import PrivateServer, admin, database_url, server_bindir
 from tests.reliability.subprocess_bot import BotProcess, running_shard_process
+from tests.reliability.two_process_scenario import lease_pids
 
 QUICK = BenchOptions(jobs=20, members=4, spread=1.0, duration=5.0, poll=1.0)
 
@@ -254,17 +254,11 @@ async def lease_owners(engine: Engine, folder: Path, url: str) -> dict[int, int 
 
     Read before the processes stop (a clean stop releases their leases).
     """
-    query = "SELECT id, lease_owner FROM jobs"
     if engine == "postgresql":
-        conn = await asyncpg.connect(url)
-        try:
-            rows = [(row["id"], row["lease_owner"]) for row in await conn.fetch(query)]
-        finally:
-            await conn.close()
-    else:
-        path = folder / "motionbot.sqlite3"
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            rows = db.execute(query).fetchall()
+        return await lease_pids(url)
+    path = folder / "motionbot.sqlite3"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT id, lease_owner FROM jobs").fetchall()
     return {int(job_id): int(owner.split(":")[1]) if owner else None for job_id, owner in rows}
 
 

@@ -70,7 +70,10 @@ class TrackerOutcomes:
 
     def _track(self, job: Job) -> Job:
         """Remember the latest stored version of an active job; forget it once it is not active."""
-        self._dispatch.changed()
+        previous = self._active.get(job.id)
+        if previous is None or previous.status is not job.status:
+            # Progress alone moves nobody in line; on a shared store every look costs a transaction.
+            self._dispatch.changed()
         if job.status.is_active:
             self._active[job.id] = job
         else:

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.__main__ import main
-from bot.database import describe_database, instance_guard, open_store, unreachable_message
+from bot.database import describe_database, instance_guard, open_store
 from bot.instance_lock import AlreadyRunning, instance_lock, lock_path
 from bot.settings import load_settings
+from bot.store.postgres_schema import describe_connect_failure, describe_url, url_password
 from tests import cli_support
 from tests.doubles import fixtures_cometapi
 from tests.postgres_server import free_port
@@ -56,10 +57,11 @@ def test_the_database_is_named_by_its_server_never_its_password(tmp_path):
 
 
 def test_an_unusable_server_is_one_line_with_the_fix_and_never_the_password():
-    settings = load_settings(None, **TOKENS, database_url=f"postgresql://u:{PASSWORD}@db.example/jobs")
-    line = unreachable_message(settings, ConnectionRefusedError(111, f"refused {PASSWORD}\nsecond line"))
-    assert line.startswith("the PostgreSQL jobs@db.example:5432 cannot be used (ConnectionRefusedError: ")
-    assert "check DATABASE_URL" in line and "\n" not in line and PASSWORD not in line
+    url = f"postgresql://u:{PASSWORD}@db.example/jobs"
+    error = ConnectionRefusedError(111, f"refused {PASSWORD}\nsecond line")
+    line = describe_connect_failure(describe_url(url), error, secret=url_password(url))
+    assert line.startswith("cannot reach PostgreSQL jobs@db.example:5432 (")
+    assert "DATABASE_URL" in line and "\n" not in line and PASSWORD not in line
 
 
 def test_postgresql_takes_no_instance_lock_while_a_second_sqlite_run_is_still_refused(tmp_path):

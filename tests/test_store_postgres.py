@@ -148,3 +148,27 @@ async def test_a_connection_lost_mid_run_is_a_store_error_and_the_pool_recovers(
         except StoreError as lost:
             assert_one_clear_line(lost, "lost the connection to PostgreSQL", "nothing was read")
         assert await store.get_job(job.id) == job
+
+
+async def test_a_user_without_the_right_to_create_tables_is_one_line_and_the_pool_closed(postgres_url):
+    # PostgreSQL 15 no longer lets every user create tables in the public schema.
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute("DROP ROLE IF EXISTS motionbot_reader")
+        await admin.execute("CREATE ROLE motionbot_reader LOGIN")
+    finally:
+        await admin.close()
+    url = postgres_url.replace("postgresql://postgres@", "postgresql://motionbot_reader@", 1)
+    with pytest.raises(StoreError) as caught:
+        await JobStore.open_postgres(url, max_connections=2)
+    assert_one_clear_line(
+        caught.value, f"cannot open {describe_url(url)}", "permission denied", "DATABASE_URL"
+    )
+    admin = await asyncpg.connect(postgres_url)
+    try:  # nothing of ours is left connected as that user
+        count = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motionbot_reader'"
+        )
+    finally:
+        await admin.close()
+    assert count == 0

@@ -21,7 +21,15 @@ from bot.store import postgres_sql
 from bot.store.engine import Statements, Work
 from bot.store.errors import StoreError
 from bot.store.migrations import load_migrations
-from bot.store.postgres_schema import create_pool, describe_url, migrate, one_line
+from bot.store.postgres_schema import (
+    DRIVER_ERRORS,
+    create_pool,
+    describe_connect_failure,
+    describe_url,
+    migrate,
+    one_line,
+    url_password,
+)
 from bot.store.rows import Row
 
 log = logging.getLogger(__name__)
@@ -81,6 +89,9 @@ class PostgresEngine:
         pool = await create_pool(url, target, min_size=min_connections, max_size=max_connections)
         try:
             await migrate(pool, target, load_migrations("postgres"))
+        except DRIVER_ERRORS as exc:  # a lost connection, a missing privilege: one line, like connecting
+            await pool.close()
+            raise StoreError(describe_connect_failure(target, exc, secret=url_password(url))) from None
         except BaseException:
             await pool.close()
             raise

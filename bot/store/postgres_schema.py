@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 SCHEMA_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
 RECORD_VERSION = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"
 
+# What asyncpg raises when the server cannot be reached, refuses us or fails a statement.
+DRIVER_ERRORS = (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
 _AUTH_ERRORS = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
 
 
@@ -52,9 +54,21 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def describe_connect_failure(target: str, exc: BaseException) -> str:
-    """Return what went wrong reaching ``target`` and what the operator can do, in one line."""
-    detail = one_line(exc)
+def url_password(url: str) -> str | None:
+    """Return the password in ``url`` (percent-decoded), or None, so messages can leave it out."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def describe_connect_failure(target: str, exc: BaseException, *, secret: str | None = None) -> str:
+    """Return what went wrong reaching ``target`` and what the operator can do, in one line.
+
+    ``secret`` (the URL's password) is masked should the driver or the server ever repeat it.
+    """
+    detail = one_line(exc).replace(secret, "***") if secret else one_line(exc)
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
         return f"{target}: the database does not exist ({detail}); create it, or fix its name in DATABASE_URL"
     if isinstance(exc, _AUTH_ERRORS):
@@ -73,8 +87,8 @@ async def create_pool(url: str, target: str, *, min_size: int, max_size: int) ->
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_SECONDS
         )
-    except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise StoreError(describe_connect_failure(target, exc)) from None
+    except DRIVER_ERRORS as exc:
+        raise StoreError(describe_connect_failure(target, exc, secret=url_password(url))) from None
     return pool
 
 

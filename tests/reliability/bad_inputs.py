@@ -885,3 +885,8 @@ SHOW_COMMAND: list[BadInput] = [
     ),
 ]
 BAD_INPUTS += SHOW_COMMAND
+
+# issue 18 item 7: entry points used against the server's command permissions (needs the names above)
+from tests.reliability.bad_inputs_perms import PERMISSION_CASES  # noqa: E402
+
+BAD_INPUTS += PERMISSION_CASES

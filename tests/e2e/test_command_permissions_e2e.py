@@ -9,6 +9,8 @@ answer for a button); where /animate is off, the emoji is no trigger. Cancel sta
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.models import Job, JobStatus
 from tests.doubles.discord import Channel, Message, User, all_channels, entry, everyone
 from tests.doubles.media import png_bytes
@@ -19,6 +21,8 @@ READ_PERMISSIONS = "GET /applications/{application_id}/guilds/{guild_id}/command
 MEMBER_DENIED = "haven't allowed you to use Motionbot's /animate here"
 CHANNEL_OFF = "turned Motionbot's /animate off in"
 UNREADABLE = "couldn't check this server's command permissions"
+# discord.py waits 5 s in before_identify_hook before any IDENTIFY that is not the first.
+REIDENTIFY_TIMEOUT = 10.0
 
 
 def has_clips(message: Message) -> bool:
@@ -210,3 +214,23 @@ async def test_unreadable_permissions_refuse_a_reaction_by_dm_and_the_next_one_r
     await discord.add_reaction(discord.bob, image, TRIGGER)
     await world.wait_job(lambda j: j.requester_id == discord.bob.id and j.status is JobStatus.DELIVERED)
     assert [r.status for r in discord.requests_to(READ_PERMISSIONS)] == [503, 200]
+
+
+async def test_a_new_gateway_session_reads_the_permissions_again(world):
+    """Updates sent while the bot had no session are lost: after a new IDENTIFY it reads them again."""
+    discord = world.discord
+    first = await post_image(world)
+    await discord.add_reaction(discord.alice, first, TRIGGER)
+    await world.wait_job(lambda j: j.status is JobStatus.DELIVERED)
+
+    ready_again = asyncio.create_task(world.bot.wait_for("shard_ready", timeout=REIDENTIFY_TIMEOUT))
+    await discord.invalidate_session(resumable=False)
+    # Changed while no session can hear of it (the double sends the event nowhere).
+    app_wide = discord.state.application_id
+    discord.state.command_permissions.put(discord.guild.id, app_wide, [entry(discord.alice, False)])
+    await ready_again
+
+    second = await post_image(world)
+    await discord.add_reaction(discord.alice, second, TRIGGER)
+    assert MEMBER_DENIED in (await dm_to(world, discord.alice)).content
+    assert len(discord.requests_to(READ_PERMISSIONS)) == 2

@@ -29,6 +29,7 @@ from cogs.tree import MotionTree
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
+    "cogs.command_access",
     "cogs.animate",
     "cogs.cards",
     "cogs.buttons",

@@ -20,6 +20,7 @@ from bot.recall import is_repost
 from cogs.animate_modal import answer_unknown_modal
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
+from cogs.command_access import command_access
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import ExtendButton, JobsPageButton
 from cogs.custom_ids import is_known
@@ -106,9 +107,11 @@ async def extendable_parent(
     """Return the job whose clip ``interaction`` may extend now, else raise the ``Refusal`` saying why.
 
     Reads only (run it under ``within_deadline`` before the first answer): where the click came from,
-    who pressed, the channel allow-list, whether the bot takes jobs, the clip, permissions, quotas.
+    who pressed, ``/animate``'s permissions in the server, the channel allow-list, whether the bot
+    takes jobs, the clip, the bot's channel permissions, quotas.
     """
     parent, overrides = await pressed_job(services, interaction, job_id, "extend")
+    await command_access(interaction.client).check_interaction(interaction)
     services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
     services.intake.check_accepting()
     check_extendable(parent, clip)

@@ -3,7 +3,9 @@
 Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
 channel and card; only the requester, a member with Manage Messages, or anyone when the server's
 ``buttons_everyone`` is on may press them; reads before the first answer are bounded by
-``within_deadline`` and nothing is written before it.
+``within_deadline`` and nothing is written before it. Retry starts a job, so it also follows the
+server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only stops
+spending, and a member whose access was taken away after starting a job must still be able to stop it.
 
 Cancel answers by updating the card itself (a deferred update, then the tracker's CANCELLED event
 edits the card), so the channel sees the job was stopped; a job that already finished gets a private
@@ -29,6 +31,7 @@ from cogs.animate import find_image
 from cogs.buttons import pressed_job
 from cogs.card_layout import NO_PING
 from cogs.card_render import RETRYABLE, CardRenderer
+from cogs.command_access import command_access
 from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import CancelButton, RetryButton
 from cogs.launcher import CardLauncher
@@ -127,6 +130,7 @@ class JobButtons(commands.Cog):
 
     async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
         job = await self._pressable_job(interaction, job_id, "retry")
+        await command_access(self.bot).check_interaction(interaction)
         if job.status not in RETRYABLE:
             raise Refusal("retry.not_failed", job_id=job.id)
         intake = self.services.intake

@@ -2,7 +2,8 @@
 
 The job is the reacting member's, the card replies to the image message, and the card speaks the
 server's language. A reaction has no interaction to answer privately, so refusals go to the member
-by DM, or, when DMs are closed, as a short reply that deletes itself.
+by DM, or, when DMs are closed, as a short reply that deletes itself. The reaction follows the
+server's permissions of ``/animate`` (``cogs.command_access``), the command it stands for.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.command_permissions import Access
 from bot.i18n import Lang, resolve_locale
 from bot.intake import DuplicateRequest, JobRequest, Refusal
 from bot.models import GuildSettings, JobSource
@@ -21,6 +23,7 @@ from cogs.animate import find_image
 from cogs.card_editor import CardEditor
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
+from cogs.command_access import GuildMessageable, command_access, refusal_for
 from cogs.common import missing_channel_permissions, shown_params
 
 if TYPE_CHECKING:
@@ -98,6 +101,9 @@ class Reactions(commands.Cog):
         channel = self.bot.get_channel(payload.channel_id)
         if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             return
+        assert payload.member is not None, "checked when the reaction arrived"
+        if not await self._permitted(payload.member, channel):
+            return
         if missing_channel_permissions(channel.permissions_for(channel.guild.me)):
             raise Refusal("error.missing_permissions")
         await self.services.intake.check_duplicate(payload.user_id, payload.message_id, JobSource.REACTION)
@@ -124,6 +130,21 @@ class Reactions(commands.Cog):
         cards = self.bot.get_cog("Cards")
         if cards is not None:
             await cards.progressed(job)  # type: ignore[attr-defined]
+
+    async def _permitted(self, member: discord.Member, channel: GuildMessageable) -> bool:
+        """Apply ``/animate``'s permissions before anything is read or sent.
+
+        Where ``/animate`` is off the emoji is no trigger, as in a channel off the allow-list: ignored
+        silently. A member the permissions refuse (or permissions that cannot be read) is told why.
+        """
+        access = await command_access(self.bot).member_access(member, channel)
+        if access is Access.CHANNEL_DISABLED:
+            log.info("ignored a reaction by user %s: /animate is off in channel %s", member.id, channel.id)
+            return False
+        refusal = refusal_for(access, channel.id)
+        if refusal is not None:
+            raise refusal
+        return True
 
     async def _post_pending(
         self, message: discord.Message, request: JobRequest, lang: Lang

@@ -2,6 +2,7 @@
 
 from bot.i18n import Lang, catalogue
 from bot.models import JobSource
+from tests.doubles.discord import everyone
 from tests.doubles.media import png_bytes
 from tests.e2e.harness import card_parts, final_answer
 
@@ -88,6 +89,8 @@ async def test_settings_answers_are_vietnamese(world):
     expected = vi("settings.invalid", value="maybe", setting=label, expected=vi("settings.expected.on_off"))
     assert (await invalid.wait_response()).data["content"] == expected
 
+    # An admin opened /motionbot to everyone in Server Settings → Integrations; the bot still refuses.
+    await discord.set_command_permissions("motionbot", [everyone(discord.guild, True)])
     denied = await discord.slash(discord.bob, "motionbot settings show", locale=VI)
     assert (await denied.wait_response()).data["content"] == vi("settings.permission_needed")
 

@@ -3,6 +3,7 @@
 import pytest
 
 from bot.models import JobSource, Motion, Quality
+from tests.doubles.discord import CommandNotPermittedError, everyone
 from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, final_answer
 
@@ -203,8 +204,14 @@ async def test_settings_command_is_synced_for_manage_server_only(world):
     ],
 )
 async def test_member_without_manage_server_is_refused(world, sub, options):
-    """Discord hides the command from members, but if one invokes it anyway the bot refuses."""
-    answer = await admin_says(world, sub, options, user=world.discord.bob)
+    """Discord hides the command from members; an admin may still open it to everyone in Server
+    Settings → Integrations (a command-level allow beats default_member_permissions), and then the
+    bot itself refuses."""
+    discord = world.discord
+    with pytest.raises(CommandNotPermittedError):
+        await discord.slash(discord.bob, f"{SETTINGS} {sub}", options)
+    await discord.set_command_permissions("motionbot", [everyone(discord.guild, True)])
+    answer = await admin_says(world, sub, options, user=discord.bob)
     assert answer == "You need the Manage Server permission to change Motionbot's settings."
     assert await stored(world) is None
 

@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from bot.models import FailureKind, GuildSettings, JobSource, JobStatus, Motion, NewJob, Quality
-from tests.doubles.discord import Perm
+from tests.doubles.discord import Perm, everyone
 from tests.doubles.discord.interactions import InteractionHandle
 from tests.doubles.discord.model import Channel, Message, User
 from tests.doubles.media import image_bytes, jpeg_bytes, mp4_bytes, png_bytes, webp_bytes
@@ -358,6 +358,13 @@ async def other_server(world: World) -> None:
             await asyncio.sleep(0.02)
 
 
+async def open_settings_to_members(world: World) -> None:
+    """An admin lets everyone use /motionbot in Server Settings → Integrations (Discord would not run
+    it for members otherwise): the bot itself must still require Manage Server."""
+    discord = world.discord
+    await discord.set_command_permissions("motionbot", [everyone(discord.guild, True)])
+
+
 def deny_bot_posting(world: World) -> Awaitable[None]:
     """Take Send Messages away from the bot in #general."""
     return world.discord.set_bot_permissions(world.discord.general, deny=Perm.SEND_MESSAGES)
@@ -505,16 +512,19 @@ BAD_INPUTS: list[BadInput] = [
         "settings set without Manage Server",
         Command("motionbot settings set", {"setting": "max_daily_per_user", "value": "500"}),
         "settings.permission_needed",
+        setup=(open_settings_to_members,),
     ),
     BadInput(
         "settings show without Manage Server",
         Command("motionbot settings show"),
         "settings.permission_needed",
+        setup=(open_settings_to_members,),
     ),
     BadInput(
         "settings channels without Manage Server",
         Command("motionbot settings channels", {"action": "clear"}),
         "settings.permission_needed",
+        setup=(open_settings_to_members,),
     ),
     setting("daily limit of 0", "max_daily_per_user", "0"),
     over_cap("21 jobs at once", "max_concurrent_per_user", "21"),
@@ -875,3 +885,8 @@ SHOW_COMMAND: list[BadInput] = [
     ),
 ]
 BAD_INPUTS += SHOW_COMMAND
+
+# issue 18 item 7: entry points used against the server's command permissions (needs the names above)
+from tests.reliability.bad_inputs_perms import PERMISSION_CASES  # noqa: E402
+
+BAD_INPUTS += PERMISSION_CASES

@@ -1,5 +1,6 @@
 """A protocol-level Discord double (Gateway v10 + REST v10 + CDN) for discord.py 2.7.1 tests."""
 
+from .command_permissions import CommandNotPermittedError, all_channels, entry, everyone
 from .config import DoubleConfig
 from .errors import DiscordAPIError
 from .gateway import ConnectionRecord, GatewayEvent
@@ -28,6 +29,7 @@ __all__ = [
     "BucketRule",
     "CallbackRecord",
     "Channel",
+    "CommandNotPermittedError",
     "ConnectionRecord",
     "DiscordAPIError",
     "DiscordDouble",
@@ -48,5 +50,8 @@ __all__ = [
     "StoredFile",
     "UploadedFile",
     "User",
+    "all_channels",
+    "entry",
+    "everyone",
     "snowflake_time",
 ]

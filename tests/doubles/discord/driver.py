@@ -264,6 +264,8 @@ class Driver(WorldDriver):
     ) -> InteractionHandle:
         if self.hub.session_for(channel.guild_id) is None:
             raise RuntimeError("no gateway session holds this guild's shard; await double.wait_ready() first")
+        if kind == APPLICATION_COMMAND:  # Discord runs no command the server's permissions refuse
+            self.state.command_permissions.check_usable(self.state, user, channel, int(data["id"]))
         delta = datetime.timedelta(seconds=age) if isinstance(age, int | float) else age
         handle = self._builder.build(
             kind, user, channel, data, locale=locale, age=delta, size_limit=size_limit, message=message

@@ -7,6 +7,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from .command_permissions_driver import CommandPermissionsDriver
 from .config import DoubleConfig
 from .driver import Driver
 from .events import GatewayEvents
@@ -15,6 +16,7 @@ from .messages import MessageService
 from .model import MIB, PortalSettings
 from .ratelimit import RateLimiter
 from .rest_app import AppRoutes
+from .rest_command_permissions import CommandPermissionRoutes
 from .rest_common import RestContext
 from .rest_interactions import InteractionRoutes
 from .rest_messages import MessageRoutes
@@ -24,7 +26,7 @@ from .wire import API_PREFIX, make_middleware
 CLIENT_MAX_SIZE = 64 * MIB
 
 
-class DiscordDouble(Driver):
+class DiscordDouble(CommandPermissionsDriver, Driver):
     """A protocol-level Discord that the real discord.py connects to; also the test driver.
 
     Use ``async with DiscordDouble() as double:`` (or ``await start()`` / ``await stop()``), then point
@@ -85,8 +87,9 @@ class DiscordDouble(Driver):
         middleware = make_middleware(self.limiter, lambda: self.config.token, self.record_request, clock)
         app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[middleware])
         ctx = RestContext(self.state, self.config, self.messages, self.events)
-        for routes in (AppRoutes(ctx), MessageRoutes(ctx), InteractionRoutes(ctx)):
-            routes.register(app.router, API_PREFIX)
+        routes = (AppRoutes(ctx), MessageRoutes(ctx), InteractionRoutes(ctx), CommandPermissionRoutes(ctx))
+        for group in routes:
+            group.register(app.router, API_PREFIX)
         app.router.add_get("/gateway", self.hub.handle)
         app.router.add_get("/gateway/resume", self.hub.handle)
         return app

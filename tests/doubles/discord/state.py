@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from .command_permissions import CommandPermissionBook
 from .interactions import InteractionHandle
 from .model import (
     Channel,
@@ -60,6 +61,7 @@ class DoubleState:
         self.interactions_by_token: dict[str, InteractionHandle] = {}
         self.global_commands = CommandScope()
         self.guild_commands: dict[int, CommandScope] = {}
+        self.command_permissions = CommandPermissionBook()
 
     @property
     def application_id(self) -> int:

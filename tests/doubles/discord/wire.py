@@ -143,10 +143,16 @@ def major_parameter(request: web.Request) -> str:
     return ""
 
 
+# Routes that check a user's OAuth2 Bearer token themselves (rest_command_permissions.py).
+BEARER_ROUTES = frozenset(
+    {"PUT /applications/{application_id}/guilds/{guild_id}/commands/{command_id}/permissions"}
+)
+
+
 def needs_bot_token(route: str) -> bool:
-    """Interaction callbacks and webhook calls carry no Authorization header."""
+    """Interaction callbacks and webhook calls carry no Authorization header; Bearer routes a user's."""
     path = route.split(" ", 1)[1]
-    return not path.startswith(("/interactions/", "/webhooks/"))
+    return not path.startswith(("/interactions/", "/webhooks/")) and route not in BEARER_ROUTES
 
 
 def make_middleware(

@@ -14,19 +14,18 @@ from typing import TextIO
 
 import aiohttp
 
-from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP, folder_problem
+from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP
 from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
 from bot.cometapi import classify_response
 from bot.cometapi_types import AuthenticationError, CometAPIError
-from bot.database import describe_database, open_store
+from bot.database import describe_database, inspect_database
 from bot.key_alert import rejected_key_fix
 from bot.logs import RedactingFilter, configure_logging
-from bot.models import utcnow
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, read_settings
 from bot.store import StoreError
+from bot.store.inspection import Inspection
 
 PROVIDER_TIMEOUT = aiohttp.ClientTimeout(total=20)
-DOCTOR_META_KEY = "doctor"
 
 
 class DoctorReport:
@@ -67,14 +66,12 @@ async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> 
     """Run every check and return the exit code (0 all ok, 1 a check failed, 2 unusable settings)."""
     stream = out if out is not None else sys.stdout
     try:
-        settings = load_settings(env_file)
+        # Not even the database's folder is created: a check must not change what it checks.
+        settings = read_settings(env_file)
     except SettingsError as exc:
         report = DoctorReport(stream)
         for problem in exc.problems:
             report.fail("settings", problem)
-        return EXIT_CONFIG
-    except OSError as exc:  # load_settings creates the database folder
-        DoctorReport(stream).fail("settings", folder_problem(exc))
         return EXIT_CONFIG
     secrets = settings.secret_values
     configure_logging("WARNING", settings.log_format, secrets)
@@ -94,28 +91,39 @@ def _describe_source(env_file: str | Path | None) -> str:
 
 
 async def check_database(settings: Settings, report: DoctorReport) -> None:
-    """Open the database (reached, integrity checked, migrated) and write to it once."""
+    """Check the database is reachable, sound, not from a newer Motionbot and writable, changing nothing.
+
+    An empty PostgreSQL database stays empty (``move-to-postgres`` needs it so) and a missing SQLite
+    file stays missing: the bot creates and migrates them at its first start.
+    """
     what = describe_database(settings)
     try:
-        store = await open_store(settings)
+        found = await inspect_database(settings)
     except (StoreError, OSError) as exc:
         report.fail(what, str(exc))
         return
-    try:
-        await store.set_meta(DOCTOR_META_KEY, utcnow().isoformat())
-    except StoreError as exc:
-        report.fail(what, f"it cannot be written ({exc}); {_write_fix(settings)}")
+    if found.unwritable:
+        report.fail(what, f"it cannot be written ({found.unwritable}); {_write_fix(settings)}")
     else:
-        opened = "reachable" if settings.uses_postgres else "integrity ok"
-        report.ok(f"{what} ({opened}, migrated, writable)")
-    finally:
-        await store.close()
+        report.ok(database_line(what, found, "reachable" if settings.uses_postgres else "integrity ok"))
+
+
+def database_line(what: str, found: Inspection, opened: str) -> str:
+    """Return the ``ok`` line for a writable database: missing, empty, behind or up to date."""
+    if not found.exists:
+        return f"{what}: not created yet, the bot will create it at first start"
+    if found.empty:
+        return f"{what}: empty, the bot will create its tables at first start"
+    if found.version < found.latest:
+        schema = f"schema version {found.version} of {found.latest}, the bot migrates it at its next start"
+        return f"{what} ({opened}, {schema}, writable)"
+    return f"{what} ({opened}, migrated, writable)"
 
 
 def _write_fix(settings: Settings) -> str:
     if settings.uses_postgres:
         return "give the DATABASE_URL user the right to write its tables"
-    return "check the file's owner and permissions"
+    return "check the owner and permissions of the file and its folder"
 
 
 async def check_provider(http: aiohttp.ClientSession, settings: Settings, report: DoctorReport) -> None:

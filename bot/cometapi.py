@@ -8,8 +8,6 @@ transient failures are retried with exponential backoff and jitter (tenacity), h
 from __future__ import annotations
 
 import collections
-import datetime as dt
-import email.utils
 import functools
 import json
 import logging
@@ -41,6 +39,7 @@ from bot.cometapi_types import (
     TaskNotFoundError,
     TaskSnapshot,
     VideoRequest,
+    parse_retry_after,
     parse_task,
 )
 
@@ -52,8 +51,12 @@ OnRequest = Callable[[str, float, str], None]
 
 ACCEPTED_CODES = frozenset({1, 21, 22})
 BUSY_CODES = frozenset({23, 30})
+# Code 3 "无可用的账号实例" (trueai TaskService.SubmitVideo; new-api RelayMidjourneySubmit: "No available
+# account instance") is capacity; the upstream's other code 3, a gone extend parent, is a refusal.
+NO_INSTANCE_CODE = 3
+_MISSING_TASK_PHRASES = ("不存在", "已失效", "not found", "not exist")
 MODERATION_CODE = 24
-_BUSY_PHRASES = ("queue full", "队列已满", "负载已饱和")
+_BUSY_PHRASES = ("queue full", "队列已满", "负载已饱和", "无可用的账号实例", "no available account")
 _NOT_FOUND_PHRASES = ("task_no_found", "task_not_found")
 _RETRYABLE = (ProviderBusyError, ProviderUnavailableError)
 _NOT_JSON = object()
@@ -263,26 +266,16 @@ def error_from_payload(payload: object, *, status: int = 200, task_id: str = "")
         banned = properties.get("bannedWord") if isinstance(properties, Mapping) else None
         reason = message or "the provider flagged the prompt or image"
         return ModerationError(reason, banned_word=str(banned) if banned else None, code=code)
-    if code in BUSY_CODES or any(phrase in lowered for phrase in _BUSY_PHRASES):
+    if _is_busy(code, lowered):
         return ProviderBusyError(f"CometAPI is busy (code {code}): {message or 'queue full'}")
     return RequestRefusedError(message or f"CometAPI refused the request (code {code})", code=code)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Read a ``Retry-After`` header given in seconds or as an HTTP date; None when absent or bad."""
-    if not value or not value.strip():
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if moment.tzinfo is None:
-            return None
-        seconds = (moment - dt.datetime.now(dt.UTC)).total_seconds()
-    return max(0.0, seconds) if seconds == seconds else None
+def _is_busy(code: int | str, lowered: str) -> bool:
+    """Return True when the answer means "no capacity now, ask again later"."""
+    if code in BUSY_CODES or any(phrase in lowered for phrase in _BUSY_PHRASES):
+        return True
+    return code == NO_INSTANCE_CODE and not any(phrase in lowered for phrase in _MISSING_TASK_PHRASES)
 
 
 def _submit_result(payload: object) -> SubmitResult:

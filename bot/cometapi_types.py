@@ -1,11 +1,14 @@
 """Typed requests, results and errors of the CometAPI client, and the task parser.
 
-Nothing here does I/O: the request classes validate themselves and build the JSON body, and
-``parse_task`` turns one task object of the gateway (``/mj/task/{id}/fetch``) into a ``TaskSnapshot``.
+Nothing here does I/O: the request classes validate themselves and build the JSON body,
+``parse_task`` turns one task object of the gateway (``/mj/task/{id}/fetch``) into a ``TaskSnapshot``
+and ``parse_retry_after`` reads a ``Retry-After`` header.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import math
 import re
@@ -190,13 +193,14 @@ def parse_task(data: Mapping[str, Any]) -> TaskSnapshot:
     """Turn one gateway task object into a ``TaskSnapshot``.
 
     ``""`` and unknown statuses are pending (the gateway reports ``""`` until its first sync);
-    ``MODAL`` is a failure with ``needs_input``; clip URLs come from ``videoUrls[].url``, else the
-    ``video_urls`` JSON string of older gateways, else ``videoUrl``.
+    ``MODAL`` is a failure with ``needs_input``; the reason is ``failReason`` or ``fail_reason``. Clip
+    URLs come from the video fields (``extract_clip_urls``), or, once the task succeeded without any,
+    from ``imageUrl``, which is then the video itself (or an image, which delivery refuses).
     """
     raw_status = _text(data.get("status")).strip()
     status_key = raw_status.upper()
     state = _STATUS_MAP.get(status_key, TaskState.PENDING)
-    fail_reason = _text(data.get("failReason")).strip()
+    fail_reason = _first_text(data, "failReason", "fail_reason")
     if state is TaskState.FAILED and not fail_reason:
         fail_reason = _DEFAULT_FAIL_REASONS[status_key]
     progress = 100 if state is TaskState.SUCCEEDED else parse_progress(data.get("progress"))
@@ -204,7 +208,7 @@ def parse_task(data: Mapping[str, Any]) -> TaskSnapshot:
         task_id=_text(data.get("id")),
         state=state,
         progress=progress,
-        clip_urls=extract_clip_urls(data),
+        clip_urls=extract_clip_urls(data, image_fallback=state is TaskState.SUCCEEDED),
         fail_reason=fail_reason if state is TaskState.FAILED else "",
         provider_state=_text(data.get("state")),
         raw_status=raw_status,
@@ -226,9 +230,46 @@ def parse_progress(value: object) -> int:
     return max(0, min(100, int(number)))
 
 
-def extract_clip_urls(data: Mapping[str, Any]) -> tuple[str, ...]:
-    """Return the clip URLs of a task, from the first field shape that holds any, deduplicated."""
-    for items in (data.get("videoUrls"), _json_list(data.get("video_urls")), [data.get("videoUrl")]):
+def parse_retry_after(value: str | None) -> float | None:
+    """Read a ``Retry-After`` header given in seconds or as an HTTP date; None when absent or bad."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = (moment - dt.datetime.now(dt.UTC)).total_seconds()
+    return max(0.0, seconds) if seconds == seconds else None
+
+
+def extract_clip_urls(data: Mapping[str, Any], *, image_fallback: bool = False) -> tuple[str, ...]:
+    """Return the clip URLs of a task, from the first field shape that holds any, deduplicated.
+
+    The shapes, in order: the gateway's ``videoUrls`` (``[{"url": ...}]``, new-api ``dto/midjourney.go``
+    ``MidjourneyDto``); ``video_urls``, which new-api's ``UserMidjourneyDto`` and older gateways send
+    as a JSON *string*, and some as a bare URL (both read by ainewsto/Comfyui_Comfly
+    ``Comfly_mj_video.extract_video_urls``); ``videoUrl``; ``video_url``. With ``image_fallback``
+    (a finished task) and none of them, ``imageUrl`` (or ``image_url``): trueai-org/midjourney-proxy
+    fills the video fields only when its ``EnableFillOfficialCdn`` setting is on (off by default,
+    ``Models/Setting.cs``); otherwise ``imageUrl`` "is itself the video link" (``TaskInfo.SuccessUpdate``),
+    and the new-api gateway serves it through its ``/mj/image/{id}`` relay (``relay/mjproxy_handler.go``
+    ``coverMidjourneyTaskDto``). Whether that URL is a video is only known from its content type,
+    which delivery checks as it downloads it.
+    """
+    shapes: list[object] = [
+        data.get("videoUrls"),
+        _listed(data.get("video_urls")),
+        [data.get("videoUrl")],
+        [data.get("video_url")],
+    ]
+    if image_fallback:
+        shapes += [[data.get("imageUrl")], [data.get("image_url")]]
+    for items in shapes:
         urls = _urls_from_items(items)
         if urls:
             return urls
@@ -247,14 +288,20 @@ def _urls_from_items(items: object) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _json_list(value: object) -> object:
-    """Decode the ``video_urls`` field, which older gateways send as a JSON *string*."""
+def _listed(value: object) -> object:
+    """Read ``video_urls``: a list, a JSON *string* of a list (or of one URL), or one bare URL."""
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        decoded = json.loads(value)
     except ValueError:
-        return None
+        decoded = value  # not JSON: a bare URL (or nothing usable, which finds no URL)
+    return [decoded] if isinstance(decoded, str) else decoded
+
+
+def _first_text(data: Mapping[str, Any], *names: str) -> str:
+    """Return the first non-empty text among the fields ``names`` (stripped), else ``""``."""
+    return next((text for name in names if (text := _text(data.get(name)).strip())), "")
 
 
 def _text(value: object) -> str:

@@ -1,7 +1,8 @@
 """Which job store a process uses: the SQLite file at DATABASE_PATH, or PostgreSQL at DATABASE_URL.
 
-The one place that opens the store from the settings (``run``, ``sync``, ``doctor`` and ``jobs`` all
-come here), and the one place that describes the database in messages without its password.
+The one place that opens the store from the settings (``run``, ``sync`` and ``jobs`` come here;
+``doctor`` only inspects it, changing nothing), and the one place that describes the database in
+messages without its password.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 from bot.instance_lock import instance_lock
 from bot.settings import Settings
 from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore
+from bot.store.inspection import Inspection, inspect_postgres, inspect_sqlite
 from bot.store.postgres_schema import describe_url
 
 
@@ -27,6 +29,13 @@ async def _open_sqlite(settings: Settings) -> JobStore:
     retry = settings.database_lock_retry_seconds
     busy_ms = min(DEFAULT_BUSY_TIMEOUT_MS, int(retry * 1000))
     return await JobStore.open(settings.database_path, busy_timeout_ms=busy_ms, lock_retry_seconds=retry)
+
+
+async def inspect_database(settings: Settings) -> Inspection:
+    """Return what the configured database holds, leaving it exactly as it is (for ``doctor``)."""
+    if not settings.uses_postgres:
+        return await inspect_sqlite(settings.database_path)
+    return await inspect_postgres(settings.database_url.get_secret_value())
 
 
 def instance_guard(settings: Settings) -> contextlib.AbstractContextManager[object]:

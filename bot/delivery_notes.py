@@ -1,7 +1,8 @@
 """The notes a delivered card's footer carries about its clips (pure, no Discord).
 
 Each note is a catalogue key with its parameters: a clip linked instead of attached
-(``bot.delivery.LinkedClip``), a clip attached as a smaller re-encode, and that links expire.
+(``bot.delivery.LinkedClip``), a clip attached as a smaller re-encode, a clip left out because it is
+not a video, and that links expire.
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ class ReducedClip:
             "size_mb": round(self.original_size / MIB, 1),
             "limit_mb": round(self.limit / MIB, 1),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOutClip:
+    """A clip left out of the card: its URL served something else than a video (``index`` from 0)."""
+
+    index: int
+    key = "delivery.not_video"
+
+    @property
+    def params(self) -> dict[str, object]:
+        """Return the message parameters (the 1-based clip number)."""
+        return {"clip": self.index + 1}
 
 
 LINKS_EXPIRE = FixedNote("delivery.links_expire", {})

@@ -240,14 +240,22 @@ def shard_ids_problem(ids: tuple[int, ...], count: int | None, count_valid: bool
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems."""
-    try:
-        settings = Settings(_env_file=env_file, **overrides)
-    except ValidationError as exc:
-        raise SettingsError(describe_problems(exc)) from None
+    """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems.
+
+    The SQLite database's folder is created (``read_settings`` leaves it alone).
+    """
+    settings = read_settings(env_file, **overrides)
     if not settings.uses_postgres:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def read_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Build settings like ``load_settings`` without creating anything (for ``doctor``)."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_problems(exc)) from None
 
 
 # pydantic's error types for a value shorter than its minimum, which for a secret means it is empty.

@@ -124,7 +124,8 @@ class CardRenderer:
 
     def buttons(self, job: Job) -> tuple[ButtonRow, ...]:
         """Return the card's button rows: Cancel while it waits or runs, Retry after a failure, the clips'."""
-        if job.clip_urls:
+        if job.clip_urls and job.status not in RETRYABLE:
+            # A job that failed after its result came (not a video, say) offers Retry, not its URLs.
             return self.clip_buttons(job)
         if job.status.is_active:
             return rows_of([CancelButton(job.id, label=self.text("button.cancel"))])

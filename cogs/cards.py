@@ -22,6 +22,7 @@ from discord.ext import commands
 from bot.delivery import (
     DEFAULT_FILE_LIMIT,
     MAX_SOURCE_BYTES,
+    NO_VIDEO_REASON,
     ClipFile,
     DeliveryError,
     UploadPlan,
@@ -212,6 +213,13 @@ class Cards(commands.Cog):
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
         try:
             clips = await self._download_all(job, folder, attachable_size(self.plan_limit(job)))
+            if clips and all(clip.not_video for clip in clips):
+                # Nothing but an image (say) came back: a failure of the provider, and not charged.
+                job = await self.services.store.mark_failed(
+                    job.id, FailureKind.PROVIDER_FAILED, NO_VIDEO_REASON
+                )
+                await self._show_failure(job)
+                return
             posted = await self._posted_earlier(job)
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
+import sqlite3
+from pathlib import Path
 
 from bot.__main__ import main
 from bot.cli import INTENT_HELP
+from bot.store import JobStore
+from bot.store.migrations import load_migrations
 from tests import cli_support
 from tests.cli_support import DISCORD_TOKEN, MESSAGE_CONTENT_LIMITED
 from tests.doubles import fixtures_cometapi
@@ -33,7 +38,8 @@ async def test_all_checks_pass(cli_env, capsys, cometapi_double, fake_discord):
     assert code == 0
     assert [line.split(" ")[0] for line in lines] == ["ok"] * 5
     assert lines[0] == f"ok  settings (environment and {cli_env})"
-    assert lines[1].startswith("ok  database ") and "writable" in lines[1]
+    database = cli_env.parent / "data" / "motionbot.sqlite3"
+    assert lines[1] == f"ok  database {database}: not created yet, the bot will create it at first start"
     assert lines[2] == f"ok  CometAPI key accepted by {cometapi_double.base_url}"
     assert lines[3] == f"ok  Discord token (bot Motionbot, id {cli_support.BOT_USER_ID})"
     assert lines[4].startswith("ok  Discord intents (Message Content enabled")
@@ -138,3 +144,119 @@ async def test_an_env_file_that_does_not_exist_is_named_with_exit_code_2(cli_env
     out = capsys.readouterr().out
     assert code == 2
     assert out.splitlines() == [f"FAIL settings: {cli_env} does not exist: check the --env-file path."]
+
+
+# -- the database check changes nothing ---------------------------------------------------------
+
+
+def files_in(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative name, with the SHA-256 of its bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def database_of(cli_env: Path) -> Path:
+    return cli_env.parent / "data" / "motionbot.sqlite3"
+
+
+async def filled_database(path: Path) -> None:
+    """A migrated database holding a meta value, closed as a stopped bot leaves it."""
+    async with await JobStore.open(path) as store:
+        await store.set_meta("command_hash", "abc123")
+
+
+def database_at_version(path: Path, version: int) -> None:
+    """A database that only the first ``version`` migrations made (an older Motionbot's)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        for migration in load_migrations("sqlite")[:version]:
+            conn.executescript(migration.sql)
+        conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+
+
+async def test_a_missing_database_is_not_created_not_even_its_folder(cli_env, capsys):
+    database = database_of(cli_env)
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    assert lines[1] == f"ok  database {database}: not created yet, the bot will create it at first start"
+    assert not database.parent.exists()
+
+
+async def test_a_migrated_database_is_read_without_changing_a_byte(cli_env, capsys):
+    database = database_of(cli_env)
+    await filled_database(database)
+    before = files_in(database.parent)
+    assert list(before) == ["motionbot.sqlite3"]
+    modified = database.stat().st_mtime_ns
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    assert lines[1] == f"ok  database {database} (integrity ok, migrated, writable)"
+    assert files_in(database.parent) == before  # no byte changed, no -wal/-shm file left behind
+    assert database.stat().st_mtime_ns == modified
+    async with await JobStore.open(database) as store:
+        assert await store.get_meta("doctor") is None
+
+
+async def test_an_empty_database_file_stays_empty(cli_env, capsys):
+    database = database_of(cli_env)
+    database.parent.mkdir(parents=True)
+    database.touch()
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    assert lines[1] == f"ok  database {database}: empty, the bot will create its tables at first start"
+    assert files_in(database.parent) == {"motionbot.sqlite3": hashlib.sha256(b"").hexdigest()}
+
+
+async def test_an_older_schema_is_reported_and_left_for_the_bot_to_migrate(cli_env, capsys):
+    database = database_of(cli_env)
+    database_at_version(database, 3)
+    before = files_in(database.parent)
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 0, lines
+    latest = len(load_migrations("sqlite"))
+    assert lines[1] == (
+        f"ok  database {database} (integrity ok, schema version 3 of {latest}, "
+        "the bot migrates it at its next start, writable)"
+    )
+    assert files_in(database.parent) == before
+
+
+async def test_a_newer_schema_still_fails_and_is_left_as_it_was(cli_env, capsys):
+    database = database_of(cli_env)
+    await filled_database(database)
+    with sqlite3.connect(database) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    before = files_in(database.parent)
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    refusal = f"FAIL database {database}: the database file {database} has schema version 999"
+    assert lines[1].startswith(refusal)
+    assert files_in(database.parent) == before
+
+
+async def test_a_damaged_file_fails_with_the_fix(cli_env, capsys):
+    database = database_of(cli_env)
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"not a database at all " * 64)
+    code, lines, _ = await doctor(cli_env, capsys)
+    assert code == 1
+    assert lines[1].startswith(f"FAIL database {database}: the database file {database} is damaged")
+
+
+async def test_a_database_a_running_bot_holds_is_read_beside_it_creating_nothing(cli_env, capsys):
+    database = database_of(cli_env)
+    async with await JobStore.open(database) as store:
+        await store.set_meta("command_hash", "abc123")
+        names = sorted(files_in(database.parent))
+        assert "motionbot.sqlite3-wal" in names  # the running bot's journal
+        code, lines, _ = await doctor(cli_env, capsys)
+        assert code == 0, lines
+        assert lines[1] == f"ok  database {database} (integrity ok, migrated, writable)"
+        assert sorted(files_in(database.parent)) == names
+        assert await store.get_meta("doctor") is None

@@ -84,7 +84,7 @@ async def test_accepted_code_without_task_id_is_refused(cometapi_client, cometap
 @pytest.mark.parametrize(
     ("code", "description"),
     [
-        (3, "无可用的账号实例"),
+        (3, "关联任务不存在或已失效"),
         (4, "关联任务状态错误"),
         (9, "未开启 REMIX，无法使用视频扩展功能"),
         (5, "do_request_failed"),
@@ -157,6 +157,23 @@ async def test_queue_full_then_success(cometapi_client, cometapi_double, trueai)
     assert result.task_id in cometapi_double.tasks
     assert cometapi_client.request_counts["submit"] == 3
     assert len(cometapi_double.tasks) == 1
+
+
+async def test_no_account_instance_is_capacity_retried_until_accepted(cometapi_client, cometapi_double):
+    """Code 3 "无可用的账号实例" (no upstream account free) is waited out like a full queue."""
+    cometapi_double.no_instance(times=2)
+    result = await cometapi_client.submit_video(video())
+    assert result.task_id in cometapi_double.tasks
+    assert cometapi_client.request_counts["submit"] == 3
+
+
+async def test_no_account_instance_that_lasts_raises_provider_busy(cometapi_client, cometapi_double):
+    """Past the client's retries, code 3 is a ProviderBusyError (the tracker waits), not a refusal."""
+    cometapi_double.no_instance(times=None)
+    with pytest.raises(ProviderBusyError) as caught:
+        await cometapi_client.submit_video(video())
+    assert "无可用的账号实例" in caught.value.description
+    assert cometapi_double.counts["submit"] == 4
 
 
 async def test_busy_exhausted_raises_provider_busy(cometapi_client, cometapi_double):

@@ -152,6 +152,55 @@ def test_clip_url_shapes(fields, expected):
     assert list(snapshot.clip_urls) == expected
 
 
+RELAY = "https://api.cometapi.com/mj/image/1762547298152655"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # video_urls as one bare URL, or as a JSON string of one URL (not a list).
+        ({"videoUrl": "", "video_urls": URLS[1]}, [URLS[1]]),
+        ({"video_urls": json.dumps(URLS[2])}, [URLS[2]]),
+        ({"video_urls": f"  {URLS[0]}  "}, [URLS[0]]),
+        ({"video_urls": "not a url"}, []),
+        # video_url, snake case (new-api's UserMidjourneyDto, Comfly's client).
+        ({"videoUrl": "", "video_url": URLS[3]}, [URLS[3]]),
+        ({"videoUrl": URLS[0], "video_url": URLS[3]}, [URLS[0]]),
+        # No video field: imageUrl (or image_url) is the clip candidate.
+        ({"imageUrl": RELAY, "videoUrl": "", "videoUrls": None}, [RELAY]),
+        ({"image_url": RELAY}, [RELAY]),
+        ({"imageUrl": RELAY, "videoUrls": [{"url": URLS[0]}]}, [URLS[0]]),  # a video field wins
+        ({"imageUrl": "", "videoUrl": ""}, []),
+    ],
+)
+def test_real_service_clip_shapes(fields, expected):
+    """Every shape the real gateways send is read; imageUrl only stands in when no video field has a URL."""
+    snapshot = parse_task({"id": "1", "status": "SUCCESS", **fields})
+    assert list(snapshot.clip_urls) == expected
+
+
+@pytest.mark.parametrize("status", ["", "SUBMITTED", "IN_PROGRESS", "FAILURE"])
+def test_an_unfinished_or_failed_task_has_no_image_url_clip(status):
+    """Before SUCCESS the gateway's imageUrl is a preview (``?rand=``): never a clip."""
+    snapshot = parse_task({"id": "1", "status": status, "imageUrl": f"{RELAY}?rand=1"})
+    assert snapshot.clip_urls == ()
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"fail_reason": "上游任务超时（超过1小时）"}, "上游任务超时（超过1小时）"),
+        ({"failReason": "", "fail_reason": " Image denied "}, "Image denied"),
+        ({"failReason": "任务超时", "fail_reason": "other"}, "任务超时"),
+        ({"failReason": None, "fail_reason": None}, "the provider reported a failure without a reason"),
+    ],
+)
+def test_the_failure_reason_is_read_from_either_field(fields, reason):
+    """``fail_reason`` (snake case) carries the reason when ``failReason`` is empty or absent."""
+    snapshot = parse_task({"id": "1", "status": "FAILURE", **fields})
+    assert snapshot.fail_reason == reason
+
+
 def test_state_is_empty_until_the_gateway_syncs():
     """A missing or null state becomes the empty string."""
     assert parse_task({"id": "1", "status": "", "state": None}).provider_state == ""
@@ -221,7 +270,11 @@ def test_retry_after_as_http_date():
         ({"code": 9, "description": "提交失败，队列已满，请稍后重试"}, ProviderBusyError, None),
         ({"code": 9, "description": "Queue full, try later"}, ProviderBusyError, None),
         ({"code": 30, "description": "当前分组负载已饱和，请稍后再试"}, ProviderBusyError, None),
-        ({"code": 3, "description": "无可用的账号实例", "result": None}, RequestRefusedError, 3),
+        ({"code": 3, "description": "无可用的账号实例", "result": None}, ProviderBusyError, None),
+        ({"code": 3, "description": "No available account instance"}, ProviderBusyError, None),
+        ({"code": 3, "description": ""}, ProviderBusyError, None),
+        ({"code": 3, "description": "关联任务不存在或已失效", "result": None}, RequestRefusedError, 3),
+        ({"code": 3, "description": "目标任务不存在"}, RequestRefusedError, 3),
         ({"code": "4", "description": "关联任务状态错误"}, RequestRefusedError, 4),
         ({"success": False, "code": 0, "message": "参数错误"}, RequestRefusedError, 0),
         (

@@ -94,6 +94,21 @@ async def test_planned_failures(cometapi_client, cometapi_double, plan, raw_stat
     assert not snapshot.needs_input
 
 
+@pytest.mark.parametrize("shape", ["video_urls_bare", "video_url"])
+async def test_single_url_shapes(cometapi_client, cometapi_double, shape):
+    """A bare-string video_urls and a snake-case video_url each give the one clip they name."""
+    task_id = cometapi_double.add_task(plan=TaskPlan(clip_shape=shape))
+    snapshot = await cometapi_client.fetch_task(task_id)
+    assert snapshot.clip_urls == (f"{cometapi_double.base_url}/cdn/video/{task_id}/0.mp4",)
+
+
+async def test_a_task_without_video_fields_offers_its_image_url(cometapi_client, cometapi_double):
+    """No video field (EnableFillOfficialCdn off): the relayed imageUrl is the clip candidate."""
+    task_id = cometapi_double.add_task(plan=TaskPlan(clip_shape="imageUrl"))
+    (snapshot,) = (await cometapi_client.fetch_tasks([task_id])).values()
+    assert snapshot.clip_urls == (f"{cometapi_double.base_url}/mj/image/{task_id}",)
+
+
 async def test_modal_needs_input(cometapi_client, cometapi_double):
     """A MODAL task is FAILED with needs_input and a clear reason."""
     task_id = cometapi_double.add_task(plan=TaskPlan(modal=True))

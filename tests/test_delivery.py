@@ -263,11 +263,13 @@ async def test_a_connection_refused_ends_as_unavailable(session, tmp_path, unuse
     assert caught.value.reason is UnavailableReason.FAILED
 
 
-@pytest.mark.parametrize("path", ["/page.html", "/tiny"])
-async def test_a_body_that_is_not_an_mp4_is_unavailable(clips, session, tmp_path, path):
+@pytest.mark.parametrize(
+    ("path", "reason"), [("/page.html", UnavailableReason.NOT_VIDEO), ("/tiny", UnavailableReason.NOT_MP4)]
+)
+async def test_a_body_that_is_not_an_mp4_is_unavailable(clips, session, tmp_path, path, reason):
     with pytest.raises(ClipUnavailable) as caught:
         await download_clip(session, clips.url(path), tmp_path / "0.mp4", max_bytes=MIB, retry=FAST)
-    assert caught.value.reason is UnavailableReason.NOT_MP4
+    assert caught.value.reason is reason
     assert clips.requests[path] == 1
     assert leftovers(tmp_path) == []
 

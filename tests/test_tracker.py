@@ -204,9 +204,11 @@ async def test_withdraw_takes_a_waiting_job_out_of_the_line(store, make_tracker,
     assert tracker.withdraw(withdrawn.id) is None
 
 
-async def test_queue_full_is_retried_later_and_then_succeeds(store, make_tracker, cometapi_double):
-    """The client's own retries run out on a long queue-full spell; the tracker re-queues the job."""
-    cometapi_double.queue_full(times=10)
+@pytest.mark.parametrize("busy", ["queue_full", "no_instance"])
+async def test_queue_full_is_retried_later_and_then_succeeds(store, make_tracker, cometapi_double, busy):
+    """The client's own retries run out on a long queue-full (code 23) or no-account-instance (code 3)
+    spell; the tracker re-queues the job, which then succeeds."""
+    getattr(cometapi_double, busy)(times=10)
     tracker, events = await make_tracker()
     (job,) = await queue(store, tracker, new_job())
     (final,) = await events.wait_final(job.id)

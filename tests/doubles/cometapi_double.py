@@ -35,20 +35,19 @@ from tests.doubles.cometapi_faults import (
     upstream_error,
 )
 from tests.doubles.cometapi_jobs import (
-    CLIPS_PER_TASK,
     DoubleTask,
     TaskIds,
     TaskPlan,
     clip_bytes,
     end_image,
+    image_answer,
     phase_at,
     task_json,
 )
-from tests.doubles.media import png_bytes
+from tests.doubles.cometapi_submits import NO_INSTANCE, submit_problem
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AUTHENTICATED = frozenset({"submit", "fetch", "list"})
-VIDEO_TYPES = frozenset({"vid_1.1_i2v_480", "vid_1.1_i2v_720"})
 ACCEPT_DESCRIPTIONS = {1: "提交成功", 21: "Waiting for window confirm", 22: "排队中，前面还有1个任务"}
 DISCORD_IDS = {"discordChannelId": "5e6ca8e1f40e4de6", "discordInstanceId": "5e6ca8e1f40e4de6"}
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
@@ -207,6 +206,10 @@ class CometAPIDouble:
         else:
             self.refuse_submits(23, "队列已满，请稍后尝试", times=times)
 
+    def no_instance(self, *, times: int | None = 1) -> None:
+        """Refuse the next submits with code 3 "无可用的账号实例": no upstream account is free (capacity)."""
+        self.refuse_submits(*NO_INSTANCE, times=times)
+
     def add_task(self, body: dict[str, Any] | None = None, *, plan: TaskPlan | None = None) -> str:
         """Create a task directly (no HTTP, not counted) and return its id; ``body`` is the submit."""
         submit = body or {"image": "https://example.com/seed.png", "motion": "low", "prompt": "seeded"}
@@ -236,7 +239,10 @@ class CometAPIDouble:
         app.router.add_get("/mj/task/{task_id}/fetch", self._fetch, name="fetch")
         app.router.add_post("/mj/task/list-by-condition", self._list, name="list")
         app.router.add_get("/cdn/video/{task_id}/{index:\\d+}.mp4", self._clip, name="clip")
-        app.router.add_get("/mj/image/{task_id}", self._image, name="image")
+        # new-api registers the relay for GET only (router/relay-router.go registerMjRouterGroup), and
+        # gin answers any other method with 404: a HEAD tells nothing about what GET would serve.
+        app.router.add_get("/mj/image/{task_id}", self._image, name="image", allow_head=False)
+        app.router.add_route("HEAD", "/mj/image/{task_id}", self._no_route, name="image_head")
         return app
 
     @web.middleware
@@ -274,7 +280,7 @@ class CometAPIDouble:
         if not isinstance(body, dict):
             return web.json_response(upstream_error("bind_request_body_failed", 4), status=400)
         self.submissions.append(body)
-        problem = self._submit_problem(body)
+        problem = submit_problem(body, self.tasks, self.now())
         if problem is not None:
             return web.json_response(submit_body(*problem), dumps=_dumps)
         rule = self._take_rule(str(body.get("prompt", "")))
@@ -298,43 +304,6 @@ class CometAPIDouble:
         except (aiohttp.ClientError, TimeoutError, ValueError):
             fine = False
         return None if fine else f"Invalid end image: {url} could not be fetched"
-
-    def _submit_problem(self, body: dict[str, Any]) -> tuple[int, str] | None:
-        """Return (code, description) for a body the upstream would refuse, else None."""
-        action = body.get("action")
-        if action not in (None, "", "extend"):
-            return 4, "任务类型错误"
-        if body.get("motion") not in ("low", "high"):
-            return 4, "motion 参数错误"
-        if not str(body.get("prompt") or "").strip():
-            return 4, "Prompt 不能为空"
-        if len(str(body.get("state") or "")) > 255:
-            return 4, "state 长度不能超过255"
-        if body.get("videoType") not in (None, *VIDEO_TYPES):
-            return 4, "videoType 参数错误"
-        if action == "extend":
-            return self._extend_problem(body)
-        image = body.get("image")
-        if not isinstance(image, str) or not image.strip():
-            return 4, "image 不能为空"
-        if not image.startswith(("http://", "https://", "data:image/")):
-            return 4, "image 格式错误"
-        return None
-
-    def _extend_problem(self, body: dict[str, Any]) -> tuple[int, str] | None:
-        index, parent_id = body.get("index"), body.get("taskId")
-        if index is None or not parent_id:
-            return 4, "index 和 taskId 不能为空"
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < CLIPS_PER_TASK:
-            return 4, "index 参数错误"
-        parent = self.tasks.get(str(parent_id))
-        if parent is None:
-            return 3, "关联任务不存在或已失效"
-        if index >= parent.clip_count:
-            return 4, "index 参数错误"
-        if phase_at(parent, self.now()).status != "SUCCESS":
-            return 4, "关联任务状态错误"
-        return None
 
     def _take_rule(self, prompt: str) -> SubmitRule | None:
         for position, rule in enumerate(self.rules):
@@ -397,7 +366,13 @@ class CometAPIDouble:
         return web.Response(body=data, content_type="video/mp4")
 
     async def _image(self, request: web.Request) -> web.Response:
-        task_id = request.match_info["task_id"]
-        if task_id not in self.tasks:
-            raise web.HTTPNotFound(text="no such image")
-        return web.Response(body=png_bytes(seed=task_id), content_type="image/png")
+        # new-api's RelayMidjourneyImage: 400 for a task it does not know, else the upstream imageUrl's
+        # bytes with the upstream's Content-Type (relay/mjproxy_handler.go).
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None:
+            return web.json_response({"error": "midjourney_task_not_found"}, status=400)
+        body, content_type = image_answer(task, self.now())
+        return web.Response(body=body, content_type=content_type)
+
+    async def _no_route(self, request: web.Request) -> web.Response:
+        return web.Response(status=404, text="404 page not found", content_type="text/plain")

@@ -15,14 +15,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tests.doubles.media import mp4_bytes
+from tests.doubles.media import mp4_bytes, png_bytes, webp_bytes
 
 CLIPS_PER_TASK = 4
 BATCH_SIZES = (1, 2, 4)
 # Midjourney reads parameters as "--name [value]"; the upstream reads --bs from the prompt too.
 _PARAM = re.compile(r"--(?P<name>[A-Za-z]+)(?:\s+(?P<value>(?!--)\S+))?")
 LARGE_CLIP_BYTES = 10 * 1024 * 1024 + 64 * 1024  # just over Discord's 10 MiB upload limit
-ClipShape = Literal["videoUrls", "video_urls", "videoUrl"]
+# How a finished task lists its clips (see ``TaskPlan``); every shape is one a real gateway sends.
+ClipShape = Literal["videoUrls", "video_urls", "video_urls_bare", "videoUrl", "video_url", "imageUrl"]
+FailField = Literal["failReason", "fail_reason"]
 
 
 def prompt_params(prompt: str) -> dict[str, str]:
@@ -53,8 +55,16 @@ class TaskPlan:
     first look). The first ``initial_fraction`` of it shows the gateway's ``status:""``, the next
     same-sized slice ``SUBMITTED``, the rest ``IN_PROGRESS`` with rising progress. The final status is
     ``MODAL`` if ``modal``, ``CANCEL`` if ``cancel``, ``FAILURE`` if ``fail_reason`` is set, else
-    ``SUCCESS``. ``clip_shape`` picks how clips are listed: ``videoUrls`` (objects), ``video_urls``
-    (a JSON *string*, older gateways) or only ``videoUrl``. ``clip_data`` replaces the made-up clips.
+    ``SUCCESS``. ``clip_shape`` picks how clips are listed: ``videoUrls`` (objects, the new-api DTO),
+    ``video_urls`` (a JSON *string*: new-api's ``UserMidjourneyDto`` and older gateways),
+    ``video_urls_bare`` (one bare URL string), only ``videoUrl``, only ``video_url``, or ``imageUrl``:
+    no video field at all, as trueai's midjourney-proxy answers with ``EnableFillOfficialCdn`` off
+    (its default), the clip being what the gateway's ``/mj/image/{id}`` relay serves. ``image_type`` is
+    the Content-Type that relay answers with once the task succeeded: by default ``video/mp4`` for
+    ``imageUrl`` (the upstream's imageUrl is the video) and ``image/png`` (a cover) otherwise;
+    ``image/webp`` stands for a Discord-account upstream whose result is an animated webp grid.
+    ``fail_field`` names the failure reason's field (``fail_reason`` as in new-api's
+    ``UserMidjourneyDto``). ``clip_data`` replaces the made-up clips.
     """
 
     duration: float = 0.0
@@ -67,6 +77,8 @@ class TaskPlan:
     clip_data: bytes | None = None  # served as every clip when set (a real H.264 MP4, say)
     omit_from_list: bool = False
     clip_shape: ClipShape = "videoUrls"
+    image_type: str | None = None
+    fail_field: FailField = "failReason"
 
     @property
     def final_status(self) -> str:
@@ -178,13 +190,32 @@ def task_json(task: DoubleTask, now: float, base_url: str) -> dict[str, Any]:
         "imageUrl": f"{base_url}/mj/image/{task.task_id}" + ("" if succeeded else f"?rand={task.submit_ms}"),
         "status": phase.status,
         "progress": phase.progress,
-        "failReason": phase.fail_reason,
+        "failReason": "",
         "buttons": _buttons(task) if succeeded else None,
         "maskBase64": "",
         "properties": {"finalPrompt": _final_prompt(task), "finalZhPrompt": ""} if phase.status else None,
     }
+    data[task.plan.fail_field] = phase.fail_reason
     data.update(_clip_fields(task.plan.clip_shape, clips))
     return data
+
+
+def image_answer(task: DoubleTask, now: float) -> tuple[bytes, str]:
+    """Return the body and Content-Type the ``/mj/image/{id}`` relay serves for ``task`` at ``now``.
+
+    The relay streams the upstream's imageUrl with the upstream's Content-Type (new-api
+    ``RelayMidjourneyImage``): a cover while the task runs, then what ``TaskPlan.image_type`` says.
+    """
+    plan = task.plan
+    if phase_at(task, now).status != "SUCCESS":
+        return png_bytes(seed=task.task_id), "image/png"
+    natural = "video/mp4" if plan.clip_shape == "imageUrl" else "image/png"
+    content_type = plan.image_type or natural
+    if content_type.startswith("video/"):
+        return plan.clip_data or clip_bytes(task.task_id, 0, plan.clip_min_bytes), content_type
+    if content_type == "image/webp":
+        return webp_bytes(seed=task.task_id), content_type
+    return png_bytes(seed=task.task_id), content_type
 
 
 def clip_urls(task: DoubleTask, base_url: str) -> list[str]:
@@ -216,8 +247,15 @@ def _clip_fields(shape: ClipShape, clips: list[str]) -> dict[str, Any]:
     main = clips[0] if clips else ""
     if shape == "video_urls":
         return {"videoUrl": main, "video_urls": json.dumps([{"url": url} for url in clips])}
+    if shape == "video_urls_bare":
+        return {"videoUrl": "", "video_urls": main}
     if shape == "videoUrl":
         return {"videoUrl": main}
+    if shape == "video_url":
+        return {"videoUrl": "", "video_url": main}
+    if shape == "imageUrl":
+        # What the new-api DTO carries when the upstream filled no video field (videoUrls omitted).
+        return {"videoUrl": "", "videoUrls": None}
     return {"videoUrl": main, "videoUrls": [{"url": url} for url in clips] or None}
 
 

@@ -22,6 +22,10 @@ FIELD_LABELS = {
     "max_daily_per_guild": "Videos per server per day",
 }
 
+OPEN_AGAIN = (
+    "To open it again, run /motionbot settings channels with the action All channels, or add a channel."
+)
+CLOSED = f"The list is empty, so Motionbot now works in no channel of this server. {OPEN_AGAIN}"
 WHO_MAY_PRESS = "everyone, or requester (the requester and moderators)"
 
 
@@ -138,12 +142,17 @@ async def test_command_channels_add_remove_and_clear(world):
     assert job.channel_id == discord.media.id
     assert len(await world.store.all_jobs()) == 1  # nothing started from #general
 
+    await admin_says(world, "channels", {"action": "add", "channel": discord.general})
     answer = await admin_says(world, "channels", {"action": "remove", "channel": discord.media})
     assert answer == f"<#{discord.media.id}> removed from the list."
-    await admin_says(world, "channels", {"action": "add", "channel": discord.general})
     answer = await admin_says(world, "channels", {"action": "clear", "scope": "commands"})
-    assert answer == "The list is empty again, so every channel is allowed."
-    assert (await stored(world)).allowed_channel_ids == frozenset()
+    assert answer == CLOSED
+    row = await stored(world)
+    assert row.allowed_channel_ids == frozenset() and not row.all_channels
+    answer = await admin_says(world, "channels", {"action": "all"})
+    assert answer == "Motionbot now works in every channel of this server."
+    row = await stored(world)
+    assert row.allowed_channel_ids == frozenset() and row.all_channels
 
 
 async def test_adding_a_channel_needs_a_channel(world):
@@ -180,7 +189,7 @@ async def test_reaction_channels_limit_the_reaction_trigger(world):
     assert (await stored(world)).reaction_channel_ids == frozenset()
     await admin_says(world, "channels", {"action": "add", "scope": "reactions", "channel": discord.media})
     answer = await admin_says(world, "channels", {"action": "clear", "scope": "reactions"})
-    assert answer == "The list is empty again, so every channel is allowed."
+    assert answer == "No channel is listed for the reaction trigger, so it works wherever commands work."
     assert (await stored(world)).reaction_channel_ids == frozenset()
 
 

@@ -12,7 +12,7 @@ FIELD_LABELS = {
     "reaction_channel_ids": "Channels for the reaction trigger",
     "reactions_enabled": "Reaction trigger",
     "reaction_emoji": "Reaction emoji",
-    "buttons_everyone": "Who may press the buttons",
+    "buttons_everyone": "Who may press Extend",
     "default_motion": "Default motion",
     "default_quality": "Default quality",
     "default_clips": "Default clips per video",
@@ -56,7 +56,7 @@ async def test_show_lists_every_setting_with_its_default(world):
     assert fields["Channels where Motionbot works"] == "All channels"
     assert fields["Reaction trigger"] == "On (default)"
     assert fields["Reaction emoji"] == "🎬 (default)"
-    assert fields["Who may press the buttons"] == "The requester and members with Manage Messages"
+    assert fields["Who may press Extend"] == "The requester and members with Manage Messages"
     assert fields["Default quality"] == "480p (default)"
     assert fields["Default clips per video"] == "4 (default)"
     assert fields["Daily limits count clips"] == "Off"
@@ -112,7 +112,7 @@ async def test_reset_puts_a_setting_back_to_the_default(world):
     answer = await admin_says(world, "reset", {"setting": "buttons_everyone"})
     assert (
         answer
-        == "Who may press the buttons is back to the default: The requester and members with Manage Messages"
+        == "Who may press Extend is back to the default: The requester and members with Manage Messages"
     )
     row = await stored(world)
     assert row.max_daily_per_user is None and row.buttons_everyone is False

@@ -1,0 +1,52 @@
+"""Who may press a job's buttons: "everyone may press" opens Extend only, never Cancel or Retry."""
+
+import datetime as dt
+
+import pytest
+
+from bot.intake import Refusal
+from bot.models import GuildSettings, Job, JobSource, JobStatus, Motion, Quality
+from bot.press_rules import JobAction, check_may_press
+
+REQUESTER, OTHER = 1001, 1002
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+EVERYONE = GuildSettings(guild_id=2, buttons_everyone=True)
+JOB = Job(
+    id=7,
+    requester_id=REQUESTER,
+    guild_id=2,
+    channel_id=3,
+    source=JobSource.SLASH,
+    status=JobStatus.RUNNING,
+    motion=Motion.LOW,
+    quality=Quality.SD,
+    prompt="a cat",
+    image_url="https://cdn.example/cat.png",
+    locale="en-US",
+    created_at=NOW,
+    updated_at=NOW,
+)
+
+
+@pytest.mark.parametrize("action", list(JobAction))
+@pytest.mark.parametrize("settings", [None, EVERYONE])
+def test_the_requester_and_moderators_may_press_everything(action, settings):
+    check_may_press(action, JOB, user_id=REQUESTER, moderator=False, settings=settings)
+    check_may_press(action, JOB, user_id=OTHER, moderator=True, settings=settings)
+
+
+@pytest.mark.parametrize(
+    ("action", "key"),
+    [(JobAction.CANCEL, "cancel.not_yours"), (JobAction.RETRY, "retry.not_yours")],
+)
+def test_everyone_may_press_leaves_cancel_and_retry_with_the_requester(action, key):
+    with pytest.raises(Refusal) as refused:
+        check_may_press(action, JOB, user_id=OTHER, moderator=False, settings=EVERYONE)
+    assert refused.value.key == key and refused.value.params == {"job_id": JOB.id}
+
+
+def test_everyone_may_press_opens_extend_only_where_it_is_on():
+    check_may_press(JobAction.EXTEND, JOB, user_id=OTHER, moderator=False, settings=EVERYONE)
+    with pytest.raises(Refusal) as refused:
+        check_may_press(JobAction.EXTEND, JOB, user_id=OTHER, moderator=False, settings=None)
+    assert refused.value.key == "error.not_your_job"

@@ -22,12 +22,9 @@ class JobAction(StrEnum):
     RETRY = "retry"
 
 
-# What a member who may not press a button is told, by action.
-REFUSALS = {
-    JobAction.EXTEND: "error.not_your_job",
-    JobAction.CANCEL: "cancel.not_yours",
-    JobAction.RETRY: "retry.not_yours",
-}
+NOT_YOURS = "error.not_your_job"
+# Where everyone may press, a member refused Cancel or Retry hears that the setting covers Extend only.
+NOT_FOR_EVERYONE = {JobAction.CANCEL: "cancel.not_yours", JobAction.RETRY: "retry.not_yours"}
 
 
 def everyone_may(action: JobAction, settings: GuildSettings | None) -> bool:
@@ -41,4 +38,6 @@ def check_may_press(
     """Raise the ``Refusal`` for ``action`` unless the member started the job, moderates, or everyone may."""
     if user_id == job.requester_id or moderator or everyone_may(action, settings):
         return
-    raise Refusal(REFUSALS[action], job_id=job.id)
+    if settings is not None and settings.buttons_everyone:
+        raise Refusal(NOT_FOR_EVERYONE.get(action, NOT_YOURS), job_id=job.id)
+    raise Refusal(NOT_YOURS, job_id=job.id)

@@ -45,8 +45,12 @@ def test_everyone_may_press_leaves_cancel_and_retry_with_the_requester(action, k
     assert refused.value.key == key and refused.value.params == {"job_id": JOB.id}
 
 
-def test_everyone_may_press_opens_extend_only_where_it_is_on():
-    check_may_press(JobAction.EXTEND, JOB, user_id=OTHER, moderator=False, settings=EVERYONE)
+@pytest.mark.parametrize("action", list(JobAction))
+def test_without_everyone_may_press_another_member_hears_it_is_not_their_job(action):
     with pytest.raises(Refusal) as refused:
-        check_may_press(JobAction.EXTEND, JOB, user_id=OTHER, moderator=False, settings=None)
+        check_may_press(action, JOB, user_id=OTHER, moderator=False, settings=None)
     assert refused.value.key == "error.not_your_job"
+
+
+def test_everyone_may_press_opens_extend():
+    check_may_press(JobAction.EXTEND, JOB, user_id=OTHER, moderator=False, settings=EVERYONE)

@@ -875,3 +875,8 @@ SHOW_COMMAND: list[BadInput] = [
     ),
 ]
 BAD_INPUTS += SHOW_COMMAND
+
+# issue 18, items 2-4: /show across channels, Cancel and Retry by others, the emptied allow-list
+from tests.reliability.bad_inputs_members import members_cases  # noqa: E402
+
+BAD_INPUTS += members_cases()

@@ -1,31 +1,13 @@
 """Who may press a job's buttons: "everyone may press" opens Extend only, never Cancel or Retry."""
 
-import datetime as dt
-
 import pytest
 
 from bot.intake import Refusal
-from bot.models import GuildSettings, Job, JobSource, JobStatus, Motion, Quality
+from bot.models import GuildSettings
 from bot.press_rules import JobAction, check_may_press
+from tests.test_recall import JOB, OTHER, REQUESTER
 
-REQUESTER, OTHER = 1001, 1002
-NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-EVERYONE = GuildSettings(guild_id=2, buttons_everyone=True)
-JOB = Job(
-    id=7,
-    requester_id=REQUESTER,
-    guild_id=2,
-    channel_id=3,
-    source=JobSource.SLASH,
-    status=JobStatus.RUNNING,
-    motion=Motion.LOW,
-    quality=Quality.SD,
-    prompt="a cat",
-    image_url="https://cdn.example/cat.png",
-    locale="en-US",
-    created_at=NOW,
-    updated_at=NOW,
-)
+EVERYONE = GuildSettings(guild_id=JOB.guild_id, buttons_everyone=True)
 
 
 @pytest.mark.parametrize("action", list(JobAction))

@@ -20,6 +20,7 @@ from bot.i18n import Catalogue
 from bot.intake import JobIntake
 from bot.metrics import Metrics
 from bot.quotas import QuotaService
+from bot.recall import OwnDeletions
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracker import JobTracker
@@ -58,6 +59,7 @@ class Services:
     http: aiohttp.ClientSession
     intake: JobIntake
     metrics: Metrics = field(default_factory=Metrics)
+    own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
 
 
 def configure_discord_endpoints(settings: Settings) -> None:
@@ -70,11 +72,15 @@ def configure_discord_endpoints(settings: Settings) -> None:
 
 
 def build_intents(settings: Settings) -> discord.Intents:
-    """Return the gateway intents the bot needs: reactions, and message content for the reaction trigger."""
+    """Return the gateway intents the bot needs, none of them privileged but message content.
+
+    Guild messages (not privileged) bring MESSAGE_DELETE, so a job card a moderator deleted is
+    remembered (``/show``); message content only for the reaction trigger.
+    """
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_reactions = True
-    intents.guild_messages = settings.reactions_enabled
+    intents.guild_messages = True
     intents.message_content = settings.reactions_enabled
     return intents
 

@@ -124,20 +124,87 @@ def apply(settings: GuildSettings, name: SettingName, value: object) -> GuildSet
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
+class ChannelAction(StrEnum):
+    """What ``/motionbot settings channels`` does to a channel list."""
+
+    ADD = "add"
+    REMOVE = "remove"
+    CLEAR = "clear"  # empty the list: no channel for commands, the commands' channels for reactions
+    ALL = "all"  # every channel for commands; the commands' channels for reactions
+
+
+def commands_open_in(settings: GuildSettings | None, channel_id: int) -> bool:
+    """Return True if commands and buttons work in ``channel_id`` (a listed one, or every one)."""
+    if settings is None:
+        return True
+    if settings.allowed_channel_ids:
+        return channel_id in settings.allowed_channel_ids
+    return settings.all_channels
+
+
+def closed_everywhere(settings: GuildSettings | None) -> bool:
+    """Return True when the server lists no channel and did not choose "all channels": none is open."""
+    return settings is not None and not settings.allowed_channel_ids and not settings.all_channels
+
+
+def reaction_listed(settings: GuildSettings | None, channel_id: int) -> bool:
+    """Return True unless a channel list leaves ``channel_id`` out of the reaction trigger.
+
+    The reaction list decides when it lists any channel, else the commands' list. A server open
+    nowhere is not decided here: the trigger goes on, so the member hears that it is closed.
+    """
+    if settings is None:
+        return True
+    listed = settings.reaction_channel_ids or settings.allowed_channel_ids
+    return not listed or channel_id in listed
+
+
 def change_channels(
-    settings: GuildSettings, *, reactions: bool, action: str, channel_id: int | None
+    settings: GuildSettings, *, reactions: bool, action: ChannelAction, channel_id: int | None
 ) -> GuildSettings:
-    """Add to, remove from or clear one of the two channel lists."""
-    current = settings.reaction_channel_ids if reactions else settings.allowed_channel_ids
-    if action == "clear" or channel_id is None:
-        updated: frozenset[int] = frozenset()
-    elif action == "add":
-        updated = current | {channel_id}
-    else:
-        updated = current - {channel_id}
+    """Return ``settings`` with one of the two channel lists changed by ``action``.
+
+    Removing the last command channel leaves none (not every channel): "all channels" is only ever
+    chosen by ``ChannelAction.ALL``. Removing from "all channels", which has no list, changes nothing.
+    """
     if reactions:
-        return replace(settings, reaction_channel_ids=updated)
-    return replace(settings, allowed_channel_ids=updated)
+        listed = _changed(settings.reaction_channel_ids, action, channel_id)
+        return replace(settings, reaction_channel_ids=listed)
+    if action is ChannelAction.ALL:
+        return replace(settings, allowed_channel_ids=frozenset(), all_channels=True)
+    if action is ChannelAction.REMOVE and not settings.allowed_channel_ids:
+        return settings
+    return replace(
+        settings,
+        allowed_channel_ids=_changed(settings.allowed_channel_ids, action, channel_id),
+        all_channels=False,
+    )
+
+
+def channels_answer(action: ChannelAction, *, reactions: bool, updated: GuildSettings) -> str:
+    """Return the catalogue key that tells the admin what a channel change left (``{channel}``)."""
+    listed = updated.reaction_channel_ids if reactions else updated.allowed_channel_ids
+    if action is ChannelAction.ADD:
+        return "settings.channel_added"
+    if listed:
+        return "settings.channel_removed"
+    if reactions:
+        return "settings.reaction_channels_follow"
+    if updated.all_channels:
+        return "settings.channels_all" if action is ChannelAction.ALL else "settings.remove_from_all"
+    if action is ChannelAction.REMOVE:
+        return "settings.channel_removed_none_left"
+    return "settings.channels_none"
+
+
+def _changed(current: frozenset[int], action: ChannelAction, channel_id: int | None) -> frozenset[int]:
+    if action in (ChannelAction.CLEAR, ChannelAction.ALL):
+        return frozenset()
+    if channel_id is None:
+        return current
+    if action is ChannelAction.ADD:
+        return current | {channel_id}
+    return current - {channel_id}
 
 
 def _parse_limit(value: str, cap: int) -> int:

@@ -16,6 +16,7 @@ from dataclasses import replace
 import aiohttp
 from yarl import URL
 
+from bot.guild_settings import closed_everywhere, commands_open_in
 from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
 from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
 from bot.intake_records import DuplicateRequest, ExtendRequest, ImageRef, JobRequest, Refusal
@@ -171,12 +172,13 @@ class JobIntake:
             raise Refusal("job.restarting")
 
     def check_channel(self, overrides: GuildSettings | None, channel_id: int) -> None:
-        """Refuse a channel that the server's allow-list leaves out."""
-        if overrides is None or not overrides.allowed_channel_ids:
+        """Refuse a channel that the server's allow-list leaves out (every one, once none is left)."""
+        if commands_open_in(overrides, channel_id):
             return
-        if channel_id not in overrides.allowed_channel_ids:
-            channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
-            raise Refusal("error.channel_not_allowed", channels=channels)
+        if overrides is None or closed_everywhere(overrides):
+            raise Refusal("error.no_channel_allowed")
+        channels = ", ".join(f"<#{cid}>" for cid in sorted(overrides.allowed_channel_ids))
+        raise Refusal("error.channel_not_allowed", channels=channels)
 
     async def check_duplicate(self, requester_id: int, source_message_id: int, source: JobSource) -> None:
         """Refuse a request the member already made from this message by this trigger (a read only).

@@ -210,7 +210,11 @@ def job_id_from_state(state: str | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
-    """Per-server overrides; ``None`` (or an empty set) means "use the process-wide default"."""
+    """Per-server overrides; ``None`` (or an empty set) means "use the process-wide default".
+
+    Where commands and buttons work: the channels of ``allowed_channel_ids`` when it lists any; with
+    none listed, every channel when ``all_channels`` (the default), else no channel at all.
+    """
 
     guild_id: int
     allowed_channel_ids: frozenset[int] = frozenset()
@@ -225,6 +229,7 @@ class GuildSettings:
     max_concurrent_per_user: int | None = None
     max_daily_per_user: int | None = None
     max_daily_per_guild: int | None = None
+    all_channels: bool = True
 
 
 @dataclass(frozen=True, slots=True)

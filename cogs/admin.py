@@ -12,10 +12,12 @@ from discord.ext import commands
 
 from bot.guild_settings import (
     OPERATOR_LIMITS,
+    ChannelAction,
     InvalidSetting,
     SettingName,
     apply,
     change_channels,
+    channels_answer,
     operator_caps,
     parse_value,
 )
@@ -42,6 +44,7 @@ ACTION_CHOICES = [
     app_commands.Choice(name=key_str("Add", "commands.settings.action_add"), value="add"),
     app_commands.Choice(name=key_str("Remove", "commands.settings.action_remove"), value="remove"),
     app_commands.Choice(name=key_str("Clear the list", "commands.settings.action_clear"), value="clear"),
+    app_commands.Choice(name=key_str("All channels", "commands.settings.action_all"), value="all"),
 ]
 SCOPE_CHOICES = [
     app_commands.Choice(
@@ -170,7 +173,8 @@ class Admin(
     )
     @app_commands.describe(
         action=key_str(
-            "Add a channel, remove one, or clear the list", "commands.settings.action_description"
+            "Add a channel, remove one, clear the list, or allow every channel",
+            "commands.settings.action_description",
         ),
         scope=key_str("Which list to change", "commands.settings.scope_description"),
         channel=key_str("The channel to add or remove", "commands.settings.channel_description"),
@@ -183,9 +187,13 @@ class Admin(
         scope: app_commands.Choice[str] | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        """Add a channel to, remove one from, or clear the allow-list of commands or of reactions."""
+        """Add a channel to, remove one from, or clear the allow-list of commands or of reactions.
+
+        "all" opens commands in every channel; removing the last channel leaves none, and says so.
+        """
         lang = interaction_lang(interaction)
-        if action.value != "clear" and channel is None:
+        change = ChannelAction(action.value)
+        if change in (ChannelAction.ADD, ChannelAction.REMOVE) and channel is None:
             expected = text(self.bot, lang, "settings.expected.channel")
             label = text(self.bot, lang, "settings.field.allowed_channel_ids")
             await reply_ephemeral(
@@ -198,14 +206,12 @@ class Admin(
         updated = await self._save(
             interaction,
             lambda current: change_channels(
-                current, reactions=reactions, action=action.value, channel_id=channel_id
+                current, reactions=reactions, action=change, channel_id=channel_id
             ),
         )
         if updated is None:
             return
-        key = {"add": "settings.channel_added", "remove": "settings.channel_removed"}.get(
-            action.value, "settings.channels_cleared"
-        )
+        key = channels_answer(change, reactions=reactions, updated=updated)
         await reply_ephemeral(interaction, text(self.bot, lang, key, channel=f"<#{channel_id}>"))
 
     async def _current(self, interaction: discord.Interaction) -> GuildSettings:
@@ -244,9 +250,7 @@ class Admin(
     def _value(self, lang: Lang, current: GuildSettings, field: str) -> str:
         value = getattr(current, field)
         if field in ("allowed_channel_ids", "reaction_channel_ids"):
-            return " ".join(f"<#{cid}>" for cid in sorted(value)) or text(
-                self.bot, lang, "settings.value.all_channels"
-            )
+            return " ".join(f"<#{cid}>" for cid in sorted(value)) or self._no_list(lang, current, field)
         if field == "buttons_everyone":
             return text(
                 self.bot, lang, "settings.value.everyone" if value else "settings.value.requester_and_mods"
@@ -259,6 +263,13 @@ class Admin(
             # Stored by an older version that let servers raise the operator's limits.
             return text(self.bot, lang, "settings.value.capped", value=cap, stored=value)
         return self._plain(lang, value)
+
+    def _no_list(self, lang: Lang, current: GuildSettings, field: str) -> str:
+        """Say what an empty channel list means: the commands' channels, every channel, or none."""
+        if field == "reaction_channel_ids":
+            return text(self.bot, lang, "settings.value.same_as_commands")
+        key = "settings.value.all_channels" if current.all_channels else "settings.value.no_channels"
+        return text(self.bot, lang, key)
 
     def _plain(self, lang: Lang, value: object) -> str:
         if isinstance(value, bool):

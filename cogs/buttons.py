@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.i18n import resolve_locale
 from bot.intake import ExtendRequest, Refusal, check_extendable
 from bot.models import GuildSettings, Job, Motion, VideoOptions
+from bot.press_rules import JobAction, check_may_press
 from bot.quotas import QuotaExceeded
 from bot.recall import is_repost
 from cogs.animate_modal import answer_unknown_modal
@@ -130,7 +131,8 @@ async def pressed_job(
     """Return the job a button names and its server's settings, if this member may press it here.
 
     Every job button goes through this (reads only): the job must exist, the click must come from
-    its card (or a ``/show`` re-post of it) in its own server, and the member must be allowed.
+    its card (or a ``/show`` re-post of it) in its own server, and the member must be allowed to
+    press ``action`` ("extend", "cancel" or "retry": ``bot.press_rules``).
     """
     job = await services.store.get_job(job_id)
     if job is None:
@@ -149,7 +151,10 @@ async def pressed_job(
         )
         raise Refusal("error.button_elsewhere")
     overrides = await services.intake.guild_settings(job.guild_id)
-    check_may_press(interaction, job, overrides)
+    moderator = interaction.permissions.manage_messages
+    check_may_press(
+        JobAction(action), job, user_id=interaction.user.id, moderator=moderator, settings=overrides
+    )
     return job, overrides
 
 
@@ -175,14 +180,6 @@ async def clicked_on_repost(services: Services, interaction: discord.Interaction
     if message is None or interaction.guild_id is None or interaction.guild_id != job.guild_id:
         return False
     return await is_repost(services.store, message.id, job)
-
-
-def check_may_press(interaction: discord.Interaction, job: Job, overrides: GuildSettings | None) -> None:
-    """Refuse unless the clicker started the job, has Manage Messages, or the server lets everyone."""
-    if interaction.user.id == job.requester_id or interaction.permissions.manage_messages:
-        return
-    if overrides is None or not overrides.buttons_everyone:
-        raise Refusal("error.not_your_job")
 
 
 async def setup(bot: MotionBot) -> None:

@@ -92,6 +92,7 @@ class CardEditor:
 
     async def delete(self, channel_id: int, message_id: int, token: str | None = None) -> None:
         """Delete a card message, through the interaction token when given; ignore one already gone."""
+        self._bot.services.own_deletions.expect(message_id)  # not a moderator's removal (/show)
         try:
             if token is not None and self._bot.application_id is not None:
                 webhook = discord.Webhook.partial(self._bot.application_id, token, client=self._bot)

@@ -1,11 +1,11 @@
 """Cancel buttons under waiting and running jobs, Retry buttons under failed ones.
 
 Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
-channel and card; only the requester, a member with Manage Messages, or anyone when the server's
-``buttons_everyone`` is on may press them; reads before the first answer are bounded by
-``within_deadline`` and nothing is written before it. Retry starts a job, so it also follows the
-server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only stops
-spending, and a member whose access was taken away after starting a job must still be able to stop it.
+channel and card; only the requester or a member with Manage Messages may press them, even where the
+server's ``buttons_everyone`` lets everyone press Extend (``bot.press_rules``); reads before the first
+answer are bounded by ``within_deadline`` and nothing is written before it. Retry starts a job, so it
+also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
+stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
 
 Cancel answers by updating the card itself (a deferred update, then the tracker's CANCELLED event
 edits the card), so the channel sees the job was stopped; a job that already finished gets a private

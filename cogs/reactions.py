@@ -16,6 +16,7 @@ import discord
 from discord.ext import commands
 
 from bot.command_permissions import Access
+from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.intake import DuplicateRequest, JobRequest, Refusal
 from bot.models import GuildSettings, JobSource
@@ -63,7 +64,7 @@ class Reactions(commands.Cog):
             log.info("ignored a repeated reaction by user %s on message %s", *key)
             return
         self._handling.add(key)
-        task = asyncio.create_task(self._handle(payload))
+        task = asyncio.create_task(self._handle(payload, overrides))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: self._handling.discard(key))
@@ -75,14 +76,13 @@ class Reactions(commands.Cog):
         if overrides is not None:
             enabled = enabled if overrides.reactions_enabled is None else overrides.reactions_enabled
             emoji = overrides.reaction_emoji or emoji
-            channels = overrides.reaction_channel_ids or overrides.allowed_channel_ids
-            if channels and payload.channel_id not in channels:
-                return False
-        return enabled and str(payload.emoji) == emoji
+        return enabled and str(payload.emoji) == emoji and reaction_listed(overrides, payload.channel_id)
 
-    async def _handle(self, payload: discord.RawReactionActionEvent) -> None:
+    async def _handle(self, payload: discord.RawReactionActionEvent, overrides: GuildSettings | None) -> None:
         lang = self._guild_lang(payload.guild_id)
         try:
+            # Before anything is fetched: a server open in no channel says so, whatever the message.
+            self.services.intake.check_channel(overrides, payload.channel_id)
             await self._start(payload, lang)
         except DuplicateRequest as duplicate:
             # The first job's card already answers this reaction: say nothing more.

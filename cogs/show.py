@@ -1,9 +1,15 @@
 """/show job:<id>: re-post a delivered job here, publicly, with its clips and live buttons.
 
+Who may, by ``bot.recall``: a job of a channel the member cannot see does not exist for them; only
+the requester or a moderator of the job's own channel may re-post it; once someone other than the
+bot deleted one of its cards (this cog follows MESSAGE_DELETE), only a moderator may bring it back.
+Each member may re-post a few times in any five minutes (``bot.member_rate``).
+
 The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else from the provider
-while its links still download; when neither has them the member is told privately and nothing
-stays posted. The re-post is recorded (``bot.recall``) so its Extend buttons act on the job, only in
-the job's own server (``cogs.buttons.clicked_on_repost``).
+while its links still download (streamed and size-capped, a few at once for every /show of the
+process); when neither has them the member is told privately and nothing stays posted. The re-post
+is recorded so its Extend buttons act on the job, only in the job's own server
+(``cogs.buttons.clicked_on_repost``).
 """
 
 from __future__ import annotations
@@ -20,12 +26,25 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, LinkReason, download_clip, plan_uploads
+from bot.delivery import ClipFile, LinkReason, plan_uploads
 from bot.intake import Refusal
+from bot.member_rate import MemberRate
 from bot.models import Job
-from bot.recall import archived_clip, check_may_show, has_clips, record_repost
+from bot.recall import (
+    SHOW_DOWNLOADS,
+    ClipSource,
+    check_may_show,
+    clear_removal,
+    has_clips,
+    job_in_guild,
+    job_of_message,
+    record_removal,
+    record_repost,
+    was_removed,
+)
 from cogs.card_render import CardRenderer
 from cogs.cards import clip_file, clip_name
+from cogs.channel_access import member_access
 from cogs.common import (
     apologize,
     interaction_lang,
@@ -53,6 +72,10 @@ class Show(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
+        self.rate = MemberRate("show.too_often")
+        self.clips = ClipSource(
+            bot.services.http, bot.services.settings.clip_archive_dir, asyncio.Semaphore(SHOW_DOWNLOADS)
+        )
 
     @app_commands.command(
         name=key_str("show", "commands.show.name"),
@@ -70,7 +93,9 @@ class Show(commands.Cog):
     ) -> None:
         """Re-post job ``job`` in this channel, after checking who asks and that it has clips."""
         try:
-            found = await within_deadline(self._recallable(interaction, job))
+            found, moderator = await within_deadline(self._recallable(interaction, job))
+            if has_clips(found):
+                self.rate.take(interaction.user.id)
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
@@ -82,20 +107,25 @@ class Show(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         try:
-            await self._repost(interaction, found)
+            await self._repost(interaction, found, moderator=moderator)
         except Exception as exc:
             await apologize(interaction, exc, f"re-posting job {job}")
 
-    async def _recallable(self, interaction: discord.Interaction, job_id: int) -> Job:
-        """Return the job the member may re-post here (reads only: runs before the first answer)."""
-        job = await self.services.store.get_job(job_id)
-        moderator = interaction.permissions.manage_messages
-        found = check_may_show(job, job_id, interaction.guild_id, interaction.user.id, moderator)
+    async def _recallable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
+        """Return the job the member may re-post here, and whether they moderate its channel.
+
+        Reads only (runs before the first answer): the job, the member's access to its channel from
+        the guild cache (or one fetch), whether a moderator removed its card, this channel's rules.
+        """
+        store = self.services.store
+        found = job_in_guild(await store.get_job(job_id), job_id, interaction.guild_id)
+        access = await member_access(interaction, found.channel_id)
+        check_may_show(found, interaction.user.id, access, removed=await was_removed(store, found))
         overrides = await self.services.intake.guild_settings(found.guild_id)
         self.services.intake.check_channel(overrides, interaction.channel_id or found.channel_id)
         if missing_channel_permissions(interaction.app_permissions):
             raise Refusal("error.missing_permissions")
-        return found
+        return found, access.can_moderate
 
     def _no_clips_text(self, interaction: discord.Interaction, job: Job) -> str:
         lang = interaction_lang(interaction)
@@ -105,7 +135,7 @@ class Show(commands.Cog):
             return text(self.bot, lang, "show.not_delivered", job_id=job.id, status=status)
         return text(self.bot, lang, "show.not_delivered_card", job_id=job.id, status=status, url=url)
 
-    async def _repost(self, interaction: discord.Interaction, job: Job) -> None:
+    async def _repost(self, interaction: discord.Interaction, job: Job, *, moderator: bool) -> None:
         limit = interaction.filesize_limit
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-show-{job.id}-"))
         try:
@@ -114,27 +144,19 @@ class Show(commands.Cog):
                 await self._gone(interaction, job)
                 return
             await self._post(interaction, job, clips, limit)
+            if moderator:
+                await clear_removal(self.services.store, job)  # a moderator brought it back
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def _gather(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
-        """Return each clip from the archive when kept there, else downloaded from the provider."""
-        archive = self.services.settings.clip_archive_dir
+        """Return each clip from the archive when kept there, else downloaded; fitted under ``limit``."""
 
-        async def one(index: int, url: str) -> ClipFile:
-            kept = await asyncio.to_thread(archived_clip, archive, job, index)
-            if kept is None:
-                path, cap = folder / f"{index}.mp4", max(limit, MAX_SOURCE_BYTES)
-                try:
-                    kept = ClipFile.downloaded(
-                        index, await download_clip(self.services.http, url, path, max_bytes=cap)
-                    )
-                except DeliveryError as exc:
-                    log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
-                    return ClipFile.refused(index, url, exc)
-            return await self._fitted(job, kept, limit, folder)
+        async def one(index: int) -> ClipFile:
+            clip = await self.clips.clip(job, index, folder, limit)
+            return await self._fitted(job, clip, limit, folder)
 
-        return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
+        return list(await asyncio.gather(*(one(index) for index in range(len(job.clip_urls)))))
 
     async def _fitted(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
         """Fit a clip over the upload limit as delivery does (an archived original is never touched)."""
@@ -172,6 +194,34 @@ class Show(commands.Cog):
                 files=[clip_file(job, clip) for clip in batch],
                 wait=True,
             )
+
+    # -- cards a moderator removed ----------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Remember a job's card (or re-post) that someone other than the bot deleted."""
+        await self._deleted(payload.guild_id, payload.message_id, payload.cached_message)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """Remember the cards among the messages a moderator purged at once."""
+        cached = {message.id: message for message in payload.cached_messages}
+        for message_id in payload.message_ids:
+            await self._deleted(payload.guild_id, message_id, cached.get(message_id))
+
+    async def _deleted(self, guild_id: int | None, message_id: int, cached: discord.Message | None) -> None:
+        me = self.bot.user
+        if guild_id is None or (cached is not None and me is not None and cached.author.id != me.id):
+            return  # a member's own message: never a card
+        if self.services.own_deletions.was_ours(message_id):
+            return
+        try:
+            job = await job_of_message(self.services.store, message_id)
+            if job is not None and job.guild_id == guild_id:
+                await record_removal(self.services.store, job, message_id)
+                log.info("job %s: card message %s was deleted by someone else", job.id, message_id)
+        except Exception:
+            log.exception("could not record the deletion of message %s", message_id)
 
 
 async def setup(bot: MotionBot) -> None:

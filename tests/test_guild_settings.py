@@ -4,12 +4,17 @@ import pytest
 
 from bot.guild_settings import (
     AboveOperatorCap,
+    ChannelAction,
     InvalidSetting,
     SettingName,
     apply,
     change_channels,
+    channels_answer,
+    closed_everywhere,
+    commands_open_in,
     operator_caps,
     parse_value,
+    reaction_listed,
 )
 from bot.models import GuildSettings, Motion, Quality
 from bot.settings import Settings
@@ -112,15 +117,58 @@ def test_apply_and_reset_one_setting():
 
 def test_channel_lists_add_remove_and_clear_independently():
     settings = GuildSettings(guild_id=1)
-    settings = change_channels(settings, reactions=False, action="add", channel_id=10)
-    settings = change_channels(settings, reactions=True, action="add", channel_id=20)
-    settings = change_channels(settings, reactions=False, action="add", channel_id=11)
+    settings = change_channels(settings, reactions=False, action=ChannelAction.ADD, channel_id=10)
+    settings = change_channels(settings, reactions=True, action=ChannelAction.ADD, channel_id=20)
+    settings = change_channels(settings, reactions=False, action=ChannelAction.ADD, channel_id=11)
     assert settings.allowed_channel_ids == {10, 11}
     assert settings.reaction_channel_ids == {20}
-    settings = change_channels(settings, reactions=False, action="remove", channel_id=10)
+    settings = change_channels(settings, reactions=False, action=ChannelAction.REMOVE, channel_id=10)
     assert settings.allowed_channel_ids == {11}
-    settings = change_channels(settings, reactions=True, action="clear", channel_id=None)
+    settings = change_channels(settings, reactions=True, action=ChannelAction.CLEAR, channel_id=None)
     assert settings.reaction_channel_ids == frozenset()
+
+
+def test_removing_the_last_channel_leaves_none_and_only_all_opens_every_channel():
+    """Empty no longer means "everywhere": that is an explicit choice of its own."""
+    fresh = GuildSettings(guild_id=1)
+    listed = change_channels(fresh, reactions=False, action=ChannelAction.ADD, channel_id=10)
+    assert commands_open_in(listed, 10) and not commands_open_in(listed, 11)
+
+    emptied = change_channels(listed, reactions=False, action=ChannelAction.REMOVE, channel_id=10)
+    assert not commands_open_in(emptied, 10) and not commands_open_in(emptied, 11)
+    assert closed_everywhere(emptied)
+    answer = channels_answer(ChannelAction.REMOVE, reactions=False, updated=emptied)
+    assert answer == "settings.channel_removed_none_left"
+
+    cleared = change_channels(listed, reactions=False, action=ChannelAction.CLEAR, channel_id=None)
+    assert closed_everywhere(cleared)
+    assert channels_answer(ChannelAction.CLEAR, reactions=False, updated=cleared) == "settings.channels_none"
+
+    opened = change_channels(cleared, reactions=False, action=ChannelAction.ALL, channel_id=None)
+    assert commands_open_in(opened, 11) and not closed_everywhere(opened)
+    assert channels_answer(ChannelAction.ALL, reactions=False, updated=opened) == "settings.channels_all"
+
+
+def test_removing_from_every_channel_changes_nothing():
+    """There is no list to remove from: the bot stays open everywhere; the admin hears how to limit it."""
+    everywhere = GuildSettings(guild_id=1)
+    after = change_channels(everywhere, reactions=False, action=ChannelAction.REMOVE, channel_id=10)
+    assert after == everywhere
+    assert channels_answer(ChannelAction.REMOVE, reactions=False, updated=after) == "settings.remove_from_all"
+    assert commands_open_in(None, 10) and not closed_everywhere(None)
+
+
+def test_the_reaction_list_falls_back_to_the_command_list():
+    """An empty reaction list follows the commands' list; a server open nowhere has the trigger refused."""
+    only_ten = GuildSettings(guild_id=1, allowed_channel_ids=frozenset({10}), all_channels=False)
+    assert reaction_listed(only_ten, 10) and not reaction_listed(only_ten, 11)
+    reactions_in_eleven = GuildSettings(guild_id=1, reaction_channel_ids=frozenset({11}))
+    assert reaction_listed(reactions_in_eleven, 11) and not reaction_listed(reactions_in_eleven, 10)
+    nowhere = GuildSettings(guild_id=1, all_channels=False)
+    assert reaction_listed(nowhere, 10) and closed_everywhere(nowhere)
+    emptied = change_channels(reactions_in_eleven, reactions=True, action=ChannelAction.REMOVE, channel_id=11)
+    answer = channels_answer(ChannelAction.REMOVE, reactions=True, updated=emptied)
+    assert answer == "settings.reaction_channels_follow"
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,12 @@ async def test_migration_keeps_rows_ids_indexes_and_the_autoincrement_sequence(t
     assert cancelled.status is JobStatus.CANCELLED
     later = {name: sql for name, sql in schema_objects(path).items() if name not in indexes_before}
     assert schema_objects(path) == indexes_before | later
-    assert set(later) == {"ix_jobs_guild_status", "ix_jobs_leasable", "ix_jobs_finished"}  # 0007, 0010
+    assert set(later) == {
+        "ix_jobs_guild_status",  # 0007
+        "ix_jobs_leasable",  # 0010
+        "ix_jobs_finished",  # 0010
+        "ix_jobs_card_message",  # 0012
+    }
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

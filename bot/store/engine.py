@@ -32,6 +32,7 @@ class Statements(Protocol):
     SELECT_SAME_SOURCE_JOB: str
     SELECT_JOB_BY_TASK: str
     SELECT_JOB_ID_BY_TASK: str
+    SELECT_JOB_BY_CARD: str
     MARK_SUBMITTING: str
     REQUEUE: str
     MARK_SUBMITTED: str

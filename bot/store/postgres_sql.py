@@ -32,6 +32,8 @@ ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = $1"
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = $1"
+# A job whose card is this message (ix_jobs_card_message); the newest when a card id came back.
+SELECT_JOB_BY_CARD = "SELECT * FROM jobs WHERE card_message_id = $1 ORDER BY id DESC LIMIT 1"
 
 MARK_SUBMITTING = "UPDATE jobs SET status = 'submitting', updated_at = $1 WHERE id = $2 RETURNING *"
 
@@ -133,8 +135,8 @@ UPSERT_GUILD_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
-    max_daily_per_guild, updated_at, default_clips, count_clips
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    max_daily_per_guild, updated_at, default_clips, count_clips, all_channels
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -148,7 +150,8 @@ ON CONFLICT (guild_id) DO UPDATE SET
     max_daily_per_guild = excluded.max_daily_per_guild,
     updated_at = excluded.updated_at,
     default_clips = excluded.default_clips,
-    count_clips = excluded.count_clips
+    count_clips = excluded.count_clips,
+    all_channels = excluded.all_channels
 """
 
 SELECT_META = "SELECT value FROM meta WHERE key = $1"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from bot.models import GuildSettings, Job, JobStatus, UsageCounts
 from bot.store.core import StoreCore
-from bot.store.engine import Tx, fetch_int, fetch_jobs
+from bot.store.engine import Tx, fetch_int, fetch_job, fetch_jobs
 from bot.store.rows import day_key, guild_settings_from_row, guild_settings_params, usage_guild, utc
 
 
@@ -22,6 +22,10 @@ class JobQueries(StoreCore):
     async def unannounced_failures(self) -> list[Job]:
         """Return failed, timed-out and cancelled jobs whose final state was never shown, oldest first."""
         return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.UNANNOUNCED_FAILURES, ()))
+
+    async def get_job_by_card(self, message_id: int) -> Job | None:
+        """Return the job whose card is the message ``message_id``, or None if it is no job's card."""
+        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB_BY_CARD, (message_id,)))
 
     async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
         """Return every job in one of ``statuses``, oldest first."""

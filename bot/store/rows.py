@@ -264,6 +264,7 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         utc(now),
         settings.default_clips,
         settings.count_clips,
+        settings.all_channels,
     )
 
 
@@ -286,6 +287,7 @@ def guild_settings_from_row(row: Row) -> GuildSettings:
         max_daily_per_guild=row["max_daily_per_guild"],
         default_clips=row["default_clips"],
         count_clips=bool(row["count_clips"]),
+        all_channels=bool(row["all_channels"]),
     )
 
 

@@ -10,7 +10,7 @@ from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.model import Message
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, card_parts, make_world, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, final_answer, make_world, running_motionbot, settings_for
 
 DEFERRED_UPDATE = 6
 CANCELLED = "Cancelled: no video will be posted."
@@ -289,3 +289,54 @@ async def test_a_cancel_stored_just_before_a_crash_reaches_the_card_after_restar
             await second.wait_card(lambda m: m.id == job.card_message_id and shows_cancelled(m))
             shown = await second.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
             assert shown.status is JobStatus.CANCELLED
+
+
+async def everyone_may_press(world: World) -> None:
+    """The admin lets every member press the buttons (the setting is about Extend)."""
+    handle = await world.discord.slash(
+        world.discord.admin, "motionbot settings set", {"setting": "buttons_everyone", "value": "everyone"}
+    )
+    await final_answer(handle)
+    assert (await world.store.get_guild_settings(world.discord.guild.id)).buttons_everyone
+
+
+async def test_everyone_may_press_does_not_let_another_member_cancel(world):
+    """With everyone allowed to press, Bob still may not cancel Alice's job; the requester still may."""
+    discord = world.discord
+    await everyone_may_press(world)
+    world.hold_jobs()
+    job, card = await started_job(world, JobStatus.SUBMITTED)
+
+    for locale, expected in (
+        ("en-US", f"This is not your job. Only the member who started video #{job.id}, or someone with"),
+        ("vi", f"Đây không phải yêu cầu của bạn. Chỉ người tạo video #{job.id}"),
+    ):
+        click = await discord.click(discord.bob, card, cancel_id(job.id), locale=locale)
+        response = await click.wait_response()
+        assert click.ephemeral and response.data["content"].startswith(expected)
+    assert (await world.store.get_job(job.id)).status is JobStatus.SUBMITTED
+
+    cancelled = await cancelled_by(world, discord.alice, job, card)
+    assert cancelled.status is JobStatus.CANCELLED
+
+
+async def test_everyone_may_press_does_not_let_another_member_retry(world):
+    """Retry replaces the requester's failed job, so with everyone allowed it still stays theirs."""
+    discord = world.discord
+    await everyone_may_press(world)
+    world.comet.moderate_submits("nude", prompt="nude")
+    handle = await world.animate(prompt="a nude statue")
+    await handle.wait_response()
+    failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
+    card = await card_with_button(world, failed, retry_id(failed.id))
+    submits = world.comet.counts["submit"]
+
+    click = await discord.click(discord.bob, card, retry_id(failed.id))
+    response = await click.wait_response()
+
+    assert click.ephemeral and response.data["content"] == (
+        f"This is not your job. Only the member who started video #{failed.id}, or someone with Manage "
+        "Messages, can retry it (letting everyone press the buttons only covers Extend)."
+    )
+    assert [j.id for j in await world.store.all_jobs()] == [failed.id]
+    assert world.comet.counts["submit"] == submits

@@ -100,7 +100,7 @@ async def test_server_setting_lets_everyone_press_the_buttons(world):
     setting = await discord.slash(
         discord.admin, "motionbot settings set", {"setting": "buttons_everyone", "value": "on"}
     )
-    assert await final_answer(setting) == "Who may press the buttons is now: Everyone"
+    assert await final_answer(setting) == "Who may press Extend is now: Everyone"
 
     click = await discord.click(discord.bob, card, extend_id(parent.id, 3, EXTEND_HIGH))
     await click.wait_response()

@@ -13,7 +13,7 @@ FIELD_LABELS = {
     "reaction_channel_ids": "Channels for the reaction trigger",
     "reactions_enabled": "Reaction trigger",
     "reaction_emoji": "Reaction emoji",
-    "buttons_everyone": "Who may press the buttons",
+    "buttons_everyone": "Who may press Extend",
     "default_motion": "Default motion",
     "default_quality": "Default quality",
     "default_clips": "Default clips per video",
@@ -23,6 +23,10 @@ FIELD_LABELS = {
     "max_daily_per_guild": "Videos per server per day",
 }
 
+OPEN_AGAIN = (
+    "To open it again, run /motionbot settings channels with the action All channels, or add a channel."
+)
+CLOSED = f"The list is empty, so Motionbot now works in no channel of this server. {OPEN_AGAIN}"
 WHO_MAY_PRESS = "everyone, or requester (the requester and moderators)"
 
 
@@ -53,7 +57,7 @@ async def test_show_lists_every_setting_with_its_default(world):
     assert fields["Channels where Motionbot works"] == "All channels"
     assert fields["Reaction trigger"] == "On (default)"
     assert fields["Reaction emoji"] == "🎬 (default)"
-    assert fields["Who may press the buttons"] == "The requester and members with Manage Messages"
+    assert fields["Who may press Extend"] == "The requester and members with Manage Messages"
     assert fields["Default quality"] == "480p (default)"
     assert fields["Default clips per video"] == "4 (default)"
     assert fields["Daily limits count clips"] == "Off"
@@ -109,7 +113,7 @@ async def test_reset_puts_a_setting_back_to_the_default(world):
     answer = await admin_says(world, "reset", {"setting": "buttons_everyone"})
     assert (
         answer
-        == "Who may press the buttons is back to the default: The requester and members with Manage Messages"
+        == "Who may press Extend is back to the default: The requester and members with Manage Messages"
     )
     row = await stored(world)
     assert row.max_daily_per_user is None and row.buttons_everyone is False
@@ -139,12 +143,17 @@ async def test_command_channels_add_remove_and_clear(world):
     assert job.channel_id == discord.media.id
     assert len(await world.store.all_jobs()) == 1  # nothing started from #general
 
+    await admin_says(world, "channels", {"action": "add", "channel": discord.general})
     answer = await admin_says(world, "channels", {"action": "remove", "channel": discord.media})
     assert answer == f"<#{discord.media.id}> removed from the list."
-    await admin_says(world, "channels", {"action": "add", "channel": discord.general})
     answer = await admin_says(world, "channels", {"action": "clear", "scope": "commands"})
-    assert answer == "The list is empty again, so every channel is allowed."
-    assert (await stored(world)).allowed_channel_ids == frozenset()
+    assert answer == CLOSED
+    row = await stored(world)
+    assert row.allowed_channel_ids == frozenset() and not row.all_channels
+    answer = await admin_says(world, "channels", {"action": "all"})
+    assert answer == "Motionbot now works in every channel of this server."
+    row = await stored(world)
+    assert row.allowed_channel_ids == frozenset() and row.all_channels
 
 
 async def test_adding_a_channel_needs_a_channel(world):
@@ -181,7 +190,7 @@ async def test_reaction_channels_limit_the_reaction_trigger(world):
     assert (await stored(world)).reaction_channel_ids == frozenset()
     await admin_says(world, "channels", {"action": "add", "scope": "reactions", "channel": discord.media})
     answer = await admin_says(world, "channels", {"action": "clear", "scope": "reactions"})
-    assert answer == "The list is empty again, so every channel is allowed."
+    assert answer == "No channel is listed for the reaction trigger, so it works wherever commands work."
     assert (await stored(world)).reaction_channel_ids == frozenset()
 
 

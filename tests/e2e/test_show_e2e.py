@@ -129,8 +129,8 @@ async def test_another_member_may_not_show_a_job_but_a_moderator_may(world: Worl
     job, _ = await delivered_job(world)
 
     assert await refusal(world, discord.bob, job.id) == (
-        f"Video #{job.id} was made by another member. Only they, or someone with Manage Messages, "
-        "can show it again."
+        f"Video #{job.id} was made by another member. Only they, or someone with Manage Messages in "
+        "the channel where it was made, can show it again."
     )
     vietnamese = await refusal(world, discord.bob, job.id, locale="vi")
     assert vietnamese.startswith(f"Video #{job.id} do một thành viên khác tạo.")

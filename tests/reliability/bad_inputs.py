@@ -890,3 +890,8 @@ BAD_INPUTS += SHOW_COMMAND
 from tests.reliability.bad_inputs_perms import PERMISSION_CASES  # noqa: E402
 
 BAD_INPUTS += PERMISSION_CASES
+
+# issue 18, items 2-4: /show across channels, Cancel and Retry by others, the emptied allow-list
+from tests.reliability.bad_inputs_members import members_cases  # noqa: E402
+
+BAD_INPUTS += members_cases()

@@ -86,6 +86,20 @@ class GatewayEvents:
             "MESSAGE_DELETE", lambda _: data, guild_id=message.guild_id, intent=self._message_intent(message)
         )
 
+    async def message_delete_bulk(self, messages: list[Message]) -> GatewayEvent | None:
+        """MESSAGE_DELETE_BULK: ``ids``, ``channel_id``, ``guild_id`` (docs: gateway-events.mdx,
+        "Message Delete Bulk"); one channel's messages, under the same intent as MESSAGE_DELETE."""
+        first = messages[0]
+        data: dict[str, Any] = {
+            "ids": [str(message.id) for message in messages],
+            "channel_id": str(first.channel_id),
+        }
+        if first.guild_id is not None:
+            data["guild_id"] = str(first.guild_id)
+        return await self.hub.dispatch(
+            "MESSAGE_DELETE_BULK", lambda _: data, guild_id=first.guild_id, intent=self._message_intent(first)
+        )
+
     async def reaction(self, message: Message, user: User, emoji: str, *, added: bool) -> GatewayEvent | None:
         """MESSAGE_REACTION_ADD / _REMOVE (only with the reactions intent for that channel kind)."""
         data: dict[str, Any] = {
@@ -128,6 +142,12 @@ class GatewayEvents:
         name = "CHANNEL_CREATE" if created else "CHANNEL_UPDATE"
         data = channel_json(channel)
         await self.hub.dispatch(name, lambda _: data, guild_id=channel.guild_id, intent=Intent.GUILDS)
+
+    async def thread_create(self, thread: Channel) -> None:
+        """THREAD_CREATE with the new thread's channel object (GUILDS intent; gateway-events.mdx)."""
+        data = {**channel_json(thread), "newly_created": True}
+        guild_id = thread.guild_id
+        await self.hub.dispatch("THREAD_CREATE", lambda _: data, guild_id=guild_id, intent=Intent.GUILDS)
 
     async def member(self, member: Member, *, added: bool) -> None:
         """GUILD_MEMBER_ADD / _UPDATE (GUILD_MEMBERS intent)."""

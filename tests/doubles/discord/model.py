@@ -28,6 +28,7 @@ class Perm:
     READ_MESSAGE_HISTORY = 1 << 16
     USE_EXTERNAL_EMOJIS = 1 << 18
     USE_APPLICATION_COMMANDS = 1 << 31
+    MANAGE_THREADS = 1 << 34
     SEND_MESSAGES_IN_THREADS = 1 << 38
     ALL = (1 << 51) - 1
     # What Discord gives @everyone in a new server.
@@ -64,6 +65,8 @@ class ChannelType:
 
     GUILD_TEXT = 0
     DM = 1
+    PUBLIC_THREAD = 11
+    PRIVATE_THREAD = 12
 
 
 class MessageFlag:
@@ -147,7 +150,7 @@ class Overwrite:
 
 @dataclass
 class Channel:
-    """A guild text channel or a DM channel; it owns its messages (ephemeral ones too)."""
+    """A guild text channel, a thread of one (``parent_id``) or a DM channel; it owns its messages."""
 
     id: int
     name: str
@@ -158,11 +161,19 @@ class Channel:
     recipient: User | None = None
     overwrites: dict[int, Overwrite] = field(default_factory=dict)
     messages: dict[int, Message] = field(default_factory=dict)
+    parent_id: int | None = None  # a thread's text channel
+    owner_id: int | None = None  # who started a thread
+    thread_member_ids: set[int] = field(default_factory=set)
 
     @property
     def is_dm(self) -> bool:
         """Whether this is a DM channel."""
         return self.type == ChannelType.DM
+
+    @property
+    def is_thread(self) -> bool:
+        """Whether this is a public or private thread."""
+        return self.type in (ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD)
 
     @property
     def last_message_id(self) -> int | None:
@@ -182,6 +193,7 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
+    threads: dict[int, Channel] = field(default_factory=dict)
 
     @property
     def upload_limit(self) -> int:
@@ -198,7 +210,13 @@ class Guild:
         return Perm.ALL if value & Perm.ADMINISTRATOR else value
 
     def channel_permissions(self, member: Member, channel: Channel) -> int:
-        """Permissions of ``member`` in ``channel`` after overwrites, in Discord's order."""
+        """Permissions of ``member`` in ``channel`` after overwrites, in Discord's order.
+
+        A thread has no overwrites of its own: it takes its parent's (docs: topics/threads.mdx,
+        "Permissions"). Who may see a private thread at all is the thread's members list.
+        """
+        if channel.parent_id is not None:
+            channel = self.channels[channel.parent_id]
         value = self.base_permissions(member)
         if value & Perm.ADMINISTRATOR:
             return value

@@ -9,7 +9,7 @@ from typing import Any
 import PIL.Image
 
 from .model import Channel, Guild, Member, Message, Role, StoredFile, User
-from .snowflake import iso
+from .snowflake import iso, snowflake_time
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -73,6 +73,8 @@ def channel_json(channel: Channel, *, permissions: int | None = None) -> dict[st
     }
     if channel.is_dm:
         payload["recipients"] = [user_json(channel.recipient)] if channel.recipient else []
+    elif channel.is_thread:
+        payload.update(_thread_fields(channel))
     else:
         payload.update(_guild_channel_fields(channel))
     if permissions is not None:
@@ -93,6 +95,29 @@ def _guild_channel_fields(channel: Channel) -> dict[str, Any]:
             {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
             for o in channel.overwrites.values()
         ],
+    }
+
+
+def _thread_fields(thread: Channel) -> dict[str, Any]:
+    """A thread channel's own fields (docs: resources/channel.mdx, "Example Thread Channel" and the
+    "Thread Metadata Object"); it has no overwrites or position, its parent's apply."""
+    return {
+        "guild_id": str(thread.guild_id),
+        "name": thread.name,
+        "parent_id": str(thread.parent_id),
+        "owner_id": str(thread.owner_id),
+        "rate_limit_per_user": 0,
+        "message_count": len(thread.messages),
+        "total_message_sent": len(thread.messages),
+        "member_count": len(thread.thread_member_ids),
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": iso(snowflake_time(thread.id)),
+            "locked": False,
+            "invitable": False,
+            "create_timestamp": iso(snowflake_time(thread.id)),
+        },
     }
 
 
@@ -230,7 +255,7 @@ def guild_create_json(
         "roles": [role_json(r) for r in guild.roles.values()],
         "members": [member_json(m) for m in members],
         "channels": channel_payloads,
-        "threads": [],
+        "threads": [channel_json(thread) for thread in guild.threads.values()],  # the active ones
         "emojis": [],
         "stickers": [],
         "voice_states": [],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .errors import DiscordAPIError, missing_access, missing_permissions
+from .errors import DiscordAPIError, missing_access, missing_permissions, unknown_member
 from .messages import MessageOrigin
 from .model import MIB, Channel, Message, Perm
 from .payloads import channel_json
 from .rest_common import RestContext, channel_or_404, message_or_404, snowflake_param
+from .snowflake import iso, utcnow
 from .wire import json_response, no_content, read_body
 
 DM_UPLOAD_LIMIT = 10 * MIB
@@ -26,6 +27,7 @@ class MessageRoutes:
         channel = f"{prefix}/channels/{{channel_id}}"
         message = f"{channel}/messages/{{message_id}}"
         api.add_get(channel, self.get_channel)
+        api.add_get(f"{channel}/thread-members/{{user_id}}", self.get_thread_member)
         api.add_post(f"{channel}/typing", self.typing)
         api.add_get(f"{channel}/messages", self.list_messages)
         api.add_post(f"{channel}/messages", self.create_message)
@@ -50,6 +52,17 @@ class MessageRoutes:
         channel = channel_or_404(self.ctx, request)
         self._require(channel)
         return json_response(channel_json(channel))
+
+    async def get_thread_member(self, request: web.Request) -> web.Response:
+        """A thread member object, or 404 for a user not in the thread (docs: resources/channel.mdx,
+        "Get Thread Member")."""
+        channel = channel_or_404(self.ctx, request)
+        self._require(channel)
+        user_id = snowflake_param(request, "user_id")
+        if not channel.is_thread or user_id not in channel.thread_member_ids:
+            raise unknown_member()
+        member = {"id": str(channel.id), "user_id": str(user_id), "join_timestamp": iso(utcnow()), "flags": 0}
+        return json_response(member)
 
     async def typing(self, request: web.Request) -> web.Response:
         """Trigger the typing indicator."""

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import mimetypes
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -121,6 +122,19 @@ class DoubleState:
         self.channels[channel.id] = channel
         return channel
 
+    def add_thread(
+        self, parent: Channel, name: str, *, owner: User, private: bool, members: Sequence[User] = ()
+    ) -> Channel:
+        """Start a thread in ``parent`` (its owner and ``members`` have joined it)."""
+        assert parent.guild_id is not None, "threads live in guild channels"
+        kind = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
+        thread = Channel(self.ids.next(), name, type=kind, guild_id=parent.guild_id, parent_id=parent.id)
+        thread.owner_id = owner.id
+        thread.thread_member_ids = {owner.id, *(user.id for user in members)}
+        self.guilds[parent.guild_id].threads[thread.id] = thread
+        self.channels[thread.id] = thread
+        return thread
+
     def dm_channel(self, user: User) -> Channel:
         """The DM channel between the bot and ``user`` (created on first use)."""
         for channel in self.channels.values():
@@ -132,7 +146,11 @@ class DoubleState:
 
     def set_bot_overwrite(self, channel: Channel, *, allow: int = 0, deny: int = 0) -> None:
         """Set the bot member's permission overwrite in ``channel``."""
-        channel.overwrites[self.bot_user.id] = Overwrite(self.bot_user.id, 1, allow, deny)
+        self.set_member_overwrite(channel, self.bot_user, allow=allow, deny=deny)
+
+    def set_member_overwrite(self, channel: Channel, user: User, *, allow: int = 0, deny: int = 0) -> None:
+        """Set a member's permission overwrite (type 1) in ``channel``."""
+        channel.overwrites[user.id] = Overwrite(user.id, 1, allow, deny)
 
     def guild_of(self, channel: Channel) -> Guild | None:
         """The guild ``channel`` belongs to (None for DMs)."""

@@ -108,9 +108,24 @@ class WorldDriver:
         await self.events.channel(channel, created=True)
         return channel
 
+    async def add_thread(
+        self, parent: Channel, name: str, *, owner: User, private: bool = False, members: Sequence[User] = ()
+    ) -> Channel:
+        """``owner`` starts a thread in ``parent``; ``members`` join it (THREAD_CREATE)."""
+        thread = self.state.add_thread(parent, name, owner=owner, private=private, members=members)
+        await self.events.thread_create(thread)
+        return thread
+
     async def set_bot_permissions(self, channel: Channel, *, allow: int = 0, deny: int = 0) -> None:
         """Overwrite the bot's permissions in ``channel`` (e.g. ``deny=Perm.SEND_MESSAGES``)."""
         self.state.set_bot_overwrite(channel, allow=allow, deny=deny)
+        await self.events.channel(channel, created=False)
+
+    async def set_channel_permissions(
+        self, channel: Channel, user: User, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Overwrite a member's permissions in ``channel`` (e.g. ``deny=Perm.VIEW_CHANNEL``)."""
+        self.state.set_member_overwrite(channel, user, allow=allow, deny=deny)
         await self.events.channel(channel, created=False)
 
     async def post_message(
@@ -163,6 +178,15 @@ class WorldDriver:
             users.remove(user.id)
             self.state.notifier.notify()
             await self.events.reaction(message, user, emoji, added=False)
+
+    async def delete_messages(self, messages: Sequence[Message]) -> None:
+        """A moderator deletes several messages of one channel at once (MESSAGE_DELETE_BULK)."""
+        if len({message.channel_id for message in messages}) != 1:
+            raise ValueError("a bulk delete removes messages of one channel")
+        for message in messages:
+            message.deleted = True
+        self.state.notifier.notify()
+        await self.events.message_delete_bulk([m for m in messages if not m.ephemeral])
 
     async def delete_message(self, message: Message) -> None:
         """A moderator deletes ``message`` (MESSAGE_DELETE); later edits or replies to it get 404/10008."""

@@ -875,3 +875,4 @@ SHOW_COMMAND: list[BadInput] = [
     ),
 ]
 BAD_INPUTS += SHOW_COMMAND
+BAD_INPUTS += __import__("tests.reliability.bad_inputs_unicode", fromlist=["_"]).UNICODE_FLAGS  # issue 18

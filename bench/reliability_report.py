@@ -43,6 +43,7 @@ from typing import Any
 
 from bench.trust_report import catalogue_rows, provider_success_rows, rejected_key_rows
 from bench.two_process_report import two_process_rows
+from bot.logs import RedactingFilter
 from bot.models import Job, JobStatus
 from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -260,6 +261,7 @@ def debug_log(path: Path) -> Iterator[None]:
     """Write every log record of this process, at DEBUG, to ``path`` while inside the block."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter([DoubleConfig().token, TEST_API_KEY]))  # as configure_logging does
     root = logging.getLogger()
     previous = root.level
     root.addHandler(handler)
@@ -296,11 +298,16 @@ async def bad_input_section(section: Section, folder: Path, verdicts: dict[str, 
 
 
 def secrets_section(section: Section, evidence: Evidence) -> None:
-    """Search everything both runs left behind for the two secrets."""
+    """Search everything both runs left behind for the two secrets, and their logs for interaction tokens."""
     found = evidence.find({"DISCORD_TOKEN": DoubleConfig().token, "COMETAPI_KEY": TEST_API_KEY})
     where = f"{len(evidence.blobs)} items, {evidence.size / 1e6:.1f} MB: {', '.join(evidence.kinds)}"
     section.add(not found and bool(evidence.blobs), f"secrets found: {len(found)} (searched {where})")
-    for name, label in found[:5]:
+    tokens = evidence.find_tokens_in_logs()
+    section.add(
+        not tokens and bool(evidence.tokens),
+        f"interaction tokens found in the DEBUG logs: {len(tokens)} (of {len(evidence.tokens)} issued)",
+    )
+    for name, label in (found + tokens)[:5]:
         section.add(False, f"{name} found in {label}")
 
 
@@ -348,7 +355,7 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     kill = Section(f"Restarts: kill -9 with {IN_FLIGHT} jobs in flight, restart on the same database")
     chaos = Section(f"Provider chaos: {CHAOS_RATE:.0%} of CometAPI responses faulty, seed {args.seed}")
     inputs = Section("Bad input catalogue (tests/reliability/bad_inputs.py)")
-    secrets = Section("Secrets: Discord token and CometAPI key, both runs at DEBUG log level")
+    secrets = Section("Secrets: Discord token, CometAPI key, interaction tokens; both runs at DEBUG")
     busy = Section("Busy database: another process holds SQLite's write lock (issue 9)")
     sections = [
         await guarded(kill, lambda: kill_section(kill, folder / "kill", evidence)),

@@ -41,9 +41,11 @@ from bot.cometapi import CometAPIClient
 from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
+from bot.image_fetch import ImageFetcher
 from bot.intake import JobIntake
 from bot.logs import configure_logging
 from bot.metrics import Metrics
+from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
@@ -79,6 +81,7 @@ async def open_services(
                 on_request=metrics.observe_provider_request,
             )
             quotas = QuotaService(store, settings)
+            images = ProviderImages(ImageFetcher(http, settings.image_host_policy, settings.max_image_bytes))
             tracker = tracker_class(
                 store,
                 provider,
@@ -88,6 +91,7 @@ async def open_services(
                 # A busy provider is asked again after one poll interval at first (doubling, capped).
                 busy_retry_seconds=settings.poll_interval_seconds,
                 running_limit=quotas.running_limit,
+                images=images,
             )
             metrics.attach(store=store, tracker=tracker)
             yield Services(
@@ -103,7 +107,7 @@ async def open_services(
                     tracker,
                     quotas,
                     settings,
-                    http,
+                    images,
                     on_created=lambda job: metrics.job_created(job.source),
                 ),
                 metrics=metrics,

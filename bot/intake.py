@@ -13,12 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-import aiohttp
 from yarl import URL
 
 from bot.guild_settings import closed_everywhere, commands_open_in
-from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused
-from bot.images import ImageRejected, validate_attachment_metadata, validate_image_bytes
+from bot.image_fetch import CheckedImage
+from bot.images import ImageRejected, validate_attachment_metadata
 from bot.intake_records import DuplicateRequest, ExtendRequest, ImageRef, JobRequest, Refusal
 from bot.logs import job_fields
 from bot.models import (
@@ -35,6 +34,7 @@ from bot.models import (
 )
 from bot.prompt_flags import FlagRejected, merge_option, parse_prompt
 from bot.prompts import PromptRejected, clean_prompt
+from bot.provider_images import ProviderImages
 from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import Settings
 from bot.store import DuplicateJob, JobStore
@@ -54,7 +54,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = "animate this image"
-IMAGE_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
 class JobIntake:
@@ -66,7 +65,7 @@ class JobIntake:
         tracker: JobTracker,
         quotas: QuotaService,
         settings: Settings,
-        http: aiohttp.ClientSession,
+        images: ProviderImages,
         *,
         on_created: Callable[[Job], None] | None = None,
     ) -> None:
@@ -74,8 +73,9 @@ class JobIntake:
         self._tracker = tracker
         self._quotas = quotas
         self._settings = settings
-        self._http = http
-        self._hosts = settings.image_host_policy
+        # The same object the tracker asks for each job's image: the bytes checked here are sent.
+        self._images = images
+        self._fetcher = images.fetcher
         self._on_created = on_created
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
@@ -191,28 +191,18 @@ class JobIntake:
 
     def check_image_host(self, url: str) -> URL:
         """Return ``url`` parsed if input images may be downloaded from it, else refuse."""
-        try:
-            return self._hosts.check(url)
-        except HostRefused as exc:
-            log.info("refused an image URL off the allowed hosts (%s)", exc)
-            raise Refusal("error.image_host_not_allowed") from None
+        return self._fetcher.check_host(url)
 
     async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
-        """Download and inspect the images, then store and enqueue the job (request from ``precheck``)."""
-        await self._check_bytes(request.image)
-        if request.end_image is not None:
-            await self._check_bytes(request.end_image)
-        new = self._new_job(request)
-        return await self._admit(request.guild_id, request.requester_id, new, card_message_id)
+        """Download and inspect the images, then store and enqueue the job (request from ``precheck``).
 
-    async def _check_bytes(self, image: ImageRef) -> None:
-        """Download an image (host rule on every hop) and check its bytes: type, size, sides."""
-        data, served_type = await self._download_image(image)
-        try:
-            limit = self._settings.max_image_bytes
-            validate_image_bytes(data, image.content_type or served_type, max_bytes=limit)
-        except ImageRejected as exc:
-            raise Refusal.wrap(exc) from None
+        The checked bytes of the image are what the provider gets (``bot.provider_images``).
+        """
+        checked = await self._fetcher.checked(request.image)
+        if request.end_image is not None:
+            await self._fetcher.checked(request.end_image)
+        new = self._new_job(request)
+        return await self._admit(request.guild_id, request.requester_id, new, card_message_id, checked)
 
     async def start_extension(self, request: ExtendRequest, *, card_message_id: int | None = None) -> Job:
         """Store and enqueue a child job that extends one clip of a delivered job."""
@@ -244,7 +234,12 @@ class JobIntake:
         return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
 
     async def _admit(
-        self, guild_id: int | None, user_id: int, new: NewJob, card_message_id: int | None
+        self,
+        guild_id: int | None,
+        user_id: int,
+        new: NewJob,
+        card_message_id: int | None,
+        checked: CheckedImage | None = None,
     ) -> Job:
         try:
             async with self._quotas.admission(guild_id, user_id, new.cost):
@@ -253,6 +248,9 @@ class JobIntake:
             raise Refusal.wrap(exc) from None
         except DuplicateJob as exc:
             raise DuplicateRequest(exc.job) from None
+        if checked is not None:
+            # Before the tracker can take the job, so its submit finds the bytes checked here.
+            self._images.keep(job.id, job.image_url, checked)
         if card_message_id is not None:
             # Before the tracker can emit an event, so every card edit finds the card.
             job = await self._store.set_card_message(job.id, card_message_id)
@@ -312,30 +310,6 @@ class JobIntake:
             cost=request.cost,
         )
 
-    async def _download_image(self, image: ImageRef) -> tuple[bytes, str | None]:
-        """Download the image, following a few redirects by hand so every hop passes the host rule."""
-        url, limit = self.check_image_host(image.url), self._settings.max_image_bytes
-        try:
-            for _ in range(MAX_REDIRECTS + 1):
-                async with self._http.get(url, timeout=IMAGE_TIMEOUT, allow_redirects=False) as response:
-                    if response.status in REDIRECT_STATUSES:
-                        url = self._next_hop(url, response.headers.get("Location"))
-                        continue
-                    if response.status != 200:
-                        raise Refusal("error.image_download_failed")
-                    return await _read_capped(response, limit), response.headers.get("Content-Type")
-        except (aiohttp.ClientError, TimeoutError):
-            raise Refusal("error.image_download_failed") from None
-        log.info("refused an image after more than %s redirects", MAX_REDIRECTS)
-        raise Refusal("error.image_download_failed")
-
-    def _next_hop(self, current: URL, location: str | None) -> URL:
-        try:
-            return self._hosts.next_hop(current, location)
-        except HostRefused as exc:
-            log.info("refused an image redirect off the allowed hosts (%s)", exc)
-            raise Refusal("error.image_host_not_allowed") from None
-
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion
 
@@ -360,13 +334,3 @@ def check_extendable(parent: Job, clip_index: int) -> None:
         raise Refusal("extend.clip_out_of_range", clip=clip_index + 1, count=len(parent.clip_urls))
     if parent.extension_count >= MAX_EXTENSIONS:
         raise Refusal("extend.max_reached", clip=clip_index + 1, max=MAX_EXTENSIONS)
-
-
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """Read a body, stopping one byte past ``limit`` so an oversized image is refused, not buffered."""
-    data = bytearray()
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > limit:
-            break
-    return bytes(data)

@@ -1,10 +1,19 @@
-"""Logging set-up: one line per event, human-readable or JSON, with secrets redacted."""
+"""Logging set-up: one line per event, human-readable or JSON, with secrets and Discord tokens redacted.
+
+Two kinds of secret are replaced in every line (message and traceback) of every logger, at every level
+and in both formats: the configured secrets (the bot token, the CometAPI key, database passwords), and
+interaction and webhook tokens, wherever Discord or discord.py put them. At DEBUG, discord.py prints
+whole gateway payloads (an INTERACTION_CREATE carries its ``token``) and every request URL
+(``/interactions/{id}/{token}/callback``, ``/webhooks/{application_id}/{token}/…``); whoever holds such a
+token can post as the bot for 15 minutes. Ids stay, so a redacted line still says which interaction it was.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
@@ -18,10 +27,20 @@ def job_fields(job: Job) -> dict[str, int | None]:
 
 NOISY_LOGGERS = {"discord.http": logging.WARNING, "discord.gateway": logging.INFO}
 REDACTED = "[redacted]"
+# Interaction and webhook tokens, with what comes before them kept (group 1): a request URL's path
+# (discord.http, discord.webhook), a payload's "token" key (gateway dicts, JSON), a repr's or query's
+# ``…token=``, and, anywhere else, an interaction token by its look (base64 of "interaction:").
+TOKEN_PATTERNS = (
+    re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/?#\s'\"\\]+"),
+    re.compile(r"""(['"]\w*token['"]\s*:\s*['"])[^'"\\]+"""),
+    re.compile(r"""(\btoken=['"]?|_token=['"]?)[^'"\s,)&]+"""),
+    re.compile(r"()aW50ZXJhY3Rpb246[\w=-]+"),
+)
+_TOKEN_HINTS = ("token", "/interactions/", "/webhooks/", "aW50ZXJhY3Rpb246")
 
 
 class RedactingFilter(logging.Filter):
-    """Replace any secret that slipped into a log record's message or traceback."""
+    """Replace any secret, interaction token or webhook token in a log record's message or traceback."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -40,10 +59,19 @@ class RedactingFilter(logging.Filter):
         return True
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with every secret replaced."""
+        """Return ``text`` with every secret and every interaction or webhook token replaced."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
+        return redact_tokens(text)
+
+
+def redact_tokens(text: str) -> str:
+    """Return ``text`` with interaction and webhook tokens replaced (their ids kept)."""
+    if not any(hint in text for hint in _TOKEN_HINTS):
         return text
+    for pattern in TOKEN_PATTERNS:
+        text = pattern.sub(rf"\g<1>{REDACTED}", text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):

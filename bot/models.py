@@ -96,6 +96,7 @@ class FailureKind(StrEnum):
     INTERRUPTED = "interrupted"
     DELIVERY = "delivery"
     INTERNAL = "internal"
+    IMAGE = "image"  # the image failed when fetched and checked again before the submit
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,12 @@
 
 Midjourney video knows ``--motion low|high``, ``--raw``, ``--loop``, ``--end <image>`` and ``--bs 1|2|4``
 (shared/reference/cometapi.md §3.1, §6). A member's prompt may carry the first four kinds in words;
-they become options (``TypedOptions``). Anything else that looks like a flag, any URL, and ``--end``
-(its image would skip the image checks) is refused with ``FlagRejected`` naming what to remove.
-After parsing, the words left contain no ``--`` at all, so nothing typed reaches the provider as a flag.
+they become options (``TypedOptions``). Anything else that looks like a flag, any link (with a scheme
+or without, ``bot.prompt_links``), ``--end`` (its image would skip the image checks) and multi-prompt
+weights (``::``, whose ``::-0.5`` acts like ``--no``) are refused with ``FlagRejected`` naming what to
+remove. The prompt is folded first (``bot.prompt_unicode``: NFKC, every dash and minus to ``-``), so a
+flag in Unicode disguise is read like the ASCII one. The words left are folded text with no ``--`` and
+no ``::``, so nothing typed reaches the provider as a flag.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.models import CLIP_CHOICES, Motion
+from bot.prompt_links import has_link
+from bot.prompt_unicode import normalize_prompt
 
-# ASCII "--" anywhere (also glued to a word: "cat--raw"), or an em/en dash at the start of a word:
-# Discord clients auto-correct a typed "--" into "—", and Midjourney reads "—raw" as "--raw".
-_FLAG = re.compile(r"(?:-{2,}|(?<!\S)[\u2013\u2014][\u2013\u2014\-]*)(?P<name>[^\s\u2013\u2014\-]*)")
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\bdata:[a-z]+/\S*")
+# "--" anywhere in the folded prompt, also glued to a word ("cat--raw"); a long dash that opened a
+# flag was folded into "--" already ("—raw", "cat—raw").
+_FLAG = re.compile(r"-{2,}(?P<name>[^\s-]*)")
+_WEIGHTS = "::"
 _UNSAFE = re.compile(r"[^\w.:=]|_")  # keeps what can name a flag, drops markup and mention characters
 _VALUE_FLAGS = frozenset({"motion", "bs"})
 _SWITCH_FLAGS = frozenset({"raw", "loop"})
@@ -46,14 +51,17 @@ class TypedOptions:
 
 
 def parse_prompt(text: str) -> TypedOptions:
-    """Split a cleaned prompt into words and typed options, or raise ``FlagRejected``."""
-    if _URL.search(text):
+    """Split a prompt, folded first, into words and typed options, or raise ``FlagRejected``."""
+    text = normalize_prompt(text)
+    if has_link(text):
         raise FlagRejected("prompt.url_refused")
+    if _WEIGHTS in text:
+        raise FlagRejected("prompt.flag_unsupported", flag=_WEIGHTS)
     found: dict[str, object] = {}
     words: list[str] = []
     position = skip_until = 0
     for match in _FLAG.finditer(text):
-        if match.start() < skip_until or _is_prose_dash(match):
+        if match.start() < skip_until:
             continue
         words.append(text[position : match.start()])
         name = match.group("name").casefold()
@@ -63,11 +71,6 @@ def parse_prompt(text: str) -> TypedOptions:
     words.append(text[position:])
     remaining = " ".join(" ".join(words).split())
     return _typed(remaining, found)
-
-
-def _is_prose_dash(match: re.Match[str]) -> bool:
-    """Return True for a lone em or en dash between words: punctuation, not a flag."""
-    return not match.group("name") and "--" not in match.group(0)
 
 
 def _flag_value(name: str, text: str, end: int) -> tuple[str | None, int]:
@@ -128,6 +131,18 @@ def merge_option(chosen: T | None, typed: T | None, option: str) -> T | None:
     if chosen is not None and typed is not None and chosen != typed:
         raise FlagRejected("prompt.flag_conflict", option=option, chosen=str(chosen), typed=str(typed))
     return chosen if chosen is not None else typed
+
+
+def provider_words(words: str) -> str:
+    """Return stored words as the provider gets them: folded and checked again, or ``FlagRejected``.
+
+    The intake stored words that parse to themselves; this guards the last step (a prompt stored by an
+    older version, a path that skipped the intake) so no flag or link is ever sent as words.
+    """
+    typed = parse_prompt(words)
+    if typed != TypedOptions(typed.words):
+        raise FlagRejected("prompt.flag_unsupported", flag="--")
+    return typed.words
 
 
 def provider_flags(*, clips: int, raw: bool, loop: bool, end_image_url: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Prompt cleaning: control characters out, whitespace collapsed, length capped.
+"""Prompt cleaning: folded (NFKC, ASCII dashes), control characters out, whitespace collapsed, length capped.
 
 Nothing here knows about Discord. ``PromptRejected`` carries a reason and parameters for a localized
 "what to fix" message, like ``bot.images.ImageRejected``.
@@ -10,6 +10,7 @@ import unicodedata
 from enum import StrEnum
 
 from bot.models import MAX_PROMPT_LENGTH
+from bot.prompt_unicode import normalize_prompt
 
 # Cc: C0/C1 controls; Cf: format characters (zero-width spaces and joiners, bidi overrides and
 # isolates, soft hyphen, byte order mark); Cs: lone surrogates.
@@ -37,17 +38,19 @@ class PromptRejected(Exception):  # noqa: N818 (name fixed by the module contrac
 
 
 def clean_prompt(text: str | None, *, max_length: int = MAX_PROMPT_LENGTH) -> str:
-    """Return the prompt with control characters removed and whitespace collapsed.
+    """Return the prompt folded, with control characters removed and whitespace collapsed.
 
-    Line breaks and tabs count as spaces. A prompt that is empty after cleaning comes back as ""
-    (the caller decides whether that is fine). Raises ``PromptRejected`` when longer than
-    ``max_length`` characters after cleaning.
+    Folding (``bot.prompt_unicode``) is NFKC, then every dash and minus sign as ASCII, so what is
+    checked and stored is what the provider gets. Line breaks and tabs count as spaces. A prompt that
+    is empty after cleaning comes back as "" (the caller decides whether that is fine). Raises
+    ``PromptRejected`` when longer than ``max_length`` characters after cleaning.
     """
     if not text:
         return ""
-    normalized = unicodedata.normalize("NFC", text)
-    kept = "".join(_visible_or_space(char) for char in normalized)
-    cleaned = " ".join(kept.split())
+    compatible = unicodedata.normalize("NFKC", text)
+    kept = "".join(_visible_or_space(char) for char in compatible)
+    # Folded after the invisible characters are gone, so "-\u200b-raw" reads "--raw".
+    cleaned = normalize_prompt(" ".join(kept.split()))
     if len(cleaned) > max_length:
         raise PromptRejected(PromptRejectReason.TOO_LONG, length=len(cleaned), limit=max_length)
     return cleaned

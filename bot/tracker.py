@@ -26,9 +26,10 @@ from bot.events import EventHandler, JobEventKind
 from bot.leases import LeaseKeeper
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.provider_images import ProviderImages
 from bot.provider_state import ProviderState
 from bot.store import InvalidTransition, JobStore
-from bot.submission import ProviderRequest, build_request, failure_kind, send_request
+from bot.submission import NotSendable, ProviderRequest, build_request, failure_kind, send_request
 from bot.tracker_polling import KeyRejectedHandler, TrackerPolling
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class JobTracker(TrackerPolling):
         busy_retry_seconds: float = BUSY_RETRY_SECONDS,
         provider_cap: int = DEFAULT_PROVIDER_CAP,
         running_limit: RunningLimit | None = None,
+        images: ProviderImages | None = None,
     ) -> None:
         dispatcher = dispatcher_for(
             shared=store.shared,
@@ -75,6 +77,7 @@ class JobTracker(TrackerPolling):
             dispatcher=dispatcher,
         )
         self._misses: dict[int, int] = {}
+        self._images = images
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._submit_slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
@@ -312,9 +315,9 @@ class JobTracker(TrackerPolling):
             await self._fail(job.id, FailureKind.CONFIGURATION, "the provider rejected the API key")
             return None
         try:
-            return await build_request(self._store, job)
-        except LookupError as exc:
-            await self._fail(job.id, FailureKind.REFUSED, str(exc))
+            return await build_request(self._store, job, self._images)
+        except NotSendable as exc:
+            await self._fail(job.id, exc.kind, str(exc))
             return None
 
     async def _send(self, job: Job, request: ProviderRequest) -> None:

@@ -83,7 +83,7 @@ async def test_ids_are_unique_and_increasing(cometapi_double, cometapi_session):
         ({"prompt": ""}, 4, "Prompt 不能为空"),
         ({"prompt": None}, 4, "Prompt 不能为空"),
         ({"image": ""}, 4, "image 不能为空"),
-        ({"image": "cat.png"}, 4, "image 格式错误"),
+        ({"image": "cat.png"}, 4, "base64格式错误"),  # neither a link nor base64 (DataUrl.Parse)
         ({"state": "s" * 256}, 4, "state 长度不能超过255"),
         ({"videoType": "vid_9"}, 4, "videoType 参数错误"),
         ({"action": "upscale", "taskId": "1"}, 4, "任务类型错误"),

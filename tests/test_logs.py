@@ -82,3 +82,64 @@ def test_text_format_is_one_readable_line_with_secrets_redacted(restore_logging,
     log.debug("not shown at INFO")
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(f"INFO    bot.test_logs: logged in with {REDACTED}")
+
+
+INTERACTION_TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpzZWNyZXQ="
+WEBHOOK_TOKEN = "Xy9-webhook_TOKEN.value"
+TOKEN_LINES = [
+    # discord.gateway at DEBUG: the whole INTERACTION_CREATE payload
+    (
+        "For Shard ID %s: WebSocket Event: %s",
+        (0, {"t": "INTERACTION_CREATE", "d": {"id": "1400", "token": INTERACTION_TOKEN, "type": 2}}),
+        ["'id': '1400'", "'token': '[redacted]'"],
+    ),
+    # discord.http at DEBUG, and its 429 warning at any level
+    (
+        "%s %s with %s has returned %s",
+        ("POST", f"https://discord.com/api/v10/interactions/1400/{INTERACTION_TOKEN}/callback", None, 204),
+        ["/interactions/1400/[redacted]/callback"],
+    ),
+    (
+        "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+        ("PATCH", f"https://discord.com/api/v10/webhooks/77/{WEBHOOK_TOKEN}/messages/@original", 0.5),
+        ["/webhooks/77/[redacted]/messages/@original"],
+    ),
+    # JSON text, a repr with a token field, a query string, and a bare interaction token
+    ('payload {"token": "%s", "application_id": "77"}', (WEBHOOK_TOKEN,), ['"token": "[redacted]"', '"77"']),
+    ("Webhook(id=77, interaction_token='%s')", (INTERACTION_TOKEN,), ["interaction_token='[redacted]'"]),
+    ("GET /hook?token=%s&x=1", (WEBHOOK_TOKEN,), ["?token=[redacted]&x=1"]),
+    ("stray %s here", (INTERACTION_TOKEN,), ["stray [redacted] here"]),
+]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_interaction_and_webhook_tokens_are_redacted_and_ids_kept(restore_logging, capsys, fmt):
+    configure_logging("DEBUG", fmt, [TOKEN, KEY])
+    for template, args, _ in TOKEN_LINES:
+        logging.getLogger("discord.gateway").debug(template, *args)
+    err = capsys.readouterr().err
+    assert INTERACTION_TOKEN not in err and WEBHOOK_TOKEN not in err
+    lines = err.splitlines()
+    messages = [json.loads(line)["message"] for line in lines] if fmt == "json" else lines
+    assert len(messages) == len(TOKEN_LINES)
+    for message, (_, _, kept) in zip(messages, TOKEN_LINES, strict=True):
+        for part in kept:
+            assert part in message, message
+
+
+def test_a_token_in_a_traceback_is_redacted(json_logs):
+    use_json()
+    try:
+        raise RuntimeError(f"404 for https://discord.com/api/v10/webhooks/77/{WEBHOOK_TOKEN}/messages/1")
+    except RuntimeError:
+        log.exception("card edit failed")
+    (record,) = json_logs()
+    assert "/webhooks/77/[redacted]/messages/1" in record["traceback"]
+    assert WEBHOOK_TOKEN not in record["traceback"]
+
+
+def test_lines_without_tokens_are_left_alone(json_logs):
+    use_json()
+    log.info("token_expires_at=%s, job %s, the tokens are fine", "2026-01-01", 5)
+    (record,) = json_logs()
+    assert record["message"] == "token_expires_at=2026-01-01, job 5, the tokens are fine"

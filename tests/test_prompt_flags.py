@@ -21,9 +21,10 @@ ACCEPTED = [
     ("---raw", TypedOptions("", raw=True)),
     ("x --raw --raw", TypedOptions("x", raw=True)),  # repeated, same meaning
     ("--motion low a --motion low", TypedOptions("a", motion=Motion.LOW)),
-    ("a cat — sleeping", TypedOptions("a cat — sleeping")),  # a lone dash is punctuation
+    ("a cat — sleeping", TypedOptions("a cat - sleeping")),  # a lone dash is punctuation, folded
     ("well-known x-ray", TypedOptions("well-known x-ray")),
-    ("cat:: 2 dog", TypedOptions("cat:: 2 dog")),  # no parameter meaning for video in the reference
+    ("cat: 2 dog", TypedOptions("cat: 2 dog")),
+    ("cat --bs ２", TypedOptions("cat", clips=2)),  # a fullwidth two is folded (NFKC) into 2
 ]
 
 
@@ -57,9 +58,10 @@ REFUSED = [
     ("cat --bs --raw", "prompt.flag_needs_value", "--bs"),
     ("cat --motion medium", "prompt.flag_bad_value", "--motion"),
     ("cat --bs 3", "prompt.flag_bad_value", "--bs"),
-    ("cat --bs ２", "prompt.flag_bad_value", "--bs"),
+    ("cat --bs ٢", "prompt.flag_bad_value", "--bs"),  # an Arabic-Indic two: a digit, not ASCII
     ("--motion low --motion high", "prompt.flag_repeated", "--motion"),
     ("--bs 1 x --bs 2", "prompt.flag_repeated", "--bs"),
+    ("cat:: 2 dog", "prompt.flag_unsupported", "::"),  # a multi-prompt weight
 ]
 
 

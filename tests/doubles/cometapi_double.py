@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
+from tests.doubles import cometapi_images as images
 from tests.doubles.cometapi_faults import (
     CannedReply,
     Chaos,
@@ -79,6 +79,7 @@ class CometAPIDouble:
         self.tasks: dict[str, DoubleTask] = {}
         self.submissions: list[dict[str, Any]] = []
         self.end_fetches: list[str] = []
+        self.received_images: dict[str, images.ReceivedImage] = {}  # task id -> the first frame it got
         self.counts: collections.Counter[str] = collections.Counter()
         self.request_log: list[RequestRecord] = []
         self.list_queries: list[list[str]] = []
@@ -234,7 +235,7 @@ class CometAPIDouble:
     # --- HTTP ---------------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
+        app = web.Application(middlewares=[self._middleware], client_max_size=images.REQUEST_BODY_LIMIT)
         app.router.add_post("/mj/submit/video", self._submit, name="submit")
         app.router.add_get("/mj/task/{task_id}/fetch", self._fetch, name="fetch")
         app.router.add_post("/mj/task/list-by-condition", self._list, name="list")
@@ -286,24 +287,8 @@ class CometAPIDouble:
         rule = self._take_rule(str(body.get("prompt", "")))
         if rule is not None and rule.reply is not None:
             return canned_response(rule.reply.status, rule.reply.body, rule.reply.headers)
-        return self._accept(body, rule, await self._end_problem(str(body.get("prompt", ""))))
-
-    async def _end_problem(self, prompt: str) -> str | None:
-        """Fetch the ``--end`` image like the upstream does; return the task's fail reason if it can't."""
-        url = end_image(prompt)
-        if url is None:
-            return None
-        self.end_fetches.append(url)
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(url, timeout=aiohttp.ClientTimeout(5)) as got,
-            ):
-                body = await got.read()
-                fine = got.status == 200 and got.content_type.startswith("image/") and bool(body)
-        except (aiohttp.ClientError, TimeoutError, ValueError):
-            fine = False
-        return None if fine else f"Invalid end image: {url} could not be fetched"
+        end_problem = await images.end_image_problem(end_image(str(body.get("prompt", ""))), self.end_fetches)
+        return self._accept(body, rule, end_problem, await images.received_for(body))
 
     def _take_rule(self, prompt: str) -> SubmitRule | None:
         for position, rule in enumerate(self.rules):
@@ -316,11 +301,19 @@ class CometAPIDouble:
             return rule
         return None
 
-    def _accept(self, body: dict[str, Any], rule: SubmitRule | None, end_problem: str | None) -> web.Response:
+    def _accept(
+        self,
+        body: dict[str, Any],
+        rule: SubmitRule | None,
+        end_problem: str | None,
+        received: images.ReceivedImage | None = None,
+    ) -> web.Response:
         plan = rule.plan if rule is not None and rule.plan is not None else self.default_plan
         if end_problem is not None:
             plan = replace(plan, fail_reason=end_problem)
         task_id = self._create_task(body, plan)
+        if received is not None:
+            self.received_images[task_id] = received
         code = rule.accept_code if rule is not None else 1
         description = ACCEPT_DESCRIPTIONS.get(code, "提交成功")
         extra = {"numberOfQueues": 1} if code == 22 else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tests.doubles.cometapi_images import parse_image
 from tests.doubles.cometapi_jobs import CLIPS_PER_TASK, DoubleTask, phase_at
 
 VIDEO_TYPES = frozenset({"vid_1.1_i2v_480", "vid_1.1_i2v_720"})
@@ -37,8 +38,10 @@ def submit_problem(
     image = body.get("image")
     if not isinstance(image, str) or not image.strip():
         return 4, "image 不能为空"
-    if not image.startswith(("http://", "https://", "data:image/")):
-        return 4, "image 格式错误"
+    try:
+        parse_image(image)
+    except ValueError:
+        return 4, "base64格式错误"
     return None
 
 

@@ -895,3 +895,8 @@ BAD_INPUTS += PERMISSION_CASES
 from tests.reliability.bad_inputs_members import members_cases  # noqa: E402
 
 BAD_INPUTS += members_cases()
+
+# issue 18 item 6: typed flags and links in Unicode disguise
+from tests.reliability.bad_inputs_unicode import UNICODE_FLAGS  # noqa: E402
+
+BAD_INPUTS += UNICODE_FLAGS

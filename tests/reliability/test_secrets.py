@@ -1,4 +1,5 @@
-"""Secrets stay secret: a full run at LOG_LEVEL=DEBUG, then a search for the token and the key.
+"""Secrets stay secret: a full run at LOG_LEVEL=DEBUG, then a search for the token, the key and the
+interaction tokens.
 
 The run covers a job delivered and extended, a provider error, a provider error body that echoes
 the key, a Discord 429 on a card edit and an unexpected error (a traceback). Logging is set up the
@@ -6,18 +7,16 @@ way ``python -m bot`` sets it up (``configure_logging`` with the level from the 
 a file, and a second handler keeps every raw record of every logger (discord.py, aiohttp, aiosqlite
 included) before any redaction. Then neither secret may appear in either log, in the SQLite files,
 in anything the Discord double received or stored, or in anything the CometAPI double received
-outside the Authorization header.
+outside the Authorization header. No interaction token the double issued may appear in the bot's log
+(they are in the raw records: discord.py logs them at DEBUG); ``test_interaction_tokens`` goes further.
 """
 
 import json
-import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.logs import configure_logging
 from bot.models import FailureKind, JobStatus
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_faults import FaultKind, submit_body, upstream_error
@@ -25,6 +24,7 @@ from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.config import DoubleConfig
 from tests.e2e.harness import World, running_motionbot, settings_for
+from tests.reliability.secrets_scan import interaction_tokens, production_logs
 
 DISCORD_TOKEN = "MTQ5OTk5.Gsecret.discord-token-LEAKCHECK-4b1d9e"
 COMETAPI_KEY = "sk-LEAKCHECK-cometapi-key-8c2f71a05e"
@@ -37,31 +37,13 @@ UNAUTHENTICATED = (
     "PATCH /webhooks/",
     "DELETE /webhooks/",
 )
-RAW_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
 @pytest.fixture
-def log_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+def log_files(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """Yield (the bot's own DEBUG log, every raw record); restore the root logger afterwards."""
-    root = logging.getLogger()
-    levels = {name: logging.getLogger(name).level for name in ("discord.http", "discord.gateway")}
-    saved = (list(root.handlers), root.level, levels)
-    bot_log, raw_log = tmp_path / "bot.log", tmp_path / "raw.log"
-    with bot_log.open("w", encoding="utf-8") as stream, raw_log.open("w", encoding="utf-8") as raw:
-        monkeypatch.setattr(sys, "stderr", stream)  # configure_logging writes to stderr, as in production
-        configure_logging("DEBUG", "text", SECRETS)
-        monkeypatch.undo()
-        everything = logging.StreamHandler(raw)
-        everything.setFormatter(logging.Formatter(RAW_FORMAT))
-        # First in line: the production handler's redacting filter rewrites records in place.
-        root.handlers.insert(0, everything)
-        try:
-            yield bot_log, raw_log
-        finally:
-            root.handlers[:] = saved[0]
-            root.setLevel(saved[1])
-            for name, level in saved[2].items():
-                logging.getLogger(name).setLevel(level)
+    with production_logs(tmp_path, "text", SECRETS) as files:
+        yield files
 
 
 async def full_run(world: World) -> dict[str, bytes]:
@@ -166,4 +148,7 @@ async def test_no_secret_in_logs_database_discord_or_provider_after_a_debug_run(
     assert leaks(settings.database_path.read_bytes()) == []
     assert leaks(discord_side(discord)) == []
     assert leaks(cometapi_side(comet)) == []
+    tokens = interaction_tokens(discord).values()
+    assert len(tokens) >= 2 and all(token in raw_text for token in tokens)  # discord.py logged them
+    assert [token for token in tokens if token in bot_text] == []
     assert "[redacted]" in next(job.error or "" for job in jobs if job.failure_kind is FailureKind.REFUSED)

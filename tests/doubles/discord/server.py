@@ -12,6 +12,8 @@ from .config import DoubleConfig
 from .driver import Driver
 from .events import GatewayEvents
 from .gateway import GatewayHub
+from .media_proxy import ROUTE as MEDIA_PROXY_ROUTE
+from .media_proxy import MediaProxy
 from .messages import MessageService
 from .model import MIB, PortalSettings
 from .ratelimit import RateLimiter
@@ -61,6 +63,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         )
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.media_proxy = MediaProxy()
 
     @property
     def token(self) -> str:
@@ -71,6 +74,10 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``."""
         return f"http://127.0.0.1:{self.port}"
+
+    def proxied(self, original: str) -> str:
+        """Return the media proxy URL Discord gives an embed image at ``original`` (see media_proxy)."""
+        return self.media_proxy.url_for(original)
 
     @property
     def api_base_url(self) -> str:
@@ -90,6 +97,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         routes = (AppRoutes(ctx), MessageRoutes(ctx), InteractionRoutes(ctx), CommandPermissionRoutes(ctx))
         for group in routes:
             group.register(app.router, API_PREFIX)
+        app.router.add_get(MEDIA_PROXY_ROUTE, self.media_proxy.handle)
         app.router.add_get("/gateway", self.hub.handle)
         app.router.add_get("/gateway/resume", self.hub.handle)
         return app
@@ -103,6 +111,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         self._runner = runner
         self.port = int(runner.addresses[0][1])
         self.state.cdn_base = f"{self.base_url}/cdn"
+        self.media_proxy.base_url = self.base_url
         self.hub.resume_url = f"ws://127.0.0.1:{self.port}/gateway/resume"
 
     async def stop(self) -> None:

@@ -96,13 +96,19 @@ function referencedNames(value, found = new Set()) {
   return found;
 }
 
-// `z.undefined()` (a union branch meaning "the key may be absent") has no JSON Schema form; absence
-// is already expressed by the key not being required, so a present value must match another branch.
-// Any other type JSON Schema cannot express is an error (zod would otherwise make it accept anything).
-function absentMatchesNothing(context) {
+// Where zod's JSON Schema would differ from the official spec's meaning, put the spec's back.
+// - `z.undefined()` (a union branch meaning "the key may be absent") has no JSON Schema form; absence
+//   is already expressed by the key not being required, so a present value must match another branch.
+// - A date-time: the official spec says only `format: date-time` (RFC 3339, so "+00:00" as much as
+//   "Z"); the package's `z.iso.datetime()` adds a pattern that wants a "Z" and would refuse the
+//   offsets discord.py sends (embeds.py: `timestamp.astimezone(utc).isoformat()`).
+// - Any other type JSON Schema cannot express is an error (zod would otherwise accept anything).
+function keepTheSpecsMeaning(context) {
   const type = context.zodSchema._zod.def.type;
   if (type === "undefined") {
     context.jsonSchema.not = {};
+  } else if (context.jsonSchema.format === "date-time") {
+    delete context.jsonSchema.pattern;
   } else if (UNREPRESENTABLE.has(type)) {
     fail(`a zod ${type} schema cannot be expressed in JSON Schema`);
   }
@@ -119,11 +125,11 @@ function allDefinitions() {
   const converted = z.toJSONSchema(registry, {
     target: "draft-2020-12",
     io: "input", // what a client may send: optional and defaulted fields need not be present
-    unrepresentable: "any", // then checked by absentMatchesNothing
+    unrepresentable: "any", // then checked by keepTheSpecsMeaning
     cycles: "ref",
     reused: "inline",
     uri: (id) => `#/$defs/${id}`,
-    override: absentMatchesNothing,
+    override: keepTheSpecsMeaning,
   });
   const defs = {};
   for (const [name, schema] of Object.entries(converted.schemas)) {

@@ -206,3 +206,10 @@ def test_a_body_the_double_cannot_check_is_a_violation_not_a_pass() -> None:
     assert inline is not None and "inline" in inline["_errors"][0]["message"]
     assert unknown is not None and "not in the spec" in unknown["_errors"][0]["message"]
     assert bodiless is not None and "takes no body" in bodiless["_errors"][0]["message"]
+
+
+def test_an_embed_timestamp_with_an_offset_is_accepted_as_the_official_spec_says() -> None:
+    """The official spec says `format: date-time` (RFC 3339); discord.py sends "+00:00", not "Z"."""
+    embed = discord.Embed(title="t", timestamp=discord.utils.utcnow()).to_dict()
+    assert str(embed["timestamp"]).endswith("+00:00")
+    assert request_spec().errors_for("POST /channels/{}/messages", {"embeds": [embed]}) is None

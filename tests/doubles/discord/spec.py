@@ -33,10 +33,11 @@ _PARAMETER = re.compile(r"\{[^}]*\}")
 # the schema (a path into ``$defs``) also accepts one more shape, with the source that says so.
 EXEMPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     # Snowflakes as JSON integers. The spec's SnowflakeType is a string, but Discord parses the field as
-    # a number (its own refusal of a too-big id is NUMBER_TYPE_MAX "snowflake value should be less than
-    # or equal to 9223372036854775807."), and discord.py 2.7.1 has always sent ints: message_reference
-    # (message.py `MessageReference.to_message_reference_dict`), allowed_mentions users/roles
-    # (mentions.py `AllowedMentions.to_dict`).
+    # a number: the docs' own upload example sends `"attachments": [{"id": 0, ...}]` (developers/
+    # reference.mdx, "Uploading Files"), its refusal of a too-big id is NUMBER_TYPE_MAX "snowflake value
+    # should be less than or equal to 9223372036854775807.", and discord.py 2.7.1 sends ints in
+    # attachments (file.py `File.to_dict`), message_reference (message.py `to_message_reference_dict`)
+    # and allowed_mentions users/roles (mentions.py `AllowedMentions.to_dict`).
     (("SnowflakeType",), {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
 )
 

@@ -62,7 +62,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_JOB_ID = 2**53  # larger ids are no job's, and Discord's integer options stop there
+# Discord's integer options are Int53Type: at most 2**53 - 1 (its OpenAPI spec; the bulk command overwrite
+# is refused whole, leaving no commands, if a max_value exceeds it). Larger ids are no job's anyway.
+MAX_JOB_ID = 2**53 - 1
 NO_MENTIONS = discord.AllowedMentions.none()
 
 

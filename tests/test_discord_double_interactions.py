@@ -315,6 +315,7 @@ async def test_upload_over_attachment_size_limit_is_413_40005(discord_double: Di
 
 async def test_too_long_content_and_custom_id_are_invalid_form_bodies(discord_double: DiscordDouble) -> None:
     double = discord_double
+    double.spec.enabled = False  # the double's own rule is under test; the spec check would answer first
     bot = new_bot(double)
     errors: list[discord.HTTPException] = []
 

@@ -59,6 +59,11 @@ class FormErrors:
         """Whether no error was recorded."""
         return not self._tree
 
+    @property
+    def tree(self) -> dict[str, Any]:
+        """The errors recorded so far, as Discord's ``errors`` object."""
+        return self._tree
+
     def raise_if_any(self) -> None:
         """Raise the collected errors as a 400/50035 :class:`DiscordAPIError`."""
         if self._tree:

@@ -54,10 +54,7 @@ class InteractionRoutes:
 
     async def callback(self, request: web.Request) -> web.Response:
         """The initial response: 3 s deadline (10062), once only (40060), types per interaction type."""
-        handle = self.state.interactions.get(snowflake_param(request, "interaction_id"))
-        if handle is None or handle.token != request.match_info["token"] or handle.dispatched_at is None:
-            raise unknown_interaction()
-        latency = asyncio.get_running_loop().time() - handle.dispatched_at
+        handle, latency = self._live_handle(request)
         body = await read_body(request, self.ctx.config.max_request_bytes)
         payload = body.as_dict()
         try:
@@ -74,6 +71,24 @@ class InteractionRoutes:
             raise
         self._record(handle, payload, body, latency, 200, None)
         return json_response(result)
+
+    def _live_handle(self, request: web.Request) -> tuple[InteractionHandle, float]:
+        """The interaction a callback answers and the time since it was dispatched (404/10062 if none)."""
+        handle = self.state.interactions.get(snowflake_param(request, "interaction_id"))
+        if handle is None or handle.token != request.match_info["token"] or handle.dispatched_at is None:
+            raise unknown_interaction()
+        return handle, asyncio.get_running_loop().time() - handle.dispatched_at
+
+    def record_refusal(self, request: web.Request, body: RequestBody, error: DiscordAPIError) -> None:
+        """Record a callback refused before its handler ran (the spec check) as an attempt, like any other."""
+        if request.match_info.handler != self.callback:
+            return
+        try:
+            handle, latency = self._live_handle(request)
+        except DiscordAPIError:
+            return
+        payload = body.payload if isinstance(body.payload, dict) else {}
+        self._record(handle, payload, body, latency, error.status, error.code)
 
     def _check_callback(self, handle: InteractionHandle, kind: Any, latency: float) -> None:
         if handle.acknowledged or handle.responding:

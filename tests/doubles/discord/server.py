@@ -22,6 +22,7 @@ from .rest_command_permissions import CommandPermissionRoutes
 from .rest_common import RestContext
 from .rest_interactions import InteractionRoutes
 from .rest_messages import MessageRoutes
+from .spec import SpecGuard
 from .state import DoubleState
 from .wire import API_PREFIX, make_middleware
 
@@ -64,6 +65,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.media_proxy = MediaProxy()
+        self.spec = SpecGuard()
 
     @property
     def token(self) -> str:
@@ -92,10 +94,13 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
     def _build_app(self) -> web.Application:
         clock = asyncio.get_running_loop().time
         middleware = make_middleware(self.limiter, lambda: self.config.token, self.record_request, clock)
-        app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[middleware])
+        # The spec check runs inside the outer middleware: after auth and rate limits, as on Discord.
+        check_body = self.spec.middleware(lambda: self.config.max_request_bytes)
+        app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[middleware, check_body])
         ctx = RestContext(self.state, self.config, self.messages, self.events)
-        routes = (AppRoutes(ctx), MessageRoutes(ctx), InteractionRoutes(ctx), CommandPermissionRoutes(ctx))
-        for group in routes:
+        interactions = InteractionRoutes(ctx)
+        self.spec.on_refusal = interactions.record_refusal
+        for group in (AppRoutes(ctx), MessageRoutes(ctx), interactions, CommandPermissionRoutes(ctx)):
             group.register(app.router, API_PREFIX)
         app.router.add_get(MEDIA_PROXY_ROUTE, self.media_proxy.handle)
         app.router.add_get("/gateway", self.hub.handle)
@@ -115,12 +120,13 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         self.hub.resume_url = f"ws://127.0.0.1:{self.port}/gateway/resume"
 
     async def stop(self) -> None:
-        """Close gateway connections and stop listening."""
+        """Close gateway connections and stop listening; then fail on any spec violation no test took."""
         if self._runner is None:
             return
         await self.hub.close_all()
         await self._runner.cleanup()
         self._runner = None
+        self.spec.raise_if_violated()
 
     async def __aenter__(self) -> DiscordDouble:
         await self.start()

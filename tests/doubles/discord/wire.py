@@ -64,7 +64,13 @@ class RequestBody:
 
 
 async def read_body(request: web.Request, max_bytes: int) -> RequestBody:
-    """Parse JSON or ``multipart/form-data`` (``payload_json`` + ``files[n]``), enforcing the size cap."""
+    """Parse JSON or ``multipart/form-data`` (``payload_json`` + ``files[n]``), enforcing the size cap.
+
+    Parsed once per request: a second call (the handler, after the spec check) returns the same body.
+    """
+    cached = request.get(BODY_KEY)
+    if isinstance(cached, RequestBody):
+        return cached
     if request.content_length is not None and request.content_length > max_bytes:
         raise entity_too_large()
     if request.content_type == "multipart/form-data":

@@ -25,7 +25,7 @@ from bot.intake import Refusal
 from bot.models import Job
 from bot.recall import archived_clip, check_may_show, has_clips, record_repost
 from cogs.card_render import CardRenderer
-from cogs.cards import clip_file, clip_name
+from cogs.clip_delivery import clip_file, clip_name
 from cogs.common import (
     apologize,
     interaction_lang,

@@ -37,6 +37,7 @@ from bot.models import FailureKind, Job, JobStatus, utcnow
 from cogs.card_editor import CardUnavailable, reply_options
 from cogs.card_layout import Card
 from cogs.card_render import CardRenderer
+from cogs.posted_files import posted_names
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -166,7 +167,8 @@ class ClipDelivery:
             return set()
         later = [m for m in recent if m.id > card.id and m.author.id == bot_id]
         names = {clip_name(job, index) for index in range(len(job.clip_urls))}
-        return {f.filename for m in (card, *later) for f in m.attachments if f.filename in names}
+        # Read from the card's gallery: Discord leaves the files a component shows out of attachments.
+        return posted_names((card, *later)) & names
 
     async def _undeliverable(self, job: Job, exc: Exception) -> None:
         """Record that the clips cannot be posted (not charged) and tell the requester privately."""

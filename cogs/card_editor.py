@@ -82,7 +82,7 @@ class CardEditor:
             return await channel.send(
                 view=card.layout(),
                 files=list(files()),
-                allowed_mentions=discord.AllowedMentions(users=True),
+                allowed_mentions=card.allowed_mentions(),
                 **reply_options(job.channel_id, job.source_message_id),
             )
         except discord.Forbidden as exc:
@@ -114,7 +114,7 @@ class CardEditor:
             job.card_message_id,
             view=card.layout(),
             attachments=list(files()),
-            allowed_mentions=discord.AllowedMentions(users=True),
+            allowed_mentions=card.allowed_mentions(),
         )
 
     async def _edit_through_channel(self, job: Job, card: Card, files: FileFactory) -> None:
@@ -123,7 +123,7 @@ class CardEditor:
         await channel.get_partial_message(job.card_message_id).edit(
             view=card.layout(),
             attachments=list(files()),
-            allowed_mentions=discord.AllowedMentions(users=True),
+            allowed_mentions=card.allowed_mentions(),
         )
 
     async def _repost(self, job: Job, card: Card, files: FileFactory, note: str | None) -> Job:

@@ -101,6 +101,7 @@ class CardRenderer:
             extension=self._extension_line(job),
             gallery=tuple(gallery),
             rows=self.buttons(job),
+            pings=(job.requester_id,) if job.status is JobStatus.DELIVERED else (),
         )
 
     def _ready_line(self, job: Job) -> str | None:

@@ -80,3 +80,30 @@ def _gallery_ids(message_json: dict) -> list[str]:
         for item in child["items"]
     ]
     return [media["attachment_id"] for media in items]
+
+
+def is_ready(message) -> bool:
+    return "your video is ready" in card_parts(message).ready
+
+
+async def test_a_card_pings_its_requester_only_once_the_video_is_ready(world):
+    """Discord reads a V2 card's mentions from its text displays, which name the requester from the
+    first card on. Progress edits and a card re-posted after a moderator deleted it ping nobody; the
+    delivered card pings the requester, and only them."""
+    alice = world.discord.alice
+    world.comet.default_plan = TaskPlan(duration=4, initial_fraction=0.05)
+    await (await world.animate()).wait_response()
+    job = await world.wait_job(lambda j: j.status is JobStatus.RUNNING)
+    first = await world.wait_card(lambda m: m.id == job.card_message_id and "%" in card_parts(m).state)
+    await world.discord.delete_message(first)  # by a moderator, while the video is made
+    again = await world.wait_card(lambda m: m.id != first.id and not m.deleted)
+    done = await world.wait_card(lambda m: m.id == again.id and is_ready(m))
+    assert card_parts(first).fields["Requested by"] == alice.mention
+    assert again.history[0].mentions == []  # the re-posted card is a new message: it would notify
+    states = [*first.history, *again.history]
+    assert [r.mentions for r in states if "your video is ready" not in _ready(r)] == [[]] * (len(states) - 1)
+    assert done.history[-1].mentions == [alice]
+
+
+def _ready(revision) -> str:
+    return card_parts(revision).ready

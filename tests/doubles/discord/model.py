@@ -245,6 +245,7 @@ class MessageRevision:
     attachments: list[StoredFile]
     flags: int
     at: datetime.datetime
+    mentions: list[User] = field(default_factory=list)
 
 
 @dataclass
@@ -306,6 +307,7 @@ class Message:
                 attachments=list(self.attachments),
                 flags=self.flags,
                 at=self.edited_at or self.created_at,
+                mentions=list(self.mentions),
             )
         )
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.animate",
     "cogs.cards",
+    "cogs.missing_clips",
     "cogs.buttons",
     "cogs.job_buttons",
     "cogs.extend_prompt",

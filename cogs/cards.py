@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,7 +22,8 @@ from bot.models import Job, JobStatus
 from cogs.card_editor import CardEditor, CardUnavailable
 from cogs.card_layout import Card
 from cogs.card_render import CardRenderer
-from cogs.clip_delivery import ClipDelivery, clip_file
+from cogs.clip_delivery import ClipDelivery
+from cogs.clip_files import clip_file
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -184,10 +184,6 @@ class Cards(commands.Cog):
         await self.services.store.mark_final_shown(job.id)
 
     # -- helpers -----------------------------------------------------------------------------
-
-    async def fit_clip(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
-        """Return the clip fitted under ``limit`` as delivery does (``/show`` uses it too)."""
-        return await self.delivery.fit_clip(job, clip, limit, folder)
 
     async def direct_message(self, user_id: int, content: str) -> bool:
         """Send a DM to a member; return False when Discord refuses it."""

@@ -1,9 +1,12 @@
-"""Posts a finished job's clips: download, fit, the card edit with the first batch, replies with the rest.
+"""Posts a finished job's clips: the card edit with the first batch, replies with the rest.
 
 ``Cards`` hands each SUCCEEDED job here. The clips go on the job's card (a Components V2 gallery) and,
 past one request's budget, in replies to it; a clip that cannot be attached is linked instead. A 413
-shrinks the plan, other HTTP errors are retried a few times, and a job whose clips cannot be posted
-is failed (not charged) with a private note to its requester.
+shrinks the plan and other HTTP errors are retried a few times. Then:
+- every clip arrived: the job is delivered;
+- none did: it fails (not charged) and its requester is told privately;
+- some did (a later batch kept failing): it is delivered in part, charged for what arrived, and the
+  card names the missing clips under a "Post missing clips" button (``repost_missing``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import asyncio
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,23 +25,19 @@ import discord
 
 from bot.delivery import (
     DEFAULT_FILE_LIMIT,
-    MAX_SOURCE_BYTES,
     ClipFile,
-    DeliveryError,
     UploadPlan,
-    archive_clip,
     attachable_size,
-    download_clip,
     job_upload_limit,
     plan_uploads,
 )
-from bot.fit import ClipFitter, FitFailed
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
-from cogs.card_editor import CardUnavailable, reply_options
+from cogs.card_editor import CardEditor, CardUnavailable, reply_options
 from cogs.card_layout import Card
-from cogs.card_render import CardRenderer
-from cogs.posted_files import posted_names
+from cogs.card_render import CardRenderer, clip_numbers
+from cogs.clip_files import ClipSource, clip_file, clip_name, clip_names
+from cogs.posted_files import card_notes, kept_attachments, posted_files, posted_names
 
 if TYPE_CHECKING:
     from bot.bot import MotionBot
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 3
 DELIVERY_BACKOFF = 2.0
 HTTP_TOO_LARGE = 413
-DOWNLOAD_CONCURRENCY = 4
 RECONCILE_LOOKBACK = 50
 
 
@@ -67,6 +66,37 @@ class CardOwner(Protocol):
         ...
 
 
+@dataclass
+class Posting:
+    """What a delivery put on Discord: the names of the clip files posted, and the plan last tried."""
+
+    posted: set[str]
+    plan: UploadPlan | None = None
+    job: Job | None = None  # as stored after the card edit (a re-posted card has a new message id)
+
+    def attached(self, job: Job) -> list[int]:
+        """Return the 0-based indexes of the plan's attachments that are on Discord."""
+        return [index for index in self._planned() if clip_name(job, index) in self.posted]
+
+    def missing(self, job: Job) -> list[int]:
+        """Return the 0-based indexes of the plan's attachments that are not on Discord."""
+        return [index for index in self._planned() if clip_name(job, index) not in self.posted]
+
+    def _planned(self) -> list[int]:
+        batches = self.plan.messages if self.plan else ()
+        return [clip.index for batch in batches for clip in batch]
+
+
+@dataclass
+class Reposted:
+    """What "Post missing clips" did: the clips posted now, those Discord refused, those gone."""
+
+    job: Job
+    posted: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+
+
 class ClipDelivery:
     """Delivers the clips of succeeded jobs (one call of ``deliver`` per job, under the card's lock)."""
 
@@ -74,68 +104,61 @@ class ClipDelivery:
         self.bot = bot
         self.services = bot.services
         self.cards = cards
-        self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
-        settings = bot.services.settings
-        self.fitter = ClipFitter(
-            concurrency=settings.max_concurrent_encodes, timeout=settings.fit_timeout_seconds
-        )
+        self.editor = CardEditor(bot)
+        self.source = ClipSource(bot.services)
         # Jobs that finished before this instant were finished under an earlier process.
         self._started_at = utcnow()
 
     async def deliver(self, job: Job) -> None:
-        """Post the clips of a SUCCEEDED job, then record it delivered (or failed, uncharged)."""
-        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
-        try:
-            clips = await self._download_all(job, folder, attachable_size(self.plan_limit(job)))
-            posted = await self._posted_earlier(job)
-            for attempt in range(1, DELIVERY_ATTEMPTS + 1):
-                try:
-                    plan = await self._post_clips(job, clips, posted)
-                    break
-                except (CardUnavailable, discord.Forbidden, discord.NotFound) as exc:
-                    await self._undeliverable(job, exc)
-                    return
-                except discord.HTTPException as exc:
-                    if attempt == DELIVERY_ATTEMPTS:
-                        await self._undeliverable(job, exc)
-                        return
-                    log.warning("job %s: delivery attempt %d failed (%s); retrying", job.id, attempt, exc)
-                    await asyncio.sleep(DELIVERY_BACKOFF * attempt)
-            await self._archive(job, clips)
-            await self.services.store.mark_delivered(job.id)
-            attached = sum(len(batch) for batch in plan.messages)
-            self.services.metrics.delivered("attachment", attached)
-            self.services.metrics.delivered("link", len(plan.links))
-            log.info(
-                "job %s delivered (%d files, %d links)",
-                job.id,
-                attached,
-                len(plan.links),
-                extra=job_fields(job),
-            )
-        finally:
-            await asyncio.to_thread(shutil.rmtree, folder, True)
+        """Post the clips of a SUCCEEDED job, then record it delivered, failed or delivered in part."""
+        async with _folder(job) as folder:
+            clips = await self.source.download_all(job, folder, attachable_size(self.plan_limit(job)))
+            posting = Posting(await self._posted_earlier(job))
+            error = await self._post_with_retries(job, clips, posting)
+            if error is None:
+                await self._delivered(job, clips, posting)
+            elif not posting.attached(job):
+                await self._undeliverable(job, error)
+            else:
+                await self._partly_delivered(posting.job or job, clips, posting, error)
 
-    async def _post_clips(self, job: Job, clips: Sequence[ClipFile], posted: set[str]) -> UploadPlan:
+    async def _post_with_retries(
+        self, job: Job, clips: Sequence[ClipFile], posting: Posting
+    ) -> Exception | None:
+        """Post the clips, retrying transient errors; return the error that stopped it, if any."""
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                await self._post_clips(job, clips, posting)
+                return None
+            except (CardUnavailable, discord.Forbidden, discord.NotFound) as exc:
+                return exc
+            except discord.HTTPException as exc:
+                if attempt == DELIVERY_ATTEMPTS:
+                    return exc
+                log.warning("job %s: delivery attempt %d failed (%s); retrying", job.id, attempt, exc)
+                await asyncio.sleep(DELIVERY_BACKOFF * attempt)
+        return None
+
+    async def _post_clips(self, job: Job, clips: Sequence[ClipFile], posting: Posting) -> None:
         """Edit the card into its final state with the clips, shrinking the plan on a 413.
 
-        ``posted`` names the clip files already on Discord (from an earlier attempt, or a process that
-        stopped before recording the delivery); a batch of only those is not sent again, and every
-        batch sent is added to it.
+        ``posting.posted`` names the clip files already on Discord (from an earlier attempt, or a
+        process that stopped before recording the delivery); a batch of only those is not sent
+        again, and every batch sent is added to it.
         """
         renderer = self.cards.renderer(job.locale)
         shown = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
         limit = self.plan_limit(job)
         while True:
-            plan = plan_uploads(clips, per_file_limit=limit)
+            plan = posting.plan = plan_uploads(clips, per_file_limit=limit)
             first = plan.messages[0] if plan.messages else ()
             try:
-                if not first or not clip_names(job, first) <= posted:
+                if not first or not clip_names(job, first) <= posting.posted:
                     card = renderer.job(
                         shown, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first]
                     )
-                    job = await self.cards.show_card(job, card, first)
-                    posted |= clip_names(job, first)
+                    job = posting.job = await self.cards.show_card(job, card, first)
+                    posting.posted |= clip_names(job, first)
             except discord.HTTPException as exc:
                 if exc.status != HTTP_TOO_LARGE or not first:
                     raise
@@ -144,18 +167,133 @@ class ClipDelivery:
                 log.info("job %s: upload refused as too large; retrying with a %d-byte limit", job.id, limit)
                 continue
             for batch in plan.messages[1:]:
-                if not clip_names(job, batch) <= posted:
-                    await self._post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
-                    posted |= clip_names(job, batch)
-            return plan
+                if not clip_names(job, batch) <= posting.posted:
+                    await self.post_more(job, batch, renderer.text("delivery.more_clips", job_id=job.id))
+                    posting.posted |= clip_names(job, batch)
+            return
+
+    async def _delivered(self, job: Job, clips: Sequence[ClipFile], posting: Posting) -> None:
+        await self.source.archive(job, clips)
+        await self.services.store.mark_delivered(job.id)
+        links = len(posting.plan.links) if posting.plan else 0
+        self._count(len(posting.attached(job)), links)
+        log.info(
+            "job %s delivered (%d files, %d links)",
+            job.id,
+            len(posting.attached(job)),
+            links,
+            extra=job_fields(job),
+        )
+
+    def _count(self, attached: int, links: int) -> None:
+        self.services.metrics.delivered("attachment", attached)
+        self.services.metrics.delivered("link", links)
+
+    async def _partly_delivered(
+        self, job: Job, clips: Sequence[ClipFile], posting: Posting, exc: Exception
+    ) -> None:
+        """Charge the clips on Discord, show the missing ones on the card (keeping its files).
+
+        The card is edited before the store, so a process that dies in between leaves the job
+        SUCCEEDED and the next one finds the posted clips and posts only the others.
+        """
+        missing = posting.missing(job)
+        log.warning("job %s: clips %s could not be posted: %s", job.id, clip_numbers(missing), exc)
+        await self.source.archive(job, clips)
+        previous = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
+        partial = replace(previous, missing_clips=tuple(missing))
+        shown = await self.show_kept(partial, previous)
+        await self.services.store.mark_partly_delivered(job.id, missing)
+        self._count(len(posting.attached(job)), len(posting.plan.links) if posting.plan else 0)
+        if not shown:
+            renderer = self.cards.renderer(job.locale)
+            where = f"<#{job.channel_id}>"
+            text = renderer.text(
+                "delivery.partly_failed_dm",
+                job_id=job.id,
+                channel=where,
+                count=len(missing),
+                clips=clip_numbers(missing),
+            )
+            await self.cards.direct_message(job.requester_id, text)
+
+    async def show_kept(self, job: Job, previous: Job) -> bool:
+        """Edit the card to show ``job``, keeping the files and notes it has; False if that failed.
+
+        ``previous`` is the job the card was last rendered from: the notes that rendering made are
+        made again from ``job``, the others (links, reduced clips, "card deleted") are kept as they are.
+        """
+        if job.card_message_id is None:
+            return False
+        renderer = self.cards.renderer(job.locale)
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.fetch_message(job.card_message_id)
+            made = set(renderer.job(previous).notes)
+            kept_notes = [line for line in card_notes(message) if line not in made]
+            names = [posted.filename for posted in posted_files(message)]
+            card = renderer.job(job, extra_notes=kept_notes, gallery=names)
+            await self.editor.edit_keeping(job, card, kept_attachments(message, names))
+        except (CardUnavailable, discord.HTTPException) as exc:
+            log.warning("job %s: card not updated with the missing clips (%s)", job.id, exc)
+            return False
+        return True
+
+    async def repost_missing(self, job: Job) -> Reposted:
+        """Post the missing clips of a partly delivered job in replies to its card, then update the card.
+
+        Clips found already posted after the card (a press whose process died before recording it)
+        are recorded, not posted again. Each clip comes from the archive, else from the provider.
+        """
+        previous = job
+        on_discord = await self.posted_on_discord(job)
+        found = [index for index in job.missing_clips if clip_name(job, index) in on_discord]
+        if found:
+            job = await self.services.store.mark_clips_posted(job.id, found)
+        result = Reposted(job)
+        async with _folder(job) as folder:
+            limit = attachable_size(self.upload_limit(job.guild_id))
+            clips = await self.source.fetch(job, job.missing_clips, folder, limit)
+            plan = plan_uploads(clips, per_file_limit=limit)
+            result.gone = [linked.clip.index for linked in plan.links]
+            await self._post_batches(result, plan.messages)
+        await self.show_kept(result.job, previous)
+        return result
+
+    async def _post_batches(self, result: Reposted, batches: Sequence[Sequence[ClipFile]]) -> None:
+        job = result.job
+        renderer = self.cards.renderer(job.locale)
+        for batch in batches:
+            indexes = [clip.index for clip in batch]
+            if result.refused:
+                result.refused += indexes  # Discord refused the batch before: do not insist
+                continue
+            text = renderer.text(
+                "delivery.posted_again", job_id=job.id, count=len(indexes), clips=clip_numbers(indexes)
+            )
+            try:
+                await self.post_more(job, batch, text)
+            except discord.HTTPException as exc:
+                log.warning("job %s: clips %s refused again: %s", job.id, clip_numbers(indexes), exc)
+                result.refused += indexes
+                continue
+            result.job = await self.services.store.mark_clips_posted(job.id, indexes)
+            result.posted += indexes
+            self.services.metrics.delivered("attachment", len(indexes))
 
     async def _posted_earlier(self, job: Job) -> set[str]:
-        """Return the job's clip files already on its card or in the bot's newest messages after it.
+        """Return the job's clip files already on Discord when it finished under an earlier process.
 
-        Only asked for a job that finished under an earlier process: that process may have posted
-        the clips and been killed before recording the delivery, and they must not be posted twice.
+        That process may have posted the clips and been killed before recording the delivery, and
+        they must not be posted twice.
         """
-        if job.card_message_id is None or job.finished_at is None or job.finished_at >= self._started_at:
+        if job.finished_at is None or job.finished_at >= self._started_at:
+            return set()
+        return await self.posted_on_discord(job)
+
+    async def posted_on_discord(self, job: Job) -> set[str]:
+        """Return the job's clip files on its card or in the bot's newest messages after it."""
+        if job.card_message_id is None:
             return set()
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         bot_id = self.bot.user.id if self.bot.user is not None else None
@@ -163,7 +301,7 @@ class ClipDelivery:
             card = await channel.fetch_message(job.card_message_id)
             recent = [message async for message in channel.history(limit=RECONCILE_LOOKBACK)]
         except discord.HTTPException as exc:
-            log.info("job %s: cannot check for clips posted before the restart (%s)", job.id, exc)
+            log.info("job %s: cannot check for clips already posted (%s)", job.id, exc)
             return set()
         later = [m for m in recent if m.id > card.id and m.author.id == bot_id]
         names = {clip_name(job, index) for index in range(len(job.clip_urls))}
@@ -182,58 +320,14 @@ class ClipDelivery:
         )
         await self.services.store.mark_final_shown(job.id)
 
-    async def _post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
+    async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
+        """Post ``batch`` in a reply to the job's card, saying ``content``."""
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         await channel.send(
             content=content,
             files=[clip_file(job, clip) for clip in batch],
             **reply_options(job.channel_id, job.card_message_id),
         )
-
-    async def _download_all(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
-        """Download every clip (up to MAX_SOURCE_BYTES), then fit those over ``limit`` under it."""
-
-        async def one(index: int, url: str) -> ClipFile:
-            async with self._downloads:
-                try:
-                    clip = await download_clip(
-                        self.services.http,
-                        url,
-                        folder / f"{index}.mp4",
-                        max_bytes=max(limit, MAX_SOURCE_BYTES),
-                    )
-                except DeliveryError as exc:
-                    log.info("job %s: clip %d will be linked: %s", job.id, index + 1, exc)
-                    return ClipFile.refused(index, url, exc)
-            return await self.fit_clip(job, ClipFile.downloaded(index, clip), limit, folder)
-
-        return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
-
-    async def fit_clip(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
-        """Return the clip as it is when it fits ``limit``, else its re-encode, else a clip to link.
-
-        The re-encode is written in ``folder`` (a job's temporary folder, never the archive).
-        """
-        if clip.path is None or clip.size is None or clip.size <= limit:
-            return clip
-        dest = folder / f"{clip.index}.fit.mp4"
-        try:
-            size = await self.fitter.fit(clip.path, dest, limit)
-        except FitFailed as exc:
-            log.warning(
-                "job %s: clip %d could not be fitted, it will be linked: %s", job.id, clip.index + 1, exc
-            )
-            return clip.unfitted()
-        log.info("job %s: clip %d fitted from %d to %d bytes", job.id, clip.index + 1, clip.size, size)
-        return clip.fitted(dest, size)
-
-    async def _archive(self, job: Job, clips: Sequence[ClipFile]) -> None:
-        archive_dir = self.services.settings.clip_archive_dir
-        if archive_dir is None:
-            return
-        for clip in clips:
-            if clip.full_quality is not None:
-                await asyncio.to_thread(archive_clip, clip.full_quality, archive_dir, job.id, clip.index)
 
     def plan_limit(self, job: Job) -> int:
         """Return the per-file limit to plan a job's uploads with.
@@ -249,17 +343,11 @@ class ClipDelivery:
         return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
 
 
-def clip_name(job: Job, index: int) -> str:
-    """Return the file name of a job's clip (``index`` counts from 0)."""
-    return f"motionbot-{job.id}-clip{index + 1}.mp4"
-
-
-def clip_names(job: Job, clips: Sequence[ClipFile]) -> set[str]:
-    """Return the file names of ``clips``."""
-    return {clip_name(job, clip.index) for clip in clips}
-
-
-def clip_file(job: Job, clip: ClipFile) -> discord.File:
-    """Return a downloaded clip as an upload named after the job and clip number."""
-    assert clip.path is not None
-    return discord.File(clip.path, filename=clip_name(job, clip.index))
+@asynccontextmanager
+async def _folder(job: Job) -> AsyncIterator[Path]:
+    """Yield a temporary folder for one job's clips; remove it afterwards."""
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
+    try:
+        yield folder
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, True)

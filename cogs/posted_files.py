@@ -1,4 +1,4 @@
-"""The files a message of the bot carries, read the way Discord returns them.
+"""The files (and notes) a message of the bot carries, read the way Discord returns them.
 
 A file that a Components V2 component shows (``attachment://name`` in a media gallery, a thumbnail or
 a File component) is not in ``message.attachments``: Discord lists there only "any attached files
@@ -24,9 +24,12 @@ from discord.components import (
     FileComponent,
     MediaGalleryComponent,
     SectionComponent,
+    TextDisplay,
     ThumbnailComponent,
     UnfurledMediaItem,
 )
+
+from cogs.card_layout import NOTES_ID, NOTES_PREFIX
 
 if TYPE_CHECKING:
     from discord.types.message import Attachment as AttachmentPayload
@@ -99,15 +102,29 @@ def _from_media(media: UnfurledMediaItem, name: str | None) -> PostedFile:
 
 
 def _media(components: Sequence[Component]) -> Iterator[tuple[UnfurledMediaItem, str | None]]:
-    """Walk a component tree for media items (with a File component's name, when it has one)."""
-    for component in components:
+    """Every media item of a component tree (with a File component's name, when it has one)."""
+    for component in walk(components):
         if isinstance(component, MediaGalleryComponent):
             yield from ((item.media, None) for item in component.items)
         elif isinstance(component, FileComponent):
             yield component.media, component.name
         elif isinstance(component, ThumbnailComponent):
             yield component.media, None
-        elif isinstance(component, Container):
-            yield from _media(component.children)
+
+
+def walk(components: Sequence[Component]) -> Iterator[Component]:
+    """Every component of a tree, depth first (containers' and sections' children, accessories)."""
+    for component in components:
+        yield component
+        if isinstance(component, Container):
+            yield from walk(component.children)
         elif isinstance(component, SectionComponent):
-            yield from _media([*component.children, component.accessory])
+            yield from walk([*component.children, component.accessory])
+
+
+def card_notes(message: discord.Message) -> tuple[str, ...]:
+    """Return the note lines a card shows (its notes text display), without their subtext marks."""
+    for component in walk(message.components):
+        if isinstance(component, TextDisplay) and component.id == NOTES_ID:
+            return tuple(line.removeprefix(NOTES_PREFIX) for line in component.content.splitlines())
+    return ()

@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, LinkReason, download_clip, plan_uploads
+from bot.delivery import ClipFile, LinkReason, plan_uploads
 from bot.intake import Refusal
 from bot.models import Job
-from bot.recall import archived_clip, check_may_show, has_clips, record_repost
+from bot.recall import check_may_show, has_clips, record_repost
 from cogs.card_render import CardRenderer
-from cogs.clip_delivery import clip_file, clip_name
+from cogs.clip_files import ClipSource, clip_file, clip_name
 from cogs.common import (
     apologize,
     interaction_lang,
@@ -118,31 +119,17 @@ class Show(commands.Cog):
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def _gather(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
-        """Return each clip from the archive when kept there, else downloaded from the provider."""
-        archive = self.services.settings.clip_archive_dir
+        """Return each clip from the archive when kept there, else downloaded from the provider.
 
-        async def one(index: int, url: str) -> ClipFile:
-            kept = await asyncio.to_thread(archived_clip, archive, job, index)
-            if kept is None:
-                path, cap = folder / f"{index}.mp4", max(limit, MAX_SOURCE_BYTES)
-                try:
-                    kept = ClipFile.downloaded(
-                        index, await download_clip(self.services.http, url, path, max_bytes=cap)
-                    )
-                except DeliveryError as exc:
-                    log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
-                    return ClipFile.refused(index, url, exc)
-            return await self._fitted(job, kept, limit, folder)
+        Fitted under ``limit`` as delivery does (an archived original is never touched).
+        """
+        return await self._source().fetch(job, range(len(job.clip_urls)), folder, limit)
 
-        return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(job.clip_urls))))
-
-    async def _fitted(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
-        """Fit a clip over the upload limit as delivery does (an archived original is never touched)."""
+    def _source(self) -> ClipSource:
+        """Return delivery's clip source (its download and encode bounds), or one of our own."""
         cards = self.bot.get_cog("Cards")
-        if cards is None:
-            return clip
-        fitted: ClipFile = await cards.fit_clip(job, clip, limit, folder)  # type: ignore[attr-defined]
-        return fitted
+        source = getattr(getattr(cards, "delivery", None), "source", None)
+        return source if isinstance(source, ClipSource) else ClipSource(self.services)
 
     async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
         """Take back the public "thinking…" answer and tell the member privately."""
@@ -157,7 +144,9 @@ class Show(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
         first = plan.messages[0] if plan.messages else ()
-        card = renderer.job(job, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+        # The re-post carries every clip, so it is complete even when the card still misses some.
+        whole = replace(job, missing_clips=())
+        card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
         # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
         # flags there, and a Components V2 card needs its flag.
         message = await interaction.edit_original_response(

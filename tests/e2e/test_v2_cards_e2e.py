@@ -14,22 +14,9 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import World, card_parts, running_motionbot, settings_for
+from tests.e2e.harness import World, card_parts, running_motionbot, settings_for, uploads_per_file
 
 MIB = 1024 * 1024
-
-
-def clip_uploads(discord: DiscordDouble) -> Counter[str]:
-    """How many times each file name was uploaded by the bot (a file kept by an edit counts once)."""
-    seen: set[int] = set()
-    counts: Counter[str] = Counter()
-    for message in discord.bot_messages():
-        for revision in message.history:
-            for stored in revision.attachments:
-                if stored.id not in seen:
-                    seen.add(stored.id)
-                    counts[stored.filename] += 1
-    return counts
 
 
 def undeliver_offline(settings, job_id: int) -> None:
@@ -56,7 +43,7 @@ async def test_clips_posted_before_a_restart_are_found_in_the_gallery_and_not_up
             await (await first.animate()).wait_response()
             job = await first.wait_job(lambda j: j.status is JobStatus.DELIVERED, timeout=20)
         names = [f"motionbot-{job.id}-clip{n}.mp4" for n in range(1, 5)]
-        assert clip_uploads(discord) == Counter(names)
+        assert uploads_per_file(discord) == Counter(names)
         card = discord.state.messages[job.card_message_id]
         # Discord's answer for the card: its three clips only in the gallery, none in attachments.
         seen = discord.messages.render(card, privileged=True)
@@ -67,7 +54,7 @@ async def test_clips_posted_before_a_restart_are_found_in_the_gallery_and_not_up
         async with running_motionbot(settings, discord) as bot:
             second = World(discord=discord, comet=comet, settings=settings, bot=bot)
             delivered = await second.wait_delivered(job.id, timeout=20)
-        assert clip_uploads(discord) == Counter(names)  # nothing uploaded twice
+        assert uploads_per_file(discord) == Counter(names)  # nothing uploaded twice
         assert delivered.card_message_id == card.id and "your video is ready" in card_parts(card).ready
 
 

@@ -73,6 +73,22 @@ class Posting:
     posted: set[str]
     plan: UploadPlan | None = None
     job: Job | None = None  # as stored after the card edit (a re-posted card has a new message id)
+    earlier: frozenset[str] = frozenset()  # what an earlier process had posted
+
+    @classmethod
+    def after(cls, earlier: set[str]) -> Posting:
+        """Return the posting of a delivery that finds ``earlier`` already on Discord."""
+        return cls(set(earlier), earlier=frozenset(earlier))
+
+    def card_left_stale(self, job: Job) -> list[int] | None:
+        """Return the clips an earlier process's card may call missing, when this one never edited it.
+
+        That process may have died after showing a partial delivery on the card and before storing
+        it; this one posted the rest without touching the card. None when the card was edited here.
+        """
+        if self.job is not None or self.posted == self.earlier:
+            return None
+        return [index for index in self._planned() if clip_name(job, index) not in self.earlier]
 
     def attached(self, job: Job) -> list[int]:
         """Return the 0-based indexes of the plan's attachments that are on Discord."""
@@ -113,7 +129,7 @@ class ClipDelivery:
         """Post the clips of a SUCCEEDED job, then record it delivered, failed or delivered in part."""
         async with _folder(job) as folder:
             clips = await self.source.download_all(job, folder, attachable_size(self.plan_limit(job)))
-            posting = Posting(await self._posted_earlier(job))
+            posting = Posting.after(await self._posted_earlier(job))
             error = await self._post_with_retries(job, clips, posting)
             if error is None:
                 await self._delivered(job, clips, posting)
@@ -174,6 +190,10 @@ class ClipDelivery:
 
     async def _delivered(self, job: Job, clips: Sequence[ClipFile], posting: Posting) -> None:
         await self.source.archive(job, clips)
+        stale = posting.card_left_stale(job)
+        if stale is not None:
+            delivered = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
+            await self.show_kept(delivered, replace(delivered, missing_clips=tuple(stale)))
         await self.services.store.mark_delivered(job.id)
         links = len(posting.plan.links) if posting.plan else 0
         self._count(len(posting.attached(job)), links)

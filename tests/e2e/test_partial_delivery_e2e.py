@@ -4,6 +4,7 @@ moderator of the job's channel, after a restart too."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 
 from bot.models import GuildSettings, Job, JobStatus
@@ -141,3 +142,47 @@ async def test_the_button_still_works_after_a_restart(tmp_path):
             assert answer == "Posted clip 4 of video #1."
             assert (await second.store.get_job(job.id)).missing_clips == ()
         assert uploads_per_file(discord) == Counter(names(job, 1, 2, 3, 4))
+
+
+async def test_jobs_names_the_missing_clip_and_show_reposts_every_clip(world):
+    """/jobs says which clip is missing; /show re-posts all four clips, without the button."""
+    job, _ = await partly_delivered(world)
+    listed = await world.discord.slash(world.discord.alice, "jobs")
+    await listed.wait_response()
+    entry = (await listed.wait_original()).embeds[0]["description"]
+    assert f"#{job.id}" in entry and "Done, clip 4 missing" in entry
+
+    shown = await world.discord.slash(world.discord.alice, "show", {"job": job.id})
+    await shown.wait_response()
+    repost = await shown.wait_original(lambda m: not m.loading, timeout=20)
+    (more,) = await shown.wait_followups(1)
+    assert [f.filename for f in (*repost.files, *more.files)] == names(job, 1, 2, 3, 4)
+    assert missing_button(job) not in repost.custom_ids
+    assert card_parts(repost).state == "Done: 4 clips below"
+
+
+async def test_a_restart_before_the_partial_delivery_was_stored_posts_the_rest_and_fixes_the_card(tmp_path):
+    """Killed after the card said clip 4 was missing, before the store did: the next process finds
+    clips 1-3 in the card's gallery, posts only clip 4, and the card no longer says anything is missing."""
+    async with (
+        DiscordDouble(message_content=True) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        settings = settings_for(discord, comet, tmp_path)
+        async with running_motionbot(settings, discord) as bot:
+            job, card = await partly_delivered(World(discord, comet, settings, bot))
+        with sqlite3.connect(settings.database_path) as db:
+            db.execute(
+                "UPDATE jobs SET status = 'succeeded', missing_clips = '[]', delivered_at = NULL,"
+                " final_shown_at = NULL WHERE id = ?",
+                (job.id,),
+            )
+        async with running_motionbot(settings, discord) as bot:
+            second = World(discord, comet, settings, bot)
+            delivered = await second.wait_delivered(job.id, timeout=20)
+            assert delivered.fully_delivered and await used_today(second, delivered) == 1
+        assert uploads_per_file(discord) == Counter(names(job, 1, 2, 3, 4))
+        final = discord.state.messages[card.id]
+        assert missing_button(job) not in final.custom_ids
+        assert card_parts(final).state == "Done: 4 clips below" and "could not" not in card_parts(final).notes
+        assert [f.filename for f in final.files] == names(job, 1, 2, 3)

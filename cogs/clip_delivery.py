@@ -26,6 +26,7 @@ import discord
 from bot.delivery import (
     DEFAULT_FILE_LIMIT,
     ClipFile,
+    LinkReason,
     UploadPlan,
     attachable_size,
     job_upload_limit,
@@ -105,12 +106,17 @@ class Posting:
 
 @dataclass
 class Reposted:
-    """What "Post missing clips" did: the clips posted now, those Discord refused, those gone."""
+    """What "Post missing clips" did with each missing clip.
+
+    Posted now, refused by Discord, gone (neither the provider nor the archive has it), or too large
+    to attach here (over the server's limit and not reducible).
+    """
 
     job: Job
     posted: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    too_large: list[int] = field(default_factory=list)
 
 
 class ClipDelivery:
@@ -275,7 +281,9 @@ class ClipDelivery:
             limit = attachable_size(self.upload_limit(job.guild_id))
             clips = await self.source.fetch(job, job.missing_clips, folder, limit)
             plan = plan_uploads(clips, per_file_limit=limit)
-            result.gone = [linked.clip.index for linked in plan.links]
+            for linked in plan.links:
+                unavailable = linked.reason is LinkReason.UNAVAILABLE
+                (result.gone if unavailable else result.too_large).append(linked.clip.index)
             await self._post_batches(result, plan.messages)
         await self.show_kept(result.job, previous)
         return result

@@ -90,11 +90,11 @@ class MissingClips(commands.Cog):
         return delivery
 
     def _answer(self, interaction: discord.Interaction, result: Reposted) -> str:
-        """Return the private answer: what was posted, what Discord refused, what is gone."""
+        """Return the private answer: what was posted, refused, gone, or too large to attach here."""
         lang = interaction_lang(interaction)
         job_id = result.job.id
         parts = [("missing.posted", result.posted), ("missing.failed", result.refused)]
-        parts.append(("missing.gone", result.gone))
+        parts += [("missing.gone", result.gone), ("missing.too_large", result.too_large)]
         lines = [
             text(self.bot, lang, key, job_id=job_id, count=len(clips), clips=clip_numbers(clips))
             for key, clips in parts

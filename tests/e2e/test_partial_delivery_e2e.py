@@ -16,6 +16,7 @@ from tests.e2e.harness import (
     World,
     card_parts,
     gallery_files,
+    make_world,
     running_motionbot,
     settings_for,
     uploads_per_file,
@@ -186,3 +187,27 @@ async def test_a_restart_before_the_partial_delivery_was_stored_posts_the_rest_a
         assert missing_button(job) not in final.custom_ids
         assert card_parts(final).state == "Done: 4 clips below" and "could not" not in card_parts(final).notes
         assert [f.filename for f in final.files] == names(job, 1, 2, 3)
+
+
+async def test_the_missing_clip_comes_from_the_archive_once_the_provider_forgot_it(tmp_path):
+    """CLIP_ARCHIVE_DIR kept clip 4 at delivery: the button posts those bytes though CometAPI's link is
+    dead. Without the archive the member is told the clip is gone and the card still offers the button."""
+    async with make_world(tmp_path, clip_archive_dir=tmp_path / "archive") as world:
+        job, card = await partly_delivered(world)
+        kept = (tmp_path / "archive" / str(job.id) / "3.mp4").read_bytes()
+        del world.comet.tasks[str(job.provider_task_id)]  # its clip URLs answer 404 from now on
+        _, answer = await press(world, world.discord.alice, card, job)
+        assert answer == "Posted clip 4 of video #1."
+        reply = next(m for m in world.discord.bot_messages() if m.files and m.id != card.id)
+        assert reply.files[0].data == kept
+
+    async with make_world(tmp_path / "no-archive") as world:
+        job, card = await partly_delivered(world)
+        del world.comet.tasks[str(job.provider_task_id)]
+        _, answer = await press(world, world.discord.alice, card, job)
+        assert answer == (
+            "Clip 4 of video #1 is no longer kept by the video service or the archive, "
+            "so it cannot be posted again."
+        )
+        assert (await world.store.get_job(job.id)).missing_clips == (3,)
+        assert missing_button(job) in world.discord.state.messages[card.id].custom_ids

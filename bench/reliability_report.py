@@ -148,7 +148,7 @@ async def _run_kill(world: KillWorld, section: Section) -> None:
         bot.terminate()
         exit_code = await bot.wait_exit(10)
     tracked = [job for job in jobs if group_of(job)]
-    delivered = sum(job.status is JobStatus.DELIVERED for job in tracked)
+    delivered = sum(job.fully_delivered for job in tracked)  # every clip posted, none missing
     section.add(delivered == IN_FLIGHT, f"delivered after the restart: {delivered} of {IN_FLIGHT}")
     duplicates = world.duplicate_deliveries()
     section.add(duplicates == 0, f"duplicate deliveries (extra messages or uploads): {duplicates}")
@@ -197,7 +197,7 @@ async def _run_chaos(world: World, section: Section, count: int, seed: int) -> N
     took = await _wait_all_final(world, count)
     world.comet.set_chaos(0)
     stored = await world.store.all_jobs()
-    delivered = sum(job.status is JobStatus.DELIVERED for job in stored)
+    delivered = sum(job.fully_delivered for job in stored)
     clearly = sum(_clearly_failed(world, job) for job in stored)
     stuck = sum(not job.status.is_final for job in stored)
     section.add(

@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.command_access",
     "cogs.animate",
     "cogs.cards",
+    "cogs.missing_clips",
     "cogs.buttons",
     "cogs.job_buttons",
     "cogs.extend_prompt",

@@ -113,6 +113,12 @@ class Metrics:
         self._jobs = Gauge(
             "jobs", "Jobs in the store by status.", ["status"], namespace=NAMESPACE, registry=registry
         )
+        self._partly_delivered = Gauge(
+            "jobs_partly_delivered",
+            "Delivered jobs some of whose clips could not be posted yet.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self._created = _counter(registry, "jobs_created", "Jobs created since start, by source.", "source")
         self._latency = Histogram(
             "provider_request_duration_seconds",
@@ -163,10 +169,12 @@ class Metrics:
             return
         try:
             counts = await self._store.count_by_status()
+            partly = await self._store.count_partly_delivered()
         except StoreError as exc:
             log.warning("metrics: could not count jobs: %s", exc)
             return
         self.set_job_counts(counts)
+        self._partly_delivered.set(partly)
 
     def set_job_counts(self, counts: Mapping[JobStatus, int]) -> None:
         """Set the job gauge to ``counts`` (statuses left out count as 0)."""

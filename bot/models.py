@@ -6,6 +6,7 @@ Nothing here knows about Discord or HTTP; the store, the tracker and the cogs al
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -176,6 +177,7 @@ class Job:
     end_image_url: str | None = None
     cost: int = 1
     attachment_size_limit: int | None = None
+    missing_clips: tuple[int, ...] = ()  # a delivered job's clips (0-based) that could not be posted
 
     @property
     def options(self) -> VideoOptions:
@@ -188,9 +190,35 @@ class Job:
         return self.timed_out_at is not None and self.status in (JobStatus.SUCCEEDED, JobStatus.DELIVERED)
 
     @property
+    def fully_delivered(self) -> bool:
+        """Return True for a delivered job all of whose clips reached Discord."""
+        return self.status is JobStatus.DELIVERED and not self.missing_clips
+
+    @property
+    def partly_delivered(self) -> bool:
+        """Return True for a delivered job some of whose clips could not be posted."""
+        return self.status is JobStatus.DELIVERED and bool(self.missing_clips)
+
+    @property
+    def charged_units(self) -> int:
+        """Return the daily-limit units the job's delivered clips cost (see ``charged_units``)."""
+        return charged_units(self.cost, len(self.clip_urls), len(self.clip_urls) - len(self.missing_clips))
+
+    @property
     def state_tag(self) -> str:
         """Return the correlation string sent to the provider as ``state``."""
         return state_tag(self.id)
+
+
+def charged_units(cost: int, total_clips: int, delivered_clips: int) -> int:
+    """Return what a job of ``cost`` units is charged when ``delivered_clips`` of its clips arrived.
+
+    Only what the member holds is charged: a per-job cost (1) as soon as one clip arrived, a per-clip
+    cost (the server counts clips) for each clip that arrived, rounded up; nothing without a clip.
+    """
+    if total_clips <= 0 or delivered_clips <= 0:
+        return 0
+    return min(cost, math.ceil(cost * min(delivered_clips, total_clips) / total_clips))
 
 
 STATE_PREFIX = "motionbot:"

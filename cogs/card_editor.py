@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = dt.timedelta(minutes=1)
 DEAD_TOKEN_CODES = {50027, 10015}  # Invalid Webhook Token, Unknown Webhook
 FileFactory = Callable[[], Sequence[discord.File]]
+# An edit's files: new uploads, and files already on the message to keep (by their attachment id).
+AttachmentFactory = Callable[[], Sequence[discord.File | discord.Attachment]]
 
 
 class CardUnavailable(Exception):  # noqa: N818 - an outcome the caller handles, not a bug
@@ -61,7 +63,20 @@ class CardEditor:
                 raise CardUnavailable(str(exc)) from exc
         return await self._repost(job, card, files, note)
 
-    async def _edit_in_place(self, job: Job, card: Card, files: FileFactory) -> Job:
+    async def edit_keeping(self, job: Job, card: Card, keep: Sequence[discord.Attachment]) -> Job:
+        """Edit the card in place to ``card``, keeping the files ``keep`` (already on it) and no other.
+
+        Never posts a new card: a new message could not keep those files. CardUnavailable when the
+        card is gone or cannot be edited.
+        """
+        if job.card_message_id is None:
+            raise CardUnavailable(f"job {job.id} has no card")
+        try:
+            return await self._edit_in_place(job, card, lambda: keep)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise CardUnavailable(str(exc)) from exc
+
+    async def _edit_in_place(self, job: Job, card: Card, files: AttachmentFactory) -> Job:
         """Edit the existing card through the token while it lives, else through the channel."""
         if self._token_usable(job):
             try:
@@ -82,7 +97,7 @@ class CardEditor:
             return await channel.send(
                 view=card.layout(),
                 files=list(files()),
-                allowed_mentions=discord.AllowedMentions(users=True),
+                allowed_mentions=card.allowed_mentions(),
                 **reply_options(job.channel_id, job.source_message_id),
             )
         except discord.Forbidden as exc:
@@ -106,7 +121,7 @@ class CardEditor:
         expires = job.token_expires_at
         return job.interaction_token is not None and expires is not None and expires - utcnow() > TOKEN_MARGIN
 
-    async def _edit_through_webhook(self, job: Job, card: Card, files: FileFactory) -> None:
+    async def _edit_through_webhook(self, job: Job, card: Card, files: AttachmentFactory) -> None:
         assert job.interaction_token is not None and job.card_message_id is not None
         application_id = self._bot.application_id
         assert application_id is not None, "set at login"
@@ -115,16 +130,16 @@ class CardEditor:
             job.card_message_id,
             view=card.layout(),
             attachments=list(files()),
-            allowed_mentions=discord.AllowedMentions(users=True),
+            allowed_mentions=card.allowed_mentions(),
         )
 
-    async def _edit_through_channel(self, job: Job, card: Card, files: FileFactory) -> None:
+    async def _edit_through_channel(self, job: Job, card: Card, files: AttachmentFactory) -> None:
         assert job.card_message_id is not None
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         await channel.get_partial_message(job.card_message_id).edit(
             view=card.layout(),
             attachments=list(files()),
-            allowed_mentions=discord.AllowedMentions(users=True),
+            allowed_mentions=card.allowed_mentions(),
         )
 
     async def _repost(self, job: Job, card: Card, files: FileFactory, note: str | None) -> Job:

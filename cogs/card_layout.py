@@ -34,6 +34,18 @@ class Card:
     extension: str | None = None  # "Extension 1 of 3" on an extension's card
     gallery: tuple[str, ...] = ()  # file names of this message's clips, shown as attachment://
     rows: tuple[ButtonRow, ...] = ()
+    pings: tuple[int, ...] = ()  # the members the ready line is for: the only ones the card may ping
+
+    def allowed_mentions(self) -> discord.AllowedMentions:
+        """Return whom sending this card may ping: the ready line's member, else nobody.
+
+        Discord reads mentions from a V2 message's text displays, so without this the requester's
+        name in the fields (or anyone named anywhere on the card) would be pinged by every post.
+        """
+        if not self.pings:
+            return NO_PING
+        users = [discord.Object(user_id) for user_id in self.pings]
+        return discord.AllowedMentions(everyone=False, users=users, roles=False, replied_user=False)
 
     def with_note(self, note: str) -> Card:
         """Return this card with one more note."""

@@ -18,13 +18,14 @@ from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_b
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
 from bot.prompts import shorten
 from cogs.card_layout import ButtonRow, Card, rows_of
-from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, RetryButton
+from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, PostMissingButton, RetryButton
 from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
 FIELD_LIMIT = 1024  # the prompt's share of the card's 4000 characters of text
 REASON_LIMIT = 1000  # shown in the card's state line and in a DM (2000)
 NOTES_LIMIT = 2048
+MAX_BUTTON_ROWS = 5  # keeps the card under Discord's 40 components (README, "The job card")
 MAX_URL_LENGTH = 512
 COLOURS = {
     JobStatus.QUEUED: discord.Colour.light_grey(),
@@ -101,6 +102,7 @@ class CardRenderer:
             extension=self._extension_line(job),
             gallery=tuple(gallery),
             rows=self.buttons(job),
+            pings=(job.requester_id,) if job.status is JobStatus.DELIVERED else (),
         )
 
     def _ready_line(self, job: Job) -> str | None:
@@ -115,6 +117,8 @@ class CardRenderer:
 
     def _notes(self, job: Job, linked: Sequence[Note]) -> tuple[str, ...]:
         notes = [self._link_note(clip) for clip in linked]
+        if job.partly_delivered:
+            notes.append(self.missing_note(job))
         if job.arrived_late:
             notes.append(self.text("card.late_delivery"))
         if job.status in NOT_CHARGED:
@@ -122,8 +126,20 @@ class CardRenderer:
         joined = "\n".join(notes)[:NOTES_LIMIT]
         return tuple(joined.splitlines())
 
+    def missing_note(self, job: Job) -> str:
+        """Return the note naming the clips of a partly delivered job that could not be posted."""
+        return self.text(
+            "delivery.missing", count=len(job.missing_clips), clips=clip_numbers(job.missing_clips)
+        )
+
     def buttons(self, job: Job) -> tuple[ButtonRow, ...]:
-        """Return the card's button rows: Cancel while it waits or runs, Retry after a failure, the clips'."""
+        """Return the card's button rows: Cancel while it waits or runs, Retry after a failure, the clips'.
+
+        A partly delivered job's card adds "Post missing clips" under its clips' rows.
+        """
+        if job.partly_delivered:
+            missing = PostMissingButton(job.id, label=self.text("button.post_missing"))
+            return (*self.clip_buttons(job)[: MAX_BUTTON_ROWS - 1], *rows_of([missing]))
         if job.clip_urls and job.status not in RETRYABLE:
             # A job that failed after its result came (not a video, say) offers Retry, not its URLs.
             return self.clip_buttons(job)
@@ -142,7 +158,7 @@ class CardRenderer:
         """
         can_extend = job.extension_count < MAX_EXTENSIONS
         rows: list[list[discord.ui.Item[Any]]] = []
-        for index, url in enumerate(job.clip_urls[:5]):
+        for index, url in enumerate(job.clip_urls[:MAX_BUTTON_ROWS]):
             row: list[discord.ui.Item[Any]] = []
             for motion, key in ((Motion.LOW, "button.extend_low"), (Motion.HIGH, "button.extend_high")):
                 label = self.text(key, clip=index + 1)
@@ -166,6 +182,9 @@ class CardRenderer:
         status = job.status
         if status is JobStatus.RUNNING:
             return self.text("card.state.running", bar=progress_bar(job.progress), percent=job.progress)
+        if job.partly_delivered:
+            posted = len(job.clip_urls) - len(job.missing_clips)
+            return self.text("card.state.partly_delivered", count=len(job.clip_urls), posted=posted)
         if status is JobStatus.DELIVERED:
             return self.text("card.state.delivered", count=len(job.clip_urls))
         if status is JobStatus.TIMED_OUT:
@@ -231,3 +250,8 @@ class CardRenderer:
 
     def _link_note(self, clip: Note) -> str:
         return self.text(clip.key, **clip.params)
+
+
+def clip_numbers(indexes: Sequence[int]) -> str:
+    """Return 0-based clip indexes as the 1-based numbers a member reads: "3, 4"."""
+    return ", ".join(str(index + 1) for index in sorted(indexes))

@@ -21,11 +21,13 @@ from cogs.custom_ids import (
     EXTEND_TEMPLATE,
     JOBS_PAGE_TEMPLATE,
     MOTIONS_BY_CODE,
+    POST_MISSING_TEMPLATE,
     RETRY_TEMPLATE,
     cancel_id,
     extend_id,
     extend_prompt_id,
     jobs_page_id,
+    post_missing_id,
     retry_id,
 )
 
@@ -212,6 +214,30 @@ class RetryButton(_JobButton, template=RETRY_TEMPLATE):
         handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
         if handler is not None:
             await handler.retry_clicked(interaction, self.job_id)
+
+
+class MissingClipsHandler(Protocol):
+    """The cog that posts a partly delivered job's missing clips."""
+
+    async def missing_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a "Post missing clips" button."""
+
+
+class PostMissingButton(_JobButton, template=POST_MISSING_TEMPLATE):
+    """The "Post missing clips" button under a job whose clips did not all reach Discord."""
+
+    default_label, style = "Post missing clips", discord.ButtonStyle.primary
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this button."""
+        return post_missing_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the MissingClips cog."""
+        handler: MissingClipsHandler | None = _cog(interaction, "MissingClips")
+        if handler is not None:
+            await handler.missing_clicked(interaction, self.job_id)
 
 
 def _cog(interaction: discord.Interaction, name: str) -> Any:

@@ -16,9 +16,17 @@ JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 CANCEL_TEMPLATE = r"mb:c:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
 EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
+POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
 # Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
 EXTEND_PROMPT_MODAL_TEMPLATE = r"mb:pm:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
-TEMPLATES = (EXTEND_TEMPLATE, JOBS_PAGE_TEMPLATE, CANCEL_TEMPLATE, RETRY_TEMPLATE, EXTEND_PROMPT_TEMPLATE)
+TEMPLATES = (
+    EXTEND_TEMPLATE,
+    JOBS_PAGE_TEMPLATE,
+    CANCEL_TEMPLATE,
+    RETRY_TEMPLATE,
+    EXTEND_PROMPT_TEMPLATE,
+    POST_MISSING_TEMPLATE,
+)
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
 LISTENED_MODALS = (re.compile(EXTEND_PROMPT_MODAL_TEMPLATE),)
@@ -44,6 +52,11 @@ def cancel_id(job_id: int) -> str:
 def retry_id(job_id: int) -> str:
     """Return the custom id of a failed job's Retry button."""
     return f"mb:r:{job_id}"
+
+
+def post_missing_id(job_id: int) -> str:
+    """Return the custom id of a partly delivered job's "Post missing clips" button."""
+    return f"mb:m:{job_id}"
 
 
 def extend_prompt_id(job_id: int, clip_index: int) -> str:

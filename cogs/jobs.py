@@ -13,7 +13,7 @@ from bot.i18n import Lang, discord_timestamp
 from bot.intake import Refusal
 from bot.models import Job
 from bot.quotas import QuotaStatus
-from cogs.card_render import CardRenderer
+from cogs.card_render import CardRenderer, clip_numbers
 from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.components import JobsPageButton
 from cogs.translator import key_str
@@ -89,7 +89,7 @@ class Jobs(commands.Cog):
             lang,
             "jobs.entry",
             job_id=job.id,
-            status=text(self.bot, lang, f"status.{job.status.value}"),
+            status=self._status(lang, job),
             motion=text(self.bot, lang, f"motion.{job.motion.value}"),
             quality=text(self.bot, lang, f"quality.{job.quality.value}"),
             options=CardRenderer(self.bot.services.catalogue, lang).options_text(job.options),
@@ -102,6 +102,15 @@ class Jobs(commands.Cog):
         entry = f"{entry} · {recall}"
         url = card_url(job)
         return f"{entry} · {text(self.bot, lang, 'jobs.card_link', url=url)}" if url else entry
+
+    def _status(self, lang: Lang, job: Job) -> str:
+        """Return the job's status for the list; a partly delivered job names its missing clips."""
+        if job.partly_delivered:
+            missing = job.missing_clips
+            return text(
+                self.bot, lang, "status.partly_delivered", count=len(missing), clips=clip_numbers(missing)
+            )
+        return text(self.bot, lang, f"status.{job.status.value}")
 
     def _pager(self, lang: Lang, user_id: int, page: int, pages: int) -> discord.ui.View:
         view = discord.ui.View(timeout=None)

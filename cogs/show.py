@@ -19,6 +19,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,9 @@ from bot.recall import (
     was_removed,
 )
 from cogs.card_render import CardRenderer
-from cogs.cards import clip_file, clip_name
 from cogs.channel_access import member_access
+from cogs.clip_files import ClipSource as DeliverySource
+from cogs.clip_files import clip_file, clip_name
 from cogs.common import (
     apologize,
     interaction_lang,
@@ -156,17 +158,15 @@ class Show(commands.Cog):
 
         async def one(index: int) -> ClipFile:
             clip = await self.clips.clip(job, index, folder, limit)
-            return await self._fitted(job, clip, limit, folder)
+            return await self._delivery_source().fit_clip(job, clip, limit, folder)
 
         return list(await asyncio.gather(*(one(index) for index in range(len(job.clip_urls)))))
 
-    async def _fitted(self, job: Job, clip: ClipFile, limit: int, folder: Path) -> ClipFile:
-        """Fit a clip over the upload limit as delivery does (an archived original is never touched)."""
+    def _delivery_source(self) -> DeliverySource:
+        """Return delivery's clip source (its encode bound), or one of our own."""
         cards = self.bot.get_cog("Cards")
-        if cards is None:
-            return clip
-        fitted: ClipFile = await cards.fit_clip(job, clip, limit, folder)  # type: ignore[attr-defined]
-        return fitted
+        source = getattr(getattr(cards, "delivery", None), "source", None)
+        return source if isinstance(source, DeliverySource) else DeliverySource(self.services)
 
     async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
         """Take back the public "thinking…" answer and tell the member privately."""
@@ -181,7 +181,9 @@ class Show(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
         first = plan.messages[0] if plan.messages else ()
-        card = renderer.job(job, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+        # The re-post carries every clip, so it is complete even when the card still misses some.
+        whole = replace(job, missing_clips=())
+        card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
         # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
         # flags there, and a Components V2 card needs its flag.
         message = await interaction.edit_original_response(

@@ -124,20 +124,38 @@ def names(count: int) -> tuple[str, ...]:
     return tuple(f"motionbot-{LONGEST_JOB_ID}-clip{n + 1}.mp4" for n in range(count))
 
 
-@pytest.mark.parametrize("lang", list(Lang))
-def test_the_largest_card_stays_within_forty_components_and_four_thousand_characters(lang: Lang) -> None:
-    """A fully extended extension card, 5 clips with links and a gallery, the longest prompt and notes."""
-    biggest = replace(
+def biggest(**changes: Any) -> Job:
+    """A fully extended extension card's job: 6 clips with links, the longest prompt, a late note."""
+    return replace(
         job(JobStatus.DELIVERED, 6, extensions=MAX_EXTENSIONS),
         parent_job_id=LONGEST_JOB_ID - 1,
         clip_index=3,
         prompt="[x](https://e.example) " * 200,
         timed_out_at=NOW,
+        **changes,
     )
-    card = CardRenderer(Catalogue.load(), lang).job(biggest, now=NOW, gallery=names(5))
-    everything = list(iter_components(accepted(card.layout().to_components(), names(5))))
+
+
+def assert_fits(card_job: Job, lang: Lang, files: tuple[str, ...]) -> None:
+    """The whole card passes the double's V2 checks, within 40 components and 4000 characters."""
+    card = CardRenderer(Catalogue.load(), lang).job(card_job, now=NOW, gallery=files)
+    everything = list(iter_components(accepted(card.layout().to_components(), files)))
     assert len(everything) <= MAX_COMPONENTS
     assert sum(len(c.get("content") or "") for c in everything if c.get("type") == 10) <= MAX_TEXT
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_largest_card_stays_within_forty_components_and_four_thousand_characters(lang: Lang) -> None:
+    """A fully extended extension card, 5 clips with links and a gallery, the longest prompt and notes."""
+    assert_fits(biggest(), lang, names(5))
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_a_partly_delivered_card_keeps_its_clip_rows_adds_the_missing_button_and_fits(lang: Lang) -> None:
+    """The biggest card again, four of its six clips missing: "Post missing clips" is the last row."""
+    partial = biggest(missing_clips=(2, 3, 4, 5))
+    assert_fits(partial, lang, names(2))
+    assert [kinds(row) for row in rows_of(partial, lang)][-1] == ["m"]
 
 
 def test_a_delivered_card_is_one_container_with_the_texts_the_gallery_and_the_buttons() -> None:

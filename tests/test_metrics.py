@@ -129,6 +129,21 @@ async def test_job_counts_come_from_the_store_at_scrape_time(store):
     assert value(metrics, "motionbot_jobs", status="queued") == 1
 
 
+async def test_jobs_delivered_with_clips_missing_are_counted(store):
+    metrics = Metrics()
+    metrics.attach(store=store)
+    job = await store.create_job(new_job())
+    await store.mark_submitted(job.id, "task-1")
+    await store.mark_succeeded(job.id, ["https://x/0.mp4", "https://x/1.mp4"])
+    await store.mark_partly_delivered(job.id, [1])
+    await metrics.render()
+    assert value(metrics, "motionbot_jobs_partly_delivered") == 1
+    assert value(metrics, "motionbot_jobs", status="delivered") == 1
+    await store.mark_clips_posted(job.id, [1])
+    await metrics.render()
+    assert value(metrics, "motionbot_jobs_partly_delivered") == 0
+
+
 async def test_tracker_lag_cpu_cycles_and_in_flight(store, cometapi_double, cometapi_session):
     client = make_cometapi_client(cometapi_session, cometapi_double.base_url)
     tracker = JobTracker(store, client, poll_interval=60, job_timeout=dt.timedelta(minutes=5))

@@ -44,6 +44,9 @@ class Statements(Protocol):
     MARK_CANCELLED: str
     MARK_DELIVERED: str
     MARK_FINAL_SHOWN: str
+    MARK_PARTLY_DELIVERED: str
+    SET_MISSING_CLIPS: str
+    COUNT_PARTLY_DELIVERED: str
     UNANNOUNCED_FAILURES: str
     SET_CARD_MESSAGE: str
     STOP_LATE_WATCH: str

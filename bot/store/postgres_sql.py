@@ -80,6 +80,19 @@ UPDATE jobs SET status = 'delivered', delivered_at = $1, final_shown_at = $1, up
 RETURNING *
 """
 
+# A delivery that posted some clips: the job is delivered (the member holds clips), the rest listed.
+MARK_PARTLY_DELIVERED = """
+UPDATE jobs SET status = 'delivered', missing_clips = $1, delivered_at = $2, final_shown_at = $2,
+    updated_at = $2
+WHERE id = $3 RETURNING *
+"""
+
+SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = $1, updated_at = $2 WHERE id = $3 RETURNING *"
+
+COUNT_PARTLY_DELIVERED = """
+SELECT COUNT(*) AS jobs FROM jobs WHERE status = 'delivered' AND missing_clips <> '[]'
+"""
+
 MARK_FINAL_SHOWN = "UPDATE jobs SET final_shown_at = $1, updated_at = $1 WHERE id = $2 RETURNING *"
 
 UNANNOUNCED_FAILURES = """
@@ -231,10 +244,10 @@ INSERT INTO jobs (
     locale, created_at, updated_at, progress, parent_job_id, clip_index, extension_count,
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
-    timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit
+    timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37
 )
 """
 

@@ -202,7 +202,18 @@ def job_from_row(row: Row) -> Job:
         end_image_url=row["end_image_url"],
         cost=row["cost"],
         attachment_size_limit=row["attachment_size_limit"],
+        missing_clips=decode_clip_indexes(row["missing_clips"]),
     )
+
+
+def encode_clip_indexes(indexes: Iterable[int]) -> str:
+    """Return 0-based clip indexes as a sorted JSON array without repeats."""
+    return json.dumps(sorted({int(index) for index in indexes}))
+
+
+def decode_clip_indexes(text: str) -> tuple[int, ...]:
+    """Return the clip indexes stored as a JSON array."""
+    return tuple(int(index) for index in json.loads(text))
 
 
 def job_copy_params(job: Job) -> tuple[object, ...]:
@@ -244,6 +255,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.end_image_url,
         job.cost,
         job.attachment_size_limit,
+        encode_clip_indexes(job.missing_clips),
     )
 
 

@@ -83,6 +83,19 @@ UPDATE jobs SET status = 'delivered', delivered_at = ?1, final_shown_at = ?1, up
 RETURNING *
 """
 
+# A delivery that posted some clips: the job is delivered (the member holds clips), the rest listed.
+MARK_PARTLY_DELIVERED = """
+UPDATE jobs SET status = 'delivered', missing_clips = ?1, delivered_at = ?2, final_shown_at = ?2,
+    updated_at = ?2
+WHERE id = ?3 RETURNING *
+"""
+
+SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"
+
+COUNT_PARTLY_DELIVERED = """
+SELECT COUNT(*) AS jobs FROM jobs WHERE status = 'delivered' AND missing_clips <> '[]'
+"""
+
 MARK_FINAL_SHOWN = "UPDATE jobs SET final_shown_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *"
 
 UNANNOUNCED_FAILURES = """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,3 +263,15 @@ def _components_and_content(message: Any) -> tuple[list[dict[str, Any]], str]:
     if isinstance(message, dict):
         return list(message.get("components") or []), str(message.get("content") or "")
     return list(message.components or []), str(message.content or "")
+
+
+def uploads_per_file(discord: DiscordDouble) -> Counter[str]:
+    """How many times the bot uploaded each file name (a file an edit keeps counts once)."""
+    seen: set[int] = set()
+    counts: Counter[str] = Counter()
+    for message in discord.bot_messages():
+        for revision in message.history:
+            fresh = [stored for stored in revision.attachments if stored.id not in seen]
+            seen.update(stored.id for stored in fresh)
+            counts.update(stored.filename for stored in fresh)
+    return counts

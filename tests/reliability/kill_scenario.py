@@ -301,7 +301,8 @@ def _card_id(job: Job) -> int:
 
 
 def _all_delivered(jobs: list[Job]) -> bool:
-    return bool(jobs) and all(job.status is JobStatus.DELIVERED for job in jobs)
+    # A job delivered in part is DELIVERED too, with clips missing: here every clip must have arrived.
+    return bool(jobs) and all(job.fully_delivered for job in jobs)
 
 
 def _finished_group_submitted(jobs: list[Job]) -> bool:

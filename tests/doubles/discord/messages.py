@@ -10,12 +10,14 @@ from .components import assign_component_ids
 from .errors import FormErrors, FormPath, empty_message
 from .interactions import UploadedFile
 from .limits import CREATE_FLAGS, check_upload_sizes, has_message_substance, validate_message_body
+from .mentions import MentionRules
 from .model import Channel, Message, MessageFlag, StoredFile, User
 from .payloads import message_json
 from .snowflake import utcnow
 from .state import DoubleState
 
 REPLY = 19
+MENTION_FIELDS = frozenset({"content", "components", "allowed_mentions"})
 
 
 class PendingUpload(NamedTuple):
@@ -58,12 +60,15 @@ class MessageService:
         check_upload_sizes(uploads, upload_limit)
         errors = FormErrors(prefix)
         validate_message_body(body, errors, uploads)
+        webhook = origin.webhook_id is not None
+        rules = MentionRules.from_body(body.get("allowed_mentions"), webhook=webhook, errors=errors)
         reference = self._reference(channel, body.get("message_reference"), errors)
         plan = self._attachments(body.get("attachments"), uploads, [], errors)
         errors.raise_if_any()
         if not has_message_substance(body, len(plan)):
             raise empty_message()
         message = self._build(channel, body, origin, self._store(channel, plan), reference)
+        self.state.apply_mentions(message, rules)
         return self.state.add_message(channel, message)
 
     def _build(
@@ -104,14 +109,24 @@ class MessageService:
         *,
         upload_limit: int,
         prefix: FormPath = (),
+        webhook: bool = False,
     ) -> Message:
-        """Apply an edit: given fields replace, ``attachments`` lists everything to keep (API v10)."""
+        """Apply an edit: given fields replace, ``attachments`` lists everything to keep (API v10).
+
+        ``webhook``: the edit came through an interaction or webhook route (its mention defaults).
+        """
         check_upload_sizes(uploads, upload_limit)
         errors = FormErrors(prefix)
         validate_message_body(body, errors, uploads, current=message)
+        rules = MentionRules.from_body(body.get("allowed_mentions"), webhook=webhook, errors=errors)
         plan = self._attachments(body.get("attachments"), uploads, message.attachments, errors)
         errors.raise_if_any()
         self._apply(message, body, self.state.channels[message.channel_id], plan)
+        if MENTION_FIELDS & body.keys():
+            # The edited text is parsed again under the edit's rules.
+            self.state.apply_mentions(message, rules)
+        message.snapshot()
+        self.state.notifier.notify()
         return message
 
     def _apply(
@@ -127,10 +142,7 @@ class MessageService:
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = self._store(channel, plan)
         message.flags = self._edited_flags(message.flags, body.get("flags"))
-        message.mentions = self.state.mentioned_users(message.content)
         message.edited_at = utcnow()
-        message.snapshot()
-        self.state.notifier.notify()
 
     @staticmethod
     def _edited_flags(current: int, requested: Any) -> int:

@@ -26,6 +26,7 @@ class Perm:
     EMBED_LINKS = 1 << 14
     ATTACH_FILES = 1 << 15
     READ_MESSAGE_HISTORY = 1 << 16
+    MENTION_EVERYONE = 1 << 17
     USE_EXTERNAL_EMOJIS = 1 << 18
     USE_APPLICATION_COMMANDS = 1 << 31
     MANAGE_THREADS = 1 << 34
@@ -262,6 +263,7 @@ class MessageRevision:
     attachments: list[StoredFile]
     flags: int
     at: datetime.datetime
+    mentions: list[User] = field(default_factory=list)
 
 
 @dataclass
@@ -283,6 +285,8 @@ class Message:
     edited_at: datetime.datetime | None = None
     reference: dict[str, Any] | None = None
     mentions: list[User] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
     webhook_id: int | None = None
     application_id: int | None = None
     interaction_metadata: dict[str, Any] | None = None
@@ -321,6 +325,7 @@ class Message:
                 attachments=list(self.attachments),
                 flags=self.flags,
                 at=self.edited_at or self.created_at,
+                mentions=list(self.mentions),
             )
         )
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import warnings
 from typing import Any
-
-import PIL.Image
 
 from .model import Channel, Guild, Member, Message, Role, StoredFile, User
 from .snowflake import iso, snowflake_time
+from .unfurl import image_dimensions, render_media, unreferenced
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -121,19 +118,6 @@ def _thread_fields(thread: Channel) -> dict[str, Any]:
     }
 
 
-def image_dimensions(data: bytes) -> tuple[int, int] | None:
-    """Width and height of an image file, or None for anything Pillow cannot identify."""
-    try:
-        with warnings.catch_warnings():
-            # Huge test images are the point of some tests; Discord would still report their size.
-            warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
-            with PIL.Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-    except (PIL.UnidentifiedImageError, PIL.Image.DecompressionBombError, OSError, ValueError):
-        return None
-    return int(width), int(height)
-
-
 def attachment_json(stored: StoredFile) -> dict[str, Any]:
     """An attachment object with the double's absolute CDN URL."""
     payload: dict[str, Any] = {
@@ -158,19 +142,24 @@ def attachment_json(stored: StoredFile) -> dict[str, Any]:
 def message_json(
     message: Message, *, me: int, hide_content: bool = False, referenced: Message | None = None
 ) -> dict[str, Any]:
-    """A message object; ``hide_content`` blanks what the MESSAGE_CONTENT intent protects."""
+    """A message object; ``hide_content`` blanks what the MESSAGE_CONTENT intent protects.
+
+    Files its components or embeds use are resolved there and left out of ``attachments`` (``unfurl``).
+    """
+    media = render_media(message.components, message.embeds, message.attachments)
+    attachments = unreferenced(message.attachments, media.used)
     payload: dict[str, Any] = {
         "id": str(message.id),
         "channel_id": str(message.channel_id),
         "type": message.type,
         "author": user_json(message.author),
         "content": "" if hide_content else message.content,
-        "embeds": [] if hide_content else message.embeds,
-        "components": [] if hide_content else message.components,
-        "attachments": [] if hide_content else [attachment_json(a) for a in message.attachments],
+        "embeds": [] if hide_content else media.embeds,
+        "components": [] if hide_content else media.components,
+        "attachments": [] if hide_content else [attachment_json(a) for a in attachments],
         "mentions": [user_json(u) for u in message.mentions],
-        "mention_roles": [],
-        "mention_everyone": False,
+        "mention_roles": [str(role) for role in message.mention_roles],
+        "mention_everyone": message.mention_everyone,
         "pinned": False,
         "tts": message.tts,
         "flags": message.flags,

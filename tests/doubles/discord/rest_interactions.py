@@ -173,7 +173,12 @@ class InteractionRoutes:
         if source is None or source.deleted:
             raise unknown_message()
         self.ctx.messages.edit(
-            source, data, body.uploads, upload_limit=handle.attachment_size_limit, prefix=("data",)
+            source,
+            data,
+            body.uploads,
+            upload_limit=handle.attachment_size_limit,
+            prefix=("data",),
+            webhook=True,
         )
         handle.original_message_id = source.id
         await self.ctx.events.message_update(source)
@@ -308,7 +313,9 @@ class InteractionRoutes:
     def _edit(
         self, handle: InteractionHandle, message: Message, payload: dict[str, Any], body: RequestBody
     ) -> Message:
-        self.ctx.messages.edit(message, payload, body.uploads, upload_limit=handle.attachment_size_limit)
+        self.ctx.messages.edit(
+            message, payload, body.uploads, upload_limit=handle.attachment_size_limit, webhook=True
+        )
         if message.id == handle.original_message_id:
             handle.awaiting_deferred_followup = False
         handle.changed()

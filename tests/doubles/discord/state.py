@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import mimetypes
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .command_permissions import CommandPermissionBook
 from .interactions import InteractionHandle
+from .mentions import MentionRules, mentionable_text, resolve_mentions
 from .model import (
     Channel,
     ChannelType,
@@ -29,7 +29,6 @@ from .model import (
 from .notify import ChangeNotifier
 from .snowflake import SnowflakeFactory, utcnow
 
-_MENTION = re.compile(r"<@!?(\d+)>")
 CommandKey = tuple[int, str]
 
 
@@ -205,18 +204,32 @@ class DoubleState:
         return f"{self.cdn_base}/{kind}/{channel_id}/{file_id}/{quote(filename)}?{query}"
 
     def add_message(self, channel: Channel, message: Message) -> Message:
-        """Store a new message and wake waiters."""
-        message.mentions = self.mentioned_users(message.content)
+        """Store a new message (its mentions already applied, see ``apply_mentions``) and wake waiters."""
         message.snapshot()
         channel.messages[message.id] = message
         self.messages[message.id] = message
         self.notifier.notify()
         return message
 
-    def mentioned_users(self, content: str) -> list[User]:
-        """The known users ``<@id>``-mentioned in ``content``."""
-        ids = dict.fromkeys(int(m) for m in _MENTION.findall(content))
-        return [self.users[i] for i in ids if i in self.users]
+    def apply_mentions(self, message: Message, rules: MentionRules) -> None:
+        """Set whom ``message`` mentions: its content and text displays under ``rules`` (``mentions``)."""
+        channel = self.channels[message.channel_id]
+        guild = self.guild_of(channel)
+        author_may = bool(self.permissions_in(channel, message.author) & Perm.MENTION_EVERYONE)
+        replied = None
+        if message.reference is not None:
+            target = self.messages.get(int(message.reference["message_id"]))
+            replied = target.author if target is not None else None
+        found = resolve_mentions(
+            mentionable_text(message.content, message.components),
+            rules,
+            known_users=self.users,
+            guild_roles=set(guild.roles) - {guild.id} if guild is not None else set(),
+            may_mention_everyone=guild is not None and author_may,
+            replied_author=replied,
+        )
+        message.mentions, message.mention_roles = found.users, found.roles
+        message.mention_everyone = found.everyone
 
     def content_visible(self, message: Message, *, privileged: bool) -> bool:
         """Whether the bot may see the message's content (MESSAGE_CONTENT rules and exemptions)."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .events import GatewayEvents
+from .mentions import MentionRules
 from .model import Channel, Guild, Member, Message, Role, StoredFile, User
 from .options import FileSpec
 from .state import DoubleState
@@ -155,6 +156,8 @@ class WorldDriver:
                 "message_id": str(reply_to.id),
                 "channel_id": str(reply_to.channel_id),
             }
+        # A member's message has no allowed_mentions: everything it names is mentioned.
+        self.state.apply_mentions(message, MentionRules.default(webhook=False))
         self.state.add_message(channel, message)
         await self.events.message_create(message)
         return message

@@ -1,3 +1,0 @@
--- 0011: placeholder in the i18-delivery branch only. Migrations must be numbered without gaps, and
--- this branch's own step is 0013; at merge the lead replaces this file with the real 0011.
-SELECT 1;

@@ -175,6 +175,8 @@ class Job:
     end_image_url: str | None = None
     cost: int = 1
     attachment_size_limit: int | None = None
+    # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.
+    lease_token: int = 0
 
     @property
     def options(self) -> VideoOptions:

@@ -20,12 +20,12 @@ from typing import Self
 from bot.models import utcnow
 from bot.store.engine import Engine
 from bot.store.errors import StoreError
+from bot.store.fences import JobFences
 from bot.store.leases import JobLeases
 from bot.store.postgres_engine import PostgresEngine
 from bot.store.queries import JobQueries
 from bot.store.sqlite_engine import SerialConnection
 from bot.store.transfer import Snapshot, read_snapshot, write_snapshot
-from bot.store.transitions import JobTransitions
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_LOCK_RETRY_SECONDS = 30.0
@@ -37,7 +37,7 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(JobTransitions, JobQueries, JobLeases):
+class JobStore(JobFences, JobQueries, JobLeases):
     """Jobs, per-server settings, daily usage and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and

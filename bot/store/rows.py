@@ -202,6 +202,7 @@ def job_from_row(row: Row) -> Job:
         end_image_url=row["end_image_url"],
         cost=row["cost"],
         attachment_size_limit=row["attachment_size_limit"],
+        lease_token=row["lease_token"],
     )
 
 
@@ -244,6 +245,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.end_image_url,
         job.cost,
         job.attachment_size_limit,
+        job.lease_token,
     )
 
 

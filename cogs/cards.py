@@ -35,7 +35,7 @@ from bot.events import JobEvent, JobEventKind
 from bot.fit import ClipFitter, FitFailed
 from bot.i18n import resolve_locale
 from bot.logs import job_fields
-from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.models import Job, JobStatus, utcnow
 from cogs.card_editor import CardEditor, CardUnavailable, reply_options
 from cogs.card_layout import Card
 from cogs.card_render import CardRenderer
@@ -213,6 +213,8 @@ class Cards(commands.Cog):
         try:
             clips = await self._download_all(job, folder, attachable_size(self.plan_limit(job)))
             posted = await self._posted_earlier(job)
+            if not await self.services.tracker.claim_delivery(job):
+                return  # another process took the job over while this one stalled: it delivers
             for attempt in range(1, DELIVERY_ATTEMPTS + 1):
                 try:
                     plan = await self._post_clips(job, clips, posted)
@@ -227,7 +229,8 @@ class Cards(commands.Cog):
                     log.warning("job %s: delivery attempt %d failed (%s); retrying", job.id, attempt, exc)
                     await asyncio.sleep(DELIVERY_BACKOFF * attempt)
             await self._archive(job, clips)
-            await self.services.store.mark_delivered(job.id)
+            if not await self.services.tracker.delivered(job):
+                return
             attached = sum(len(batch) for batch in plan.messages)
             self.services.metrics.delivered("attachment", attached)
             self.services.metrics.delivered("link", len(plan.links))
@@ -297,7 +300,8 @@ class Cards(commands.Cog):
     async def _undeliverable(self, job: Job, exc: Exception) -> None:
         """Record that the clips cannot be posted (not charged) and tell the requester privately."""
         log.warning("job %s: clips could not be posted: %s", job.id, exc)
-        await self.services.store.mark_failed(job.id, FailureKind.DELIVERY, str(exc)[:300])
+        if not await self.services.tracker.delivery_failed(job, str(exc)[:300]):
+            return
         renderer = self.renderer(job.locale)
         forbidden = isinstance(exc, CardUnavailable | discord.Forbidden)
         key = "error.missing_permissions_dm" if forbidden else "delivery.failed_dm"

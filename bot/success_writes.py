@@ -89,14 +89,15 @@ class SuccessWrites:
         try:
             stored = await self._store.mark_succeeded(job.id, entry.clip_urls, token=entry.job.lease_token)
         except LeaseLost:
-            del self._pending[job.id]
+            # pop, not del: a let-go (or a cancel) may have forgotten the entry while the write ran.
+            self._pending.pop(job.id, None)
             raise
         except (InvalidTransition, JobNotFound) as exc:
             return await self._not_writable(entry, exc)
         except Exception:
             self._postpone(entry)
             return None
-        del self._pending[job.id]
+        self._pending.pop(job.id, None)
         return stored
 
     def _postpone(self, entry: PendingSuccess) -> None:
@@ -113,7 +114,7 @@ class SuccessWrites:
 
     async def _not_writable(self, entry: PendingSuccess, exc: Exception) -> Job | None:
         # A write that landed although its caller saw an error leaves the job SUCCEEDED: take it.
-        del self._pending[entry.job.id]
+        self._pending.pop(entry.job.id, None)
         current = await self._store.get_job(entry.job.id)
         if current is not None and current.status is JobStatus.SUCCEEDED:
             return current

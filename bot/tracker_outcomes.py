@@ -202,7 +202,24 @@ class TrackerOutcomes:
             return True
         return False
 
-    # -- delivery (the Cards cog posts the clips; these are its writes) -------------------------
+    # -- the Cards cog's writes and checks ---------------------------------------------------------
+
+    async def holds(self, job: Job) -> bool:
+        """Return True unless another process took ``job`` over since this one claimed it.
+
+        Asked before a progress edit of the card: a process that stalled past its lease must not
+        draw its stale view over the card the new holder shows (a plain edit would even drop the
+        clips the new holder attached). One read on a shared store; nothing with one process.
+        """
+        if not self._store.shared:
+            return True
+        stored = await self._store.get_job(job.id)
+        # The tracked version, when there is one, knows of this process's own claims since (dispatch).
+        mine = self._active.get(job.id, job)
+        if stored is not None and stored.lease_token == mine.lease_token:
+            return True
+        log.info("job %s: card not edited, another process holds the job now", job.id)
+        return False
 
     async def claim_delivery(self, job: Job) -> bool:
         """Return True when this process may post ``job``'s clips now, its lease renewed for the upload.

@@ -139,7 +139,7 @@ class Cards(commands.Cog):
     async def _edit_latest(self, job_id: int) -> None:
         async with self._lock(job_id):
             job = self._latest.pop(job_id, None)
-            if job is None or job.status.is_final:
+            if job is None or job.status.is_final or not await self.services.tracker.holds(job):
                 return
             place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
             card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job))

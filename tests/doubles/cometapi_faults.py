@@ -68,13 +68,14 @@ class Hold:
 
     A test control rather than a fault (no service rule behind it): it makes "the answer is in flight"
     a moment the test acts in, such as pausing the process that asked, or changing the task meanwhile.
-    ``arrived`` is set by the first held request; each is then handled normally, so its answer shows
-    the task as it is at the release.
+    ``arrived`` is set by the first held request and ``full`` by the last; each is then handled
+    normally, so its answer shows the task as it is at the release.
     """
 
     endpoint: str
     times: int = 1
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    full: asyncio.Event = field(default_factory=asyncio.Event)
     released: asyncio.Event = field(default_factory=asyncio.Event)
     held: int = 0
 
@@ -84,6 +85,8 @@ class Hold:
             return False
         self.held += 1
         self.arrived.set()
+        if self.held == self.times:
+            self.full.set()
         return True
 
     def release(self) -> None:

@@ -15,6 +15,8 @@ Shared by ``test_paused_process.py`` (which asserts each run) and ``bench/two_pr
    edits the card or fetches the clips itself), then lets B finish.
 
 Each clip must reach Discord exactly once, and A must leave the card alone after the takeover.
+``paused_mid_delivery`` pauses A later instead: it stored the success itself and is downloading the
+clips when it stops; B takes the job over and delivers it; A resumes about to post them.
 """
 
 from __future__ import annotations
@@ -93,6 +95,34 @@ async def paused_run(world: TwoProcessWorld, prompt: str) -> PauseRun:
     return PauseRun(final, dropped in a.log_text(), edits_by_a, owner, paused)
 
 
+async def paused_mid_delivery(world: TwoProcessWorld, prompt: str) -> PauseRun:
+    """A stores the success itself and is paused while downloading the clips; B takes over and delivers.
+
+    When A resumes its downloads finish and it is about to post: the delivery claim must stop it.
+    """
+    a = world.processes[0]
+    job = await _at_provider(world, prompt)
+    downloads = world.comet.hold("clip", times=job.clips)  # A's: B's come later and pass
+    assert job.provider_task_id is not None
+    world.comet.finish(job.provider_task_id)
+    await asyncio.wait_for(downloads.full.wait(), 10)  # every one A makes, or B's would be held
+    paused_at = time.monotonic()
+    await pause_outside_transactions(a, world.url)
+    final = await _delivered(world, job, timeout=LEASE_SECONDS + 20)  # by B
+
+    card = world.discord.state.messages[_card_id(job)]
+    revisions, sent = len(card.history), len(world.discord.bot_messages())
+    a.resume()
+    paused = time.monotonic() - paused_at
+    downloads.release()
+    dropped = f"job {job.id} {DROPPED}"
+    changed = lambda: len(card.history) > revisions or len(world.discord.bot_messages()) > sent  # noqa: E731
+    await _until(lambda: dropped in a.log_text() or changed(), timeout=10)
+    edits_by_a = len(card.history) - revisions + len(world.discord.bot_messages()) - sent
+    owner = (await lease_pids(world.url)).get(job.id)
+    return PauseRun(final, dropped in a.log_text(), edits_by_a, owner, paused)
+
+
 async def pause_outside_transactions(bot: BotProcess, url: str) -> None:
     """SIGSTOP ``bot`` at a moment it holds no database transaction open (retrying a few times)."""
     for _ in range(20):
@@ -127,11 +157,11 @@ def _submitted(jobs: list[Job], prompt: str) -> bool:
     return any(j.prompt == prompt and j.status in at_provider and j.card_message_id for j in jobs)
 
 
-async def _delivered(world: TwoProcessWorld, job: Job) -> Job:
+async def _delivered(world: TwoProcessWorld, job: Job, timeout: float = 20.0) -> Job:
     jobs = await wait_jobs(
         world.url,
         lambda jobs: any(j.id == job.id and j.status is JobStatus.DELIVERED for j in jobs),
-        20,
+        timeout,
         f"job {job.id} delivered",
     )
     return next(j for j in jobs if j.id == job.id)

@@ -12,8 +12,13 @@ from pathlib import Path
 
 from bot.models import JobStatus, state_tag
 from tests.reliability.kill_scenario import expected_clips
-from tests.reliability.pause_scenario import PAUSE_SETTINGS, paused_run
-from tests.reliability.two_process_scenario import LEASE_SECONDS, log_problems, two_process_world
+from tests.reliability.pause_scenario import PAUSE_SETTINGS, paused_mid_delivery, paused_run
+from tests.reliability.two_process_scenario import (
+    LEASE_SECONDS,
+    POLL_SECONDS,
+    log_problems,
+    two_process_world,
+)
 
 
 async def test_a_process_paused_with_its_poll_answer_in_flight_posts_no_clip_twice(
@@ -24,11 +29,29 @@ async def test_a_process_paused_with_its_poll_answer_in_flight_posts_no_clip_twi
             run = await paused_run(world, "paused with its answer in flight")
             paused_log, survivor_log = paused.log_text(), survivor.log_text()
 
-        assert run.paused_seconds > LEASE_SECONDS  # the lease really expired under the pause
+        # The lease expired under the pause (its last renewal came up to a poll interval before it).
+        assert run.paused_seconds > LEASE_SECONDS - POLL_SECONDS
         assert run.job.status is JobStatus.DELIVERED and run.owner == survivor.process.pid
         assert world.clip_uploads() == expected_clips([run.job])  # each clip exactly once
         assert run.card_edits_by_a == 0  # A did not touch the card after the takeover
         assert run.dropped, paused_log  # A says it lost the job and dropped its work
         assert world.submits()[state_tag(run.job.id)] == 1
         assert "took over" in survivor_log and not log_problems(survivor_log)
+        assert not log_problems(paused_log)
+
+
+async def test_a_process_paused_while_downloading_its_clips_posts_none_after_the_takeover(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A stored the success and stops mid-download; B delivers; A resumes about to post: its claim fails."""
+    async with two_process_world(tmp_path, postgres_url, **PAUSE_SETTINGS) as world:
+        async with world.processes_running() as (paused, survivor):
+            run = await paused_mid_delivery(world, "paused while downloading")
+            paused_log = paused.log_text()
+
+        assert run.paused_seconds > LEASE_SECONDS - POLL_SECONDS
+        assert run.job.status is JobStatus.DELIVERED and run.owner == survivor.process.pid
+        assert world.clip_uploads() == expected_clips([run.job])
+        assert run.card_edits_by_a == 0  # no card edit, no extra message from A after it resumed
+        assert run.dropped and "its delivery is dropped" in paused_log, paused_log
         assert not log_problems(paused_log)

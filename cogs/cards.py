@@ -171,7 +171,8 @@ class Cards(commands.Cog):
             await asyncio.gather(timer, return_exceptions=True)
         try:
             async with self._lock(job.id):
-                await work(job)
+                if await self.services.tracker.holds(job):  # else another process shows it now
+                    await work(job)
         finally:
             for state in (self._last_edit, self._last_signature, self._locks, self._shown):
                 state.pop(job.id, None)

@@ -24,7 +24,7 @@ from bot.late_watch import LateWatch
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus
 from bot.schedule import PollSchedule
-from bot.store import InvalidTransition, JobStore, LeaseLost
+from bot.store import InvalidTransition, JobStore, LeaseLost, StoreError
 from bot.success_writes import SuccessWrites
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,12 @@ class TrackerOutcomes:
         """
         if not self._store.shared:
             return True
-        stored = await self._store.get_job(job.id)
+        try:
+            stored = await self._store.get_job(job.id)
+        except StoreError as exc:
+            # Unknown: act as before fencing. The delivery's own claim still needs the database.
+            log.info("job %s: could not check who holds it (%s)", job.id, exc)
+            return True
         # The tracked version, when there is one, knows of this process's own claims since (dispatch).
         mine = self._active.get(job.id, job)
         if stored is not None and stored.lease_token == mine.lease_token:

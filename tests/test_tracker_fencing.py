@@ -216,3 +216,26 @@ async def test_a_claimed_submit_that_b_failed_as_interrupted_is_never_sent(
         assert await one.get_job(job.id) == taken[0]
         assert taken[0].status is JobStatus.FAILED and events.kinds(job.id) == []
         assert tracker.jobs_lost == 1
+
+
+async def test_the_delivery_writes_of_a_job_taken_over_are_refused_and_counted(
+    one: JobStore, process_a, postgres_url
+):
+    """What the Cards cog asks before and after posting, once B took over a success A had stored."""
+    async with process_a(60.0, FakeClock(START)) as (tracker, _events):
+        job = await one.create_job(new_job())
+        for step in (one.mark_submitting, lambda i: one.mark_submitted(i, "task-1")):
+            await step(job.id)
+        ours = await one.mark_succeeded(job.id, CLIPS)
+        assert await tracker.holds(ours) and await tracker.claim_delivery(ours)
+
+        async def keep(two: JobStore, claimed: Job) -> Job:
+            return claimed
+
+        taken = await take_over(postgres_url, job.id, keep)
+        assert not await tracker.holds(ours)  # no card edit
+        assert not await tracker.claim_delivery(ours)  # no upload
+        assert not await tracker.delivered(ours)
+        assert not await tracker.delivery_failed(ours, "the channel is gone")  # no refund, no DM
+        assert await one.get_job(job.id) == taken
+        assert tracker.jobs_lost == 3

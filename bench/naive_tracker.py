@@ -121,12 +121,12 @@ class NaiveTracker(JobTracker):
             return
         if job.created_at <= self._clock() - self._timeout:
             minutes = max(1, round(self._timeout.total_seconds() / 60))
-            await self._fail(job_id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
+            await self._fail(job, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
             return
         try:
             snapshot = await self._client.fetch_task(job.provider_task_id)
         except TaskNotFoundError:
-            await self._fail(job_id, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
+            await self._fail(job, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
             return
         except AuthenticationError as exc:
             self._halt_on_auth(exc)
@@ -136,7 +136,7 @@ class NaiveTracker(JobTracker):
             return
         report = await self._observe(job, snapshot)
         if report is not None:
-            await self._record_progress([report])
+            await self._record_progress([report], {job.id: job.lease_token})
 
     async def _meter(self) -> None:
         """Record the process CPU time of each poll interval until the tracker stops."""

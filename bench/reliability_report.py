@@ -16,7 +16,9 @@
    database and after the bot's own timeout.
 7. Two processes on PostgreSQL, one killed (issue 14, ``bench/two_process_report.py``): shards 0 and 1
    of 2 on a private PostgreSQL server, SIGKILL to one with jobs in flight; the survivor's takeover
-   time, uploads and provider submits per job, the waiting job, the survivor's log.
+   time, uploads and provider submits per job, the waiting job, the survivor's log. Then one paused
+   (issue 18, ``bench/pause_report.py``): SIGSTOP with its poll answer in flight, the job taken over,
+   SIGCONT, ten times; uploads per clip, what the paused process did after it resumed.
 
 Not a test: nothing here asserts; a budget that is not met prints MISS (and the exit code is 1).
 Takes well under a few minutes.
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.pause_report import paused_process_rows
 from bench.trust_report import catalogue_rows, provider_success_rows, rejected_key_rows
 from bench.two_process_report import two_process_rows
 from bot.logs import RedactingFilter
@@ -350,7 +353,7 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     """Run every part in order and return their sections."""
     evidence = Evidence()
     verdicts: dict[str, Verdict] = {}
-    for name in ("kill", "chaos", "inputs", "busy", "key", "success", "two"):
+    for name in ("kill", "chaos", "inputs", "busy", "key", "success", "two", "paused"):
         (folder / name).mkdir()
     kill = Section(f"Restarts: kill -9 with {IN_FLIGHT} jobs in flight, restart on the same database")
     chaos = Section(f"Provider chaos: {CHAOS_RATE:.0%} of CometAPI responses faulty, seed {args.seed}")
@@ -367,8 +370,11 @@ async def build_report(folder: Path, args: argparse.Namespace) -> list[Section]:
     secrets_section(secrets, evidence)
     await guarded(busy, lambda: busy_database_section(busy, folder / "busy"))
     trust = await trust_section(folder, verdicts)
-    two = Section("Two processes on PostgreSQL, one killed (issue 14: shards 0 and 1 of 2 on one database)")
+    two = Section(
+        "Two processes on PostgreSQL, one killed (issue 14), one paused (issue 18): shards 0 and 1 of 2"
+    )
     await guarded(two, lambda: two_process_rows(two, folder / "two"))
+    await guarded(two, lambda: paused_process_rows(two, folder / "paused"))
     return [*sections, secrets, busy, trust, two]
 
 

@@ -100,6 +100,10 @@ class TrackerStats(Protocol):
     def jobs_let_go(self) -> int:
         """Return how many jobs this process let go because another process holds them now."""
 
+    @property
+    def jobs_lost(self) -> int:
+        """Return how many times this process dropped its work on a job another process took over."""
+
 
 class Metrics:
     """Motionbot's metrics: job counts, provider latency and errors, tracker health, 429s, deliveries."""
@@ -340,6 +344,12 @@ def _lease_metrics(tracker: TrackerStats | None) -> Iterable[Metric]:
         f"{NAMESPACE}_jobs_let_go",
         "Jobs this process let go because another process took them over.",
         value=let_go,
+    )
+    lost = tracker.jobs_lost if tracker is not None else 0
+    yield CounterMetricFamily(
+        f"{NAMESPACE}_lease_lost_writes",
+        "Writes this process dropped, unmade, because another process had taken the job over.",
+        value=lost,
     )
 
 

@@ -178,6 +178,8 @@ class Job:
     cost: int = 1
     attachment_size_limit: int | None = None
     missing_clips: tuple[int, ...] = ()  # a delivered job's clips (0-based) that could not be posted
+    # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.
+    lease_token: int = 0
 
     @property
     def options(self) -> VideoOptions:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.logs import job_fields
 from bot.models import Job, JobStatus
 from bot.store import JobStore
-from bot.store.errors import InvalidTransition, JobNotFound
+from bot.store.errors import InvalidTransition, JobNotFound, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +79,25 @@ class SuccessWrites:
         self._pending.pop(job_id, None)
 
     async def write(self, job: Job, clip_urls: Sequence[str]) -> Job | None:
-        """Store the success and return the stored job; on failure keep it for a retry and return None."""
+        """Store the success and return the stored job; on failure keep it for a retry and return None.
+
+        The write carries the lease token of ``job`` as this process holds it: ``LeaseLost`` (the
+        success dropped, not kept) means another process took the job over and handles it now.
+        """
         entry = self._pending.setdefault(job.id, PendingSuccess(job, tuple(clip_urls)))
         entry.due = math.inf
         try:
-            stored = await self._store.mark_succeeded(job.id, entry.clip_urls)
+            stored = await self._store.mark_succeeded(job.id, entry.clip_urls, token=entry.job.lease_token)
+        except LeaseLost:
+            # pop, not del: a let-go (or a cancel) may have forgotten the entry while the write ran.
+            self._pending.pop(job.id, None)
+            raise
         except (InvalidTransition, JobNotFound) as exc:
             return await self._not_writable(entry, exc)
         except Exception:
             self._postpone(entry)
             return None
-        del self._pending[job.id]
+        self._pending.pop(job.id, None)
         return stored
 
     def _postpone(self, entry: PendingSuccess) -> None:
@@ -106,7 +114,7 @@ class SuccessWrites:
 
     async def _not_writable(self, entry: PendingSuccess, exc: Exception) -> Job | None:
         # A write that landed although its caller saw an error leaves the job SUCCEEDED: take it.
-        del self._pending[entry.job.id]
+        self._pending.pop(entry.job.id, None)
         current = await self._store.get_job(entry.job.id)
         if current is not None and current.status is JobStatus.SUCCEEDED:
             return current

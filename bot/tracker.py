@@ -276,25 +276,29 @@ class JobTracker(TrackerPolling):
                 self._emit(JobEventKind.POSITION, waiting)
 
     async def _submit(self, job_id: int) -> None:
+        job = self._active.get(job_id)
+        if job is None:
+            return  # withdrawn (cancelled) after the line handed it out
         try:
             async with self._submit_slots:
-                await self._submit_one(job_id)
+                await self._submit_one(job)
         except Exception:
             log.exception("submitting job %s failed unexpectedly", job_id)
-            await self._fail(job_id, FailureKind.INTERNAL, "unexpected error while submitting")
+            await self._fail(job, FailureKind.INTERNAL, "unexpected error while submitting")
 
-    async def _submit_one(self, job_id: int) -> None:
-        job = await self._store.get_job(job_id)
-        if job is None or job.status is not JobStatus.QUEUED:
+    async def _submit_one(self, job: Job) -> None:
+        current = await self._store.get_job(job.id)
+        if current is None or current.status is not JobStatus.QUEUED:
             return
         request = await self._prepare(job)
         if request is None:
             return
         try:
             # The store's transition is the gate: a job cancelled meanwhile is never sent.
-            job = self._track(await self._store.mark_submitting(job_id))
+            job = self._track(await self._store.mark_submitting(job.id, token=job.lease_token))
         except InvalidTransition as exc:
-            log.info("job %s not submitted: it is %s", job_id, exc.current)
+            if not self._dropped(exc, "its submit"):
+                log.info("job %s not submitted: it is %s", job.id, exc.current)
             return
         await self._send(job, request)
 
@@ -303,21 +307,35 @@ class JobTracker(TrackerPolling):
         try:
             async with self._submit_slots:
                 request = await self._prepare(job)
-                if request is not None:
+                if request is not None and await self._claim_submit(job):
                     await self._send(job, request)
         except Exception:
             log.exception("submitting job %s failed unexpectedly", job.id)
-            await self._fail(job.id, FailureKind.INTERNAL, "unexpected error while submitting")
+            await self._fail(job, FailureKind.INTERNAL, "unexpected error while submitting")
+
+    async def _claim_submit(self, job: Job) -> bool:
+        """Return True when the job is still ours to send, right before the request goes on the wire.
+
+        This process may have stalled since the dispatch handed it the job; another process then
+        failed it as interrupted, and a submit now would make (and bill) a task nobody delivers.
+        """
+        try:
+            await self._store.claim_submit(job.id, token=job.lease_token)
+        except InvalidTransition as exc:
+            if not self._dropped(exc, "its submit"):
+                log.info("job %s not submitted: it is %s", job.id, exc.current)
+            return False
+        return True
 
     async def _prepare(self, job: Job) -> ProviderRequest | None:
         """Return the provider request for ``job``, or fail the job (and return None) when there is none."""
         if self.auth_failed:
-            await self._fail(job.id, FailureKind.CONFIGURATION, "the provider rejected the API key")
+            await self._fail(job, FailureKind.CONFIGURATION, "the provider rejected the API key")
             return None
         try:
             return await build_request(self._store, job, self._images)
         except NotSendable as exc:
-            await self._fail(job.id, exc.kind, str(exc))
+            await self._fail(job, exc.kind, str(exc))
             return None
 
     async def _send(self, job: Job, request: ProviderRequest) -> None:
@@ -331,11 +349,14 @@ class JobTracker(TrackerPolling):
             return
         self._dispatch.answered()
         try:
-            updated = self._track(await self._store.mark_submitted(job.id, result.task_id))
+            submitted = await self._store.mark_submitted(job.id, result.task_id, token=job.lease_token)
         except InvalidTransition as exc:
-            # Cancelled while the submit was on the wire; the provider has no cancel endpoint.
-            log.info("job %s is %s; its provider task %s is left alone", job.id, exc.current, result.task_id)
+            # Cancelled (or taken over) while the submit was on the wire; the provider has no cancel.
+            task = result.task_id
+            if not self._dropped(exc, f"its provider task {task}"):
+                log.info("job %s is %s; its provider task %s is left alone", job.id, exc.current, task)
             return
+        updated = self._track(submitted)
         self._schedule.add(job.id, time.monotonic())
         log.info(
             "job %s submitted as task %s (user %s)",
@@ -352,9 +373,10 @@ class JobTracker(TrackerPolling):
         # the back-off ends, so the provider is not hammered by the jobs behind it.
         delay = self._dispatch.busy(exc.retry_after)
         try:
-            requeued = self._track(await self._store.requeue(job.id))
+            requeued = self._track(await self._store.requeue(job.id, token=job.lease_token))
         except InvalidTransition as gone:
-            log.info("provider busy, and job %s is %s: not retried", job.id, gone.current)
+            if not self._dropped(gone, "its retry after a busy answer"):
+                log.info("provider busy, and job %s is %s: not retried", job.id, gone.current)
             return
         self._dispatch.add(requeued)
         log.warning("provider busy; submissions held for %.1f s", delay, extra=job_fields(job))
@@ -364,4 +386,4 @@ class JobTracker(TrackerPolling):
             self._dispatch.unreachable()
         if isinstance(exc, AuthenticationError):
             self._halt_on_auth(exc)
-        await self._fail(job.id, failure_kind(exc), exc.description)
+        await self._fail(job, failure_kind(exc), exc.description)

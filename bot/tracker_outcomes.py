@@ -2,7 +2,11 @@
 
 The base of ``bot.tracker.JobTracker``: storing and announcing outcomes, the timeout sweep, the
 retried success writes (``bot.success_writes``), the slow watch of jobs the bot timed out itself
-(``bot.late_watch``) and the resume of every unfinished job at start-up.
+(``bot.late_watch``), the resume of every unfinished job at start-up, and the writes of a delivery.
+
+Every write about a job carries the lease token the job had when this process claimed it. A write
+refused with ``LeaseLost`` means another process took the job over while this one was stalled: the
+work in hand is dropped (one log line, one count in ``jobs_lost``), never announced or acted on.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from bot.cometapi import CometAPIClient
 from bot.dispatcher import Dispatcher
@@ -20,7 +24,7 @@ from bot.late_watch import LateWatch
 from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus
 from bot.schedule import PollSchedule
-from bot.store import InvalidTransition, JobStore
+from bot.store import InvalidTransition, JobStore, LeaseLost, StoreError
 from bot.success_writes import SuccessWrites
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class TrackerOutcomes:
         late_interval = self._schedule.max_interval * LATE_POLL_FACTOR
         self._late = LateWatch(client, interval=late_interval, clock=clock)
         self._late_task: asyncio.Task[None] | None = None
+        self.jobs_lost = 0
 
     def _later_wakeups(self) -> list[float]:
         """Return when a success write retry or the slow poll of timed-out jobs is next due."""
@@ -84,7 +89,11 @@ class TrackerOutcomes:
 
     async def _store_success(self, job: Job, clip_urls: tuple[str, ...]) -> None:
         """Store a provider success and announce it; a failed write stays pending and is retried."""
-        stored = await self._successes.write(job, clip_urls)
+        try:
+            stored = await self._successes.write(job, clip_urls)
+        except LeaseLost as exc:
+            self._lost(exc, "its provider success")
+            return
         if stored is None:
             self._wake.set()  # the loop sleeps until the retry is due
             return
@@ -120,7 +129,7 @@ class TrackerOutcomes:
                 # A submit in flight decides (bounded by the client's retries); a known success is
                 # stored by its retries, never timed out.
                 continue
-            await self._fail(job.id, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
+            await self._fail(job, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
 
     async def cancel(self, job_id: int) -> Job:
         """Cancel a job that has no result yet: stored first, then forgotten everywhere and announced.
@@ -149,9 +158,15 @@ class TrackerOutcomes:
         await self._store.stop_late_watch(job_id)
         log.info("job %s was retried; a late result of it will be ignored", job_id, extra=job_fields(job))
 
-    async def _fail(self, job_id: int, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
+    async def _fail(self, job: Job, kind: FailureKind, reason: str, timed_out: bool = False) -> None:
+        job_id = job.id
         try:
-            updated = self._track(await self._store.mark_failed(job_id, kind, reason, timed_out=timed_out))
+            failed = await self._store.mark_failed(
+                job_id, kind, reason, timed_out=timed_out, token=job.lease_token
+            )
+        except LeaseLost as exc:
+            self._lost(exc, f"its failure ({kind}: {reason})")
+            return
         except InvalidTransition as exc:
             if exc.current is not JobStatus.CANCELLED:
                 log.exception("could not record failure of job %s", job_id)
@@ -161,9 +176,107 @@ class TrackerOutcomes:
         except Exception:
             log.exception("could not record failure of job %s", job_id)
             return
+        updated = self._track(failed)
         self._late.add(updated)
         log.info("job %s failed (%s): %s", job_id, kind, reason, extra=job_fields(updated))
         self._emit(JobEventKind.FAILED, updated)
+
+    def _lost(self, exc: LeaseLost, work: str) -> None:
+        """Drop ``work`` on a job another process took over: one log line, one count, nothing else."""
+        self.jobs_lost += 1
+        self._let_go(exc.job_id)
+        log.warning(
+            "job %s was taken over by another process while this one stalled; %s is dropped (it is %s "
+            "now, lease token %s, ours %s)",
+            exc.job_id,
+            work,
+            exc.current.value,
+            exc.stored,
+            exc.held,
+        )
+
+    def _dropped(self, exc: InvalidTransition, work: str) -> bool:
+        """Return True, having dropped ``work``, when ``exc`` says another process holds the job now."""
+        if isinstance(exc, LeaseLost):
+            self._lost(exc, work)
+            return True
+        return False
+
+    # -- the Cards cog's writes and checks ---------------------------------------------------------
+
+    async def holds(self, job: Job) -> bool:
+        """Return True unless another process took ``job`` over since this one claimed it.
+
+        Asked before a progress edit of the card: a process that stalled past its lease must not
+        draw its stale view over the card the new holder shows (a plain edit would even drop the
+        clips the new holder attached). One read on a shared store; nothing with one process.
+        """
+        if not self._store.shared:
+            return True
+        try:
+            stored = await self._store.get_job(job.id)
+        except StoreError as exc:
+            # Unknown: act as before fencing. The delivery's own claim still needs the database.
+            log.info("job %s: could not check who holds it (%s)", job.id, exc)
+            return True
+        # The tracked version, when there is one, knows of this process's own claims since (dispatch).
+        mine = self._active.get(job.id, job)
+        if stored is not None and stored.lease_token == mine.lease_token:
+            return True
+        log.info("job %s: card not edited, another process holds the job now", job.id)
+        return False
+
+    async def claim_delivery(self, job: Job) -> bool:
+        """Return True when this process may post ``job``'s clips now, its lease renewed for the upload.
+
+        False when another process took the job over (logged, counted) or it is no longer waiting for
+        its clips: post nothing. Asked right before the first upload, the last moment the database can
+        still stop a stalled process; with one process on the store nobody can take a job, so nothing
+        is asked.
+        """
+        if not self._store.shared:
+            return True
+        try:
+            await self._store.claim_delivery(job.id, token=job.lease_token)
+        except InvalidTransition as exc:
+            if not self._dropped(exc, "its delivery"):
+                log.info("job %s is %s: its clips are not posted", job.id, exc.current.value)
+            return False
+        return True
+
+    async def delivered(self, job: Job) -> bool:
+        """Record that ``job``'s clips reached Discord; False when another process holds the job now."""
+        try:
+            await self._store.mark_delivered(job.id, token=job.lease_token)
+        except LeaseLost as exc:
+            self._lost(exc, "its delivered mark")
+            return False
+        return True
+
+    async def partly_delivered(self, job: Job, missing: Collection[int]) -> bool:
+        """Record that only some of ``job``'s clips reached Discord (``missing``: the others).
+
+        False when another process holds the job now (nothing written).
+        """
+        try:
+            await self._store.mark_partly_delivered(job.id, missing, token=job.lease_token)
+        except LeaseLost as exc:
+            self._lost(exc, "its partial delivery")
+            return False
+        return True
+
+    async def delivery_failed(
+        self, job: Job, reason: str, kind: FailureKind = FailureKind.DELIVERY
+    ) -> Job | None:
+        """Record that ``job``'s clips cannot be posted (free); return the failed job.
+
+        None when another process holds the job now (nothing written).
+        """
+        try:
+            return await self._store.mark_failed(job.id, kind, reason, token=job.lease_token)
+        except LeaseLost as exc:
+            self._lost(exc, "its delivery failure")
+            return None
 
     def _emit(self, kind: JobEventKind, job: Job) -> None:
         self.events.emit(kind, job)
@@ -204,7 +317,7 @@ class TrackerOutcomes:
         if job.status is JobStatus.SUBMITTING:
             # The submit was on the wire when the process died and the provider cannot be searched
             # by our state tag, so the outcome is unknowable: fail it honestly (and free of charge).
-            await self._fail(job.id, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
+            await self._fail(job, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
         elif job.status is JobStatus.QUEUED:
             # Order and positions follow from the stored rows, so the line is the same as before.
             self._active[job.id] = job

@@ -111,14 +111,18 @@ class TrackerPolling(TrackerOutcomes):
                 continue
             if report is not None:
                 reports.append(report)
-        await self._record_progress(reports)
+        await self._record_progress(reports, {job.id: job.lease_token for job in jobs.values()})
 
-    async def _record_progress(self, reports: list[ProgressReport]) -> None:
-        """Store a poll's progress changes in one transaction, then announce them."""
+    async def _record_progress(self, reports: list[ProgressReport], tokens: dict[int, int]) -> None:
+        """Store a poll's progress changes in one transaction, then announce them.
+
+        A job another process took over meanwhile (its lease token moved on) is skipped by the store,
+        so its card is not edited from here; the lease keeper lets it go at its next renewal.
+        """
         if not reports:
             return
         try:
-            updated = await self._store.update_progress_many(reports)
+            updated = await self._store.update_progress_many(reports, tokens=tokens)
         except Exception:
             log.exception("recording the progress of %d jobs failed; the next poll retries", len(reports))
             return
@@ -176,7 +180,7 @@ class TrackerPolling(TrackerOutcomes):
         except TaskNotFoundError:
             self._misses.pop(job.id, None)
             self._schedule.remove(job.id)
-            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
+            await self._fail(job, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
             return None
 
     def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> ProgressReport | None:
@@ -189,7 +193,7 @@ class TrackerPolling(TrackerOutcomes):
     async def _succeeded(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
         self._schedule.finished(job.id, now)
         if not snapshot.clip_urls:
-            await self._fail(job.id, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
+            await self._fail(job, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
             return
         await self._store_success(job, snapshot.clip_urls)
 
@@ -197,4 +201,4 @@ class TrackerPolling(TrackerOutcomes):
         self._schedule.remove(job.id)
         kind = FailureKind.NEEDS_INPUT if snapshot.needs_input else FailureKind.PROVIDER_FAILED
         reason = snapshot.fail_reason or "the provider could not make this video"
-        await self._fail(job.id, kind, reason)
+        await self._fail(job, kind, reason)

@@ -113,7 +113,7 @@ class Cards(commands.Cog):
     async def _edit_latest(self, job_id: int) -> None:
         async with self._lock(job_id):
             job = self._latest.pop(job_id, None)
-            if job is None or job.status.is_final:
+            if job is None or job.status.is_final or not await self.services.tracker.holds(job):
                 return
             place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
             card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job))
@@ -145,7 +145,8 @@ class Cards(commands.Cog):
             await asyncio.gather(timer, return_exceptions=True)
         try:
             async with self._lock(job.id):
-                await work(job)
+                if await self.services.tracker.holds(job):  # else another process shows it now
+                    await work(job)
         finally:
             for state in (self._last_edit, self._last_signature, self._locks, self._shown):
                 state.pop(job.id, None)

@@ -144,6 +144,8 @@ class ClipDelivery:
                 await self._no_video(job)
                 return
             posting = Posting.after(await self._posted_earlier(job))
+            if not await self.services.tracker.claim_delivery(job):
+                return  # another process took the job over while this one stalled: it delivers
             error = await self._post_with_retries(job, clips, posting)
             if error is None:
                 await self._delivered(job, clips, posting)
@@ -154,8 +156,11 @@ class ClipDelivery:
 
     async def _no_video(self, job: Job) -> None:
         """Nothing but an image (say) came back: a failure of the provider, and not charged."""
-        failed = await self.services.store.mark_failed(job.id, FailureKind.PROVIDER_FAILED, NO_VIDEO_REASON)
-        await self.cards.show_failure(failed)
+        failed = await self.services.tracker.delivery_failed(
+            job, NO_VIDEO_REASON, FailureKind.PROVIDER_FAILED
+        )
+        if failed is not None:
+            await self.cards.show_failure(failed)
 
     async def _post_with_retries(
         self, job: Job, clips: Sequence[ClipFile], posting: Posting
@@ -213,7 +218,8 @@ class ClipDelivery:
         if stale is not None:
             delivered = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
             await self.show_kept(delivered, replace(delivered, missing_clips=tuple(stale)))
-        await self.services.store.mark_delivered(job.id)
+        if not await self.services.tracker.delivered(job):
+            return
         links = len(posting.plan.links) if posting.plan else 0
         self._count(len(posting.attached(job)), links)
         log.info(
@@ -242,7 +248,8 @@ class ClipDelivery:
         previous = replace(job, status=JobStatus.DELIVERED, delivered_at=utcnow())
         partial = replace(previous, missing_clips=tuple(missing))
         shown = await self.show_kept(partial, previous)
-        await self.services.store.mark_partly_delivered(job.id, missing)
+        if not await self.services.tracker.partly_delivered(job, missing):
+            return
         self._count(len(posting.attached(job)), len(posting.plan.links) if posting.plan else 0)
         if not shown:
             renderer = self.cards.renderer(job.locale)
@@ -352,7 +359,8 @@ class ClipDelivery:
     async def _undeliverable(self, job: Job, exc: Exception) -> None:
         """Record that the clips cannot be posted (not charged) and tell the requester privately."""
         log.warning("job %s: clips could not be posted: %s", job.id, exc)
-        await self.services.store.mark_failed(job.id, FailureKind.DELIVERY, str(exc)[:300])
+        if await self.services.tracker.delivery_failed(job, str(exc)[:300]) is None:
+            return
         renderer = self.cards.renderer(job.locale)
         forbidden = isinstance(exc, CardUnavailable | discord.Forbidden)
         key = "error.missing_permissions_dm" if forbidden else "delivery.failed_dm"

@@ -40,6 +40,7 @@ FAMILIES = (
     "motionbot_deliveries_total",
     "motionbot_jobs_taken_over_total",
     "motionbot_jobs_let_go_total",
+    "motionbot_lease_lost_writes_total",
 )
 
 
@@ -187,6 +188,7 @@ async def test_jobs_taken_over_from_a_stopped_process_are_counted(
             await metrics.render()
             assert value(metrics, "motionbot_jobs_taken_over_total") == 1
             assert value(metrics, "motionbot_jobs_let_go_total") == 0
+            assert value(metrics, "motionbot_lease_lost_writes_total") == 0
             assert value(metrics, "motionbot_jobs_in_flight") == 1
         finally:
             await tracker.stop()

@@ -5,7 +5,14 @@ several Motionbot processes may share through leases. Both run the same migratio
 under ``bot/store/migrations/``) and behave the same; see ``docs/architecture.md``.
 """
 
-from bot.store.errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError, TooLateToCancel
+from bot.store.errors import (
+    DuplicateJob,
+    InvalidTransition,
+    JobNotFound,
+    LeaseLost,
+    StoreError,
+    TooLateToCancel,
+)
 from bot.store.job_store import (
     DEFAULT_BUSY_TIMEOUT_MS,
     DEFAULT_LEASE_SECONDS,
@@ -25,6 +32,7 @@ __all__ = [
     "InvalidTransition",
     "JobNotFound",
     "JobStore",
+    "LeaseLost",
     "StoreError",
     "TooLateToCancel",
 ]

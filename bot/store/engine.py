@@ -70,6 +70,7 @@ class Statements(Protocol):
     RENEW_LEASES: str
     CLAIM_EXPIRED: str
     RELEASE_LEASES: str
+    EXTEND_LEASE: str
     SERVED_SINCE: str
     DISPATCH_MOVE: str
 

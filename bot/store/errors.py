@@ -27,6 +27,22 @@ class InvalidTransition(StoreError):  # noqa: N818 - part of the documented stor
         self.action = action
 
 
+class LeaseLost(InvalidTransition):
+    """Another process claimed the job since the caller did: its write was refused, the row left unchanged.
+
+    The caller was paused (SIGSTOP, a VM pause, a long GC) past its lease, another process took the
+    job over (bumping its ``lease_token``), and the caller is acting on what it knew before. It must
+    drop that work without acting on it: the job is the other process's now.
+    """
+
+    def __init__(self, job_id: int, current: JobStatus, action: str, *, held: int, stored: int) -> None:
+        super().__init__(job_id, current, action)
+        claimed = f"job {job_id} was claimed by another process (lease token {stored}, ours {held})"
+        self.args = (f"{claimed}; cannot {action}",)
+        self.held = held
+        self.stored = stored
+
+
 class TooLateToCancel(InvalidTransition):
     """The job already has its result (being delivered, delivered, failed) or was cancelled before."""
 

@@ -20,6 +20,7 @@ from typing import Self
 from bot.models import utcnow
 from bot.store.engine import Engine
 from bot.store.errors import StoreError
+from bot.store.fences import JobFences
 from bot.store.leases import JobLeases
 from bot.store.partial_deliveries import PartialDeliveries
 from bot.store.postgres_engine import PostgresEngine
@@ -37,7 +38,7 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobQueries, JobLeases):
+class JobStore(PartialDeliveries, JobFences, JobQueries, JobLeases):
     """Jobs, per-server settings, daily usage and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and

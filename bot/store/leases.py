@@ -5,6 +5,10 @@ or it is final but its card does not say so yet, or the bot timed it out and may
 provider's late result (``LATE_WATCH_LEASE``). The process named in ``lease_owner`` acts on it until
 ``lease_expires_at``; it renews its leases well before then, and a lease nobody renews expires, so
 another process claims the job. On SQLite there is one process, and leases cost one small UPDATE.
+
+Every claim (creating the job, ``claim_expired``, ``dispatch``) bumps the job's ``lease_token``; a
+renewal keeps it. The claimer's writes carry the token (``bot.store.transitions``), so a process
+that was paused past its lease finds, at its next write, that the job is no longer its own.
 """
 
 from __future__ import annotations

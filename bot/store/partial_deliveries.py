@@ -22,15 +22,18 @@ PARTLY_DELIVERED_FROM = frozenset({JobStatus.DELIVERED})
 class PartialDeliveries(JobTransitions):
     """``JobStore``'s writes and count for jobs whose clips did not all reach Discord."""
 
-    async def mark_partly_delivered(self, job_id: int, missing: Collection[int]) -> Job:
+    async def mark_partly_delivered(
+        self, job_id: int, missing: Collection[int], *, token: int | None = None
+    ) -> Job:
         """SUCCEEDED → DELIVERED with ``missing`` (0-based clip indexes) still to post.
 
         Gives back the units of the clips that did not arrive; ``missing`` must leave at least one
-        clip delivered (a job with none delivered fails instead, see ``mark_failed``).
+        clip delivered (a job with none delivered fails instead, see ``mark_failed``). Fenced by
+        ``token`` like ``mark_delivered`` (``LeaseLost`` when another process holds the job now).
         """
 
         async def work(tx: Tx) -> Job:
-            current = await self._check(tx, job_id, DELIVERABLE, "mark it partly delivered")
+            current = await self._check(tx, job_id, DELIVERABLE, "mark it partly delivered", token)
             wanted = _checked_indexes(current, missing)
             if len(wanted) >= len(current.clip_urls):
                 raise ValueError(f"job {job_id}: a delivery with no clip delivered is a failure")

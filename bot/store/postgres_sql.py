@@ -12,10 +12,10 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
-    attachment_size_limit, lease_owner, lease_expires_at
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26
+    $21, $22, $23, $24, $25, $26, 1
 )
 RETURNING *
 """
@@ -208,13 +208,16 @@ WITH picked AS (
     ORDER BY id LIMIT $5
     FOR UPDATE SKIP LOCKED
 )
-UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 FROM picked WHERE jobs.id = picked.id
+UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, lease_token = jobs.lease_token + 1
+FROM picked WHERE jobs.id = picked.id
 RETURNING jobs.*
 """  # noqa: S608 - constant fragments only
 
 RELEASE_LEASES = (
     "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 RETURNING id"
 )
+
+EXTEND_LEASE = "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 RETURNING *"
 
 # Jobs that were at the provider at some moment since ``$1`` (when the oldest waiting job arrived) and
 # have finished since: with the ones still there, they are served jobs that count in the fair rounds.
@@ -223,7 +226,8 @@ SELECT * FROM jobs WHERE finished_at >= $1 AND submitted_at IS NOT NULL ORDER BY
 """
 
 DISPATCH_MOVE = """
-UPDATE jobs SET status = 'submitting', lease_owner = $1, lease_expires_at = $2, updated_at = $3
+UPDATE jobs SET status = 'submitting', lease_owner = $1, lease_expires_at = $2, updated_at = $3,
+    lease_token = lease_token + 1
 WHERE id = ANY($4::bigint[]) AND status = 'queued'
 RETURNING *
 """
@@ -237,17 +241,19 @@ SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM guild_settings
     (SELECT COUNT(*) FROM usage) AS usage, (SELECT COUNT(*) FROM meta) AS meta
 """
 
-# Every column but the lease: the first process to start on PostgreSQL claims what needs a process.
+# Every column but the lease's owner and expiry: the first process to start on PostgreSQL claims what
+# needs a process (and bumps the token it copied).
 COPY_JOB = """
 INSERT INTO jobs (
     id, requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, created_at, updated_at, progress, parent_job_id, clip_index, extension_count,
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
-    timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips
+    timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
+    lease_token
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38
 )
 """
 

@@ -203,6 +203,7 @@ def job_from_row(row: Row) -> Job:
         cost=row["cost"],
         attachment_size_limit=row["attachment_size_limit"],
         missing_clips=decode_clip_indexes(row["missing_clips"]),
+        lease_token=row["lease_token"],
     )
 
 
@@ -256,6 +257,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.cost,
         job.attachment_size_limit,
         encode_clip_indexes(job.missing_clips),
+        job.lease_token,
     )
 
 

@@ -7,8 +7,8 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
-    attachment_size_limit, lease_owner, lease_expires_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 RETURNING *
 """
 
@@ -218,7 +218,7 @@ RETURNING id
 
 # ?1 owner, ?2 new expiry, ?3 start of the late-watch window, ?4 now, ?5 how many
 CLAIM_EXPIRED = f"""
-UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2
+UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2, lease_token = lease_token + 1
 WHERE id IN (
     SELECT id FROM jobs
     WHERE {_LEASE_CANDIDATE} AND {_LEASABLE} AND (lease_owner IS NULL OR lease_expires_at < ?4)
@@ -231,6 +231,10 @@ RELEASE_LEASES = (
     "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?1 RETURNING id"
 )
 
+# ?1 owner, ?2 new expiry, ?3 the job: a fresh lease for a process about to act outside the database
+# (a provider submit, an upload), once the caller checked the job's token (nobody claimed it since).
+EXTEND_LEASE = "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = ?3 RETURNING *"
+
 # ?1 owner, ?2 new expiry, ?3 now, ?4 the ids decide() chose (a JSON array)
 # Jobs that were at the provider at some moment since ``?1`` (when the oldest waiting job arrived) and
 # have finished since: with the ones still there, they are served jobs that count in the fair rounds.
@@ -239,7 +243,8 @@ SELECT * FROM jobs WHERE finished_at >= ?1 AND submitted_at IS NOT NULL ORDER BY
 """
 
 DISPATCH_MOVE = """
-UPDATE jobs SET status = 'submitting', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3
+UPDATE jobs SET status = 'submitting', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3,
+    lease_token = lease_token + 1
 WHERE id IN (SELECT value FROM json_each(?4)) AND status = 'queued'
 RETURNING *
 """

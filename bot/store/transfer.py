@@ -4,7 +4,7 @@
 needs the bot (queued to succeeded); ``write_snapshot`` copies it into PostgreSQL in ONE transaction,
 refusing a database that already holds anything, and moves the job id identity past every id SQLite
 ever gave (provider ``state`` tags are built from job ids, so one must never be given twice). Jobs keep
-their ids and every column; their leases stay NULL so the first process on PostgreSQL claims what
+their ids and every column; their lease owners stay NULL so the first process on PostgreSQL claims what
 still needs a process (an unannounced failure, a late watch).
 """
 

@@ -2,17 +2,27 @@
 
 Each change runs in one write transaction that loads the job (locking its row on PostgreSQL), checks
 its status against the rules in ``bot.store.rows`` and runs the dialect's UPDATE … RETURNING; a
-refused change leaves the row untouched.
+refused change leaves the row untouched. A change given ``token`` (the ``lease_token`` of the job as
+the calling process claimed it) is fenced: if another process claimed the job since, it raises
+``LeaseLost`` whatever the status, so a process that was paused past its lease never acts on a job
+that is no longer its own. Writes a member's action makes (cancel, a retry) carry no token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob
 from bot.store.core import StoreCore
 from bot.store.engine import Statements, Tx, fetch_job
-from bot.store.errors import DuplicateJob, InvalidTransition, JobNotFound, StoreError, TooLateToCancel
+from bot.store.errors import (
+    DuplicateJob,
+    InvalidTransition,
+    JobNotFound,
+    LeaseLost,
+    StoreError,
+    TooLateToCancel,
+)
 from bot.store.rows import (
     CANCELLABLE,
     DELIVERABLE,
@@ -77,27 +87,27 @@ class JobTransitions(StoreCore):
         """Return the job the provider knows as ``task_id``, or None if the task is not ours."""
         return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB_BY_TASK, (task_id,)))
 
-    async def mark_submitting(self, job_id: int) -> Job:
+    async def mark_submitting(self, job_id: int, *, token: int | None = None) -> Job:
         """QUEUED → SUBMITTING: a submit request is about to go on the wire."""
         params = (utc(self._now()), job_id)
         return await self._transition(
-            job_id, SUBMIT_START, "start submitting", lambda sql: sql.MARK_SUBMITTING, params
+            job_id, SUBMIT_START, "start submitting", lambda sql: sql.MARK_SUBMITTING, params, token
         )
 
-    async def requeue(self, job_id: int) -> Job:
+    async def requeue(self, job_id: int, *, token: int | None = None) -> Job:
         """Put a SUBMITTING job back in the queue (QUEUED): the provider was busy, so it is retried later."""
         params = (utc(self._now()), job_id)
         return await self._transition(
-            job_id, REQUEUE_FROM, "put it back in the queue", lambda sql: sql.REQUEUE, params
+            job_id, REQUEUE_FROM, "put it back in the queue", lambda sql: sql.REQUEUE, params, token
         )
 
-    async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+    async def mark_submitted(self, job_id: int, task_id: str, *, token: int | None = None) -> Job:
         """QUEUED/SUBMITTING → SUBMITTED with the provider's ``task_id``."""
         if not task_id:
             raise ValueError("task_id must be a non-empty string")
 
         async def work(tx: Tx) -> Job:
-            await self._check(tx, job_id, SUBMITTED_FROM, "mark it submitted")
+            await self._check(tx, job_id, SUBMITTED_FROM, "mark it submitted", token)
             owners = await tx.rows(tx.sql.SELECT_JOB_ID_BY_TASK, (task_id,))
             if owners:
                 raise StoreError(f"provider task {task_id!r} already belongs to job {owners[0]['id']}")
@@ -126,12 +136,16 @@ class JobTransitions(StoreCore):
 
         return await self._db.write(work)
 
-    async def update_progress_many(self, reports: Sequence[tuple[int, JobStatus, int]]) -> list[Job]:
+    async def update_progress_many(
+        self, reports: Sequence[tuple[int, JobStatus, int]], *, tokens: Mapping[int, int] | None = None
+    ) -> list[Job]:
         """Record many ``(job_id, status, progress)`` reports in ONE transaction (a poll's worth).
 
         Same rules as ``update_progress``; a job that is no longer SUBMITTED/RUNNING is skipped, so
-        one late report never undoes the batch. Returns the jobs as stored after the change.
+        one late report never undoes the batch, and so is a job whose lease token is not the one in
+        ``tokens`` (another process claimed it). Returns the jobs as stored after the change.
         """
+        fences = tokens or {}
         for _, status, progress in reports:
             if status not in TRACKED or not 0 <= progress <= 100:
                 raise ValueError(f"bad progress report: {status} {progress}")
@@ -143,13 +157,15 @@ class JobTransitions(StoreCore):
                 current = await fetch_job(tx, tx.sql.SELECT_JOB_FOR_UPDATE, (job_id,))
                 if current is None or current.status not in TRACKED:
                     continue
+                if fences.get(job_id, current.lease_token) != current.lease_token:
+                    continue
                 params = (merged_tracking_status(current.status, status).value, progress, now, job_id)
                 updated.append(await self._returning(tx, tx.sql.UPDATE_PROGRESS, params))
             return updated
 
         return await self._db.write(work)
 
-    async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str]) -> Job:
+    async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str], *, token: int | None = None) -> Job:
         """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage.
 
         A job the bot timed out itself (``timed_out_at`` set) may succeed too: the provider finished it
@@ -159,6 +175,7 @@ class JobTransitions(StoreCore):
 
         async def work(tx: Tx) -> Job:
             current = await self._load(tx, job_id)
+            fence(current, token, "mark it succeeded")
             if current.status not in TRACKED and not late_success_allowed(current):
                 raise InvalidTransition(job_id, current.status, "mark it succeeded")
             now = self._now()
@@ -169,7 +186,13 @@ class JobTransitions(StoreCore):
         return await self._db.write(work)
 
     async def mark_failed(
-        self, job_id: int, kind: FailureKind, error: str, *, timed_out: bool = False
+        self,
+        job_id: int,
+        kind: FailureKind,
+        error: str,
+        *,
+        timed_out: bool = False,
+        token: int | None = None,
     ) -> Job:
         """Any non-final status → FAILED (or TIMED_OUT when ``timed_out``), keeping ``error`` and ``kind``.
 
@@ -179,7 +202,7 @@ class JobTransitions(StoreCore):
         params = (final.value, kind.value, error, utc(self._now()), job_id)
 
         async def work(tx: Tx) -> Job:
-            current = await self._check(tx, job_id, FAILABLE, f"mark it {final.value}")
+            current = await self._check(tx, job_id, FAILABLE, f"mark it {final.value}", token)
             if current.status is JobStatus.SUCCEEDED and current.finished_at is not None:
                 # Only delivered videos are charged: give back what mark_succeeded counted.
                 usage_key = (
@@ -193,11 +216,11 @@ class JobTransitions(StoreCore):
 
         return await self._db.write(work)
 
-    async def mark_delivered(self, job_id: int) -> Job:
+    async def mark_delivered(self, job_id: int, *, token: int | None = None) -> Job:
         """SUCCEEDED → DELIVERED: the clips reached Discord."""
         params = (utc(self._now()), job_id)
         return await self._transition(
-            job_id, DELIVERABLE, "mark it delivered", lambda sql: sql.MARK_DELIVERED, params
+            job_id, DELIVERABLE, "mark it delivered", lambda sql: sql.MARK_DELIVERED, params, token
         )
 
     async def mark_cancelled(self, job_id: int) -> Job:
@@ -248,15 +271,17 @@ class JobTransitions(StoreCore):
         action: str,
         statement: Pick,
         params: Sequence[object],
+        token: int | None = None,
     ) -> Job:
         """Run ``statement`` (picked from the engine's dialect) on the job if its status is in ``allowed``.
 
         The store's one "check the status, then update": one write transaction that holds the job (its
-        row is locked on PostgreSQL); ``InvalidTransition`` leaves the row untouched.
+        row is locked on PostgreSQL); ``InvalidTransition`` (``LeaseLost`` when ``token`` is not the
+        job's) leaves the row untouched.
         """
 
         async def work(tx: Tx) -> Job:
-            await self._check(tx, job_id, allowed, action)
+            await self._check(tx, job_id, allowed, action, token)
             return await self._returning(tx, statement(tx.sql), params)
 
         return await self._db.write(work)
@@ -265,9 +290,16 @@ class JobTransitions(StoreCore):
         """Run an UPDATE … RETURNING that is allowed in every status."""
         return await self._transition(job_id, ANY_STATUS, "update it", statement, params)
 
-    async def _check(self, tx: Tx, job_id: int, allowed: frozenset[JobStatus], action: str) -> Job:
-        """Return the job (locked) if its status is in ``allowed``, else raise InvalidTransition."""
+    async def _check(
+        self, tx: Tx, job_id: int, allowed: frozenset[JobStatus], action: str, token: int | None = None
+    ) -> Job:
+        """Return the job (locked) if ``token`` is still its lease token and its status is in ``allowed``.
+
+        Raises LeaseLost for a stale ``token`` (before looking at the status: whatever the job became,
+        it is another process's now), else InvalidTransition for a status outside ``allowed``.
+        """
         job = await self._load(tx, job_id)
+        fence(job, token, action)
         if job.status not in allowed:
             raise InvalidTransition(job_id, job.status, action)
         return job
@@ -285,3 +317,9 @@ class JobTransitions(StoreCore):
         if job is None:
             raise StoreError(f"no row came back from a write to the {self._db.describe()}")
         return job
+
+
+def fence(job: Job, token: int | None, action: str) -> None:
+    """Raise LeaseLost when ``token`` is given and another claim of the job's lease replaced it."""
+    if token is not None and token != job.lease_token:
+        raise LeaseLost(job.id, job.status, action, held=token, stored=job.lease_token)

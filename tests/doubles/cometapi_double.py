@@ -25,6 +25,7 @@ from tests.doubles.cometapi_faults import (
     Chaos,
     Fault,
     FaultKind,
+    Hold,
     SubmitRule,
     canned_response,
     comet_error,
@@ -33,6 +34,7 @@ from tests.doubles.cometapi_faults import (
     slow_down,
     submit_body,
     upstream_error,
+    wait_if_held,
 )
 from tests.doubles.cometapi_jobs import (
     DoubleTask,
@@ -84,6 +86,7 @@ class CometAPIDouble:
         self.request_log: list[RequestRecord] = []
         self.list_queries: list[list[str]] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.rules: list[SubmitRule] = []
         self.chaos = Chaos()
         self.base_url = ""
@@ -145,6 +148,12 @@ class CometAPIDouble:
         """Make the next ``times`` requests of ``endpoint`` (None: any) fail with ``kind``."""
         fault = Fault(kind, endpoint, status=status, retry_after=retry_after, delay=delay)
         self.faults.extend(replace(fault) for _ in range(times))
+
+    def hold(self, endpoint: str, *, times: int = 1) -> Hold:
+        """Keep the next ``times`` requests of ``endpoint`` unanswered until ``Hold.release()``."""
+        held = Hold(endpoint, times)
+        self.holds.append(held)
+        return held
 
     def reply(
         self,
@@ -251,6 +260,7 @@ class CometAPIDouble:
         endpoint = request.match_info.route.name or "other"
         self.counts[endpoint] += 1
         self.request_log.append(RequestRecord(endpoint, request.method, request.path, time.monotonic()))
+        await wait_if_held(self.holds, endpoint, self._closing)
         fault = self._take_fault(endpoint)
         if fault is not None and fault.kind is FaultKind.RESET:
             return reset_connection(request)

@@ -63,6 +63,54 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """The next ``times`` requests of ``endpoint`` wait, unanswered, until the test calls ``release()``.
+
+    A test control rather than a fault (no service rule behind it): it makes "the answer is in flight"
+    a moment the test acts in, such as pausing the process that asked, or changing the task meanwhile.
+    ``arrived`` is set by the first held request and ``full`` by the last; each is then handled
+    normally, so its answer shows the task as it is at the release.
+    """
+
+    endpoint: str
+    times: int = 1
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    full: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
+
+    def take(self, endpoint: str) -> bool:
+        """Return True (and count it) when a request of ``endpoint`` is to be held."""
+        if endpoint != self.endpoint or self.held >= self.times:
+            return False
+        self.held += 1
+        self.arrived.set()
+        if self.held == self.times:
+            self.full.set()
+        return True
+
+    def release(self) -> None:
+        """Let every held request (and any later one this hold takes) be answered."""
+        self.released.set()
+
+    async def wait_released(self, closing: asyncio.Event) -> None:
+        """Wait for ``release()``, or until the double shuts down."""
+        waiters = [asyncio.ensure_future(event.wait()) for event in (self.released, closing)]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+
+async def wait_if_held(holds: list[Hold], endpoint: str, closing: asyncio.Event) -> None:
+    """Wait for the release of the first hold that takes this request of ``endpoint``, if one does."""
+    held = next((hold for hold in holds if hold.take(endpoint)), None)
+    if held is not None:
+        await held.wait_released(closing)
+
+
+@dataclass
 class CannedReply:
     """A fixed answer to a submit."""
 

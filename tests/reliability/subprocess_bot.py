@@ -100,6 +100,14 @@ class BotProcess:
         """SIGTERM the child: it should shut down cleanly."""
         self.process.send_signal(signal.SIGTERM)
 
+    def pause(self) -> None:
+        """SIGSTOP the child: it stops dead, mid-whatever, like a paused VM or a long GC pause."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused child: it carries on from where it stopped, unaware of the time gone."""
+        self.process.send_signal(signal.SIGCONT)
+
     async def wait_exit(self, timeout: float = 15.0) -> int:
         """Wait for the child to exit and return its exit code (negative: killed by that signal)."""
         async with asyncio.timeout(timeout):

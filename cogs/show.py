@@ -109,9 +109,10 @@ class Show(commands.Cog):
         if not has_clips(found):
             await reply_ephemeral(interaction, self._no_clips_text(interaction, found))
             return
-        await interaction.response.defer(thinking=True)
+        answer = await interaction.response.defer(thinking=True)
         try:
-            await self._repost(interaction, found, moderator=moderator)
+            answer_id = answer.message_id if answer is not None else None
+            await self._repost(interaction, found, answer_id, moderator=moderator)
         except Exception as exc:
             await apologize(interaction, exc, f"re-posting job {job}")
 
@@ -139,7 +140,9 @@ class Show(commands.Cog):
             return text(self.bot, lang, "show.not_delivered", job_id=job.id, status=status)
         return text(self.bot, lang, "show.not_delivered_card", job_id=job.id, status=status, url=url)
 
-    async def _repost(self, interaction: discord.Interaction, job: Job, *, moderator: bool) -> None:
+    async def _repost(
+        self, interaction: discord.Interaction, job: Job, answer_id: int | None, *, moderator: bool
+    ) -> None:
         limit = interaction.filesize_limit
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-show-{job.id}-"))
         try:
@@ -147,7 +150,7 @@ class Show(commands.Cog):
             if all(clip.failure is LinkReason.UNAVAILABLE for clip in clips):
                 await self._gone(interaction, job)
                 return
-            await self._post(interaction, job, clips, limit)
+            await self._post(interaction, job, clips, limit, answer_id)
             if moderator:
                 await clear_removal(self.services.store, job)  # a moderator brought it back
         finally:
@@ -176,8 +179,17 @@ class Show(commands.Cog):
         await interaction.followup.send(text(self.bot, lang, "show.gone", job_id=job.id), ephemeral=True)
 
     async def _post(
-        self, interaction: discord.Interaction, job: Job, clips: Sequence[ClipFile], limit: int
+        self,
+        interaction: discord.Interaction,
+        job: Job,
+        clips: Sequence[ClipFile],
+        limit: int,
+        answer_id: int | None,
     ) -> None:
+        """Fill the deferred answer in with the job's card and first clips; reply with the rest.
+
+        The answer is recorded as a re-post before its buttons exist, so a click at once finds it.
+        """
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
         first = plan.messages[0] if plan.messages else ()
@@ -186,12 +198,15 @@ class Show(commands.Cog):
         card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
         # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
         # flags there, and a Components V2 card needs its flag.
+        if answer_id is not None:
+            await record_repost(self.services.store, answer_id, job)
         message = await interaction.edit_original_response(
             view=card.layout(),
             attachments=[clip_file(job, clip) for clip in first],
             allowed_mentions=NO_MENTIONS,
         )
-        await record_repost(self.services.store, message.id, job)
+        if message.id != answer_id:
+            await record_repost(self.services.store, message.id, job)
         for batch in plan.messages[1:]:
             await interaction.followup.send(
                 content=renderer.text("delivery.more_clips", job_id=job.id),

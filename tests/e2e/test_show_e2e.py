@@ -94,6 +94,29 @@ async def test_show_posts_the_archived_clips_after_the_provider_forgot_them(tmp_
         assert child.channel_id == discord.media.id and child.clip_index == 0
 
 
+ORIGINAL_EDIT = "PATCH /webhooks/{webhook_id}/{token}/messages/@original"
+
+
+async def test_a_click_on_the_re_post_as_soon_as_it_shows_is_not_refused(world: World) -> None:
+    """Discord shows the filled-in answer before the bot hears back from its edit: a member may click
+    its Extend then. The re-post is on record by that moment, so the click starts an extension (a
+    race that once refused it as a forged button)."""
+    job, _ = await delivered_job(world)
+    discord = world.discord
+    discord.holds.hold(ORIGINAL_EDIT)  # the edit takes effect; its answer waits
+
+    handle, _ = await show(world, discord.alice, job.id)
+    message = await handle.wait_original(lambda m: not m.loading and len(m.files) == 4, timeout=10)
+    await discord.holds.wait_held(ORIGINAL_EDIT)
+    click = await discord.click(discord.alice, message, f"mb:x:{job.id}:0:l")
+    await click.wait_response()
+    discord.holds.release(ORIGINAL_EDIT)
+
+    assert not click.ephemeral
+    child = await world.wait_job(lambda j: j.parent_job_id == job.id)
+    assert child.clip_index == 0
+
+
 async def test_show_downloads_the_clips_from_the_provider_without_an_archive(world: World) -> None:
     """No archive: the clips are downloaded again from the provider's links and attached."""
     job, _ = await delivered_job(world)

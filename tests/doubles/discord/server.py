@@ -12,6 +12,7 @@ from .config import DoubleConfig
 from .driver import Driver
 from .events import GatewayEvents
 from .gateway import GatewayHub
+from .holds import ResponseHolds
 from .media_proxy import ROUTE as MEDIA_PROXY_ROUTE
 from .media_proxy import MediaProxy
 from .messages import MessageService
@@ -66,6 +67,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         self.port = 0
         self.media_proxy = MediaProxy()
         self.spec = SpecGuard()
+        self.holds = ResponseHolds()
 
     @property
     def token(self) -> str:
@@ -96,7 +98,8 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         middleware = make_middleware(self.limiter, lambda: self.config.token, self.record_request, clock)
         # The spec check runs inside the outer middleware: after auth and rate limits, as on Discord.
         check_body = self.spec.middleware(lambda: self.config.max_request_bytes)
-        app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[middleware, check_body])
+        middlewares = [middleware, check_body, self.holds.middleware()]
+        app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=middlewares)
         ctx = RestContext(self.state, self.config, self.messages, self.events)
         interactions = InteractionRoutes(ctx)
         self.spec.on_refusal = interactions.record_refusal
@@ -123,6 +126,7 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         """Close gateway connections and stop listening; then fail on any spec violation no test took."""
         if self._runner is None:
             return
+        self.holds.release_all()
         await self.hub.close_all()
         await self._runner.cleanup()
         self._runner = None

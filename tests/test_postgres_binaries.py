@@ -8,6 +8,7 @@ so no test installs anything.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,3 +231,16 @@ def test_an_external_server_needs_nothing_installed(tmp_path):
     result = run_script(tmp_path, **{pg.URL_VARIABLE: "postgresql://postgres@db.invalid/postgres"})
     assert (result.returncode, result.stderr) == (0, "")
     assert apt_calls(tmp_path) == []
+
+
+def test_the_readme_gives_the_commands_and_the_announcement_the_script_prints(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### What the tests need", 1)[1].split("\n### ", 1)[0]
+    user = run_script(tmp_path, euid=1000).stderr
+    macos = run_script(tmp_path, "--check", apt=False, euid=501, MOTIONBOT_TEST_SYSTEM="Darwin").stdout
+    announced = run_script(tmp_path).stderr.splitlines()[1]
+    for command in re.findall(r"`((?:sudo apt-get|brew) install [^`]+)`", section):
+        assert command in user + macos, command
+    assert "brew install" in section and "sudo apt-get install" in section
+    quoted = re.search(r"\(`(postgres-binaries: installing [^`]+?) …`\)", section)
+    assert quoted is not None and announced.startswith(" ".join(quoted[1].split()))

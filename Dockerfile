@@ -1,8 +1,14 @@
 # Motionbot container image: a builder stage installs the project into a virtualenv, and a slim
 # final stage runs it as an unprivileged user with its database and clip archive on the /data volume.
-# Secrets (DISCORD_TOKEN, COMETAPI_KEY) come from the environment at run time, never from the image.
+# Secrets (DISCORD_TOKEN, COMETAPI_KEY) come from the environment at run time, never from the image
+# (.dockerignore keeps every .env file out of the build context).
+# It runs with a read-only root file system (compose.yaml): it writes only to /data and to /tmp
+# (clip downloads and fitting).
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# Pinned to a patch release and its digest, so every build starts from the same bytes; move it on
+# purpose with scripts/pin-images (the digest is that of the multi-platform index, as published in
+# docker-library/repo-info for python:3.11.16-slim-trixie).
+ARG PYTHON_IMAGE=python:3.11.16-slim-trixie@sha256:be1575ed968de893bd54f4c56315ff7c4736ce522c1bca08fd521731aafc0d76
 
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \
@@ -10,13 +16,16 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/motionbot
 WORKDIR /src
-# Dependencies first, from the hashed lock file, in their own layer: editing the code reuses it.
-COPY requirements.lock ./
+# Everything pip installs is hashed: first pip and setuptools themselves, then the dependencies, in
+# their own layers (editing the code reuses them); then the project, built by those very tools with
+# no index to fetch anything from.
+COPY requirements-build.lock requirements.lock ./
+RUN /opt/motionbot/bin/pip install --no-cache-dir --require-hashes -r requirements-build.lock
 RUN /opt/motionbot/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
-RUN /opt/motionbot/bin/pip install --no-cache-dir --no-deps .
+RUN /opt/motionbot/bin/pip install --no-cache-dir --no-index --no-deps --no-build-isolation .
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="Motionbot" \

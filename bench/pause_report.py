@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from bench.scale_bench import private_postgres
-from bench.two_process_report import INSTALL_HINT, Rows
+from bench.two_process_report import Rows, missing_server
 from bot.models import JobStatus, state_tag
-from tests.postgres_server import server_bindir
 from tests.reliability.kill_scenario import expected_clips
 from tests.reliability.pause_scenario import PAUSE_RUNS, PAUSE_SETTINGS, PauseRun, paused_run
 from tests.reliability.two_process_scenario import (
@@ -29,8 +28,9 @@ from tests.reliability.two_process_scenario import (
 
 async def paused_process_rows(section: Rows, folder: Path) -> None:
     """Start PostgreSQL and both processes, run the pause ``PAUSE_RUNS`` times, describe the outcome."""
-    if server_bindir() is None:
-        section.add(False, f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: {INSTALL_HINT}")
+    missing = missing_server()
+    if missing:
+        section.add(False, missing)
         return
     try:
         async with private_postgres() as url, two_process_world(folder, url, **PAUSE_SETTINGS) as world:

@@ -57,7 +57,7 @@ from bot.models import Job
 from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import Channel, DiscordDouble, Guild, InteractionHandle, User
-from tests.postgres_server import PrivateServer, admin, database_url, server_bindir
+from tests.postgres_server import PrivateServer, admin, database_url, find_server
 from tests.reliability.subprocess_bot import BotProcess, running_shard_process
 from tests.reliability.two_process_scenario import lease_pids
 
@@ -113,9 +113,9 @@ async def fire_across(
 @contextlib.asynccontextmanager
 async def private_postgres() -> AsyncIterator[str]:
     """Start a throw-away PostgreSQL server; yield the URL of a fresh database on it."""
-    bindir = server_bindir()
+    bindir, reason = find_server()
     if bindir is None:
-        raise SystemExit("PostgreSQL server binaries not found (Debian: apt-get install postgresql-15)")
+        raise SystemExit(f"PostgreSQL server binaries (initdb, pg_ctl, postgres): {reason}")
     server = PrivateServer(bindir, Path(tempfile.mkdtemp(prefix="motionbot-scale-pg-")))
     try:
         await asyncio.to_thread(server.init)

@@ -19,7 +19,7 @@ import pytest
 
 from bench.scale_bench import private_postgres
 from bot.models import Job, JobStatus, state_tag
-from tests.postgres_server import server_bindir
+from tests.postgres_server import find_server
 from tests.reliability.kill_scenario import expected_clips
 from tests.reliability.subprocess_bot import BotProcess
 from tests.reliability.two_process_scenario import (
@@ -36,7 +36,6 @@ from tests.reliability.two_process_scenario import (
 
 TOOK_OVER = re.compile(r"took over (\d+) job")
 SIGKILL_EXIT = -9
-INSTALL_HINT = "install the PostgreSQL server (Debian: apt-get install postgresql-15)"
 
 
 class Rows(Protocol):
@@ -46,10 +45,17 @@ class Rows(Protocol):
         """Append one PASS/MISS line."""
 
 
+def missing_server() -> str | None:
+    """Say why the private PostgreSQL server cannot start here and what installs it, or None if it can."""
+    bindir, reason = find_server()
+    return None if bindir is not None else f"PostgreSQL server binaries (initdb, pg_ctl, postgres): {reason}"
+
+
 async def two_process_rows(section: Rows, folder: Path) -> None:
     """Start PostgreSQL and both processes, kill shard 0's, and describe what the survivor did."""
-    if server_bindir() is None:
-        section.add(False, f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: {INSTALL_HINT}")
+    missing = missing_server()
+    if missing:
+        section.add(False, missing)
         return
     try:
         async with private_postgres() as url, two_process_world(folder, url) as world:

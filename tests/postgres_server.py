@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -31,7 +30,7 @@ import pytest
 
 URL_VARIABLE = "MOTIONBOT_TEST_POSTGRES_URL"
 SERVER_USER = "postgres"  # initdb and postgres refuse to run as root
-INSTALL_HINT = "install the PostgreSQL server (Debian: apt-get install postgresql-15), or set " + URL_VARIABLE
+BINARIES_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "postgres-binaries"
 START_ATTEMPTS = 3  # the free port may be taken by another process between the probe and the start
 FAST_AND_UNSAFE = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
@@ -43,20 +42,24 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"PostgreSQL is not available: {reason}")
 
 
-def _version(folder: Path) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", folder.parent.name)) or (0,)
+def find_server() -> tuple[Path | None, str]:
+    """Return the folder of the newest usable ``initdb``/``pg_ctl``/``postgres``, or None and why not.
+
+    ``scripts/postgres-binaries --check`` is the one place that knows where each system keeps them
+    and which majors the suite accepts; its reason names the command that installs them here.
+    """
+    found = subprocess.run(
+        ["bash", str(BINARIES_SCRIPT), "--check"], capture_output=True, text=True, timeout=60, check=False
+    )
+    answer = found.stdout.strip()
+    if found.returncode == 0 and answer:
+        return Path(answer), ""
+    return None, answer.removeprefix("missing: ") or found.stderr.strip()
 
 
 def server_bindir() -> Path | None:
-    """Return the folder of the newest ``initdb``/``pg_ctl``/``postgres``, or None when absent."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version, reverse=True)
-    if shutil.which("pg_config"):
-        found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
-        candidates.append(Path(found.stdout.strip()))
-    for folder in candidates:
-        if all((folder / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
-            return folder
-    return None
+    """Return the folder of the newest usable ``initdb``/``pg_ctl``/``postgres``, or None when absent."""
+    return find_server()[0]
 
 
 def free_port() -> int:
@@ -145,9 +148,9 @@ def postgres_server() -> Iterator[str]:
     if given:
         yield given
         return
-    bindir = server_bindir()
+    bindir, reason = find_server()
     if bindir is None:
-        unavailable(f"initdb, pg_ctl and postgres were not found; {INSTALL_HINT}")
+        unavailable(reason)
     # Not under pytest's basetemp: its 0700 parent would keep the postgres user out.
     folder = Path(tempfile.mkdtemp(prefix="motionbot-pg-"))
     server = PrivateServer(bindir, folder)

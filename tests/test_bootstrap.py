@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# pip and setuptools come hashed from their own lock, and build the project with no index at all.
+BUILD_TOOLS = "--require-hashes -r requirements-build.lock"
+PROJECT = "--no-index --no-deps --no-build-isolation -e ."
 FAKE_PY310 = """#!/bin/sh
 # Reports Python 3.10 and leaves a venv that cannot work, as Ubuntu 22.04's default python3 did.
 case "$*" in
@@ -22,7 +25,7 @@ echo 3.10
 def _copy_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
-    for name in ("pyproject.toml", "requirements.lock", "requirements-dev.lock"):
+    for name in ("pyproject.toml", "requirements.lock", "requirements-dev.lock", "requirements-build.lock"):
         shutil.copy(REPO / name, repo / name)
     shutil.copy(REPO / "scripts" / "bootstrap", repo / "scripts" / "bootstrap")
     return repo
@@ -85,12 +88,12 @@ def test_venv_of_old_python_is_rebuilt_and_test_then_run_installs_once(tmp_path:
     result = _bootstrap(repo, "--dev")
     assert result.returncode == 0, result.stderr
     assert "rebuilding .venv: it was made by Python 3.10." in result.stderr
-    assert _installs(repo) == ["--require-hashes -r requirements-dev.lock", "--no-deps -e ."]
+    assert _installs(repo) == [BUILD_TOOLS, "--require-hashes -r requirements-dev.lock", PROJECT]
     again = _bootstrap(repo)  # scripts/run after scripts/test
     assert again.returncode == 0, again.stderr
     assert again.stderr == ""
     assert _bootstrap(repo, "--dev").stderr == ""
-    assert len(_installs(repo)) == 2
+    assert len(_installs(repo)) == 3
 
 
 def test_venv_without_pip_is_rebuilt(tmp_path: Path) -> None:
@@ -99,7 +102,7 @@ def test_venv_without_pip_is_rebuilt(tmp_path: Path) -> None:
     result = _bootstrap(repo)
     assert result.returncode == 0, result.stderr
     assert "rebuilding .venv: it has no pip" in result.stderr
-    assert _installs(repo) == ["--require-hashes -r requirements.lock", "--no-deps -e ."]
+    assert _installs(repo) == [BUILD_TOOLS, "--require-hashes -r requirements.lock", PROJECT]
     assert (repo / ".venv" / ".created").exists()
 
 
@@ -129,6 +132,17 @@ def test_a_venv_without_python_is_rebuilt(tmp_path: Path) -> None:
     result = _bootstrap(repo)
     assert result.returncode == 0, result.stderr
     assert "rebuilding .venv: it has no working Python." in result.stderr
+
+
+def test_a_new_build_tools_lock_is_installed_again(tmp_path: Path) -> None:
+    repo = _copy_repo(tmp_path)
+    assert _bootstrap(repo).returncode == 0
+    assert _bootstrap(repo).stderr == ""
+    with (repo / "requirements-build.lock").open("a", encoding="utf-8") as lock:
+        lock.write("# pip moved forward\n")
+    result = _bootstrap(repo)
+    assert "installing the prod set" in result.stderr
+    assert _installs(repo)[3:] == [BUILD_TOOLS, "--require-hashes -r requirements.lock", PROJECT]
 
 
 def test_dev_lock_contains_every_runtime_pin() -> None:

@@ -55,3 +55,22 @@ def test_the_newest_installed_server_is_found():
     if bindir is None:
         pg.unavailable("no server binaries")
     assert (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file()
+
+
+def test_the_suite_uses_the_server_the_install_script_finds_and_its_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTIONBOT_TEST_PG_CONFIG", "false")
+    monkeypatch.setenv("MOTIONBOT_TEST_EUID", "1000")
+    monkeypatch.setenv("MOTIONBOT_TEST_FAKE_APT_GET", str(tmp_path / "no-apt-get"))
+    monkeypatch.setenv("MOTIONBOT_TEST_SYSTEM", "Linux")
+    monkeypatch.setenv("MOTIONBOT_TEST_POSTGRES_SEARCH", f"{tmp_path}/opt/postgresql@*/bin")
+    bindir, reason = pg.find_server()
+    assert bindir is None
+    assert "(PostgreSQL 14 or newer)" in reason and "install it with: your system's package manager" in reason
+    keg = tmp_path / "opt" / "postgresql@16" / "bin"  # where Homebrew keeps a keg-only server
+    keg.mkdir(parents=True)
+    for tool in ("initdb", "pg_ctl"):
+        (keg / tool).write_text("#!/bin/sh\n")
+    (keg / "postgres").write_text('#!/bin/sh\necho "postgres (PostgreSQL) 16.4"\n')
+    for tool in keg.iterdir():
+        tool.chmod(0o755)
+    assert pg.find_server() == (keg, "")

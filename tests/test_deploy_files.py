@@ -186,7 +186,7 @@ def test_every_pip_install_is_hashed_or_offline():
     bootstrap = [
         line
         for line in _pip_installs((REPO / "scripts" / "bootstrap").read_text(encoding="utf-8"))
-        if line.strip().startswith("$PIP_INSTALL")
+        if re.match(r"\s*([A-Z_]+=\S+\s+)*\$PIP_INSTALL", line)  # maybe after an environment assignment
     ]
     assert len(dockerfile) == 3 and len(bootstrap) == 3
     for line in dockerfile + bootstrap:

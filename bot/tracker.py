@@ -227,6 +227,9 @@ class JobTracker(TrackerPolling):
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the cycle, not after: a wake-up set while the cycle awaits (a job
+            # enqueued, a slot freed) is for work the cycle may have missed, so it must not be lost.
+            self._wake.clear()
             try:
                 await self._cycle()
             except Exception:
@@ -241,7 +244,6 @@ class JobTracker(TrackerPolling):
         marks = (self._dispatch.hold_until(), self._dispatch.next_refresh())
         wakeup = min([next_poll, *(mark for mark in marks if mark is not None), *self._later_wakeups()])
         delay = max(0.0, wakeup - now)
-        self._wake.clear()
         if self._stopping:
             return
         try:

@@ -32,6 +32,7 @@ from bot.cometapi_types import (
     ExtendRequest,
     InvalidRequestError,
     ModerationError,
+    NoInstanceError,
     ProviderBusyError,
     ProviderUnavailableError,
     RequestRefusedError,
@@ -56,7 +57,8 @@ BUSY_CODES = frozenset({23, 30})
 NO_INSTANCE_CODE = 3
 _MISSING_TASK_PHRASES = ("不存在", "已失效", "not found", "not exist")
 MODERATION_CODE = 24
-_BUSY_PHRASES = ("queue full", "队列已满", "负载已饱和", "无可用的账号实例", "no available account")
+_BUSY_PHRASES = ("queue full", "队列已满", "负载已饱和")
+_NO_INSTANCE_PHRASES = ("无可用的账号实例", "no available account")
 _NOT_FOUND_PHRASES = ("task_no_found", "task_not_found")
 _RETRYABLE = (ProviderBusyError, ProviderUnavailableError)
 _NOT_JSON = object()
@@ -266,14 +268,18 @@ def error_from_payload(payload: object, *, status: int = 200, task_id: str = "")
         banned = properties.get("bannedWord") if isinstance(properties, Mapping) else None
         reason = message or "the provider flagged the prompt or image"
         return ModerationError(reason, banned_word=str(banned) if banned else None, code=code)
-    if _is_busy(code, lowered):
+    if _is_no_instance(code, lowered):
+        return NoInstanceError(
+            f"CometAPI has no account for this request (code {code}): {message or 'no instance available'}"
+        )
+    if code in BUSY_CODES or any(phrase in lowered for phrase in _BUSY_PHRASES):
         return ProviderBusyError(f"CometAPI is busy (code {code}): {message or 'queue full'}")
     return RequestRefusedError(message or f"CometAPI refused the request (code {code})", code=code)
 
 
-def _is_busy(code: int | str, lowered: str) -> bool:
-    """Return True when the answer means "no capacity now, ask again later"."""
-    if code in BUSY_CODES or any(phrase in lowered for phrase in _BUSY_PHRASES):
+def _is_no_instance(code: int | str, lowered: str) -> bool:
+    """Return True when no upstream account can take the request now (capacity, maybe for one kind)."""
+    if any(phrase in lowered for phrase in _NO_INSTANCE_PHRASES):
         return True
     return code == NO_INSTANCE_CODE and not any(phrase in lowered for phrase in _MISSING_TASK_PHRASES)
 

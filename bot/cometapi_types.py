@@ -50,6 +50,14 @@ class ProviderBusyError(CometAPIError):
         self.retry_after = retry_after
 
 
+class NoInstanceError(ProviderBusyError):
+    """No upstream account can take this request now (code 3 "无可用的账号实例"), after all retries.
+
+    Capacity, like the other busy answers, but possibly for one kind of video only (no account can
+    make 720p, say) and for as long as that lasts: the tracker bounds how long a job waits it out.
+    """
+
+
 class ProviderUnavailableError(CometAPIError):
     """5xx, timeouts, connection failures or unreadable bodies that outlasted the retries."""
 

@@ -73,8 +73,11 @@ class Dispatcher:
         self._announced: list[Waiting] | None = None
 
     def add(self, job: Job) -> None:
-        """Put a waiting job in line (again, after a busy answer: at its own place)."""
-        self.queue.add(Waiting(job.id, job.guild_id, job.requester_id))
+        """Put a waiting job in line (again, after a busy answer: at its own place).
+
+        A job the provider had no account for (``Job.capacity_refused_at``) goes behind the others.
+        """
+        self.queue.add(waiting_entry(job))
         self._dirty = True
 
     def forget(self, job_id: int) -> bool:
@@ -216,6 +219,11 @@ class Dispatcher:
         self._busy_streak = 0
         self._hold_until = 0.0
         self.state = self.state.seen(ProviderCondition.NORMAL, self._clock())
+
+
+def waiting_entry(job: Job) -> Waiting:
+    """Return a waiting job's entry in the fair queue."""
+    return Waiting(job.id, job.guild_id, job.requester_id, job.capacity_refused_at)
 
 
 def is_waiting(job: Job) -> bool:

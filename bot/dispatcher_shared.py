@@ -9,7 +9,10 @@ again after any local change and at least every ``refresh_seconds`` (other proce
 
 The rounds count what one process keeps in memory, read from the database instead: a member's jobs
 at the provider and those served while the oldest waiting job waited, so a member who was just
-served waits behind one who was not, whichever process served them.
+served waits behind one who was not, whichever process served them. A job the provider had no account
+for goes behind the others by its stored ``capacity_refused_at``, so every process sees it there: an
+order kept in one process's memory would let the processes disagree on whose turn it is, and each
+would leave the slot to the other's job.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.dispatcher import Dispatcher, QueueView, RunningLimit, is_waiting
-from bot.fair_queue import FairQueue, Member, Waiting
+from bot.dispatcher import Dispatcher, QueueView, RunningLimit, is_waiting, waiting_entry
+from bot.fair_queue import FairQueue, Member
 from bot.models import Job
 
 Decide = Callable[[list[Job], list[Job], list[Job]], Awaitable[list[int]]]
@@ -85,7 +88,7 @@ class SharedDispatcher(Dispatcher):
         queue = FairQueue()
         # Ours waiting, stored after the line was read (the read does not see them yet), wait too.
         for job in (*waiting, *(job for job in held_jobs.values() if is_waiting(job))):
-            queue.add(Waiting(job.id, job.guild_id, job.requester_id))
+            queue.add(waiting_entry(job))
         queue.set_ahead(_by_member([*at_provider, *served]))
         ahead = _by_member(at_provider)
         self.queue = queue

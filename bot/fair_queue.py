@@ -5,16 +5,20 @@ round is how many of its member's jobs are ahead of it: waiting, running, or alr
 the line formed (``served``). So slots go round-robin across members and across servers, first in
 first out within a member, and a member who was just served waits behind one who was not.
 Everything but ``served`` is stored (job id, server, member, status); a requeued job (provider busy)
-keeps its place.
+keeps its place. A job the provider had no account for (``yielded_at``: code 3, maybe for its kind
+of video only, for as long as that lasts) yields its turn: it waits behind every other waiting job,
+the one that yielded longest ago first, so it can never hold the line (see README, "Waiting").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 Member = tuple[int | None, int]  # (guild id, user id)
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 Slot = tuple[int, "Waiting | None"]  # (job id, the waiting job, or None for one running or served)
 
 
@@ -25,6 +29,7 @@ class Waiting:
     job_id: int
     guild_id: int | None
     user_id: int
+    yielded_at: dt.datetime | None = None  # when the provider last had no account for it, if ever
 
     @property
     def member(self) -> Member:
@@ -38,8 +43,18 @@ def fair_order(waiting: Iterable[Waiting], ahead: Mapping[Member, list[int]] | N
     ``ahead`` holds, per member, the ids of their jobs that are running or were served since the
     line formed. They take part in the rounds like waiting jobs (a member served in round 0 waits in
     round 1; a server served in a round lets the other servers go first in it) but are not returned.
+    Jobs that yielded their turn come after all the others, by when they yielded.
     """
-    ahead = ahead or {}
+    entries = list(waiting)
+    yielded = sorted((entry for entry in entries if entry.yielded_at is not None), key=_yield_key)
+    return _in_rounds([entry for entry in entries if entry.yielded_at is None], ahead or {}) + yielded
+
+
+def _yield_key(entry: Waiting) -> tuple[dt.datetime, int]:
+    return (entry.yielded_at or _NEVER, entry.job_id)
+
+
+def _in_rounds(waiting: list[Waiting], ahead: Mapping[Member, list[int]]) -> list[Waiting]:
     by_member: dict[Member, list[Slot]] = defaultdict(list)
     for entry in waiting:
         by_member[entry.member].append((entry.job_id, entry))

@@ -98,6 +98,7 @@ class FailureKind(StrEnum):
     DELIVERY = "delivery"
     INTERNAL = "internal"
     IMAGE = "image"  # the image failed when fetched and checked again before the submit
+    NO_CAPACITY = "no_capacity"  # no provider account could take the job for longer than the bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,9 @@ class Job:
     missing_clips: tuple[int, ...] = ()  # a delivered job's clips (0-based) that could not be posted
     # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.
     lease_token: int = 0
+    # When the provider last answered a submit of this job with "no account instance" (code 3): such
+    # a waiting job lets every other waiting job go first (bot.fair_queue).
+    capacity_refused_at: dt.datetime | None = None
 
     @property
     def options(self) -> VideoOptions:

@@ -17,6 +17,7 @@ from bot.cometapi import CometAPIClient
 from bot.cometapi_types import (
     AuthenticationError,
     CometAPIError,
+    NoInstanceError,
     ProviderBusyError,
     ProviderUnavailableError,
 )
@@ -227,6 +228,9 @@ class JobTracker(TrackerPolling):
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the cycle, not after: a wake-up set while the cycle awaits (a job
+            # enqueued, a slot freed) is for work the cycle may have missed, so it must not be lost.
+            self._wake.clear()
             try:
                 await self._cycle()
             except Exception:
@@ -241,7 +245,6 @@ class JobTracker(TrackerPolling):
         marks = (self._dispatch.hold_until(), self._dispatch.next_refresh())
         wakeup = min([next_poll, *(mark for mark in marks if mark is not None), *self._later_wakeups()])
         delay = max(0.0, wakeup - now)
-        self._wake.clear()
         if self._stopping:
             return
         try:
@@ -370,15 +373,20 @@ class JobTracker(TrackerPolling):
 
     async def _retry_later(self, job: Job, exc: ProviderBusyError) -> None:
         # Back to its own place in line (the order follows the job id), and nothing is sent until
-        # the back-off ends, so the provider is not hammered by the jobs behind it.
+        # the back-off ends, so the provider is not hammered by the jobs behind it. With no account
+        # for it (code 3, maybe for its kind of video only) it goes behind the others, for a bounded time.
         delay = self._dispatch.busy(exc.retry_after)
+        no_instance = isinstance(exc, NoInstanceError)
+        if no_instance and self._capacity.outlasted(job):
+            await self._fail(job, FailureKind.NO_CAPACITY, self._capacity.reason(exc.description))
+            return
         try:
-            requeued = self._track(await self._store.requeue(job.id, token=job.lease_token))
+            requeued = await self._store.requeue(job.id, token=job.lease_token, no_instance=no_instance)
         except InvalidTransition as gone:
             if not self._dropped(gone, "its retry after a busy answer"):
                 log.info("provider busy, and job %s is %s: not retried", job.id, gone.current)
             return
-        self._dispatch.add(requeued)
+        self._dispatch.add(self._track(requeued))
         log.warning("provider busy; submissions held for %.1f s", delay, extra=job_fields(job))
 
     async def _submit_failed(self, job: Job, exc: CometAPIError) -> None:

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 
+from bot.capacity_waits import CapacityWaits
 from bot.cometapi import CometAPIClient
 from bot.dispatcher import Dispatcher
 from bot.events import EventBus, JobEventKind
@@ -64,6 +65,7 @@ class TrackerOutcomes:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._successes = SuccessWrites(store)
+        self._capacity = CapacityWaits(job_timeout, clock)
         late_interval = self._schedule.max_interval * LATE_POLL_FACTOR
         self._late = LateWatch(client, interval=late_interval, clock=clock)
         self._late_task: asyncio.Task[None] | None = None
@@ -85,6 +87,7 @@ class TrackerOutcomes:
             self._active.pop(job.id, None)
             self._schedule.remove(job.id)
             self._dispatch.forget(job.id)
+            self._capacity.forget(job.id)
         return job
 
     async def _store_success(self, job: Job, clip_urls: tuple[str, ...]) -> None:
@@ -341,6 +344,7 @@ class TrackerOutcomes:
         self._dispatch.forget(job_id)
         self._late.remove(job_id)
         self._successes.forget(job_id)
+        self._capacity.forget(job_id)
 
 
 def _sent_before(job: Job, deadline: dt.datetime) -> bool:

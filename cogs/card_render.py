@@ -212,6 +212,8 @@ class CardRenderer:
             return self.text("failure.internal", error_id=f"job-{job.id}")
         if kind == "timeout":
             return self.text("failure.timeout", duration=self._duration(job, utcnow()))
+        if kind == "no_capacity" and job.quality is Quality.HD and job.parent_job_id is None:
+            return self.text("failure.no_capacity_hd")  # a new video may be asked for in 480p instead
         return self.text(f"failure.{kind}", reason=reason)
 
     def _request_fields(

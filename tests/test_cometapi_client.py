@@ -13,6 +13,7 @@ from bot.cometapi_types import (
     ExtendRequest,
     InvalidRequestError,
     ModerationError,
+    NoInstanceError,
     ProviderBusyError,
     RequestRefusedError,
     TaskNotFoundError,
@@ -167,11 +168,13 @@ async def test_no_account_instance_is_capacity_retried_until_accepted(cometapi_c
     assert cometapi_client.request_counts["submit"] == 3
 
 
-async def test_no_account_instance_that_lasts_raises_provider_busy(cometapi_client, cometapi_double):
-    """Past the client's retries, code 3 is a ProviderBusyError (the tracker waits), not a refusal."""
+async def test_no_account_instance_that_lasts_raises_no_instance(cometapi_client, cometapi_double):
+    """Past the client's retries, code 3 is a NoInstanceError: capacity (a ProviderBusyError the
+    tracker waits out, for a bounded time), not a refusal."""
     cometapi_double.no_instance(times=None)
-    with pytest.raises(ProviderBusyError) as caught:
+    with pytest.raises(NoInstanceError) as caught:
         await cometapi_client.submit_video(video())
+    assert isinstance(caught.value, ProviderBusyError)
     assert "无可用的账号实例" in caught.value.description
     assert cometapi_double.counts["submit"] == 4
 
@@ -181,6 +184,7 @@ async def test_busy_exhausted_raises_provider_busy(cometapi_client, cometapi_dou
     cometapi_double.queue_full(times=None)
     with pytest.raises(ProviderBusyError) as caught:
         await cometapi_client.submit_video(video())
+    assert not isinstance(caught.value, NoInstanceError)  # full for everyone: no job is bounded for it
     assert caught.value.retry_after is None
     assert cometapi_double.counts["submit"] == 4
     assert cometapi_client.request_counts["submit"] == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 from bot.dispatcher import EXACT_POSITIONS, Dispatcher
 from bot.fair_queue import FairQueue, Waiting, fair_order
@@ -48,6 +49,28 @@ def test_a_requeued_job_gets_its_own_place_back():
     assert first.job_id == 1 and queue.position(2) == 1
     queue.add(first)  # the provider was busy
     assert ids(queue.order()) == [1, 2, 3]
+
+
+def test_a_job_that_yielded_its_turn_waits_behind_every_other_job():
+    """No account for it (code 3): behind the others, whatever its id, member or server; later
+    arrivals go first too, so it can never hold the line."""
+    refused = Waiting(1, 1, 100, yielded_at=NOW)
+    others = [Waiting(2, 1, 100), Waiting(3, 2, 200), Waiting(9, 1, 300)]
+    assert ids(fair_order([refused, *others])) == [2, 3, 9, 1]
+
+
+def test_jobs_that_yielded_take_turns_by_when_they_yielded():
+    """The one refused longest ago is tried first: two such jobs alternate instead of one starving."""
+    earlier = Waiting(5, 1, 100, yielded_at=NOW)
+    later = Waiting(4, 1, 200, yielded_at=NOW + dt.timedelta(seconds=1))
+    assert ids(fair_order([later, earlier, Waiting(6, 1, 300)])) == [6, 5, 4]
+    queue = FairQueue()
+    for entry in (later, earlier):
+        queue.add(entry)
+    [tried] = queue.pick(1, {}, lambda _guild: 5)
+    assert tried.job_id == 5
+    queue.add(Waiting(5, 1, 100, yielded_at=NOW + dt.timedelta(seconds=2)))  # refused again
+    assert ids(queue.order()) == [4, 5]
 
 
 def test_pick_skips_members_at_their_running_limit_without_losing_their_place():
@@ -117,6 +140,21 @@ async def test_a_member_just_served_waits_behind_one_who_was_not():
         del active[started]  # it ran and finished
         dispatcher.changed()
     assert order == [1, 4, 2, 3]
+
+
+async def test_a_job_refused_for_lack_of_an_account_lets_the_next_job_have_the_slot():
+    """One slot: the first job comes back refused (code 3, stored as ``capacity_refused_at``); the
+    next take gives the slot to the job behind it, and a job that only met a full queue keeps its place."""
+    dispatcher = Dispatcher(cap=1, clock=lambda: NOW)
+    active = {job_id: job(job_id, user) for job_id, user in ((1, 100), (2, 200), (3, 300))}
+    for waiting in active.values():
+        dispatcher.add(waiting)
+    assert await dispatcher.take(active) == [1]
+    dispatcher.add(replace(active[1], capacity_refused_at=NOW))  # no account for it: back in line
+    assert await dispatcher.take(active) == [2]
+    assert dispatcher.place(1, 60.0).place == 2  # type: ignore[union-attr]
+    dispatcher.add(active[2])  # queue full (code 23): back at its own place, first
+    assert await dispatcher.take(active) == [2]
 
 
 async def test_positions_are_announced_only_when_they_change_and_only_near_the_front():

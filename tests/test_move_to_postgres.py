@@ -23,7 +23,7 @@ from bot.store import JobStore, postgres_sql
 from bot.store.rows import LATE_WATCH_LEASE
 from bot.store.transfer import TransferRefused
 from tests import cli_support
-from tests.store_fixtures import GUILD, OTHER_GUILD, OTHER_USER, USER, FakeClock, sample_job
+from tests.store_fixtures import GUILD, OTHER_GUILD, OTHER_USER, START, USER, FakeClock, sample_job
 from tests.test_store import job_in
 
 restore_logging = cli_support.restore_logging
@@ -56,7 +56,9 @@ async def fill(path: Path, clock: FakeClock) -> int:
     async with await JobStore.open(path, clock=clock) as store:
         delivered = await job_in(store, JobStatus.DELIVERED, source_message_id=4001)
         await store.set_card_message(delivered.id, 5001)
-        await job_in(store, JobStatus.FAILED, guild_id=None, attachment_size_limit=10 << 20)
+        refused = await job_in(store, JobStatus.SUBMITTING, guild_id=None, attachment_size_limit=10 << 20)
+        await store.requeue(refused.id, no_instance=True)  # no account for it: capacity_refused_at
+        await store.mark_failed(refused.id, FailureKind.NO_CAPACITY, "no account for more than 60 minutes")
         await job_in(store, JobStatus.CANCELLED, requester_id=OTHER_USER)
         late = await job_in(
             store, JobStatus.SUCCEEDED, clips=2, loop=True, end_image_url="https://e.x/end.png"
@@ -145,6 +147,7 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
         timed_out = before["jobs"][3]  # type: ignore[index]
         assert timed_out.clip_urls and timed_out.timed_out_at and timed_out.provider_task_id
         assert [job.id for job in await postgres.late_watch_jobs(clock.now - LATE_WATCH_LEASE)] == [4]
+        assert before["jobs"][1].capacity_refused_at == START  # type: ignore[index]
         extension = before["jobs"][4]  # type: ignore[index]
         assert (extension.parent_job_id, extension.source) == (1, JobSource.EXTEND)
         following = await postgres.create_job(sample_job())

@@ -287,6 +287,23 @@ async def test_failure_records_kind_error_and_time(store, clock):
     assert failed.finished_at == clock.now
 
 
+async def test_a_requeue_for_lack_of_an_account_stamps_when_and_a_busy_one_keeps_it(store, clock):
+    """requeue(no_instance=True) records the refusal's time (the job then waits behind the others);
+    a plain requeue (queue full) leaves it as it was: never set, or the last such refusal."""
+    job = await job_in(store, JobStatus.SUBMITTING)
+    assert job.capacity_refused_at is None
+    assert (await store.requeue(job.id)).capacity_refused_at is None
+    await store.mark_submitting(job.id)
+    clock.advance(minutes=1)
+    refused = await store.requeue(job.id, no_instance=True)
+    assert (refused.status, refused.capacity_refused_at) == (JobStatus.QUEUED, clock.now)
+    await store.mark_submitting(job.id)
+    clock.advance(minutes=1)
+    assert (await store.requeue(job.id)).capacity_refused_at == refused.capacity_refused_at
+    stored = await store.get_job(job.id)
+    assert stored is not None and stored.capacity_refused_at == refused.capacity_refused_at
+
+
 async def test_delivery_failure_keeps_the_provider_finish_time(store, clock):
     job = await job_in(store, JobStatus.SUCCEEDED)
     clock.advance(minutes=3)

@@ -37,7 +37,11 @@ SELECT_JOB_BY_CARD = "SELECT * FROM jobs WHERE card_message_id = $1 ORDER BY id 
 
 MARK_SUBMITTING = "UPDATE jobs SET status = 'submitting', updated_at = $1 WHERE id = $2 RETURNING *"
 
-REQUEUE = "UPDATE jobs SET status = 'queued', updated_at = $1 WHERE id = $2 RETURNING *"
+# $3: the time of a "no account instance" answer (the job then waits behind the others), else NULL.
+REQUEUE = """
+UPDATE jobs SET status = 'queued', updated_at = $1, capacity_refused_at = COALESCE($3, capacity_refused_at)
+WHERE id = $2 RETURNING *
+"""
 
 MARK_SUBMITTED = """
 UPDATE jobs SET status = 'submitted', provider_task_id = $1, submitted_at = $2, updated_at = $2
@@ -250,10 +254,10 @@ INSERT INTO jobs (
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
     timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
-    lease_token
+    lease_token, capacity_refused_at
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39
 )
 """
 

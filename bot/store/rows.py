@@ -204,6 +204,7 @@ def job_from_row(row: Row) -> Job:
         attachment_size_limit=row["attachment_size_limit"],
         missing_clips=decode_clip_indexes(row["missing_clips"]),
         lease_token=row["lease_token"],
+        capacity_refused_at=decode_optional_time(row["capacity_refused_at"]),
     )
 
 
@@ -258,6 +259,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.attachment_size_limit,
         encode_clip_indexes(job.missing_clips),
         job.lease_token,
+        optional_utc(job.capacity_refused_at),
     )
 
 

@@ -33,8 +33,10 @@ MARK_SUBMITTING = """
 UPDATE jobs SET status = 'submitting', updated_at = ?1 WHERE id = ?2 RETURNING *
 """
 
+# ?3: the time of a "no account instance" answer (the job then waits behind the others), else NULL.
 REQUEUE = """
-UPDATE jobs SET status = 'queued', updated_at = ?1 WHERE id = ?2 RETURNING *
+UPDATE jobs SET status = 'queued', updated_at = ?1, capacity_refused_at = COALESCE(?3, capacity_refused_at)
+WHERE id = ?2 RETURNING *
 """
 
 MARK_SUBMITTED = """

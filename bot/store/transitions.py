@@ -94,9 +94,14 @@ class JobTransitions(StoreCore):
             job_id, SUBMIT_START, "start submitting", lambda sql: sql.MARK_SUBMITTING, params, token
         )
 
-    async def requeue(self, job_id: int, *, token: int | None = None) -> Job:
-        """Put a SUBMITTING job back in the queue (QUEUED): the provider was busy, so it is retried later."""
-        params = (utc(self._now()), job_id)
+    async def requeue(self, job_id: int, *, token: int | None = None, no_instance: bool = False) -> Job:
+        """Put a SUBMITTING job back in the queue (QUEUED): the provider was busy, so it is retried later.
+
+        ``no_instance``: the provider had no account for this job (code 3); ``capacity_refused_at`` is
+        set to now, and the job waits behind every other waiting job. Otherwise it keeps its place.
+        """
+        now = utc(self._now())
+        params = (now, job_id, now if no_instance else None)
         return await self._transition(
             job_id, REQUEUE_FROM, "put it back in the queue", lambda sql: sql.REQUEUE, params, token
         )

@@ -186,16 +186,30 @@ class CometAPIDouble:
         self.rules.append(SubmitRule(prompt, times, plan=plan, accept_code=accept_code))
 
     def reply_to_submits(
-        self, status: int, body: Any, *, prompt: str | None = None, times: int | None = 1
+        self,
+        status: int,
+        body: Any,
+        *,
+        prompt: str | None = None,
+        times: int | None = 1,
+        video_type: str | None = None,
     ) -> None:
         """Answer matching valid submits with a fixed status and body instead of creating a task."""
-        self.rules.append(SubmitRule(prompt, times, reply=CannedReply(status, body, {})))
+        reply = CannedReply(status, body, {})
+        self.rules.append(SubmitRule(prompt, times, reply=reply, video_type=video_type))
 
     def refuse_submits(
-        self, code: int, description: str, *, prompt: str | None = None, times: int | None = 1
+        self,
+        code: int,
+        description: str,
+        *,
+        prompt: str | None = None,
+        times: int | None = 1,
+        video_type: str | None = None,
     ) -> None:
         """Refuse matching submits with an HTTP 200 ``{"code": code, "description": ...}``."""
-        self.reply_to_submits(200, submit_body(code, description), prompt=prompt, times=times)
+        body = submit_body(code, description)
+        self.reply_to_submits(200, body, prompt=prompt, times=times, video_type=video_type)
 
     def moderate_submits(
         self,
@@ -216,9 +230,13 @@ class CometAPIDouble:
         else:
             self.refuse_submits(23, "队列已满，请稍后尝试", times=times)
 
-    def no_instance(self, *, times: int | None = 1) -> None:
-        """Refuse the next submits with code 3 "无可用的账号实例": no upstream account is free (capacity)."""
-        self.refuse_submits(*NO_INSTANCE, times=times)
+    def no_instance(self, *, times: int | None = 1, video_type: str | None = None) -> None:
+        """Refuse the next submits with code 3 "无可用的账号实例": no upstream account is free (capacity).
+
+        ``video_type="vid_1.1_i2v_720"``: only HD submits, as when no account can make HD video (HD
+        needs an HD-capable upstream account, else code 3: shared/reference/cometapi.md, ``videoType``).
+        """
+        self.refuse_submits(*NO_INSTANCE, times=times, video_type=video_type)
 
     def add_task(self, body: dict[str, Any] | None = None, *, plan: TaskPlan | None = None) -> str:
         """Create a task directly (no HTTP, not counted) and return its id; ``body`` is the submit."""
@@ -294,15 +312,15 @@ class CometAPIDouble:
         problem = submit_problem(body, self.tasks, self.now())
         if problem is not None:
             return web.json_response(submit_body(*problem), dumps=_dumps)
-        rule = self._take_rule(str(body.get("prompt", "")))
+        rule = self._take_rule(body)
         if rule is not None and rule.reply is not None:
             return canned_response(rule.reply.status, rule.reply.body, rule.reply.headers)
         end_problem = await images.end_image_problem(end_image(str(body.get("prompt", ""))), self.end_fetches)
         return self._accept(body, rule, end_problem, await images.received_for(body))
 
-    def _take_rule(self, prompt: str) -> SubmitRule | None:
+    def _take_rule(self, body: dict[str, Any]) -> SubmitRule | None:
         for position, rule in enumerate(self.rules):
-            if rule.prompt_contains is not None and rule.prompt_contains not in prompt:
+            if not rule.matches(body):
                 continue
             if rule.times is not None:
                 rule.times -= 1

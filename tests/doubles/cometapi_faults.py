@@ -125,6 +125,7 @@ class SubmitRule:
 
     ``times`` is how many submits it applies to (None: all). With ``reply`` the submit gets that answer
     and no task is created; otherwise a task is created with ``plan`` and ``accept_code``.
+    ``video_type`` (None: any) limits the rule to submits asking for that ``videoType``.
     """
 
     prompt_contains: str | None = None
@@ -132,6 +133,13 @@ class SubmitRule:
     plan: TaskPlan | None = None
     accept_code: int = 1
     reply: CannedReply | None = None
+    video_type: str | None = None
+
+    def matches(self, body: dict[str, Any]) -> bool:
+        """Return True when the rule applies to the submit ``body``."""
+        if self.prompt_contains is not None and self.prompt_contains not in str(body.get("prompt", "")):
+            return False
+        return self.video_type is None or body.get("videoType") == self.video_type
 
 
 def fault_response(fault: Fault) -> web.StreamResponse:

@@ -23,7 +23,6 @@ import discord
 
 from bot.bot import MotionBot, Services
 from bot.cli import (
-    DEFAULT_ENV_FILE,
     EXIT_CONFIG,
     EXIT_FAILURE,
     EXIT_OK,
@@ -31,12 +30,12 @@ from bot.cli import (
     LOGIN_HELP,
     SHARDING_HELP,
     build_parser,
-    folder_problem,
 )
 from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
 from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
 from bot.cli_move import move_to_postgres
+from bot.cli_settings import load_for_command, refuse
 from bot.cometapi import CometAPIClient
 from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
@@ -47,7 +46,8 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
+from bot.settings_check import missing_env_file
 from bot.store import StoreError
 from bot.tracker import JobTracker
 
@@ -239,8 +239,8 @@ def _overrides(command: str) -> dict[str, str]:
     # invite only asks Discord for the client id: it must not demand the CometAPI key.
     if command == "invite":
         return {"cometapi_key": UNUSED_COMETAPI_KEY}
-    # move-to-postgres only touches the two databases.
-    if command == "move-to-postgres":
+    # jobs and move-to-postgres only touch the databases.
+    if command in ("jobs", "move-to-postgres"):
         return {"cometapi_key": UNUSED_COMETAPI_KEY, "discord_token": UNUSED_COMETAPI_KEY}
     return {}
 
@@ -254,20 +254,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "doctor":
         return doctor(args.env_file)
+    missing = missing_env_file(args.env_file) if args.env_file is not None else None
+    if missing:
+        return refuse([missing])
     if command == "invite" and args.client_id is not None:
         return print_invite(args.client_id)
     if command == "jobs" and args.database:
         return asyncio.run(_jobs(Path(args.database), args))
-    try:
-        settings = load_settings(args.env_file or DEFAULT_ENV_FILE, **_overrides(command))
-    except SettingsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
-    except OSError as exc:  # load_settings creates the database folder
-        print(folder_problem(exc), file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
+    loaded = load_for_command(args.env_file, create_folder=command in ("run", "sync"), **_overrides(command))
+    if isinstance(loaded, int):
+        return loaded
+    settings = loaded.settings
     configure_logging(settings.log_level, settings.log_format, settings.secret_values)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     return run_guarded(COMMANDS[command](settings, args))
 
 

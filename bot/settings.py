@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr("")
     lease_seconds: Annotated[float, Field(ge=5, le=600)] = 30.0
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
-    job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
+    job_timeout_minutes: Annotated[float, Field(ge=1, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
     image_hosts: Annotated[tuple[str, ...], NoDecode, Field(min_length=1)] = DEFAULT_IMAGE_HOSTS
     image_http_hosts: Annotated[tuple[str, ...], NoDecode] = ()

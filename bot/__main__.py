@@ -55,6 +55,11 @@ __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", 
 
 log = logging.getLogger("bot")
 
+
+class StartRefused(Exception):  # noqa: N818 - reads as the condition
+    """Discord refused the start for a reason the admin must fix; the message is the one-line fix."""
+
+
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 SHARDING_REQUIRED = 4011  # gateway close code: too many servers for the shard count
 
@@ -143,22 +148,17 @@ async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
 
 
 async def _start_client(client: MotionBot, settings: Settings) -> int:
+    # A refused token or intent propagates: run_guarded says the fix once everything has closed, so
+    # it is the last line printed (not "shutting down").
     try:
         await client.start(settings.discord_token.get_secret_value())
-    except discord.PrivilegedIntentsRequired:
-        log.critical(INTENT_HELP)
-        return EXIT_CONFIG
-    except discord.LoginFailure:
-        log.critical(LOGIN_HELP)
-        return EXIT_CONFIG
     except discord.ConnectionClosed as exc:
         if exc.code != SHARDING_REQUIRED:
             raise
         count = settings.shard_count
-        log.critical(
+        raise StartRefused(
             SHARDING_HELP.format(shards=f"SHARD_COUNT={count}" if count else "Discord's recommendation")
-        )
-        return EXIT_CONFIG
+        ) from None
     return EXIT_OK
 
 
@@ -277,7 +277,7 @@ def run_guarded(work: Awaitable[int]) -> int:
         return asyncio.run(_as_coroutine(work))
     except KeyboardInterrupt:
         return EXIT_OK
-    except (StoreError, HealthServerError) as exc:
+    except (StoreError, HealthServerError, StartRefused) as exc:
         log.critical("%s", exc)
         return EXIT_CONFIG
     except (discord.LoginFailure, DiscordTokenRejected):

@@ -129,7 +129,12 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     lock: they receive no events, so they may run beside it.
     """
     with instance_guard(settings):
-        return await _run_locked(settings, install_signals=install_signals)
+        try:
+            return await _run_locked(settings, install_signals=install_signals)
+        except StartRefused as exc:
+            # Said only now that the client and the services have closed, so the fix is the last line.
+            log.critical("%s", exc)
+            return EXIT_CONFIG
 
 
 async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
@@ -148,10 +153,12 @@ async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
 
 
 async def _start_client(client: MotionBot, settings: Settings) -> int:
-    # A refused token or intent propagates: run_guarded says the fix once everything has closed, so
-    # it is the last line printed (not "shutting down").
     try:
         await client.start(settings.discord_token.get_secret_value())
+    except discord.PrivilegedIntentsRequired:
+        raise StartRefused(INTENT_HELP) from None
+    except discord.LoginFailure:
+        raise StartRefused(LOGIN_HELP) from None
     except discord.ConnectionClosed as exc:
         if exc.code != SHARDING_REQUIRED:
             raise
@@ -277,7 +284,7 @@ def run_guarded(work: Awaitable[int]) -> int:
         return asyncio.run(_as_coroutine(work))
     except KeyboardInterrupt:
         return EXIT_OK
-    except (StoreError, HealthServerError, StartRefused) as exc:
+    except (StoreError, HealthServerError) as exc:
         log.critical("%s", exc)
         return EXIT_CONFIG
     except (discord.LoginFailure, DiscordTokenRejected):

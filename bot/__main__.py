@@ -23,7 +23,6 @@ import discord
 
 from bot.bot import MotionBot, Services
 from bot.cli import (
-    DEFAULT_ENV_FILE,
     EXIT_CONFIG,
     EXIT_FAILURE,
     EXIT_OK,
@@ -31,12 +30,12 @@ from bot.cli import (
     LOGIN_HELP,
     SHARDING_HELP,
     build_parser,
-    folder_problem,
 )
 from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
 from bot.cli_doctor import doctor
 from bot.cli_jobs import export_jobs
 from bot.cli_move import move_to_postgres
+from bot.cli_settings import load_for_command, refuse
 from bot.cometapi import CometAPIClient
 from bot.database import instance_guard, open_store
 from bot.health import HealthServer, HealthServerError, standard_checks
@@ -47,13 +46,19 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
+from bot.settings_check import missing_env_file
 from bot.store import StoreError
 from bot.tracker import JobTracker
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
 
 log = logging.getLogger("bot")
+
+
+class StartRefused(Exception):  # noqa: N818 - reads as the condition
+    """Discord refused the start for a reason the admin must fix; the message is the one-line fix."""
+
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 SHARDING_REQUIRED = 4011  # gateway close code: too many servers for the shard count
@@ -124,7 +129,12 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     lock: they receive no events, so they may run beside it.
     """
     with instance_guard(settings):
-        return await _run_locked(settings, install_signals=install_signals)
+        try:
+            return await _run_locked(settings, install_signals=install_signals)
+        except StartRefused as exc:
+            # Said only now that the client and the services have closed, so the fix is the last line.
+            log.critical("%s", exc)
+            return EXIT_CONFIG
 
 
 async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
@@ -146,19 +156,16 @@ async def _start_client(client: MotionBot, settings: Settings) -> int:
     try:
         await client.start(settings.discord_token.get_secret_value())
     except discord.PrivilegedIntentsRequired:
-        log.critical(INTENT_HELP)
-        return EXIT_CONFIG
+        raise StartRefused(INTENT_HELP) from None
     except discord.LoginFailure:
-        log.critical(LOGIN_HELP)
-        return EXIT_CONFIG
+        raise StartRefused(LOGIN_HELP) from None
     except discord.ConnectionClosed as exc:
         if exc.code != SHARDING_REQUIRED:
             raise
         count = settings.shard_count
-        log.critical(
+        raise StartRefused(
             SHARDING_HELP.format(shards=f"SHARD_COUNT={count}" if count else "Discord's recommendation")
-        )
-        return EXIT_CONFIG
+        ) from None
     return EXIT_OK
 
 
@@ -239,8 +246,8 @@ def _overrides(command: str) -> dict[str, str]:
     # invite only asks Discord for the client id: it must not demand the CometAPI key.
     if command == "invite":
         return {"cometapi_key": UNUSED_COMETAPI_KEY}
-    # move-to-postgres only touches the two databases.
-    if command == "move-to-postgres":
+    # jobs and move-to-postgres only touch the databases.
+    if command in ("jobs", "move-to-postgres"):
         return {"cometapi_key": UNUSED_COMETAPI_KEY, "discord_token": UNUSED_COMETAPI_KEY}
     return {}
 
@@ -254,20 +261,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "doctor":
         return doctor(args.env_file)
+    missing = missing_env_file(args.env_file) if args.env_file is not None else None
+    if missing:
+        return refuse([missing])
     if command == "invite" and args.client_id is not None:
         return print_invite(args.client_id)
     if command == "jobs" and args.database:
         return asyncio.run(_jobs(Path(args.database), args))
-    try:
-        settings = load_settings(args.env_file or DEFAULT_ENV_FILE, **_overrides(command))
-    except SettingsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
-    except OSError as exc:  # load_settings creates the database folder
-        print(folder_problem(exc), file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
+    loaded = load_for_command(args.env_file, create_folder=command in ("run", "sync"), **_overrides(command))
+    if isinstance(loaded, int):
+        return loaded
+    settings = loaded.settings
     configure_logging(settings.log_level, settings.log_format, settings.secret_values)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     return run_guarded(COMMANDS[command](settings, args))
 
 

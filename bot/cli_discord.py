@@ -105,15 +105,31 @@ def invite_url(client_id: int, permissions: discord.Permissions = BOT_PERMISSION
     return f"{INVITE_BASE_URL}?{query}"
 
 
+# What `invite` can do without Discord: the application id is on the portal's first page.
+CLIENT_ID_HINT = (
+    "or skip Discord with --client-id ID (the Application ID on the developer portal's "
+    "General Information page)"
+)
+
+
 async def fetch_client_id(settings: Settings) -> int:
-    """Return the bot's application id, asking Discord with the configured token."""
-    async with aiohttp.ClientSession() as http:
-        rest = DiscordREST(http, str(settings.discord_api_base_url), settings.discord_token)
-        application = await rest.application()
+    """Return the bot's application id, asking Discord with the configured token.
+
+    When Discord cannot be asked (unreachable, an error, an odd answer) the error suggests
+    ``--client-id``; a rejected token is the token's problem and says only that.
+    """
+    try:
+        async with aiohttp.ClientSession() as http:
+            rest = DiscordREST(http, str(settings.discord_api_base_url), settings.discord_token)
+            application = await rest.application()
+    except DiscordTokenRejected:
+        raise
+    except DiscordAPIError as exc:
+        raise DiscordAPIError(f"{exc}; {CLIENT_ID_HINT}") from None
     try:
         return int(application["id"])
     except (KeyError, TypeError, ValueError):
-        raise DiscordAPIError("Discord's application answer has no id; pass --client-id instead") from None
+        raise DiscordAPIError(f"Discord's application answer has no id; {CLIENT_ID_HINT}") from None
 
 
 def print_invite(client_id: int) -> int:

@@ -7,6 +7,7 @@ check is ok. Nothing printed ever contains a secret: every line is redacted befo
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.database import describe_database, inspect_database
 from bot.key_alert import rejected_key_fix
 from bot.logs import RedactingFilter, configure_logging
 from bot.settings import Settings, SettingsError, read_settings
+from bot.settings_check import UnknownNames, absolute, find_unknown_names, missing_env_file, where_line
 from bot.store import StoreError
 from bot.store.inspection import Inspection
 
@@ -54,39 +56,55 @@ def doctor(env_file: str | None, out: TextIO | None = None) -> int:
 
     A typo in the file's name would otherwise check the environment alone and mislead.
     """
-    if env_file is not None and not Path(env_file).is_file():
-        DoctorReport(out or sys.stdout).fail(
-            "settings", f"{env_file} does not exist: check the --env-file path."
-        )
+    missing = missing_env_file(env_file) if env_file is not None else None
+    if missing:
+        DoctorReport(out or sys.stdout).fail("settings", missing)
         return EXIT_CONFIG
     return asyncio.run(run_doctor(env_file or DEFAULT_ENV_FILE, out))
 
 
 async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> int:
-    """Run every check and return the exit code (0 all ok, 1 a check failed, 2 unusable settings)."""
+    """Run every check and return the exit code (0 all ok, 1 a check failed, 2 unusable settings).
+
+    A name in the settings file that is not a setting makes the code 2 (the bot refuses to start on
+    it), yet every other check still runs; a look-alike in the environment is a failed check.
+    """
     stream = out if out is not None else sys.stdout
+    unknown = find_unknown_names(env_file, os.environ)
     try:
         # Not even the database's folder is created: a check must not change what it checks.
         settings = read_settings(env_file)
     except SettingsError as exc:
         report = DoctorReport(stream)
-        for problem in exc.problems:
+        where = [where_line(env_file, exc.absent, os.environ)] if exc.absent and env_file is not None else []
+        for problem in [*unknown.lines(), *exc.problems, *where]:
             report.fail("settings", problem)
         return EXIT_CONFIG
     secrets = settings.secret_values
     configure_logging("WARNING", settings.log_format, secrets)
     report = DoctorReport(stream, secrets)
-    report.ok(f"settings ({_describe_source(env_file)})")
+    check_names(env_file, unknown, report)
     await check_database(settings, report)
     async with aiohttp.ClientSession() as http:
         await check_provider(http, settings, report)
         await check_discord(http, settings, report)
+    if unknown.in_file:
+        return EXIT_CONFIG
     return EXIT_OK if report.failures == 0 else EXIT_FAILURE
+
+
+def check_names(env_file: str | Path | None, unknown: UnknownNames, report: DoctorReport) -> None:
+    """Fail once per name Motionbot would ignore, or say where the settings were read from."""
+    lines = unknown.lines()
+    for line in lines:
+        report.fail("settings", line)
+    if not lines:
+        report.ok(f"settings ({_describe_source(env_file)})")
 
 
 def _describe_source(env_file: str | Path | None) -> str:
     if env_file is not None and Path(env_file).is_file():
-        return f"environment and {env_file}"
+        return f"environment and {absolute(env_file)}"
     return "environment"
 
 

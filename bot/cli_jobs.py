@@ -60,8 +60,21 @@ async def _open(source: Settings | Path) -> JobStore:
     database = source if isinstance(source, Path) else source.database_path
     # Opening would create an empty database: a wrong path must not look like "no jobs".
     if not await asyncio.to_thread(database.is_file):
-        raise JobsExportError(f"there is no database at {database}; check DATABASE_PATH or --database")
+        raise JobsExportError(no_database(database, from_flag=isinstance(source, Path)))
     return await JobStore.open(database)
+
+
+def no_database(database: Path, *, from_flag: bool) -> str:
+    """Say which file was looked for (absolute: a relative path is read from the current folder)."""
+    origin = f"--database {database}" if from_flag else f"DATABASE_PATH={database}"
+    if not database.is_absolute():
+        origin += f", relative to the current folder {Path.cwd()}"
+    fix = (
+        "check the path"
+        if from_flag
+        else "run it from the bot's folder, or check DATABASE_PATH or --database"
+    )
+    return f"there is no database at {database.absolute()} ({origin}); {fix}"
 
 
 def job_record(job: Job) -> dict[str, Value]:

@@ -65,11 +65,15 @@ EXPECTATIONS: dict[str, str] = {
 
 
 class SettingsError(Exception):
-    """Raised when settings are missing or invalid; carries one line per problem."""
+    """Raised when settings are missing or invalid; carries one line per problem.
 
-    def __init__(self, problems: list[str]) -> None:
+    ``absent`` names the settings that are missing or empty, so the caller can say where it looked.
+    """
+
+    def __init__(self, problems: list[str], absent: tuple[str, ...] = ()) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.absent = absent
 
 
 class Settings(BaseSettings):
@@ -87,7 +91,7 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr("")
     lease_seconds: Annotated[float, Field(ge=5, le=600)] = 30.0
     poll_interval_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5.0
-    job_timeout_minutes: Annotated[float, Field(gt=0, le=1440)] = 60
+    job_timeout_minutes: Annotated[float, Field(ge=1, le=1440)] = 60
     max_image_mb: Annotated[float, Field(ge=1, le=50)] = 10.0
     image_hosts: Annotated[tuple[str, ...], NoDecode, Field(min_length=1)] = DEFAULT_IMAGE_HOSTS
     image_http_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -245,9 +249,14 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     The SQLite database's folder is created (``read_settings`` leaves it alone).
     """
     settings = read_settings(env_file, **overrides)
+    create_database_folder(settings)
+    return settings
+
+
+def create_database_folder(settings: Settings) -> None:
+    """Create the SQLite database's folder (nothing with PostgreSQL); raises ``OSError`` when it cannot."""
     if not settings.uses_postgres:
         settings.database_path.parent.mkdir(parents=True, exist_ok=True)
-    return settings
 
 
 def read_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
@@ -255,11 +264,20 @@ def read_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
     try:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
-        raise SettingsError(describe_problems(exc)) from None
+        raise SettingsError(describe_problems(exc), absent_settings(exc)) from None
 
 
 # pydantic's error types for a value shorter than its minimum, which for a secret means it is empty.
 EMPTY_ERRORS = frozenset({"too_short", "string_too_short"})
+
+
+def absent_settings(exc: ValidationError) -> tuple[str, ...]:
+    """Return the names (as variables) of the settings ``exc`` finds missing or empty."""
+    return tuple(
+        str(error["loc"][0]).upper()
+        for error in exc.errors(include_input=False)
+        if error["loc"] and (error["type"] == "missing" or error["type"] in EMPTY_ERRORS)
+    )
 
 
 def describe_problems(exc: ValidationError) -> list[str]:

@@ -112,7 +112,7 @@ def cli_env(
     fake_discord: FakeDiscordAPI,
     restore_logging: None,
 ) -> Path:
-    """Point every setting at the doubles and a fresh database; return a ``--env-file`` that is absent."""
+    """Point every setting at the doubles and a fresh database; return an empty ``--env-file``."""
     for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DISCORD_TOKEN", DISCORD_TOKEN)
@@ -120,4 +120,6 @@ def cli_env(
     monkeypatch.setenv("COMETAPI_BASE_URL", cometapi_double.base_url)
     monkeypatch.setenv("DISCORD_API_BASE_URL", fake_discord.base_url)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "data" / "motionbot.sqlite3"))
-    return tmp_path / "absent.env"
+    env_file = tmp_path / "settings.env"
+    env_file.touch()
+    return env_file

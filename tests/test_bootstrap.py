@@ -64,7 +64,7 @@ def test_old_python_is_refused_up_front_with_the_apt_line(tmp_path: Path) -> Non
     repo = _copy_repo(tmp_path)
     _fake_python(repo / "fakebin", "python3.10")
     result = _bootstrap(repo, python="python3.10")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "python3.10 is Python 3.10" in result.stderr
     assert "sudo apt install python3.11 python3.11-venv" in result.stderr
     assert not (repo / ".venv").exists()
@@ -74,7 +74,7 @@ def test_old_python_is_refused_up_front_with_the_apt_line(tmp_path: Path) -> Non
 def test_a_missing_python_is_named_with_the_apt_line(tmp_path: Path) -> None:
     repo = _copy_repo(tmp_path)
     result = _bootstrap(repo, python="python3.99-missing")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "python3.99-missing was not found or does not run." in result.stderr
     assert "sudo apt install python3.11 python3.11-venv" in result.stderr
 
@@ -83,7 +83,7 @@ def test_venv_of_old_python_is_rebuilt_and_test_then_run_installs_once(tmp_path:
     repo = _copy_repo(tmp_path)
     _fake_python(repo / ".venv" / "bin", "python")  # what a failed 3.10 attempt left behind
     _fake_python(repo / "fakebin", "python3.10")
-    assert _bootstrap(repo, "--dev", python="python3.10").returncode == 1
+    assert _bootstrap(repo, "--dev", python="python3.10").returncode == 2
     assert (repo / ".venv" / "bin" / "python").read_text(encoding="utf-8") == FAKE_PY310  # left as found
     result = _bootstrap(repo, "--dev")
     assert result.returncode == 0, result.stderr
@@ -99,6 +99,7 @@ def test_venv_of_old_python_is_rebuilt_and_test_then_run_installs_once(tmp_path:
 def test_venv_without_pip_is_rebuilt(tmp_path: Path) -> None:
     repo = _copy_repo(tmp_path)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
+    (repo / ".venv" / ".created").touch()  # finished, yet without pip
     result = _bootstrap(repo)
     assert result.returncode == 0, result.stderr
     assert "rebuilding .venv: it has no pip" in result.stderr
@@ -112,7 +113,21 @@ def test_unfinished_venv_is_rebuilt(tmp_path: Path) -> None:
     (repo / ".venv" / ".created").unlink()
     (repo / ".venv" / ".installed-prod").unlink()
     result = _bootstrap(repo)
-    assert "rebuilding .venv: its creation did not finish." in result.stderr
+    assert "rebuilding .venv: its creation did not finish (interrupted?)." in result.stderr
+    assert (repo / ".venv" / ".created").exists()
+
+
+def test_an_interrupted_venv_creation_is_named_so_and_rebuilt(tmp_path: Path) -> None:
+    # What Ctrl-C during `python -m venv` (while ensurepip runs) leaves: a Python, no pip, no stamp.
+    repo = _copy_repo(tmp_path)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
+    result = _bootstrap(repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "bootstrap: rebuilding .venv: its creation did not finish (interrupted?)."
+    )
+    assert "pip" not in result.stderr.splitlines()[0]
+    assert _installs(repo) == ["--require-hashes -r requirements.lock", "--no-deps -e ."]
     assert (repo / ".venv" / ".created").exists()
 
 

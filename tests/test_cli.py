@@ -81,8 +81,10 @@ def test_python_dash_m_bot_help_in_a_real_process():
 
 def test_missing_settings_in_a_real_process_exit_2_without_traceback(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in cli_support.SETTINGS_VARIABLES}
+    env_file = tmp_path / "empty.env"
+    env_file.touch()
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "--env-file", str(tmp_path / "absent.env")],
+        [sys.executable, "-m", "bot", "--env-file", str(env_file)],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -92,12 +94,16 @@ def test_missing_settings_in_a_real_process_exit_2_without_traceback(tmp_path):
     )
     assert result.returncode == 2
     lines = result.stderr.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert lines[0].startswith(
         "DISCORD_TOKEN is missing: set it to the bot token from the Discord developer portal"
     )
     assert (
         lines[1] == "COMETAPI_KEY is missing: set it to your CometAPI key (https://api.cometapi.com console)."
+    )
+    assert lines[2] == (
+        f"the settings were read from the environment and {env_file}: "
+        f"set DISCORD_TOKEN and COMETAPI_KEY in {env_file}."
     )
 
 
@@ -195,7 +201,11 @@ async def test_an_empty_or_blank_token_is_called_empty(cli_env, capsys, monkeypa
             "DISCORD_TOKEN is empty: set it to the bot token from the Discord developer portal "
             "(Bot > Reset Token)."
         )
-        assert capsys.readouterr().err.splitlines() == [expected]
+        where = (
+            f"DISCORD_TOKEN is set but empty in the environment, which wins over {cli_env}: "
+            "unset it or give it a value."
+        )
+        assert capsys.readouterr().err.splitlines() == [expected, where]
 
 
 async def test_invite_with_a_rejected_token_is_one_line_and_exit_2(cli_env, capsys, fake_discord):

@@ -131,19 +131,26 @@ async def test_missing_settings_are_listed_one_per_line_with_exit_code_2(cli_env
     monkeypatch.setenv("POLL_INTERVAL_SECONDS", "often")
     code, lines, _ = await doctor(cli_env, capsys)
     assert code == 2
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert lines[0] == (
         "FAIL settings: DISCORD_TOKEN is missing: set it to the bot token from the Discord developer portal "
         "(Bot > Reset Token)."
     )
     assert lines[1].startswith("FAIL settings: POLL_INTERVAL_SECONDS is invalid")
+    assert lines[2] == (
+        f"FAIL settings: the settings were read from the environment and {cli_env}: "
+        f"set DISCORD_TOKEN in {cli_env}."
+    )
 
 
 async def test_an_env_file_that_does_not_exist_is_named_with_exit_code_2(cli_env, capsys):
-    code = await asyncio.to_thread(main, ["doctor", "--env-file", str(cli_env)])
+    absent = cli_env.parent / "absent.env"
+    code = await asyncio.to_thread(main, ["doctor", "--env-file", str(absent)])
     out = capsys.readouterr().out
     assert code == 2
-    assert out.splitlines() == [f"FAIL settings: {cli_env} does not exist: check the --env-file path."]
+    assert out.splitlines() == [
+        f"FAIL settings: there is no settings file {absent} (--env-file {absent}): check the path."
+    ]
 
 
 # -- the database check changes nothing ---------------------------------------------------------

@@ -170,7 +170,7 @@ async def test_a_missing_database_is_one_line_and_exit_2(capsys, tmp_path):
     missing = tmp_path / "nothing.sqlite3"
     code, out, err = await run_jobs(capsys, "--database", str(missing))
     assert code == 2 and out == ""
-    assert err == f"there is no database at {missing}; check DATABASE_PATH or --database\n"
+    assert err == f"there is no database at {missing} (--database {missing}); check the path\n"
     assert not missing.exists()
 
 

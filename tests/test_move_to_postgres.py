@@ -226,11 +226,13 @@ def move_env(monkeypatch, tmp_path, restore_logging):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "data" / "motionbot.sqlite3"
     monkeypatch.setenv("DATABASE_PATH", str(path))
+    (tmp_path / "settings.env").touch()  # empty: the settings come from the environment
+    monkeypatch.chdir(tmp_path)
     return path
 
 
 def run_move(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
-    code = main(["move-to-postgres", "--env-file", "absent.env", *argv])
+    code = main(["move-to-postgres", "--env-file", "settings.env", *argv])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     return code, captured.out.splitlines(), captured.err.splitlines()

@@ -1,7 +1,7 @@
 """Run the REAL entry point (``python -m bot run``) in a child process against the in-process doubles.
 
 The child reaches the doubles only through its environment (the same variables an operator sets);
-``--env-file`` points at a file that does not exist, so a developer's ``.env`` is never read. Its
+``--env-file`` points at an empty file of its own, so a developer's ``.env`` is never read. Its
 stderr (the bot's log) goes to a file the test can read and scan.
 """
 
@@ -59,7 +59,12 @@ def bot_environment(settings: Mapping[str, object]) -> dict[str, str]:
 
 
 def bot_command(env_file: Path, *args: str) -> list[str]:
-    """Return the command line of ``python -m bot`` reading only ``env_file`` (which need not exist)."""
+    """Return the command line of ``python -m bot`` reading only ``env_file`` (created empty if missing).
+
+    The bot refuses an ``--env-file`` that does not exist.
+    """
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    env_file.touch()
     return [sys.executable, "-m", "bot", "--env-file", str(env_file), *args]
 
 

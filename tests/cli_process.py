@@ -21,7 +21,13 @@ from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS_VARIABLES = frozenset(name.upper() for name in Settings.model_fields)
-CHECKOUT_FILES = (".env.example", "pyproject.toml", "requirements.lock", "requirements-dev.lock")
+CHECKOUT_FILES = (
+    ".env.example",
+    "pyproject.toml",
+    "requirements.lock",
+    "requirements-dev.lock",
+    "requirements-build.lock",
+)
 
 
 def closed_url(path: str = "") -> str:

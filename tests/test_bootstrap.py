@@ -127,7 +127,7 @@ def test_an_interrupted_venv_creation_is_named_so_and_rebuilt(tmp_path: Path) ->
         "bootstrap: rebuilding .venv: its creation did not finish (interrupted?)."
     )
     assert "pip" not in result.stderr.splitlines()[0]
-    assert _installs(repo) == ["--require-hashes -r requirements.lock", "--no-deps -e ."]
+    assert _installs(repo) == [BUILD_TOOLS, "--require-hashes -r requirements.lock", PROJECT]
     assert (repo / ".venv" / ".created").exists()
 
 

@@ -356,6 +356,8 @@ async def doubles() -> AsyncIterator[tuple[DiscordDouble, CometAPIDouble]]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_every_documented_command_runs_as_documented(tmp_path: Path) -> None:
+    if not (REPO / ".git").exists():
+        pytest.skip("the README's first command clones the repository: this copy is not a git checkout")
     http_port = free_port()
     async with doubles() as (discord, comet):
         settings = {

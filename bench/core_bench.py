@@ -324,6 +324,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def amain(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its report."""
     args = parse_args(argv)
+    print("running (progress on stderr):", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="motionbot-bench-") as folder:
         figures = await run_jobs(args.jobs, args.duration, args.poll_interval, Path(folder))
     print("\n".join(report(figures)))

@@ -39,7 +39,7 @@ QUICK = BenchOptions(jobs=20, members=5, spread=1.0, duration=5.0, poll=1.0, inf
 def parse_args(argv: Sequence[str] | None = None) -> BenchOptions:
     """Read the command line into options (``--quick`` first, then any explicit flag on top)."""
     defaults = BenchOptions()
-    parser = argparse.ArgumentParser(prog="python -m bench.e2e_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/bench e2e_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, help=f"/animate in the flow scenario (default {defaults.jobs})")
     parser.add_argument("--members", type=int, help=f"members sending them (default {defaults.members})")
     parser.add_argument(

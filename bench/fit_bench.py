@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--encodes", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
+    print("running (progress on stderr):", file=sys.stderr, flush=True)
     print(f"cores: {os.cpu_count()}, affinity {len(os.sched_getaffinity(0))}")
     data = encoded_clip(size=25 * MIB, seconds=21.0)
     with tempfile.TemporaryDirectory(prefix="fit-bench-") as name:

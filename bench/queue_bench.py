@@ -313,8 +313,9 @@ def deep_lines(figures: DeepFigures) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run both scenarios and print the report."""
-    parser = argparse.ArgumentParser(prog="python -m bench.queue_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/bench queue_bench", description=__doc__.split("\n\n")[0])
     parser.parse_args(argv)
+    print("running (progress on stderr):", file=sys.stderr, flush=True)
     started = time.monotonic()
     busy = [isolated(run_busy, kind, label, extra) for kind, label, extra in BUSY_RUNS]
     deep = isolated(run_deep)

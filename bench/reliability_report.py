@@ -412,6 +412,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run everything and print the report; exit 0 only when every line is PASS."""
     args = parse_args(argv)
+    print("running (progress on stderr):", file=sys.stderr, flush=True)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     # Log records go to the chaos run's file (and the child processes' own files), not onto the page.
     logging.getLogger().addHandler(logging.NullHandler())

@@ -275,7 +275,7 @@ async def stop_cleanly(bots: Sequence[BotProcess]) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> BenchOptions:
     """Read the command line into options (``--quick`` first, then any explicit flag on top)."""
     defaults = BenchOptions()
-    parser = argparse.ArgumentParser(prog="python -m bench.scale_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/bench scale_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, help=f"/animate sent (default {defaults.jobs})")
     parser.add_argument(
         "--members", type=int, help=f"members sending them, split over 2 servers (default {defaults.members})"

@@ -7,3 +7,8 @@ pytest_plugins = [
     "tests.postgres_server",
     "tests.store_fixtures",
 ]
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """Register the markers the suite uses."""
+    config.addinivalue_line("markers", "slow: takes tens of seconds (runs real scripts in a fresh clone)")

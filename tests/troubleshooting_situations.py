@@ -1,0 +1,364 @@
+"""The failing set-ups the README's troubleshooting table is about, each made real and run.
+
+Each situation runs the real entry point (``python -m bot``, or scripts/bootstrap) the way a reader's
+mistake makes it fail, and returns everything it printed. The bot reads only the environment given
+here (``--env-file`` names an empty file), and every address it could reach is a loopback double or a
+closed port, so nothing leaves the machine. ``tests/test_readme_troubleshooting.py`` checks that each
+quoted line of the table is among what these printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+
+from tests.doubles.cometapi_double import CometAPIDouble
+from tests.doubles.discord import DiscordDouble
+from tests.doubles.discord.config import DoubleConfig
+from tests.doubles.fixtures_cometapi import TEST_API_KEY
+from tests.doubles.media import png_bytes
+from tests.e2e.harness import cdn_http_host
+from tests.postgres_server import database_url, free_port
+from tests.readme_blocks import REPO
+from tests.readme_session import OFFLINE, SETTING_VARIABLES, Running
+from tests.reliability.lock_holder import write_lock_held
+from tests.test_bootstrap import _bootstrap, _copy_repo, _fake_python
+
+Situation = Callable[[Path], Awaitable[str]]
+SECRETS = {"DISCORD_TOKEN": "MTIz.situation.token", "COMETAPI_KEY": "sk-situation-key"}
+EXIT_TIMEOUT = 60.0
+
+
+def _closed_url(path: str = "") -> str:
+    return f"http://127.0.0.1:{free_port()}{path}"
+
+
+def bot_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    """Return the environment of a bot that reaches nothing but what ``settings`` points it at."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SETTING_VARIABLES and not key.startswith(("MOTIONBOT_", "PYTHON"))
+    }
+    unreachable = {
+        "DISCORD_API_BASE_URL": _closed_url("/api/v10"),
+        "DISCORD_GATEWAY_URL": _closed_url().replace("http", "ws"),
+        "COMETAPI_BASE_URL": _closed_url(),
+    }
+    return {
+        **inherited,
+        **OFFLINE,
+        **unreachable,
+        **settings,
+        "PYTHONPATH": str(REPO),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+async def _spawn(folder: Path, settings: Mapping[str, str], *args: str) -> asyncio.subprocess.Process:
+    env_file = folder / "empty.env"
+    env_file.touch()
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--env-file",
+        str(env_file),
+        *args,
+        cwd=folder,
+        env=bot_environment(settings),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def bot_exits(folder: Path, settings: Mapping[str, str], *args: str) -> str:
+    """Run ``python -m bot [args]`` (``run`` by default) to its exit; return what it printed."""
+    process = await _spawn(folder, settings, *(args or ("run",)))
+    try:
+        async with asyncio.timeout(EXIT_TIMEOUT):
+            output, _ = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return f"(exit {process.returncode})\n" + output.decode(errors="replace")
+
+
+def _database(folder: Path) -> Path:
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    return folder / "data" / "motionbot.sqlite3"
+
+
+def _with_database(path: Path | str) -> dict[str, str]:
+    return {**SECRETS, "DATABASE_PATH": str(path)}
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+async def no_secrets(folder: Path) -> str:
+    """A fresh set-up: neither secret is set."""
+    return await bot_exits(folder, {})
+
+
+async def invalid_setting(folder: Path) -> str:
+    """A setting with a value it does not take."""
+    return await bot_exits(folder, {**SECRETS, "LOG_LEVEL": "LOUD"})
+
+
+async def quoted_token(folder: Path) -> str:
+    """``docker run --env-file`` passed the quotes of ``DISCORD_TOKEN="..."`` through."""
+    return await bot_exits(folder, {**SECRETS, "DISCORD_TOKEN": '"MTIz.quoted.token"'})
+
+
+async def not_postgres(folder: Path) -> str:
+    """A ``DATABASE_URL`` of another database system."""
+    return await bot_exits(folder, {**SECRETS, "DATABASE_URL": "mysql://user:pw@127.0.0.1/motionbot"})
+
+
+# -- scripts/bootstrap ------------------------------------------------------------------------------
+
+
+async def old_python(folder: Path) -> str:
+    """scripts/bootstrap where ``python3`` is Python 3.10 (Ubuntu 22.04's)."""
+    repo = _copy_repo(folder)
+    _fake_python(repo / "fakebin", "python3")
+    env = {key: value for key, value in bot_environment({}).items() if key != "PYTHON"}
+    env["PATH"] = f"{repo / 'fakebin'}{os.pathsep}{env['PATH']}"
+    result = await asyncio.to_thread(
+        subprocess.run, ["bash", "scripts/bootstrap"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    return result.stdout + result.stderr
+
+
+async def broken_venv(folder: Path) -> str:
+    """scripts/bootstrap finding a ``.venv`` an interrupted install left without a Python."""
+    repo = _copy_repo(folder)
+    (repo / ".venv").mkdir()
+    result = await asyncio.to_thread(_bootstrap, repo)
+    return result.stdout + result.stderr
+
+
+# -- the SQLite database ----------------------------------------------------------------------------
+
+
+async def folder_under_a_file(folder: Path) -> str:
+    """``DATABASE_PATH`` inside something that is a file, not a folder."""
+    (folder / "a-file").write_text("not a folder", encoding="utf-8")
+    return await bot_exits(folder, _with_database(folder / "a-file" / "data" / "motionbot.sqlite3"))
+
+
+async def path_is_a_folder(folder: Path) -> str:
+    """``DATABASE_PATH`` names a folder."""
+    return await bot_exits(folder, _with_database(folder))
+
+
+async def cannot_open(folder: Path) -> str:
+    """The database file is a link to a place that does not exist (as root, permissions stop nothing)."""
+    path = _database(folder)
+    path.symlink_to(folder / "gone" / "motionbot.sqlite3")
+    return await bot_exits(folder, _with_database(path))
+
+
+async def locked(folder: Path) -> str:
+    """Another process (a backup, say) holds the database's write lock longer than the bot waits."""
+    path = _database(folder)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE backup_in_progress (x)")
+        conn.commit()
+    async with write_lock_held(path):
+        return await bot_exits(folder, {**_with_database(path), "DATABASE_LOCK_RETRY_SECONDS": "0.1"})
+
+
+async def second_bot(folder: Path) -> str:
+    """Another Motionbot already runs on the database (it holds the instance lock)."""
+    path = _database(folder)
+    async with _instance_lock_held(path):
+        return await bot_exits(folder, _with_database(path))
+
+
+@contextlib.asynccontextmanager
+async def _instance_lock_held(database: Path) -> AsyncIterator[None]:
+    """Hold ``<database>.lock`` as a running bot does (``bot.instance_lock``), from another process."""
+    holder = (
+        "import fcntl, os, sys; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "f.truncate(0); f.write(f'{os.getpid()}\\n'); f.flush(); print('held', flush=True)\n"
+        "sys.stdin.readline()"
+    )
+    lock = database.with_name(database.name + ".lock")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", holder, str(lock), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        assert await process.stdout.readline() == b"held\n"
+        yield
+    finally:
+        process.stdin.close()
+        await process.wait()
+
+
+async def damaged(folder: Path) -> str:
+    """The database file is not an SQLite database at all."""
+    path = _database(folder)
+    path.write_bytes(b"these are not the bytes of a database\n" * 200)
+    return await bot_exits(folder, _with_database(path))
+
+
+async def failed_integrity(folder: Path) -> str:
+    """An SQLite file whose free-page list points at a page that does not exist."""
+    path = _database(folder)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(1000)])
+        conn.commit()
+        conn.execute("DELETE FROM t")
+        conn.commit()
+    data = bytearray(path.read_bytes())
+    data[32:40] = (9999).to_bytes(4, "big") + (3).to_bytes(4, "big")  # first free-list page, count
+    path.write_bytes(bytes(data))
+    return await bot_exits(folder, _with_database(path))
+
+
+async def newer_schema(folder: Path) -> str:
+    """A database written by a newer Motionbot (a higher schema version)."""
+    path = _database(folder)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA user_version = 9999")
+    return await bot_exits(folder, _with_database(path))
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+async def postgres_unreachable(folder: Path) -> str:
+    """``DATABASE_URL`` names a port where no PostgreSQL server listens."""
+    url = f"postgresql://motionbot:secret@127.0.0.1:{free_port()}/motionbot"
+    return await bot_exits(folder, {**SECRETS, "DATABASE_URL": url})
+
+
+def postgres_situations(admin_url: str) -> list[Situation]:
+    """Return the situations that need a PostgreSQL server at ``admin_url``."""
+
+    async def login_refused(folder: Path) -> str:
+        """A user the server does not know."""
+        url = admin_url.replace("postgresql://postgres@", "postgresql://nobody:not-the-password@", 1)
+        return await bot_exits(folder, {**SECRETS, "DATABASE_URL": url})
+
+    async def no_such_database(folder: Path) -> str:
+        """A database name the server does not have."""
+        return await bot_exits(folder, {**SECRETS, "DATABASE_URL": database_url(admin_url, "no_such_db")})
+
+    return [login_refused, no_such_database]
+
+
+# -- the HTTP port and Discord --------------------------------------------------------------------
+
+
+async def port_taken(folder: Path) -> str:
+    """Another program listens on ``HTTP_PORT``."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        return await bot_exits(folder, {**_with_database(_database(folder)), "HTTP_PORT": str(port)})
+
+
+def _discord_settings(discord: DiscordDouble, comet: CometAPIDouble, folder: Path) -> dict[str, str]:
+    return {
+        "DISCORD_TOKEN": discord.token,
+        "COMETAPI_KEY": TEST_API_KEY,
+        "DISCORD_API_BASE_URL": discord.api_base_url,
+        "DISCORD_GATEWAY_URL": discord.gateway_url,
+        "COMETAPI_BASE_URL": comet.base_url,
+        "DATABASE_PATH": str(_database(folder)),
+        "IMAGE_HTTP_HOSTS": cdn_http_host(discord),
+    }
+
+
+@contextlib.asynccontextmanager
+async def _doubles(
+    config: DoubleConfig | None = None, **options: bool
+) -> AsyncIterator[tuple[DiscordDouble, CometAPIDouble]]:
+    async with (
+        DiscordDouble(config=config, **options) as discord,
+        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
+    ):
+        yield discord, comet
+
+
+async def token_rejected(folder: Path) -> str:
+    """A ``DISCORD_TOKEN`` Discord does not know (reset in the portal, say)."""
+    async with _doubles(message_content=True) as (discord, comet):
+        settings = {**_discord_settings(discord, comet, folder), "DISCORD_TOKEN": "MTIz.not.this-bots-token"}
+        return await bot_exits(folder, settings)
+
+
+async def intent_refused(folder: Path) -> str:
+    """The reaction trigger is on, but Message Content is off in the developer portal."""
+    async with _doubles(message_content=False) as (discord, comet):
+        return await bot_exits(folder, _discord_settings(discord, comet, folder))
+
+
+async def sharding_required(folder: Path) -> str:
+    """More servers than one shard may hold: Discord closes the connection with 4011."""
+    async with _doubles(DoubleConfig(max_guilds_per_shard=1), message_content=True) as (discord, comet):
+        await discord.add_guild("Second server")
+        return await bot_exits(folder, _discord_settings(discord, comet, folder))
+
+
+async def discord_unreachable(folder: Path) -> str:
+    """``DISCORD_API_BASE_URL`` names a port where nothing listens."""
+    return await bot_exits(folder, _with_database(_database(folder)))
+
+
+async def cometapi_key_rejected(folder: Path) -> str:
+    """The first job meets a ``COMETAPI_KEY`` that CometAPI rejects."""
+    async with _doubles(message_content=True) as (discord, comet):
+        settings = {**_discord_settings(discord, comet, folder), "COMETAPI_KEY": "sk-a-key-cometapi-rejects"}
+        process = await _spawn(folder, settings, "run")
+        bot = Running("python -m bot run", process)
+        try:
+            await discord.wait_ready(timeout=EXIT_TIMEOUT)
+            attachment = ("cat.png", png_bytes(width=256, height=256), "image/png")
+            await discord.slash(discord.alice, "animate", {}, attachment=attachment)
+            await bot.wait_line(re.compile("CometAPI rejected"), EXIT_TIMEOUT)
+        finally:
+            process.kill()
+            await process.wait()
+        return "\n".join(bot.printed)
+
+
+SITUATIONS: list[Situation] = [
+    no_secrets,
+    invalid_setting,
+    quoted_token,
+    not_postgres,
+    old_python,
+    broken_venv,
+    folder_under_a_file,
+    path_is_a_folder,
+    cannot_open,
+    locked,
+    second_bot,
+    damaged,
+    failed_integrity,
+    newer_schema,
+    postgres_unreachable,
+    port_taken,
+    token_rejected,
+    intent_refused,
+    sharding_required,
+    discord_unreachable,
+    cometapi_key_rejected,
+]

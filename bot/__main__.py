@@ -29,6 +29,7 @@ from bot.cli import (
     EXIT_OK,
     INTENT_HELP,
     LOGIN_HELP,
+    NETWORK_FIX,
     SHARDING_HELP,
     build_parser,
     folder_problem,
@@ -43,13 +44,14 @@ from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
 from bot.image_fetch import ImageFetcher
 from bot.intake import JobIntake
-from bot.logs import configure_logging
+from bot.logs import configure_logging, describe_error
 from bot.metrics import Metrics
 from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.tracker import JobTracker
+from bot.waits import NoAnswer, watched
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
 
@@ -144,7 +146,7 @@ async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
 
 async def _start_client(client: MotionBot, settings: Settings) -> int:
     try:
-        await client.start(settings.discord_token.get_secret_value())
+        await watched(client.start(settings.discord_token.get_secret_value()), client.start_watch)
     except discord.PrivilegedIntentsRequired:
         log.critical(INTENT_HELP)
         return EXIT_CONFIG
@@ -198,10 +200,14 @@ async def sync_commands(settings: Settings) -> int:
         open_services(settings) as services,
         MotionBot(services, sync_commands=False, start_tracker=False) as client,
     ):
-        await client.login(settings.discord_token.get_secret_value())
-        changed = await client.sync_commands_if_changed(force=True)
+        changed = await watched(_login_and_sync(client, settings), client.start_watch)
         print("Command definitions pushed." if changed else "Command definitions unchanged.")  # noqa: T201
     return EXIT_OK
+
+
+async def _login_and_sync(client: MotionBot, settings: Settings) -> bool:
+    await client.login(settings.discord_token.get_secret_value())
+    return await client.sync_commands_if_changed(force=True)
 
 
 def _close_on_signals(client: discord.Client) -> None:
@@ -286,15 +292,12 @@ def run_guarded(work: Awaitable[int]) -> int:
     except discord.PrivilegedIntentsRequired:
         log.critical(INTENT_HELP)
         return EXIT_CONFIG
-    except DiscordAPIError as exc:
+    except (DiscordAPIError, NoAnswer) as exc:
         log.critical("%s", exc)
         return EXIT_FAILURE
-    except (aiohttp.ClientError, discord.DiscordException) as exc:
-        log.critical(
-            "cannot talk to Discord (%s: %s); check DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL, the network",
-            type(exc).__name__,
-            exc,
-        )
+    except (aiohttp.ClientError, TimeoutError, discord.DiscordException) as exc:
+        # TimeoutError: discord.py's own limit (5 min for a REST answer) when the start-up watch waits longer.
+        log.critical("cannot talk to Discord (%s); %s", describe_error(exc), NETWORK_FIX)
         return EXIT_FAILURE
     except Exception as exc:
         log.debug("unexpected error", exc_info=True)

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -49,6 +48,7 @@ from bot.metrics import Metrics
 from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
 from bot.settings import Settings, SettingsError, load_settings
+from bot.stopping import until_stopped
 from bot.store import StoreError
 from bot.tracker import JobTracker
 from bot.waits import NoAnswer, watched
@@ -123,19 +123,22 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
 
     Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise); on PostgreSQL several
     may (``instance_guard``). ``sync`` and the read-only commands (``jobs``, ``doctor``) take no
-    lock: they receive no events, so they may run beside it.
+    lock: they receive no events, so they may run beside it. SIGTERM and SIGINT stop it cleanly
+    (exit 0) at any moment, start-up included (``bot.stopping``).
     """
+    return await until_stopped(_run_guarded_by_lock(settings), EXIT_OK, on_signals=install_signals)
+
+
+async def _run_guarded_by_lock(settings: Settings) -> int:
     with instance_guard(settings):
-        return await _run_locked(settings, install_signals=install_signals)
+        return await _run_locked(settings)
 
 
-async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
+async def _run_locked(settings: Settings) -> int:
     async with open_services(settings) as services, MotionBot(services) as client:
         services.metrics.watch_discord_logs()
         try:
             async with serve_health(settings, services, client):
-                if install_signals:
-                    _close_on_signals(client)
                 # Everything built so far (modules, discord.py, the catalogue) lives as long as the
                 # process: keep full garbage collections from rescanning it on every pass.
                 gc.freeze()
@@ -208,14 +211,6 @@ async def sync_commands(settings: Settings) -> int:
 async def _login_and_sync(client: MotionBot, settings: Settings) -> bool:
     await client.login(settings.discord_token.get_secret_value())
     return await client.sync_commands_if_changed(force=True)
-
-
-def _close_on_signals(client: discord.Client) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        # NotImplementedError: Windows; RuntimeError: main() was called off the main thread.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(client.close()))
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:

@@ -237,7 +237,6 @@ class MotionBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop taking jobs and let the tracker finish its writes, then disconnect."""
-        log.info("shutting down")
         await self.services.tracker.stop()
         await super().close()
 

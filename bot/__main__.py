@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.cli import (
     EXIT_OK,
     INTENT_HELP,
     LOGIN_HELP,
+    NETWORK_FIX,
     SHARDING_HELP,
     build_parser,
 )
@@ -42,14 +42,16 @@ from bot.health import HealthServer, HealthServerError, standard_checks
 from bot.i18n import Catalogue
 from bot.image_fetch import ImageFetcher
 from bot.intake import JobIntake
-from bot.logs import configure_logging
+from bot.logs import configure_logging, describe_error
 from bot.metrics import Metrics
 from bot.provider_images import ProviderImages
 from bot.quotas import QuotaService
 from bot.settings import Settings
 from bot.settings_check import missing_env_file
+from bot.stopping import until_stopped
 from bot.store import StoreError
 from bot.tracker import JobTracker
+from bot.waits import NoAnswer, watched
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
 
@@ -126,24 +128,27 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
 
     Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise); on PostgreSQL several
     may (``instance_guard``). ``sync`` and the read-only commands (``jobs``, ``doctor``) take no
-    lock: they receive no events, so they may run beside it.
+    lock: they receive no events, so they may run beside it. SIGTERM and SIGINT stop it cleanly
+    (exit 0) at any moment, start-up included (``bot.stopping``).
     """
+    return await until_stopped(_run_guarded_by_lock(settings), EXIT_OK, on_signals=install_signals)
+
+
+async def _run_guarded_by_lock(settings: Settings) -> int:
     with instance_guard(settings):
         try:
-            return await _run_locked(settings, install_signals=install_signals)
+            return await _run_locked(settings)
         except StartRefused as exc:
             # Said only now that the client and the services have closed, so the fix is the last line.
             log.critical("%s", exc)
             return EXIT_CONFIG
 
 
-async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
+async def _run_locked(settings: Settings) -> int:
     async with open_services(settings) as services, MotionBot(services) as client:
         services.metrics.watch_discord_logs()
         try:
             async with serve_health(settings, services, client):
-                if install_signals:
-                    _close_on_signals(client)
                 # Everything built so far (modules, discord.py, the catalogue) lives as long as the
                 # process: keep full garbage collections from rescanning it on every pass.
                 gc.freeze()
@@ -154,7 +159,7 @@ async def _run_locked(settings: Settings, *, install_signals: bool) -> int:
 
 async def _start_client(client: MotionBot, settings: Settings) -> int:
     try:
-        await client.start(settings.discord_token.get_secret_value())
+        await watched(client.start(settings.discord_token.get_secret_value()), client.start_watch)
     except discord.PrivilegedIntentsRequired:
         raise StartRefused(INTENT_HELP) from None
     except discord.LoginFailure:
@@ -205,18 +210,14 @@ async def sync_commands(settings: Settings) -> int:
         open_services(settings) as services,
         MotionBot(services, sync_commands=False, start_tracker=False) as client,
     ):
-        await client.login(settings.discord_token.get_secret_value())
-        changed = await client.sync_commands_if_changed(force=True)
+        changed = await watched(_login_and_sync(client, settings), client.start_watch)
         print("Command definitions pushed." if changed else "Command definitions unchanged.")  # noqa: T201
     return EXIT_OK
 
 
-def _close_on_signals(client: discord.Client) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        # NotImplementedError: Windows; RuntimeError: main() was called off the main thread.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(client.close()))
+async def _login_and_sync(client: MotionBot, settings: Settings) -> bool:
+    await client.login(settings.discord_token.get_secret_value())
+    return await client.sync_commands_if_changed(force=True)
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -293,15 +294,12 @@ def run_guarded(work: Awaitable[int]) -> int:
     except discord.PrivilegedIntentsRequired:
         log.critical(INTENT_HELP)
         return EXIT_CONFIG
-    except DiscordAPIError as exc:
+    except (DiscordAPIError, NoAnswer) as exc:
         log.critical("%s", exc)
         return EXIT_FAILURE
-    except (aiohttp.ClientError, discord.DiscordException) as exc:
-        log.critical(
-            "cannot talk to Discord (%s: %s); check DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL, the network",
-            type(exc).__name__,
-            exc,
-        )
+    except (aiohttp.ClientError, TimeoutError, discord.DiscordException) as exc:
+        # TimeoutError: discord.py's own limit (5 min for a REST answer) when the start-up watch waits longer.
+        log.critical("cannot talk to Discord (%s); %s", describe_error(exc), NETWORK_FIX)
         return EXIT_FAILURE
     except Exception as exc:
         log.debug("unexpected error", exc_info=True)

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import command_scopes
+from bot.cli import GATEWAY_FIX, REST_FIX, START_GAVE_UP, START_WAIT_WARNING
 from bot.cometapi import CometAPIClient
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
@@ -24,6 +25,7 @@ from bot.recall import OwnDeletions
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracker import JobTracker
+from bot.waits import WaitWatch, trace_waits
 from cogs.translator import CatalogueTranslator
 from cogs.tree import MotionTree
 
@@ -99,6 +101,11 @@ class MotionBot(commands.AutoShardedBot):
         configure_discord_endpoints(services.settings)
         options.setdefault("chunk_guilds_at_startup", False)
         settings = services.settings
+        # Every answer start-up waits for, watched (``bot.waits.watched`` runs it) until the first READY.
+        self.start_watch = WaitWatch(
+            settings.discord_start_timeout_seconds, warning=START_WAIT_WARNING, gave_up=START_GAVE_UP
+        )
+        options["http_trace"] = trace_waits(self.start_watch, _describe_rest_request, REST_FIX)
         if settings.shard_ids:
             options["shard_ids"] = list(settings.shard_ids)
         super().__init__(
@@ -126,6 +133,17 @@ class MotionBot(commands.AutoShardedBot):
                 "Discord recommends %d %s", self.shard_count, "shard" if self.shard_count == 1 else "shards"
             )
         await super().launch_shards()
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        """Connect one shard (discord.py retries until it gets HELLO), watched until its READY comes."""
+        where = f"the gateway at {gateway} (shard {shard_id})"
+        self.start_watch.begin(("gateway", shard_id), f"HELLO from {where}", GATEWAY_FIX)
+        await super().launch_shard(gateway, shard_id, initial=initial)
+        self.start_watch.begin(("gateway", shard_id), f"READY from {where}", GATEWAY_FIX)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """End the wait for the shard's READY (discord.py dispatches ``shard_connect`` on it)."""
+        self.start_watch.end(("gateway", shard_id))
 
     async def setup_hook(self) -> None:
         """Load the cogs, sync commands if they changed, and start the tracker."""
@@ -207,6 +225,7 @@ class MotionBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         """Log who the bot is, how many servers it is in and its shards, once all shards are ready."""
+        self.start_watch.finish()
         count = len(self.guilds)
         log.info(
             "ready as %s in %d %s on %s",
@@ -218,13 +237,21 @@ class MotionBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop taking jobs and let the tracker finish its writes, then disconnect."""
-        log.info("shutting down")
         await self.services.tracker.stop()
         await super().close()
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Log listener errors instead of printing them."""
         log.exception("error in event handler %s", event_method)
+
+
+def _describe_rest_request(method: str, url: yarl.URL) -> str | None:
+    """Name a REST request for the start-up watch; None for the gateway's websocket (watched per shard)."""
+    if url.scheme in ("ws", "wss"):
+        return None
+    base = discord.http.Route.BASE
+    path = str(url.with_query(None)).removeprefix(base)
+    return f"an answer to {method} {path} from the REST API at {base}"
 
 
 def describe_shards(shard_ids: list[int], shard_count: int | None) -> str:

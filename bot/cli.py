@@ -30,6 +30,20 @@ SHARDING_HELP = (
     "than {shards} may hold. Leave SHARD_COUNT empty so Discord's recommended shard count is used "
     "(or set it higher), then restart."
 )
+# What to check when Discord does not answer or cannot be reached (REST, gateway, or either).
+_NETWORK = "check the network, a firewall or proxy"
+REST_FIX = f"{_NETWORK}, and DISCORD_API_BASE_URL if you changed it"
+GATEWAY_FIX = f"{_NETWORK}, and DISCORD_GATEWAY_URL if you changed it"
+NETWORK_FIX = f"{_NETWORK}, and DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL if you changed them"
+# The start-up watch's lines (``bot.waits``): while an answer is late, and when the bot gives up on it.
+START_WAIT_WARNING = (
+    "Discord has not answered for {waited:.0f} s: still waiting for {what}; {fix} "
+    "(still trying; giving up after {limit:.0f} s)"
+)
+START_GAVE_UP = (
+    "Discord did not answer: gave up after {waited:.0f} s waiting for {what}; {fix}; "
+    "DISCORD_START_TIMEOUT_SECONDS sets how long to wait"
+)
 EXPORT_FORMATS = ("table", "csv", "json")
 STATUS_NAMES = [status.value for status in JobStatus]
 

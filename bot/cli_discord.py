@@ -11,7 +11,7 @@ import discord
 from pydantic import SecretStr
 
 from bot import __version__
-from bot.cli import EXIT_OK, LOGIN_HELP
+from bot.cli import EXIT_OK, LOGIN_HELP, REST_FIX
 from bot.settings import Settings
 
 GATEWAY_MESSAGE_CONTENT = 1 << 18
@@ -42,6 +42,10 @@ class DiscordTokenRejected(DiscordAPIError):  # noqa: N818 - reads as the condit
         super().__init__(LOGIN_HELP)
 
 
+class DiscordUnreachable(DiscordAPIError):  # noqa: N818 - reads as the condition
+    """Discord could not be reached, or did not answer in time: a network problem, not an answer."""
+
+
 class DiscordREST:
     """The two read-only Discord endpoints the command line needs."""
 
@@ -68,11 +72,13 @@ class DiscordREST:
             async with self._http.get(url, headers=headers, timeout=REQUEST_TIMEOUT) as response:
                 status, text = response.status, await response.text(errors="replace")
         except TimeoutError:
-            raise DiscordAPIError(f"Discord did not answer GET {path} within 15 s; try again later") from None
+            raise DiscordUnreachable(
+                f"Discord did not answer GET {path} from {self._base_url} within "
+                f"{REQUEST_TIMEOUT.total:.0f} s; {REST_FIX}"
+            ) from None
         except aiohttp.ClientError as exc:
-            raise DiscordAPIError(
-                f"could not reach Discord at {self._base_url} ({type(exc).__name__}); "
-                "check DISCORD_API_BASE_URL and the network"
+            raise DiscordUnreachable(
+                f"could not reach Discord at {self._base_url} ({type(exc).__name__}); {REST_FIX}"
             ) from None
         return _payload(path, status, text)
 

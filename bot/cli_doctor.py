@@ -16,7 +16,13 @@ from typing import TextIO
 import aiohttp
 
 from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP
-from bot.cli_discord import DiscordAPIError, DiscordREST, DiscordTokenRejected, has_message_content_intent
+from bot.cli_discord import (
+    DiscordAPIError,
+    DiscordREST,
+    DiscordTokenRejected,
+    DiscordUnreachable,
+    has_message_content_intent,
+)
 from bot.cometapi import classify_response
 from bot.cometapi_types import AuthenticationError, CometAPIError
 from bot.database import describe_database, inspect_database
@@ -182,6 +188,9 @@ async def check_discord(http: aiohttp.ClientSession, settings: Settings, report:
         report.fail("Discord token", str(exc))
         if isinstance(exc, DiscordTokenRejected):
             report.fail("Discord intents", "cannot be checked until DISCORD_TOKEN works")
+            return
+        if isinstance(exc, DiscordUnreachable):  # asking again would only wait as long again
+            report.fail("Discord intents", "cannot be checked until Discord answers")
             return
     else:
         report.ok(f"Discord token (bot {user.get('username', '?')}, id {user.get('id', '?')})")

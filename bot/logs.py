@@ -102,6 +102,8 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
         )
+    if level != "DEBUG":
+        handler.addFilter(one_line_shard_retries)
     handler.addFilter(RedactingFilter(secrets))
     handler.addFilter(_drop_voice_notices)
     handler.setLevel(level)
@@ -120,3 +122,24 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
 def _drop_voice_notices(record: logging.LogRecord) -> bool:
     """Hide discord.py's start-up notice about optional voice packages: Motionbot never uses voice."""
     return not (record.name == "discord.client" and "voice will NOT be supported" in record.getMessage())
+
+
+def one_line_shard_retries(record: logging.LogRecord) -> bool:
+    """Shorten discord.py's "Failed to connect for shard_id" (sent every 5 s with a traceback) to one line.
+
+    A gateway that refuses the connection would otherwise fill the log with tracebacks while the
+    start-up watch (``bot.waits``) already says what is being waited for and what to check.
+    """
+    if record.name == "discord.shard" and str(record.msg).startswith("Failed to connect for shard_id"):
+        error = record.exc_info[1] if record.exc_info else None
+        shard = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.msg = "could not connect shard %s to the gateway (%s); retrying in 5 s"
+        record.args = (shard, describe_error(error) if error else "no detail")
+        record.exc_info = record.exc_text = None
+    return True
+
+
+def describe_error(exc: BaseException) -> str:
+    """Name an exception for a one-line message: ``Type: message``, or the type alone when it has none."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

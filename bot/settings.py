@@ -25,6 +25,7 @@ EXPECTATIONS: dict[str, str] = {
     "cometapi_base_url": "an http(s) URL such as https://api.cometapi.com",
     "discord_api_base_url": "an http(s) URL such as https://discord.com/api/v10",
     "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/",
+    "discord_start_timeout_seconds": "a number of seconds between 5 and 600",
     "database_path": "a file path such as data/motionbot.sqlite3",
     "database_lock_retry_seconds": "a number of seconds between 0.1 and 600",
     "database_url": "a PostgreSQL URL such as postgresql://motionbot:PASSWORD@db-host:5432/motionbot, "
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     cometapi_base_url: AnyHttpUrl = AnyHttpUrl("https://api.cometapi.com")
     discord_api_base_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
     discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_start_timeout_seconds: Annotated[float, Field(ge=5, le=600)] = 120.0
     database_path: Path = Path("data/motionbot.sqlite3")
     database_lock_retry_seconds: Annotated[float, Field(ge=0.1, le=600)] = 30.0
     database_url: SecretStr = SecretStr("")

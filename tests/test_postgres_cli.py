@@ -64,6 +64,13 @@ def test_an_unusable_server_is_one_line_with_the_fix_and_never_the_password():
     assert "DATABASE_URL" in line and "\n" not in line and PASSWORD not in line
 
 
+def test_a_short_password_is_masked_where_it_stands_alone_not_inside_other_words():
+    url = "postgresql://u:p@db.example/jobs"
+    error = OSError("server rejected SSL upgrade for postgresql://u:p@db.example")
+    line = describe_connect_failure(describe_url(url), error, secret=url_password(url))
+    assert "rejected SSL upgrade for postgresql://u:***@db.example" in line
+
+
 def test_postgresql_takes_no_instance_lock_while_a_second_sqlite_run_is_still_refused(tmp_path):
     database = tmp_path / "motionbot.sqlite3"
     sqlite = load_settings(None, **TOKENS, database_path=database)

@@ -8,6 +8,7 @@ at once apply each migration exactly once: the second waits, then finds nothing 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -63,12 +64,23 @@ def url_password(url: str) -> str | None:
     return unquote(password) if password else None
 
 
+def mask_secret(text: str, secret: str | None) -> str:
+    """Return ``text`` with every standalone occurrence of ``secret`` replaced by ``***``.
+
+    Standalone: not inside a longer word, so a short password ("p") leaves "upgrade" readable while a
+    password quoted or placed in a URL is still hidden.
+    """
+    if not secret:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+
+
 def describe_connect_failure(target: str, exc: BaseException, *, secret: str | None = None) -> str:
     """Return what went wrong reaching ``target`` and what the operator can do, in one line.
 
     ``secret`` (the URL's password) is masked should the driver or the server ever repeat it.
     """
-    detail = one_line(exc).replace(secret, "***") if secret else one_line(exc)
+    detail = mask_secret(one_line(exc), secret)
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
         return f"{target}: the database does not exist ({detail}); create it, or fix its name in DATABASE_URL"
     if isinstance(exc, _AUTH_ERRORS):

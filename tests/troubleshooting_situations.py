@@ -2,9 +2,10 @@
 
 Each situation runs the real entry point (``python -m bot``, or scripts/bootstrap) the way a reader's
 mistake makes it fail, and returns everything it printed. The bot reads only the environment given
-here (``--env-file`` names an empty file), and every address it could reach is a loopback double or a
-closed port, so nothing leaves the machine. ``tests/test_readme_troubleshooting.py`` checks that each
-quoted line of the table is among what these printed.
+here (``--env-file`` names an empty file, unless the settings file is what the situation is about),
+and every address it could reach is a loopback double or a closed port, so nothing leaves the machine.
+The Discord situations are in ``tests/troubleshooting_discord.py``. ``tests/test_readme_troubleshooting.py``
+checks that each quoted line of the table is among what these printed.
 """
 
 from __future__ import annotations

@@ -29,6 +29,13 @@ CHECKOUT_FILES = (
     "requirements-build.lock",
 )
 
+# ``python -c`` code that runs ``python -m bot`` with the interpreter saying it is 3.10 (Ubuntu 22.04's
+# python3) before the bot is imported: no older Python is installed where the tests run.
+AS_PYTHON_3_10 = (
+    "import sys, runpy; sys.version_info = (3, 10, 12, 'final', 0); "
+    "sys.argv[0] = 'bot'; runpy.run_module('bot', run_name='__main__', alter_sys=True)"
+)
+
 
 def closed_url(path: str = "") -> str:
     """Return an http URL on 127.0.0.1 where nothing listens (a connection is refused at once)."""

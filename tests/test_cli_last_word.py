@@ -17,7 +17,14 @@ from pydantic import ValidationError
 from bot.cli import LOGIN_HELP
 from bot.settings import EXPECTATIONS, Settings
 from tests import cli_support
-from tests.cli_process import REPO, clean_environment, offline_environment, run_cli, run_cli_async
+from tests.cli_process import (
+    AS_PYTHON_3_10,
+    REPO,
+    clean_environment,
+    offline_environment,
+    run_cli,
+    run_cli_async,
+)
 from tests.doubles import fixtures_cometapi
 
 cometapi_double = fixtures_cometapi.cometapi_double
@@ -123,13 +130,8 @@ def test_jobs_needs_no_secrets(tmp_path):
 
 @pytest.mark.parametrize("args", [("--help",), ("run",)])
 def test_a_too_old_python_is_one_line_and_exit_2(tmp_path, args):
-    # The interpreter says it is 3.10 (as Ubuntu 22.04's python3 would) before the bot is imported.
-    pretend = (
-        "import sys, runpy; sys.version_info = (3, 10, 12, 'final', 0); "
-        "sys.argv[0] = 'bot'; runpy.run_module('bot', run_name='__main__', alter_sys=True)"
-    )
     result = subprocess.run(
-        [sys.executable, "-c", pretend, *args],
+        [sys.executable, "-c", AS_PYTHON_3_10, *args],
         cwd=tmp_path,
         env=clean_environment(),
         capture_output=True,

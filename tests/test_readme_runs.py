@@ -53,6 +53,8 @@ from tests.test_readme_metrics import differences, exposed_metrics
 LOG_LINE = re.compile(r"^\S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\S+: ")
 BENCH_READY = re.compile(r"^running \(progress on stderr\):$")
 START_TIMEOUT = 120.0
+# Where the documents' examples have the reader's clone (the folder `git clone ... motionbot` made).
+EXAMPLE_FOLDER = "/home/you/motionbot"
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,15 @@ async def plain_command(reader: Reader, step: Step) -> None:
 def compare_output(reader: Reader, step: Step, outcome: Outcome) -> None:
     """Compare what ``step`` printed with the output the documents show, line by line."""
     shown = [_normal(line) for line in (step.output or "").splitlines() if line.strip()]
-    printed = [_normal(line) for line in outcome.lines()]
+    printed = [_normal(_in_example_folder(line, reader.session.clone)) for line in outcome.lines()]
     reader.check(step, printed == shown, f"printed\n  {printed}\nthe documents show\n  {shown}")
+
+
+def _in_example_folder(line: str, clone: Path) -> str:
+    """Return ``line`` with the clone's folder written as the documents' example folder."""
+    for folder in {str(clone.resolve()), str(clone)}:
+        line = line.replace(folder, EXAMPLE_FOLDER)
+    return line
 
 
 def _normal(line: str) -> str:

@@ -2,9 +2,10 @@
 
 Each situation runs the real entry point (``python -m bot``, or scripts/bootstrap) the way a reader's
 mistake makes it fail, and returns everything it printed. The bot reads only the environment given
-here (``--env-file`` names an empty file), and every address it could reach is a loopback double or a
-closed port, so nothing leaves the machine. ``tests/test_readme_troubleshooting.py`` checks that each
-quoted line of the table is among what these printed.
+here (``--env-file`` names an empty file, unless the settings file is what the situation is about),
+and every address it could reach is a loopback double or a closed port, so nothing leaves the machine.
+The Discord situations are in ``tests/troubleshooting_discord.py``. ``tests/test_readme_troubleshooting.py``
+checks that each quoted line of the table is among what these printed.
 """
 
 from __future__ import annotations
@@ -12,29 +13,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
-from tests.doubles.cometapi_double import CometAPIDouble
-from tests.doubles.discord import DiscordDouble
-from tests.doubles.discord.config import DoubleConfig
-from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.doubles.media import png_bytes
-from tests.e2e.harness import cdn_http_host
+from tests.cli_process import AS_PYTHON_3_10, fresh_checkout
 from tests.postgres_server import database_url, free_port
 from tests.readme_blocks import REPO
-from tests.readme_session import OFFLINE, SETTING_VARIABLES, Running
+from tests.readme_session import OFFLINE, SETTING_VARIABLES
 from tests.reliability.lock_holder import write_lock_held
 from tests.test_bootstrap import _bootstrap, _copy_repo, _fake_python
 
 Situation = Callable[[Path], Awaitable[str]]
 SECRETS = {"DISCORD_TOKEN": "MTIz.situation.token", "COMETAPI_KEY": "sk-situation-key"}
 EXIT_TIMEOUT = 60.0
+# ``python -m bot run`` reading the settings file of the folder it starts in (``.env``).
+BOT = (sys.executable, "-m", "bot", "run")
 
 
 def _closed_url(path: str = "") -> str:
@@ -63,27 +60,37 @@ def bot_environment(settings: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-async def _spawn(folder: Path, settings: Mapping[str, str], *args: str) -> asyncio.subprocess.Process:
-    env_file = folder / "empty.env"
-    env_file.touch()
+async def start(command: Sequence[str], folder: Path, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    """Start ``command`` in ``folder`` with exactly ``env``, both output streams on one pipe."""
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--env-file",
-        str(env_file),
-        *args,
+        *command,
         cwd=folder,
-        env=bot_environment(settings),
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
 
 
+async def spawn(folder: Path, settings: Mapping[str, str], *args: str) -> asyncio.subprocess.Process:
+    """Start ``python -m bot ARGS`` in ``folder`` with ``settings``, reading an empty settings file."""
+    env_file = folder / "empty.env"
+    env_file.touch()
+    command = [sys.executable, "-m", "bot", "--env-file", str(env_file), *args]
+    return await start(command, folder, bot_environment(settings))
+
+
+async def exits(command: Sequence[str], folder: Path, env: Mapping[str, str]) -> str:
+    """Run ``command`` in ``folder`` with exactly ``env`` to its exit; return what it printed."""
+    return await _output(await start(command, folder, env))
+
+
 async def bot_exits(folder: Path, settings: Mapping[str, str], *args: str) -> str:
     """Run ``python -m bot [args]`` (``run`` by default) to its exit; return what it printed."""
-    process = await _spawn(folder, settings, *(args or ("run",)))
+    return await _output(await spawn(folder, settings, *(args or ("run",))))
+
+
+async def _output(process: asyncio.subprocess.Process) -> str:
     try:
         async with asyncio.timeout(EXIT_TIMEOUT):
             output, _ = await process.communicate()
@@ -94,12 +101,12 @@ async def bot_exits(folder: Path, settings: Mapping[str, str], *args: str) -> st
     return f"(exit {process.returncode})\n" + output.decode(errors="replace")
 
 
-def _database(folder: Path) -> Path:
+def database_file(folder: Path) -> Path:
     (folder / "data").mkdir(parents=True, exist_ok=True)
     return folder / "data" / "motionbot.sqlite3"
 
 
-def _with_database(path: Path | str) -> dict[str, str]:
+def with_database(path: Path | str) -> dict[str, str]:
     return {**SECRETS, "DATABASE_PATH": str(path)}
 
 
@@ -124,6 +131,41 @@ async def quoted_token(folder: Path) -> str:
 async def not_postgres(folder: Path) -> str:
     """A ``DATABASE_URL`` of another database system."""
     return await bot_exits(folder, {**SECRETS, "DATABASE_URL": "mysql://user:pw@127.0.0.1/motionbot"})
+
+
+async def no_env_file(folder: Path) -> str:
+    """A fresh clone where ``cp .env.example .env`` was not done yet, started from its folder."""
+    clone = fresh_checkout(folder / "motionbot")
+    env = {**bot_environment({}), "PYTHONPATH": str(clone)}
+    return await exits(BOT, clone, env)
+
+
+async def env_file_not_there(folder: Path) -> str:
+    """``--env-file`` names a file that does not exist (a typo in its name)."""
+    return await exits(
+        [sys.executable, "-m", "bot", "--env-file", "prod.env", "run"], folder, bot_environment(SECRETS)
+    )
+
+
+async def misspelled_in_env_file(folder: Path) -> str:
+    """``.env`` has ``MAX_DAILY_JOB_PER_GUILD=5``: one S short of the server's daily limit."""
+    (folder / ".env").write_text("MAX_DAILY_JOB_PER_GUILD=5\n", encoding="utf-8")
+    return await exits(BOT, folder, bot_environment(SECRETS))
+
+
+async def look_alike_in_environment(folder: Path) -> str:
+    """The environment has ``JOB_TIMEOUT=30``: the setting is ``JOB_TIMEOUT_MINUTES``."""
+    return await bot_exits(folder, {**with_database(database_file(folder)), "JOB_TIMEOUT": "30"})
+
+
+async def python_too_old(folder: Path) -> str:
+    """``python3 -m bot`` where ``python3`` is Python 3.10 (Ubuntu 22.04's), not the ``.venv`` one."""
+    return await exits([sys.executable, "-c", AS_PYTHON_3_10, "run"], folder, bot_environment(SECRETS))
+
+
+async def jobs_elsewhere(folder: Path) -> str:
+    """``jobs`` run from another folder than the bot's: the relative ``DATABASE_PATH`` finds no file."""
+    return await bot_exits(folder, {"DATABASE_PATH": "data/motionbot.sqlite3"}, "jobs")
 
 
 # -- scripts/bootstrap ------------------------------------------------------------------------------
@@ -155,36 +197,36 @@ async def broken_venv(folder: Path) -> str:
 async def folder_under_a_file(folder: Path) -> str:
     """``DATABASE_PATH`` inside something that is a file, not a folder."""
     (folder / "a-file").write_text("not a folder", encoding="utf-8")
-    return await bot_exits(folder, _with_database(folder / "a-file" / "data" / "motionbot.sqlite3"))
+    return await bot_exits(folder, with_database(folder / "a-file" / "data" / "motionbot.sqlite3"))
 
 
 async def path_is_a_folder(folder: Path) -> str:
     """``DATABASE_PATH`` names a folder."""
-    return await bot_exits(folder, _with_database(folder))
+    return await bot_exits(folder, with_database(folder))
 
 
 async def cannot_open(folder: Path) -> str:
     """The database file is a link to a place that does not exist (as root, permissions stop nothing)."""
-    path = _database(folder)
+    path = database_file(folder)
     path.symlink_to(folder / "gone" / "motionbot.sqlite3")
-    return await bot_exits(folder, _with_database(path))
+    return await bot_exits(folder, with_database(path))
 
 
 async def locked(folder: Path) -> str:
     """Another process (a backup, say) holds the database's write lock longer than the bot waits."""
-    path = _database(folder)
+    path = database_file(folder)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("CREATE TABLE backup_in_progress (x)")
         conn.commit()
     async with write_lock_held(path):
-        return await bot_exits(folder, {**_with_database(path), "DATABASE_LOCK_RETRY_SECONDS": "0.1"})
+        return await bot_exits(folder, {**with_database(path), "DATABASE_LOCK_RETRY_SECONDS": "0.1"})
 
 
 async def second_bot(folder: Path) -> str:
     """Another Motionbot already runs on the database (it holds the instance lock)."""
-    path = _database(folder)
+    path = database_file(folder)
     async with _instance_lock_held(path):
-        return await bot_exits(folder, _with_database(path))
+        return await bot_exits(folder, with_database(path))
 
 
 @contextlib.asynccontextmanager
@@ -210,14 +252,14 @@ async def _instance_lock_held(database: Path) -> AsyncIterator[None]:
 
 async def damaged(folder: Path) -> str:
     """The database file is not an SQLite database at all."""
-    path = _database(folder)
+    path = database_file(folder)
     path.write_bytes(b"these are not the bytes of a database\n" * 200)
-    return await bot_exits(folder, _with_database(path))
+    return await bot_exits(folder, with_database(path))
 
 
 async def failed_integrity(folder: Path) -> str:
     """An SQLite file whose free-page list points at a page that does not exist."""
-    path = _database(folder)
+    path = database_file(folder)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("CREATE TABLE t (x)")
         conn.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(1000)])
@@ -227,15 +269,15 @@ async def failed_integrity(folder: Path) -> str:
     data = bytearray(path.read_bytes())
     data[32:40] = (9999).to_bytes(4, "big") + (3).to_bytes(4, "big")  # first free-list page, count
     path.write_bytes(bytes(data))
-    return await bot_exits(folder, _with_database(path))
+    return await bot_exits(folder, with_database(path))
 
 
 async def newer_schema(folder: Path) -> str:
     """A database written by a newer Motionbot (a higher schema version)."""
-    path = _database(folder)
+    path = database_file(folder)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA user_version = 9999")
-    return await bot_exits(folder, _with_database(path))
+    return await bot_exits(folder, with_database(path))
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------
@@ -262,7 +304,7 @@ def postgres_situations(admin_url: str) -> list[Situation]:
     return [login_refused, no_such_database]
 
 
-# -- the HTTP port and Discord --------------------------------------------------------------------
+# -- the HTTP port --------------------------------------------------------------------------------
 
 
 async def port_taken(folder: Path) -> str:
@@ -271,72 +313,7 @@ async def port_taken(folder: Path) -> str:
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        return await bot_exits(folder, {**_with_database(_database(folder)), "HTTP_PORT": str(port)})
-
-
-def _discord_settings(discord: DiscordDouble, comet: CometAPIDouble, folder: Path) -> dict[str, str]:
-    return {
-        "DISCORD_TOKEN": discord.token,
-        "COMETAPI_KEY": TEST_API_KEY,
-        "DISCORD_API_BASE_URL": discord.api_base_url,
-        "DISCORD_GATEWAY_URL": discord.gateway_url,
-        "COMETAPI_BASE_URL": comet.base_url,
-        "DATABASE_PATH": str(_database(folder)),
-        "IMAGE_HTTP_HOSTS": cdn_http_host(discord),
-    }
-
-
-@contextlib.asynccontextmanager
-async def _doubles(
-    config: DoubleConfig | None = None, **options: bool
-) -> AsyncIterator[tuple[DiscordDouble, CometAPIDouble]]:
-    async with (
-        DiscordDouble(config=config, **options) as discord,
-        CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
-    ):
-        yield discord, comet
-
-
-async def token_rejected(folder: Path) -> str:
-    """A ``DISCORD_TOKEN`` Discord does not know (reset in the portal, say)."""
-    async with _doubles(message_content=True) as (discord, comet):
-        settings = {**_discord_settings(discord, comet, folder), "DISCORD_TOKEN": "MTIz.not.this-bots-token"}
-        return await bot_exits(folder, settings)
-
-
-async def intent_refused(folder: Path) -> str:
-    """The reaction trigger is on, but Message Content is off in the developer portal."""
-    async with _doubles(message_content=False) as (discord, comet):
-        return await bot_exits(folder, _discord_settings(discord, comet, folder))
-
-
-async def sharding_required(folder: Path) -> str:
-    """More servers than one shard may hold: Discord closes the connection with 4011."""
-    async with _doubles(DoubleConfig(max_guilds_per_shard=1), message_content=True) as (discord, comet):
-        await discord.add_guild("Second server")
-        return await bot_exits(folder, _discord_settings(discord, comet, folder))
-
-
-async def discord_unreachable(folder: Path) -> str:
-    """``DISCORD_API_BASE_URL`` names a port where nothing listens."""
-    return await bot_exits(folder, _with_database(_database(folder)))
-
-
-async def cometapi_key_rejected(folder: Path) -> str:
-    """The first job meets a ``COMETAPI_KEY`` that CometAPI rejects."""
-    async with _doubles(message_content=True) as (discord, comet):
-        settings = {**_discord_settings(discord, comet, folder), "COMETAPI_KEY": "sk-a-key-cometapi-rejects"}
-        process = await _spawn(folder, settings, "run")
-        bot = Running("python -m bot run", process)
-        try:
-            await discord.wait_ready(timeout=EXIT_TIMEOUT)
-            attachment = ("cat.png", png_bytes(width=256, height=256), "image/png")
-            await discord.slash(discord.alice, "animate", {}, attachment=attachment)
-            await bot.wait_line(re.compile("CometAPI rejected"), EXIT_TIMEOUT)
-        finally:
-            process.kill()
-            await process.wait()
-        return "\n".join(bot.printed)
+        return await bot_exits(folder, {**with_database(database_file(folder)), "HTTP_PORT": str(port)})
 
 
 SITUATIONS: list[Situation] = [
@@ -344,6 +321,12 @@ SITUATIONS: list[Situation] = [
     invalid_setting,
     quoted_token,
     not_postgres,
+    no_env_file,
+    env_file_not_there,
+    misspelled_in_env_file,
+    look_alike_in_environment,
+    python_too_old,
+    jobs_elsewhere,
     old_python,
     broken_venv,
     folder_under_a_file,
@@ -356,9 +339,4 @@ SITUATIONS: list[Situation] = [
     newer_schema,
     postgres_unreachable,
     port_taken,
-    token_rejected,
-    intent_refused,
-    sharding_required,
-    discord_unreachable,
-    cometapi_key_rejected,
 ]

@@ -224,6 +224,19 @@ async def bot_process(
         await asyncio.gather(child._reader, return_exceptions=True)
 
 
+async def stopped_at(
+    stage: Stage, folder: Path, signum: signal.Signals, timeout: float
+) -> tuple[Silence, LoggedProcess, int]:
+    """Run ``python -m bot run`` until it is in ``stage``, send ``signum`` there, and wait for its exit."""
+    async with silent_discord(folder) as silence:
+        stage.prepare(silence)
+        async with bot_process(silence.settings(stage), folder, "run") as bot:
+            await stage.reached(silence)
+            bot.send(signum)
+            code = await bot.wait_exit(timeout)
+    return silence, bot, code
+
+
 def loud_lines(lines: list[str]) -> list[str]:
     """The log lines at WARNING or above."""
     return [line for line in lines if (match := LEVEL.match(line)) and match.group(1) in LOUD]

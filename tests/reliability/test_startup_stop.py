@@ -22,10 +22,9 @@ from tests.reliability.startup_scenarios import (
     NO_HELLO,
     NO_READY,
     Stage,
-    bot_process,
     crash_signs,
     loud_lines,
-    silent_discord,
+    stopped_at,
 )
 
 STOP_BUDGET = 15.0  # generous: the machine running the tests is shared
@@ -39,12 +38,7 @@ async def test_a_signal_at_any_start_up_stage_exits_0_with_one_info_line(
     tmp_path: Path, stage: Stage, signum: signal.Signals
 ) -> None:
     """The signal lands while the stage waits: exit 0, `shutting down (SIG…)` once, nothing louder."""
-    async with silent_discord(tmp_path) as silence:
-        stage.prepare(silence)
-        async with bot_process(silence.settings(stage), tmp_path, "run") as bot:
-            await stage.reached(silence)
-            bot.send(signum)
-            code = await bot.wait_exit(STOP_BUDGET)
+    silence, bot, code = await stopped_at(stage, tmp_path, signum, STOP_BUDGET)
 
     assert code == 0, bot.text
     stops = [line for line in bot.lines if "shutting down" in line]

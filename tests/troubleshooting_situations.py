@@ -140,6 +140,16 @@ async def no_env_file(folder: Path) -> str:
     return await exits(BOT, clone, env)
 
 
+async def started_elsewhere(folder: Path) -> str:
+    """The clone has its ``.env``, but the bot starts from another folder (``.env`` is read from there)."""
+    clone = fresh_checkout(folder / "motionbot")
+    (clone / ".env").write_text("DISCORD_TOKEN=x\nCOMETAPI_KEY=y\n", encoding="utf-8")
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    env = {**bot_environment({}), "PYTHONPATH": str(clone)}
+    return await exits(BOT, elsewhere, env)
+
+
 async def env_file_not_there(folder: Path) -> str:
     """``--env-file`` names a file that does not exist (a typo in its name)."""
     return await exits(
@@ -322,6 +332,7 @@ SITUATIONS: list[Situation] = [
     quoted_token,
     not_postgres,
     no_env_file,
+    started_elsewhere,
     env_file_not_there,
     misspelled_in_env_file,
     look_alike_in_environment,

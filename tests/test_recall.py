@@ -204,8 +204,11 @@ async def test_clip_downloads_share_a_bound_across_every_show(held: HeldClips, t
     async with aiohttp.ClientSession() as http:
         source = ClipSource(http, None, asyncio.Semaphore(2))
         jobs = [job_with_clips(held, 4, job_id) for job_id in (7, 8)]
+        folders = {job.id: tmp_path / str(job.id) for job in jobs}  # each re-post has its own folder
+        for folder in folders.values():
+            folder.mkdir()
         work = [
-            asyncio.create_task(source.clip(job, index, tmp_path, 10 << 20))
+            asyncio.create_task(source.clip(job, index, folders[job.id], 10 << 20))
             for job in jobs
             for index in range(4)
         ]

@@ -15,17 +15,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import command_scopes
+from bot.checks import QuotaService
 from bot.cli import GATEWAY_FIX, REST_FIX, START_GAVE_UP, START_WAIT_WARNING
-from bot.cometapi import CometAPIClient
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
-from bot.metrics import Metrics
-from bot.quotas import QuotaService
-from bot.recall import OwnDeletions
+from bot.media import OwnDeletions
+from bot.ops import Metrics, WaitWatch, trace_waits
+from bot.provider import CometAPIClient
 from bot.settings import Settings
 from bot.store import JobStore
-from bot.tracker import JobTracker
-from bot.waits import WaitWatch, trace_waits
+from bot.tracking import JobTracker
 from cogs.translator import CatalogueTranslator
 from cogs.tree import MotionTree
 
@@ -101,7 +100,7 @@ class MotionBot(commands.AutoShardedBot):
         configure_discord_endpoints(services.settings)
         options.setdefault("chunk_guilds_at_startup", False)
         settings = services.settings
-        # Every answer start-up waits for, watched (``bot.waits.watched`` runs it) until the first READY.
+        # Every answer start-up waits for, watched (``bot.ops.waits.watched`` runs it) until the first READY.
         self.start_watch = WaitWatch(
             settings.discord_start_timeout_seconds, warning=START_WAIT_WARNING, gave_up=START_GAVE_UP
         )

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import Refusal
 from bot.guild_settings import (
     OPERATOR_LIMITS,
     ChannelAction,
@@ -22,7 +23,6 @@ from bot.guild_settings import (
     parse_value,
 )
 from bot.i18n import Lang
-from bot.intake import Refusal
 from bot.models import GuildSettings, Motion, Quality
 from bot.store import StoreError
 from cogs.common import interaction_lang, refuse, reply_ephemeral, text, within_deadline

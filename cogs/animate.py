@@ -16,8 +16,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import ImageRef, JobRequest, Refusal
 from bot.i18n import resolve_locale
-from bot.intake import ImageRef, JobRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.animate_modal import AnimateForm, FormAnswer, catalogue_texts
 from cogs.card_layout import NO_PING

@@ -17,8 +17,8 @@ from typing import Any
 
 import discord
 
+from bot.checks import Refusal
 from bot.i18n import Lang
-from bot.intake import Refusal
 from bot.models import MAX_PROMPT_LENGTH, Motion
 from cogs.common import apologize, refuse, text
 from cogs.custom_ids import is_listened_modal

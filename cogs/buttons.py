@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.access import JobAction, check_may_press
+from bot.checks import ExtendRequest, QuotaExceeded, Refusal
 from bot.i18n import resolve_locale
-from bot.intake import ExtendRequest, Refusal, check_extendable
+from bot.intake import check_extendable
+from bot.media import is_repost
 from bot.models import GuildSettings, Job, Motion, VideoOptions
-from bot.press_rules import JobAction, check_may_press
-from bot.quotas import QuotaExceeded
-from bot.recall import is_repost
 from cogs.animate_modal import answer_unknown_modal
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
@@ -132,7 +132,7 @@ async def pressed_job(
 
     Every job button goes through this (reads only): the job must exist, the click must come from
     its card (or a ``/show`` re-post of it) in its own server, and the member must be allowed to
-    press ``action`` ("extend", "cancel" or "retry": ``bot.press_rules``).
+    press ``action`` ("extend", "cancel" or "retry": ``bot.access.press_rules``).
     """
     job = await services.store.get_job(job_id)
     if job is None:

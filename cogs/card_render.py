@@ -12,11 +12,11 @@ from typing import Any
 
 import discord
 
-from bot.delivery_notes import Note
-from bot.dispatcher import EXACT_POSITIONS, QueuePlace
+from bot.checks import shorten
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
+from bot.media import Note
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
-from bot.prompts import shorten
+from bot.tracking import EXACT_POSITIONS, QueuePlace
 from cogs.card_layout import ButtonRow, Card, rows_of
 from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, PostMissingButton, RetryButton
 from cogs.literal_text import literal

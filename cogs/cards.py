@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.delivery import ClipFile
-from bot.events import JobEvent, JobEventKind
 from bot.i18n import resolve_locale
+from bot.media import ClipFile
 from bot.models import Job, JobStatus
+from bot.tracking import JobEvent, JobEventKind
 from cogs.card_editor import CardEditor, CardUnavailable
 from cogs.card_layout import Card
 from cogs.card_render import CardRenderer

@@ -14,7 +14,7 @@ import logging
 
 import discord
 
-from bot.recall import ChannelAccess
+from bot.media import ChannelAccess
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import discord
 
-from bot.delivery import (
+from bot.media import (
     DEFAULT_FILE_LIMIT,
     NO_VIDEO_REASON,
     ClipFile,
@@ -33,8 +33,8 @@ from bot.delivery import (
     job_upload_limit,
     plan_uploads,
 )
-from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.ops import job_fields
 from cogs.card_editor import CardEditor, CardUnavailable, reply_options
 from cogs.card_layout import Card
 from cogs.card_render import CardRenderer, clip_numbers

@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, archive_clip, download_clip
-from bot.fit import ClipFitter, FitFailed
+from bot.media import (
+    MAX_SOURCE_BYTES,
+    ClipFile,
+    ClipFitter,
+    DeliveryError,
+    FitFailed,
+    archive_clip,
+    archived_clip,
+    download_clip,
+)
 from bot.models import Job
-from bot.recall import archived_clip
 
 if TYPE_CHECKING:
     from bot.bot import Services

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
+from bot.checks import Refusal
 from bot.i18n import Lang, resolve_locale
-from bot.intake import Refusal
 from cogs.literal_text import literal
 
 if TYPE_CHECKING:

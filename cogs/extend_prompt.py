@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.checks import ExtendRequest, Refusal
 from bot.i18n import resolve_locale
-from bot.intake import ExtendRequest, Refusal
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
 from cogs.buttons import extendable_parent
 from cogs.card_layout import NO_PING

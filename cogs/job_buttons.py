@@ -2,7 +2,7 @@
 
 Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
 channel and card; only the requester or a member with Manage Messages may press them, even where the
-server's ``buttons_everyone`` lets everyone press Extend (``bot.press_rules``); reads before the first
+server's ``buttons_everyone`` lets everyone press Extend (``bot.access.press_rules``); reads before the first
 answer are bounded by ``within_deadline`` and nothing is written before it. Retry starts a job, so it
 also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
 stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
 from bot.i18n import resolve_locale
-from bot.images import MIN_SIDE
-from bot.intake import ExtendRequest, ImageRef, JobRequest, Refusal
 from bot.models import Job, JobStatus
-from bot.quotas import QuotaExceeded
 from bot.store import TooLateToCancel
 from cogs.animate import find_image
 from cogs.buttons import pressed_job

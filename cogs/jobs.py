@@ -9,10 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import QuotaStatus, Refusal
 from bot.i18n import Lang, discord_timestamp
-from bot.intake import Refusal
 from bot.models import Job
-from bot.quotas import QuotaStatus
 from cogs.card_render import CardRenderer, clip_numbers
 from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.components import JobsPageButton

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.intake import Refusal
+from bot.checks import Refusal
 from bot.models import Job
 from cogs.card_editor import CardEditor
 from cogs.common import apologize, refuse

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.intake import Refusal
+from bot.checks import Refusal
 from bot.models import Job
 from cogs.buttons import clicked_where_it_lives
 from cogs.card_render import clip_numbers

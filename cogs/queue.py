@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.dispatcher import QueueView
+from bot.checks import Refusal
 from bot.i18n import Lang, discord_timestamp
-from bot.intake import Refusal
 from bot.models import Job
-from bot.provider_state import ProviderCondition, ProviderState
+from bot.provider import ProviderCondition, ProviderState
+from bot.tracking import QueueView
 from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.jobs import LIST_COLOUR, card_url
 from cogs.translator import key_str

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.command_permissions import Access
+from bot.access import Access
+from bot.checks import DuplicateRequest, JobRequest, Refusal
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
-from bot.intake import DuplicateRequest, JobRequest, Refusal
 from bot.models import GuildSettings, JobSource
 from cogs.animate import find_image
 from cogs.card_editor import CardEditor

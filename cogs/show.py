@@ -1,9 +1,9 @@
 """/show job:<id>: re-post a delivered job here, publicly, with its clips and live buttons.
 
-Who may, by ``bot.recall``: a job of a channel the member cannot see does not exist for them; only
+Who may, by ``bot.media.recall``: a job of a channel the member cannot see does not exist for them; only
 the requester or a moderator of the job's own channel may re-post it; once someone other than the
 bot deleted one of its cards (this cog follows MESSAGE_DELETE), only a moderator may bring it back.
-Each member may re-post a few times in any five minutes (``bot.member_rate``).
+Each member may re-post a few times in any five minutes (``bot.access.member_rate``).
 
 The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else from the provider
 while its links still download (streamed and size-capped, a few at once for every /show of the
@@ -27,22 +27,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import ClipFile, LinkReason, plan_uploads
-from bot.intake import Refusal
-from bot.member_rate import MemberRate
-from bot.models import Job
-from bot.recall import (
+from bot.access import MemberRate
+from bot.checks import Refusal
+from bot.media import (
     SHOW_DOWNLOADS,
+    ClipFile,
     ClipSource,
+    LinkReason,
     check_may_show,
     clear_removal,
     has_clips,
     job_in_guild,
     job_of_message,
+    plan_uploads,
     record_removal,
     record_repost,
     was_removed,
 )
+from bot.models import Job
 from cogs.card_render import CardRenderer
 from cogs.channel_access import member_access
 from cogs.clip_files import ClipSource as DeliverySource

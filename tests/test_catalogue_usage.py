@@ -130,7 +130,7 @@ def test_the_scan_finds_the_keys_the_code_uses() -> None:
     by_file = {relative(path): {key for _, key in keys_passed_to_calls(path)} for path in SOURCES}
     assert "error.no_image" in by_file["cogs/animate.py"]
     assert "settings.permission_needed" in by_file["cogs/tree.py"]
-    assert "extend.clip_out_of_range" in by_file["bot/intake.py"]
+    assert "extend.clip_out_of_range" in by_file["bot/intake/job_intake.py"]
     assert "commands.animate.name" in by_file["cogs/animate.py"]
     sections = sections_of(every_language_keys())
     core_literals = {key for _, key in section_literals(ROOT / "bot/guild_settings.py", sections)}

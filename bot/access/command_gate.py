@@ -8,7 +8,7 @@ caller's budget: past it, or when Discord answers with an error, the answer is `
 and the caller decides (Motionbot refuses: see ``docs/architecture.md``). The read itself goes on
 in the background, owned here, so the next use finds the permissions.
 
-Knows nothing of discord.py: ids, JSON-shaped payloads and ``bot.command_permissions`` records.
+Knows nothing of discord.py: ids, JSON-shaped payloads and ``bot.access.command_permissions`` records.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from bot.command_permissions import (
+from bot.access.command_permissions import (
     Access,
     Caller,
     CommandRef,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 
-from bot.intake_records import Refusal
+from bot.checks import Refusal
 from bot.models import utcnow
 
 # /show: re-posts per member in any five minutes.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.intake_records import Refusal
+from bot.checks import Refusal
 from bot.models import GuildSettings, Job
 
 

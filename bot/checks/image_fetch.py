@@ -3,7 +3,7 @@
 Only Discord's hosts are fetched (``ImageHostPolicy``, on every redirect hop, followed by hand), the
 body is read up to one byte past the size limit, and the bytes pass ``validate_image_bytes`` (type,
 size, sides, completeness). A failure is a ``Refusal`` the surface can show. The intake checks every
-new job's images here; ``bot.provider_images`` checks an image again here before sending its bytes.
+new job's images here; ``bot.checks.provider_images`` checks an image again here before sending its bytes.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
+from bot.checks.images import ImageInfo, ImageRejected, validate_image_bytes
+from bot.checks.records import ImageRef, Refusal
 from bot.image_hosts import MAX_REDIRECTS, REDIRECT_STATUSES, HostRefused, ImageHostPolicy
-from bot.images import ImageInfo, ImageRejected, validate_image_bytes
-from bot.intake_records import ImageRef, Refusal
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 Midjourney video knows ``--motion low|high``, ``--raw``, ``--loop``, ``--end <image>`` and ``--bs 1|2|4``
 (shared/reference/cometapi.md §3.1, §6). A member's prompt may carry the first four kinds in words;
 they become options (``TypedOptions``). Anything else that looks like a flag, any link (with a scheme
-or without, ``bot.prompt_links``), ``--end`` (its image would skip the image checks) and multi-prompt
+or without, ``bot.checks.prompt_links``), ``--end`` (its image would skip the image checks) and multi-prompt
 weights (``::``, whose ``::-0.5`` acts like ``--no``) are refused with ``FlagRejected`` naming what to
-remove. The prompt is folded first (``bot.prompt_unicode``: NFKC, every dash and minus to ``-``), so a
+remove. The prompt is folded first (``bot.checks.prompt_unicode``: NFKC, every dash and minus to ``-``), so a
 flag in Unicode disguise is read like the ASCII one. The words left are folded text with no ``--`` and
 no ``::``, so nothing typed reaches the provider as a flag.
 """
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.checks.prompt_links import has_link
+from bot.checks.prompt_unicode import normalize_prompt
 from bot.models import CLIP_CHOICES, Motion
-from bot.prompt_links import has_link
-from bot.prompt_unicode import normalize_prompt
 
 # "--" anywhere in the folded prompt, also glued to a word ("cat--raw"); a long dash that opened a
 # flag was folded into "--" already ("—raw", "cat—raw").

@@ -2,7 +2,7 @@
 
 Midjourney reads a link in a prompt as an image prompt, fetched from wherever it points, so a link
 is refused however it is written. Scheme-less links are words like ``cdn.example.com/x.png``: a host
-name ending in a real top-level domain (``bot/tlds.txt``), or an IPv4 address, followed by a path.
+name ending in a real top-level domain (``bot/checks/tlds.txt``), or an IPv4 address, followed by a path.
 A bare name without a path (``node.js``, ``3.5 seconds``, ``cat.png``) is left alone.
 """
 
@@ -25,7 +25,7 @@ _IPV4_WITH_PATH = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?/")
 
 @cache
 def top_level_domains() -> frozenset[str]:
-    """Return the known top-level domains, lower case (read once from ``bot/tlds.txt``)."""
+    """Return the known top-level domains, lower case (read once from ``bot/checks/tlds.txt``)."""
     lines = _TLD_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(word for line in lines if not line.startswith("#") for word in line.split())
 

@@ -1,7 +1,7 @@
 """Prompt cleaning: folded (NFKC, ASCII dashes), control characters out, whitespace collapsed, length capped.
 
 Nothing here knows about Discord. ``PromptRejected`` carries a reason and parameters for a localized
-"what to fix" message, like ``bot.images.ImageRejected``.
+"what to fix" message, like ``bot.checks.images.ImageRejected``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
+from bot.checks.prompt_unicode import normalize_prompt
 from bot.models import MAX_PROMPT_LENGTH
-from bot.prompt_unicode import normalize_prompt
 
 # Cc: C0/C1 controls; Cf: format characters (zero-width spaces and joiners, bidi overrides and
 # isolates, soft hyphen, byte order mark); Cs: lone surrogates.
@@ -40,7 +40,7 @@ class PromptRejected(Exception):  # noqa: N818 (name fixed by the module contrac
 def clean_prompt(text: str | None, *, max_length: int = MAX_PROMPT_LENGTH) -> str:
     """Return the prompt folded, with control characters removed and whitespace collapsed.
 
-    Folding (``bot.prompt_unicode``) is NFKC, then every dash and minus sign as ASCII, so what is
+    Folding (``bot.checks.prompt_unicode``) is NFKC, then every dash and minus sign as ASCII, so what is
     checked and stored is what the provider gets. Line breaks and tabs count as spaces. A prompt that
     is empty after cleaning comes back as "" (the caller decides whether that is fine). Raises
     ``PromptRejected`` when longer than ``max_length`` characters after cleaning.

@@ -28,9 +28,9 @@ from io import BytesIO
 from PIL import Image
 from yarl import URL
 
-from bot.image_fetch import CheckedImage, ImageFetcher
-from bot.images import JPEG, MIN_SIDE, to_data_uri
-from bot.intake_records import ImageRef, Refusal
+from bot.checks.image_fetch import CheckedImage, ImageFetcher
+from bot.checks.images import JPEG, MIN_SIDE, to_data_uri
+from bot.checks.records import ImageRef, Refusal
 from bot.models import Job
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Per-member and per-server limits, computed from the job store.
 
-Four limits: jobs running at once per member (more wait in line, see ``bot.fair_queue``), jobs
+Four limits: jobs running at once per member (more wait in line, see ``bot.tracking.fair_queue``), jobs
 waiting per member, succeeded jobs per member per UTC day, succeeded jobs per server per UTC day.
 Each comes from the settings (the operator's budget); a server's ``GuildSettings`` may lower the
 running and daily limits, never raise them.

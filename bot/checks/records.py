@@ -2,7 +2,7 @@
 
 ``Refusal`` carries a catalogue key and its parameters so the surface can say what to fix in the
 member's language; ``JobRequest`` and ``ExtendRequest`` are everything the surface knows about a
-request before the intake checks it. ``bot.intake`` re-exports them.
+request before the intake checks it. ``bot.checks`` exports them.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.images import ImageRejected
+from bot.checks.images import ImageRejected
+from bot.checks.prompt_flags import FlagRejected
+from bot.checks.prompts import PromptRejected
+from bot.checks.quotas import QuotaExceeded
 from bot.models import CLIPS_PER_JOB, Job, JobSource, Motion, Quality, VideoOptions
-from bot.prompt_flags import FlagRejected
-from bot.prompts import PromptRejected
-from bot.quotas import QuotaExceeded
 
 
 class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not an error

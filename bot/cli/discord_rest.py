@@ -11,7 +11,7 @@ import discord
 from pydantic import SecretStr
 
 from bot import __version__
-from bot.cli import EXIT_OK, LOGIN_HELP, REST_FIX
+from bot.cli.parser import EXIT_OK, LOGIN_HELP, REST_FIX
 from bot.settings import Settings
 
 GATEWAY_MESSAGE_CONTENT = 1 << 18

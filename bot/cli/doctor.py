@@ -15,23 +15,19 @@ from typing import TextIO
 
 import aiohttp
 
-from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP
-from bot.cli_discord import (
+from bot.cli.discord_rest import (
     DiscordAPIError,
     DiscordREST,
     DiscordTokenRejected,
     DiscordUnreachable,
     has_message_content_intent,
 )
-from bot.cometapi import classify_response
-from bot.cometapi_types import AuthenticationError, CometAPIError
-from bot.database import describe_database, inspect_database
-from bot.key_alert import rejected_key_fix
-from bot.logs import RedactingFilter, configure_logging
+from bot.cli.parser import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP
+from bot.cli.settings_check import UnknownNames, absolute, find_unknown_names, missing_env_file, where_line
+from bot.ops import RedactingFilter, configure_logging
+from bot.provider import AuthenticationError, CometAPIError, classify_response, rejected_key_fix
 from bot.settings import Settings, SettingsError, read_settings
-from bot.settings_check import UnknownNames, absolute, find_unknown_names, missing_env_file, where_line
-from bot.store import StoreError
-from bot.store.inspection import Inspection
+from bot.store import Inspection, StoreError, describe_database, inspect_database
 
 PROVIDER_TIMEOUT = aiohttp.ClientTimeout(total=20)
 

@@ -16,11 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from bot.database import open_store
+from bot.cli.parser import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from bot.models import Job, JobStatus
 from bot.settings import Settings
-from bot.store import JobStore, StoreError
+from bot.store import JobStore, StoreError, open_store
 
 HIDDEN_FIELDS = frozenset({"interaction_token"})
 EXPORT_FIELDS: tuple[str, ...] = tuple(

@@ -12,12 +12,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from bot.database import open_store
-from bot.instance_lock import AlreadyRunning, instance_lock
+from bot.cli.parser import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from bot.settings import Settings
-from bot.store import JobStore, StoreError
-from bot.store.transfer import TransferRefused
+from bot.store import AlreadyRunning, JobStore, StoreError, TransferRefused, instance_lock, open_store
 
 NO_DATABASE_URL = (
     "DATABASE_URL is not set: set it to the new, empty PostgreSQL database "

@@ -1,7 +1,7 @@
 """The command line: one parser with a subcommand per operation, exit codes and start-up messages.
 
-The subcommands themselves live in ``bot.__main__`` (run, sync), ``bot.cli_doctor`` (doctor),
-``bot.cli_discord`` (invite), ``bot.cli_jobs`` (jobs) and ``bot.cli_move`` (move-to-postgres).
+The subcommands themselves live in ``bot.__main__`` (run, sync), ``bot.cli.doctor`` (doctor),
+``bot.cli.discord_rest`` (invite), ``bot.cli.jobs`` (jobs) and ``bot.cli.move`` (move-to-postgres).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _NETWORK = "check the network, a firewall or proxy"
 REST_FIX = f"{_NETWORK}, and DISCORD_API_BASE_URL if you changed it"
 GATEWAY_FIX = f"{_NETWORK}, and DISCORD_GATEWAY_URL if you changed it"
 NETWORK_FIX = f"{_NETWORK}, and DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL if you changed them"
-# The start-up watch's lines (``bot.waits``): while an answer is late, and when the bot gives up on it.
+# The start-up watch's lines (``bot.ops.waits``): while an answer is late, and when the bot gives up on it.
 START_WAIT_WARNING = (
     "Discord has not answered for {waited:.0f} s: still waiting for {what}; {fix} "
     "(still trying; giving up after {limit:.0f} s)"

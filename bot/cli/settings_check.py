@@ -187,7 +187,7 @@ def _no_file_line(path: Path, names: str) -> str:
 
 def project_folder() -> Path | None:
     """Return the Motionbot folder this code runs from (a clone), or None when it is installed elsewhere."""
-    folder = Path(__file__).resolve().parent.parent
+    folder = Path(__file__).resolve().parents[2]  # <clone>/bot/cli/settings_check.py
     if (folder / ".env.example").is_file() and (folder / "pyproject.toml").is_file():
         return folder
     return None

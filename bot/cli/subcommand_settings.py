@@ -14,9 +14,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cli import DEFAULT_ENV_FILE, EXIT_CONFIG, folder_problem
+from bot.cli.parser import DEFAULT_ENV_FILE, EXIT_CONFIG, folder_problem
+from bot.cli.settings_check import find_unknown_names, where_line
 from bot.settings import Settings, SettingsError, create_database_folder, read_settings
-from bot.settings_check import find_unknown_names, where_line
 
 
 @dataclass(frozen=True)

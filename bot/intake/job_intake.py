@@ -15,11 +15,25 @@ from dataclasses import replace
 
 from yarl import URL
 
+from bot.checks import (
+    CheckedImage,
+    DuplicateRequest,
+    ExtendRequest,
+    FlagRejected,
+    ImageRef,
+    ImageRejected,
+    JobRequest,
+    PromptRejected,
+    ProviderImages,
+    QuotaExceeded,
+    QuotaService,
+    Refusal,
+    clean_prompt,
+    merge_option,
+    parse_prompt,
+    validate_attachment_metadata,
+)
 from bot.guild_settings import closed_everywhere, commands_open_in
-from bot.image_fetch import CheckedImage
-from bot.images import ImageRejected, validate_attachment_metadata
-from bot.intake_records import DuplicateRequest, ExtendRequest, ImageRef, JobRequest, Refusal
-from bot.logs import job_fields
 from bot.models import (
     CLIPS_PER_JOB,
     MAX_EXTENSIONS,
@@ -32,13 +46,10 @@ from bot.models import (
     NewJob,
     Quality,
 )
-from bot.prompt_flags import FlagRejected, merge_option, parse_prompt
-from bot.prompts import PromptRejected, clean_prompt
-from bot.provider_images import ProviderImages
-from bot.quotas import QuotaExceeded, QuotaService
+from bot.ops import job_fields
 from bot.settings import Settings
 from bot.store import DuplicateJob, JobStore
-from bot.tracker import JobTracker, TrackerHalted
+from bot.tracking import JobTracker, TrackerHalted
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -85,7 +96,7 @@ class JobIntake:
     async def precheck(self, request: JobRequest) -> JobRequest:
         """Run the fast checks and return the request with defaults and a clean prompt filled in.
 
-        Flags typed in the prompt become options (``bot.prompt_flags``); the prompt keeps only words.
+        Flags typed in the prompt become options (``bot.checks.prompt_flags``); the prompt keeps only words.
         """
         self.check_accepting()
         overrides = await self.guild_settings(request.guild_id)
@@ -196,7 +207,7 @@ class JobIntake:
     async def start(self, request: JobRequest, *, card_message_id: int | None = None) -> Job:
         """Download and inspect the images, then store and enqueue the job (request from ``precheck``).
 
-        The checked bytes of the image are what the provider gets (``bot.provider_images``).
+        The checked bytes of the image are what the provider gets (``bot.checks.provider_images``).
         """
         checked = await self._fetcher.checked(request.image)
         if request.end_image is not None:

@@ -2,7 +2,7 @@
 
 ``download_clip`` never holds a whole clip in memory, refuses it past a byte cap, retries transient
 failures with backoff, and checks it is a video: by the server's Content-Type when it names a kind,
-and by the MP4 header. Re-exported by ``bot.delivery``, where the upload plan lives.
+and by the MP4 header. Re-exported by ``bot.media.delivery``, where the upload plan lives.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Clip delivery without Discord: the download (``bot.clip_download``), the upload plan and the archive.
+"""Clip delivery without Discord: the download (``bot.media.clip_download``), the upload plan and the archive.
 
 ``download_clip`` (re-exported here) streams a clip to a file, size-capped and retried, and checks it
 is a video. ``plan_uploads`` decides which clips go as attachments, in which messages, and which go as
@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.clip_download import (
+from bot.media.clip_download import (
     CHUNK_SIZE,
     MAX_SOURCE_BYTES,
     MIB,
@@ -30,7 +30,7 @@ from bot.clip_download import (
     UnavailableReason,
     download_clip,
 )
-from bot.delivery_notes import LINKS_EXPIRE, LeftOutClip, Note, ReducedClip
+from bot.media.delivery_notes import LINKS_EXPIRE, LeftOutClip, Note, ReducedClip
 
 if TYPE_CHECKING:
     from bot.models import Job

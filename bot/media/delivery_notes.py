@@ -1,7 +1,7 @@
 """The notes a delivered card's footer carries about its clips (pure, no Discord).
 
 Each note is a catalogue key with its parameters: a clip linked instead of attached
-(``bot.delivery.LinkedClip``), a clip attached as a smaller re-encode, a clip left out because it is
+(``bot.media.delivery.LinkedClip``), a clip attached as a smaller re-encode, a clip left out because it is
 not a video, and that links expire.
 """
 

@@ -24,8 +24,8 @@ from typing import Protocol
 
 import aiohttp
 
-from bot.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, DownloadedClip, download_clip
-from bot.intake_records import Refusal
+from bot.checks import Refusal
+from bot.media.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, DownloadedClip, download_clip
 from bot.models import Job, JobStatus, utcnow
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from typing import Protocol, Self
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.key_alert import rejected_key_problem
-from bot.metrics import Metrics
 from bot.models import utcnow
+from bot.ops.metrics import Metrics
+from bot.provider import rejected_key_problem
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class HealthProblem(Exception):  # noqa: N818 - a reported condition, not a faul
 
 
 class KeyProbe(Protocol):
-    """The part of the job tracker the provider check needs (``bot.tracker.JobTracker`` fits)."""
+    """The part of the job tracker the provider check needs (``bot.tracking.JobTracker`` fits)."""
 
     @property
     def auth_failed(self) -> bool:
@@ -58,7 +58,7 @@ class MetaWriter(Protocol):
 
 
 class TrackerProbe(Protocol):
-    """The part of the job tracker the tracker check needs (``bot.tracker.JobTracker`` fits)."""
+    """The part of the job tracker the tracker check needs (``bot.tracking.JobTracker`` fits)."""
 
     @property
     def running(self) -> bool:

@@ -128,7 +128,7 @@ def one_line_shard_retries(record: logging.LogRecord) -> bool:
     """Shorten discord.py's "Failed to connect for shard_id" (sent every 5 s with a traceback) to one line.
 
     A gateway that refuses the connection would otherwise fill the log with tracebacks while the
-    start-up watch (``bot.waits``) already says what is being waited for and what to check.
+    start-up watch (``bot.ops.waits``) already says what is being waited for and what to check.
     """
     if record.name == "discord.shard" and str(record.msg).startswith("Failed to connect for shard_id"):
         error = record.exc_info[1] if record.exc_info else None

@@ -30,8 +30,8 @@ from prometheus_client.registry import Collector
 
 from bot import __version__
 from bot.models import JobSource, JobStatus
-from bot.provider_state import ProviderCondition, ProviderState
-from bot.store.errors import StoreError
+from bot.provider import ProviderCondition, ProviderState
+from bot.store import StoreError
 
 if TYPE_CHECKING:
     from bot.store import JobStore
@@ -54,7 +54,7 @@ _WEBHOOK_429 = re.compile(r"^Webhook ID \S+ is rate limited\. ")
 
 
 class TrackerStats(Protocol):
-    """What the metrics read from the job tracker at scrape time (``bot.tracker.JobTracker`` fits)."""
+    """What the metrics read from the job tracker at scrape time (``bot.tracking.JobTracker`` fits)."""
 
     @property
     def last_cycle_at(self) -> float | None:

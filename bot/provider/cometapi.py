@@ -1,6 +1,6 @@
 """Async client for CometAPI's Midjourney video endpoints.
 
-Every outcome becomes a typed result or one of the exceptions in ``bot.cometapi_types``. Busy and
+Every outcome becomes a typed result or one of the exceptions in ``bot.provider.cometapi_types``. Busy and
 transient failures are retried with exponential backoff and jitter (tenacity), honouring
 ``Retry-After``; authentication failures and refusals are never retried.
 """
@@ -26,7 +26,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot.cometapi_types import (
+from bot.provider.cometapi_types import (
     AuthenticationError,
     CometAPIError,
     ExtendRequest,

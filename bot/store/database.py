@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 
-from bot.instance_lock import instance_lock
 from bot.settings import Settings
-from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore
 from bot.store.inspection import Inspection, inspect_postgres, inspect_sqlite
-from bot.store.postgres_schema import describe_url
+from bot.store.job_store import DEFAULT_BUSY_TIMEOUT_MS, JobStore
+from bot.store.postgres.schema import describe_url
+from bot.store.sqlite.instance_lock import instance_lock
 
 
 async def open_store(settings: Settings) -> JobStore:

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.fair_queue import FairQueue, Member, Waiting
 from bot.models import Job, JobStatus
-from bot.provider_state import ProviderCondition, ProviderState, busy_delay
+from bot.provider import ProviderCondition, ProviderState, busy_delay
+from bot.tracking.fair_queue import FairQueue, Member, Waiting
 
 RunningLimit = Callable[[int | None], Awaitable[int]]
 

@@ -2,7 +2,7 @@
 
 Each refresh runs ONE store transaction under a lock every process takes (``JobStore.dispatch``): it
 reads every waiting job and every job at the provider, of every process, orders the line with the same
-fair rules (``bot.fair_queue``) and moves the jobs that may start now to SUBMITTING, leased to this
+fair rules (``bot.tracking.fair_queue``) and moves the jobs that may start now to SUBMITTING, leased to this
 process. So the provider cap, the members' running limits and the fair order hold across processes,
 and no job is handed to two. The line as read is kept for card positions and ``/queue``; it is read
 again after any local change and at least every ``refresh_seconds`` (other processes change it too).
@@ -22,9 +22,9 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.dispatcher import Dispatcher, QueueView, RunningLimit, is_waiting, waiting_entry
-from bot.fair_queue import FairQueue, Member
 from bot.models import Job
+from bot.tracking.dispatcher import Dispatcher, QueueView, RunningLimit, is_waiting, waiting_entry
+from bot.tracking.fair_queue import FairQueue, Member
 
 Decide = Callable[[list[Job], list[Job], list[Job]], Awaitable[list[int]]]
 StoreDispatch = Callable[[Decide], Awaitable[list[Job]]]

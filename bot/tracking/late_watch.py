@@ -12,10 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.cometapi import CometAPIClient
-from bot.cometapi_types import CometAPIError, TaskSnapshot, TaskState
 from bot.models import Job
-from bot.store.rows import late_success_allowed
+from bot.provider import CometAPIClient, CometAPIError, TaskSnapshot, TaskState
+from bot.store import late_success_allowed
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """How the tracker records the end of a job, and makes sure no provider outcome is lost.
 
-The base of ``bot.tracker.JobTracker``: storing and announcing outcomes, the timeout sweep, the
-retried success writes (``bot.success_writes``), the slow watch of jobs the bot timed out itself
-(``bot.late_watch``), the resume of every unfinished job at start-up, and the writes of a delivery.
+The base of ``bot.tracking.tracker.JobTracker``: storing and announcing outcomes, the timeout sweep, the
+retried success writes (``bot.tracking.success_writes``), the slow watch of jobs the bot timed out itself
+(``bot.tracking.late_watch``), the resume of every unfinished job at start-up, and the writes of a delivery.
 
 Every write about a job carries the lease token the job had when this process claimed it. A write
 refused with ``LeaseLost`` means another process took the job over while this one was stalled: the
@@ -17,16 +17,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 
-from bot.capacity_waits import CapacityWaits
-from bot.cometapi import CometAPIClient
-from bot.dispatcher import Dispatcher
-from bot.events import EventBus, JobEventKind
-from bot.late_watch import LateWatch
-from bot.logs import job_fields
 from bot.models import FailureKind, Job, JobStatus
-from bot.schedule import PollSchedule
+from bot.ops import job_fields
+from bot.provider import CometAPIClient
 from bot.store import InvalidTransition, JobStore, LeaseLost, StoreError
-from bot.success_writes import SuccessWrites
+from bot.tracking.capacity_waits import CapacityWaits
+from bot.tracking.dispatcher import Dispatcher
+from bot.tracking.events import EventBus, JobEventKind
+from bot.tracking.late_watch import LateWatch
+from bot.tracking.schedule import PollSchedule
+from bot.tracking.success_writes import SuccessWrites
 
 log = logging.getLogger(__name__)
 

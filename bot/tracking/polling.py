@@ -1,6 +1,6 @@
 """The tracker's polling half: one batched list call per poll interval for every job due.
 
-The base of ``bot.tracker.JobTracker`` (which owns the state declared here): progress is written in
+The base of ``bot.tracking.tracker.JobTracker`` (which owns the state declared here): progress is written in
 one transaction per poll, outcomes go through ``TrackerOutcomes``, a rejected key halts submissions.
 """
 
@@ -11,7 +11,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot.cometapi_types import (
+from bot.models import FailureKind, Job, JobStatus
+from bot.provider import (
     AuthenticationError,
     CometAPIError,
     ProviderUnavailableError,
@@ -19,9 +20,8 @@ from bot.cometapi_types import (
     TaskSnapshot,
     TaskState,
 )
-from bot.events import JobEventKind
-from bot.models import FailureKind, Job, JobStatus
-from bot.tracker_outcomes import TrackerOutcomes
+from bot.tracking.events import JobEventKind
+from bot.tracking.outcomes import TrackerOutcomes
 
 log = logging.getLogger(__name__)
 

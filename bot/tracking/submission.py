@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from bot.cometapi import CometAPIClient
-from bot.cometapi_types import (
+from bot.checks import (
+    FlagRejected,
+    ImageNotSendable,
+    ProviderImages,
+    provider_flags,
+    provider_prompt,
+    provider_words,
+)
+from bot.models import FailureKind, Job
+from bot.provider import (
     AuthenticationError,
+    CometAPIClient,
     CometAPIError,
     ExtendRequest,
     InvalidRequestError,
@@ -13,9 +22,6 @@ from bot.cometapi_types import (
     SubmitResult,
     VideoRequest,
 )
-from bot.models import FailureKind, Job
-from bot.prompt_flags import FlagRejected, provider_flags, provider_prompt, provider_words
-from bot.provider_images import ImageNotSendable, ProviderImages
 from bot.store import JobStore
 
 ProviderRequest = VideoRequest | ExtendRequest

@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.logs import job_fields
 from bot.models import Job, JobStatus
-from bot.store import JobStore
-from bot.store.errors import InvalidTransition, JobNotFound, LeaseLost
+from bot.ops import job_fields
+from bot.store import InvalidTransition, JobNotFound, JobStore, LeaseLost
 
 log = logging.getLogger(__name__)
 

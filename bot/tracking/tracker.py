@@ -13,25 +13,25 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.cometapi import CometAPIClient
-from bot.cometapi_types import (
+from bot.checks import ProviderImages
+from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.ops import job_fields
+from bot.provider import (
     AuthenticationError,
+    CometAPIClient,
     CometAPIError,
     NoInstanceError,
     ProviderBusyError,
+    ProviderState,
     ProviderUnavailableError,
 )
-from bot.dispatcher import DEFAULT_PROVIDER_CAP, QueuePlace, QueueView, RunningLimit
-from bot.dispatcher_shared import SharedDispatcher, dispatcher_for
-from bot.events import EventHandler, JobEventKind
-from bot.leases import LeaseKeeper
-from bot.logs import job_fields
-from bot.models import FailureKind, Job, JobStatus, utcnow
-from bot.provider_images import ProviderImages
-from bot.provider_state import ProviderState
 from bot.store import InvalidTransition, JobStore
-from bot.submission import NotSendable, ProviderRequest, build_request, failure_kind, send_request
-from bot.tracker_polling import KeyRejectedHandler, TrackerPolling
+from bot.tracking.dispatcher import DEFAULT_PROVIDER_CAP, QueuePlace, QueueView, RunningLimit
+from bot.tracking.dispatcher_shared import SharedDispatcher, dispatcher_for
+from bot.tracking.events import EventHandler, JobEventKind
+from bot.tracking.leases import LeaseKeeper
+from bot.tracking.polling import KeyRejectedHandler, TrackerPolling
+from bot.tracking.submission import NotSendable, ProviderRequest, build_request, failure_kind, send_request
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ import asyncpg
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from bot.store import postgres_sql
 from bot.store.engine import Statements, Work
 from bot.store.errors import StoreError
 from bot.store.migrations import load_migrations
-from bot.store.postgres_schema import (
+from bot.store.postgres import sql as postgres_sql
+from bot.store.postgres.schema import (
     DRIVER_ERRORS,
     create_pool,
     describe_connect_failure,

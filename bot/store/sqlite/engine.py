@@ -22,12 +22,12 @@ import aiosqlite
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from bot.store import sqlite_sql
 from bot.store.engine import Statements, Work
 from bot.store.errors import StoreError
 from bot.store.migrations import load_migrations
 from bot.store.rows import Row, encode_time
-from bot.store.sqlite_schema import connect, connect_reader, is_lock_error, migrate
+from bot.store.sqlite import sql as sqlite_sql
+from bot.store.sqlite.schema import connect, connect_reader, is_lock_error, migrate
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class SerialConnection:
     ) -> None:
         """Take ownership of ``conn`` (the writer) and ``reader`` (query-only), both in autocommit mode.
 
-        Both must reach the same WAL-mode file: ``bot.store.sqlite_schema.configure`` refuses ``:memory:`` and
+        Both must reach the same WAL-mode file: ``bot.store.sqlite.schema.configure`` refuses ``:memory:`` and
         any other database that is not in WAL mode, so two connections always share their data.
         """
         self._path = path

@@ -20,7 +20,6 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.bot import MotionBot, Services
 from bot.checks import ImageFetcher, ProviderImages, QuotaService
 from bot.cli import (
     EXIT_CONFIG,
@@ -42,6 +41,7 @@ from bot.cli import (
     print_invite,
     refuse,
 )
+from bot.client import MotionBot, Services
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
 from bot.ops import (

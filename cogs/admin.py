@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import Refusal
+from bot.client import interaction_lang, key_str, literal, refuse, reply_ephemeral, text, within_deadline
 from bot.guild_settings import (
     OPERATOR_LIMITS,
     ChannelAction,
@@ -25,12 +26,9 @@ from bot.guild_settings import (
 from bot.i18n import Lang
 from bot.models import GuildSettings, Motion, Quality
 from bot.store import StoreError
-from cogs.common import interaction_lang, refuse, reply_ephemeral, text, within_deadline
-from cogs.literal_text import literal
-from cogs.translator import key_str
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.i18n import Lang, resolve_locale
 from bot.provider import KeyAlertMemory
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -17,17 +17,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ImageRef, JobRequest, Refusal
+from bot.client import interaction_lang, key_str, missing_channel_permissions, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.animate_modal import AnimateForm, FormAnswer, catalogue_texts
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
-from cogs.common import interaction_lang, missing_channel_permissions, refuse, within_deadline
 from cogs.launcher import CardLauncher
-from cogs.translator import key_str
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 # Builds the request from what /animate was given, once the image is known (attachment or form).
 RequestFor = Callable[[discord.Interaction, discord.Attachment, str | None, Motion | None], JobRequest]

@@ -18,9 +18,9 @@ from typing import Any
 import discord
 
 from bot.checks import Refusal
+from bot.client import apologize, refuse, text
 from bot.i18n import Lang
 from bot.models import MAX_PROMPT_LENGTH, Motion
-from cogs.common import apologize, refuse, text
 from cogs.custom_ids import is_listened_modal
 
 log = logging.getLogger(__name__)

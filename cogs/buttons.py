@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.access import JobAction, check_may_press
 from bot.checks import ExtendRequest, QuotaExceeded, Refusal
+from bot.client import apologize, missing_channel_permissions, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.intake import check_extendable
 from bot.media import is_repost
@@ -22,13 +23,12 @@ from cogs.animate_modal import answer_unknown_modal
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.command_access import command_access
-from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import ExtendButton, JobsPageButton
 from cogs.custom_ids import is_known
 from cogs.launcher import CardLauncher
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot, Services
+    from bot.client import MotionBot, Services
 
 log = logging.getLogger(__name__)
 

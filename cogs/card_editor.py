@@ -19,7 +19,7 @@ from bot.models import Job, utcnow
 from cogs.card_layout import Card
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from typing import Any
 import discord
 
 from bot.checks import shorten
+from bot.client import literal
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
 from bot.media import Note
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
 from bot.tracking import EXACT_POSITIONS, QueuePlace
 from cogs.card_layout import ButtonRow, Card, rows_of
 from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, PostMissingButton, RetryButton
-from cogs.literal_text import literal
 
 PROMPT_PREVIEW = 200
 FIELD_LIMIT = 1024  # the prompt's share of the card's 4000 characters of text

@@ -26,7 +26,7 @@ from cogs.clip_delivery import ClipDelivery
 from cogs.clip_files import clip_file
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from cogs.clip_files import ClipSource, clip_file, clip_name, clip_names
 from cogs.posted_files import card_notes, kept_attachments, posted_files, posted_names
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.media import (
 from bot.models import Job
 
 if TYPE_CHECKING:
-    from bot.bot import Services
+    from bot.client import Services
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.access import Access, Caller, CommandGate, CommandRef, parse_overwrites
 from bot.checks import Refusal
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,18 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendRequest, Refusal
+from bot.client import apologize, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
 from cogs.buttons import extendable_parent
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
-from cogs.common import apologize, refuse, within_deadline
 from cogs.components import ExtendPromptButton
 from cogs.custom_ids import EXTEND_PROMPT_MODAL_TEMPLATE, extend_prompt_modal_id
 from cogs.launcher import CardLauncher
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

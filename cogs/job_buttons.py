@@ -22,6 +22,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
+from bot.client import apologize, missing_channel_permissions, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
@@ -30,12 +31,11 @@ from cogs.buttons import pressed_job
 from cogs.card_layout import NO_PING
 from cogs.card_render import RETRYABLE, CardRenderer
 from cogs.command_access import command_access
-from cogs.common import apologize, missing_channel_permissions, refuse, within_deadline
 from cogs.components import CancelButton, RetryButton
 from cogs.launcher import CardLauncher
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

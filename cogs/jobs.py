@@ -10,15 +10,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import QuotaStatus, Refusal
+from bot.client import interaction_lang, key_str, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
 from cogs.card_render import CardRenderer, clip_numbers
-from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.components import JobsPageButton
-from cogs.translator import key_str
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 PAGE_SIZE = 5
 LIST_COLOUR = discord.Colour.blurple()

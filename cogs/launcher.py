@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.checks import Refusal
+from bot.client import apologize, refuse
 from bot.models import Job
 from cogs.card_editor import CardEditor
-from cogs.common import apologize, refuse
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,15 @@ import discord
 from discord.ext import commands
 
 from bot.checks import Refusal
+from bot.client import apologize, interaction_lang, refuse, reply_ephemeral, text, within_deadline
 from bot.models import Job
 from cogs.buttons import clicked_where_it_lives
 from cogs.card_render import clip_numbers
 from cogs.clip_delivery import ClipDelivery, Reposted
-from cogs.common import apologize, interaction_lang, refuse, reply_ephemeral, text, within_deadline
 from cogs.components import PostMissingButton
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

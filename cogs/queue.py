@@ -9,16 +9,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import Refusal
+from bot.client import interaction_lang, key_str, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
 from bot.provider import ProviderCondition, ProviderState
 from bot.tracking import QueueView
-from cogs.common import interaction_lang, refuse, text, within_deadline
 from cogs.jobs import LIST_COLOUR, card_url
-from cogs.translator import key_str
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 SHOWN_PER_LIST = 10  # keeps the answer short and far under the embed's 4,096 characters
 

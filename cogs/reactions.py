@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.access import Access
 from bot.checks import DuplicateRequest, JobRequest, Refusal
+from bot.client import missing_channel_permissions, shown_params
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
@@ -25,10 +26,9 @@ from cogs.card_editor import CardEditor
 from cogs.card_layout import NO_PING
 from cogs.card_render import CardRenderer
 from cogs.command_access import GuildMessageable, command_access, refusal_for
-from cogs.common import missing_channel_permissions, shown_params
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,16 @@ from discord.ext import commands
 
 from bot.access import MemberRate
 from bot.checks import Refusal
+from bot.client import (
+    apologize,
+    interaction_lang,
+    key_str,
+    missing_channel_permissions,
+    refuse,
+    reply_ephemeral,
+    text,
+    within_deadline,
+)
 from bot.media import (
     SHOW_DOWNLOADS,
     ClipFile,
@@ -49,20 +59,10 @@ from cogs.card_render import CardRenderer
 from cogs.channel_access import member_access
 from cogs.clip_files import ClipSource as DeliverySource
 from cogs.clip_files import clip_file, clip_name
-from cogs.common import (
-    apologize,
-    interaction_lang,
-    missing_channel_permissions,
-    refuse,
-    reply_ephemeral,
-    text,
-    within_deadline,
-)
 from cogs.jobs import card_url
-from cogs.translator import key_str
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -129,7 +129,7 @@ def test_the_scan_finds_the_keys_the_code_uses() -> None:
     """The scan sees well-known keys in the files that use them, so the checks cannot pass vacuously."""
     by_file = {relative(path): {key for _, key in keys_passed_to_calls(path)} for path in SOURCES}
     assert "error.no_image" in by_file["cogs/animate.py"]
-    assert "settings.permission_needed" in by_file["cogs/tree.py"]
+    assert "settings.permission_needed" in by_file["bot/client/tree.py"]
     assert "extend.clip_out_of_range" in by_file["bot/intake/job_intake.py"]
     assert "commands.animate.name" in by_file["cogs/animate.py"]
     sections = sections_of(every_language_keys())

@@ -14,9 +14,11 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot import command_scopes
 from bot.checks import QuotaService
 from bot.cli import GATEWAY_FIX, REST_FIX, START_GAVE_UP, START_WAIT_WARNING
+from bot.client import command_scopes
+from bot.client.translator import CatalogueTranslator
+from bot.client.tree import MotionTree
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
 from bot.media import OwnDeletions
@@ -25,8 +27,6 @@ from bot.provider import CometAPIClient
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracking import JobTracker
-from cogs.translator import CatalogueTranslator
-from cogs.tree import MotionTree
 
 log = logging.getLogger(__name__)
 

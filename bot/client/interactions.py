@@ -1,4 +1,4 @@
-"""Helpers shared by the cogs: reaching the core services and speaking to users."""
+"""How the client and the cogs answer interactions: reaching the core services and speaking to users."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from bot.checks import Refusal
+from bot.client.literal_text import literal
 from bot.i18n import Lang, resolve_locale
-from cogs.literal_text import literal
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot, Services
+    from bot.client.bot import MotionBot, Services
 
 log = logging.getLogger(__name__)
 

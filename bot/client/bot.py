@@ -32,17 +32,10 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.command_access",
-    "cogs.animate",
+    "cogs.triggers",
     "cogs.cards",
-    "cogs.missing_clips",
     "cogs.buttons",
-    "cogs.job_buttons",
-    "cogs.extend_prompt",
-    "cogs.reactions",
-    "cogs.jobs",
-    "cogs.show",
-    "cogs.queue",
-    "cogs.admin",
+    "cogs.commands",
     "cogs.alerts",
 )
 COMMAND_HASH_KEY = "command_hash"

@@ -19,13 +19,9 @@ from bot.i18n import resolve_locale
 from bot.intake import check_extendable
 from bot.media import is_repost
 from bot.models import GuildSettings, Job, Motion, VideoOptions
-from cogs.animate_modal import answer_unknown_modal
-from cogs.card_layout import NO_PING
-from cogs.card_render import CardRenderer
+from cogs.cards import NO_PING, CardLauncher, CardRenderer, ExtendButton, JobsPageButton, is_known
 from cogs.command_access import command_access
-from cogs.components import ExtendButton, JobsPageButton
-from cogs.custom_ids import is_known
-from cogs.launcher import CardLauncher
+from cogs.triggers import answer_unknown_modal
 
 if TYPE_CHECKING:
     from bot.client import MotionBot, Services
@@ -180,8 +176,3 @@ async def clicked_on_repost(services: Services, interaction: discord.Interaction
     if message is None or interaction.guild_id is None or interaction.guild_id != job.guild_id:
         return False
     return await is_repost(services.store, message.id, job)
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Buttons cog."""
-    await bot.add_cog(Buttons(bot))

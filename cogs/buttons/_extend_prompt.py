@@ -3,7 +3,7 @@
 The modal is answered from its custom id alone (``mb:pm:<job>:<clip>``) by a listener, never from
 discord.py's modal store, so a submit works the same before and after a restart, and two members
 who open the modal of the same clip each get their own answer. Every check of an Extend click
-(``cogs.buttons.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
+(``cogs.buttons._buttons.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
 nobody types a prompt for nothing, and again at submit, since things may have changed meanwhile.
 """
 
@@ -21,12 +21,15 @@ from bot.checks import ExtendRequest, Refusal
 from bot.client import apologize, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
-from cogs.buttons import extendable_parent
-from cogs.card_layout import NO_PING
-from cogs.card_render import CardRenderer
-from cogs.components import ExtendPromptButton
-from cogs.custom_ids import EXTEND_PROMPT_MODAL_TEMPLATE, extend_prompt_modal_id
-from cogs.launcher import CardLauncher
+from cogs.buttons._buttons import extendable_parent
+from cogs.cards import (
+    EXTEND_PROMPT_MODAL_TEMPLATE,
+    NO_PING,
+    CardLauncher,
+    CardRenderer,
+    ExtendPromptButton,
+    extend_prompt_modal_id,
+)
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -194,8 +197,3 @@ def _walk(components: Any) -> Iterator[dict[str, Any]]:
         yield from _walk(component.get("components"))
         if isinstance(component.get("component"), dict):
             yield from _walk([component["component"]])
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the ExtendPrompt cog."""
-    await bot.add_cog(ExtendPrompt(bot))

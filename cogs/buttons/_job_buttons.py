@@ -26,13 +26,10 @@ from bot.client import apologize, missing_channel_permissions, refuse, within_de
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
-from cogs.animate import find_image
-from cogs.buttons import pressed_job
-from cogs.card_layout import NO_PING
-from cogs.card_render import RETRYABLE, CardRenderer
+from cogs.buttons._buttons import pressed_job
+from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardLauncher, CardRenderer, RetryButton
 from cogs.command_access import command_access
-from cogs.components import CancelButton, RetryButton
-from cogs.launcher import CardLauncher
+from cogs.triggers import find_image
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -219,8 +216,3 @@ def stored_image(url: str) -> ImageRef:
     sides) by the intake, with the same host rule.
     """
     return ImageRef(url=url, content_type=None, size=1, width=MIN_SIDE, height=MIN_SIDE)
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the JobButtons cog."""
-    await bot.add_cog(JobButtons(bot))

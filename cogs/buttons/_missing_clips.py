@@ -19,10 +19,8 @@ from discord.ext import commands
 from bot.checks import Refusal
 from bot.client import apologize, interaction_lang, refuse, reply_ephemeral, text, within_deadline
 from bot.models import Job
-from cogs.buttons import clicked_where_it_lives
-from cogs.card_render import clip_numbers
-from cogs.clip_delivery import ClipDelivery, Reposted
-from cogs.components import PostMissingButton
+from cogs.buttons._buttons import clicked_where_it_lives
+from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -101,8 +99,3 @@ class MissingClips(commands.Cog):
             if clips
         ]
         return "\n".join(lines) or text(self.bot, lang, "missing.none", job_id=job_id)
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the MissingClips cog."""
-    await bot.add_cog(MissingClips(bot))

@@ -19,11 +19,11 @@ from bot.i18n import resolve_locale
 from bot.media import ClipFile
 from bot.models import Job, JobStatus
 from bot.tracking import JobEvent, JobEventKind
-from cogs.card_editor import CardEditor, CardUnavailable
-from cogs.card_layout import Card
-from cogs.card_render import CardRenderer
-from cogs.clip_delivery import ClipDelivery
-from cogs.clip_files import clip_file
+from cogs.cards._clip_delivery import ClipDelivery
+from cogs.cards._clip_files import clip_file
+from cogs.cards._editor import CardEditor, CardUnavailable
+from cogs.cards._layout import Card
+from cogs.cards._render import CardRenderer
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -196,8 +196,3 @@ class Cards(commands.Cog):
             log.info("could not DM user %s", user_id)
             return False
         return True
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Cards cog."""
-    await bot.add_cog(Cards(bot))

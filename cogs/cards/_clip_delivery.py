@@ -35,11 +35,11 @@ from bot.media import (
 )
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.ops import job_fields
-from cogs.card_editor import CardEditor, CardUnavailable, reply_options
-from cogs.card_layout import Card
-from cogs.card_render import CardRenderer, clip_numbers
-from cogs.clip_files import ClipSource, clip_file, clip_name, clip_names
-from cogs.posted_files import card_notes, kept_attachments, posted_files, posted_names
+from cogs.cards._clip_files import ClipSource, clip_file, clip_name, clip_names
+from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
+from cogs.cards._layout import Card
+from cogs.cards._posted_files import card_notes, kept_attachments, posted_files, posted_names
+from cogs.cards._render import CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
     from bot.client import MotionBot

@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.models import Motion
-from cogs.custom_ids import (
+from cogs.cards._custom_ids import (
     CANCEL_TEMPLATE,
     EXTEND_PROMPT_TEMPLATE,
     EXTEND_TEMPLATE,

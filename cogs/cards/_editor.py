@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.models import Job, utcnow
-from cogs.card_layout import Card
+from cogs.cards._layout import Card
 
 if TYPE_CHECKING:
     from bot.client import MotionBot

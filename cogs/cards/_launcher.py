@@ -17,7 +17,7 @@ import discord
 from bot.checks import Refusal
 from bot.client import apologize, refuse
 from bot.models import Job
-from cogs.card_editor import CardEditor
+from cogs.cards._editor import CardEditor
 
 if TYPE_CHECKING:
     from bot.client import MotionBot

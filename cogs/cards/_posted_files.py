@@ -29,7 +29,7 @@ from discord.components import (
     UnfurledMediaItem,
 )
 
-from cogs.card_layout import NOTES_ID, NOTES_PREFIX
+from cogs.cards._layout import NOTES_ID, NOTES_PREFIX
 
 if TYPE_CHECKING:
     from discord.types.message import Attachment as AttachmentPayload

@@ -18,8 +18,14 @@ from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_b
 from bot.media import Note
 from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOptions, utcnow
 from bot.tracking import EXACT_POSITIONS, QueuePlace
-from cogs.card_layout import ButtonRow, Card, rows_of
-from cogs.components import CancelButton, ExtendButton, ExtendPromptButton, PostMissingButton, RetryButton
+from cogs.cards._components import (
+    CancelButton,
+    ExtendButton,
+    ExtendPromptButton,
+    PostMissingButton,
+    RetryButton,
+)
+from cogs.cards._layout import ButtonRow, Card, rows_of
 
 PROMPT_PREVIEW = 200
 FIELD_LIMIT = 1024  # the prompt's share of the card's 4000 characters of text

@@ -287,8 +287,3 @@ _DEFAULTS = {
     "default_clips": "default_clips",
     **OPERATOR_LIMITS,
 }
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Admin cog, whose commands need Manage Server by default."""
-    await bot.add_cog(Admin(bot))

@@ -13,8 +13,7 @@ from bot.checks import QuotaStatus, Refusal
 from bot.client import interaction_lang, key_str, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
-from cogs.card_render import CardRenderer, clip_numbers
-from cogs.components import JobsPageButton
+from cogs.cards import CardRenderer, JobsPageButton, clip_numbers
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -182,8 +181,3 @@ class Jobs(commands.Cog):
         return discord.Embed(
             title=text(self.bot, lang, "quota.title"), description="\n".join(lines), colour=LIST_COLOUR
         )
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Jobs cog."""
-    await bot.add_cog(Jobs(bot))

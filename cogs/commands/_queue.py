@@ -14,7 +14,7 @@ from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
 from bot.provider import ProviderCondition, ProviderState
 from bot.tracking import QueueView
-from cogs.jobs import LIST_COLOUR, card_url
+from cogs.commands._jobs import LIST_COLOUR, card_url
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -114,8 +114,3 @@ class Queue(commands.Cog):
             else "queue.provider_unreachable"
         )
         return text(self.bot, lang, key, since=discord_timestamp(provider.since))
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Queue cog."""
-    await bot.add_cog(Queue(bot))

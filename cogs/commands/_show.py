@@ -9,7 +9,7 @@ The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else f
 while its links still download (streamed and size-capped, a few at once for every /show of the
 process); when neither has them the member is told privately and nothing stays posted. The re-post
 is recorded so its Extend buttons act on the job, only in the job's own server
-(``cogs.buttons.clicked_on_repost``).
+(``cogs.buttons._buttons.clicked_on_repost``).
 """
 
 from __future__ import annotations
@@ -55,11 +55,10 @@ from bot.media import (
     was_removed,
 )
 from bot.models import Job
-from cogs.card_render import CardRenderer
-from cogs.channel_access import member_access
-from cogs.clip_files import ClipSource as DeliverySource
-from cogs.clip_files import clip_file, clip_name
-from cogs.jobs import card_url
+from cogs.cards import CardRenderer, clip_file, clip_name
+from cogs.cards import ClipSource as DeliverySource
+from cogs.commands._channel_access import member_access
+from cogs.commands._jobs import card_url
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -243,8 +242,3 @@ class Show(commands.Cog):
                 log.info("job %s: card message %s was deleted by someone else", job.id, message_id)
         except Exception:
             log.exception("could not record the deletion of message %s", message_id)
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Show cog."""
-    await bot.add_cog(Show(bot))

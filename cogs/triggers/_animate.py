@@ -20,10 +20,8 @@ from bot.checks import ImageRef, JobRequest, Refusal
 from bot.client import interaction_lang, key_str, missing_channel_permissions, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
-from cogs.animate_modal import AnimateForm, FormAnswer, catalogue_texts
-from cogs.card_layout import NO_PING
-from cogs.card_render import CardRenderer
-from cogs.launcher import CardLauncher
+from cogs.cards import NO_PING, CardLauncher, CardRenderer
+from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -274,8 +272,3 @@ def _motion(choice: app_commands.Choice[str] | None) -> Motion | None:
 
 def _quality(choice: app_commands.Choice[str] | None) -> Quality | None:
     return Quality(choice.value) if choice else None
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Animate cog."""
-    await bot.add_cog(Animate(bot))

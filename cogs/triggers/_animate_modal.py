@@ -21,7 +21,7 @@ from bot.checks import Refusal
 from bot.client import apologize, refuse, text
 from bot.i18n import Lang
 from bot.models import MAX_PROMPT_LENGTH, Motion
-from cogs.custom_ids import is_listened_modal
+from cogs.cards import is_listened_modal
 
 log = logging.getLogger(__name__)
 

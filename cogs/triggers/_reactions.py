@@ -21,11 +21,9 @@ from bot.client import missing_channel_permissions, shown_params
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
-from cogs.animate import find_image
-from cogs.card_editor import CardEditor
-from cogs.card_layout import NO_PING
-from cogs.card_render import CardRenderer
+from cogs.cards import NO_PING, CardEditor, CardRenderer
 from cogs.command_access import GuildMessageable, command_access, refusal_for
+from cogs.triggers._animate import find_image
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -179,8 +177,3 @@ class Reactions(commands.Cog):
             await channel.send(f"<@{payload.user_id}> {reason}", delete_after=NOTICE_SECONDS)
         except discord.HTTPException:
             log.info("could not tell user %s why their reaction was refused", payload.user_id)
-
-
-async def setup(bot: MotionBot) -> None:
-    """Load the Reactions cog."""
-    await bot.add_cog(Reactions(bot))

@@ -199,7 +199,7 @@ CARD_PART_IDS = {
     "fields": 4,
     "notes": 5,
     "extension": 6,
-}  # cogs/card_layout.py
+}  # cogs/cards/_layout.py
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.__main__ import open_services
-from bot.client.bot import Services
+from bot.client import Services
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.provider.cometapi import CometAPIClient
 from bot.provider.cometapi_types import AuthenticationError, CometAPIError, TaskNotFoundError

@@ -8,7 +8,7 @@ apologies, the pre-response deadline; ``literal`` shows member-written text as t
 every ``bot`` package and Discord; never ``cogs`` (extensions are loaded by name).
 """
 
-from bot.client.bot import EXTENSIONS, MotionBot, Services
+from bot.client.bot import EXTENSIONS, MotionBot
 from bot.client.interactions import (
     apologize,
     interaction_lang,
@@ -21,6 +21,7 @@ from bot.client.interactions import (
     within_deadline,
 )
 from bot.client.literal_text import literal
+from bot.client.services import Services
 from bot.client.translator import CatalogueTranslator, key_str
 from bot.client.tree import MotionTree
 

@@ -5,28 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import QuotaService
 from bot.cli import GATEWAY_FIX, REST_FIX, START_GAVE_UP, START_WAIT_WARNING
 from bot.client import command_scopes
+from bot.client.services import Services
 from bot.client.translator import CatalogueTranslator
 from bot.client.tree import MotionTree
-from bot.i18n import Catalogue
-from bot.intake import JobIntake
-from bot.media import OwnDeletions
-from bot.ops import Metrics, WaitWatch, trace_waits
-from bot.provider import CometAPIClient
+from bot.ops import WaitWatch, trace_waits
 from bot.settings import Settings
-from bot.store import JobStore
-from bot.tracking import JobTracker
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +31,6 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.alerts",
 )
 COMMAND_HASH_KEY = "command_hash"
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """The core services the cogs call; built once in the composition root."""
-
-    settings: Settings
-    store: JobStore
-    provider: CometAPIClient
-    tracker: JobTracker
-    quotas: QuotaService
-    catalogue: Catalogue
-    http: aiohttp.ClientSession
-    intake: JobIntake
-    metrics: Metrics = field(default_factory=Metrics)
-    own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
 
 
 def configure_discord_endpoints(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from bot.client.literal_text import literal
 from bot.i18n import Lang, resolve_locale
 
 if TYPE_CHECKING:
-    from bot.client.bot import MotionBot, Services
+    from bot.client.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ PARAM_LIMIT = 300
 
 
 def services_of(client: discord.Client) -> Services:
-    """Return the core services of the running bot."""
-    bot: MotionBot = client  # type: ignore[assignment]
-    return bot.services
+    """Return the core services of the running bot (a ``MotionBot``, whose module imports this one)."""
+    services: Services = client.services  # type: ignore[attr-defined]
+    return services
 
 
 def interaction_lang(interaction: discord.Interaction) -> Lang:

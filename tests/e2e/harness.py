@@ -18,7 +18,7 @@ from typing import Any
 from yarl import URL
 
 from bot.__main__ import open_services
-from bot.client.bot import MotionBot
+from bot.client import MotionBot
 from bot.models import Job, JobStatus
 from bot.settings import Settings, load_settings
 from bot.store import JobStore

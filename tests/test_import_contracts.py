@@ -29,7 +29,7 @@ def lint_copy(tmp_path: Path, module: str = "", line: str = "") -> subprocess.Co
     # lint-imports puts its working folder first on sys.path, so it reads the copy, not the clone;
     # wide columns keep each contract's name and verdict on one line.
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"],
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
         cwd=tmp_path,
         env={**os.environ, "COLUMNS": "500"},
         capture_output=True,

@@ -32,11 +32,11 @@ import aiohttp
 import psutil
 from pydantic import SecretStr
 
-from bot.cometapi import CometAPIClient
-from bot.events import JobEvent, JobEventKind
 from bot.models import JobSource, JobStatus, Motion, NewJob, Quality
+from bot.provider.cometapi import CometAPIClient
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.events import JobEvent, JobEventKind
+from bot.tracking.tracker import JobTracker
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]  # no stubs installed; two calls used
 
-from bot.tracker import JobTracker
+from bot.tracking.tracker import JobTracker
 
 MIB = 1024 * 1024
 

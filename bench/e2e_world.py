@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bench.naive_tracker import open_naive_services
-from bot.bot import MotionBot
+from bot.client import MotionBot
 from bot.settings import Settings
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan

@@ -1,6 +1,6 @@
 """Fit benchmark: time and peak RSS to fit a 25 MiB 720p 21 s clip under 10 MiB; loop stall under 4 encodes.
 
-Runs ``bot.fit.ClipFitter`` exactly as the Cards cog does (bundled ffmpeg as a niced child process).
+Runs ``bot.media.fit.ClipFitter`` exactly as the Cards cog does (bundled ffmpeg as a niced child process).
 Peak RSS counts this process plus every ffmpeg child (psutil, sampled from a thread). The loop
 stall is how late a 10 ms sleep wakes while encodes run (budget: 100 ms). Prints figures, asserts
 nothing.
@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped]  # no stubs installed; two calls used
 
 from bench.e2e_probes import LoopStallMonitor
-from bot.fit import ClipFitter, probe
+from bot.media.fit import ClipFitter, probe
 from tests.doubles.encoded_media import MIB, encoded_clip
 
 LIMIT = 10 * MIB

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.__main__ import open_services
-from bot.bot import Services
-from bot.cometapi import CometAPIClient
-from bot.cometapi_types import AuthenticationError, CometAPIError, TaskNotFoundError
+from bot.client import Services
 from bot.models import FailureKind, Job, JobStatus, utcnow
+from bot.provider.cometapi import CometAPIClient
+from bot.provider.cometapi_types import AuthenticationError, CometAPIError, TaskNotFoundError
 from bot.settings import Settings
 from bot.store import JobStore
-from bot.tracker import STOP_GRACE_SECONDS, JobTracker, TrackerHalted
+from bot.tracking.tracker import STOP_GRACE_SECONDS, JobTracker, TrackerHalted
 
 log = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from typing import Any
 from bench.pause_report import paused_process_rows
 from bench.trust_report import catalogue_rows, provider_success_rows, rejected_key_rows
 from bench.two_process_report import two_process_rows
-from bot.logs import RedactingFilter
 from bot.models import Job, JobStatus
+from bot.ops.logs import RedactingFilter
 from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DoubleConfig

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.bot import MotionBot, Services
+from bot.checks import ImageFetcher, ProviderImages, QuotaService
 from bot.cli import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -29,29 +29,36 @@ from bot.cli import (
     LOGIN_HELP,
     NETWORK_FIX,
     SHARDING_HELP,
+    DiscordAPIError,
+    DiscordTokenRejected,
     build_parser,
+    doctor,
+    export_jobs,
+    fetch_client_id,
+    load_for_command,
+    missing_env_file,
+    move_to_postgres,
+    print_invite,
+    refuse,
 )
-from bot.cli_discord import DiscordAPIError, DiscordTokenRejected, fetch_client_id, print_invite
-from bot.cli_doctor import doctor
-from bot.cli_jobs import export_jobs
-from bot.cli_move import move_to_postgres
-from bot.cli_settings import load_for_command, refuse
-from bot.cometapi import CometAPIClient
-from bot.database import instance_guard, open_store
-from bot.health import HealthServer, HealthServerError, standard_checks
+from bot.client import MotionBot, Services
 from bot.i18n import Catalogue
-from bot.image_fetch import ImageFetcher
 from bot.intake import JobIntake
-from bot.logs import configure_logging, describe_error
-from bot.metrics import Metrics
-from bot.provider_images import ProviderImages
-from bot.quotas import QuotaService
+from bot.ops import (
+    HealthServer,
+    HealthServerError,
+    Metrics,
+    NoAnswer,
+    configure_logging,
+    describe_error,
+    standard_checks,
+    until_stopped,
+    watched,
+)
+from bot.provider import CometAPIClient
 from bot.settings import Settings
-from bot.settings_check import missing_env_file
-from bot.stopping import until_stopped
-from bot.store import StoreError
-from bot.tracker import JobTracker
-from bot.waits import NoAnswer, watched
+from bot.store import StoreError, instance_guard, open_store
+from bot.tracking import JobTracker
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
 
@@ -129,7 +136,7 @@ async def run_bot(settings: Settings, *, install_signals: bool = True) -> int:
     Only one bot may run on an SQLite database (``AlreadyRunning`` otherwise); on PostgreSQL several
     may (``instance_guard``). ``sync`` and the read-only commands (``jobs``, ``doctor``) take no
     lock: they receive no events, so they may run beside it. SIGTERM and SIGINT stop it cleanly
-    (exit 0) at any moment, start-up included (``bot.stopping``).
+    (exit 0) at any moment, start-up included (``bot.ops.stopping``).
     """
     return await until_stopped(_run_guarded_by_lock(settings), EXIT_OK, on_signals=install_signals)
 

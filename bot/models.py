@@ -182,7 +182,7 @@ class Job:
     # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.
     lease_token: int = 0
     # When the provider last answered a submit of this job with "no account instance" (code 3): such
-    # a waiting job lets every other waiting job go first (bot.fair_queue).
+    # a waiting job lets every other waiting job go first (bot.tracking.fair_queue).
     capacity_refused_at: dt.datetime | None = None
 
     @property

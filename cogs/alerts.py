@@ -2,7 +2,7 @@
 
 The tracker (Discord-free) reports the first rejection in a process; this cog sends one message to
 ``LOG_CHANNEL_ID`` when it is set (in that server's language), else a DM to the application's owner
-(the team's owner for a team-owned application). ``bot.key_alert`` remembers in the store that the
+(the team's owner for a team-owned application). ``bot.provider.key_alert`` remembers in the store that the
 message went out for this key, so a restart with the same key does not repeat it.
 """
 
@@ -17,10 +17,10 @@ import discord
 from discord.ext import commands
 
 from bot.i18n import Lang, resolve_locale
-from bot.key_alert import KeyAlertMemory
+from bot.provider import KeyAlertMemory
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ permissions of ``/animate``, the command an admin restricts to govern who makes 
 Cancel is not gated: it only stops spending, and stays with the requester and moderators.
 
 This cog reads the permissions (a bot token may: Get Guild Application Command Permissions) into a
-``bot.command_gate.CommandGate``, keeps them current from APPLICATION_COMMAND_PERMISSIONS_UPDATE,
+``bot.access.command_gate.CommandGate``, keeps them current from APPLICATION_COMMAND_PERMISSIONS_UPDATE,
 and turns members, channels and interactions into the plain ids the core evaluates.
 """
 
@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.command_gate import CommandGate
-from bot.command_permissions import Access, Caller, CommandRef, parse_overwrites
-from bot.intake import Refusal
+from bot.access import Access, Caller, CommandGate, CommandRef, parse_overwrites
+from bot.checks import Refusal
 
 if TYPE_CHECKING:
-    from bot.bot import MotionBot
+    from bot.client import MotionBot
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.logs import NOISY_LOGGERS
+from bot.ops.logs import NOISY_LOGGERS
 from bot.settings import Settings
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY

@@ -16,7 +16,7 @@ import pytest
 
 from bot.i18n import Catalogue, Lang
 from bot.models import MAX_EXTENSIONS, Job, JobSource, JobStatus, Motion, Quality
-from cogs.card_render import MAX_URL_LENGTH, CardRenderer
+from cogs.cards._render import MAX_URL_LENGTH, CardRenderer
 from tests.doubles.discord.components import MAX_ROW_WIDTH, check_components
 from tests.doubles.discord.components_v2 import MAX_COMPONENTS, MAX_TEXT
 from tests.doubles.discord.errors import FormErrors

@@ -128,14 +128,14 @@ def test_keys_built_from_a_prefix_have_entries_under_it() -> None:
 def test_the_scan_finds_the_keys_the_code_uses() -> None:
     """The scan sees well-known keys in the files that use them, so the checks cannot pass vacuously."""
     by_file = {relative(path): {key for _, key in keys_passed_to_calls(path)} for path in SOURCES}
-    assert "error.no_image" in by_file["cogs/animate.py"]
-    assert "settings.permission_needed" in by_file["cogs/tree.py"]
-    assert "extend.clip_out_of_range" in by_file["bot/intake.py"]
-    assert "commands.animate.name" in by_file["cogs/animate.py"]
+    assert "error.no_image" in by_file["cogs/triggers/_animate.py"]
+    assert "settings.permission_needed" in by_file["bot/client/tree.py"]
+    assert "extend.clip_out_of_range" in by_file["bot/intake/job_intake.py"]
+    assert "commands.animate.name" in by_file["cogs/triggers/_animate.py"]
     sections = sections_of(every_language_keys())
     core_literals = {key for _, key in section_literals(ROOT / "bot/guild_settings.py", sections)}
     assert "settings.channel_added" in core_literals
-    assert "status." in {prefix for _, prefix in fstring_prefixes(ROOT / "cogs/jobs.py", sections)}
+    assert "status." in {prefix for _, prefix in fstring_prefixes(ROOT / "cogs/commands/_jobs.py", sections)}
     assert sum(len(keys) for keys in by_file.values()) > 100
 
 

@@ -15,8 +15,8 @@ import asyncpg
 from bot.guild_settings import commands_open_in
 from bot.store import JobStore
 from bot.store.migrations import load_migrations
-from bot.store.postgres_schema import migrate as migrate_postgres
-from bot.store.sqlite_schema import migrate as migrate_sqlite
+from bot.store.postgres.schema import migrate as migrate_postgres
+from bot.store.sqlite.schema import migrate as migrate_sqlite
 
 BEFORE_0012 = 11
 EVERYWHERE, LISTED = 2001, 2002

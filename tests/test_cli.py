@@ -15,8 +15,8 @@ import discord
 import pytest
 
 from bot.__main__ import main
-from bot.cli import LOGIN_HELP
-from bot.cli_discord import BOT_PERMISSIONS, invite_url
+from bot.cli.discord_rest import BOT_PERMISSIONS, invite_url
+from bot.cli.parser import LOGIN_HELP
 from bot.settings import Settings
 from tests import cli_support
 from tests.cli_support import APP_ID, DISCORD_TOKEN

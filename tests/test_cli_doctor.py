@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.__main__ import main
-from bot.cli import INTENT_HELP
+from bot.cli.parser import INTENT_HELP
 from bot.store import JobStore
 from bot.store.migrations import load_migrations
 from tests import cli_support

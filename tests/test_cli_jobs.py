@@ -11,7 +11,7 @@ import json
 import pytest
 
 from bot.__main__ import main
-from bot.cli_jobs import EXPORT_FIELDS
+from bot.cli.jobs import EXPORT_FIELDS
 from bot.models import FailureKind, JobSource, Motion, NewJob, Quality
 from bot.store import JobStore
 from tests import cli_support

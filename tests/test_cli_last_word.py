@@ -14,7 +14,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from bot.cli import LOGIN_HELP
+from bot.cli.parser import LOGIN_HELP
 from bot.settings import EXPECTATIONS, Settings
 from tests import cli_support
 from tests.cli_process import (

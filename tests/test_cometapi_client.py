@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from bot.cometapi_types import (
+from bot.models import Motion, Quality
+from bot.provider.cometapi_types import (
     DEFAULT_VIDEO_PROMPT,
     MAX_SUBMITTED_PROMPT,
     AuthenticationError,
@@ -19,7 +20,6 @@ from bot.cometapi_types import (
     TaskNotFoundError,
     VideoRequest,
 )
-from bot.models import Motion, Quality
 from tests.doubles import fixtures_cometapi
 from tests.doubles.cometapi_faults import FaultKind, comet_error, upstream_error
 from tests.doubles.cometapi_jobs import TaskPlan

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from bot.cometapi import error_from_payload, parse_retry_after
-from bot.cometapi_types import (
+from bot.models import MAX_PROMPT_LENGTH, Motion, Quality
+from bot.provider.cometapi import error_from_payload, parse_retry_after
+from bot.provider.cometapi_types import (
     DEFAULT_EXTEND_PROMPT,
     DEFAULT_VIDEO_PROMPT,
     MAX_SUBMITTED_PROMPT,
@@ -25,7 +26,6 @@ from bot.cometapi_types import (
     parse_progress,
     parse_task,
 )
-from bot.models import MAX_PROMPT_LENGTH, Motion, Quality
 
 URLS = [f"https://cdn.midjourney.com/video/abc/0_{index}.mp4" for index in range(4)]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cometapi_types import (
+from bot.models import Motion, Quality
+from bot.provider.cometapi_types import (
     ProviderUnavailableError,
     RequestRefusedError,
     TaskNotFoundError,
     TaskState,
     VideoRequest,
 )
-from bot.models import Motion, Quality
 from tests.doubles import fixtures_cometapi
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan

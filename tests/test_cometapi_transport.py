@@ -6,14 +6,14 @@ import logging
 
 import pytest
 
-from bot.cometapi_types import (
+from bot.models import Motion, Quality
+from bot.provider.cometapi_types import (
     AuthenticationError,
     CometAPIError,
     ProviderUnavailableError,
     RequestRefusedError,
     VideoRequest,
 )
-from bot.models import Motion, Quality
 from tests.doubles import fixtures_cometapi
 from tests.doubles.cometapi_faults import FaultKind, upstream_error
 
@@ -113,7 +113,7 @@ async def test_zero_retries_means_one_attempt(cometapi_double, cometapi_session)
 async def test_retries_are_logged_without_the_key(cometapi_client, cometapi_double, caplog):
     """Each retry logs a WARNING with endpoint and attempt number; the key never appears."""
     cometapi_double.inject(FaultKind.SERVER_ERROR, times=2, status=502)
-    with caplog.at_level(logging.WARNING, logger="bot.cometapi"):
+    with caplog.at_level(logging.WARNING, logger="bot.provider.cometapi"):
         await cometapi_client.submit_video(REQUEST)
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert [record.getMessage().split(" failed")[0] for record in warnings] == [

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.command_gate import CommandGate
-from bot.command_permissions import Access, Caller, CommandRef, Overwrite, TargetType
+from bot.access.command_gate import CommandGate
+from bot.access.command_permissions import Access, Caller, CommandRef, Overwrite, TargetType
 
 GUILD, OTHER_GUILD, APP, COMMAND, ALICE, GENERAL = 4_000_000, 8_000_000, 42, 7, 501, 601
 ALICE_HERE = Caller(ALICE, frozenset(), 0, GENERAL)

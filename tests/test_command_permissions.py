@@ -1,4 +1,4 @@
-"""Discord's command permission evaluation (bot.command_permissions), from the documentation's examples.
+"""Discord's command permission evaluation (bot.access.command_permissions), from the documented examples.
 
 Sources: discord-api-docs ``developers/interactions/application-commands.mdx`` (Permissions, the
 constants, "Using Default Permissions" and "Example of editing permissions"), ``change-log.mdx``
@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from bot.command_permissions import (
+from bot.access.command_permissions import (
     ADMINISTRATOR,
     Access,
     Caller,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import command_scopes
+from bot.client import command_scopes
 
 
 async def test_each_application_keeps_its_own_servers(store):

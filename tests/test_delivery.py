@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.delivery import (
+from bot.i18n import Lang, catalogue
+from bot.media.delivery import (
     MIB,
     ClipFile,
     ClipTooLarge,
@@ -26,7 +27,6 @@ from bot.delivery import (
     guild_upload_limit,
     plan_uploads,
 )
-from bot.i18n import Lang, catalogue
 from tests.doubles.media import mp4_bytes
 
 CLIP = mp4_bytes("delivery-test", min_size=200_000)

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.delivery import (
+from bot.i18n import Lang, catalogue
+from bot.media.delivery import (
     MIB,
     ClipFile,
     ClipUnavailable,
@@ -22,7 +23,6 @@ from bot.delivery import (
     download_clip,
     plan_uploads,
 )
-from bot.i18n import Lang, catalogue
 from tests.doubles.media import mp4_bytes, png_bytes
 
 CLIP = mp4_bytes("not-video-test")

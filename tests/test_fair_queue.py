@@ -6,10 +6,10 @@ import datetime as dt
 import random
 from dataclasses import replace
 
-from bot.dispatcher import EXACT_POSITIONS, Dispatcher
-from bot.fair_queue import FairQueue, Waiting, fair_order
 from bot.models import Job, JobSource, JobStatus, Motion, Quality
-from bot.provider_state import BACKOFF_CAP_SECONDS, ProviderCondition, ProviderState, busy_delay
+from bot.provider.state import BACKOFF_CAP_SECONDS, ProviderCondition, ProviderState, busy_delay
+from bot.tracking.dispatcher import EXACT_POSITIONS, Dispatcher
+from bot.tracking.fair_queue import FairQueue, Waiting, fair_order
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
 

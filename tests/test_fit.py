@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import ClipFile, job_upload_limit, plan_uploads
-from bot.fit import (
+from bot.media.delivery import ClipFile, job_upload_limit, plan_uploads
+from bot.media.fit import (
     CONTAINER_OVERHEAD,
     MIN_VIDEO_KBPS,
     TARGET_FRACTION,

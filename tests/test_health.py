@@ -15,11 +15,11 @@ import discord
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.health import HealthServer, HealthServerError, database_check, standard_checks, tracker_check
-from bot.metrics import Metrics
 from bot.models import JobSource, Motion, NewJob, Quality
+from bot.ops.health import HealthServer, HealthServerError, database_check, standard_checks, tracker_check
+from bot.ops.metrics import Metrics
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.tracker import JobTracker
 from tests.doubles import fixtures_cometapi
 from tests.doubles.fixtures_cometapi import make_cometapi_client
 

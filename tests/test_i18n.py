@@ -9,7 +9,8 @@ import unicodedata
 
 import pytest
 
-from bot.delivery import LinkReason
+from bot.checks.prompts import PromptRejectReason
+from bot.checks.quotas import LimitKind
 from bot.i18n import (
     Catalogue,
     Lang,
@@ -22,9 +23,8 @@ from bot.i18n import (
     resolve_locale,
     t,
 )
+from bot.media.delivery import LinkReason
 from bot.models import FailureKind, GuildSettings, JobStatus, Motion, Quality
-from bot.prompts import PromptRejectReason
-from bot.quotas import LimitKind
 
 # Keys whose Vietnamese text is rightly the same as the English one.
 # Names and loanwords Vietnamese keeps as they are: "clip", Midjourney's "raw", resolutions.

@@ -11,8 +11,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from bot.i18n import Lang, catalogue
-from bot.images import (
+from bot.checks.images import (
     ImageInfo,
     ImageRejected,
     RejectReason,
@@ -21,6 +20,7 @@ from bot.images import (
     validate_attachment_metadata,
     validate_image_bytes,
 )
+from bot.i18n import Lang, catalogue
 
 MIB = 1024 * 1024
 LIMIT = 10 * MIB

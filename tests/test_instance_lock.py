@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from bot.instance_lock import AlreadyRunning, instance_lock, lock_path
 from bot.store import StoreError
+from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock, lock_path
 
 
 def test_a_second_holder_is_refused_naming_the_first_pid_and_the_fix(tmp_path):

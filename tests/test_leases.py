@@ -11,9 +11,9 @@ import dataclasses
 
 import pytest
 
-from bot.dispatcher_shared import Decide, SharedDispatcher, StoreDispatch
-from bot.leases import CLAIM_BATCH, LeaseKeeper
 from bot.models import Job, JobStatus
+from bot.tracking.dispatcher_shared import Decide, SharedDispatcher, StoreDispatch
+from bot.tracking.leases import CLAIM_BATCH, LeaseKeeper
 from tests.test_fair_queue import NOW, job
 
 

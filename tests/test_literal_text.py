@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from cogs.common import shown_params
-from cogs.literal_text import MARKDOWN_CHARACTERS, literal
+from bot.client.interactions import shown_params
+from bot.client.literal_text import MARKDOWN_CHARACTERS, literal
 
 ZWSP = "\u200b"
 

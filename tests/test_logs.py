@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logs import REDACTED, configure_logging
+from bot.ops.logs import REDACTED, configure_logging
 from tests import cli_support
 
 restore_logging = cli_support.restore_logging

@@ -13,11 +13,11 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
-from bot.cometapi_types import AuthenticationError, VideoRequest
-from bot.metrics import Metrics
 from bot.models import FailureKind, JobSource, JobStatus, Motion, NewJob, Quality
+from bot.ops.metrics import Metrics
+from bot.provider.cometapi_types import AuthenticationError, VideoRequest
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.tracker import JobTracker
 from tests.doubles import fixtures_cometapi
 from tests.doubles.fixtures_cometapi import make_cometapi_client
 

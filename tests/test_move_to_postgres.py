@@ -19,7 +19,8 @@ import pytest
 
 from bot.__main__ import main
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, Quality, UsageCounts
-from bot.store import JobStore, postgres_sql
+from bot.store import JobStore
+from bot.store.postgres import sql as postgres_sql
 from bot.store.rows import LATE_WATCH_LEASE
 from bot.store.transfer import TransferRefused
 from tests import cli_support
@@ -294,7 +295,7 @@ def test_unfinished_jobs_are_refused_with_exit_1_before_postgresql_is_touched(
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from bot.instance_lock import instance_lock
+from bot.store import instance_lock
 with instance_lock(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.read()

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.__main__ import main
-from bot.database import describe_database, instance_guard, open_store
-from bot.instance_lock import AlreadyRunning, instance_lock, lock_path
 from bot.settings import load_settings
-from bot.store.postgres_schema import describe_connect_failure, describe_url, url_password
+from bot.store.database import describe_database, instance_guard, open_store
+from bot.store.postgres.schema import describe_connect_failure, describe_url, url_password
+from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock, lock_path
 from tests import cli_support
 from tests.doubles import fixtures_cometapi
 from tests.postgres_server import free_port

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.intake import Refusal
+from bot.access.press_rules import JobAction, check_may_press
+from bot.checks import Refusal
 from bot.models import GuildSettings
-from bot.press_rules import JobAction, check_may_press
 from tests.test_recall import JOB, OTHER, REQUESTER
 
 EVERYONE = GuildSettings(guild_id=JOB.guild_id, buttons_everyone=True)

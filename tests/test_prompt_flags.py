@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.checks.prompt_flags import FlagRejected, TypedOptions, merge_option, parse_prompt, provider_flags
 from bot.models import Motion
-from bot.prompt_flags import FlagRejected, TypedOptions, merge_option, parse_prompt, provider_flags
 
 ACCEPTED = [
     ("a cat walking", TypedOptions("a cat walking")),

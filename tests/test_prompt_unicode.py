@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.checks.prompt_flags import FlagRejected, TypedOptions, parse_prompt, provider_flags, provider_prompt
+from bot.checks.prompt_links import has_link
+from bot.checks.prompt_unicode import LONG_DASHES, MIDJOURNEY_PARAMETERS, normalize_prompt
+from bot.checks.prompts import PromptRejected, clean_prompt
 from bot.models import Motion
-from bot.prompt_flags import FlagRejected, TypedOptions, parse_prompt, provider_flags, provider_prompt
-from bot.prompt_links import has_link
-from bot.prompt_unicode import LONG_DASHES, MIDJOURNEY_PARAMETERS, normalize_prompt
-from bot.prompts import PromptRejected, clean_prompt
 
 UNSUPPORTED, LINK = "prompt.flag_unsupported", "prompt.url_refused"
 

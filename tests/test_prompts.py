@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.checks.prompts import PromptRejected, PromptRejectReason, clean_prompt, shorten
 from bot.i18n import Lang, catalogue
 from bot.models import MAX_PROMPT_LENGTH
-from bot.prompts import PromptRejected, PromptRejectReason, clean_prompt, shorten
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,17 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.image_fetch import CheckedImage, ImageFetcher
+from bot.checks.image_fetch import CheckedImage, ImageFetcher
+from bot.checks.images import JPEG, PNG, ImageInfo, validate_image_bytes
+from bot.checks.provider_images import (
+    CheckedMemory,
+    ImageNotSendable,
+    ProviderImages,
+    fit_under,
+    sent_by_link,
+)
 from bot.image_hosts import ImageHostPolicy
-from bot.images import JPEG, PNG, ImageInfo, validate_image_bytes
 from bot.models import Job, JobSource, JobStatus, Motion, Quality
-from bot.provider_images import CheckedMemory, ImageNotSendable, ProviderImages, fit_under, sent_by_link
 from tests.doubles.media import png_bytes
 
 ATTACHMENT = "https://cdn.discordapp.com/attachments/111/222/cat.png?ex=1&is=2&hm=3&"

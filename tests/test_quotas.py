@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
+from bot.checks.quotas import TYPICAL_JOB_DURATION, LimitKind, QuotaExceeded, QuotaPolicy, QuotaService
 from bot.i18n import Lang, catalogue
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, NewJob, Quality
-from bot.quotas import TYPICAL_JOB_DURATION, LimitKind, QuotaExceeded, QuotaPolicy, QuotaService
 from bot.settings import Settings
 from bot.store import JobStore
 

@@ -49,7 +49,7 @@ from tests.readme_blocks import (
 from tests.readme_session import Outcome, Session
 from tests.test_readme_metrics import differences, exposed_metrics
 
-# A log line of LOG_FORMAT=text: "2026-01-01T12:00:00+0000 INFO    bot.bot: message".
+# A log line of LOG_FORMAT=text: "2026-01-01T12:00:00+0000 INFO    bot.client.bot: message".
 LOG_LINE = re.compile(r"^\S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\S+: ")
 BENCH_READY = re.compile(r"^running \(progress on stderr\):$")
 START_TIMEOUT = 120.0

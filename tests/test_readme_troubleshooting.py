@@ -100,7 +100,7 @@ def test_rows_not_provoked_are_still_in_the_table() -> None:
 
 
 def test_docstrings_do_not_count_as_printed() -> None:
-    """The table's old PostgreSQL row matched only through words of bot/cli_move.py's docstring."""
+    """The table's old PostgreSQL row matched only through words of bot/cli/move.py's docstring."""
     old_row = quote_pattern("the PostgreSQL … cannot be used (…); check DATABASE_URL …")
-    assert "cannot be used" in (REPO / "bot" / "cli_move.py").read_text(encoding="utf-8")
+    assert "cannot be used" in (REPO / "bot" / "cli" / "move.py").read_text(encoding="utf-8")
     assert not any(old_row.search(text) for text in code_texts())

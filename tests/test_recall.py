@@ -16,11 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.delivery import LinkReason
-from bot.intake import Refusal
-from bot.member_rate import MemberRate
-from bot.models import Job, JobSource, JobStatus, Motion, Quality
-from bot.recall import (
+from bot.access.member_rate import MemberRate
+from bot.checks import Refusal
+from bot.media.delivery import LinkReason
+from bot.media.recall import (
     ChannelAccess,
     ClipSource,
     OwnDeletions,
@@ -32,6 +31,7 @@ from bot.recall import (
     record_repost,
     was_removed,
 )
+from bot.models import Job, JobSource, JobStatus, Motion, Quality
 from tests.doubles.media import mp4_bytes
 
 REQUESTER, OTHER, GUILD = 1001, 1002, 2001

@@ -1,6 +1,6 @@
 """The adaptive poll schedule: soon after submit, slower when idle, sooner near the expected end."""
 
-from bot.schedule import PollSchedule
+from bot.tracking.schedule import PollSchedule
 
 
 def test_new_job_is_due_after_half_an_interval():

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import REDACTED, configure_logging
+from bot.ops.logs import REDACTED, configure_logging
 from bot.settings import SettingsError, load_settings
 from tests import cli_support
 

@@ -108,7 +108,7 @@ async def test_write_waits_out_a_brief_lock_from_another_process(tmp_path):
 
 async def test_lock_conflicts_are_retried_with_backoff(tmp_path, caplog):
     path = tmp_path / "db.sqlite3"
-    caplog.set_level(logging.WARNING, logger="bot.store.sqlite_engine")
+    caplog.set_level(logging.WARNING, logger="bot.store.sqlite.engine")
     # busy_timeout 0: SQLite reports the lock at once, so only the store's retry can save the write.
     async with await JobStore.open(path, busy_timeout_ms=0) as store:
         job = await store.create_job(sample_job())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import FailureKind, GuildSettings
-from bot.quotas import QuotaExceeded, QuotaService
 from bot.settings import load_settings
 from tests.test_store import GUILD, USER, sample_job
 

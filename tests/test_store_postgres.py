@@ -14,7 +14,7 @@ import pytest
 from bot.models import JobStatus
 from bot.store import JobStore, StoreError
 from bot.store.migrations import load_migrations
-from bot.store.postgres_schema import describe_url
+from bot.store.postgres.schema import describe_url
 from tests.postgres_server import database_url
 from tests.test_store import job_in
 
@@ -39,7 +39,7 @@ def assert_one_clear_line(error: StoreError, *parts: str) -> None:
 
 
 async def test_two_processes_starting_at_once_apply_each_migration_once(postgres_url, caplog):
-    caplog.set_level(logging.INFO, logger="bot.store.postgres_schema")
+    caplog.set_level(logging.INFO, logger="bot.store.postgres.schema")
     one, two = await asyncio.gather(
         JobStore.open_postgres(postgres_url), JobStore.open_postgres(postgres_url)
     )
@@ -54,7 +54,7 @@ async def test_two_processes_starting_at_once_apply_each_migration_once(postgres
 async def test_reopening_applies_nothing_and_keeps_data(postgres_url, caplog):
     async with await JobStore.open_postgres(postgres_url) as store:
         job = await job_in(store, JobStatus.SUCCEEDED)
-    caplog.set_level(logging.INFO, logger="bot.store.postgres_schema")
+    caplog.set_level(logging.INFO, logger="bot.store.postgres.schema")
     async with await JobStore.open_postgres(postgres_url) as store:
         assert await store.get_job(job.id) == job
         assert (await store.usage_today(job.guild_id, job.requester_id)).user_today == 1

@@ -13,10 +13,10 @@ import sqlite3
 
 import pytest
 
+from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import GuildSettings, Job, JobStatus
-from bot.quotas import QuotaExceeded, QuotaService
 from bot.store import JobStore, StoreError
-from bot.store.sqlite_engine import SqliteTx
+from bot.store.sqlite.engine import SqliteTx
 from tests.test_quotas import make_settings
 from tests.test_store import GUILD, USER, sample_job
 from tests.test_store_concurrency import LockHolder

@@ -16,9 +16,9 @@ import pytest
 
 from bot.models import JobStatus
 from bot.store import JobStore, StoreError
-from bot.store import sqlite_sql as sql
 from bot.store.migrations import Migration, load_migrations
-from bot.store.sqlite_schema import migrate
+from bot.store.sqlite import sql
+from bot.store.sqlite.schema import migrate
 from tests.test_store import USER, job_in, sample_job
 
 TABLES = {"jobs", "meta", "guild_settings", "usage"}
@@ -90,7 +90,7 @@ async def test_open_migrates_an_empty_file(tmp_path):
 
 async def test_reopening_applies_nothing_and_keeps_data(tmp_path, caplog):
     path = tmp_path / "db.sqlite3"
-    caplog.set_level(logging.INFO, logger="bot.store.sqlite_schema")
+    caplog.set_level(logging.INFO, logger="bot.store.sqlite.schema")
     async with await JobStore.open(path) as store:
         job = await store.create_job(sample_job())
     applied_first = [r for r in caplog.records if "applied database migration" in r.getMessage()]

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.events import JobEvent, JobEventKind
-from bot.late_watch import LATE_WATCH_WINDOW, LateWatch
 from bot.models import FailureKind, Job, JobSource, JobStatus, Motion, NewJob, Quality
 from bot.store import JobStore
-from bot.tracker import JobTracker, TrackerHalted
+from bot.tracking.events import JobEvent, JobEventKind
+from bot.tracking.late_watch import LATE_WATCH_WINDOW, LateWatch
+from bot.tracking.tracker import JobTracker, TrackerHalted
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
@@ -224,7 +224,7 @@ async def test_rejected_key_fails_the_job_once_and_stops_submitting(
         401, {"error": {"message": "bad key", "type": "comet_api_error"}}, endpoint="submit"
     )
     tracker, events = await make_tracker()
-    with caplog.at_level(logging.CRITICAL, logger="bot.tracker"):
+    with caplog.at_level(logging.CRITICAL, logger="bot.tracking.tracker"):
         (job,) = await queue(store, tracker, new_job())
         (final,) = await events.wait_final(job.id)
     assert final.failure_kind is FailureKind.CONFIGURATION
@@ -496,7 +496,7 @@ async def test_a_success_whose_write_fails_is_retried_and_never_timed_out(
         await events.wait_for(lambda: JobEventKind.SUBMITTED in events.kinds(job.id))
         submitted = await store.get_job(job.id)
         assert submitted is not None and submitted.provider_task_id is not None
-        with caplog.at_level(logging.ERROR, logger="bot.success_writes"):
+        with caplog.at_level(logging.ERROR, logger="bot.tracking.success_writes"):
             async with write_lock_held(path) as holder:
                 cometapi_double.finish(submitted.provider_task_id)
                 await asyncio.sleep(0.8)  # past the job's timeout, every write failing meanwhile

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from bot.events import JobEventKind
 from bot.models import JobStatus
 from bot.store import TooLateToCancel
+from bot.tracking.events import JobEventKind
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.test_tracker import make_tracker, new_job, queue, store  # noqa: F401 - fixtures
@@ -42,7 +42,7 @@ async def test_a_job_cancelled_while_its_submit_is_on_the_wire_records_nothing(
     caplog,
 ):
     """The provider has no cancel endpoint: the task id that comes back is logged, not stored."""
-    caplog.set_level(logging.INFO, logger="bot.tracker")
+    caplog.set_level(logging.INFO, logger="bot.tracking.tracker")
     cometapi_double.inject(FaultKind.SLOW, endpoint="submit", delay=0.5)
     tracker, events = await make_tracker()
     (job,) = await queue(store, tracker, new_job())

@@ -12,10 +12,10 @@ import datetime as dt
 
 import pytest
 
-from bot.events import JobEventKind
 from bot.models import FailureKind, JobStatus, Quality
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.events import JobEventKind
+from bot.tracking.tracker import JobTracker
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
 from tests.test_tracker import Recorder, make_tracker, new_job, queue, store  # noqa: F401 - fixtures

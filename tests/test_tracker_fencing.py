@@ -24,10 +24,10 @@ from typing import TypeVar
 
 import pytest
 
-from bot.events import JobEventKind
 from bot.models import FailureKind, Job, JobStatus
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.events import JobEventKind
+from bot.tracking.tracker import JobTracker
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
 from tests.test_store import START, FakeClock

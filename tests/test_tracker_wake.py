@@ -19,10 +19,10 @@ from contextlib import asynccontextmanager
 import asyncpg
 import pytest
 
-from bot.events import JobEventKind
 from bot.models import Job
 from bot.store import JobStore
-from bot.tracker import JobTracker
+from bot.tracking.events import JobEventKind
+from bot.tracking.tracker import JobTracker
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.waits import NoAnswer, WaitWatch, watched
+from bot.ops.waits import NoAnswer, WaitWatch, watched
 
 WARNING = "late {waited:.1f} for {what}; {fix} (limit {limit:.1f})"
 GAVE_UP = "gave up after {waited:.1f} on {what}; {fix}"
@@ -20,7 +20,7 @@ def make_watch(limit: float = 0.6, first_warning: float = 0.1) -> WaitWatch:
 
 async def test_a_late_answer_is_warned_about_then_given_up_on_and_the_work_is_cancelled(caplog):
     """The oldest wait is named in the warning and in NoAnswer; the work waiting on it is cancelled."""
-    caplog.set_level(logging.WARNING, logger="bot.waits")
+    caplog.set_level(logging.WARNING, logger="bot.ops.waits")
     watch = make_watch()
     cancelled = asyncio.Event()
 

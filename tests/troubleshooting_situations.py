@@ -241,7 +241,7 @@ async def second_bot(folder: Path) -> str:
 
 @contextlib.asynccontextmanager
 async def _instance_lock_held(database: Path) -> AsyncIterator[None]:
-    """Hold ``<database>.lock`` as a running bot does (``bot.instance_lock``), from another process."""
+    """Hold ``<database>.lock`` as a running bot does (``bot.store`` instance lock), from another process."""
     holder = (
         "import fcntl, os, sys; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
         "f.truncate(0); f.write(f'{os.getpid()}\\n'); f.flush(); print('held', flush=True)\n"

@@ -21,7 +21,7 @@ import asyncpg
 
 from bot.store.errors import StoreError
 from bot.store.migrations import load_migrations, newer_schema_message
-from bot.store.postgres_schema import (
+from bot.store.postgres.schema import (
     CONNECT_TIMEOUT_SECONDS,
     DRIVER_ERRORS,
     describe_connect_failure,
@@ -29,7 +29,7 @@ from bot.store.postgres_schema import (
     one_line,
     url_password,
 )
-from bot.store.sqlite_schema import describe_open_failure
+from bot.store.sqlite.schema import describe_open_failure
 
 # Created, then rolled back with the rest of the probe: never seen by anyone.
 _PROBE_TABLE = "CREATE TABLE motionbot_doctor_probe (id INTEGER)"

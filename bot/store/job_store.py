@@ -1,7 +1,7 @@
 """The job store: jobs, per-server settings, daily usage and meta values, on SQLite or PostgreSQL.
 
 One class for both engines: every method says once what it checks and changes, and the engine
-(``bot.store.sqlite_engine`` or ``bot.store.postgres_engine``) runs it in one transaction with its own
+(``bot.store.sqlite.engine`` or ``bot.store.postgres.engine``) runs it in one transaction with its own
 dialect's statements. Each transition checks the job's status and updates it in that transaction;
 on PostgreSQL the check locks the job's row, so it is race-free across processes too.
 """
@@ -23,9 +23,9 @@ from bot.store.errors import StoreError
 from bot.store.fences import JobFences
 from bot.store.leases import JobLeases
 from bot.store.partial_deliveries import PartialDeliveries
-from bot.store.postgres_engine import PostgresEngine
+from bot.store.postgres.engine import PostgresEngine
 from bot.store.queries import JobQueries
-from bot.store.sqlite_engine import SerialConnection
+from bot.store.sqlite.engine import SerialConnection
 from bot.store.transfer import Snapshot, read_snapshot, write_snapshot
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000

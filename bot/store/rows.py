@@ -39,7 +39,7 @@ DELIVERABLE = frozenset({JobStatus.SUCCEEDED})
 # A SUCCEEDED job is being delivered (its clips exist and are charged): too late to cancel.
 CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING})
 
-# A job the bot timed out itself is watched this long for a late provider result (bot.late_watch),
+# A job the bot timed out itself is watched this long for a late provider result (bot.tracking.late_watch),
 # so a process must hold its lease that long.
 LATE_WATCH_LEASE = dt.timedelta(hours=24)
 

@@ -15,10 +15,10 @@ import datetime as dt
 from collections import Counter
 
 from bot.models import ACTIVE_STATUSES, Job, JobStatus
-from bot.store import postgres_sql, sqlite_sql
 from bot.store.engine import Engine, Tx
 from bot.store.errors import StoreError
-from bot.store.postgres_engine import PostgresTx
+from bot.store.postgres import sql as postgres_sql
+from bot.store.postgres.engine import PostgresTx
 from bot.store.rows import (
     decode_time,
     guild_settings_from_row,
@@ -26,6 +26,7 @@ from bot.store.rows import (
     job_copy_params,
     job_from_row,
 )
+from bot.store.sqlite import sql as sqlite_sql
 
 # A job in one of these still needs the bot that made it: copying it would leave it to no one.
 UNFINISHED = ACTIVE_STATUSES | {JobStatus.SUCCEEDED}

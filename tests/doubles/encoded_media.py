@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bot.fit import ffmpeg_exe, parse_probe
+from bot.media.fit import ffmpeg_exe, parse_probe
 
 MIB = 1024 * 1024
 CACHE_DIR = Path(tempfile.gettempdir()) / "motionbot-test-media"

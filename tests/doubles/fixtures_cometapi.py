@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.cometapi import CometAPIClient
+from bot.provider.cometapi import CometAPIClient
 from tests.doubles.cometapi_double import CometAPIDouble
 
 __all__ = [

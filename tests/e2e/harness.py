@@ -18,7 +18,7 @@ from typing import Any
 from yarl import URL
 
 from bot.__main__ import open_services
-from bot.bot import MotionBot
+from bot.client import MotionBot
 from bot.models import Job, JobStatus
 from bot.settings import Settings, load_settings
 from bot.store import JobStore
@@ -199,7 +199,7 @@ CARD_PART_IDS = {
     "fields": 4,
     "notes": 5,
     "extension": 6,
-}  # cogs/card_layout.py
+}  # cogs/cards/_layout.py
 
 
 @dataclass(frozen=True)

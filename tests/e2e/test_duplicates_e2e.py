@@ -42,7 +42,7 @@ def dms_to_alice(world: World) -> list[Message]:
 
 
 async def test_removing_and_re_adding_the_reaction_makes_no_second_job(world, caplog):
-    caplog.set_level(logging.INFO, logger="cogs.reactions")
+    caplog.set_level(logging.INFO, logger="cogs.triggers._reactions")
     discord = world.discord
     image = await post_image(world)
     await discord.add_reaction(discord.alice, image, TRIGGER)
@@ -60,7 +60,7 @@ async def test_removing_and_re_adding_the_reaction_makes_no_second_job(world, ca
 
 
 async def test_the_gateway_delivering_one_reaction_twice_makes_one_job_and_one_card(world, caplog):
-    caplog.set_level(logging.INFO, logger="cogs.reactions")
+    caplog.set_level(logging.INFO, logger="cogs.triggers._reactions")
     discord = world.discord
     image = await post_image(world)
     await discord.add_reaction(discord.alice, image, TRIGGER)

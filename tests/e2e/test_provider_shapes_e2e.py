@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery import NO_VIDEO_REASON
+from bot.media.delivery import NO_VIDEO_REASON
 from bot.models import FailureKind, Job, JobStatus
 from tests.doubles.cometapi_jobs import ClipShape, TaskPlan, clip_bytes
 from tests.doubles.discord import Message

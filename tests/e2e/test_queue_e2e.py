@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.models import Job, JobStatus
-from bot.provider_state import ProviderCondition
+from bot.provider.state import ProviderCondition
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY

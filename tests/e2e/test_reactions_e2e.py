@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.__main__ import run_bot
-from bot.cli import EXIT_CONFIG
+from bot.cli.parser import EXIT_CONFIG
 from bot.models import JobSource, JobStatus
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import Channel, DiscordDouble, Intent, Message, User

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.__main__ import gateway_connected
-from bot.cli import EXIT_CONFIG
+from bot.cli.parser import EXIT_CONFIG
 from bot.models import JobStatus
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan

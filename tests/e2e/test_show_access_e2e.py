@@ -17,8 +17,8 @@ from tests.doubles.discord.model import Channel, Message, User
 from tests.e2e.harness import DEFERRED, World, make_world
 from tests.e2e.test_show_e2e import NOT_FOUND, delivered_job, refusal, reposted, show
 
-SHOW_LIMIT = 3  # re-posts per member in any five minutes (bot.member_rate)
-REMOVED_PREFIX = "card_removed:"  # the meta key the bot keeps a removal under (bot.recall)
+SHOW_LIMIT = 3  # re-posts per member in any five minutes (bot.access.member_rate)
+REMOVED_PREFIX = "card_removed:"  # the meta key the bot keeps a removal under (bot.media.recall)
 NOT_YOURS = (
     "Video #{job_id} was made by another member. Only they, or someone with Manage Messages in the "
     "channel where it was made, can show it again."

@@ -66,7 +66,7 @@ def command_puts(discord: DiscordDouble, since: int = 0) -> list[str]:
 
 async def test_clearing_dev_guild_id_removes_the_server_copies_so_each_command_shows_once(tmp_path, caplog):
     """DEV_GUILD_ID first, then a restart without it: the server copies go, the global ones come."""
-    caplog.set_level(logging.INFO, logger="bot.bot")
+    caplog.set_level(logging.INFO, logger="bot.client.bot")
     async with both_doubles() as (discord, comet):
         guild_id = discord.guild.id
         dev = settings_for(discord, comet, tmp_path, dev_guild_id=guild_id)
@@ -125,7 +125,7 @@ async def test_a_new_application_on_the_same_database_syncs(tmp_path):
 
 async def test_ready_line_names_the_bot_and_its_servers(tmp_path, caplog):
     """Each READY logs "ready as NAME in N servers on shard(s) ... of COUNT"."""
-    caplog.set_level(logging.INFO, logger="bot.bot")
+    caplog.set_level(logging.INFO, logger="bot.client.bot")
     async with make_world(tmp_path) as world:
         await world.discord.add_guild("Second server")  # after READY: not counted in that line
         user = world.bot.user

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bot.models import Job, JobStatus, UsageCounts, state_tag
 from bot.store import JobStore
-from bot.store import sqlite_sql as store_sql
 from bot.store.rows import job_from_row
+from bot.store.sqlite import sql as store_sql
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 

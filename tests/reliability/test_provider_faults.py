@@ -12,7 +12,7 @@ import time
 
 from bot.i18n import Lang
 from bot.models import FailureKind, Job, JobStatus
-from cogs.card_render import CardRenderer
+from cogs.cards import CardRenderer
 from tests.doubles.cometapi_double import RequestRecord
 from tests.doubles.cometapi_faults import Chaos, FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan

@@ -11,8 +11,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from bot.cli import EXIT_CONFIG
-from bot.instance_lock import lock_path
+from bot.cli.parser import EXIT_CONFIG
+from bot.store.sqlite.instance_lock import lock_path
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY

@@ -136,8 +136,8 @@ async def test_no_secret_in_logs_database_discord_or_provider_after_a_debug_run(
         "discord.gateway",
         "discord.client",
         "aiohttp",
-        "bot.tracker",
-        "bot.cometapi",
+        "bot.tracking.tracker",
+        "bot.provider.cometapi",
     ):
         assert f" {logger}" in raw_text, f"nothing logged by {logger}"
     assert "Traceback" in bot_text and "DEBUG" in bot_text and "429" in raw_text

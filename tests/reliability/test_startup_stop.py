@@ -42,7 +42,7 @@ async def test_a_signal_at_any_start_up_stage_exits_0_with_one_info_line(
 
     assert code == 0, bot.text
     stops = [line for line in bot.lines if "shutting down" in line]
-    assert len(stops) == 1 and stops[0].endswith(f" INFO    bot.stopping: shutting down ({signum.name})")
+    assert len(stops) == 1 and stops[0].endswith(f" INFO    bot.ops.stopping: shutting down ({signum.name})")
     assert loud_lines(bot.lines) == []
     assert crash_signs(bot.text) == []
     assert not Path(f"{silence.database}-wal").exists()  # the database (when opened) was closed

@@ -6,7 +6,7 @@ Edit Application Command Permissions") and ``developers/change-log.mdx`` (Permis
 "Upcoming Application Command Permission Changes", Nov 2022). Stored per server and target: a
 command id, or the application id for the entry that "applies to all commands that do not contain
 explicit overwrites". ``usable`` is the double's own reading of the documented evaluation (kept
-apart from the bot's ``bot.command_permissions`` so that each checks the other), used to refuse
+apart from the bot's ``bot.access.command_permissions`` so that each checks the other), used to refuse
 commands a member may not use there, as Discord does.
 """
 

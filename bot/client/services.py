@@ -1,0 +1,37 @@
+"""The core services the cogs call, built once in the composition root (``bot.__main__``).
+
+A module of its own so that ``interactions`` (which the command tree uses) can name it without
+importing ``MotionBot``, whose module imports the tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from bot.checks import QuotaService
+from bot.i18n import Catalogue
+from bot.intake import JobIntake
+from bot.media import OwnDeletions
+from bot.ops import Metrics
+from bot.provider import CometAPIClient
+from bot.settings import Settings
+from bot.store import JobStore
+from bot.tracking import JobTracker
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The core services the cogs call; built once in the composition root."""
+
+    settings: Settings
+    store: JobStore
+    provider: CometAPIClient
+    tracker: JobTracker
+    quotas: QuotaService
+    catalogue: Catalogue
+    http: aiohttp.ClientSession
+    intake: JobIntake
+    metrics: Metrics = field(default_factory=Metrics)
+    own_deletions: OwnDeletions = field(default_factory=OwnDeletions)

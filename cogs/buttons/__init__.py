@@ -1,0 +1,29 @@
+"""What pressing a job's button does: Extend, Extend with a prompt, Cancel, Retry, Post missing clips.
+
+Each press is checked where it came from and who pressed it (``bot.access``), and in the member's
+language; buttons nobody handles get a polite answer. The buttons themselves (DynamicItems, custom
+ids) are drawn with the card in ``cogs.cards``. May import ``cogs.cards``, ``cogs.triggers``,
+``cogs.command_access`` and ``bot``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.buttons._buttons import Buttons
+from cogs.buttons._extend_prompt import ExtendPrompt
+from cogs.buttons._job_buttons import JobButtons
+from cogs.buttons._missing_clips import MissingClips
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+__all__ = ["setup"]
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the MissingClips, Buttons, JobButtons and ExtendPrompt cogs."""
+    await bot.add_cog(MissingClips(bot))
+    await bot.add_cog(Buttons(bot))
+    await bot.add_cog(JobButtons(bot))
+    await bot.add_cog(ExtendPrompt(bot))

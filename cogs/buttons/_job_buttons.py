@@ -1,0 +1,218 @@
+"""Cancel buttons under waiting and running jobs, Retry buttons under failed ones.
+
+Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
+channel and card; only the requester or a member with Manage Messages may press them, even where the
+server's ``buttons_everyone`` lets everyone press Extend (``bot.access.press_rules``); reads before the first
+answer are bounded by ``within_deadline`` and nothing is written before it. Retry starts a job, so it
+also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
+stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
+
+Cancel answers by updating the card itself (a deferred update, then the tracker's CANCELLED event
+edits the card), so the channel sees the job was stopped; a job that already finished gets a private
+"too late". Retry starts a new job with the same options, like any new job (intake, quotas), from
+the image fetched again from Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
+from bot.client import apologize, missing_channel_permissions, refuse, within_deadline
+from bot.i18n import resolve_locale
+from bot.models import Job, JobStatus
+from bot.store import TooLateToCancel
+from cogs.buttons._buttons import pressed_job
+from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardLauncher, CardRenderer, RetryButton
+from cogs.command_access import command_access
+from cogs.triggers import find_image
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+log = logging.getLogger(__name__)
+
+TOO_LATE_KEYS = {
+    JobStatus.SUCCEEDED: "cancel.too_late_delivering",
+    JobStatus.DELIVERED: "cancel.too_late_delivered",
+    JobStatus.FAILED: "cancel.too_late_failed",
+    JobStatus.TIMED_OUT: "cancel.too_late_failed",
+    JobStatus.CANCELLED: "cancel.already_cancelled",
+}
+
+
+def too_late(job_id: int, status: JobStatus) -> Refusal:
+    """Return the refusal for cancelling a job that is already ``status``."""
+    return Refusal(TOO_LATE_KEYS.get(status, "cancel.too_late_delivered"), job_id=job_id)
+
+
+class JobButtons(commands.Cog):
+    """Handles Cancel and Retry clicks."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.launcher = CardLauncher(bot)
+
+    async def cog_load(self) -> None:
+        """Register the persistent buttons so clicks dispatch after a restart."""
+        self.bot.add_dynamic_items(CancelButton, RetryButton)
+
+    async def cog_unload(self) -> None:
+        """Unregister the buttons and let retries being started finish."""
+        self.bot.remove_dynamic_items(CancelButton, RetryButton)
+        await self.launcher.drain(grace=5)
+
+    # -- cancel ----------------------------------------------------------------------------------
+
+    async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Cancel a waiting or running job; the card is the public answer."""
+        try:
+            job = await within_deadline(self._pressable_job(interaction, job_id, "cancel"))
+            if job.status.is_final or job.status is JobStatus.SUCCEEDED:
+                raise too_late(job.id, job.status)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking a cancel of job {job_id}")
+            return
+        # Answered before the write: a deferred update of the card, which the CANCELLED event edits.
+        await interaction.response.defer()
+        try:
+            await self.services.tracker.cancel(job.id)
+        except TooLateToCancel as exc:
+            await refuse(interaction, too_late(job.id, exc.current))
+        except Exception as exc:
+            await apologize(interaction, exc, f"cancelling job {job.id}")
+        else:
+            log.info("job %s cancelled by user %s", job.id, interaction.user.id)
+
+    async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
+        """Return the job if this member may press its buttons here (reads only)."""
+        job, _ = await pressed_job(self.services, interaction, job_id, action)
+        return job
+
+    # -- retry -----------------------------------------------------------------------------------
+
+    async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Start a new job with a failed job's options; its new card is the public answer."""
+        try:
+            failed = await within_deadline(self._retryable(interaction, job_id))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking a retry of job {job_id}")
+            return
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        card = renderer.pending(
+            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
+        )
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+
+        async def start(card_id: int | None) -> Job:
+            job = await self._start_again(interaction, failed, card_id)
+            # A timed-out job may still finish late; the retry replaces it, so only one is delivered.
+            await self.services.tracker.replaced_by_retry(failed.id)
+            return job
+
+        self.launcher.launch(interaction, response.message_id, start, f"retrying job {failed.id}")
+
+    async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
+        job = await self._pressable_job(interaction, job_id, "retry")
+        await command_access(self.bot).check_interaction(interaction)
+        if job.status not in RETRYABLE:
+            raise Refusal("retry.not_failed", job_id=job.id)
+        intake = self.services.intake
+        intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
+        intake.check_accepting()
+        if missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+        try:
+            await self.services.quotas.check(job.guild_id, interaction.user.id)
+        except QuotaExceeded as exc:
+            raise Refusal.wrap(exc) from None
+        return job
+
+    async def _start_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+        """Store and enqueue the new job (after the card was sent); a refusal withdraws the card."""
+        if failed.parent_job_id is not None:
+            return await self._extend_again(interaction, failed, card_id)
+        request = JobRequest(
+            requester_id=interaction.user.id,
+            guild_id=failed.guild_id,
+            channel_id=failed.channel_id,
+            source=failed.source,
+            image=await self._image_again(failed),
+            locale=str(interaction.locale),
+            motion=failed.motion,
+            quality=failed.quality,
+            prompt=failed.prompt,
+            source_message_id=failed.source_message_id,
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
+            clips=failed.clips,
+            loop=failed.loop,
+            raw=failed.raw,
+            end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
+        )
+        intake = self.services.intake
+        request = await intake.precheck(request)
+        try:
+            return await intake.start(request, card_message_id=card_id)
+        except Refusal as refusal:
+            if refusal.key == "error.image_download_failed":
+                # Gone from Discord's CDN (deleted, or its signed link expired).
+                raise Refusal("retry.image_gone", job_id=failed.id) from None
+            raise
+
+    async def _extend_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+        parent = await self.services.store.get_job(failed.parent_job_id or 0)
+        if parent is None or failed.clip_index is None:
+            raise Refusal("retry.image_gone", job_id=failed.id)
+        request = ExtendRequest(
+            parent=parent,
+            clip_index=failed.clip_index,
+            motion=failed.motion,
+            requester_id=interaction.user.id,
+            channel_id=failed.channel_id,
+            locale=str(interaction.locale),
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
+            prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
+        )
+        return await self.services.intake.start_extension(request, card_message_id=card_id)
+
+    async def _image_again(self, failed: Job) -> ImageRef:
+        """Return the failed job's image as Discord has it now (host rule included)."""
+        if failed.source_message_id is None:
+            # A /animate attachment: only its stored URL is known. Discord checked its metadata the
+            # first time; the downloaded bytes are checked again (type, size, sides) by the intake.
+            return stored_image(failed.image_url)
+        channel = self.bot.get_partial_messageable(failed.channel_id, guild_id=failed.guild_id)
+        try:
+            message = await channel.fetch_message(failed.source_message_id)
+        except discord.NotFound:
+            raise Refusal("retry.image_gone", job_id=failed.id) from None
+        except discord.HTTPException:
+            raise Refusal("error.image_download_failed") from None
+        image = find_image(message, self.services.settings.image_host_policy.allows)
+        if image is None:
+            raise Refusal("retry.image_gone", job_id=failed.id)
+        return image
+
+
+def stored_image(url: str) -> ImageRef:
+    """Describe an attachment known only by its stored URL (a /animate image or end image).
+
+    Discord checked its metadata the first time; the downloaded bytes are checked again (type, size,
+    sides) by the intake, with the same host rule.
+    """
+    return ImageRef(url=url, content_type=None, size=1, width=MIN_SIDE, height=MIN_SIDE)

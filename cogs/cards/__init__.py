@@ -1,0 +1,67 @@
+"""A job's card on Discord: drawn, edited, kept current from tracker events, and its clips posted.
+
+``Cards`` follows the tracker's events (coalesced edits, the final states) and hands a succeeded
+job's clips to ``ClipDelivery``. The card itself: its layout (one Components V2 container), its
+rendering from a stored job (``CardRenderer``), its persistent buttons (DynamicItems) and their
+custom ids, ``CardEditor`` (edits while the interaction token lives, else the channel) and
+``CardLauncher`` (the card first, then the job). May import ``bot`` only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.cards._cards import Cards
+from cogs.cards._clip_delivery import ClipDelivery, Reposted
+from cogs.cards._clip_files import ClipSource, clip_file, clip_name
+from cogs.cards._components import (
+    CancelButton,
+    ExtendButton,
+    ExtendPromptButton,
+    JobsPageButton,
+    PostMissingButton,
+    RetryButton,
+)
+from cogs.cards._custom_ids import (
+    EXTEND_PROMPT_MODAL_TEMPLATE,
+    extend_prompt_modal_id,
+    is_known,
+    is_listened_modal,
+)
+from cogs.cards._editor import CardEditor
+from cogs.cards._launcher import CardLauncher
+from cogs.cards._layout import NO_PING
+from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+__all__ = [
+    "EXTEND_PROMPT_MODAL_TEMPLATE",
+    "NO_PING",
+    "RETRYABLE",
+    "CancelButton",
+    "CardEditor",
+    "CardLauncher",
+    "CardRenderer",
+    "ClipDelivery",
+    "ClipSource",
+    "ExtendButton",
+    "ExtendPromptButton",
+    "JobsPageButton",
+    "PostMissingButton",
+    "Reposted",
+    "RetryButton",
+    "clip_file",
+    "clip_name",
+    "clip_numbers",
+    "extend_prompt_modal_id",
+    "is_known",
+    "is_listened_modal",
+    "setup",
+]
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Cards cog."""
+    await bot.add_cog(Cards(bot))

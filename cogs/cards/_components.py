@@ -1,0 +1,247 @@
+"""Motionbot's persistent buttons, as discord.py DynamicItems.
+
+Their custom ids carry the job, clip and motion (or the /jobs page), so a button keeps working
+after a restart: discord.py rebuilds the item from the id and calls its callback, which hands the
+click to the cog that owns the behaviour. A view made only of DynamicItems and link buttons is not
+kept in discord.py's view store, so cards cost no memory once sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Protocol, Self
+
+import discord
+from discord.ext import commands
+
+from bot.models import Motion
+from cogs.cards._custom_ids import (
+    CANCEL_TEMPLATE,
+    EXTEND_PROMPT_TEMPLATE,
+    EXTEND_TEMPLATE,
+    JOBS_PAGE_TEMPLATE,
+    MOTIONS_BY_CODE,
+    POST_MISSING_TEMPLATE,
+    RETRY_TEMPLATE,
+    cancel_id,
+    extend_id,
+    extend_prompt_id,
+    jobs_page_id,
+    post_missing_id,
+    retry_id,
+)
+
+
+class ExtendHandler(Protocol):
+    """The cog that extends clips."""
+
+    async def extend_clicked(
+        self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
+    ) -> None:
+        """Handle a click on an Extend button."""
+
+
+class PageHandler(Protocol):
+    """The cog that shows /jobs pages."""
+
+    async def page_clicked(self, interaction: discord.Interaction, user_id: int, page: int) -> None:
+        """Handle a click on a /jobs page button."""
+
+
+class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_TEMPLATE):
+    """The "Extend clip N (low/high motion)" buttons under a delivered job."""
+
+    def __init__(
+        self, job_id: int, clip: int, motion: Motion, *, label: str = "Extend", disabled: bool = False
+    ) -> None:
+        self.job_id, self.clip, self.motion = job_id, clip, motion
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80],
+            style=discord.ButtonStyle.secondary,
+            custom_id=extend_id(job_id, clip, motion),
+            disabled=disabled,
+            row=min(clip, 4),
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExtendButton:
+        """Rebuild the button from its custom id."""
+        return cls(
+            int(match["job"]),
+            int(match["clip"]),
+            MOTIONS_BY_CODE[match["motion"]],
+            label=getattr(item, "label", None) or "",
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Buttons cog."""
+        handler = _cog(interaction, "Buttons")
+        if handler is not None:
+            await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
+
+
+class ExtendPromptHandler(Protocol):
+    """The cog that extends clips with a new prompt."""
+
+    async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
+        """Handle a click on an "Extend with prompt…" button (answer: a modal)."""
+
+
+class ExtendPromptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_PROMPT_TEMPLATE):
+    """The "Extend clip N with a prompt…" button under a delivered job; it opens a modal."""
+
+    def __init__(self, job_id: int, clip: int, *, label: str = "Extend…", disabled: bool = False) -> None:
+        self.job_id, self.clip = job_id, clip
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80],
+            style=discord.ButtonStyle.secondary,
+            custom_id=extend_prompt_id(job_id, clip),
+            disabled=disabled,
+            row=min(clip, 4),
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ExtendPromptButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["job"]), int(match["clip"]), label=getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the ExtendPrompt cog."""
+        handler: ExtendPromptHandler | None = _cog(interaction, "ExtendPrompt")
+        if handler is not None:
+            await handler.prompt_clicked(interaction, self.job_id, self.clip)
+
+
+class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOBS_PAGE_TEMPLATE):
+    """The "Previous" / "Next" buttons under the /jobs list."""
+
+    def __init__(self, user_id: int, page: int, *, label: str = "", disabled: bool = False) -> None:
+        self.user_id, self.page = user_id, page
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label[:80] or str(page + 1),
+            style=discord.ButtonStyle.secondary,
+            custom_id=jobs_page_id(user_id, page),
+            disabled=disabled,
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> JobsPageButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["user"]), int(match["page"]), label=getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Jobs cog."""
+        handler = _cog(interaction, "Jobs")
+        if handler is not None:
+            await handler.page_clicked(interaction, self.user_id, self.page)
+
+
+class JobButtonHandler(Protocol):
+    """The cog that cancels and retries jobs."""
+
+    async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a Cancel button."""
+
+    async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a Retry button."""
+
+
+# The base is never registered with the bot, so its template only has to be one that never matches.
+class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button that names one job (Cancel, Retry): label, style and custom id come from the subclass."""
+
+    default_label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
+
+    def __init__(self, job_id: int, *, label: str = "") -> None:
+        self.job_id = job_id
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=(label or self.default_label)[:80], style=self.style, custom_id=self.custom_id_for(job_id)
+        )
+        super().__init__(button)
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return this kind of button's custom id for ``job_id``."""
+        raise NotImplementedError
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["job"]), label=getattr(item, "label", None) or "")
+
+
+class CancelButton(_JobButton, template=CANCEL_TEMPLATE):
+    """The "Cancel" button under a waiting or running job."""
+
+    default_label, style = "Cancel", discord.ButtonStyle.danger
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this Cancel button."""
+        return cancel_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the JobButtons cog."""
+        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
+        if handler is not None:
+            await handler.cancel_clicked(interaction, self.job_id)
+
+
+class RetryButton(_JobButton, template=RETRY_TEMPLATE):
+    """The "Retry" button under a failed or timed-out job."""
+
+    default_label, style = "Retry", discord.ButtonStyle.primary
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this Retry button."""
+        return retry_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the JobButtons cog."""
+        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
+        if handler is not None:
+            await handler.retry_clicked(interaction, self.job_id)
+
+
+class MissingClipsHandler(Protocol):
+    """The cog that posts a partly delivered job's missing clips."""
+
+    async def missing_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a "Post missing clips" button."""
+
+
+class PostMissingButton(_JobButton, template=POST_MISSING_TEMPLATE):
+    """The "Post missing clips" button under a job whose clips did not all reach Discord."""
+
+    default_label, style = "Post missing clips", discord.ButtonStyle.primary
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this button."""
+        return post_missing_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the MissingClips cog."""
+        handler: MissingClipsHandler | None = _cog(interaction, "MissingClips")
+        if handler is not None:
+            await handler.missing_clicked(interaction, self.job_id)
+
+
+def _cog(interaction: discord.Interaction, name: str) -> Any:
+    """Return a loaded cog of the bot by name (None while it is being reloaded)."""
+    client = interaction.client
+    # MotionBot is an AutoShardedBot, which is not a commands.Bot: both share BotBase.
+    return client.get_cog(name) if isinstance(client, commands.Bot | commands.AutoShardedBot) else None

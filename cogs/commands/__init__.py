@@ -1,0 +1,28 @@
+"""The commands besides ``/animate``: ``/jobs``, ``/quota``, ``/show``, ``/queue``, ``/motionbot``.
+
+A member's recent jobs and today's use, a delivered job re-posted with its clips (and the cards a
+moderator removed), the server's line and the provider's state, and the server's settings for
+admins. May import ``cogs.cards`` and ``bot``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.commands._admin import Admin
+from cogs.commands._jobs import Jobs
+from cogs.commands._queue import Queue
+from cogs.commands._show import Show
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+__all__ = ["setup"]
+
+
+async def setup(bot: MotionBot) -> None:
+    """Load the Jobs, Show, Queue and Admin cogs (their commands are synced in this order)."""
+    await bot.add_cog(Jobs(bot))
+    await bot.add_cog(Show(bot))
+    await bot.add_cog(Queue(bot))
+    await bot.add_cog(Admin(bot))

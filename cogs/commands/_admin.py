@@ -1,0 +1,289 @@
+"""/motionbot settings: show and change this server's Motionbot settings (Manage Server only)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import Refusal
+from bot.client import interaction_lang, key_str, literal, refuse, reply_ephemeral, text, within_deadline
+from bot.guild_settings import (
+    OPERATOR_LIMITS,
+    ChannelAction,
+    InvalidSetting,
+    SettingName,
+    apply,
+    change_channels,
+    channels_answer,
+    operator_caps,
+    parse_value,
+)
+from bot.i18n import Lang
+from bot.models import GuildSettings, Motion, Quality
+from bot.store import StoreError
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+log = logging.getLogger(__name__)
+
+SETTING_CHOICES = [
+    app_commands.Choice(
+        name=key_str(name.value.replace("_", " "), f"settings.field.{name.value}"), value=name.value
+    )
+    for name in SettingName
+]
+ACTION_CHOICES = [
+    app_commands.Choice(name=key_str("Add", "commands.settings.action_add"), value="add"),
+    app_commands.Choice(name=key_str("Remove", "commands.settings.action_remove"), value="remove"),
+    app_commands.Choice(name=key_str("Clear the list", "commands.settings.action_clear"), value="clear"),
+    app_commands.Choice(name=key_str("All channels", "commands.settings.action_all"), value="all"),
+]
+SCOPE_CHOICES = [
+    app_commands.Choice(
+        name=key_str("Commands and buttons", "commands.settings.scope_commands"), value="commands"
+    ),
+    app_commands.Choice(
+        name=key_str("Reaction trigger", "commands.settings.scope_reactions"), value="reactions"
+    ),
+]
+
+# Discord hides the group from members without Manage Server, but a server can override that
+# default, so the bot checks the invoking member's permissions itself as well.
+MANAGE_SERVER = app_commands.checks.has_permissions(manage_guild=True)
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Admin(
+    commands.GroupCog,
+    group_name=key_str("motionbot", "commands.motionbot.name"),
+    group_description=key_str("Motionbot administration", "commands.motionbot.description"),
+):
+    """Server settings, for members with Manage Server."""
+
+    settings = app_commands.Group(
+        name=key_str("settings", "commands.settings.name"),
+        description=key_str("Motionbot settings for this server", "commands.settings.description"),
+    )
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        super().__init__()
+
+    @settings.command(
+        name=key_str("show", "commands.settings.show_name"),
+        description=key_str("Show the current settings", "commands.settings.show_description"),
+    )
+    @MANAGE_SERVER
+    async def settings_show(self, interaction: discord.Interaction) -> None:
+        """Show every setting of this server and whether it is the default."""
+        try:
+            current = await within_deadline(self._current(interaction))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        await interaction.response.send_message(
+            embed=self.describe(interaction_lang(interaction), current), ephemeral=True
+        )
+
+    @settings.command(
+        name=key_str("set", "commands.settings.set_name"),
+        description=key_str("Change one setting", "commands.settings.set_description"),
+    )
+    @MANAGE_SERVER
+    @app_commands.rename(
+        setting=key_str("setting", "commands.settings.setting_name"),
+        value=key_str("value", "commands.settings.value_name"),
+    )
+    @app_commands.describe(
+        setting=key_str("The setting to change", "commands.settings.setting_description"),
+        value=key_str("The new value", "commands.settings.value_description"),
+    )
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def settings_set(
+        self,
+        interaction: discord.Interaction,
+        setting: app_commands.Choice[str],
+        value: app_commands.Range[str, 1, 100],
+    ) -> None:
+        """Change one setting after checking its value."""
+        lang = interaction_lang(interaction)
+        name = SettingName(setting.value)
+        label = text(self.bot, lang, f"settings.field.{name.value}")
+        try:
+            parsed = parse_value(name, value, caps=operator_caps(self.services.settings))
+        except InvalidSetting as exc:
+            expected = text(self.bot, lang, exc.expected_key, **exc.params)
+            shown = literal(value)
+            message = text(
+                self.bot, lang, exc.message_key, value=shown, setting=label, expected=expected, **exc.params
+            )
+            await reply_ephemeral(interaction, message)
+            return
+        updated = await self._save(interaction, lambda current: apply(current, name, parsed))
+        if updated is None:
+            return
+        shown = self._value(lang, updated, name.value)
+        await reply_ephemeral(
+            interaction, text(self.bot, lang, "settings.changed", setting=label, value=shown)
+        )
+
+    @settings.command(
+        name=key_str("reset", "commands.settings.reset_name"),
+        description=key_str("Put one setting back to its default", "commands.settings.reset_description"),
+    )
+    @MANAGE_SERVER
+    @app_commands.rename(setting=key_str("setting", "commands.settings.setting_name"))
+    @app_commands.describe(setting=key_str("The setting to change", "commands.settings.setting_description"))
+    @app_commands.choices(setting=SETTING_CHOICES)
+    async def settings_reset(
+        self, interaction: discord.Interaction, setting: app_commands.Choice[str]
+    ) -> None:
+        """Put one setting back to the bot-wide default."""
+        lang = interaction_lang(interaction)
+        name = SettingName(setting.value)
+        default: object = False if name in (SettingName.BUTTONS_EVERYONE, SettingName.COUNT_CLIPS) else None
+        updated = await self._save(interaction, lambda current: apply(current, name, default))
+        if updated is None:
+            return
+        label = text(self.bot, lang, f"settings.field.{name.value}")
+        shown = self._value(lang, updated, name.value)
+        await reply_ephemeral(interaction, text(self.bot, lang, "settings.reset", setting=label, value=shown))
+
+    @settings.command(
+        name=key_str("channels", "commands.settings.channels_name"),
+        description=key_str(
+            "Choose the channels where Motionbot works", "commands.settings.channels_description"
+        ),
+    )
+    @MANAGE_SERVER
+    @app_commands.rename(
+        action=key_str("action", "commands.settings.action_name"),
+        scope=key_str("scope", "commands.settings.scope_name"),
+        channel=key_str("channel", "commands.settings.channel_name"),
+    )
+    @app_commands.describe(
+        action=key_str(
+            "Add a channel, remove one, clear the list, or allow every channel",
+            "commands.settings.action_description",
+        ),
+        scope=key_str("Which list to change", "commands.settings.scope_description"),
+        channel=key_str("The channel to add or remove", "commands.settings.channel_description"),
+    )
+    @app_commands.choices(action=ACTION_CHOICES, scope=SCOPE_CHOICES)
+    async def settings_channels(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        scope: app_commands.Choice[str] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Add a channel to, remove one from, or clear the allow-list of commands or of reactions.
+
+        "all" opens commands in every channel; removing the last channel leaves none, and says so.
+        """
+        lang = interaction_lang(interaction)
+        change = ChannelAction(action.value)
+        if change in (ChannelAction.ADD, ChannelAction.REMOVE) and channel is None:
+            expected = text(self.bot, lang, "settings.expected.channel")
+            label = text(self.bot, lang, "settings.field.allowed_channel_ids")
+            await reply_ephemeral(
+                interaction,
+                text(self.bot, lang, "settings.invalid", value="", setting=label, expected=expected),
+            )
+            return
+        reactions = scope is not None and scope.value == "reactions"
+        channel_id = channel.id if channel is not None else None
+        updated = await self._save(
+            interaction,
+            lambda current: change_channels(
+                current, reactions=reactions, action=change, channel_id=channel_id
+            ),
+        )
+        if updated is None:
+            return
+        key = channels_answer(change, reactions=reactions, updated=updated)
+        await reply_ephemeral(interaction, text(self.bot, lang, key, channel=f"<#{channel_id}>"))
+
+    async def _current(self, interaction: discord.Interaction) -> GuildSettings:
+        assert interaction.guild_id is not None, "the group is guild-only"
+        stored = await self.services.store.get_guild_settings(interaction.guild_id)
+        return stored or GuildSettings(guild_id=interaction.guild_id)
+
+    async def _save(
+        self, interaction: discord.Interaction, change: Callable[[GuildSettings], GuildSettings]
+    ) -> GuildSettings | None:
+        """Answer Discord first (privately deferred), then store ``change`` of the current settings.
+
+        The save may wait for the database's write lock (a backup, the CLI), so nothing is written
+        before the first answer. Returns None, after telling the member, if the change was not saved.
+        """
+        assert interaction.guild_id is not None, "the group is guild-only"
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            return await self.services.store.update_guild_settings(interaction.guild_id, change)
+        except StoreError as exc:
+            log.warning("settings of guild %s not saved: %s", interaction.guild_id, exc)
+            lang = interaction_lang(interaction)
+            await reply_ephemeral(interaction, text(self.bot, lang, "settings.not_saved"))
+            return None
+
+    def describe(self, lang: Lang, current: GuildSettings) -> discord.Embed:
+        """Return an embed listing every setting with its value."""
+        embed = discord.Embed(title=text(self.bot, lang, "settings.title"), colour=discord.Colour.blurple())
+        fields = ("allowed_channel_ids", "reaction_channel_ids", *(name.value for name in SettingName))
+        for field in fields:
+            embed.add_field(
+                name=text(self.bot, lang, f"settings.field.{field}"), value=self._value(lang, current, field)
+            )
+        return embed
+
+    def _value(self, lang: Lang, current: GuildSettings, field: str) -> str:
+        value = getattr(current, field)
+        if field in ("allowed_channel_ids", "reaction_channel_ids"):
+            return " ".join(f"<#{cid}>" for cid in sorted(value)) or self._no_list(lang, current, field)
+        if field == "buttons_everyone":
+            return text(
+                self.bot, lang, "settings.value.everyone" if value else "settings.value.requester_and_mods"
+            )
+        if value is None:
+            default = getattr(self.services.settings, _DEFAULTS[field])
+            return text(self.bot, lang, "settings.value.default", value=self._plain(lang, default))
+        cap = operator_caps(self.services.settings).get(field)
+        if cap is not None and value > cap:
+            # Stored by an older version that let servers raise the operator's limits.
+            return text(self.bot, lang, "settings.value.capped", value=cap, stored=value)
+        return self._plain(lang, value)
+
+    def _no_list(self, lang: Lang, current: GuildSettings, field: str) -> str:
+        """Say what an empty channel list means: the commands' channels, every channel, or none."""
+        if field == "reaction_channel_ids":
+            return text(self.bot, lang, "settings.value.same_as_commands")
+        key = "settings.value.all_channels" if current.all_channels else "settings.value.no_channels"
+        return text(self.bot, lang, key)
+
+    def _plain(self, lang: Lang, value: object) -> str:
+        if isinstance(value, bool):
+            return text(self.bot, lang, "settings.value.on" if value else "settings.value.off")
+        if isinstance(value, Motion):
+            return text(self.bot, lang, f"motion.{value.value}")
+        if isinstance(value, Quality):
+            return text(self.bot, lang, f"quality.{value.value}")
+        return str(value)
+
+
+_DEFAULTS = {
+    "reactions_enabled": "reactions_enabled",
+    "reaction_emoji": "reaction_emoji",
+    "default_motion": "default_motion",
+    "default_quality": "default_quality",
+    "default_clips": "default_clips",
+    **OPERATOR_LIMITS,
+}

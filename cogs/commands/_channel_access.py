@@ -1,0 +1,72 @@
+"""What a member may do in another channel of the server: see it, and moderate it.
+
+An interaction carries the member's permissions in the channel it came from only; for any other
+channel they are computed from the guild cache (roles and overwrites) with discord.py's
+``permissions_for``, with the interaction's member. A thread follows its parent's permissions; a
+private thread is visible only to its members and to members who may manage threads. A channel the
+cache does not hold (an archived thread, say) is fetched once; one that cannot be found is seen by
+nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.media import ChannelAccess
+
+log = logging.getLogger(__name__)
+
+NO_ACCESS = ChannelAccess(can_view=False, can_moderate=False)
+Place = discord.abc.GuildChannel | discord.Thread
+
+
+async def member_access(interaction: discord.Interaction, channel_id: int) -> ChannelAccess:
+    """Return what the interaction's member may do in ``channel_id`` of the interaction's server."""
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        return NO_ACCESS
+    place = guild.get_channel_or_thread(channel_id) or await _fetched(guild, channel_id)
+    if place is None:
+        return NO_ACCESS
+    if isinstance(place, discord.Thread):
+        return await _thread_access(place, member)
+    return _access(place.permissions_for(member))
+
+
+async def _fetched(guild: discord.Guild, channel_id: int) -> Place | None:
+    """Return a channel the cache lacks (archived threads leave it), or None if it is gone or hidden."""
+    try:
+        return await guild.fetch_channel(channel_id)
+    except (discord.NotFound, discord.Forbidden, discord.InvalidData):
+        return None
+
+
+async def _thread_access(thread: discord.Thread, member: discord.Member) -> ChannelAccess:
+    if thread.parent is None:
+        return NO_ACCESS
+    permissions = thread.permissions_for(member)
+    if not permissions.view_channel:
+        return NO_ACCESS
+    private = thread.type is discord.ChannelType.private_thread and not permissions.manage_threads
+    if private and not await _joined(thread, member):
+        return NO_ACCESS
+    return _access(permissions)
+
+
+async def _joined(thread: discord.Thread, member: discord.Member) -> bool:
+    """Return True if ``member`` is in the private ``thread`` (Discord is asked: no members intent)."""
+    try:
+        await thread.fetch_member(member.id)
+    except discord.NotFound:
+        return False
+    except discord.HTTPException:
+        log.info("could not check whether user %s is in thread %s", member.id, thread.id)
+        return False
+    return True
+
+
+def _access(permissions: discord.Permissions) -> ChannelAccess:
+    # discord.py clears every channel permission where View Channel is missing.
+    return ChannelAccess(can_view=permissions.view_channel, can_moderate=permissions.manage_messages)

@@ -1,0 +1,244 @@
+"""/show job:<id>: re-post a delivered job here, publicly, with its clips and live buttons.
+
+Who may, by ``bot.media.recall``: a job of a channel the member cannot see does not exist for them; only
+the requester or a moderator of the job's own channel may re-post it; once someone other than the
+bot deleted one of its cards (this cog follows MESSAGE_DELETE), only a moderator may bring it back.
+Each member may re-post a few times in any five minutes (``bot.access.member_rate``).
+
+The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else from the provider
+while its links still download (streamed and size-capped, a few at once for every /show of the
+process); when neither has them the member is told privately and nothing stays posted. The re-post
+is recorded so its Extend buttons act on the job, only in the job's own server
+(``cogs.buttons._buttons.clicked_on_repost``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.access import MemberRate
+from bot.checks import Refusal
+from bot.client import (
+    apologize,
+    interaction_lang,
+    key_str,
+    missing_channel_permissions,
+    refuse,
+    reply_ephemeral,
+    text,
+    within_deadline,
+)
+from bot.media import (
+    SHOW_DOWNLOADS,
+    ClipFile,
+    ClipSource,
+    LinkReason,
+    check_may_show,
+    clear_removal,
+    has_clips,
+    job_in_guild,
+    job_of_message,
+    plan_uploads,
+    record_removal,
+    record_repost,
+    was_removed,
+)
+from bot.models import Job
+from cogs.cards import CardRenderer, clip_file, clip_name
+from cogs.cards import ClipSource as DeliverySource
+from cogs.commands._channel_access import member_access
+from cogs.commands._jobs import card_url
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+log = logging.getLogger(__name__)
+
+# Discord's integer options are Int53Type: at most 2**53 - 1 (its OpenAPI spec; the bulk command overwrite
+# is refused whole, leaving no commands, if a max_value exceeds it). Larger ids are no job's anyway.
+MAX_JOB_ID = 2**53 - 1
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class Show(commands.Cog):
+    """Re-posts a finished job on request."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.rate = MemberRate("show.too_often")
+        self.clips = ClipSource(
+            bot.services.http, bot.services.settings.clip_archive_dir, asyncio.Semaphore(SHOW_DOWNLOADS)
+        )
+
+    @app_commands.command(
+        name=key_str("show", "commands.show.name"),
+        description=key_str(
+            "Post one of your videos here again, with its clips", "commands.show.description"
+        ),
+    )
+    @app_commands.rename(job=key_str("job", "commands.show.job_name"))
+    @app_commands.describe(
+        job=key_str("The video's number, as /jobs lists it", "commands.show.job_description")
+    )
+    @app_commands.guild_only()
+    async def show(
+        self, interaction: discord.Interaction, job: app_commands.Range[int, 1, MAX_JOB_ID]
+    ) -> None:
+        """Re-post job ``job`` in this channel, after checking who asks and that it has clips."""
+        try:
+            found, moderator = await within_deadline(self._recallable(interaction, job))
+            if has_clips(found):
+                self.rate.take(interaction.user.id)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"checking /show of job {job}")
+            return
+        if not has_clips(found):
+            await reply_ephemeral(interaction, self._no_clips_text(interaction, found))
+            return
+        answer = await interaction.response.defer(thinking=True)
+        try:
+            answer_id = answer.message_id if answer is not None else None
+            await self._repost(interaction, found, answer_id, moderator=moderator)
+        except Exception as exc:
+            await apologize(interaction, exc, f"re-posting job {job}")
+
+    async def _recallable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
+        """Return the job the member may re-post here, and whether they moderate its channel.
+
+        Reads only (runs before the first answer): the job, the member's access to its channel from
+        the guild cache (or one fetch), whether a moderator removed its card, this channel's rules.
+        """
+        store = self.services.store
+        found = job_in_guild(await store.get_job(job_id), job_id, interaction.guild_id)
+        access = await member_access(interaction, found.channel_id)
+        check_may_show(found, interaction.user.id, access, removed=await was_removed(store, found))
+        overrides = await self.services.intake.guild_settings(found.guild_id)
+        self.services.intake.check_channel(overrides, interaction.channel_id or found.channel_id)
+        if missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+        return found, access.can_moderate
+
+    def _no_clips_text(self, interaction: discord.Interaction, job: Job) -> str:
+        lang = interaction_lang(interaction)
+        status = text(self.bot, lang, f"status.{job.status.value}")
+        url = card_url(job)
+        if url is None:
+            return text(self.bot, lang, "show.not_delivered", job_id=job.id, status=status)
+        return text(self.bot, lang, "show.not_delivered_card", job_id=job.id, status=status, url=url)
+
+    async def _repost(
+        self, interaction: discord.Interaction, job: Job, answer_id: int | None, *, moderator: bool
+    ) -> None:
+        limit = interaction.filesize_limit
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-show-{job.id}-"))
+        try:
+            clips = await self._gather(job, folder, limit)
+            if all(clip.failure is LinkReason.UNAVAILABLE for clip in clips):
+                await self._gone(interaction, job)
+                return
+            await self._post(interaction, job, clips, limit, answer_id)
+            if moderator:
+                await clear_removal(self.services.store, job)  # a moderator brought it back
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def _gather(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
+        """Return each clip from the archive when kept there, else downloaded; fitted under ``limit``."""
+
+        async def one(index: int) -> ClipFile:
+            clip = await self.clips.clip(job, index, folder, limit)
+            return await self._delivery_source().fit_clip(job, clip, limit, folder)
+
+        return list(await asyncio.gather(*(one(index) for index in range(len(job.clip_urls)))))
+
+    def _delivery_source(self) -> DeliverySource:
+        """Return delivery's clip source (its encode bound), or one of our own."""
+        cards = self.bot.get_cog("Cards")
+        source = getattr(getattr(cards, "delivery", None), "source", None)
+        return source if isinstance(source, DeliverySource) else DeliverySource(self.services)
+
+    async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
+        """Take back the public "thinking…" answer and tell the member privately."""
+        log.info("/show of job %s: its clips are neither archived nor at the provider", job.id)
+        await interaction.delete_original_response()
+        lang = interaction_lang(interaction)
+        await interaction.followup.send(text(self.bot, lang, "show.gone", job_id=job.id), ephemeral=True)
+
+    async def _post(
+        self,
+        interaction: discord.Interaction,
+        job: Job,
+        clips: Sequence[ClipFile],
+        limit: int,
+        answer_id: int | None,
+    ) -> None:
+        """Fill the deferred answer in with the job's card and first clips; reply with the rest.
+
+        The answer is recorded as a re-post before its buttons exist, so a click at once finds it.
+        """
+        renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
+        plan = plan_uploads(clips, per_file_limit=limit)
+        first = plan.messages[0] if plan.messages else ()
+        # The re-post carries every clip, so it is complete even when the card still misses some.
+        whole = replace(job, missing_clips=())
+        card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+        # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
+        # flags there, and a Components V2 card needs its flag.
+        if answer_id is not None:
+            await record_repost(self.services.store, answer_id, job)
+        message = await interaction.edit_original_response(
+            view=card.layout(),
+            attachments=[clip_file(job, clip) for clip in first],
+            allowed_mentions=NO_MENTIONS,
+        )
+        if message.id != answer_id:
+            await record_repost(self.services.store, message.id, job)
+        for batch in plan.messages[1:]:
+            await interaction.followup.send(
+                content=renderer.text("delivery.more_clips", job_id=job.id),
+                files=[clip_file(job, clip) for clip in batch],
+                wait=True,
+            )
+
+    # -- cards a moderator removed ----------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Remember a job's card (or re-post) that someone other than the bot deleted."""
+        await self._deleted(payload.guild_id, payload.message_id, payload.cached_message)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """Remember the cards among the messages a moderator purged at once."""
+        cached = {message.id: message for message in payload.cached_messages}
+        for message_id in payload.message_ids:
+            await self._deleted(payload.guild_id, message_id, cached.get(message_id))
+
+    async def _deleted(self, guild_id: int | None, message_id: int, cached: discord.Message | None) -> None:
+        me = self.bot.user
+        if guild_id is None or (cached is not None and me is not None and cached.author.id != me.id):
+            return  # a member's own message: never a card
+        if self.services.own_deletions.was_ours(message_id):
+            return
+        try:
+            job = await job_of_message(self.services.store, message_id)
+            if job is not None and job.guild_id == guild_id:
+                await record_removal(self.services.store, job, message_id)
+                log.info("job %s: card message %s was deleted by someone else", job.id, message_id)
+        except Exception:
+            log.exception("could not record the deletion of message %s", message_id)

@@ -1,0 +1,274 @@
+"""/animate and the "Animate image" message command: the ways to start a job from an interaction.
+
+Discord gets its answer within the 3-second deadline every time: the fast checks run first (no
+network), then the public job card is the reply. The image is downloaded and inspected after
+that; if it fails, the card is removed and the user is told privately what to fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ImageRef, JobRequest, Refusal
+from bot.client import interaction_lang, key_str, missing_channel_permissions, refuse, within_deadline
+from bot.i18n import resolve_locale
+from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
+from cogs.cards import NO_PING, CardLauncher, CardRenderer
+from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+# Builds the request from what /animate was given, once the image is known (attachment or form).
+RequestFor = Callable[[discord.Interaction, discord.Attachment, str | None, Motion | None], JobRequest]
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+MOTION_CHOICES = [
+    app_commands.Choice(name=key_str("Low motion", "commands.choices.motion_low"), value=Motion.LOW.value),
+    app_commands.Choice(name=key_str("High motion", "commands.choices.motion_high"), value=Motion.HIGH.value),
+]
+QUALITY_CHOICES = [
+    app_commands.Choice(
+        name=key_str("480p (faster)", "commands.choices.quality_480p"), value=Quality.SD.value
+    ),
+    app_commands.Choice(
+        name=key_str("720p (sharper)", "commands.choices.quality_720p"), value=Quality.HD.value
+    ),
+]
+
+CLIP_CHOICES = [
+    app_commands.Choice(name=key_str("1 clip", "commands.choices.clips_1"), value="1"),
+    app_commands.Choice(name=key_str("2 clips", "commands.choices.clips_2"), value="2"),
+    app_commands.Choice(name=key_str("4 clips", "commands.choices.clips_4"), value="4"),
+]
+
+
+def attachment_ref(attachment: discord.Attachment) -> ImageRef:
+    """Describe a Discord attachment as an image to animate."""
+    return ImageRef(
+        url=attachment.url,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+    )
+
+
+def find_image(message: discord.Message, allowed: Callable[[str], bool]) -> ImageRef | None:
+    """Return the image of a message: an image attachment first, then an embed's image.
+
+    A message whose only attachments are other files returns its first attachment, so the refusal
+    can name the unsupported type rather than claim there is nothing. An embed image is taken
+    through Discord's media proxy (``proxy_url``); its original URL only when ``allowed`` passes it,
+    so an embed pointing elsewhere is refused (``Refusal``) instead of fetched.
+    """
+    for attachment in message.attachments:
+        is_image = (attachment.content_type or "").startswith("image/")
+        if is_image or attachment.filename.lower().endswith(IMAGE_EXTENSIONS):
+            return attachment_ref(attachment)
+    if message.attachments:
+        return attachment_ref(message.attachments[0])
+    off_host = False
+    for embed in message.embeds:
+        for media in (embed.image, embed.thumbnail):
+            url = media.proxy_url or (media.url if media.url and allowed(media.url) else None)
+            if url:
+                # Embeds carry no byte size: the download is capped and checked instead.
+                return ImageRef(url=url, content_type=None, size=1, width=media.width, height=media.height)
+            off_host = off_host or bool(media.url)
+    if off_host:
+        raise Refusal("error.image_host_not_allowed")
+    return None
+
+
+class Animate(commands.Cog):
+    """Starts video jobs from slash commands and message commands."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.launcher = CardLauncher(bot)
+        self.context_menu = app_commands.ContextMenu(
+            name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
+        )
+        self.context_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        """Register the message command."""
+        self.bot.tree.add_command(self.context_menu)
+
+    async def cog_unload(self) -> None:
+        """Remove the message command and let job starts in progress finish."""
+        self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+        await self.launcher.drain(grace=5)
+
+    @app_commands.command(
+        name=key_str("animate", "commands.animate.name"),
+        description=key_str("Turn an image into a short video", "commands.animate.description"),
+    )
+    @app_commands.rename(
+        image=key_str("image", "commands.animate.image_name"),
+        motion=key_str("motion", "commands.animate.motion_name"),
+        prompt=key_str("prompt", "commands.animate.prompt_name"),
+        quality=key_str("quality", "commands.animate.quality_name"),
+        clips=key_str("clips", "commands.animate.clips_name"),
+        loop=key_str("loop", "commands.animate.loop_name"),
+        end_image=key_str("end_image", "commands.animate.end_image_name"),
+        raw=key_str("raw", "commands.animate.raw_name"),
+    )
+    @app_commands.describe(
+        image=key_str(
+            "A PNG, JPEG or WebP image, 64 to 4096 px a side (leave out to upload it in a form)",
+            "commands.animate.image_description",
+        ),
+        motion=key_str("How much the scene moves", "commands.animate.motion_description"),
+        prompt=key_str("Optional words to guide the motion", "commands.animate.prompt_description"),
+        quality=key_str(
+            "Video resolution (the server's default if left out)", "commands.animate.quality_description"
+        ),
+        clips=key_str(
+            "How many clips to make; fewer cost less (the server's default if left out)",
+            "commands.animate.clips_description",
+        ),
+        loop=key_str("End the video on its first frame, so it loops", "commands.animate.loop_description"),
+        end_image=key_str(
+            "An image for the last frame: PNG, JPEG or WebP, like the first",
+            "commands.animate.end_image_description",
+        ),
+        raw=key_str("Raw style: closer to the prompt, less stylized", "commands.animate.raw_description"),
+    )
+    @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES, clips=CLIP_CHOICES)
+    @app_commands.guild_only()
+    async def animate(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment | None = None,
+        motion: app_commands.Choice[str] | None = None,
+        prompt: app_commands.Range[str, 0, MAX_PROMPT_LENGTH * 2] | None = None,
+        quality: app_commands.Choice[str] | None = None,
+        clips: app_commands.Choice[str] | None = None,
+        loop: bool | None = None,
+        end_image: discord.Attachment | None = None,
+        raw: bool | None = None,
+    ) -> None:
+        """Turn an image into a short video (without an image: open the upload form)."""
+
+        def request_for(
+            source: discord.Interaction, upload: discord.Attachment, typed: str | None, chosen: Motion | None
+        ) -> JobRequest:
+            # The one place the command's options become a request, for an attachment and the form alike.
+            return replace(
+                self._request(source, JobSource.SLASH, attachment_ref(upload)),
+                motion=chosen,
+                quality=_quality(quality),
+                prompt=typed,
+                clips=int(clips.value) if clips else None,
+                loop=loop,
+                end_image=attachment_ref(end_image) if end_image else None,
+                raw=raw,
+            )
+
+        if image is None:
+            await self.open_form(interaction, request_for, prompt=prompt, motion=_motion(motion))
+            return
+        await self.launch(interaction, request_for(interaction, image, prompt, _motion(motion)))
+
+    async def open_form(
+        self,
+        interaction: discord.Interaction,
+        request_for: RequestFor,
+        *,
+        prompt: str | None,
+        motion: Motion | None,
+    ) -> None:
+        """Open the upload form, unless the member would fill it in vain (refused privately at once)."""
+        assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        try:
+            if missing_channel_permissions(interaction.app_permissions):
+                raise Refusal("error.missing_permissions")
+            await within_deadline(
+                self.services.intake.precheck_member(
+                    interaction.guild_id, interaction.channel_id, interaction.user.id, prompt
+                )
+            )
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+
+        async def submitted(source: discord.Interaction, answer: FormAnswer) -> None:
+            await self.form_submitted(source, answer, request_for)
+
+        texts = catalogue_texts(self.bot, interaction_lang(interaction))
+        await interaction.response.send_modal(AnimateForm(texts, submitted, motion=motion, prompt=prompt))
+
+    async def form_submitted(
+        self, interaction: discord.Interaction, answer: FormAnswer, request_for: RequestFor
+    ) -> None:
+        """Start a job from the form, through the same checks as an /animate with an attachment."""
+        if answer.image is None:
+            await refuse(interaction, Refusal("error.form_no_image"))
+            return
+        await self.launch(interaction, request_for(interaction, answer.image, answer.prompt, answer.motion))
+
+    async def animate_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Animate the image of the message the command was used on."""
+        try:
+            image = find_image(message, self.services.settings.image_host_policy.allows)
+            if image is None:
+                raise Refusal("error.no_image")
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        request = self._request(interaction, JobSource.CONTEXT_MENU, image)
+        await self.launch(interaction, replace(request, source_message_id=message.id))
+
+    def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
+        assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        return JobRequest(
+            requester_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            source=source,
+            image=image,
+            locale=str(interaction.locale),
+            interaction_token=interaction.token,
+            token_expires_at=interaction.expires_at,
+            attachment_size_limit=interaction.filesize_limit,
+        )
+
+    async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
+        """Answer at once with a refusal or the job card, then start the job in the background."""
+        try:
+            if missing_channel_permissions(interaction.app_permissions):
+                raise Refusal("error.missing_permissions")
+            request = await within_deadline(self.services.intake.precheck(request))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        assert request.motion is not None and request.quality is not None
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
+        card = renderer.pending(
+            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+        )
+        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+
+        async def start(card_id: int | None) -> Job:
+            return await self.services.intake.start(request, card_message_id=card_id)
+
+        self.launcher.launch(interaction, response.message_id, start, "starting a job")
+
+
+def _motion(choice: app_commands.Choice[str] | None) -> Motion | None:
+    return Motion(choice.value) if choice else None
+
+
+def _quality(choice: app_commands.Choice[str] | None) -> Quality | None:
+    return Quality(choice.value) if choice else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.buttons._buttons import Buttons
+from cogs.buttons._extend import Buttons
 from cogs.buttons._extend_prompt import ExtendPrompt
 from cogs.buttons._job_buttons import JobButtons
 from cogs.buttons._missing_clips import MissingClips

@@ -19,7 +19,7 @@ from bot.i18n import resolve_locale
 from bot.intake import check_extendable
 from bot.media import is_repost
 from bot.models import GuildSettings, Job, Motion, VideoOptions
-from cogs.cards import NO_PING, CardLauncher, CardRenderer, ExtendButton, JobsPageButton, is_known
+from cogs.cards import NO_PING, CardRenderer, ExtendButton, JobsPageButton, JobStarts, is_known
 from cogs.command_access import command_access
 from cogs.triggers import answer_unknown_modal
 
@@ -35,7 +35,7 @@ class Buttons(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
@@ -44,7 +44,7 @@ class Buttons(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the buttons and let extensions being started finish."""
         self.bot.remove_dynamic_items(ExtendButton, JobsPageButton)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     async def extend_clicked(
         self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
@@ -77,7 +77,7 @@ class Buttons(commands.Cog):
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start_extension(request, card_message_id=card_id)
 
-        self.launcher.launch(interaction, response.message_id, start, f"extending job {parent.id}")
+        self.job_starts.begin(interaction, response.message_id, start, f"extending job {parent.id}")
 
     async def _extendable_parent(self, interaction: discord.Interaction, job_id: int, clip: int) -> Job:
         return await extendable_parent(self.services, interaction, job_id, clip)

@@ -3,7 +3,7 @@
 The modal is answered from its custom id alone (``mb:pm:<job>:<clip>``) by a listener, never from
 discord.py's modal store, so a submit works the same before and after a restart, and two members
 who open the modal of the same clip each get their own answer. Every check of an Extend click
-(``cogs.buttons._buttons.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
+(``cogs.buttons._extend.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
 nobody types a prompt for nothing, and again at submit, since things may have changed meanwhile.
 """
 
@@ -21,13 +21,13 @@ from bot.checks import ExtendRequest, Refusal
 from bot.client import apologize, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
-from cogs.buttons._buttons import extendable_parent
+from cogs.buttons._extend import extendable_parent
 from cogs.cards import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
     NO_PING,
-    CardLauncher,
     CardRenderer,
     ExtendPromptButton,
+    JobStarts,
     extend_prompt_modal_id,
 )
 
@@ -48,7 +48,7 @@ class ExtendPrompt(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent button so clicks dispatch after a restart."""
@@ -57,7 +57,7 @@ class ExtendPrompt(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the button and let extensions being started finish."""
         self.bot.remove_dynamic_items(ExtendPromptButton)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
         """Answer with the modal (a valid first answer; nothing is written before it), or a refusal."""
@@ -118,7 +118,7 @@ class ExtendPrompt(commands.Cog):
             return await self.services.intake.start_extension(request, card_message_id=card_id)
 
         what = f"extending job {job_id} with a new prompt"
-        self.launcher.launch(interaction, response.message_id, start, what)
+        self.job_starts.begin(interaction, response.message_id, start, what)
 
     async def _request(
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]

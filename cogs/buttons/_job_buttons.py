@@ -26,8 +26,8 @@ from bot.client import apologize, missing_channel_permissions, refuse, within_de
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
-from cogs.buttons._buttons import pressed_job
-from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardLauncher, CardRenderer, RetryButton
+from cogs.buttons._extend import pressed_job
+from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardRenderer, JobStarts, RetryButton
 from cogs.command_access import command_access
 from cogs.triggers import find_image
 
@@ -56,7 +56,7 @@ class JobButtons(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
@@ -65,7 +65,7 @@ class JobButtons(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the buttons and let retries being started finish."""
         self.bot.remove_dynamic_items(CancelButton, RetryButton)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     # -- cancel ----------------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class JobButtons(commands.Cog):
             await self.services.tracker.replaced_by_retry(failed.id)
             return job
 
-        self.launcher.launch(interaction, response.message_id, start, f"retrying job {failed.id}")
+        self.job_starts.begin(interaction, response.message_id, start, f"retrying job {failed.id}")
 
     async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
         job = await self._pressable_job(interaction, job_id, "retry")

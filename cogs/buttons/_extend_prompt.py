@@ -3,8 +3,8 @@
 The modal is answered from its custom id alone (``mb:pm:<job>:<clip>``) by a listener, never from
 discord.py's modal store, so a submit works the same before and after a restart, and two members
 who open the modal of the same clip each get their own answer. Every check of an Extend click
-(``cogs.buttons._extend.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
-nobody types a prompt for nothing, and again at submit, since things may have changed meanwhile.
+(``extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so nobody types a
+prompt for nothing, and again at submit, since things may have changed meanwhile.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.checks import ExtendRequest, Refusal
 from bot.client import apologize, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
-from cogs.buttons._extend import extendable_parent
+from cogs.buttons._press_checks import extendable_parent
 from cogs.cards import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
     NO_PING,

@@ -26,7 +26,7 @@ from bot.client import apologize, missing_channel_permissions, refuse, within_de
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
-from cogs.buttons._extend import pressed_job
+from cogs.buttons._press_checks import pressed_job
 from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardRenderer, JobStarts, RetryButton
 from cogs.command_access import command_access
 from cogs.triggers import find_image

@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.checks import Refusal
 from bot.client import apologize, interaction_lang, refuse, reply_ephemeral, text, within_deadline
 from bot.models import Job
-from cogs.buttons._extend import clicked_where_it_lives
+from cogs.buttons._press_checks import clicked_where_it_lives
 from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers
 
 if TYPE_CHECKING:

@@ -77,8 +77,8 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTE
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the Buttons cog."""
-        handler = _cog(interaction, "Buttons")
+        """Hand the click to the Extend cog."""
+        handler = _cog(interaction, "Extend")
         if handler is not None:
             await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
 

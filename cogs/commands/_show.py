@@ -9,7 +9,7 @@ The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else f
 while its links still download (streamed and size-capped, a few at once for every /show of the
 process); when neither has them the member is told privately and nothing stays posted. The re-post
 is recorded so its Extend buttons act on the job, only in the job's own server
-(``cogs.buttons._extend.clicked_on_repost``).
+(``cogs.buttons._press_checks.clicked_on_repost``).
 """
 
 from __future__ import annotations

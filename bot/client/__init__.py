@@ -12,7 +12,7 @@ by name).
 
 from bot.client.bot import EXTENSIONS, MotionBot
 from bot.client.channel_permissions import missing_channel_permissions
-from bot.client.deadline import within_deadline
+from bot.client.deadline import checked_before_answer, within_deadline
 from bot.client.literal_text import literal
 from bot.client.replies import apologize, refuse, reply_ephemeral, shown_params
 from bot.client.services import Services
@@ -27,6 +27,7 @@ __all__ = [
     "MotionTree",
     "Services",
     "apologize",
+    "checked_before_answer",
     "interaction_lang",
     "key_str",
     "literal",

@@ -1,4 +1,8 @@
-"""Reads before an interaction's first answer, bounded so the member hears something within Discord's 3 s."""
+"""Reads before an interaction's first answer, bounded so the member hears something within Discord's 3 s.
+
+``checked_before_answer`` is how a button or command runs its checks before answering: the reads
+bounded by ``within_deadline``, a ``Refusal`` shown privately, anything else apologised for.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import discord
+
 from bot.checks import Refusal
+from bot.client.replies import apologize, refuse
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,24 @@ async def within_deadline(work: Coroutine[Any, Any, T], *, budget: float = PRE_R
     _ABANDONED.add(task)
     task.add_done_callback(_forget)
     raise Refusal("error.busy")
+
+
+async def checked_before_answer(
+    interaction: discord.Interaction, checks: Coroutine[Any, Any, T], what: str
+) -> T | None:
+    """Return what ``checks`` (reads only) give within the deadline, else None once the member was answered.
+
+    A ``Refusal`` (one of the checks', or "busy" past the deadline) is shown privately in the member's
+    language; any other error is logged with an id and apologised for, ``what`` naming the work in
+    the log. On None the interaction has had its answer: the caller stops there.
+    """
+    try:
+        return await within_deadline(checks)
+    except Refusal as refusal:
+        await refuse(interaction, refusal)
+    except Exception as exc:
+        await apologize(interaction, exc, what)
+    return None
 
 
 def _forget(task: asyncio.Task[Any]) -> None:

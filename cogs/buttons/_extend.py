@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.checks import ExtendRequest, Refusal
-from bot.client import apologize, refuse, within_deadline
+from bot.checks import ExtendRequest
+from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
@@ -43,13 +43,9 @@ class Extend(commands.Cog):
         self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
     ) -> None:
         """Start a child job extending one clip, after checking who may and whether it can."""
-        try:
-            parent = await within_deadline(extendable_parent(self.services, interaction, job_id, clip))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking an extend of job {job_id}")
+        checks = extendable_parent(self.services, interaction, job_id, clip)
+        parent = await checked_before_answer(interaction, checks, f"checking an extend of job {job_id}")
+        if parent is None:
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         options = VideoOptions(clips=parent.clips, raw=parent.raw)

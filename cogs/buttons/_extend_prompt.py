@@ -18,7 +18,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendRequest, Refusal
-from bot.client import apologize, refuse, within_deadline
+from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
 from cogs.buttons._press_checks import extendable_parent
@@ -61,13 +61,10 @@ class ExtendPrompt(commands.Cog):
 
     async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
         """Answer with the modal (a valid first answer; nothing is written before it), or a refusal."""
-        try:
-            parent = await within_deadline(extendable_parent(self.services, interaction, job_id, clip))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking an extend with a prompt of job {job_id}")
+        checks = extendable_parent(self.services, interaction, job_id, clip)
+        what = f"checking an extend with a prompt of job {job_id}"
+        parent = await checked_before_answer(interaction, checks, what)
+        if parent is None:
             return
         await interaction.response.send_modal(self.modal(interaction, parent, clip))
 
@@ -100,13 +97,10 @@ class ExtendPrompt(commands.Cog):
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
     ) -> None:
         """Check everything again, then answer with the child's public card and start it."""
-        try:
-            request = await within_deadline(self._request(interaction, job_id, clip, values))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking an extend with a prompt of job {job_id}")
+        checks = self._request(interaction, job_id, clip, values)
+        what = f"checking an extend with a prompt of job {job_id}"
+        request = await checked_before_answer(interaction, checks, what)
+        if request is None:
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         card = renderer.pending(

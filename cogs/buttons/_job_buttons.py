@@ -3,7 +3,7 @@
 Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
 channel and card; only the requester or a member with Manage Messages may press them, even where the
 server's ``buttons_everyone`` lets everyone press Extend (``bot.access.press_rules``); reads before the first
-answer are bounded by ``within_deadline`` and nothing is written before it. Retry starts a job, so it
+answer are bounded by ``checked_before_answer`` and nothing is written before it. Retry starts a job, so it
 also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
 stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
 
@@ -22,7 +22,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
-from bot.client import apologize, missing_channel_permissions, refuse, within_deadline
+from bot.client import apologize, checked_before_answer, missing_channel_permissions, refuse
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
@@ -71,15 +71,9 @@ class JobButtons(commands.Cog):
 
     async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Cancel a waiting or running job; the card is the public answer."""
-        try:
-            job = await within_deadline(self._pressable_job(interaction, job_id, "cancel"))
-            if job.status.is_final or job.status is JobStatus.SUCCEEDED:
-                raise too_late(job.id, job.status)
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking a cancel of job {job_id}")
+        checks = self._cancellable(interaction, job_id)
+        job = await checked_before_answer(interaction, checks, f"checking a cancel of job {job_id}")
+        if job is None:
             return
         # Answered before the write: a deferred update of the card, which the CANCELLED event edits.
         await interaction.response.defer()
@@ -92,6 +86,13 @@ class JobButtons(commands.Cog):
         else:
             log.info("job %s cancelled by user %s", job.id, interaction.user.id)
 
+    async def _cancellable(self, interaction: discord.Interaction, job_id: int) -> Job:
+        """Return the job if this member may cancel it here and it is not too late (reads only)."""
+        job = await self._pressable_job(interaction, job_id, "cancel")
+        if job.status.is_final or job.status is JobStatus.SUCCEEDED:
+            raise too_late(job.id, job.status)
+        return job
+
     async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
         """Return the job if this member may press its buttons here (reads only)."""
         job, _ = await pressed_job(self.services, interaction, job_id, action)
@@ -101,13 +102,9 @@ class JobButtons(commands.Cog):
 
     async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Start a new job with a failed job's options; its new card is the public answer."""
-        try:
-            failed = await within_deadline(self._retryable(interaction, job_id))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking a retry of job {job_id}")
+        checks = self._retryable(interaction, job_id)
+        failed = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
+        if failed is None:
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         card = renderer.pending(

@@ -1,6 +1,6 @@
 """Who may press a job's button, and where: the checks every job button runs before its first answer.
 
-Reads only (run them under ``within_deadline``): the job exists, the click comes from its card (or a
+Reads only (run them under ``checked_before_answer``): the job exists, the click comes from its card (or a
 ``/show`` re-post of it) in its own server, the member may press this action (``bot.access``), and
 for Extend the server's ``/animate`` permissions, channel rules, quotas and the clip itself.
 """
@@ -31,7 +31,7 @@ async def extendable_parent(
 ) -> Job:
     """Return the job whose clip ``interaction`` may extend now, else raise the ``Refusal`` saying why.
 
-    Reads only (run it under ``within_deadline`` before the first answer): where the click came from,
+    Reads only (run it under ``checked_before_answer`` before the first answer): where the click came from,
     who pressed, ``/animate``'s permissions in the server, the channel allow-list, whether the bot
     takes jobs, the clip, the bot's channel permissions, quotas.
     """

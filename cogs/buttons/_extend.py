@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.checks import ExtendRequest
+from bot.checks import ExtendJobRequest
 from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import Job, Motion, VideoOptions
@@ -51,7 +51,7 @@ class Extend(commands.Cog):
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
         card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
-        request = ExtendRequest(
+        request = ExtendJobRequest(
             parent=parent,
             clip_index=clip,
             motion=motion,

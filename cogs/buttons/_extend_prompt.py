@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.checks import ExtendRequest, Refusal
+from bot.checks import ExtendJobRequest, Refusal
 from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
@@ -116,12 +116,12 @@ class ExtendPrompt(commands.Cog):
 
     async def _request(
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
-    ) -> ExtendRequest:
+    ) -> ExtendJobRequest:
         """Return the extension the submit asks for, after every check an Extend click passes (reads only)."""
         parent = await extendable_parent(self.services, interaction, job_id, clip)
         motion = chosen_motion(values.get(MOTION_FIELD))
         prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent, motion)
-        return ExtendRequest(
+        return ExtendJobRequest(
             parent=parent,
             clip_index=clip,
             motion=motion,

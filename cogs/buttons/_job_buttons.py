@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
+from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
 from bot.client import apologize, checked_before_answer, missing_channel_permissions, refuse
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
@@ -173,7 +173,7 @@ class JobButtons(commands.Cog):
         parent = await self.services.store.get_job(failed.parent_job_id or 0)
         if parent is None or failed.clip_index is None:
             raise Refusal("retry.image_gone", job_id=failed.id)
-        request = ExtendRequest(
+        request = ExtendJobRequest(
             parent=parent,
             clip_index=failed.clip_index,
             motion=failed.motion,

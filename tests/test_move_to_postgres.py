@@ -20,8 +20,8 @@ import pytest
 from bot.__main__ import main
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, Quality, UsageCounts
 from bot.store import JobStore
+from bot.store.job_rules import LATE_WATCH_LEASE
 from bot.store.postgres import sql as postgres_sql
-from bot.store.rows import LATE_WATCH_LEASE
 from bot.store.transfer import TransferRefused
 from tests import cli_support
 from tests.store_fixtures import GUILD, OTHER_GUILD, OTHER_USER, START, USER, FakeClock, sample_job

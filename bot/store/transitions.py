@@ -23,7 +23,7 @@ from bot.store.errors import (
     StoreError,
     TooLateToCancel,
 )
-from bot.store.rows import (
+from bot.store.job_rules import (
     CANCELLABLE,
     DELIVERABLE,
     FAILABLE,
@@ -31,10 +31,12 @@ from bot.store.rows import (
     SUBMIT_START,
     SUBMITTED_FROM,
     TRACKED,
-    day_key,
-    encode_clip_urls,
     late_success_allowed,
     merged_tracking_status,
+)
+from bot.store.rows import (
+    day_key,
+    encode_clip_urls,
     new_job_params,
     same_source_params,
     usage_guild,

@@ -225,7 +225,7 @@ async def test_status_reports_usage_remaining_running_and_reset(store, quotas):
     status = await quotas.status(GUILD, USER)
     assert (status.user_used, status.user_limit, status.user_remaining) == (3, 10, 6)
     assert (status.guild_used, status.guild_limit, status.guild_remaining) == (7, 100, 92)
-    assert (status.running, status.concurrent_limit, status.slot_free) == (1, 2, True)
+    assert (status.running, status.concurrent_limit) == (1, 2)
     assert status.next_slot_at is None
     assert status.resets_at == NEXT_MIDNIGHT
 
@@ -237,7 +237,6 @@ async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock
     await job_in(store, JobStatus.QUEUED)
     status = await quotas.status(GUILD, USER)
     assert (status.running, status.waiting, status.waiting_limit) == (2, 1, 10)
-    assert status.slot_free is False
     assert oldest.submitted_at is not None
     assert status.next_slot_at == oldest.submitted_at + TYPICAL_JOB_DURATION
     clock.advance(minutes=30)

@@ -175,11 +175,6 @@ class TaskSnapshot:
     raw_status: str
     needs_input: bool
 
-    @property
-    def is_terminal(self) -> bool:
-        """Return True when the task will not change any more."""
-        return self.state in (TaskState.SUCCEEDED, TaskState.FAILED)
-
 
 _STATUS_MAP = {
     "NOT_START": TaskState.PENDING,

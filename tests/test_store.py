@@ -131,9 +131,8 @@ async def test_mark_succeeded_refuses_bad_clip_lists(store, urls):
     assert await store.get_job(job.id) == job
 
 
-async def test_unknown_ids_and_tasks(store):
+async def test_unknown_ids(store):
     assert await store.get_job(12345) is None
-    assert await store.get_job_by_task("someone-elses-task") is None
     with pytest.raises(JobNotFound, match="12345"):
         await store.mark_submitting(12345)
     with pytest.raises(JobNotFound):
@@ -146,12 +145,6 @@ async def test_create_job_with_missing_parent_is_refused(store):
     with pytest.raises(JobNotFound):
         await store.create_job(sample_job(parent_job_id=999, clip_index=1, source=JobSource.EXTEND))
     assert await store.all_jobs() == []
-
-
-async def test_job_found_by_provider_task(store):
-    job = await job_in(store, JobStatus.SUBMITTED)
-    found = await store.get_job_by_task(f"task-{job.id}")
-    assert found == job
 
 
 async def test_task_id_belongs_to_one_job_only(store):

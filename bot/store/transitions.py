@@ -85,10 +85,6 @@ class JobTransitions(StoreCore):
         """Return the job with ``job_id``, or None."""
         return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB, (job_id,)))
 
-    async def get_job_by_task(self, task_id: str) -> Job | None:
-        """Return the job the provider knows as ``task_id``, or None if the task is not ours."""
-        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB_BY_TASK, (task_id,)))
-
     async def mark_submitting(self, job_id: int, *, token: int | None = None) -> Job:
         """QUEUED → SUBMITTING: a submit request is about to go on the wire."""
         params = (utc(self._now()), job_id)

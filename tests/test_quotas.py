@@ -44,7 +44,8 @@ async def job_in(store: JobStore, status: JobStatus, user: int = USER, guild: in
     job = await store.mark_submitting(job.id)
     job = await store.mark_submitted(job.id, f"task-{job.id}")
     if status is JobStatus.RUNNING:
-        return await store.update_progress(job.id, JobStatus.RUNNING, 40)
+        (running,) = await store.update_progress_many([(job.id, JobStatus.RUNNING, 40)])
+        return running
     if status in (JobStatus.SUCCEEDED, JobStatus.DELIVERED):
         job = await store.mark_succeeded(job.id, ["https://cdn.example/1.mp4"])
     if status is JobStatus.DELIVERED:

@@ -119,34 +119,16 @@ class JobTransitions(StoreCore):
 
         return await self._db.write(work)
 
-    async def update_progress(self, job_id: int, status: JobStatus, progress: int) -> Job:
-        """Record a provider report on a SUBMITTED/RUNNING job.
-
-        ``status`` must be SUBMITTED or RUNNING. Neither moves backwards: progress keeps its highest
-        value and a RUNNING job stays RUNNING if a late report still says SUBMITTED.
-        """
-        if not 0 <= progress <= 100:
-            raise ValueError(f"progress must be between 0 and 100, not {progress}")
-
-        async def work(tx: Tx) -> Job:
-            action = f"record progress as {status.value}"
-            current = await self._check(tx, job_id, TRACKED, action)
-            if status not in TRACKED:
-                raise InvalidTransition(job_id, current.status, action)
-            new_status = merged_tracking_status(current.status, status)
-            params = (new_status.value, progress, utc(self._now()), job_id)
-            return await self._returning(tx, tx.sql.UPDATE_PROGRESS, params)
-
-        return await self._db.write(work)
-
     async def update_progress_many(
         self, reports: Sequence[tuple[int, JobStatus, int]], *, tokens: Mapping[int, int] | None = None
     ) -> list[Job]:
         """Record many ``(job_id, status, progress)`` reports in ONE transaction (a poll's worth).
 
-        Same rules as ``update_progress``; a job that is no longer SUBMITTED/RUNNING is skipped, so
-        one late report never undoes the batch, and so is a job whose lease token is not the one in
-        ``tokens`` (another process claimed it). Returns the jobs as stored after the change.
+        Each report's status is SUBMITTED or RUNNING and its progress 0..100 (else ValueError). Neither
+        moves backwards: progress keeps its highest value and a RUNNING job stays RUNNING if a late
+        report still says SUBMITTED. A job that is no longer SUBMITTED/RUNNING is skipped, so one late
+        report never undoes the batch, and so is a job whose lease token is not the one in ``tokens``
+        (another process claimed it). Returns the jobs as stored after the change.
         """
         fences = tokens or {}
         for _, status, progress in reports:

@@ -13,6 +13,7 @@ from bot.i18n import Lang, catalogue
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, NewJob, Quality
 from bot.settings import Settings
 from bot.store import JobStore
+from tests.store_fixtures import save_settings
 
 NEXT_MIDNIGHT = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
 USER, OTHER_USER = 1001, 1002
@@ -98,7 +99,7 @@ async def test_jobs_past_the_running_limit_wait_until_the_waiting_places_are_tak
 
 async def test_running_limit_comes_from_the_server_policy_live(store, quotas):
     assert await quotas.running_limit(GUILD) == 2
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_concurrent_per_user=1))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_concurrent_per_user=1))
     assert await quotas.running_limit(GUILD) == 1
 
 
@@ -170,10 +171,11 @@ async def test_other_members_running_jobs_are_reserved_against_the_server_limit(
 
 
 async def test_server_overrides_lower_the_operator_limits_and_never_raise_them(store, quotas):
-    await store.save_guild_settings(
+    await save_settings(
+        store,
         GuildSettings(
             guild_id=GUILD, max_concurrent_per_user=1, max_daily_per_user=50, max_daily_per_guild=60
-        )
+        ),
     )
     assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=10, guild_daily=60, waiting=10)
     assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(
@@ -197,7 +199,7 @@ async def test_direct_messages_have_member_limits_but_no_server_limit(store, clo
 
 async def test_a_spent_daily_limit_is_named_before_a_full_concurrent_limit(store, quotas):
     await many(store, 10, JobStatus.DELIVERED)
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=10))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_user=10))
     await job_in(store, JobStatus.QUEUED)
     await job_in(store, JobStatus.QUEUED)
     assert (await refusal(quotas)).limit is LimitKind.USER_DAILY
@@ -247,7 +249,7 @@ async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock
 
 async def test_remaining_never_goes_below_zero(store, quotas):
     await many(store, 10, JobStatus.DELIVERED)
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=4))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_user=4))
     status = await quotas.status(GUILD, USER)
     assert (status.user_used, status.user_limit, status.user_remaining) == (10, 4, 0)
 

@@ -7,6 +7,7 @@ import pytest
 from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import FailureKind, GuildSettings
 from bot.settings import load_settings
+from tests.store_fixtures import save_settings
 from tests.test_store import GUILD, USER, sample_job
 
 
@@ -39,7 +40,7 @@ async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(
 
 async def test_server_clip_settings_round_trip(store):
     """default_clips and count_clips are stored per server."""
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, default_clips=1, count_clips=True))
+    await save_settings(store, GuildSettings(guild_id=GUILD, default_clips=1, count_clips=True))
     saved = await store.get_guild_settings(GUILD)
     assert saved is not None and (saved.default_clips, saved.count_clips) == (1, True)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import string
 import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
@@ -43,11 +42,6 @@ def resolve_locale(locale: str | None) -> Lang:
         return Lang.EN
     prefix = locale.replace("_", "-").split("-", 1)[0].strip().lower()
     return Lang.VI if prefix == Lang.VI.value else Lang.EN
-
-
-def placeholders(template: str) -> frozenset[str]:
-    """Return the names of the ``{placeholders}`` a template uses."""
-    return frozenset(field for _, field, _, _ in string.Formatter().parse(template) if field)
 
 
 class Catalogue:
@@ -170,11 +164,6 @@ def flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
 def catalogue() -> Catalogue:
     """Return the shipped catalogue, loaded once per process."""
     return Catalogue.load()
-
-
-def t(locale: str | None, key: str, **params: object) -> str:
-    """Return the message for ``key`` in the language of a Discord locale string."""
-    return catalogue().text(resolve_locale(locale), key, **params)
 
 
 def format_duration(seconds: float, lang: Lang) -> str:

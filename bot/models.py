@@ -235,14 +235,6 @@ def state_tag(job_id: int) -> str:
     return f"{STATE_PREFIX}{job_id}"
 
 
-def job_id_from_state(state: str | None) -> int | None:
-    """Return the job id encoded in a provider ``state`` value, or None if it is not ours."""
-    if not state or not state.startswith(STATE_PREFIX):
-        return None
-    tail = state[len(STATE_PREFIX) :]
-    return int(tail) if tail.isdigit() else None
-
-
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
     """Per-server overrides; ``None`` (or an empty set) means "use the process-wide default".

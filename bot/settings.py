@@ -245,16 +245,6 @@ def shard_ids_problem(ids: tuple[int, ...], count: int | None, count_valid: bool
     return "; ".join(problems) or None
 
 
-def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems.
-
-    The SQLite database's folder is created (``read_settings`` leaves it alone).
-    """
-    settings = read_settings(env_file, **overrides)
-    create_database_folder(settings)
-    return settings
-
-
 def create_database_folder(settings: Settings) -> None:
     """Create the SQLite database's folder (nothing with PostgreSQL); raises ``OSError`` when it cannot."""
     if not settings.uses_postgres:
@@ -262,7 +252,10 @@ def create_database_folder(settings: Settings) -> None:
 
 
 def read_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build settings like ``load_settings`` without creating anything (for ``doctor``)."""
+    """Build settings from the environment (and ``env_file``), raising ``SettingsError`` on problems.
+
+    Nothing is created: the commands that open the database call ``create_database_folder`` next.
+    """
     try:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import JobSource, Motion, NewJob, Quality
+from bot.models import GuildSettings, JobSource, Motion, NewJob, Quality
 from bot.store import JobStore
 
 START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
@@ -93,3 +93,8 @@ async def open_store(store_target: tuple[str, str], clock: FakeClock) -> AsyncIt
 @pytest.fixture
 async def store(open_store: OpenStore) -> JobStore:
     return await open_store()
+
+
+async def save_settings(store: JobStore, settings: GuildSettings) -> None:
+    """Give a server exactly ``settings``, written the way the bot writes them (``update_guild_settings``)."""
+    await store.update_guild_settings(settings.guild_id, lambda _current: settings)

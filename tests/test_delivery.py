@@ -24,7 +24,6 @@ from bot.media.delivery import (
     UnavailableReason,
     archive_clip,
     download_clip,
-    guild_upload_limit,
     plan_uploads,
 )
 from tests.doubles.media import mp4_bytes
@@ -285,11 +284,6 @@ async def test_a_20_mib_clip_is_streamed_without_holding_it_in_memory(clips, ses
     assert clip.size == 20 * MIB
     assert clip.path.stat().st_size == 20 * MIB
     assert peak < 4 * MIB, f"peak traced memory {peak / MIB:.1f} MiB"
-
-
-@pytest.mark.parametrize(("tier", "limit"), [(0, 10 * MIB), (1, 10 * MIB), (2, 50 * MIB), (3, 100 * MIB)])
-def test_guild_upload_limit(tier, limit):
-    assert guild_upload_limit(tier) == limit
 
 
 def downloaded(index: int, mib: float) -> ClipFile:

@@ -18,10 +18,8 @@ from bot.i18n import (
     discord_timestamp,
     flatten,
     format_duration,
-    placeholders,
     progress_bar,
     resolve_locale,
-    t,
 )
 from bot.media.delivery import LinkReason
 from bot.models import FailureKind, GuildSettings, JobStatus, Motion, Quality
@@ -36,6 +34,11 @@ SAME_IN_BOTH = {
     "quality.720p",
 }
 CONTEXT_MENU_NAMES = {"commands.animate_image.name"}
+
+
+def t(locale: str | None, key: str, **params: object) -> str:
+    """The message for ``key`` in the language the bot picks for a Discord locale."""
+    return catalogue().text(resolve_locale(locale), key, **params)
 
 
 def fields(template: str) -> set[tuple[str, str]]:
@@ -202,10 +205,6 @@ def test_missing_parameter_raises_with_its_name():
 def test_template_returns_none_for_a_missing_key():
     assert catalogue().template(Lang.VI, "no.such.key") is None
     assert catalogue().template(Lang.VI, "commands.animate.name") == "tạo-video"
-
-
-def test_placeholders():
-    assert placeholders("{a} and {b:g} and {{literal}}") == {"a", "b"}
 
 
 def test_flatten_builds_dotted_keys_and_refuses_non_strings():

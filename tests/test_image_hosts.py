@@ -4,7 +4,7 @@ import pytest
 from yarl import URL
 
 from bot.image_hosts import DEFAULT_IMAGE_HOSTS, HostRefused, ImageHostPolicy, parse_host, parse_host_port
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, read_settings
 
 POLICY = ImageHostPolicy.of(DEFAULT_IMAGE_HOSTS, ["127.0.0.1:8080"])
 CDN = "https://cdn.discordapp.com/attachments/1/2/cat.png?ex=1&is=2&hm=3&"
@@ -129,7 +129,7 @@ def test_entries_are_normalised():
 def test_a_bad_entry_in_the_environment_is_one_settings_line(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:
-        load_settings(None, discord_token="token", cometapi_key="key")
+        read_settings(None, discord_token="token", cometapi_key="key")
     assert len(caught.value.problems) == 1
     said = "empty" if value == "" else "invalid"
     assert caught.value.problems[0].startswith(f"{variable} is {said}")
@@ -138,7 +138,7 @@ def test_a_bad_entry_in_the_environment_is_one_settings_line(monkeypatch, variab
 def test_comma_separated_hosts_from_the_environment_make_the_policy(monkeypatch):
     monkeypatch.setenv("IMAGE_HOSTS", "cdn.discordapp.com, media.discordapp.net")
     monkeypatch.setenv("IMAGE_HTTP_HOSTS", "127.0.0.1:8080")
-    settings = load_settings(None, discord_token="token", cometapi_key="key")
+    settings = read_settings(None, discord_token="token", cometapi_key="key")
     assert settings.image_hosts == ("cdn.discordapp.com", "media.discordapp.net")
     assert settings.image_host_policy.allows("http://127.0.0.1:8080/cdn/x.png")
     assert not settings.image_host_policy.allows("https://images-ext-1.discordapp.net/x.png")

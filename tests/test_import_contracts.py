@@ -62,7 +62,7 @@ def test_the_copy_keeps_every_contract(tmp_path: Path) -> None:
         ),
         pytest.param(
             "bot/tracking/late_watch.py",
-            "from bot.store.rows import late_success_allowed",
+            "from bot.store.job_rules import late_success_allowed",
             "Only bot.store imports its own modules",
             id="private-module-of-the-store",
         ),

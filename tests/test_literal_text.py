@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.client.interactions import shown_params
+from bot.client import shown_params
 from bot.client.literal_text import MARKDOWN_CHARACTERS, literal
 
 ZWSP = "\u200b"

@@ -20,11 +20,20 @@ import pytest
 from bot.__main__ import main
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, Quality, UsageCounts
 from bot.store import JobStore
+from bot.store.job_rules import LATE_WATCH_LEASE
 from bot.store.postgres import sql as postgres_sql
-from bot.store.rows import LATE_WATCH_LEASE
 from bot.store.transfer import TransferRefused
 from tests import cli_support
-from tests.store_fixtures import GUILD, OTHER_GUILD, OTHER_USER, START, USER, FakeClock, sample_job
+from tests.store_fixtures import (
+    GUILD,
+    OTHER_GUILD,
+    OTHER_USER,
+    START,
+    USER,
+    FakeClock,
+    sample_job,
+    save_settings,
+)
 from tests.test_store import job_in
 
 restore_logging = cli_support.restore_logging
@@ -72,8 +81,8 @@ async def fill(path: Path, clock: FakeClock) -> int:
         clock.advance(days=1)
         await job_in(store, JobStatus.DELIVERED, requester_id=OTHER_USER, guild_id=None, cost=2)
         deleted = await job_in(store, JobStatus.FAILED)
-        await store.save_guild_settings(SETTINGS)
-        await store.save_guild_settings(OTHER_SETTINGS)
+        await save_settings(store, SETTINGS)
+        await save_settings(store, OTHER_SETTINGS)
         await store.set_meta("command_hash", "abc123")
         await store.set_meta("another", "value")
     with sqlite3.connect(path) as conn:  # a job an admin deleted: its id was given once all the same
@@ -187,7 +196,7 @@ async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_
         if held == "job":
             await job_in(postgres, JobStatus.FAILED)
         elif held == "settings":
-            await postgres.save_guild_settings(OTHER_SETTINGS)
+            await save_settings(postgres, OTHER_SETTINGS)
         elif held == "usage":  # a success counted, then its job removed by hand
             job = await job_in(postgres, JobStatus.SUCCEEDED)
             await fetch(postgres_url, "DELETE FROM jobs WHERE id = $1", job.id)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.__main__ import main
-from bot.settings import load_settings
+from bot.settings import read_settings
 from bot.store.database import describe_database, instance_guard, open_store
 from bot.store.postgres.schema import describe_connect_failure, describe_url, url_password
 from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock, lock_path
@@ -48,11 +48,11 @@ async def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_the_database_is_named_by_its_server_never_its_password(tmp_path):
     url = f"postgresql://motionbot:{PASSWORD}@db.example:6543/jobs?sslmode=require"
-    named = describe_database(load_settings(None, **TOKENS, database_url=url))
+    named = describe_database(read_settings(None, **TOKENS, database_url=url))
     assert named == "PostgreSQL jobs@db.example:6543"
-    bare = load_settings(None, **TOKENS, database_url="postgres://db.example")
+    bare = read_settings(None, **TOKENS, database_url="postgres://db.example")
     assert describe_database(bare) == "PostgreSQL postgres@db.example:5432"
-    sqlite = load_settings(None, **TOKENS, database_path=tmp_path / "x.sqlite3")
+    sqlite = read_settings(None, **TOKENS, database_path=tmp_path / "x.sqlite3")
     assert describe_database(sqlite) == f"database {tmp_path / 'x.sqlite3'}"
 
 
@@ -73,8 +73,8 @@ def test_a_short_password_is_masked_where_it_stands_alone_not_inside_other_words
 
 def test_postgresql_takes_no_instance_lock_while_a_second_sqlite_run_is_still_refused(tmp_path):
     database = tmp_path / "motionbot.sqlite3"
-    sqlite = load_settings(None, **TOKENS, database_path=database)
-    shared = load_settings(None, **TOKENS, database_path=database, database_url="postgresql://db/jobs")
+    sqlite = read_settings(None, **TOKENS, database_path=database)
+    shared = read_settings(None, **TOKENS, database_path=database, database_url="postgresql://db/jobs")
     with instance_guard(sqlite):
         with pytest.raises(AlreadyRunning), instance_guard(sqlite):
             pass
@@ -95,7 +95,7 @@ async def test_doctor_checks_the_postgresql_database(cli_env, capsys, postgres_u
     assert code == 0, out
     target = f"PostgreSQL {url.path[1:]}@127.0.0.1:{url.port}"
     assert out.splitlines()[1] == f"ok  {target}: empty, the bot will create its tables at first start"
-    async with await open_store(load_settings(None, **TOKENS, database_url=postgres_url)):
+    async with await open_store(read_settings(None, **TOKENS, database_url=postgres_url)):
         pass  # migrated, as the bot's first start leaves it
     code, out, _ = await run_cli(capsys, "doctor", "--env-file", str(cli_env))
     assert code == 0, out
@@ -124,7 +124,7 @@ async def test_run_with_an_unreachable_postgresql_is_one_line_and_exit_2(cli_env
 
 
 async def test_jobs_exports_from_postgresql(cli_env, capsys, postgres_url, monkeypatch):
-    settings = load_settings(None, **TOKENS, database_url=postgres_url)
+    settings = read_settings(None, **TOKENS, database_url=postgres_url)
     async with await open_store(settings) as store:
         created = await store.create_job(new_job("a cat on PostgreSQL"))
     monkeypatch.setenv("DATABASE_URL", with_password(postgres_url))

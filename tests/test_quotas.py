@@ -13,6 +13,7 @@ from bot.i18n import Lang, catalogue
 from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, NewJob, Quality
 from bot.settings import Settings
 from bot.store import JobStore
+from tests.store_fixtures import save_settings
 
 NEXT_MIDNIGHT = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)
 USER, OTHER_USER = 1001, 1002
@@ -44,7 +45,8 @@ async def job_in(store: JobStore, status: JobStatus, user: int = USER, guild: in
     job = await store.mark_submitting(job.id)
     job = await store.mark_submitted(job.id, f"task-{job.id}")
     if status is JobStatus.RUNNING:
-        return await store.update_progress(job.id, JobStatus.RUNNING, 40)
+        (running,) = await store.update_progress_many([(job.id, JobStatus.RUNNING, 40)])
+        return running
     if status in (JobStatus.SUCCEEDED, JobStatus.DELIVERED):
         job = await store.mark_succeeded(job.id, ["https://cdn.example/1.mp4"])
     if status is JobStatus.DELIVERED:
@@ -97,7 +99,7 @@ async def test_jobs_past_the_running_limit_wait_until_the_waiting_places_are_tak
 
 async def test_running_limit_comes_from_the_server_policy_live(store, quotas):
     assert await quotas.running_limit(GUILD) == 2
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_concurrent_per_user=1))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_concurrent_per_user=1))
     assert await quotas.running_limit(GUILD) == 1
 
 
@@ -169,10 +171,11 @@ async def test_other_members_running_jobs_are_reserved_against_the_server_limit(
 
 
 async def test_server_overrides_lower_the_operator_limits_and_never_raise_them(store, quotas):
-    await store.save_guild_settings(
+    await save_settings(
+        store,
         GuildSettings(
             guild_id=GUILD, max_concurrent_per_user=1, max_daily_per_user=50, max_daily_per_guild=60
-        )
+        ),
     )
     assert await quotas.policy(GUILD) == QuotaPolicy(concurrent=1, user_daily=10, guild_daily=60, waiting=10)
     assert await quotas.policy(OTHER_GUILD) == QuotaPolicy(
@@ -196,7 +199,7 @@ async def test_direct_messages_have_member_limits_but_no_server_limit(store, clo
 
 async def test_a_spent_daily_limit_is_named_before_a_full_concurrent_limit(store, quotas):
     await many(store, 10, JobStatus.DELIVERED)
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=10))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_user=10))
     await job_in(store, JobStatus.QUEUED)
     await job_in(store, JobStatus.QUEUED)
     assert (await refusal(quotas)).limit is LimitKind.USER_DAILY
@@ -225,7 +228,7 @@ async def test_status_reports_usage_remaining_running_and_reset(store, quotas):
     status = await quotas.status(GUILD, USER)
     assert (status.user_used, status.user_limit, status.user_remaining) == (3, 10, 6)
     assert (status.guild_used, status.guild_limit, status.guild_remaining) == (7, 100, 92)
-    assert (status.running, status.concurrent_limit, status.slot_free) == (1, 2, True)
+    assert (status.running, status.concurrent_limit) == (1, 2)
     assert status.next_slot_at is None
     assert status.resets_at == NEXT_MIDNIGHT
 
@@ -237,7 +240,6 @@ async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock
     await job_in(store, JobStatus.QUEUED)
     status = await quotas.status(GUILD, USER)
     assert (status.running, status.waiting, status.waiting_limit) == (2, 1, 10)
-    assert status.slot_free is False
     assert oldest.submitted_at is not None
     assert status.next_slot_at == oldest.submitted_at + TYPICAL_JOB_DURATION
     clock.advance(minutes=30)
@@ -247,7 +249,7 @@ async def test_status_estimates_when_the_next_slot_frees_up(store, quotas, clock
 
 async def test_remaining_never_goes_below_zero(store, quotas):
     await many(store, 10, JobStatus.DELIVERED)
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=4))
+    await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_user=4))
     status = await quotas.status(GUILD, USER)
     assert (status.user_used, status.user_limit, status.user_remaining) == (10, 4, 0)
 

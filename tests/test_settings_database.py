@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.ops.logs import REDACTED, configure_logging
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, create_database_folder, read_settings
 from tests import cli_support
 
 restore_logging = cli_support.restore_logging
@@ -28,12 +28,13 @@ def _clean_env(monkeypatch, tmp_path):
 
 def problems_for(**values: str) -> list[str]:
     with pytest.raises(SettingsError) as caught:
-        load_settings(None, **values)
+        read_settings(None, **values)
     return caught.value.problems
 
 
 def test_without_database_url_the_sqlite_file_is_used_and_its_folder_made(tmp_path):
-    settings = load_settings(None, database_path=tmp_path / "data" / "jobs.sqlite3")
+    settings = read_settings(None, database_path=tmp_path / "data" / "jobs.sqlite3")
+    create_database_folder(settings)
     assert not settings.uses_postgres
     assert settings.database_url.get_secret_value() == ""
     assert (tmp_path / "data").is_dir()
@@ -42,7 +43,8 @@ def test_without_database_url_the_sqlite_file_is_used_and_its_folder_made(tmp_pa
 
 @pytest.mark.parametrize("url", [URL, "postgres://db/motionbot", f"  {URL} "])
 def test_a_postgresql_url_is_accepted_and_no_sqlite_folder_is_made(tmp_path, url):
-    settings = load_settings(None, database_url=url, database_path=tmp_path / "data" / "jobs.sqlite3")
+    settings = read_settings(None, database_url=url, database_path=tmp_path / "data" / "jobs.sqlite3")
+    create_database_folder(settings)
     assert settings.uses_postgres
     assert settings.database_url.get_secret_value() == url.strip()
     assert not (tmp_path / "data").exists()
@@ -71,13 +73,13 @@ def test_a_quoted_database_url_is_refused_like_a_quoted_token():
 
 
 def test_the_url_and_its_password_never_show_in_a_repr():
-    settings = load_settings(None, database_url=URL)
+    settings = read_settings(None, database_url=URL)
     for text in (repr(settings), str(settings), repr(settings.model_dump())):
         assert "s3cret" not in text and "db.example" not in text
 
 
 def test_the_url_and_its_password_are_redacted_from_log_lines(restore_logging, capsys):
-    settings = load_settings(None, database_url=URL)
+    settings = read_settings(None, database_url=URL)
     configure_logging("INFO", "text", settings.secret_values)
     log.info("connecting to %s", URL)
     log.info("password authentication failed for %r", PASSWORD)
@@ -92,7 +94,7 @@ def test_the_url_and_its_password_are_redacted_from_log_lines(restore_logging, c
 @pytest.mark.parametrize(("value", "ok"), [("4.9", False), ("5", True), ("600", True), ("601", False)])
 def test_lease_seconds_stays_between_5_and_600(value, ok):
     if ok:
-        assert load_settings(None, lease_seconds=value).lease_seconds == float(value)
+        assert read_settings(None, lease_seconds=value).lease_seconds == float(value)
     else:
         (problem,) = problems_for(lease_seconds=value)
         assert problem.startswith("LEASE_SECONDS is invalid") and "between 5 and 600" in problem

@@ -6,27 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, read_settings
 
 
 def settings_problems(tmp_path: Path, **values: str) -> list[str]:
-    """The problems ``load_settings`` reports for these values (none when they load)."""
+    """The problems ``read_settings`` reports for these values (none when they load)."""
     try:
-        load_settings(None, discord_token="t", cometapi_key="k", database_path=tmp_path / "db", **values)
+        read_settings(None, discord_token="t", cometapi_key="k", database_path=tmp_path / "db", **values)
     except SettingsError as exc:
         return exc.problems
     return []
 
 
 def test_empty_values_mean_discords_recommendation_and_every_shard(tmp_path):
-    settings = load_settings(
+    settings = read_settings(
         None, discord_token="t", cometapi_key="k", database_path=tmp_path / "db", shard_count="", shard_ids=""
     )
     assert settings.shard_count is None and settings.shard_ids == ()
 
 
 def test_shard_ids_are_read_comma_separated(tmp_path):
-    settings = load_settings(
+    settings = read_settings(
         None,
         discord_token="t",
         cometapi_key="k",

@@ -28,6 +28,12 @@ from tests.store_fixtures import (  # noqa: F401 - re-exported for the other sto
 )
 
 
+async def reported(store: JobStore, job_id: int, status: JobStatus, progress: int) -> Job:
+    """Record one provider progress report on a tracked job, the way a poll does."""
+    (job,) = await store.update_progress_many([(job_id, status, progress)])
+    return job
+
+
 async def job_in(store: JobStore, status: JobStatus, **changes: object) -> Job:
     """Create a job and drive it along legal transitions to ``status``."""
     job = await store.create_job(sample_job(**changes))
@@ -42,7 +48,7 @@ async def job_in(store: JobStore, status: JobStatus, **changes: object) -> Job:
     steps: dict[JobStatus, Callable[[], Awaitable[Job]]] = {
         JobStatus.SUBMITTING: lambda: store.mark_submitting(job.id),
         JobStatus.SUBMITTED: lambda: store.mark_submitted(job.id, f"task-{job.id}"),
-        JobStatus.RUNNING: lambda: store.update_progress(job.id, JobStatus.RUNNING, 10),
+        JobStatus.RUNNING: lambda: reported(store, job.id, JobStatus.RUNNING, 10),
         JobStatus.SUCCEEDED: lambda: store.mark_succeeded(job.id, [f"https://cdn.example/{job.id}.mp4"]),
         JobStatus.DELIVERED: lambda: store.mark_delivered(job.id),
     }
@@ -131,9 +137,8 @@ async def test_mark_succeeded_refuses_bad_clip_lists(store, urls):
     assert await store.get_job(job.id) == job
 
 
-async def test_unknown_ids_and_tasks(store):
+async def test_unknown_ids(store):
     assert await store.get_job(12345) is None
-    assert await store.get_job_by_task("someone-elses-task") is None
     with pytest.raises(JobNotFound, match="12345"):
         await store.mark_submitting(12345)
     with pytest.raises(JobNotFound):
@@ -146,12 +151,6 @@ async def test_create_job_with_missing_parent_is_refused(store):
     with pytest.raises(JobNotFound):
         await store.create_job(sample_job(parent_job_id=999, clip_index=1, source=JobSource.EXTEND))
     assert await store.all_jobs() == []
-
-
-async def test_job_found_by_provider_task(store):
-    job = await job_in(store, JobStatus.SUBMITTED)
-    found = await store.get_job_by_task(f"task-{job.id}")
-    assert found == job
 
 
 async def test_task_id_belongs_to_one_job_only(store):
@@ -199,11 +198,6 @@ ACTIONS: dict[str, tuple[Action, set[JobStatus], JobStatus]] = {
         {JobStatus.QUEUED, JobStatus.SUBMITTING},
         JobStatus.SUBMITTED,
     ),
-    "update_progress": (
-        lambda s, i: s.update_progress(i, JobStatus.RUNNING, 50),
-        {JobStatus.SUBMITTED, JobStatus.RUNNING},
-        JobStatus.RUNNING,
-    ),
     "mark_succeeded": (
         lambda s, i: s.mark_succeeded(i, ["https://cdn.example/x.mp4"]),
         {JobStatus.SUBMITTED, JobStatus.RUNNING},
@@ -250,12 +244,28 @@ async def test_transition_matrix(store, clock, start, action):
         assert await store.get_job(job.id) == job
 
 
+@pytest.mark.parametrize("start", list(JobStatus))
+async def test_progress_reports_move_only_submitted_and_running_jobs(store, clock, start):
+    job = await job_in(store, start)
+    clock.advance(minutes=1)
+    updated = await store.update_progress_many([(job.id, JobStatus.RUNNING, 50)])
+    if start in {JobStatus.SUBMITTED, JobStatus.RUNNING}:
+        assert [(moved.status, moved.progress, moved.updated_at) for moved in updated] == [
+            (JobStatus.RUNNING, 50, clock.now)
+        ]
+        assert await store.get_job(job.id) == updated[0]
+    else:  # skipped: a late report never fails the poll's batch
+        assert updated == []
+        assert await store.get_job(job.id) == job
+
+
 async def test_nothing_leaves_a_final_status(store):
     for status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED):
         job = await job_in(store, status)
         for call, _allowed, _result in ACTIONS.values():
             with pytest.raises(InvalidTransition):
                 await call(store, job.id)
+        assert await store.update_progress_many([(job.id, JobStatus.RUNNING, 50)]) == []
         assert await store.get_job(job.id) == job
 
 
@@ -315,28 +325,28 @@ async def test_delivery_failure_keeps_the_provider_finish_time(store, clock):
 
 async def test_progress_never_moves_backwards(store):
     job = await job_in(store, JobStatus.SUBMITTED)
-    assert (await store.update_progress(job.id, JobStatus.SUBMITTED, 5)).progress == 5
-    assert (await store.update_progress(job.id, JobStatus.RUNNING, 60)).progress == 60
-    late = await store.update_progress(job.id, JobStatus.RUNNING, 40)
+    assert (await reported(store, job.id, JobStatus.SUBMITTED, 5)).progress == 5
+    assert (await reported(store, job.id, JobStatus.RUNNING, 60)).progress == 60
+    late = await reported(store, job.id, JobStatus.RUNNING, 40)
     assert (late.status, late.progress) == (JobStatus.RUNNING, 60)
-    stale = await store.update_progress(job.id, JobStatus.SUBMITTED, 0)
+    stale = await reported(store, job.id, JobStatus.SUBMITTED, 0)
     assert (stale.status, stale.progress) == (JobStatus.RUNNING, 60)
     assert (await store.get_job(job.id)) == stale
 
 
 @pytest.mark.parametrize("target", [JobStatus.QUEUED, JobStatus.SUCCEEDED, JobStatus.FAILED])
-async def test_update_progress_only_targets_tracked_statuses(store, target):
+async def test_progress_reports_only_name_tracked_statuses(store, target):
     job = await job_in(store, JobStatus.RUNNING)
-    with pytest.raises(InvalidTransition):
-        await store.update_progress(job.id, target, 70)
+    with pytest.raises(ValueError, match="bad progress report"):
+        await store.update_progress_many([(job.id, target, 70)])
     assert await store.get_job(job.id) == job
 
 
 @pytest.mark.parametrize("progress", [-1, 101])
-async def test_update_progress_refuses_out_of_range(store, progress):
+async def test_progress_reports_out_of_range_are_refused(store, progress):
     job = await job_in(store, JobStatus.RUNNING)
-    with pytest.raises(ValueError, match="between 0 and 100"):
-        await store.update_progress(job.id, JobStatus.RUNNING, progress)
+    with pytest.raises(ValueError, match="bad progress report"):
+        await store.update_progress_many([(job.id, JobStatus.RUNNING, progress)])
     assert await store.get_job(job.id) == job
 
 

@@ -79,7 +79,8 @@ async def test_concurrent_progress_reports_keep_the_highest(open_store):
     async with await open_store() as store:
         job = await job_in(store, JobStatus.SUBMITTED)
         reports = [37, 5, 99, 12, 64, 0, 98]
-        await asyncio.gather(*(store.update_progress(job.id, JobStatus.RUNNING, p) for p in reports))
+        reporting = (store.update_progress_many([(job.id, JobStatus.RUNNING, p)]) for p in reports)
+        await asyncio.gather(*reporting)
         stored = await store.get_job(job.id)
     assert stored is not None
     assert (stored.status, stored.progress) == (JobStatus.RUNNING, 99)

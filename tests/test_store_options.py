@@ -6,7 +6,8 @@ import pytest
 
 from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import FailureKind, GuildSettings
-from bot.settings import load_settings
+from bot.settings import read_settings
+from tests.store_fixtures import save_settings
 from tests.test_store import GUILD, USER, sample_job
 
 
@@ -39,14 +40,14 @@ async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(
 
 async def test_server_clip_settings_round_trip(store):
     """default_clips and count_clips are stored per server."""
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD, default_clips=1, count_clips=True))
+    await save_settings(store, GuildSettings(guild_id=GUILD, default_clips=1, count_clips=True))
     saved = await store.get_guild_settings(GUILD)
     assert saved is not None and (saved.default_clips, saved.count_clips) == (1, True)
 
 
 async def test_admission_reserves_the_cost_of_active_jobs_and_of_the_new_one(store):
     """Limit 5: a waiting 4-clip job leaves room for a 1-clip job, not for a 2-clip one."""
-    settings = load_settings(None, discord_token="t", cometapi_key="k", max_daily_jobs_per_user=5)
+    settings = read_settings(None, discord_token="t", cometapi_key="k", max_daily_jobs_per_user=5)
     quotas = QuotaService(store, settings)
     await store.create_job(sample_job(clips=4, cost=4))
     await quotas.check(GUILD, USER, cost=1)

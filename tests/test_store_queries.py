@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import ACTIVE_STATUSES, FailureKind, GuildSettings, JobStatus, Motion, Quality, UsageCounts
+from tests.store_fixtures import save_settings
 from tests.test_store import (
     GUILD,
     OTHER_GUILD,
@@ -84,16 +85,14 @@ async def test_guild_settings_round_trip(store):
         max_daily_per_user=7,
         max_daily_per_guild=70,
     )
-    await store.save_guild_settings(settings)
+    await save_settings(store, settings)
     assert await store.get_guild_settings(GUILD) == settings
     assert await store.get_guild_settings(OTHER_GUILD) is None
 
 
 async def test_guild_settings_overwrite_with_defaults(store):
-    await store.save_guild_settings(
-        GuildSettings(guild_id=GUILD, reactions_enabled=True, max_daily_per_user=2)
-    )
-    await store.save_guild_settings(GuildSettings(guild_id=GUILD))
+    await save_settings(store, GuildSettings(guild_id=GUILD, reactions_enabled=True, max_daily_per_user=2))
+    await save_settings(store, GuildSettings(guild_id=GUILD))
     assert await store.get_guild_settings(GUILD) == GuildSettings(guild_id=GUILD)
 
 

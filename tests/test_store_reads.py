@@ -17,6 +17,7 @@ from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import GuildSettings, Job, JobStatus
 from bot.store import JobStore, StoreError
 from bot.store.sqlite.engine import SqliteTx
+from tests.store_fixtures import save_settings
 from tests.test_quotas import make_settings
 from tests.test_store import GUILD, USER, sample_job
 from tests.test_store_concurrency import LockHolder
@@ -30,7 +31,7 @@ async def test_reads_answer_while_our_write_waits_for_another_process(tmp_path):
     path = tmp_path / "db.sqlite3"
     async with await JobStore.open(path) as store:
         first = await store.create_job(sample_job())
-        await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_user=3))
+        await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_user=3))
         holder = LockHolder(path)
         await holder.hold()
         try:
@@ -61,10 +62,10 @@ async def test_a_read_started_after_a_write_committed_sees_it(open_store):
             job = await store.create_job(sample_job(prompt=f"job {n}"))
             assert await store.get_job(job.id) == job
             submitted = await store.mark_submitted(job.id, f"task-{n}")
-            assert await store.get_job_by_task(f"task-{n}") == submitted
+            assert await store.get_job(job.id) == submitted
             await store.set_meta("last", str(n))
             assert await store.get_meta("last") == str(n)
-            await store.save_guild_settings(GuildSettings(guild_id=GUILD, max_daily_per_guild=n + 1))
+            await save_settings(store, GuildSettings(guild_id=GUILD, max_daily_per_guild=n + 1))
             stored = await store.get_guild_settings(GUILD)
             assert stored is not None and stored.max_daily_per_guild == n + 1
         assert len(await store.jobs_with_status(JobStatus.SUBMITTED)) == 30

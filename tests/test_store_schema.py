@@ -239,7 +239,7 @@ UI_QUERIES = {
     "running jobs": (sql.RUNNING_JOBS, (USER,), "ix_jobs_requester_status"),
     "jobs by status": (sql.JOBS_WITH_STATUS, ('["running"]',), "ix_jobs_status"),
     "a server's active jobs": (sql.COUNT_ACTIVE_IN_GUILD, (1,), "ix_jobs_guild_status"),
-    "job by task": (sql.SELECT_JOB_BY_TASK, ("task",), "ux_jobs_provider_task"),
+    "job by task": (sql.SELECT_JOB_ID_BY_TASK, ("task",), "ux_jobs_provider_task"),
     "user usage": (sql.USER_USAGE, ("2025-01-01", 1, USER), "PRIMARY KEY"),
     "guild usage": (sql.GUILD_USAGE, ("2025-01-01", 1), "PRIMARY KEY"),
     "renew leases": (sql.RENEW_LEASES, ("me", "2025", "2024"), "ix_jobs_leasable"),

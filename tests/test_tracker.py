@@ -379,10 +379,6 @@ async def test_bad_input_fails_the_job_before_any_request_and_keeps_the_store_co
     assert (await store.usage_today(22, 11)).user_today == 0
 
 
-async def test_a_task_id_that_is_not_ours_maps_to_no_job(store):
-    assert await store.get_job_by_task("1762547298152655") is None
-
-
 async def test_a_slow_poll_does_not_hold_up_new_submissions(store, make_tracker, cometapi_double):
     """While one batched poll waits on a slow provider, a new job is still submitted at once."""
     cometapi_double.default_plan = TaskPlan(duration=3600)

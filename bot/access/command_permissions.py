@@ -32,7 +32,6 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 ADMINISTRATOR = 1 << 3
-MAX_OVERWRITES = 100  # per command and server (docs: "max of 100")
 
 
 class TargetType(IntEnum):

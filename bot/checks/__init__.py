@@ -2,7 +2,7 @@
 
 The image (metadata, then the bytes downloaded from Discord's hosts and checked), the prompt
 (folded, cleaned, its links and typed flags), the member's and the server's limits (quotas), the
-records a request is made of (``JobRequest``, ``ExtendRequest``, ``ImageRef``), and what the provider
+records a request is made of (``JobRequest``, ``ExtendJobRequest``, ``ImageRef``), and what the provider
 is sent from them: the checked image bytes (``ProviderImages``) and the prompt's words and flags.
 Both the intake (on the way in) and the tracker (at submit) use them. May import: the shared
 vocabulary only.
@@ -21,13 +21,13 @@ from bot.checks.prompt_flags import (
 from bot.checks.prompts import PromptRejected, clean_prompt, shorten
 from bot.checks.provider_images import ImageNotSendable, ProviderImages
 from bot.checks.quotas import QuotaExceeded, QuotaService, QuotaStatus
-from bot.checks.records import DuplicateRequest, ExtendRequest, ImageRef, JobRequest, Refusal
+from bot.checks.records import DuplicateRequest, ExtendJobRequest, ImageRef, JobRequest, Refusal
 
 __all__ = [
     "MIN_SIDE",
     "CheckedImage",
     "DuplicateRequest",
-    "ExtendRequest",
+    "ExtendJobRequest",
     "FlagRejected",
     "ImageFetcher",
     "ImageNotSendable",

@@ -132,11 +132,6 @@ class QuotaStatus:
     resets_at: dt.datetime
     counts_clips: bool = False
 
-    @property
-    def slot_free(self) -> bool:
-        """Return True if the member may start another job at once (daily limits aside)."""
-        return self.running + self.waiting < self.concurrent_limit
-
 
 @dataclass(frozen=True, slots=True)
 class _Counts:

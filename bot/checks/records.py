@@ -1,7 +1,7 @@
 """The records of job intake: what the surface asks for, and the refusal it gets back.
 
 ``Refusal`` carries a catalogue key and its parameters so the surface can say what to fix in the
-member's language; ``JobRequest`` and ``ExtendRequest`` are everything the surface knows about a
+member's language; ``JobRequest`` and ``ExtendJobRequest`` are everything the surface knows about a
 request before the intake checks it. ``bot.checks`` exports them.
 """
 
@@ -81,8 +81,8 @@ class JobRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ExtendRequest:
-    """A request to extend one clip of a delivered job."""
+class ExtendJobRequest:
+    """A member's request to extend one clip of a delivered job (the provider gets an ExtendTaskRequest)."""
 
     parent: Job
     clip_index: int

@@ -9,7 +9,6 @@ from typing import Any
 
 import discord
 import yarl
-from discord import app_commands
 from discord.ext import commands
 
 from bot.cli import GATEWAY_FIX, REST_FIX, START_GAVE_UP, START_WAIT_WARNING
@@ -226,8 +225,3 @@ def describe_shards(shard_ids: list[int], shard_count: int | None) -> str:
     """Return "shard 0 of 1" / "shards 0, 1 of 2" for log lines."""
     noun = "shard" if len(shard_ids) == 1 else "shards"
     return f"{noun} {', '.join(map(str, shard_ids))} of {shard_count}"
-
-
-def command_names(tree: app_commands.CommandTree[Any]) -> list[str]:
-    """Return the registered top-level command names (used by the doctor and the tests)."""
-    return sorted(command.name for command in tree.get_commands())

@@ -1,7 +1,7 @@
 """The core services the cogs call, built once in the composition root (``bot.__main__``).
 
-A module of its own so that ``interactions`` (which the command tree uses) can name it without
-importing ``MotionBot``, whose module imports the tree.
+A module of its own so that ``texts`` and ``replies`` (which the command tree uses) can reach the
+services without importing ``MotionBot``, whose module imports the tree.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import aiohttp
+import discord
 
 from bot.checks import QuotaService
 from bot.i18n import Catalogue
@@ -35,3 +36,9 @@ class Services:
     intake: JobIntake
     metrics: Metrics = field(default_factory=Metrics)
     own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
+
+
+def services_of(client: discord.Client) -> Services:
+    """Return the core services of the running bot (a ``MotionBot``, whose module imports this one)."""
+    services: Services = client.services  # type: ignore[attr-defined]
+    return services

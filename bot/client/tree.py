@@ -12,7 +12,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.client.interactions import apologize, interaction_lang, reply_ephemeral, text
+from bot.client.replies import apologize, reply_ephemeral
+from bot.client.texts import interaction_lang, text
 
 log = logging.getLogger(__name__)
 

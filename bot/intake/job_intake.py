@@ -18,7 +18,7 @@ from yarl import URL
 from bot.checks import (
     CheckedImage,
     DuplicateRequest,
-    ExtendRequest,
+    ExtendJobRequest,
     FlagRejected,
     ImageRef,
     ImageRejected,
@@ -54,7 +54,7 @@ from bot.tracking import JobTracker, TrackerHalted
 __all__ = [
     "DEFAULT_PROMPT",
     "DuplicateRequest",
-    "ExtendRequest",
+    "ExtendJobRequest",
     "ImageRef",
     "JobIntake",
     "JobRequest",
@@ -215,7 +215,7 @@ class JobIntake:
         new = self._new_job(request)
         return await self._admit(request.guild_id, request.requester_id, new, card_message_id, checked)
 
-    async def start_extension(self, request: ExtendRequest, *, card_message_id: int | None = None) -> Job:
+    async def start_extension(self, request: ExtendJobRequest, *, card_message_id: int | None = None) -> Job:
         """Store and enqueue a child job that extends one clip of a delivered job."""
         self.check_accepting()
         check_extendable(request.parent, request.clip_index)

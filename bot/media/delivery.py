@@ -58,7 +58,6 @@ __all__ = [
     "archive_clip",
     "attachable_size",
     "download_clip",
-    "guild_upload_limit",
     "job_upload_limit",
     "plan_uploads",
 ]
@@ -72,13 +71,6 @@ MAX_FILES_PER_MESSAGE = 10
 NOT_A_VIDEO = frozenset({UnavailableReason.NOT_VIDEO, UnavailableReason.NOT_MP4})
 # Why a job fails when none of its clip URLs served a video (its imageUrl was an image, say).
 NO_VIDEO_REASON = "the provider finished without any clip: what it sent is not a video"
-
-_BOOST_TIER_LIMITS = {2: 50 * MIB, 3: 100 * MIB}
-
-
-def guild_upload_limit(premium_tier: int) -> int:
-    """Return the per-file upload limit of a server at a boost tier (10 MiB, 50 MiB or 100 MiB)."""
-    return _BOOST_TIER_LIMITS.get(premium_tier, DEFAULT_FILE_LIMIT)
 
 
 def job_upload_limit(job: Job, guild_limit: int, now: dt.datetime) -> int:

@@ -189,10 +189,6 @@ class HealthServer:
     ) -> None:
         await self.stop()
 
-    async def run_checks(self) -> dict[str, bool]:
-        """Run every check concurrently and return its result by name."""
-        return {name: problem is None for name, problem in (await self.diagnose()).items()}
-
     async def diagnose(self) -> dict[str, str | None]:
         """Run every check concurrently; return None for a passing one, else the line saying why not."""
         names = list(self._checks)

@@ -10,7 +10,7 @@ from bot.provider.cometapi import CometAPIClient, classify_response
 from bot.provider.cometapi_types import (
     AuthenticationError,
     CometAPIError,
-    ExtendRequest,
+    ExtendTaskRequest,
     InvalidRequestError,
     ModerationError,
     NoInstanceError,
@@ -30,7 +30,7 @@ __all__ = [
     "AuthenticationError",
     "CometAPIClient",
     "CometAPIError",
-    "ExtendRequest",
+    "ExtendTaskRequest",
     "InvalidRequestError",
     "KeyAlertMemory",
     "ModerationError",

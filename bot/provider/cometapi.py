@@ -29,7 +29,7 @@ from tenacity import (
 from bot.provider.cometapi_types import (
     AuthenticationError,
     CometAPIError,
-    ExtendRequest,
+    ExtendTaskRequest,
     InvalidRequestError,
     ModerationError,
     NoInstanceError,
@@ -118,7 +118,7 @@ class CometAPIClient:
         """Start animating an image; return the provider's task id."""
         return await self._submit(request.to_body(), task_id="")
 
-    async def extend_video(self, request: ExtendRequest) -> SubmitResult:
+    async def extend_video(self, request: ExtendTaskRequest) -> SubmitResult:
         """Start extending one clip of a finished video task; return the new task id."""
         body = request.to_body()
         return await self._submit(body, task_id=body["taskId"])

@@ -116,8 +116,8 @@ class VideoRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ExtendRequest:
-    """Extend clip ``clip_index`` (0-based) of the finished video task ``parent_task_id``."""
+class ExtendTaskRequest:
+    """The provider request extending clip ``clip_index`` (0-based) of the done task ``parent_task_id``."""
 
     parent_task_id: str
     clip_index: int
@@ -174,11 +174,6 @@ class TaskSnapshot:
     provider_state: str
     raw_status: str
     needs_input: bool
-
-    @property
-    def is_terminal(self) -> bool:
-        """Return True when the task will not change any more."""
-        return self.state in (TaskState.SUCCEEDED, TaskState.FAILED)
 
 
 _STATUS_MAP = {

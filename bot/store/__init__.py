@@ -20,6 +20,7 @@ from bot.store.errors import (
     TooLateToCancel,
 )
 from bot.store.inspection import Inspection
+from bot.store.job_rules import DUPLICATE_WINDOW, late_success_allowed
 from bot.store.job_store import (
     DEFAULT_BUSY_TIMEOUT_MS,
     DEFAULT_LEASE_SECONDS,
@@ -27,7 +28,6 @@ from bot.store.job_store import (
     JobStore,
 )
 from bot.store.leases import Decide
-from bot.store.rows import DUPLICATE_WINDOW, late_success_allowed
 from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock
 from bot.store.transfer import TransferRefused
 

@@ -30,7 +30,6 @@ class Statements(Protocol):
     SELECT_JOB: str
     SELECT_JOB_FOR_UPDATE: str
     SELECT_SAME_SOURCE_JOB: str
-    SELECT_JOB_BY_TASK: str
     SELECT_JOB_ID_BY_TASK: str
     SELECT_JOB_BY_CARD: str
     MARK_SUBMITTING: str

@@ -10,7 +10,7 @@ status the act needs, and renews this process's lease, so the job cannot expire 
 from __future__ import annotations
 
 from bot.models import Job, JobStatus
-from bot.store.rows import DELIVERABLE
+from bot.store.job_rules import DELIVERABLE
 from bot.store.transitions import JobTransitions
 
 SUBMITTABLE = frozenset({JobStatus.SUBMITTING})

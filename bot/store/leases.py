@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from bot.models import Job, JobStatus
 from bot.store.core import StoreCore
 from bot.store.engine import DISPATCH_LOCK, Tx, fetch_jobs, fetch_jobs_by_id
-from bot.store.rows import LATE_WATCH_LEASE, utc
+from bot.store.job_rules import LATE_WATCH_LEASE
+from bot.store.rows import utc
 
 AT_PROVIDER = [JobStatus.SUBMITTING.value, JobStatus.SUBMITTED.value, JobStatus.RUNNING.value]
 

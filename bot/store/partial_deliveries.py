@@ -13,7 +13,8 @@ from collections.abc import Collection
 from bot.models import Job, JobStatus
 from bot.store.engine import Tx
 from bot.store.errors import InvalidTransition
-from bot.store.rows import DELIVERABLE, day_key, encode_clip_indexes, usage_guild, utc
+from bot.store.job_rules import DELIVERABLE
+from bot.store.rows import day_key, encode_clip_indexes, usage_guild, utc
 from bot.store.transitions import JobTransitions
 
 PARTLY_DELIVERED_FROM = frozenset({JobStatus.DELIVERED})

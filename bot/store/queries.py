@@ -117,11 +117,6 @@ class JobQueries(StoreCore):
 
         return await self._db.write(work)
 
-    async def save_guild_settings(self, settings: GuildSettings) -> None:
-        """Store ``settings``, replacing the server's previous overrides."""
-        params = guild_settings_params(settings, self._now())
-        await self._db.write(lambda tx: tx.execute(tx.sql.UPSERT_GUILD_SETTINGS, params))
-
     async def get_meta(self, key: str) -> str | None:
         """Return the meta value stored under ``key``, or None."""
 

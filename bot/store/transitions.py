@@ -23,7 +23,7 @@ from bot.store.errors import (
     StoreError,
     TooLateToCancel,
 )
-from bot.store.rows import (
+from bot.store.job_rules import (
     CANCELLABLE,
     DELIVERABLE,
     FAILABLE,
@@ -31,10 +31,12 @@ from bot.store.rows import (
     SUBMIT_START,
     SUBMITTED_FROM,
     TRACKED,
-    day_key,
-    encode_clip_urls,
     late_success_allowed,
     merged_tracking_status,
+)
+from bot.store.rows import (
+    day_key,
+    encode_clip_urls,
     new_job_params,
     same_source_params,
     usage_guild,
@@ -83,10 +85,6 @@ class JobTransitions(StoreCore):
         """Return the job with ``job_id``, or None."""
         return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB, (job_id,)))
 
-    async def get_job_by_task(self, task_id: str) -> Job | None:
-        """Return the job the provider knows as ``task_id``, or None if the task is not ours."""
-        return await self._db.read(lambda tx: fetch_job(tx, tx.sql.SELECT_JOB_BY_TASK, (task_id,)))
-
     async def mark_submitting(self, job_id: int, *, token: int | None = None) -> Job:
         """QUEUED → SUBMITTING: a submit request is about to go on the wire."""
         params = (utc(self._now()), job_id)
@@ -121,34 +119,16 @@ class JobTransitions(StoreCore):
 
         return await self._db.write(work)
 
-    async def update_progress(self, job_id: int, status: JobStatus, progress: int) -> Job:
-        """Record a provider report on a SUBMITTED/RUNNING job.
-
-        ``status`` must be SUBMITTED or RUNNING. Neither moves backwards: progress keeps its highest
-        value and a RUNNING job stays RUNNING if a late report still says SUBMITTED.
-        """
-        if not 0 <= progress <= 100:
-            raise ValueError(f"progress must be between 0 and 100, not {progress}")
-
-        async def work(tx: Tx) -> Job:
-            action = f"record progress as {status.value}"
-            current = await self._check(tx, job_id, TRACKED, action)
-            if status not in TRACKED:
-                raise InvalidTransition(job_id, current.status, action)
-            new_status = merged_tracking_status(current.status, status)
-            params = (new_status.value, progress, utc(self._now()), job_id)
-            return await self._returning(tx, tx.sql.UPDATE_PROGRESS, params)
-
-        return await self._db.write(work)
-
     async def update_progress_many(
         self, reports: Sequence[tuple[int, JobStatus, int]], *, tokens: Mapping[int, int] | None = None
     ) -> list[Job]:
         """Record many ``(job_id, status, progress)`` reports in ONE transaction (a poll's worth).
 
-        Same rules as ``update_progress``; a job that is no longer SUBMITTED/RUNNING is skipped, so
-        one late report never undoes the batch, and so is a job whose lease token is not the one in
-        ``tokens`` (another process claimed it). Returns the jobs as stored after the change.
+        Each report's status is SUBMITTED or RUNNING and its progress 0..100 (else ValueError). Neither
+        moves backwards: progress keeps its highest value and a RUNNING job stays RUNNING if a late
+        report still says SUBMITTED. A job that is no longer SUBMITTED/RUNNING is skipped, so one late
+        report never undoes the batch, and so is a job whose lease token is not the one in ``tokens``
+        (another process claimed it). Returns the jobs as stored after the change.
         """
         fences = tokens or {}
         for _, status, progress in reports:

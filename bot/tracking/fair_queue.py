@@ -122,10 +122,6 @@ class FairQueue:
             self._places = {entry.job_id: place for place, entry in enumerate(self._order, start=1)}
         return self._order
 
-    def positions(self, limit: int) -> dict[int, int]:
-        """Return the 1-based position of the first ``limit`` jobs in line."""
-        return {entry.job_id: place for place, entry in enumerate(self.order()[:limit], start=1)}
-
     def position(self, job_id: int) -> int | None:
         """Return a job's 1-based position in line, or None when it is not waiting."""
         if job_id not in self._entries:

@@ -15,7 +15,7 @@ from bot.provider import (
     AuthenticationError,
     CometAPIClient,
     CometAPIError,
-    ExtendRequest,
+    ExtendTaskRequest,
     InvalidRequestError,
     ModerationError,
     RequestRefusedError,
@@ -24,7 +24,7 @@ from bot.provider import (
 )
 from bot.store import JobStore
 
-ProviderRequest = VideoRequest | ExtendRequest
+ProviderRequest = VideoRequest | ExtendTaskRequest
 
 
 class NotSendable(Exception):  # noqa: N818 - an expected outcome: the job fails, nothing is sent
@@ -59,7 +59,7 @@ async def build_request(store: JobStore, job: Job, images: ProviderImages | None
     parent = await store.get_job(job.parent_job_id)
     if parent is None or parent.provider_task_id is None or job.clip_index is None:
         raise NotSendable(FailureKind.REFUSED, "the clip to extend is no longer available")
-    return ExtendRequest(
+    return ExtendTaskRequest(
         parent_task_id=parent.provider_task_id,
         clip_index=job.clip_index,
         motion=job.motion,

@@ -29,7 +29,7 @@ from bot.store import InvalidTransition, JobStore
 from bot.tracking.dispatcher import DEFAULT_PROVIDER_CAP, QueuePlace, QueueView, RunningLimit
 from bot.tracking.dispatcher_shared import SharedDispatcher, dispatcher_for
 from bot.tracking.events import EventHandler, JobEventKind
-from bot.tracking.leases import LeaseKeeper
+from bot.tracking.lease_keeper import LeaseKeeper
 from bot.tracking.polling import KeyRejectedHandler, TrackerPolling
 from bot.tracking.submission import NotSendable, ProviderRequest, build_request, failure_kind, send_request
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.buttons._buttons import Buttons
+from cogs.buttons._extend import Extend
 from cogs.buttons._extend_prompt import ExtendPrompt
 from cogs.buttons._job_buttons import JobButtons
 from cogs.buttons._missing_clips import MissingClips
+from cogs.buttons._unknown import UnknownInteractions
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -22,8 +23,9 @@ __all__ = ["setup"]
 
 
 async def setup(bot: MotionBot) -> None:
-    """Load the MissingClips, Buttons, JobButtons and ExtendPrompt cogs."""
+    """Load the MissingClips, Extend, UnknownInteractions, JobButtons and ExtendPrompt cogs."""
     await bot.add_cog(MissingClips(bot))
-    await bot.add_cog(Buttons(bot))
+    await bot.add_cog(Extend(bot))
+    await bot.add_cog(UnknownInteractions())
     await bot.add_cog(JobButtons(bot))
     await bot.add_cog(ExtendPrompt(bot))

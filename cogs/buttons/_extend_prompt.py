@@ -3,8 +3,8 @@
 The modal is answered from its custom id alone (``mb:pm:<job>:<clip>``) by a listener, never from
 discord.py's modal store, so a submit works the same before and after a restart, and two members
 who open the modal of the same clip each get their own answer. Every check of an Extend click
-(``cogs.buttons._buttons.extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so
-nobody types a prompt for nothing, and again at submit, since things may have changed meanwhile.
+(``extendable_parent``: where, who, channel, quotas, the clip) runs at the click, so nobody types a
+prompt for nothing, and again at submit, since things may have changed meanwhile.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.checks import ExtendRequest, Refusal
-from bot.client import apologize, refuse, within_deadline
+from bot.checks import ExtendJobRequest, Refusal
+from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
-from cogs.buttons._buttons import extendable_parent
+from cogs.buttons._press_checks import extendable_parent
 from cogs.cards import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
     NO_PING,
-    CardLauncher,
     CardRenderer,
     ExtendPromptButton,
+    JobStarts,
     extend_prompt_modal_id,
 )
 
@@ -48,7 +48,7 @@ class ExtendPrompt(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent button so clicks dispatch after a restart."""
@@ -57,17 +57,14 @@ class ExtendPrompt(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the button and let extensions being started finish."""
         self.bot.remove_dynamic_items(ExtendPromptButton)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
         """Answer with the modal (a valid first answer; nothing is written before it), or a refusal."""
-        try:
-            parent = await within_deadline(extendable_parent(self.services, interaction, job_id, clip))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking an extend with a prompt of job {job_id}")
+        checks = extendable_parent(self.services, interaction, job_id, clip)
+        what = f"checking an extend with a prompt of job {job_id}"
+        parent = await checked_before_answer(interaction, checks, what)
+        if parent is None:
             return
         await interaction.response.send_modal(self.modal(interaction, parent, clip))
 
@@ -100,13 +97,10 @@ class ExtendPrompt(commands.Cog):
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
     ) -> None:
         """Check everything again, then answer with the child's public card and start it."""
-        try:
-            request = await within_deadline(self._request(interaction, job_id, clip, values))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking an extend with a prompt of job {job_id}")
+        checks = self._request(interaction, job_id, clip, values)
+        what = f"checking an extend with a prompt of job {job_id}"
+        request = await checked_before_answer(interaction, checks, what)
+        if request is None:
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         card = renderer.pending(
@@ -118,16 +112,16 @@ class ExtendPrompt(commands.Cog):
             return await self.services.intake.start_extension(request, card_message_id=card_id)
 
         what = f"extending job {job_id} with a new prompt"
-        self.launcher.launch(interaction, response.message_id, start, what)
+        self.job_starts.begin(interaction, response.message_id, start, what)
 
     async def _request(
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
-    ) -> ExtendRequest:
+    ) -> ExtendJobRequest:
         """Return the extension the submit asks for, after every check an Extend click passes (reads only)."""
         parent = await extendable_parent(self.services, interaction, job_id, clip)
         motion = chosen_motion(values.get(MOTION_FIELD))
         prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent, motion)
-        return ExtendRequest(
+        return ExtendJobRequest(
             parent=parent,
             clip_index=clip,
             motion=motion,

@@ -3,7 +3,7 @@
 Both follow the Extend buttons' rules (``cogs.buttons``): the click must come from the job's server,
 channel and card; only the requester or a member with Manage Messages may press them, even where the
 server's ``buttons_everyone`` lets everyone press Extend (``bot.access.press_rules``); reads before the first
-answer are bounded by ``within_deadline`` and nothing is written before it. Retry starts a job, so it
+answer are bounded by ``checked_before_answer`` and nothing is written before it. Retry starts a job, so it
 also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
 stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
 
@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.checks import MIN_SIDE, ExtendRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
-from bot.client import apologize, missing_channel_permissions, refuse, within_deadline
+from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
+from bot.client import apologize, checked_before_answer, missing_channel_permissions, refuse
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
-from cogs.buttons._buttons import pressed_job
-from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardLauncher, CardRenderer, RetryButton
+from cogs.buttons._press_checks import pressed_job
+from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardRenderer, JobStarts, RetryButton
 from cogs.command_access import command_access
 from cogs.triggers import find_image
 
@@ -56,7 +56,7 @@ class JobButtons(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
@@ -65,21 +65,15 @@ class JobButtons(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the buttons and let retries being started finish."""
         self.bot.remove_dynamic_items(CancelButton, RetryButton)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     # -- cancel ----------------------------------------------------------------------------------
 
     async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Cancel a waiting or running job; the card is the public answer."""
-        try:
-            job = await within_deadline(self._pressable_job(interaction, job_id, "cancel"))
-            if job.status.is_final or job.status is JobStatus.SUCCEEDED:
-                raise too_late(job.id, job.status)
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking a cancel of job {job_id}")
+        checks = self._cancellable(interaction, job_id)
+        job = await checked_before_answer(interaction, checks, f"checking a cancel of job {job_id}")
+        if job is None:
             return
         # Answered before the write: a deferred update of the card, which the CANCELLED event edits.
         await interaction.response.defer()
@@ -92,6 +86,13 @@ class JobButtons(commands.Cog):
         else:
             log.info("job %s cancelled by user %s", job.id, interaction.user.id)
 
+    async def _cancellable(self, interaction: discord.Interaction, job_id: int) -> Job:
+        """Return the job if this member may cancel it here and it is not too late (reads only)."""
+        job = await self._pressable_job(interaction, job_id, "cancel")
+        if job.status.is_final or job.status is JobStatus.SUCCEEDED:
+            raise too_late(job.id, job.status)
+        return job
+
     async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
         """Return the job if this member may press its buttons here (reads only)."""
         job, _ = await pressed_job(self.services, interaction, job_id, action)
@@ -101,13 +102,9 @@ class JobButtons(commands.Cog):
 
     async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Start a new job with a failed job's options; its new card is the public answer."""
-        try:
-            failed = await within_deadline(self._retryable(interaction, job_id))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking a retry of job {job_id}")
+        checks = self._retryable(interaction, job_id)
+        failed = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
+        if failed is None:
             return
         renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
         card = renderer.pending(
@@ -121,7 +118,7 @@ class JobButtons(commands.Cog):
             await self.services.tracker.replaced_by_retry(failed.id)
             return job
 
-        self.launcher.launch(interaction, response.message_id, start, f"retrying job {failed.id}")
+        self.job_starts.begin(interaction, response.message_id, start, f"retrying job {failed.id}")
 
     async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
         job = await self._pressable_job(interaction, job_id, "retry")
@@ -176,7 +173,7 @@ class JobButtons(commands.Cog):
         parent = await self.services.store.get_job(failed.parent_job_id or 0)
         if parent is None or failed.clip_index is None:
             raise Refusal("retry.image_gone", job_id=failed.id)
-        request = ExtendRequest(
+        request = ExtendJobRequest(
             parent=parent,
             clip_index=failed.clip_index,
             motion=failed.motion,

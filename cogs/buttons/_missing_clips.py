@@ -17,9 +17,9 @@ import discord
 from discord.ext import commands
 
 from bot.checks import Refusal
-from bot.client import apologize, interaction_lang, refuse, reply_ephemeral, text, within_deadline
+from bot.client import apologize, checked_before_answer, interaction_lang, reply_ephemeral, text
 from bot.models import Job
-from cogs.buttons._buttons import clicked_where_it_lives
+from cogs.buttons._press_checks import clicked_where_it_lives
 from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers
 
 if TYPE_CHECKING:
@@ -46,13 +46,9 @@ class MissingClips(commands.Cog):
 
     async def missing_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Post a partly delivered job's missing clips, after checking who asks and where."""
-        try:
-            job = await within_deadline(self._pressable(interaction, job_id))
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
-            return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking a post of job {job_id}'s missing clips")
+        what = f"checking a post of job {job_id}'s missing clips"
+        job = await checked_before_answer(interaction, self._pressable(interaction, job_id), what)
+        if job is None:
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         self._busy.add(job.id)

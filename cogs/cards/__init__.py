@@ -4,7 +4,7 @@
 job's clips to ``ClipDelivery``. The card itself: its layout (one Components V2 container), its
 rendering from a stored job (``CardRenderer``), its persistent buttons (DynamicItems) and their
 custom ids, ``CardEditor`` (edits while the interaction token lives, else the channel) and
-``CardLauncher`` (the card first, then the job). May import ``bot`` only.
+``JobStarts`` (the card first, then the job behind it). May import ``bot`` only.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from cogs.cards._custom_ids import (
     is_listened_modal,
 )
 from cogs.cards._editor import CardEditor
-from cogs.cards._launcher import CardLauncher
+from cogs.cards._job_starts import JobStarts
 from cogs.cards._layout import NO_PING
 from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
 
@@ -42,12 +42,12 @@ __all__ = [
     "RETRYABLE",
     "CancelButton",
     "CardEditor",
-    "CardLauncher",
     "CardRenderer",
     "ClipDelivery",
     "ClipSource",
     "ExtendButton",
     "ExtendPromptButton",
+    "JobStarts",
     "JobsPageButton",
     "PostMissingButton",
     "Reposted",

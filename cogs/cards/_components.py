@@ -32,22 +32,6 @@ from cogs.cards._custom_ids import (
 )
 
 
-class ExtendHandler(Protocol):
-    """The cog that extends clips."""
-
-    async def extend_clicked(
-        self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
-    ) -> None:
-        """Handle a click on an Extend button."""
-
-
-class PageHandler(Protocol):
-    """The cog that shows /jobs pages."""
-
-    async def page_clicked(self, interaction: discord.Interaction, user_id: int, page: int) -> None:
-        """Handle a click on a /jobs page button."""
-
-
 class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_TEMPLATE):
     """The "Extend clip N (low/high motion)" buttons under a delivered job."""
 
@@ -77,8 +61,8 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTE
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the Buttons cog."""
-        handler = _cog(interaction, "Buttons")
+        """Hand the click to the Extend cog."""
+        handler = _cog(interaction, "Extend")
         if handler is not None:
             await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
 

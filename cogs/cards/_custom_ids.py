@@ -9,7 +9,6 @@ import re
 
 from bot.models import Motion
 
-PREFIX = "mb:"
 # Job ids are SQLite rowids; 18 digits keep a forged id inside SQLite's 64-bit integers.
 EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"

@@ -36,6 +36,14 @@ class Jobs(commands.Cog):
         self.bot = bot
         self.services = bot.services
 
+    async def cog_load(self) -> None:
+        """Register the persistent page buttons so clicks dispatch after a restart."""
+        self.bot.add_dynamic_items(JobsPageButton)
+
+    async def cog_unload(self) -> None:
+        """Unregister the page buttons."""
+        self.bot.remove_dynamic_items(JobsPageButton)
+
     @app_commands.command(
         name=key_str("jobs", "commands.jobs.name"),
         description=key_str("Your recent video jobs", "commands.jobs.description"),

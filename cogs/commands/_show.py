@@ -9,7 +9,7 @@ The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else f
 while its links still download (streamed and size-capped, a few at once for every /show of the
 process); when neither has them the member is told privately and nothing stays posted. The re-post
 is recorded so its Extend buttons act on the job, only in the job's own server
-(``cogs.buttons._buttons.clicked_on_repost``).
+(``cogs.buttons._press_checks.clicked_on_repost``).
 """
 
 from __future__ import annotations
@@ -31,13 +31,12 @@ from bot.access import MemberRate
 from bot.checks import Refusal
 from bot.client import (
     apologize,
+    checked_before_answer,
     interaction_lang,
     key_str,
     missing_channel_permissions,
-    refuse,
     reply_ephemeral,
     text,
-    within_deadline,
 )
 from bot.media import (
     SHOW_DOWNLOADS,
@@ -97,16 +96,12 @@ class Show(commands.Cog):
         self, interaction: discord.Interaction, job: app_commands.Range[int, 1, MAX_JOB_ID]
     ) -> None:
         """Re-post job ``job`` in this channel, after checking who asks and that it has clips."""
-        try:
-            found, moderator = await within_deadline(self._recallable(interaction, job))
-            if has_clips(found):
-                self.rate.take(interaction.user.id)
-        except Refusal as refusal:
-            await refuse(interaction, refusal)
+        checked = await checked_before_answer(
+            interaction, self._showable(interaction, job), f"checking /show of job {job}"
+        )
+        if checked is None:
             return
-        except Exception as exc:
-            await apologize(interaction, exc, f"checking /show of job {job}")
-            return
+        found, moderator = checked
         if not has_clips(found):
             await reply_ephemeral(interaction, self._no_clips_text(interaction, found))
             return
@@ -116,6 +111,13 @@ class Show(commands.Cog):
             await self._repost(interaction, found, answer_id, moderator=moderator)
         except Exception as exc:
             await apologize(interaction, exc, f"re-posting job {job}")
+
+    async def _showable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
+        """Return what ``_recallable`` does, counting a re-post with clips against the member's rate."""
+        found, moderator = await self._recallable(interaction, job_id)
+        if has_clips(found):
+            self.rate.take(interaction.user.id)
+        return found, moderator
 
     async def _recallable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
         """Return the job the member may re-post here, and whether they moderate its channel.

@@ -20,7 +20,7 @@ from bot.checks import ImageRef, JobRequest, Refusal
 from bot.client import interaction_lang, key_str, missing_channel_permissions, refuse, within_deadline
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
-from cogs.cards import NO_PING, CardLauncher, CardRenderer
+from cogs.cards import NO_PING, CardRenderer, JobStarts
 from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class Animate(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.launcher = CardLauncher(bot)
+        self.job_starts = JobStarts(bot)
         self.context_menu = app_commands.ContextMenu(
             name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
         )
@@ -108,7 +108,7 @@ class Animate(commands.Cog):
     async def cog_unload(self) -> None:
         """Remove the message command and let job starts in progress finish."""
         self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
-        await self.launcher.drain(grace=5)
+        await self.job_starts.drain(grace=5)
 
     @app_commands.command(
         name=key_str("animate", "commands.animate.name"),
@@ -263,7 +263,7 @@ class Animate(commands.Cog):
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start(request, card_message_id=card_id)
 
-        self.launcher.launch(interaction, response.message_id, start, "starting a job")
+        self.job_starts.begin(interaction, response.message_id, start, "starting a job")
 
 
 def _motion(choice: app_commands.Choice[str] | None) -> Motion | None:

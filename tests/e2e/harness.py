@@ -20,7 +20,7 @@ from yarl import URL
 from bot.__main__ import open_services
 from bot.client import MotionBot
 from bot.models import Job, JobStatus
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, read_settings
 from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -76,7 +76,7 @@ def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **
     }
     values.update(overrides)
     below_floor = {name: values.pop(name) for name in BELOW_ADMIN_RANGE if name in values}
-    return load_settings(None, **values).model_copy(update=below_floor)
+    return read_settings(None, **values).model_copy(update=below_floor)
 
 
 @dataclass

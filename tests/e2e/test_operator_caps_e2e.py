@@ -4,6 +4,7 @@ import pytest
 
 from bot.models import GuildSettings, JobStatus
 from tests.e2e.harness import World, final_answer, make_world
+from tests.store_fixtures import save_settings
 
 SETTINGS = "motionbot settings"
 LIMITS = [
@@ -69,7 +70,7 @@ async def test_an_override_stored_above_the_cap_does_not_lift_the_members_limit(
     """An older version stored 500 a day; the .env says 1: the second job is refused at 1."""
     async with make_world(tmp_path, max_daily_jobs_per_user=1) as world:
         guild = world.discord.guild.id
-        await world.store.save_guild_settings(GuildSettings(guild_id=guild, max_daily_per_user=500))
+        await save_settings(world.store, GuildSettings(guild_id=guild, max_daily_per_user=500))
         await delivered(world)
         submits = world.comet.counts["submit"]
 
@@ -86,8 +87,9 @@ async def test_an_override_stored_above_the_cap_does_not_lift_concurrency_or_the
     """Stored 20 at once and 100000 a day against an .env of 1 and 2: both still hold at 1 and 2."""
     async with make_world(tmp_path, max_concurrent_jobs_per_user=1, max_daily_jobs_per_guild=2) as world:
         discord = world.discord
-        await world.store.save_guild_settings(
-            GuildSettings(guild_id=discord.guild.id, max_concurrent_per_user=20, max_daily_per_guild=100_000)
+        await save_settings(
+            world.store,
+            GuildSettings(guild_id=discord.guild.id, max_concurrent_per_user=20, max_daily_per_guild=100_000),
         )
         world.hold_jobs()
         first = await world.animate()

@@ -21,6 +21,7 @@ from tests.e2e.harness import (
     settings_for,
     uploads_per_file,
 )
+from tests.store_fixtures import save_settings
 
 MIB = 1024 * 1024
 CHANNEL_POST = "POST /channels/{channel_id}/messages"
@@ -102,7 +103,7 @@ async def test_the_button_posts_only_the_missing_clip_and_the_card_becomes_fully
 
 async def test_per_clip_charging_counts_the_clips_that_arrived_then_the_one_posted_later(world):
     guild = world.discord.guild.id
-    await world.store.save_guild_settings(GuildSettings(guild_id=guild, count_clips=True))
+    await save_settings(world.store, GuildSettings(guild_id=guild, count_clips=True))
     job, card = await partly_delivered(world)
     assert job.cost == 4 and await used_today(world, job) == 3
     await press(world, world.discord.alice, card, job)
@@ -113,7 +114,7 @@ async def test_a_stranger_is_refused_even_when_everyone_may_press_buttons_and_a_
     """Bob (not the requester, no Manage Messages) is refused with a clear answer, in English and
     Vietnamese, though the server lets everyone press Extend; a moderator posts the clip."""
     guild = world.discord.guild.id
-    await world.store.save_guild_settings(GuildSettings(guild_id=guild, buttons_everyone=True))
+    await save_settings(world.store, GuildSettings(guild_id=guild, buttons_everyone=True))
     job, card = await partly_delivered(world)
     handle, answer = await press(world, world.discord.bob, card, job)
     assert handle.ephemeral

@@ -11,6 +11,7 @@ from bot.models import GuildSettings, JobStatus
 from tests.doubles.media import jpeg_bytes, png_bytes
 from tests.e2e.harness import World, card_parts, final_answer, make_world
 from tests.reliability.bad_inputs import PDF
+from tests.store_fixtures import save_settings
 
 
 def clip_rows(message) -> int:
@@ -148,7 +149,7 @@ async def test_daily_limit_counts_clips_when_the_server_says_so(tmp_path):
     """count_clips on, 3 a day: a 2-clip job uses 2; another 2-clip job is refused, a 1-clip job fits."""
     async with make_world(tmp_path, max_daily_jobs_per_user=3) as world:
         guild, alice = world.discord.guild.id, world.discord.alice.id
-        await world.store.save_guild_settings(GuildSettings(guild_id=guild, count_clips=True))
+        await save_settings(world.store, GuildSettings(guild_id=guild, count_clips=True))
         job, _ = await delivered(world, await world.animate(prompt="one", clips="2"), 2)
         assert job.cost == 2
         assert (await world.store.usage_today(guild, alice)).user_today == 2

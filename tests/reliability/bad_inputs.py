@@ -25,6 +25,7 @@ from tests.doubles.discord.interactions import InteractionHandle
 from tests.doubles.discord.model import Channel, Message, User
 from tests.doubles.media import image_bytes, jpeg_bytes, mp4_bytes, png_bytes, webp_bytes
 from tests.e2e.harness import World
+from tests.store_fixtures import save_settings
 
 MIB = 1024 * 1024
 FileSpec = tuple[str, bytes, str]
@@ -345,7 +346,7 @@ def allow_only_media(world: World) -> Awaitable[None]:
     """Limit the server's allow-list to #media."""
     guild = world.discord.guild.id
     allowed = frozenset({world.discord.media.id})
-    return world.store.save_guild_settings(GuildSettings(guild_id=guild, allowed_channel_ids=allowed))
+    return save_settings(world.store, GuildSettings(guild_id=guild, allowed_channel_ids=allowed))
 
 
 async def other_server(world: World) -> None:

@@ -20,6 +20,7 @@ from bot.models import GuildSettings, JobStatus
 from tests.doubles.discord import Perm
 from tests.doubles.discord.model import Message
 from tests.e2e.harness import World, final_answer
+from tests.store_fixtures import save_settings
 
 if TYPE_CHECKING:
     from tests.reliability.bad_inputs import BadInput
@@ -61,7 +62,7 @@ async def card_deleted_by_a_moderator(world: World) -> None:
 def everyone_may_press(world: World) -> Awaitable[None]:
     """The server lets every member press the buttons (which is about Extend)."""
     guild = world.discord.guild.id
-    return world.store.save_guild_settings(GuildSettings(guild_id=guild, buttons_everyone=True))
+    return save_settings(world.store, GuildSettings(guild_id=guild, buttons_everyone=True))
 
 
 async def last_channel_removed(world: World) -> None:

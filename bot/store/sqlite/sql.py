@@ -24,7 +24,6 @@ WHERE source_message_id = ? AND requester_id = ? AND source = ? AND created_at >
     AND status NOT IN ('failed', 'timed_out', 'cancelled')
 ORDER BY id DESC LIMIT 1
 """
-SELECT_JOB_BY_TASK = "SELECT * FROM jobs WHERE provider_task_id = ?"
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = ?"
 # A job whose card is this message (ix_jobs_card_message); the newest when a card id came back.
 SELECT_JOB_BY_CARD = "SELECT * FROM jobs WHERE card_message_id = ? ORDER BY id DESC LIMIT 1"

@@ -1,4 +1,4 @@
-"""Finishes starting a job after its card was sent as the reply to an interaction.
+"""Job starts behind their card: the card was sent as the reply to an interaction, the job starts here.
 
 The reply goes out first (within Discord's 3-second deadline); the slow part (downloading and
 checking the image, taking the quota slot, storing the job) runs here in an owned task. A refusal
@@ -27,15 +27,15 @@ log = logging.getLogger(__name__)
 StartJob = Callable[[int | None], Awaitable[Job]]
 
 
-class CardLauncher:
-    """Runs job starts in the background and cleans up after refusals."""
+class JobStarts:
+    """Starts jobs whose card is already posted, each in an owned task; a refusal withdraws the card."""
 
     def __init__(self, bot: MotionBot) -> None:
         self._bot = bot
         self._editor = CardEditor(bot)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def launch(
+    def begin(
         self, interaction: discord.Interaction, card_id: int | None, start: StartJob, what: str
     ) -> None:
         """Call ``start(card_id)`` in an owned task; ``what`` names the work in logs."""

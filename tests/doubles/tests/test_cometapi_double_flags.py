@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.doubles import fixtures_cometapi
-from tests.test_cometapi_double import GOOD, call, submit
+from tests.doubles.tests.test_cometapi_double import GOOD, call, submit
 
 cometapi_double = fixtures_cometapi.cometapi_double
 cometapi_session = fixtures_cometapi.cometapi_session

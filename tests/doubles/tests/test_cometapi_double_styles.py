@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.doubles import fixtures_cometapi
 from tests.doubles.cometapi_jobs import TaskPlan, clip_bytes
-from tests.test_cometapi_double import GOOD, call, submit
+from tests.doubles.tests.test_cometapi_double import GOOD, call, submit
 
 cometapi_double = fixtures_cometapi.cometapi_double
 cometapi_session = fixtures_cometapi.cometapi_session

@@ -19,7 +19,7 @@ from tests.doubles.discord import (
     everyone,
 )
 from tests.doubles.fixtures_discord import discord_double, running_bot
-from tests.test_discord_double_rest import raw
+from tests.doubles.tests.test_discord_double_rest import raw
 
 __all__ = ["discord_double"]
 

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_discord import discord_double, running_bot
-from tests.test_discord_double_interactions import new_bot
+from tests.doubles.tests.test_discord_double_interactions import new_bot
 
 __all__ = ["discord_double"]
 

@@ -12,8 +12,8 @@ import pytest
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.discord.spec import SpecViolationError, request_spec
 from tests.doubles.fixtures_discord import running_bot
-from tests.test_discord_double_interactions import new_bot as command_bot
-from tests.test_discord_double_rest import raw
+from tests.doubles.tests.test_discord_double_interactions import new_bot as command_bot
+from tests.doubles.tests.test_discord_double_rest import raw
 
 INT53_MAX = 2**53 - 1  # Int53Type in the spec
 GUILD_COMMANDS = "PUT /applications/{application_id}/guilds/{guild_id}/commands"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.doubles.discord import DiscordDouble, Perm
 from tests.doubles.fixtures_discord import discord_double, running_bot
-from tests.test_discord_double_gateway import GatewayBot
+from tests.doubles.tests.test_discord_double_gateway import GatewayBot
 
 __all__ = ["discord_double"]
 

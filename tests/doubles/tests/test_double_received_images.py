@@ -15,7 +15,7 @@ from tests.doubles.cometapi_images import REQUEST_BODY_LIMIT
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.media import png_bytes
 from tests.doubles.origin import ImageOrigin
-from tests.test_cometapi_double import AUTH, GOOD, call, submit
+from tests.doubles.tests.test_cometapi_double import AUTH, GOOD, call, submit
 
 cometapi_double = fixtures_cometapi.cometapi_double
 cometapi_session = fixtures_cometapi.cometapi_session

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.i18n import Lang, catalogue
+from tests import REPO as ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
 KEY_SHAPE = re.compile(r"[a-z_]+(?:\.[a-z0-9_]+)+")
 # Calls whose string arguments are catalogue keys: text(...), x.text(...), Refusal(...), t(...),

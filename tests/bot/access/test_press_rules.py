@@ -5,7 +5,7 @@ import pytest
 from bot.access.press_rules import JobAction, check_may_press
 from bot.checks import Refusal
 from bot.models import GuildSettings
-from tests.test_recall import JOB, OTHER, REQUESTER
+from tests.bot.media.test_recall import JOB, OTHER, REQUESTER
 
 EVERYONE = GuildSettings(guild_id=JOB.guild_id, buttons_everyone=True)
 

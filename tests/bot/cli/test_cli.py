@@ -18,7 +18,7 @@ from bot.__main__ import main
 from bot.cli.discord_rest import BOT_PERMISSIONS, invite_url
 from bot.cli.parser import LOGIN_HELP
 from bot.settings import Settings
-from tests import cli_support
+from tests import REPO, cli_support
 from tests.cli_support import APP_ID, DISCORD_TOKEN
 from tests.doubles import fixtures_cometapi
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
@@ -28,7 +28,6 @@ fake_discord = cli_support.fake_discord
 restore_logging = cli_support.restore_logging
 cli_env = cli_support.cli_env
 
-REPO = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = ("run", "sync", "doctor", "invite", "jobs", "move-to-postgres")
 # View Channel, Send Messages, Embed Links, Attach Files, Read Message History, Send Messages in Threads.
 EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 38)

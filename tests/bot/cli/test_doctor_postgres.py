@@ -16,8 +16,8 @@ from bot.__main__ import main
 from bot.store import JobStore
 from bot.store.migrations import load_migrations
 from tests import cli_support
+from tests.bot.cli.test_move_to_postgres import fill
 from tests.doubles import fixtures_cometapi
-from tests.test_move_to_postgres import fill
 
 cometapi_double = fixtures_cometapi.cometapi_double
 fake_discord = cli_support.fake_discord

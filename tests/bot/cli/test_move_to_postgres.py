@@ -23,9 +23,9 @@ from bot.store import JobStore
 from bot.store.postgres import sql as postgres_sql
 from bot.store.rows import LATE_WATCH_LEASE
 from bot.store.transfer import TransferRefused
-from tests import cli_support
+from tests import REPO, cli_support
+from tests.bot.store.test_store import job_in
 from tests.store_fixtures import GUILD, OTHER_GUILD, OTHER_USER, START, USER, FakeClock, sample_job
-from tests.test_store import job_in
 
 restore_logging = cli_support.restore_logging
 
@@ -310,7 +310,7 @@ def test_a_bot_running_on_the_file_is_refused_with_exit_1(move_env, postgres_url
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=REPO,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"

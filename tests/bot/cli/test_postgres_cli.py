@@ -15,9 +15,9 @@ from bot.store.database import describe_database, instance_guard, open_store
 from bot.store.postgres.schema import describe_connect_failure, describe_url, url_password
 from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock, lock_path
 from tests import cli_support
+from tests.bot.cli.test_cli_jobs import SECRET_TOKEN, new_job
 from tests.doubles import fixtures_cometapi
 from tests.postgres_server import free_port
-from tests.test_cli_jobs import SECRET_TOKEN, new_job
 
 cometapi_double = fixtures_cometapi.cometapi_double
 fake_discord = cli_support.fake_discord

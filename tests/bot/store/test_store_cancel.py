@@ -12,7 +12,7 @@ from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus
 from bot.store import InvalidTransition, JobNotFound, JobStore, TooLateToCancel
 from bot.store.migrations import load_migrations
 from bot.store.sqlite.schema import migrate
-from tests.test_store import GUILD, USER, job_in
+from tests.bot.store.test_store import GUILD, USER, job_in
 
 ACTIVE = [JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING]
 TOO_LATE = [JobStatus.SUCCEEDED, JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.TIMED_OUT]

@@ -12,7 +12,7 @@ import pytest
 
 from bot.models import JobStatus
 from bot.store import InvalidTransition, JobStore, StoreError
-from tests.test_store import job_in, sample_job
+from tests.bot.store.test_store import job_in, sample_job
 
 JOBS = 200
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.models import JobSource, JobStatus
 from bot.store import DUPLICATE_WINDOW, DuplicateJob
-from tests.test_store import OTHER_USER, USER, FakeClock, job_in, sample_job
+from tests.bot.store.test_store import OTHER_USER, USER, FakeClock, job_in, sample_job
 
 MESSAGE, OTHER_MESSAGE = 5001, 5002
 

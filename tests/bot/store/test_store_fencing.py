@@ -13,7 +13,7 @@ import pytest
 
 from bot.models import FailureKind, Job, JobStatus
 from bot.store import InvalidTransition, JobStore, LeaseLost
-from tests.test_store import FakeClock, job_in, sample_job
+from tests.bot.store.test_store import FakeClock, job_in, sample_job
 
 LEASE = 30.0
 CLIPS = ["https://cdn.example/a.mp4", "https://cdn.example/b.mp4"]

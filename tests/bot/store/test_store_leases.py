@@ -8,7 +8,7 @@ import pytest
 
 from bot.models import FailureKind, Job, JobStatus
 from bot.store import JobStore
-from tests.test_store import FakeClock, job_in, sample_job
+from tests.bot.store.test_store import FakeClock, job_in, sample_job
 
 LEASE = 30.0
 

@@ -7,7 +7,7 @@ import pytest
 from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import FailureKind, GuildSettings
 from bot.settings import load_settings
-from tests.test_store import GUILD, USER, sample_job
+from tests.bot.store.test_store import GUILD, USER, sample_job
 
 
 async def test_options_round_trip(store):

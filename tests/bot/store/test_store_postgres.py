@@ -1,6 +1,6 @@
 """Opening a PostgreSQL job store: migrations once across processes, and refusals in one clear line.
 
-The PostgreSQL side of tests/test_store_schema.py (which is about SQLite files).
+The PostgreSQL side of tests/bot/store/test_store_schema.py (which is about SQLite files).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from bot.models import JobStatus
 from bot.store import JobStore, StoreError
 from bot.store.migrations import load_migrations
 from bot.store.postgres.schema import describe_url
+from tests.bot.store.test_store import job_in
 from tests.postgres_server import database_url
-from tests.test_store import job_in
 
 LATEST = len(load_migrations("postgres"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import ACTIVE_STATUSES, FailureKind, GuildSettings, JobStatus, Motion, Quality, UsageCounts
-from tests.test_store import (
+from tests.bot.store.test_store import (
     GUILD,
     OTHER_GUILD,
     OTHER_USER,

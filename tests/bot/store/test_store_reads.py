@@ -17,9 +17,9 @@ from bot.checks.quotas import QuotaExceeded, QuotaService
 from bot.models import GuildSettings, Job, JobStatus
 from bot.store import JobStore, StoreError
 from bot.store.sqlite.engine import SqliteTx
-from tests.test_quotas import make_settings
-from tests.test_store import GUILD, USER, sample_job
-from tests.test_store_concurrency import LockHolder
+from tests.bot.checks.test_quotas import make_settings
+from tests.bot.store.test_store import GUILD, USER, sample_job
+from tests.bot.store.test_store_concurrency import LockHolder
 
 # Far below SQLite's busy timeout (5 s) that a read queued behind a blocked write would have to wait out.
 READ_BUDGET = 1.0

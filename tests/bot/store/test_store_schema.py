@@ -1,6 +1,6 @@
 """Opening an SQLite job store: migrations, refusals with clear messages, pragmas and index use.
 
-These are about the SQLite file itself; tests/test_store_postgres.py has the PostgreSQL equivalents.
+These are about the SQLite file itself; tests/bot/store/test_store_postgres.py has the PostgreSQL equivalents.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.store import JobStore, StoreError
 from bot.store.migrations import Migration, load_migrations
 from bot.store.sqlite import sql
 from bot.store.sqlite.schema import migrate
-from tests.test_store import USER, job_in, sample_job
+from tests.bot.store.test_store import USER, job_in, sample_job
 
 TABLES = {"jobs", "meta", "guild_settings", "usage"}
 

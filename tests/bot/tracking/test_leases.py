@@ -14,7 +14,7 @@ import pytest
 from bot.models import Job, JobStatus
 from bot.tracking.dispatcher_shared import Decide, SharedDispatcher, StoreDispatch
 from bot.tracking.leases import CLAIM_BATCH, LeaseKeeper
-from tests.test_fair_queue import NOW, job
+from tests.bot.tracking.test_fair_queue import NOW, job
 
 
 class Leases:

@@ -10,9 +10,9 @@ import pytest
 from bot.models import JobStatus
 from bot.store import TooLateToCancel
 from bot.tracking.events import JobEventKind
+from tests.bot.tracking.test_tracker import make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
-from tests.test_tracker import make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 
 
 async def logged(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 5.0) -> logging.LogRecord:

@@ -16,9 +16,9 @@ from bot.models import FailureKind, JobStatus, Quality
 from bot.store import JobStore
 from bot.tracking.events import JobEventKind
 from bot.tracking.tracker import JobTracker
+from tests.bot.tracking.test_tracker import Recorder, make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
-from tests.test_tracker import Recorder, make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 
 HD = Quality.HD.video_type
 BOUND = dt.timedelta(seconds=1.5)

@@ -28,10 +28,10 @@ from bot.models import FailureKind, Job, JobStatus
 from bot.store import JobStore
 from bot.tracking.events import JobEventKind
 from bot.tracking.tracker import JobTracker
+from tests.bot.store.test_store import START, FakeClock
+from tests.bot.tracking.test_tracker import Recorder, new_job
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
-from tests.test_store import START, FakeClock
-from tests.test_tracker import Recorder, new_job
 
 T = TypeVar("T")
 LEASE = 30.0

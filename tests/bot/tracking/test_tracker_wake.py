@@ -23,10 +23,10 @@ from bot.models import Job
 from bot.store import JobStore
 from bot.tracking.events import JobEventKind
 from bot.tracking.tracker import JobTracker
+from tests.bot.tracking.test_tracker import Recorder, new_job, queue, store  # noqa: F401 - fixtures
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
-from tests.test_tracker import Recorder, new_job, queue, store  # noqa: F401 - fixtures
 
 SLOW_POLL = 10.0  # a lost wake-up waits this long (or more) for the next cycle
 AT_ONCE = 3.0  # what "at once" is allowed to take on a loaded machine

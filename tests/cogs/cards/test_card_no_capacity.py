@@ -14,7 +14,7 @@ import pytest
 from bot.i18n import Catalogue, Lang
 from bot.models import FailureKind, Job, JobSource, JobStatus, Quality
 from cogs.cards import CardRenderer, RetryButton
-from tests.test_card_layout import NOW, job
+from tests.cogs.cards.test_card_layout import NOW, job
 
 REASON = "CometAPI has no account for this request (code 3): 无可用的账号实例, for more than 60 minutes"
 

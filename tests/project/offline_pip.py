@@ -1,8 +1,9 @@
 """A stand-in for ``.venv/bin/python -m pip install`` that downloads nothing (tests only).
 
 scripts/bootstrap runs ``$MOTIONBOT_TEST_FAKE_PIP_INSTALL <pip arguments>`` in place of pip when that
-variable is set. Set it to ``<python> tests/offline_pip.py <site-packages>``, where ``<site-packages>``
-already holds the locked versions (the test run's own virtualenv, installed from the same lock files):
+variable is set. Set it to ``<python> tests/project/offline_pip.py <site-packages>``, where
+``<site-packages>`` already holds the locked versions (the test run's own virtualenv, installed from the
+same lock files):
 
 * ``--require-hashes -r LOCK`` links, into ``.venv``'s site-packages, exactly the distributions LOCK
   pins (each one's files and ``.dist-info``), and writes the console scripts they declare into

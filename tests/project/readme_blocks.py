@@ -1,10 +1,10 @@
 """The fenced code blocks of the project's documentation, and the commands in its shell blocks.
 
-Every block names its language. A shell block (``sh``) holds commands a reader types; each one is run
-by ``tests/test_readme_runs.py`` unless an HTML comment on the line before the fence says what it needs
-that the tests do not have, such as ``<!-- needs: docker -->``. Other languages (``text``, ``python``)
-are never run. A command's trailing ``# or: OTHER COMMAND`` comment names an equivalent command, which
-is run too.
+Every block names its language. A shell block (``sh``) holds commands a reader types; each one is run by
+``tests/project/test_readme_runs.py`` unless an HTML comment on the line before the fence says what it
+needs that the tests do not have, such as ``<!-- needs: docker -->``. Other languages (``text``,
+``python``) are never run. A command's trailing ``# or: OTHER COMMAND`` comment names an equivalent
+command, which is run too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
+
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console"})
 # What a marked block may need, and what its text must then contain (a marker must be honest).
 NEEDS = {

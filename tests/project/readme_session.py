@@ -4,7 +4,7 @@ The clone is made by the README's own ``git clone`` line (the repository's URL b
 then given this checkout's uncommitted changes, so what is tested is what you are about to commit.
 Commands run with ``bash -c`` in the clone. Nothing is downloaded: ``python3`` on the PATH is the
 interpreter running the tests, scripts/bootstrap makes its venv with it (``ensurepip`` is offline), and
-its pip installs go through ``tests/offline_pip.py``, which links the locked packages from the test
+its pip installs go through ``tests/project/offline_pip.py``, which links the locked packages from the test
 run's own virtualenv.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
-from tests.readme_blocks import REPO
+from tests.project.readme_blocks import REPO
 
 SETTING_VARIABLES = frozenset(name.upper() for name in Settings.model_fields)
 # Variables of the test run itself that a reader's terminal would not have.
@@ -112,7 +112,7 @@ class Session:
         bin_dir.mkdir(parents=True, exist_ok=True)
         (bin_dir / "python3").symlink_to(os.path.realpath(sys._base_executable))
         site_packages = sysconfig.get_paths()["purelib"]
-        offline_pip = f"{sys.executable} {REPO / 'tests' / 'offline_pip.py'} {site_packages}"
+        offline_pip = f"{sys.executable} {REPO / 'tests' / 'project' / 'offline_pip.py'} {site_packages}"
         inherited = {
             key: value
             for key, value in os.environ.items()

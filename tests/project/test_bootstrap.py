@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
+
 # pip and setuptools come hashed from their own lock, and build the project with no index at all.
 BUILD_TOOLS = "--require-hashes -r requirements-build.lock"
 PROJECT = "--no-index --no-deps --no-build-isolation -e ."

@@ -1,7 +1,7 @@
 """`PYTHON=python3.12 scripts/run` uses that interpreter even when a `.venv` of another one exists.
 
 scripts/bootstrap runs for real in a temporary copy of the repo, with pip installs stubbed out (as in
-tests/test_bootstrap.py).
+tests/project/test_bootstrap.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_bootstrap import BUILD_TOOLS, PROJECT, _bootstrap, _copy_repo, _installs
+from tests.project.test_bootstrap import BUILD_TOOLS, PROJECT, _bootstrap, _copy_repo, _installs
 
 # Claims to be Python 3.12 (another interpreter than the one running the tests) and makes its venvs
 # with the real one, so the rebuilt venv works; it answers bootstrap's two questions as 3.12 would.

@@ -1,7 +1,7 @@
 """The Dockerfile, the compose files and the ignore files, checked as Docker and git would read them.
 
 No Docker engine runs here, so what `docker compose config` and a build would refuse or let through is
-checked statically (tests/deploy_files.py reads the files by Docker's own rules): secrets stay out of
+checked statically (tests/project/deploy_files.py reads the files by Docker's own rules): secrets stay out of
 git and of the build context, a missing database password stops Compose, every image is pinned, every
 pip install is hashed or offline, and every container runs with what it needs and nothing more.
 """
@@ -16,9 +16,15 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
-from tests.deploy_files import InterpolationError, docker_ignored, dockerignore_rules, load_compose, variables
+from tests import REPO
+from tests.project.deploy_files import (
+    InterpolationError,
+    docker_ignored,
+    dockerignore_rules,
+    load_compose,
+    variables,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "compose.yaml"
 SCALING = REPO / "compose.scaling.yaml"
 DOCKERFILE = REPO / "Dockerfile"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import REPO as ROOT
+
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -13,11 +13,11 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import REPO as ROOT
+
 DATA_FILES = (
     "store/migrations/sqlite/*.sql",
     "store/migrations/postgres/*.sql",

@@ -8,7 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
+
 FILES = ("Dockerfile", "compose.yaml", "compose.scaling.yaml")
 
 # Answers `docker buildx version` and `docker buildx imagetools inspect REF` the way buildx prints it

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import REPO
 from tests import postgres_server as pg
 
-REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "postgres-binaries"
 SERVER_TOOLS = ("initdb", "pg_ctl", "postgres")
 APT_LINE = "apt-get install -y --no-install-recommends postgresql"

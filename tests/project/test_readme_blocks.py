@@ -1,4 +1,4 @@
-"""The documentation's code blocks follow the rules that let tests/test_readme_runs.py run them all.
+"""The documentation's code blocks follow the rules that let tests/project/test_readme_runs.py run them all.
 
 Every fenced block names its language; a shell block is either run by that test or marked with what it
 needs (few markers, and only where the block really uses it); and no command is written so that it only
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.readme_blocks import NEEDS, REPO, all_blocks, doc_files
+from tests.project.readme_blocks import NEEDS, REPO, all_blocks, doc_files
 
 # A bare `python -m ...` or `python3 -m ...` runs whatever Python the reader's PATH has, without Motionbot.
 BARE_PYTHON_MODULE = re.compile(r"(?<![\w/.])python3?(?:\.\d+)? -m (?!venv\b)")

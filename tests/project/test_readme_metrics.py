@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from tests.e2e.harness import make_world
-from tests.readme_blocks import metrics_table
+from tests.project.readme_blocks import metrics_table
 
 _SUFFIXES = ("_bucket", "_count", "_sum")
 # metric name -> (type, label names)

@@ -36,7 +36,7 @@ from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.postgres_server import free_port
-from tests.readme_blocks import (
+from tests.project.readme_blocks import (
     REPO,
     Block,
     all_blocks,
@@ -46,8 +46,8 @@ from tests.readme_blocks import (
     readme_text,
     troubleshooting_quotes,
 )
-from tests.readme_session import Outcome, Session
-from tests.test_readme_metrics import differences, exposed_metrics
+from tests.project.readme_session import Outcome, Session
+from tests.project.test_readme_metrics import differences, exposed_metrics
 
 # A log line of LOG_FORMAT=text: "2026-01-01T12:00:00+0000 INFO    bot.client.bot: message".
 LOG_LINE = re.compile(r"^\S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\S+: ")
@@ -325,7 +325,7 @@ async def developer_tests(reader: Reader, step: Step) -> None:
         reader.notes.append(f"{step.where}: not run, it would install PostgreSQL: {check.lines()}")
         return
     outcome = await reader.session.run(
-        f"{step.command} -q -p no:cacheprovider tests/test_readme_blocks.py", timeout=300
+        f"{step.command} -q -p no:cacheprovider tests/project/test_readme_blocks.py", timeout=300
     )
     headers = iter(line for line in outcome.stdout.splitlines() if line.startswith("== "))
     expected = ["== ruff check", "== ruff format --check", "== mypy", "== pytest"]

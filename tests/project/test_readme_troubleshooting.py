@@ -1,10 +1,10 @@
 """Every line the README's troubleshooting table quotes is printed by the bot (or a script) in its situation.
 
-Each situation of ``tests/troubleshooting_situations.py`` and ``tests/troubleshooting_discord.py``
-makes the real process fail the way a reader's set-up can; each quoted line must match a line one of
-them printed. The few rows no test here can provoke are listed in ``NOT_PROVOKED``, with the reason;
-those are matched against the texts the code can print (its string literals, never its docstrings or
-comments), each quoted line within one of them.
+Each situation of ``tests/project/troubleshooting_situations.py`` and
+``tests/project/troubleshooting_discord.py`` makes the real process fail the way a reader's set-up can;
+each quoted line must match a line one of them printed. The few rows no test here can provoke are listed
+in ``NOT_PROVOKED``, with the reason; those are matched against the texts the code can print (its string
+literals, never its docstrings or comments), each quoted line within one of them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme_blocks import REPO, quote_pattern, troubleshooting_quotes
-from tests.troubleshooting_discord import DISCORD_SITUATIONS
-from tests.troubleshooting_situations import SITUATIONS, Situation, postgres_situations
+from tests.project.readme_blocks import REPO, quote_pattern, troubleshooting_quotes
+from tests.project.troubleshooting_discord import DISCORD_SITUATIONS
+from tests.project.troubleshooting_situations import SITUATIONS, Situation, postgres_situations
 
 NOT_PROVOKED = {
     "the database file … could not be switched to WAL mode …": "SQLite refuses WAL only on file systems "
@@ -91,7 +91,8 @@ async def test_every_quoted_line_is_printed_in_its_situation(
             missing.append(quote)
     assert not missing, (
         f"no situation printed {missing}: make the README quote what the bot prints, or add the "
-        "situation that prints it to tests/troubleshooting_situations.py (or troubleshooting_discord.py)"
+        "situation that prints it to tests/project/troubleshooting_situations.py (or "
+        "troubleshooting_discord.py)"
     )
 
 

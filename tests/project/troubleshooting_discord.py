@@ -2,8 +2,9 @@
 does not answer, or is stopped while it waits for Discord.
 
 Discord is the loopback double (``tests/doubles/discord``), a closed port, or one of the silent servers
-of ``tests/doubles/discord/silence.py``; CometAPI is its double. ``tests/test_readme_troubleshooting.py``
-runs these with the situations of ``tests/troubleshooting_situations.py``.
+of ``tests/doubles/discord/silence.py``; CometAPI is its double.
+``tests/project/test_readme_troubleshooting.py`` runs these with the situations of
+``tests/project/troubleshooting_situations.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from tests.doubles.discord.config import DoubleConfig
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
 from tests.e2e.harness import cdn_http_host
-from tests.readme_session import Running
+from tests.project.readme_session import Running
+from tests.project.troubleshooting_situations import (
+    EXIT_TIMEOUT,
+    SECRETS,
+    Situation,
+    bot_exits,
+    database_file,
+    spawn,
+    with_database,
+)
 from tests.reliability.startup_scenarios import (
     HELD_LOGIN,
     MUTE_REST,
@@ -30,15 +40,6 @@ from tests.reliability.startup_scenarios import (
     bot_process,
     silent_discord,
     stopped_at,
-)
-from tests.troubleshooting_situations import (
-    EXIT_TIMEOUT,
-    SECRETS,
-    Situation,
-    bot_exits,
-    database_file,
-    spawn,
-    with_database,
 )
 
 # DISCORD_START_TIMEOUT_SECONDS: past the first "has not answered" warning (at 10 s), and its smallest.

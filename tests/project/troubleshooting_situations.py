@@ -1,11 +1,12 @@
 """The failing set-ups the README's troubleshooting table is about, each made real and run.
 
 Each situation runs the real entry point (``python -m bot``, or scripts/bootstrap) the way a reader's
-mistake makes it fail, and returns everything it printed. The bot reads only the environment given
-here (``--env-file`` names an empty file, unless the settings file is what the situation is about),
-and every address it could reach is a loopback double or a closed port, so nothing leaves the machine.
-The Discord situations are in ``tests/troubleshooting_discord.py``. ``tests/test_readme_troubleshooting.py``
-checks that each quoted line of the table is among what these printed.
+mistake makes it fail, and returns everything it printed. The bot reads only the environment given here
+(``--env-file`` names an empty file, unless the settings file is what the situation is about), and every
+address it could reach is a loopback double or a closed port, so nothing leaves the machine. The Discord
+situations are in ``tests/project/troubleshooting_discord.py``.
+``tests/project/test_readme_troubleshooting.py`` checks that each quoted line of the table is among what
+these printed.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from pathlib import Path
 
 from tests.cli_process import AS_PYTHON_3_10, fresh_checkout
 from tests.postgres_server import database_url, free_port
-from tests.readme_blocks import REPO
-from tests.readme_session import OFFLINE, SETTING_VARIABLES
+from tests.project.readme_blocks import REPO
+from tests.project.readme_session import OFFLINE, SETTING_VARIABLES
+from tests.project.test_bootstrap import _bootstrap, _copy_repo, _fake_python
 from tests.reliability.lock_holder import write_lock_held
-from tests.test_bootstrap import _bootstrap, _copy_repo, _fake_python
 
 Situation = Callable[[Path], Awaitable[str]]
 SECRETS = {"DISCORD_TOKEN": "MTIz.situation.token", "COMETAPI_KEY": "sk-situation-key"}

@@ -20,6 +20,7 @@ from bot.store.sqlite.engine import SqliteTx
 from tests.bot.checks.test_quotas import make_settings
 from tests.bot.store.test_store import GUILD, USER, sample_job
 from tests.bot.store.test_store_concurrency import LockHolder
+from tests.store_fixtures import sqlite_store_and_engine
 
 # Far below SQLite's busy timeout (5 s) that a read queued behind a blocked write would have to wait out.
 READ_BUDGET = 1.0
@@ -83,7 +84,8 @@ async def test_interleaved_writers_and_readers_always_see_their_own_writes(open_
 async def test_one_read_sees_one_snapshot_even_when_another_process_commits_in_between(tmp_path):
     """A multi-statement read runs in one read transaction, so its statements agree with each other."""
     path = tmp_path / "db.sqlite3"
-    async with await JobStore.open(path) as store:
+    store, engine = await sqlite_store_and_engine(path)
+    async with store:
         await store.create_job(sample_job())
 
         def commit_elsewhere() -> None:
@@ -99,28 +101,28 @@ async def test_one_read_sees_one_snapshot_even_when_another_process_commits_in_b
             await asyncio.to_thread(commit_elsewhere)
             return before, await prompt(tx)
 
-        before, after = await store._db.read(work)
+        before, after = await engine.read(work)
         latest = await store.get_job(1)
     assert before == after != "changed elsewhere"
     assert latest is not None and latest.prompt == "changed elsewhere"
 
 
 async def test_the_read_connection_cannot_write(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3") as store:
+    store, engine = await sqlite_store_and_engine(tmp_path / "db.sqlite3")
+    async with store:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await store._db.read(lambda tx: tx.execute("DELETE FROM jobs"))
+            await engine.read(lambda tx: tx.execute("DELETE FROM jobs"))
 
 
 async def test_close_closes_both_connections(tmp_path):
     store = await JobStore.open(tmp_path / "db.sqlite3")
     job = await store.create_job(sample_job())
     await store.close()
-    assert store._db._reader.conn is None and store._db._writer.conn is None
     with pytest.raises(StoreError, match="closed"):
-        await store.get_job(job.id)
+        await store.get_job(job.id)  # a read: the reader
     with pytest.raises(StoreError, match="closed"):
-        await store.create_job(sample_job())
-    # PRAGMA optimize ran and the last connection checkpointed the WAL away
+        await store.create_job(sample_job())  # a write: the writer
+    # PRAGMA optimize ran and the last connection checkpointed the WAL away: none is left open
     assert not (tmp_path / "db.sqlite3-wal").exists()
 
 

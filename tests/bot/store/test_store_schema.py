@@ -20,6 +20,7 @@ from bot.store.migrations import Migration, load_migrations
 from bot.store.sqlite import sql
 from bot.store.sqlite.schema import migrate
 from tests.bot.store.test_store import USER, job_in, sample_job
+from tests.store_fixtures import sqlite_store_and_engine
 
 TABLES = {"jobs", "meta", "guild_settings", "usage"}
 
@@ -220,17 +221,16 @@ async def test_wal_mode_is_persistent(tmp_path):
 
 
 async def test_connection_pragmas(tmp_path):
-    async with await JobStore.open(tmp_path / "db.sqlite3", busy_timeout_ms=1234) as store:
-        # the pragmas are per connection, so look at the store's own writer and reader
-        writer, reader = store._db._writer.conn, store._db._reader.conn
-        assert writer is not None and reader is not None
+    store, engine = await sqlite_store_and_engine(tmp_path / "db.sqlite3", busy_timeout_ms=1234)
+    async with store:
+        # the pragmas are per connection: writes run on the writer, reads on the reader
         expected = {
-            writer: {"synchronous": 1, "foreign_keys": 1, "busy_timeout": 1234, "query_only": 0},
-            reader: {"busy_timeout": 1234, "query_only": 1, "journal_mode": "wal"},
+            engine.write: {"synchronous": 1, "foreign_keys": 1, "busy_timeout": 1234, "query_only": 0},
+            engine.read: {"busy_timeout": 1234, "query_only": 1, "journal_mode": "wal"},
         }
-        for conn, pragmas in expected.items():
+        for run, pragmas in expected.items():
             for pragma, value in pragmas.items():
-                rows = list(await conn.execute_fetchall(f"PRAGMA {pragma}"))
+                rows = await run(lambda tx, pragma=pragma: tx.rows(f"PRAGMA {pragma}"))
                 assert rows[0][0] == value, pragma
 
 

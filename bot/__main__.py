@@ -57,7 +57,7 @@ from bot.ops import (
 )
 from bot.provider import CometAPIClient
 from bot.settings import Settings
-from bot.store import StoreError, instance_guard, open_store
+from bot.store import JobStore, StoreError, instance_guard, open_store
 from bot.tracking import JobTracker
 
 __all__ = ["EXIT_CONFIG", "INTENT_HELP", "main", "open_services", "open_store", "run_bot", "sync_commands"]
@@ -75,14 +75,19 @@ SHARDING_REQUIRED = 4011  # gateway close code: too many servers for the shard c
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, metrics: Metrics | None = None, tracker_class: type[JobTracker] = JobTracker
+    settings: Settings,
+    *,
+    metrics: Metrics | None = None,
+    tracker_class: type[JobTracker] = JobTracker,
+    store_opener: Callable[[Settings], Awaitable[JobStore]] = open_store,
 ) -> AsyncIterator[Services]:
     """Build every core service and close them in reverse order on exit.
 
-    ``tracker_class`` exists for the benchmark, which runs the same bot on a naive tracker.
+    ``tracker_class`` exists for the benchmark, which runs the same bot on a naive tracker;
+    ``store_opener`` for the tests, which run it on an engine whose reads they can hold.
     """
     metrics = metrics if metrics is not None else Metrics()
-    store = await open_store(settings)
+    store = await store_opener(settings)
     try:
         timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
         async with aiohttp.ClientSession(timeout=timeout) as http:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import GuildSettings, JobSource, Motion, NewJob, Quality
-from bot.store import JobStore
+from bot.models import GuildSettings, JobSource, Motion, NewJob, Quality, utcnow
+from bot.store import DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_LOCK_RETRY_SECONDS, JobStore
+from bot.store.sqlite.engine import SerialConnection
 
 START = dt.datetime(2025, 3, 1, 23, 50, tzinfo=dt.UTC)
 PLUS_SEVEN = dt.timezone(dt.timedelta(hours=7))
@@ -51,6 +52,18 @@ def sample_job(**changes: object) -> NewJob:
         image_url="https://cdn.example/cat.png",
     )
     return dataclasses.replace(base, **changes)
+
+
+async def sqlite_store_and_engine(
+    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> tuple[JobStore, SerialConnection]:
+    """A store on an SQLite engine the test holds too, to run its own statements in the engine's read and
+    write transactions and see its connections (the store keeps its engine to itself). Closing the
+    store closes the engine."""
+    engine = await SerialConnection.open(
+        path, busy_timeout_ms=busy_timeout_ms, lock_retry_seconds=DEFAULT_LOCK_RETRY_SECONDS
+    )
+    return JobStore(engine, clock=utcnow), engine
 
 
 @pytest.fixture

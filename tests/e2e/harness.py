@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from bot.__main__ import open_services
 from bot.client import MotionBot
 from bot.models import Job, JobStatus
 from bot.settings import Settings, read_settings
-from bot.store import JobStore
+from bot.store import JobStore, open_store
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import DiscordDouble
@@ -31,6 +31,7 @@ from tests.doubles.media import png_bytes
 
 TEST_BOT_OPTIONS: dict[str, Any] = {"guild_ready_timeout": 0.1}
 DEFERRED = 5  # interaction callback type DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+StoreOpener = Callable[[Settings], Awaitable[JobStore]]
 
 
 async def final_answer(handle: Any) -> str:
@@ -146,9 +147,12 @@ class World:
 
 
 @contextlib.asynccontextmanager
-async def running_motionbot(settings: Settings, discord: DiscordDouble) -> AsyncIterator[MotionBot]:
+async def running_motionbot(
+    settings: Settings, discord: DiscordDouble, *, store_opener: StoreOpener = open_store
+) -> AsyncIterator[MotionBot]:
     """Run Motionbot as its entry point does (services, bot, start) until the block exits."""
-    async with open_services(settings) as services, MotionBot(services, **TEST_BOT_OPTIONS) as bot:
+    services_opened = open_services(settings, store_opener=store_opener)
+    async with services_opened as services, MotionBot(services, **TEST_BOT_OPTIONS) as bot:
         task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
         try:
             waiter = asyncio.create_task(wait_gateway(discord, settings))
@@ -177,15 +181,17 @@ async def wait_gateway(discord: DiscordDouble, settings: Settings, timeout: floa
 
 
 @contextlib.asynccontextmanager
-async def make_world(folder: Path, *, message_content: bool = True, **overrides: Any) -> AsyncIterator[World]:
-    """Start both doubles and the bot; stop everything on exit."""
+async def make_world(
+    folder: Path, *, message_content: bool = True, store_opener: StoreOpener = open_store, **overrides: Any
+) -> AsyncIterator[World]:
+    """Start both doubles and the bot (on the store ``store_opener`` opens); stop everything on exit."""
     async with (
         DiscordDouble(message_content=message_content) as discord,
         CometAPIDouble.serve(api_key=TEST_API_KEY) as comet,
     ):
         comet.default_plan = TaskPlan(duration=0.3)
         settings = settings_for(discord, comet, folder, **overrides)
-        async with running_motionbot(settings, discord) as bot:
+        async with running_motionbot(settings, discord, store_opener=store_opener) as bot:
             yield World(discord=discord, comet=comet, settings=settings, bot=bot)
 
 

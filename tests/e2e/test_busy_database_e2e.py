@@ -10,13 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
-from bot.models import JobStatus
+import pytest
+
+from bot.models import JobStatus, utcnow
+from bot.settings import Settings
+from bot.store import DEFAULT_BUSY_TIMEOUT_MS, JobStore
+from bot.store.engine import Work
+from bot.store.sqlite.engine import SerialConnection
 from tests.e2e.harness import World, make_world
 from tests.reliability.busy_database import DEFERRED, SETTINGS, WELL_WITHIN, members_while_locked
 
 NOT_SAVED_VI = "Cơ sở dữ liệu đang bận nên thay đổi này chưa được lưu. Bạn thử lại sau giây lát nhé."
 BUSY_VI = "Motionbot đang bận nên chưa có gì được tạo hay thay đổi. Bạn thử lại sau giây lát nhé."
+
+T = TypeVar("T")
 
 
 async def test_members_are_answered_in_time_while_another_process_holds_the_write_lock(tmp_path):
@@ -52,27 +61,50 @@ async def test_a_settings_change_the_database_cannot_take_is_reported_as_not_sav
     assert answer.content == NOT_SAVED_VI
 
 
+class HoldableReads(SerialConnection):
+    """The bot's SQLite engine, whose reads a test can hold, as a hung disk would; writes go on."""
+
+    released: asyncio.Event | None = None  # while reads are held: set when they may go on
+
+    async def read(self, work: Work[T]) -> T:
+        if self.released is not None:
+            await self.released.wait()
+        return await super().read(work)
+
+
+@pytest.fixture
+async def world_and_engine(tmp_path) -> AsyncIterator[tuple[World, HoldableReads]]:
+    """The bot running on an SQLite store whose reads the test can hold, and that store's engine."""
+    engines: list[HoldableReads] = []
+
+    async def store_opener(settings: Settings) -> JobStore:
+        retry = settings.database_lock_retry_seconds
+        engine = await HoldableReads.open(
+            settings.database_path, busy_timeout_ms=DEFAULT_BUSY_TIMEOUT_MS, lock_retry_seconds=retry
+        )
+        engines.append(engine)
+        return JobStore(engine, clock=utcnow)
+
+    async with make_world(tmp_path, store_opener=store_opener) as world:
+        yield world, engines[0]
+
+
 @contextlib.asynccontextmanager
-async def reads_stuck(world: World) -> AsyncIterator[None]:
-    """Hold the bot's read connection with a read that does not end, as a hung disk would."""
-    release = asyncio.Event()
-
-    async def stuck(_conn: object) -> None:
-        await release.wait()
-
-    occupying = asyncio.create_task(world.store._db.read(stuck))
-    await asyncio.sleep(0)  # the stuck read takes the reader
+async def reads_stuck(engine: HoldableReads) -> AsyncIterator[None]:
+    """Hold every read of the bot's store from ending until the block exits."""
+    engine.released = asyncio.Event()
     try:
         yield
     finally:
-        release.set()
-        await occupying
+        engine.released.set()
+        engine.released = None
 
 
-async def test_a_read_that_never_ends_is_answered_with_busy_before_the_deadline(world):
+async def test_a_read_that_never_ends_is_answered_with_busy_before_the_deadline(world_and_engine):
     """Past the 2 s budget the member hears "busy, try again" privately, in their language; nothing starts."""
+    world, engine = world_and_engine
     discord = world.discord
-    async with reads_stuck(world):
+    async with reads_stuck(engine):
         handles = [
             await world.animate(discord.bob, locale="vi"),
             await discord.slash(discord.bob, "quota", locale="vi"),

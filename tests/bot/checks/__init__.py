@@ -1,0 +1,1 @@
+"""Tests of bot/checks/: images, prompts and flags, quotas, the image the provider is sent."""

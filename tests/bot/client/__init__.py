@@ -1,0 +1,1 @@
+"""Tests of bot/client/: the command scopes record, literal text."""

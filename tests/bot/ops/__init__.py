@@ -1,0 +1,1 @@
+"""Tests of bot/ops/: metrics, the health server, logs, watched waits."""

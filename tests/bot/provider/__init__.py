@@ -1,0 +1,1 @@
+"""Tests of bot/provider/: the CometAPI client against the CometAPI double."""

@@ -1,0 +1,1 @@
+"""Tests of cogs/cards/: the job card's layout and texts."""

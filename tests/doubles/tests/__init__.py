@@ -1,0 +1,1 @@
+"""Tests of the doubles themselves (tests/doubles/): each rule a double enforces, apart from the product."""

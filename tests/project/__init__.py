@@ -1,0 +1,1 @@
+"""Tests of the repository around the code: README commands, scripts/, Docker files, packaging, contracts."""

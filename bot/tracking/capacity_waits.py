@@ -17,27 +17,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.models import Job
+from bot.tracking.tracked import TrackedJob
 
 
 class CapacityWaits:
-    """The first "no account instance" answer of every job still waiting it out, in this process."""
+    """The bound on how long a job's submits may meet "no account instance" before it fails.
+
+    Each job's first such answer in this process is kept in its tracker record (``refused_since``).
+    """
 
     def __init__(self, bound: dt.timedelta, clock: Callable[[], dt.datetime]) -> None:
         self.bound = bound
         self._clock = clock
-        self._since: dict[int, dt.datetime] = {}
 
-    def outlasted(self, job: Job) -> bool:
-        """Record a "no account instance" answer for ``job``; True once they have lasted past the bound."""
+    def outlasted(self, record: TrackedJob) -> bool:
+        """Record a "no account instance" answer for the job; True once they have lasted past the bound."""
         now = self._clock()
-        since = self._since.setdefault(job.id, job.capacity_refused_at or now)
-        return now - since >= self.bound
+        if record.refused_since is None:
+            record.refused_since = record.job.capacity_refused_at or now
+        return now - record.refused_since >= self.bound
 
     def reason(self, answer: str) -> str:
         """Return the stored reason of a job failed for this: the provider's answer and the bound."""
         return f"{answer}, for more than {self.bound.total_seconds() / 60:g} minutes"
-
-    def forget(self, job_id: int) -> None:
-        """Drop a job that is no longer waiting to be sent (sent, ended, or held by another process)."""
-        self._since.pop(job_id, None)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.models import Job
 from bot.provider import CometAPIClient, CometAPIError, TaskSnapshot, TaskState
 from bot.store import late_success_allowed
+from bot.tracking.tracked import TrackedJobs
 
 log = logging.getLogger(__name__)
 
@@ -23,32 +24,29 @@ LATE_WATCH_WINDOW = dt.timedelta(hours=24)
 
 
 class LateWatch:
-    """Timed-out-by-us jobs with a provider task, polled together every ``interval`` seconds."""
+    """Timed-out-by-us jobs with a provider task, polled together every ``interval`` seconds.
+
+    A watched job is a record of ``records`` marked ``late``; the watch keeps only its own pace.
+    """
 
     def __init__(
         self,
         client: CometAPIClient,
+        records: TrackedJobs,
         *,
         interval: float,
         clock: Callable[[], dt.datetime],
         window: dt.timedelta = LATE_WATCH_WINDOW,
     ) -> None:
         self._client = client
+        self._records = records
         self._interval = interval
         self._clock = clock
         self._window = window
-        self._jobs: dict[int, Job] = {}
         self._next_poll = 0.0
 
-    def __contains__(self, job_id: int) -> bool:
-        return job_id in self._jobs
-
     def __len__(self) -> int:
-        return len(self._jobs)
-
-    def job_ids(self) -> set[int]:
-        """Return the ids of the watched jobs."""
-        return set(self._jobs)
+        return len(self._watched())
 
     def window_start(self) -> dt.datetime:
         """Return the earliest timeout that is still watched."""
@@ -59,27 +57,30 @@ class LateWatch:
         if not late_success_allowed(job) or job.timed_out_at is None:
             return
         if job.timed_out_at >= self.window_start():
-            if not self._jobs:
+            if not self._any_watched():
                 self._next_poll = time.monotonic() + self._interval
-            self._jobs[job.id] = job
+            self._records.hold(job).late = True
 
     def remove(self, job_id: int) -> None:
         """Stop watching a job."""
-        self._jobs.pop(job_id, None)
+        record = self._records.get(job_id)
+        if record is not None and record.late:
+            record.late = False
+            self._records.release(record)
 
     def next_due(self) -> float | None:
         """Return the monotonic time of the next slow poll, or None when nothing is watched."""
-        return self._next_poll if self._jobs else None
+        return self._next_poll if self._any_watched() else None
 
     def due(self, now: float) -> bool:
         """Return True when watched jobs should be polled at ``now``."""
-        return bool(self._jobs) and self._next_poll <= now
+        return self._next_poll <= now and self._any_watched()
 
     async def poll(self) -> list[tuple[Job, TaskSnapshot]]:
         """Ask the provider about every watched job; return the successes (no longer watched)."""
         self._next_poll = time.monotonic() + self._interval
         self._forget_expired()
-        jobs = {job.provider_task_id: job for job in self._jobs.values() if job.provider_task_id}
+        jobs = {job.provider_task_id: job for job in self._watched() if job.provider_task_id}
         if not jobs:
             return []
         try:
@@ -97,9 +98,15 @@ class LateWatch:
                 finished.append((job, snapshot))
         return finished
 
+    def _watched(self) -> list[Job]:
+        return [record.job for record in self._records.values() if record.late]
+
+    def _any_watched(self) -> bool:
+        return any(record.late for record in self._records.values())
+
     def _forget_expired(self) -> None:
         start = self.window_start()
-        for job in list(self._jobs.values()):
+        for job in self._watched():
             if job.timed_out_at is None or job.timed_out_at < start:
                 log.info("job %s: stopped watching its provider task after the timeout window", job.id)
                 self.remove(job.id)

@@ -27,6 +27,7 @@ from bot.tracking.events import EventBus, JobEventKind
 from bot.tracking.late_watch import LateWatch
 from bot.tracking.schedule import PollSchedule
 from bot.tracking.success_writes import SuccessWrites
+from bot.tracking.tracked import TrackedJob, TrackedJobs
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,15 @@ class TrackerOutcomes:
         self._clock = clock
         self._schedule = PollSchedule(base_interval=poll_interval)
         self._dispatch = dispatcher
-        self._active: dict[int, Job] = {}
+        # Everything this process keeps about a job is in its record; the dispatcher's line aside.
+        self._records = TrackedJobs()
         self.events = EventBus()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._successes = SuccessWrites(store)
+        self._successes = SuccessWrites(store, self._records)
         self._capacity = CapacityWaits(job_timeout, clock)
         late_interval = self._schedule.max_interval * LATE_POLL_FACTOR
-        self._late = LateWatch(client, interval=late_interval, clock=clock)
+        self._late = LateWatch(client, self._records, interval=late_interval, clock=clock)
         self._late_task: asyncio.Task[None] | None = None
         self.jobs_lost = 0
 
@@ -76,19 +78,27 @@ class TrackerOutcomes:
         return [due for due in (self._successes.next_due(), self._late.next_due()) if due is not None]
 
     def _track(self, job: Job) -> Job:
-        """Remember the latest stored version of an active job; forget it once it is not active."""
-        previous = self._active.get(job.id)
+        """Remember the latest stored version of a job; once it is not active, what only that needed goes."""
+        previous = self._records.active.get(job.id)
         if previous is None or previous.status is not job.status:
             # Progress alone moves nobody in line; on a shared store every look costs a transaction.
             self._dispatch.changed()
-        if job.status.is_active:
-            self._active[job.id] = job
-        else:
-            self._active.pop(job.id, None)
-            self._schedule.remove(job.id)
+        if not job.status.is_active:
             self._dispatch.forget(job.id)
-            self._capacity.forget(job.id)
+        self._records.track(job)
         return job
+
+    def _record_of(self, job: Job) -> TrackedJob:
+        """Return the job's record; a detached one (changes to it go nowhere) once the job was forgotten."""
+        return self._records.get(job.id) or TrackedJob(job)
+
+    def _forget(self, job_id: int) -> None:
+        """Forget a job whole: its record and its place in line (cancelled, or another process holds it).
+
+        The one routine that forgets a job at once: cancel, withdraw and a let-go all come here.
+        """
+        self._dispatch.forget(job_id)
+        self._records.drop(job_id)
 
     async def _store_success(self, job: Job, clip_urls: tuple[str, ...]) -> None:
         """Store a provider success and announce it; a failed write stays pending and is retried."""
@@ -125,10 +135,10 @@ class TrackerOutcomes:
     async def _expire_stuck(self) -> None:
         # Time at the provider only: a job waiting in line for a slot is not stuck (see README).
         deadline = self._clock() - self._timeout
-        stuck = [job for job in self._active.values() if _sent_before(job, deadline)]
+        stuck = [job for job in self._records.active.values() if _sent_before(job, deadline)]
         minutes = max(1, round(self._timeout.total_seconds() / 60))
         for job in stuck:
-            if job.status is JobStatus.SUBMITTING or job.id in self._successes:
+            if job.status is JobStatus.SUBMITTING or self._record_of(job).success is not None:
                 # A submit in flight decides (bounded by the client's retries); a known success is
                 # stored by its retries, never timed out.
                 continue
@@ -141,9 +151,8 @@ class TrackerOutcomes:
         A submit already on the wire cannot be recalled (the provider has no cancel endpoint): its
         task id is only logged when it comes back, and any later result of the job is ignored.
         """
-        job = self._track(await self._store.mark_cancelled(job_id))
-        self._late.remove(job_id)
-        self._successes.forget(job_id)
+        job = await self._store.mark_cancelled(job_id)
+        self._forget(job_id)
         log.info("job %s cancelled", job_id, extra=job_fields(job))
         self._emit(JobEventKind.CANCELLED, job)
         self._wake.set()  # its running slot is free now
@@ -187,7 +196,7 @@ class TrackerOutcomes:
     def _lost(self, exc: LeaseLost, work: str) -> None:
         """Drop ``work`` on a job another process took over: one log line, one count, nothing else."""
         self.jobs_lost += 1
-        self._let_go(exc.job_id)
+        self._forget(exc.job_id)
         log.warning(
             "job %s was taken over by another process while this one stalled; %s is dropped (it is %s "
             "now, lease token %s, ours %s)",
@@ -223,7 +232,7 @@ class TrackerOutcomes:
             log.info("job %s: could not check who holds it (%s)", job.id, exc)
             return True
         # The tracked version, when there is one, knows of this process's own claims since (dispatch).
-        mine = self._active.get(job.id, job)
+        mine = self._records.active.get(job.id, job)
         if stored is not None and stored.lease_token == mine.lease_token:
             return True
         log.info("job %s: card not edited, another process holds the job now", job.id)
@@ -303,7 +312,7 @@ class TrackerOutcomes:
         log.info(
             "tracker resumed %d queued, %d running and %d timed-out jobs",
             len(self._dispatch.queue),
-            len(self._schedule),
+            sum(1 for _ in self._records.polled()),
             len(self._late),
         )
 
@@ -323,12 +332,12 @@ class TrackerOutcomes:
             await self._fail(job, FailureKind.INTERRUPTED, "the bot restarted while sending this job")
         elif job.status is JobStatus.QUEUED:
             # Order and positions follow from the stored rows, so the line is the same as before.
-            self._active[job.id] = job
+            self._records.hold(job)
             self._dispatch.add(job)
         elif job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING):
-            self._active[job.id] = job
             started = job.submitted_at or job.created_at
-            self._schedule.add(job.id, now, started_at=now - (wall - started).total_seconds())
+            started_at = now - (wall - started).total_seconds()
+            self._records.hold(job).poll = self._schedule.start(now, started_at=started_at)
         elif job.status is JobStatus.SUCCEEDED:
             self._emit(JobEventKind.SUCCEEDED, job)
         elif job.final_shown_at is None and job.status is not JobStatus.DELIVERED:
@@ -336,15 +345,6 @@ class TrackerOutcomes:
             cancelled = job.status is JobStatus.CANCELLED
             self._emit(JobEventKind.CANCELLED if cancelled else JobEventKind.FAILED, job)
         self._late.add(job)  # watched only if the bot timed it out and the window is still open
-
-    def _let_go(self, job_id: int) -> None:
-        """Forget a job another process handles now (it took over our expired lease)."""
-        self._active.pop(job_id, None)
-        self._schedule.remove(job_id)
-        self._dispatch.forget(job_id)
-        self._late.remove(job_id)
-        self._successes.forget(job_id)
-        self._capacity.forget(job_id)
 
 
 def _sent_before(job: Job, deadline: dt.datetime) -> bool:

@@ -1,12 +1,14 @@
 """The tracker's polling half: one batched list call per poll interval for every job due.
 
-The base of ``bot.tracking.tracker.JobTracker`` (which owns the state declared here): progress is written in
-one transaction per poll, outcomes go through ``TrackerOutcomes``, a rejected key halts submissions.
+The base of ``bot.tracking.tracker.JobTracker``: progress is written in one transaction per poll,
+outcomes go through ``TrackerOutcomes``, a rejected key halts submissions. Each job's poll times and
+missed listings live in its record (``bot.tracking.tracked``); the figures of the polls live here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -14,14 +16,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from bot.models import FailureKind, Job, JobStatus
 from bot.provider import (
     AuthenticationError,
+    CometAPIClient,
     CometAPIError,
     ProviderUnavailableError,
     TaskNotFoundError,
     TaskSnapshot,
     TaskState,
 )
+from bot.store import JobStore
+from bot.tracking.dispatcher import Dispatcher
 from bot.tracking.events import JobEventKind
 from bot.tracking.outcomes import TrackerOutcomes
+from bot.tracking.tracked import TrackedJob
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +41,31 @@ MISSES_BEFORE_SINGLE_FETCH = 2
 class TrackerPolling(TrackerOutcomes):
     """Polls in-flight jobs in batches and acts on what the provider reports."""
 
-    _misses: dict[int, int]
-    _key_rejected: list[KeyRejectedHandler]
-    _poll_task: asyncio.Task[None] | None
-    auth_failed: bool
-    last_cycle_cpu: float
-    cpu_seconds_total: float
-    last_poll_at: float | None
-    last_poll_started: float | None
+    def __init__(
+        self,
+        store: JobStore,
+        client: CometAPIClient,
+        *,
+        poll_interval: float,
+        job_timeout: dt.timedelta,
+        clock: Callable[[], dt.datetime],
+        dispatcher: Dispatcher,
+    ) -> None:
+        super().__init__(
+            store,
+            client,
+            poll_interval=poll_interval,
+            job_timeout=job_timeout,
+            clock=clock,
+            dispatcher=dispatcher,
+        )
+        self._key_rejected: list[KeyRejectedHandler] = []
+        self._poll_task: asyncio.Task[None] | None = None
+        self.auth_failed = False
+        self.last_cycle_cpu = 0.0
+        self.cpu_seconds_total = 0.0
+        self.last_poll_at: float | None = None
+        self.last_poll_started: float | None = None
 
     def _halt_on_auth(self, exc: AuthenticationError) -> None:
         if not self.auth_failed:
@@ -62,7 +85,7 @@ class TrackerPolling(TrackerOutcomes):
     def _next_poll_at(self, now: float) -> float:
         # At most one list call per poll interval: jobs falling due meanwhile share the next one.
         earliest = (self.last_poll_started or 0.0) + self._schedule.base_interval
-        return max(self._schedule.next_wakeup(now), earliest)
+        return max(self._schedule.next_wakeup(self._records.polled(), now), earliest)
 
     def _launch_due_poll(self) -> None:
         if self._poll_task is not None and not self._poll_task.done():
@@ -70,7 +93,7 @@ class TrackerPolling(TrackerOutcomes):
         now = time.monotonic()
         if self._next_poll_at(now) > now:
             return
-        due = self._schedule.due(now)
+        due = self._schedule.due(self._records.polled(), now)
         if not due or (self.auth_failed and self._recently_polled(now)):
             return
         self.last_poll_started = now
@@ -92,7 +115,9 @@ class TrackerPolling(TrackerOutcomes):
     def _reschedule_missed(self, job_ids: list[int]) -> None:
         now = time.monotonic()
         for job_id in job_ids:
-            self._schedule.missed(job_id, now)
+            record = self._records.get(job_id)
+            if record is not None and record.poll is not None:
+                self._schedule.missed(record.poll, now)
 
     async def _poll_due(self, due: list[int]) -> None:
         jobs = {job.provider_task_id: job for job in self._tracked(due) if job.provider_task_id}
@@ -143,24 +168,21 @@ class TrackerPolling(TrackerOutcomes):
         self._reschedule_missed(job_ids)
 
     def _tracked(self, job_ids: Iterable[int]) -> list[Job]:
-        jobs = []
-        for job_id in job_ids:
-            job = self._active.get(job_id)
-            if job is None:
-                self._schedule.remove(job_id)
-            else:
-                jobs.append(job)
-        return jobs
+        """Return the jobs still active of ``job_ids`` (one may have been cancelled or let go since)."""
+        active = self._records.active
+        return [active[job_id] for job_id in job_ids if job_id in active]
 
     async def _observe(self, job: Job, snapshot: TaskSnapshot | None) -> ProgressReport | None:
         """Act on one job's poll result; a mere progress change is returned for the batched write."""
         now = time.monotonic()
+        record = self._record_of(job)
         if snapshot is None:
-            snapshot = await self._fetch_missing(job)
+            snapshot = await self._fetch_missing(record, job)
             if snapshot is None:
-                self._schedule.missed(job.id, now)
+                if record.poll is not None:
+                    self._schedule.missed(record.poll, now)
                 return None
-        self._misses.pop(job.id, None)
+        record.misses = 0
         if snapshot.state is TaskState.SUCCEEDED:
             await self._succeeded(job, snapshot, now)
         elif snapshot.state is TaskState.FAILED:
@@ -169,36 +191,39 @@ class TrackerPolling(TrackerOutcomes):
             return self._progressed(job, snapshot, now)
         return None
 
-    async def _fetch_missing(self, job: Job) -> TaskSnapshot | None:
+    async def _fetch_missing(self, record: TrackedJob, job: Job) -> TaskSnapshot | None:
         """Handle a task the batch listing omitted: after a few misses ask for it directly."""
-        misses = self._misses.get(job.id, 0) + 1
-        self._misses[job.id] = misses
-        if misses < MISSES_BEFORE_SINGLE_FETCH or job.provider_task_id is None:
+        record.misses += 1
+        if record.misses < MISSES_BEFORE_SINGLE_FETCH or job.provider_task_id is None:
             return None
         try:
             return await self._client.fetch_task(job.provider_task_id)
         except TaskNotFoundError:
-            self._misses.pop(job.id, None)
-            self._schedule.remove(job.id)
+            record.misses, record.poll = 0, None
             await self._fail(job, FailureKind.PROVIDER_FAILED, "the provider no longer knows this task")
             return None
 
     def _progressed(self, job: Job, snapshot: TaskSnapshot, now: float) -> ProgressReport | None:
-        self._schedule.observed(job.id, now, snapshot.progress)
+        poll = self._record_of(job).poll
+        if poll is not None:
+            self._schedule.observed(poll, now, snapshot.progress)
         status = JobStatus.RUNNING if snapshot.state is TaskState.RUNNING else JobStatus.SUBMITTED
         if status is job.status and snapshot.progress <= job.progress:
             return None
         return (job.id, status, snapshot.progress)
 
     async def _succeeded(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
-        self._schedule.finished(job.id, now)
+        record = self._record_of(job)
+        if record.poll is not None:
+            self._schedule.finished(record.poll, now)
+            record.poll = None
         if not snapshot.clip_urls:
             await self._fail(job, FailureKind.PROVIDER_FAILED, "the provider finished without any clip")
             return
         await self._store_success(job, snapshot.clip_urls)
 
     async def _provider_failed(self, job: Job, snapshot: TaskSnapshot, now: float) -> None:
-        self._schedule.remove(job.id)
+        self._record_of(job).poll = None
         kind = FailureKind.NEEDS_INPUT if snapshot.needs_input else FailureKind.PROVIDER_FAILED
         reason = snapshot.fail_reason or "the provider could not make this video"
         await self._fail(job, kind, reason)

@@ -8,7 +8,8 @@ is predicted from the reported progress or, before any progress, from recently o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 DEFAULT_EXPECTED_SECONDS = 60.0
 EMA_WEIGHT = 0.2
@@ -26,11 +27,14 @@ class PollState:
 
 @dataclass(slots=True)
 class PollSchedule:
-    """Decides each job's next poll time from its history and the base interval."""
+    """Decides each job's next poll time from its history and the base interval.
+
+    The schedule keeps no job itself: each job's ``PollState`` lives in its tracker record
+    (``bot.tracking.tracked``), and the schedule reads and updates it.
+    """
 
     base_interval: float
     expected_seconds: float = DEFAULT_EXPECTED_SECONDS
-    _jobs: dict[int, PollState] = field(default_factory=dict)
 
     @property
     def min_interval(self) -> float:
@@ -42,41 +46,27 @@ class PollSchedule:
         """Return the longest gap between two polls of one job."""
         return self.base_interval * 4
 
-    def add(self, job_id: int, now: float, *, started_at: float | None = None) -> None:
-        """Start scheduling a job that was just submitted (or resumed)."""
+    def start(self, now: float, *, started_at: float | None = None) -> PollState:
+        """Return the poll state of a job that was just submitted (or resumed): first poll soon."""
         start = now if started_at is None else started_at
-        self._jobs[job_id] = PollState(started_at=start, next_due=now + self.min_interval)
+        return PollState(started_at=start, next_due=now + self.min_interval)
 
-    def remove(self, job_id: int) -> None:
-        """Stop scheduling a job."""
-        self._jobs.pop(job_id, None)
-
-    def __contains__(self, job_id: int) -> bool:
-        return job_id in self._jobs
-
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def due(self, now: float) -> list[int]:
-        """Return the jobs to include in a poll at ``now``.
+    def due(self, polled: Iterable[tuple[int, PollState]], now: float) -> list[int]:
+        """Return the jobs of ``polled`` to include in a poll at ``now``.
 
         The tracker makes at most one poll per base interval, so every job falling due before the
         next poll may be made rides along now: one batched request costs the same for one id or fifty.
         """
         horizon = now + self.base_interval
-        return [job_id for job_id, state in self._jobs.items() if state.next_due <= horizon]
+        return [job_id for job_id, state in polled if state.next_due <= horizon]
 
-    def next_wakeup(self, now: float) -> float:
-        """Return the monotonic time of the next poll the loop should make."""
-        if not self._jobs:
-            return now + self.max_interval
-        return max(now, min(state.next_due for state in self._jobs.values()))
+    def next_wakeup(self, polled: Iterable[tuple[int, PollState]], now: float) -> float:
+        """Return the monotonic time of the next poll the loop should make for ``polled``."""
+        earliest = min((state.next_due for _, state in polled), default=None)
+        return now + self.max_interval if earliest is None else max(now, earliest)
 
-    def observed(self, job_id: int, now: float, progress: int) -> None:
+    def observed(self, state: PollState, now: float, progress: int) -> None:
         """Record one poll result and compute the job's next due time."""
-        state = self._jobs.get(job_id)
-        if state is None:
-            return
         if progress > state.last_progress:
             state.unchanged_polls = 0
             state.last_progress = progress
@@ -84,17 +74,12 @@ class PollSchedule:
             state.unchanged_polls += 1
         state.next_due = now + self._interval_for(state, now)
 
-    def missed(self, job_id: int, now: float) -> None:
+    def missed(self, state: PollState, now: float) -> None:
         """Reschedule a job whose poll could not be made (provider fault): try again at the base pace."""
-        state = self._jobs.get(job_id)
-        if state is not None:
-            state.next_due = now + self.base_interval
+        state.next_due = now + self.base_interval
 
-    def finished(self, job_id: int, now: float) -> None:
-        """Learn from a finished job's duration and stop scheduling it."""
-        state = self._jobs.pop(job_id, None)
-        if state is None:
-            return
+    def finished(self, state: PollState, now: float) -> None:
+        """Learn from a finished job's duration (its caller stops polling it)."""
         elapsed = max(1.0, now - state.started_at)
         self.expected_seconds += EMA_WEIGHT * (elapsed - self.expected_seconds)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 
 from bot.models import Job, JobStatus
 from bot.ops import job_fields
 from bot.store import InvalidTransition, JobNotFound, JobStore, LeaseLost
+from bot.tracking.tracked import PendingSuccess, TrackedJob, TrackedJobs
 
 log = logging.getLogger(__name__)
 
@@ -24,58 +24,34 @@ FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 60.0
 
 
-@dataclass(slots=True)
-class PendingSuccess:
-    """A success to store: the job as last known, its clips, the failed attempts and the next try."""
-
-    job: Job
-    clip_urls: tuple[str, ...]
-    attempts: int = 0
-    due: float = math.inf  # infinite while a write is in flight
-
-
 class SuccessWrites:
-    """Stores provider successes, keeping each one until ``mark_succeeded`` is stored."""
+    """Stores provider successes, keeping each one in its job's record until ``mark_succeeded`` is stored."""
 
     def __init__(
         self,
         store: JobStore,
+        records: TrackedJobs,
         *,
         first_delay: float = FIRST_RETRY_SECONDS,
         max_delay: float = MAX_RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._records = records
         self._first_delay = first_delay
         self._max_delay = max_delay
         self._clock = clock
-        self._pending: dict[int, PendingSuccess] = {}
-
-    def __contains__(self, job_id: int) -> bool:
-        return job_id in self._pending
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    def job_ids(self) -> set[int]:
-        """Return the ids of the jobs whose success is still to be stored."""
-        return set(self._pending)
 
     def next_due(self) -> float | None:
         """Return the monotonic time of the next retry, or None when none is waiting."""
-        waiting = [entry.due for entry in self._pending.values() if entry.due != math.inf]
-        return min(waiting, default=None)
+        return min((entry.due for entry in self._pending() if entry.due != math.inf), default=None)
 
     def take_due(self, now: float) -> list[PendingSuccess]:
         """Return the successes whose retry is due, marked as in flight."""
-        due = [entry for entry in self._pending.values() if entry.due <= now]
+        due = [entry for entry in self._pending() if entry.due <= now]
         for entry in due:
             entry.due = math.inf
         return due
-
-    def forget(self, job_id: int) -> None:
-        """Drop a pending success (its job was cancelled: the result is ignored)."""
-        self._pending.pop(job_id, None)
 
     async def write(self, job: Job, clip_urls: Sequence[str]) -> Job | None:
         """Store the success and return the stored job; on failure keep it for a retry and return None.
@@ -83,21 +59,30 @@ class SuccessWrites:
         The write carries the lease token of ``job`` as this process holds it: ``LeaseLost`` (the
         success dropped, not kept) means another process took the job over and handles it now.
         """
-        entry = self._pending.setdefault(job.id, PendingSuccess(job, tuple(clip_urls)))
+        record = self._records.hold(job)
+        entry = record.success = record.success or PendingSuccess(job, tuple(clip_urls))
         entry.due = math.inf
         try:
             stored = await self._store.mark_succeeded(job.id, entry.clip_urls, token=entry.job.lease_token)
         except LeaseLost:
-            # pop, not del: a let-go (or a cancel) may have forgotten the entry while the write ran.
-            self._pending.pop(job.id, None)
+            # A let-go (or a cancel) may have dropped the record while the write ran: nothing else to do.
+            self._settled(record)
             raise
         except (InvalidTransition, JobNotFound) as exc:
-            return await self._not_writable(entry, exc)
+            self._settled(record)
+            return await self._not_writable(entry.job, exc)
         except Exception:
             self._postpone(entry)
             return None
-        self._pending.pop(job.id, None)
+        self._settled(record)
         return stored
+
+    def _pending(self) -> Iterator[PendingSuccess]:
+        return (record.success for record in self._records.values() if record.success is not None)
+
+    def _settled(self, record: TrackedJob) -> None:
+        record.success = None
+        self._records.release(record)
 
     def _postpone(self, entry: PendingSuccess) -> None:
         entry.attempts += 1
@@ -111,14 +96,13 @@ class SuccessWrites:
             extra=job_fields(entry.job),
         )
 
-    async def _not_writable(self, entry: PendingSuccess, exc: Exception) -> Job | None:
+    async def _not_writable(self, job: Job, exc: Exception) -> Job | None:
         # A write that landed although its caller saw an error leaves the job SUCCEEDED: take it.
-        self._pending.pop(entry.job.id, None)
-        current = await self._store.get_job(entry.job.id)
+        current = await self._store.get_job(job.id)
         if current is not None and current.status is JobStatus.SUCCEEDED:
             return current
         if current is not None and current.status is JobStatus.CANCELLED:
-            log.info("job %s was cancelled; the provider's result is ignored", entry.job.id)
+            log.info("job %s was cancelled; the provider's result is ignored", job.id)
             return None
-        log.warning("job %s: provider success not stored: %s", entry.job.id, exc, extra=job_fields(entry.job))
+        log.warning("job %s: provider success not stored: %s", job.id, exc, extra=job_fields(job))
         return None

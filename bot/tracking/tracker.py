@@ -77,20 +77,12 @@ class JobTracker(TrackerPolling):
             clock=clock,
             dispatcher=dispatcher,
         )
-        self._misses: dict[int, int] = {}
         self._images = images
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._submit_slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
-        self._key_rejected: list[KeyRejectedHandler] = []
-        self.auth_failed = False
         self.cycles = 0
         self.last_cycle_at: float | None = None
-        self.last_cycle_cpu = 0.0
-        self.cpu_seconds_total = 0.0
-        self.last_poll_at: float | None = None
-        self.last_poll_started: float | None = None
-        self._poll_task: asyncio.Task[None] | None = None
         self._leases: LeaseKeeper | None = None
         self._lease_task: asyncio.Task[None] | None = None
         self._leases_stop = asyncio.Event()
@@ -101,7 +93,7 @@ class JobTracker(TrackerPolling):
                 # A stopped process's jobs are found within a poll interval of their lease's end.
                 interval=min(store.lease_seconds / 3, poll_interval),
                 held=self._held_jobs,
-                let_go=self._let_go,
+                let_go=self._forget,
                 adopt=self._adopt,
             )
 
@@ -115,7 +107,7 @@ class JobTracker(TrackerPolling):
     @property
     def in_flight(self) -> int:
         """Return how many jobs the tracker is submitting or polling."""
-        return len(self._active)
+        return len(self._records.active)
 
     @property
     def running(self) -> bool:
@@ -135,7 +127,7 @@ class JobTracker(TrackerPolling):
     @property
     def provider_running(self) -> int:
         """Return how many jobs are at the provider or on their way there."""
-        return self._dispatch.running_count(self._active)
+        return self._dispatch.running_count(self._records.active)
 
     @property
     def waiting(self) -> int:
@@ -148,7 +140,7 @@ class JobTracker(TrackerPolling):
 
     def queue_view(self, guild_id: int, limit: int) -> QueueView:
         """Return a server's running and waiting jobs (at most ``limit`` of each) with their counts."""
-        return self._dispatch.view(self._active, guild_id, limit)
+        return self._dispatch.view(self._records.active, guild_id, limit)
 
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` for every job event (in order per job, concurrently across jobs)."""
@@ -178,13 +170,13 @@ class JobTracker(TrackerPolling):
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
 
     def _held_jobs(self) -> set[int]:
-        return {*self._active, *self._late.job_ids(), *self._successes.job_ids()}
+        return set(self._records)
 
     async def enqueue(self, job: Job) -> None:
         """Hand over a stored QUEUED job for submission; raises TrackerHalted when not accepting."""
         if not self.accepting:
             raise TrackerHalted
-        self._active[job.id] = job
+        self._records.track(job)
         self._dispatch.add(job)
         self._wake.set()
 
@@ -194,10 +186,8 @@ class JobTracker(TrackerPolling):
         Returns the job as last tracked, or None if the tracker did not hold it. Whoever withdraws
         stores the job's new state; the jobs behind it move up at the next cycle.
         """
-        job = self._active.pop(job_id, None)
-        self._dispatch.forget(job_id)
-        self._schedule.remove(job_id)
-        self._misses.pop(job_id, None)
+        job = self._records.active.get(job_id)
+        self._forget(job_id)
         self._wake.set()
         return job
 
@@ -267,19 +257,19 @@ class JobTracker(TrackerPolling):
 
     async def _launch_due_submissions(self) -> None:
         if isinstance(self._dispatch, SharedDispatcher):
-            for job in await self._dispatch.claim(self._store.dispatch, self._active):
+            for job in await self._dispatch.claim(self._store.dispatch, self._records.active):
                 self._track(job)
                 self._own(self._submit_claimed(job), name=f"submit-{job.id}")
         else:
-            for job_id in await self._dispatch.take(self._active):
+            for job_id in await self._dispatch.take(self._records.active):
                 self._own(self._submit(job_id), name=f"submit-{job_id}")
         for job_id in self._dispatch.moved():
-            waiting = self._active.get(job_id)
+            waiting = self._records.active.get(job_id)
             if waiting is not None:
                 self._emit(JobEventKind.POSITION, waiting)
 
     async def _submit(self, job_id: int) -> None:
-        job = self._active.get(job_id)
+        job = self._records.active.get(job_id)
         if job is None:
             return  # withdrawn (cancelled) after the line handed it out
         try:
@@ -360,7 +350,7 @@ class JobTracker(TrackerPolling):
                 log.info("job %s is %s; its provider task %s is left alone", job.id, exc.current, task)
             return
         updated = self._track(submitted)
-        self._schedule.add(job.id, time.monotonic())
+        self._record_of(updated).poll = self._schedule.start(time.monotonic())
         log.info(
             "job %s submitted as task %s (user %s)",
             job.id,
@@ -377,7 +367,7 @@ class JobTracker(TrackerPolling):
         # for it (code 3, maybe for its kind of video only) it goes behind the others, for a bounded time.
         delay = self._dispatch.busy(exc.retry_after)
         no_instance = isinstance(exc, NoInstanceError)
-        if no_instance and self._capacity.outlasted(job):
+        if no_instance and self._capacity.outlasted(self._record_of(job)):
             await self._fail(job, FailureKind.NO_CAPACITY, self._capacity.reason(exc.description))
             return
         try:

@@ -15,6 +15,7 @@ from bot.models import FailureKind, Job, JobSource, JobStatus, Motion, NewJob, Q
 from bot.store import JobStore
 from bot.tracking.events import JobEvent, JobEventKind
 from bot.tracking.late_watch import LATE_WATCH_WINDOW, LateWatch
+from bot.tracking.tracked import TrackedJobs
 from bot.tracking.tracker import JobTracker, TrackerHalted
 from tests.doubles.cometapi_faults import FaultKind
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -449,9 +450,9 @@ async def test_start_resumes_watching_a_recent_timeout(store, make_tracker, come
 
 async def test_the_late_watch_ignores_timeouts_older_than_its_window(cometapi_session):
     now = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
-    watch = LateWatch(
-        make_cometapi_client(cometapi_session, "http://127.0.0.1:1"), interval=1, clock=lambda: now
-    )
+    client = make_cometapi_client(cometapi_session, "http://127.0.0.1:1")
+    records = TrackedJobs()
+    watch = LateWatch(client, records, interval=1, clock=lambda: now)
     base = Job(
         id=1,
         requester_id=11,
@@ -472,7 +473,8 @@ async def test_the_late_watch_ignores_timeouts_older_than_its_window(cometapi_se
     watch.add(dataclasses.replace(base, id=2, timed_out_at=now - LATE_WATCH_WINDOW + dt.timedelta(seconds=1)))
     watch.add(dataclasses.replace(base, id=3, timed_out_at=now, provider_task_id=None))
     watch.add(dataclasses.replace(base, id=4, status=JobStatus.FAILED, timed_out_at=now))
-    assert 2 in watch and len(watch) == 1
+    assert [record.job.id for record in records.values() if record.late] == [2] and len(watch) == 1
+    assert list(records) == [2]  # the jobs not watched left nothing behind
 
 
 async def test_a_success_whose_write_fails_is_retried_and_never_timed_out(

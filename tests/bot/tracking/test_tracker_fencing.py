@@ -32,6 +32,7 @@ from tests.bot.store.test_store import START, FakeClock
 from tests.bot.tracking.test_tracker import Recorder, new_job
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
+from tests.test_tracker_records import forgotten, until
 
 T = TypeVar("T")
 LEASE = 30.0
@@ -239,3 +240,23 @@ async def test_the_delivery_writes_of_a_job_taken_over_are_refused_and_counted(
         assert not await tracker.delivery_failed(ours, "the channel is gone")  # no refund, no DM
         assert await one.get_job(job.id) == taken
         assert tracker.jobs_lost == 3
+
+
+async def test_a_job_let_go_to_another_process_leaves_no_trace(
+    one: JobStore, process_a, cometapi_double, postgres_url
+):
+    """A's listings left the task out (A asks for it directly now); B takes the job over; A lets it go."""
+    cometapi_double.default_plan = TaskPlan(duration=600.0, omit_from_list=True)
+    async with process_a(0.05, FakeClock(START)) as (tracker, events):
+        job = await submitted(one, tracker, events)
+        held = cometapi_double.hold("fetch")
+        await asyncio.wait_for(held.arrived.wait(), 5)
+
+        async def keep(two: JobStore, claimed: Job) -> Job:
+            return claimed
+
+        await take_over(postgres_url, job.id, keep)
+        await until(lambda: tracker.jobs_let_go == 1)  # A's next renewal no longer holds it
+
+        assert forgotten(tracker, job.id) == []
+        held.release()

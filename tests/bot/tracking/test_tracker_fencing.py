@@ -30,9 +30,9 @@ from bot.tracking.events import JobEventKind
 from bot.tracking.tracker import JobTracker
 from tests.bot.store.test_store import START, FakeClock
 from tests.bot.tracking.test_tracker import Recorder, new_job
+from tests.bot.tracking.test_tracker_records import forgotten, until
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.fixtures_cometapi import make_cometapi_client
-from tests.test_tracker_records import forgotten, until
 
 T = TypeVar("T")
 LEASE = 30.0

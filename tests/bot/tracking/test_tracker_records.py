@@ -23,9 +23,9 @@ from bot.tracking.events import EventBus, JobEventKind
 from bot.tracking.schedule import PollState
 from bot.tracking.tracked import PendingSuccess, TrackedJob, TrackedJobs
 from bot.tracking.tracker import JobTracker
+from tests.bot.tracking.test_fair_queue import job
+from tests.bot.tracking.test_tracker import make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 from tests.doubles.cometapi_jobs import TaskPlan
-from tests.test_fair_queue import job
-from tests.test_tracker import make_tracker, new_job, queue, store  # noqa: F401 - fixtures
 from tests.traces import traces
 
 # Not the tracker's memory of jobs: the store and the provider (asked, not kept), the event bus (an

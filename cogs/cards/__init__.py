@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.cards._cards import Cards
+from cogs.cards._cards import Cards, loaded_cards
 from cogs.cards._clip_delivery import ClipDelivery, Reposted
 from cogs.cards._clip_files import ClipSource, clip_file, clip_name
 from cogs.cards._components import (
@@ -58,6 +58,7 @@ __all__ = [
     "extend_prompt_modal_id",
     "is_known",
     "is_listened_modal",
+    "loaded_cards",
     "setup",
 ]
 

@@ -196,3 +196,10 @@ class Cards(commands.Cog):
             log.info("could not DM user %s", user_id)
             return False
         return True
+
+
+def loaded_cards(client: discord.Client) -> Cards | None:
+    """Return the running bot's Cards cog, or None while it is not loaded."""
+    # MotionBot is an AutoShardedBot, which is not a commands.Bot: both share BotBase.
+    cog = client.get_cog(Cards.__cog_name__) if isinstance(client, commands.bot.BotBase) else None
+    return cog if isinstance(cog, Cards) else None

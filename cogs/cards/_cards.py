@@ -112,7 +112,10 @@ class Cards(commands.Cog):
             return  # forgotten while this edit waited
         async with state.lock:
             job, state.latest = state.latest, None
-            if job is None or job.status.is_final or not await self.services.tracker.holds(job):
+            if job is None or job.status.is_final:
+                return
+            if not await self.services.tracker.holds(job):
+                self._forget(job.id)  # another process shows its card now
                 return
             place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
             card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job, state))

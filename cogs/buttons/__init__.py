@@ -15,11 +15,18 @@ from cogs.buttons._extend_prompt import ExtendPrompt
 from cogs.buttons._job_buttons import JobButtons
 from cogs.buttons._missing_clips import MissingClips
 from cogs.buttons._unknown import UnknownInteractions
+from cogs.cards import ExtendHandler, ExtendPromptHandler, JobButtonHandler, MissingClipsHandler
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
 
 __all__ = ["setup"]
+
+# The buttons of ``cogs.cards`` find these cogs by name and call them through these protocols:
+# annotated here so mypy checks that each cog fits what its buttons call.
+HANDLERS: tuple[
+    type[MissingClipsHandler], type[ExtendHandler], type[JobButtonHandler], type[ExtendPromptHandler]
+] = (MissingClips, Extend, JobButtons, ExtendPrompt)
 
 
 async def setup(bot: MotionBot) -> None:

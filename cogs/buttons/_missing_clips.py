@@ -20,7 +20,7 @@ from bot.checks import Refusal
 from bot.client import apologize, checked_before_answer, interaction_lang, reply_ephemeral, text
 from bot.models import Job
 from cogs.buttons._press_checks import clicked_where_it_lives
-from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers
+from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers, loaded_cards
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -78,10 +78,10 @@ class MissingClips(commands.Cog):
         return job
 
     def _delivery(self) -> ClipDelivery:
-        delivery = getattr(self.bot.get_cog("Cards"), "delivery", None)
-        if not isinstance(delivery, ClipDelivery):
+        cards = loaded_cards(self.bot)
+        if cards is None:
             raise RuntimeError("the Cards cog is not loaded")
-        return delivery
+        return cards.delivery
 
     def _answer(self, interaction: discord.Interaction, result: Reposted) -> str:
         """Return the private answer: what was posted, refused, gone, or too large to attach here."""

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.cards._cards import Cards
+from cogs.cards._cards import Cards, loaded_cards
 from cogs.cards._clip_delivery import ClipDelivery, Reposted
 from cogs.cards._clip_files import ClipSource, clip_file, clip_name
 from cogs.cards._components import (
     CancelButton,
     ExtendButton,
+    ExtendHandler,
     ExtendPromptButton,
+    ExtendPromptHandler,
+    JobButtonHandler,
     JobsPageButton,
+    JobsPageHandler,
+    MissingClipsHandler,
     PostMissingButton,
     RetryButton,
 )
@@ -46,9 +51,14 @@ __all__ = [
     "ClipDelivery",
     "ClipSource",
     "ExtendButton",
+    "ExtendHandler",
     "ExtendPromptButton",
+    "ExtendPromptHandler",
+    "JobButtonHandler",
     "JobStarts",
     "JobsPageButton",
+    "JobsPageHandler",
+    "MissingClipsHandler",
     "PostMissingButton",
     "Reposted",
     "RetryButton",
@@ -58,6 +68,7 @@ __all__ = [
     "extend_prompt_modal_id",
     "is_known",
     "is_listened_modal",
+    "loaded_cards",
     "setup",
 ]
 

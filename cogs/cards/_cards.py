@@ -19,6 +19,7 @@ from bot.i18n import resolve_locale
 from bot.media import ClipFile
 from bot.models import Job, JobStatus
 from bot.tracking import JobEvent, JobEventKind
+from cogs.cards._card_states import CardState, CardStates
 from cogs.cards._clip_delivery import ClipDelivery
 from cogs.cards._clip_files import clip_file
 from cogs.cards._editor import CardEditor, CardUnavailable
@@ -40,33 +41,26 @@ class Cards(commands.Cog):
         self.bot = bot
         self.services = bot.services
         self.editor = CardEditor(bot)
-        self._last_edit: dict[int, float] = {}
-        self._last_signature: dict[int, str] = {}
-        self._latest: dict[int, Job] = {}
-        self._shown: dict[int, Job] = {}
-        self._timers: dict[int, asyncio.Task[None]] = {}
-        self._editing: set[int] = set()
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._states = CardStates()
         self.delivery = ClipDelivery(bot, self)
-        # Jobs an earlier process left waiting or running: their next card edit says so, once.
-        self._resumed: set[int] = set()
         self.edits = 0
 
     async def cog_load(self) -> None:
         """Follow the tracker's events; note the jobs the tracker will resume after a restart."""
         # Loaded before the tracker starts and before any interaction, so these are exactly the jobs an
         # earlier process left in flight. Kept in memory: after a second restart saying it again is true.
-        resumed = await self.services.store.jobs_with_status(*RESUMED_STATUSES)
-        self._resumed = {job.id for job in resumed}
+        for job in await self.services.store.jobs_with_status(*RESUMED_STATUSES):
+            self._states.hold(job.id).resumed = True  # its next card edit says so, once
         self.services.tracker.subscribe(self.on_job_event)
 
     async def cog_unload(self) -> None:
         """Stop following events and cancel pending edits."""
         self.services.tracker.events.unsubscribe(self.on_job_event)
-        for job_id, task in list(self._timers.items()):
-            if job_id not in self._editing:
-                task.cancel()
-        await asyncio.gather(*self._timers.values(), return_exceptions=True)
+        timers = [state.timer for state in self._states.values() if state.timer is not None]
+        for state in self._states.values():
+            if state.timer is not None and not state.editing:
+                state.timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
 
     def renderer(self, locale: str | None) -> CardRenderer:
         """Return a card renderer in the language of ``locale``."""
@@ -86,70 +80,83 @@ class Cards(commands.Cog):
 
     async def progressed(self, job: Job) -> None:
         """Edit the card for a non-final state, coalescing bursts of changes."""
-        newest = self._latest.get(job.id) or self._shown.get(job.id)
+        state = self._states.hold(job.id)
+        newest = state.latest or state.shown
         if newest is not None and newest.updated_at > job.updated_at:
             return  # an older version of the job arrived late; a newer one is or will be shown
-        self._latest[job.id] = job
-        if job.id in self._timers:
+        state.latest = job
+        if state.timer is not None:
             return
         interval = self.services.settings.card_edit_interval_seconds
-        wait = self._last_edit.get(job.id, 0.0) + interval - time.monotonic()
+        wait = state.last_edit + interval - time.monotonic()
         if wait <= 0:
             await self._edit_latest(job.id)
         else:
-            self._timers[job.id] = asyncio.create_task(self._edit_later(job.id, wait))
+            state.timer = asyncio.create_task(self._edit_later(state, job.id, wait))
 
-    async def _edit_later(self, job_id: int, wait: float) -> None:
+    async def _edit_later(self, state: CardState, job_id: int, wait: float) -> None:
         try:
             await asyncio.sleep(wait)
-            self._editing.add(job_id)
+            state.editing = True
             await self._edit_latest(job_id)
         except Exception:
             log.exception("job %s: delayed card edit failed", job_id)
         finally:
-            self._editing.discard(job_id)
-            self._timers.pop(job_id, None)
+            state.editing = False
+            if state.timer is asyncio.current_task():  # not a newer timer set after _finish took this one
+                state.timer = None
 
     async def _edit_latest(self, job_id: int) -> None:
-        async with self._lock(job_id):
-            job = self._latest.pop(job_id, None)
-            if job is None or job.status.is_final or not await self.services.tracker.holds(job):
+        state = self._states.get(job_id)
+        if state is None:
+            return  # forgotten while this edit waited
+        async with state.lock:
+            job, state.latest = state.latest, None
+            if job is None or job.status.is_final:
+                return
+            if not await self.services.tracker.holds(job):
+                self._forget(job.id)  # another process shows its card now
                 return
             place = self.services.tracker.queue_place(job.id) if job.status is JobStatus.QUEUED else None
-            card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job))
-            if card.signature() == self._last_signature.get(job_id):
+            card = self.renderer(job.locale).job(job, place=place, extra_notes=self._resumed_note(job, state))
+            if card.signature() == state.signature:
                 return
             try:
                 await self.show_card(job, card)
-                self._resumed.discard(job.id)
+                state.resumed = False
             except CardUnavailable:
                 log.warning("job %s: card cannot be shown in channel %s", job.id, job.channel_id)
             except discord.HTTPException as exc:
                 log.warning("job %s: card edit failed: %s", job.id, exc)
 
-    def _resumed_note(self, job: Job) -> tuple[str, ...]:
-        if job.id not in self._resumed:
+    def _resumed_note(self, job: Job, state: CardState) -> tuple[str, ...]:
+        if not state.resumed:
             return ()
         return (self.renderer(job.locale).text("card.resumed"),)
 
     async def _finish(self, job: Job, work: Callable[[Job], Awaitable[None]]) -> None:
+        state = self._states.hold(job.id)
         # A final card is the last one: a note there would stay forever, not be said once.
-        self._resumed.discard(job.id)
-        self._latest.pop(job.id, None)
-        timer = self._timers.pop(job.id, None)
+        state.resumed, state.latest = False, None
+        timer, state.timer = state.timer, None
         if timer is not None:
             # Cancel a pending edit only while it still sleeps: cancelling discord.py's webhook call
             # during its rate-limit pause leaks the bucket's lock and blocks every later edit.
-            if job.id not in self._editing:
+            if not state.editing:
                 timer.cancel()
             await asyncio.gather(timer, return_exceptions=True)
         try:
-            async with self._lock(job.id):
+            async with state.lock:
                 if await self.services.tracker.holds(job):  # else another process shows it now
                     await work(job)
         finally:
-            for state in (self._last_edit, self._last_signature, self._locks, self._shown):
-                state.pop(job.id, None)
+            self._forget(job.id)
+
+    def _forget(self, job_id: int) -> None:
+        """Forget the job's card whole: its final state is shown, or another process shows it now."""
+        state = self._states.drop(job_id)
+        if state is not None and state.timer is not None and not state.editing:
+            state.timer.cancel()  # an edit that would find nothing to draw
 
     async def show_card(self, job: Job, card: Card, files: Sequence[ClipFile] = ()) -> Job:
         """Make the job's card look like ``card`` with ``files`` attached; return the stored job."""
@@ -157,14 +164,11 @@ class Cards(commands.Cog):
         updated = await self.editor.show(
             job, card, lambda: [clip_file(job, clip) for clip in files], note=note
         )
-        self._last_edit[job.id] = time.monotonic()
-        self._last_signature[job.id] = card.signature()
-        self._shown[job.id] = updated
+        state = self._states.get(job.id)  # kept from the job's first edit to its final state
+        if state is not None:
+            state.last_edit, state.signature, state.shown = time.monotonic(), card.signature(), updated
         self.edits += 1
         return updated
-
-    def _lock(self, job_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(job_id, asyncio.Lock())
 
     # -- final states -------------------------------------------------------------------------
 
@@ -196,3 +200,10 @@ class Cards(commands.Cog):
             log.info("could not DM user %s", user_id)
             return False
         return True
+
+
+def loaded_cards(client: discord.Client) -> Cards | None:
+    """Return the running bot's Cards cog, or None while it is not loaded."""
+    # MotionBot is an AutoShardedBot, which is not a commands.Bot: both share BotBase.
+    cog = client.get_cog(Cards.__cog_name__) if isinstance(client, commands.bot.BotBase) else None
+    return cog if isinstance(cog, Cards) else None

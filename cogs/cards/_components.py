@@ -2,14 +2,16 @@
 
 Their custom ids carry the job, clip and motion (or the /jobs page), so a button keeps working
 after a restart: discord.py rebuilds the item from the id and calls its callback, which hands the
-click to the cog that owns the behaviour. A view made only of DynamicItems and link buttons is not
-kept in discord.py's view store, so cards cost no memory once sent.
+click to the cog that owns the behaviour: a cog of a feature above this one (it imports the
+buttons), found by name and known by the protocol it implements (checked by mypy where it is
+loaded). A view made only of DynamicItems and link buttons is not kept in discord.py's view store,
+so cards cost no memory once sent.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import discord
 from discord.ext import commands
@@ -30,6 +32,16 @@ from cogs.cards._custom_ids import (
     post_missing_id,
     retry_id,
 )
+
+
+@runtime_checkable
+class ExtendHandler(Protocol):
+    """The cog that extends clips (``Extend``)."""
+
+    async def extend_clicked(
+        self, interaction: discord.Interaction, job_id: int, clip: int, motion: Motion
+    ) -> None:
+        """Handle a click on an Extend button."""
 
 
 class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTEND_TEMPLATE):
@@ -63,12 +75,13 @@ class ExtendButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=EXTE
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the Extend cog."""
         handler = _cog(interaction, "Extend")
-        if handler is not None:
+        if isinstance(handler, ExtendHandler):
             await handler.extend_clicked(interaction, self.job_id, self.clip, self.motion)
 
 
+@runtime_checkable
 class ExtendPromptHandler(Protocol):
-    """The cog that extends clips with a new prompt."""
+    """The cog that extends clips with a new prompt (``ExtendPrompt``)."""
 
     async def prompt_clicked(self, interaction: discord.Interaction, job_id: int, clip: int) -> None:
         """Handle a click on an "Extend with prompt…" button (answer: a modal)."""
@@ -97,9 +110,17 @@ class ExtendPromptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the ExtendPrompt cog."""
-        handler: ExtendPromptHandler | None = _cog(interaction, "ExtendPrompt")
-        if handler is not None:
+        handler = _cog(interaction, "ExtendPrompt")
+        if isinstance(handler, ExtendPromptHandler):
             await handler.prompt_clicked(interaction, self.job_id, self.clip)
+
+
+@runtime_checkable
+class JobsPageHandler(Protocol):
+    """The cog that shows /jobs pages (``Jobs``)."""
+
+    async def page_clicked(self, interaction: discord.Interaction, user_id: int, page: int) -> None:
+        """Handle a click on a /jobs page button."""
 
 
 class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOBS_PAGE_TEMPLATE):
@@ -125,12 +146,13 @@ class JobsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JO
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the Jobs cog."""
         handler = _cog(interaction, "Jobs")
-        if handler is not None:
+        if isinstance(handler, JobsPageHandler):
             await handler.page_clicked(interaction, self.user_id, self.page)
 
 
+@runtime_checkable
 class JobButtonHandler(Protocol):
-    """The cog that cancels and retries jobs."""
+    """The cog that cancels and retries jobs (``JobButtons``)."""
 
     async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Handle a click on a Cancel button."""
@@ -178,8 +200,8 @@ class CancelButton(_JobButton, template=CANCEL_TEMPLATE):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the JobButtons cog."""
-        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
-        if handler is not None:
+        handler = _cog(interaction, "JobButtons")
+        if isinstance(handler, JobButtonHandler):
             await handler.cancel_clicked(interaction, self.job_id)
 
 
@@ -195,13 +217,14 @@ class RetryButton(_JobButton, template=RETRY_TEMPLATE):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the JobButtons cog."""
-        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
-        if handler is not None:
+        handler = _cog(interaction, "JobButtons")
+        if isinstance(handler, JobButtonHandler):
             await handler.retry_clicked(interaction, self.job_id)
 
 
+@runtime_checkable
 class MissingClipsHandler(Protocol):
-    """The cog that posts a partly delivered job's missing clips."""
+    """The cog that posts a partly delivered job's missing clips (``MissingClips``)."""
 
     async def missing_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Handle a click on a "Post missing clips" button."""
@@ -219,13 +242,13 @@ class PostMissingButton(_JobButton, template=POST_MISSING_TEMPLATE):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the MissingClips cog."""
-        handler: MissingClipsHandler | None = _cog(interaction, "MissingClips")
-        if handler is not None:
+        handler = _cog(interaction, "MissingClips")
+        if isinstance(handler, MissingClipsHandler):
             await handler.missing_clicked(interaction, self.job_id)
 
 
-def _cog(interaction: discord.Interaction, name: str) -> Any:
-    """Return a loaded cog of the bot by name (None while it is being reloaded)."""
+def _cog(interaction: discord.Interaction, name: str) -> object:
+    """Return a loaded cog of the bot by name (None while it is not loaded); the caller checks its kind."""
     client = interaction.client
     # MotionBot is an AutoShardedBot, which is not a commands.Bot: both share BotBase.
     return client.get_cog(name) if isinstance(client, commands.Bot | commands.AutoShardedBot) else None

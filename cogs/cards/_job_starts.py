@@ -17,6 +17,7 @@ import discord
 from bot.checks import Refusal
 from bot.client import apologize, refuse
 from bot.models import Job
+from cogs.cards._cards import loaded_cards
 from cogs.cards._editor import CardEditor
 
 if TYPE_CHECKING:
@@ -61,9 +62,9 @@ class JobStarts:
             await self._withdraw(interaction, card_id)
             await apologize(interaction, exc, what)
             return
-        cards = self._bot.get_cog("Cards")
+        cards = loaded_cards(self._bot)
         if cards is not None:
-            await cards.progressed(job)  # type: ignore[attr-defined]
+            await cards.progressed(job)
 
     async def _withdraw(self, interaction: discord.Interaction, card_id: int | None) -> None:
         if card_id is not None and interaction.channel_id is not None:

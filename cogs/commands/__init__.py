@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cogs.cards import JobsPageHandler
 from cogs.commands._admin import Admin
 from cogs.commands._jobs import Jobs
 from cogs.commands._queue import Queue
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from bot.client import MotionBot
 
 __all__ = ["setup"]
+
+# The /jobs page buttons of ``cogs.cards`` find this cog by name and call it through this protocol:
+# annotated here so mypy checks that it fits.
+PAGE_HANDLER: type[JobsPageHandler] = Jobs
 
 
 async def setup(bot: MotionBot) -> None:

@@ -54,7 +54,7 @@ from bot.media import (
     was_removed,
 )
 from bot.models import Job
-from cogs.cards import CardRenderer, clip_file, clip_name
+from cogs.cards import CardRenderer, clip_file, clip_name, loaded_cards
 from cogs.cards import ClipSource as DeliverySource
 from cogs.commands._channel_access import member_access
 from cogs.commands._jobs import card_url
@@ -170,9 +170,8 @@ class Show(commands.Cog):
 
     def _delivery_source(self) -> DeliverySource:
         """Return delivery's clip source (its encode bound), or one of our own."""
-        cards = self.bot.get_cog("Cards")
-        source = getattr(getattr(cards, "delivery", None), "source", None)
-        return source if isinstance(source, DeliverySource) else DeliverySource(self.services)
+        cards = loaded_cards(self.bot)
+        return cards.delivery.source if cards is not None else DeliverySource(self.services)
 
     async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
         """Take back the public "thinking…" answer and tell the member privately."""

@@ -21,7 +21,7 @@ from bot.client import missing_channel_permissions, shown_params
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
-from cogs.cards import NO_PING, CardEditor, CardRenderer
+from cogs.cards import NO_PING, CardEditor, CardRenderer, loaded_cards
 from cogs.command_access import GuildMessageable, command_access, refusal_for
 from cogs.triggers._animate import find_image
 
@@ -125,9 +125,9 @@ class Reactions(commands.Cog):
         except Exception:
             await self.editor.delete(card_message.channel.id, card_message.id)
             raise
-        cards = self.bot.get_cog("Cards")
+        cards = loaded_cards(self.bot)
         if cards is not None:
-            await cards.progressed(job)  # type: ignore[attr-defined]
+            await cards.progressed(job)
 
     async def _permitted(self, member: discord.Member, channel: GuildMessageable) -> bool:
         """Apply ``/animate``'s permissions before anything is read or sent.

@@ -57,9 +57,10 @@ class NaiveTracker(JobTracker):
     async def start(self) -> None:
         """Resume stored jobs (one task each) and start the CPU meter."""
         await self._resume()
-        for job_id in list(self._active):  # each job's own task submits it; nothing waits in a shared queue
+        # Each job's own task submits it: nothing waits in a shared queue.
+        for job_id in list(self._records.active):
             self._dispatch.forget(job_id)
-        for job_id in list(self._active):
+        for job_id in list(self._records.active):
             self._follow_in_background(job_id)
         self._loop_task = asyncio.create_task(self._meter(), name="naive-cpu-meter")
 
@@ -67,7 +68,7 @@ class NaiveTracker(JobTracker):
         """Start a task that submits ``job`` and polls it; raises TrackerHalted when not accepting."""
         if not self.accepting:
             raise TrackerHalted
-        self._active[job.id] = job
+        self._records.track(job)
         self._follow_in_background(job.id)
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
@@ -84,7 +85,7 @@ class NaiveTracker(JobTracker):
     async def _follow(self, job_id: int) -> None:
         if not await self._submitted(job_id):
             return
-        while job_id in self._active and not await self._paused(self._interval):
+        while job_id in self._records.active and not await self._paused(self._interval):
             try:
                 await self._poll_once(job_id)
             except Exception:
@@ -93,7 +94,7 @@ class NaiveTracker(JobTracker):
     async def _submitted(self, job_id: int) -> bool:
         """Submit the job (again after a busy provider's delay); return True once it has a task id."""
         while not self._stopping:
-            if job_id not in self._active:
+            if job_id not in self._records.active:
                 return False
             if self._has_task(job_id):
                 return True
@@ -106,7 +107,7 @@ class NaiveTracker(JobTracker):
         return False
 
     def _has_task(self, job_id: int) -> bool:
-        job = self._active.get(job_id)
+        job = self._records.active.get(job_id)
         return job is not None and job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING)
 
     async def _paused(self, seconds: float) -> bool:
@@ -116,7 +117,7 @@ class NaiveTracker(JobTracker):
         return self._stopping
 
     async def _poll_once(self, job_id: int) -> None:
-        job = self._active.get(job_id)
+        job = self._records.active.get(job_id)
         if job is None or job.provider_task_id is None:
             return
         if job.created_at <= self._clock() - self._timeout:

@@ -135,6 +135,7 @@ class NewJob:
     raw: bool = False
     end_image_url: str | None = None
     cost: int = 1  # daily-limit units charged on success (1 per job, or its clips), fixed at admission
+    price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
 
 
@@ -177,6 +178,7 @@ class Job:
     raw: bool = False
     end_image_url: str | None = None
     cost: int = 1
+    price: int = 0  # millionths of the operator's currency (bot.budget.Money)
     attachment_size_limit: int | None = None
     missing_clips: tuple[int, ...] = ()  # a delivered job's clips (0-based) that could not be posted
     # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.

@@ -6,9 +6,9 @@ INSERT_JOB = """
 INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
-    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
+    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
     attachment_size_limit, lease_owner, lease_expires_at, lease_token
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 RETURNING *
 """
 

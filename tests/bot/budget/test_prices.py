@@ -59,5 +59,5 @@ def test_an_empty_budget_means_no_cap(name, monkeypatch):
 
 
 def test_a_negative_price_is_refused():
-    with pytest.raises(Exception, match="price_per_clip_480p|PRICE_PER_CLIP_480P"):
+    with pytest.raises(Exception, match=r"price_per_clip_480p|PRICE_PER_CLIP_480P"):
         read_settings(None, **SECRETS, price_per_clip_480p=Decimal("-1"))

@@ -206,6 +206,9 @@ async def test_migration_keeps_rows_ids_indexes_and_the_autoincrement_sequence(t
         "ix_jobs_leasable",  # 0010
         "ix_jobs_finished",  # 0010
         "ix_jobs_card_message",  # 0012
+        "ix_ledger_person",  # 0015
+        "ix_ledger_guild",  # 0015
+        "ix_ledger_month",  # 0015
     }
     conn = sqlite3.connect(path)
     try:

@@ -4,6 +4,17 @@ Knows nothing of Discord. Amounts are ``Money``: integer millionths of the opera
 sums are exact and the ledger stores them as plain integers.
 """
 
+from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
 from bot.budget.prices import Money, PriceTable, format_money, to_money
 
-__all__ = ["Money", "PriceTable", "format_money", "to_money"]
+__all__ = [
+    "Budgets",
+    "Money",
+    "Period",
+    "PriceTable",
+    "Scope",
+    "format_money",
+    "lower",
+    "operator_budgets",
+    "to_money",
+]

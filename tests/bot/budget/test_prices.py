@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.budget import Money, PriceTable, format_money, to_money
+from bot.budget import Money, Period, PriceTable, Scope, format_money, lower, operator_budgets, to_money
 from bot.models import Quality
 from bot.settings import read_settings
 
@@ -61,3 +61,17 @@ def test_an_empty_budget_means_no_cap(name, monkeypatch):
 def test_a_negative_price_is_refused():
     with pytest.raises(Exception, match=r"price_per_clip_480p|PRICE_PER_CLIP_480P"):
         read_settings(None, **SECRETS, price_per_clip_480p=Decimal("-1"))
+
+
+def test_the_operator_budgets_come_from_the_settings_and_empty_means_no_cap():
+    settings = read_settings(None, **SECRETS, budget_server_month=None, budget_person_day=Decimal("1.5"))
+    budgets = operator_budgets(settings)
+    assert budgets.cap(Scope.PERSON, Period.DAY) == 1_500_000
+    assert budgets.cap(Scope.SERVER, Period.MONTH) is None
+
+
+def test_a_server_or_role_may_only_lower_a_cap():
+    assert lower(Money(100), Money(50)) == 50
+    assert lower(Money(100), Money(500)) == 100
+    assert lower(None, Money(500)) == 500
+    assert lower(Money(100), None) == 100

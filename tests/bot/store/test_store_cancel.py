@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus
+from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, LedgerState
 from bot.store import InvalidTransition, JobNotFound, JobStore, TooLateToCancel
 from bot.store.migrations import load_migrations
 from bot.store.sqlite.schema import migrate
@@ -57,7 +57,8 @@ async def test_cancelling_twice_is_refused_and_an_unknown_job_is_not_found(store
         await store.mark_cancelled(9999)
 
 
-async def test_a_result_arriving_after_the_cancel_is_refused_and_nothing_is_charged(store):
+async def test_a_result_arriving_after_the_cancel_is_refused_and_the_job_stays_charged(store):
+    """The provider had the task when it was cancelled: it bills it, so the job stays charged (once)."""
     job = await job_in(store, JobStatus.RUNNING)
     await store.mark_cancelled(job.id)
 
@@ -67,7 +68,23 @@ async def test_a_result_arriving_after_the_cancel_is_refused_and_nothing_is_char
 
     assert updated == []
     assert (await store.get_job(job.id)).status is JobStatus.CANCELLED
-    assert (await store.usage_today(GUILD, USER)).user_today == 0
+    assert (await store.usage_today(GUILD, USER)).user_today == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (JobStatus.QUEUED, LedgerState.RELEASED),  # waiting: the provider never had it
+        (JobStatus.SUBMITTING, LedgerState.CHARGED),  # its submit is on the wire: it may have it
+        (JobStatus.SUBMITTED, LedgerState.CHARGED),
+        (JobStatus.RUNNING, LedgerState.CHARGED),
+    ],
+)
+async def test_a_cancel_is_free_only_while_the_job_waits(store, status, state):
+    job = await job_in(store, status)
+    cancelled = await store.mark_cancelled(job.id)
+    assert (await store.charge_of(job.id)).state is state
+    assert cancelled.billed is (state is LedgerState.CHARGED)
 
 
 # -- migration 0006 ------------------------------------------------------------------------------

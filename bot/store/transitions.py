@@ -20,6 +20,7 @@ from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob, Standing
 from bot.store.core import StoreCore
 from bot.store.engine import ADMISSION_LOCK, Statements, Tx, fetch_job
 from bot.store.errors import (
+    CancelWouldCharge,
     DuplicateJob,
     InvalidTransition,
     JobNotFound,
@@ -222,7 +223,7 @@ class JobTransitions(StoreCore):
             job_id, DELIVERABLE, "mark it delivered", lambda sql: sql.MARK_DELIVERED, params, token
         )
 
-    async def mark_cancelled(self, job_id: int) -> Job:
+    async def mark_cancelled(self, job_id: int, *, free_only: bool = False) -> Job:
         """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final).
 
         A job still waiting (QUEUED) is free: its reservation is released. Once its submit went out
@@ -230,13 +231,16 @@ class JobTransitions(StoreCore):
         recall and bills: the job stays charged. ``TooLateToCancel`` when the job already has its
         result (a SUCCEEDED job is being delivered) or was cancelled before; ``JobNotFound`` for an
         unknown id. The cancelling process takes the job's lease: it announces the cancel, and the
-        process that tracked the job lets it go.
+        process that tracked the job lets it go. ``free_only``: cancel only a job still waiting, else
+        raise ``CancelWouldCharge`` and change nothing (the member was not told it would be charged).
         """
 
         async def work(tx: Tx) -> Job:
             current = await self._load(tx, job_id)
             if current.status not in CANCELLABLE:
                 raise TooLateToCancel(job_id, current.status)
+            if free_only and current.status is not JobStatus.QUEUED:
+                raise CancelWouldCharge(job_id, current.status)
             now = self._now()
             job = await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(now), job_id, *self._lease(now)))
             await settle(tx, job, now)

@@ -9,7 +9,7 @@ import aiosqlite
 import pytest
 
 from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, LedgerState
-from bot.store import InvalidTransition, JobNotFound, JobStore, TooLateToCancel
+from bot.store import CancelWouldCharge, InvalidTransition, JobNotFound, JobStore, TooLateToCancel
 from bot.store.migrations import load_migrations
 from bot.store.sqlite.schema import migrate
 from tests.bot.store.test_store import GUILD, USER, job_in
@@ -85,6 +85,17 @@ async def test_a_cancel_is_free_only_while_the_job_waits(store, status, state):
     cancelled = await store.mark_cancelled(job.id)
     assert (await store.charge_of(job.id)).state is state
     assert cancelled.billed is (state is LedgerState.CHARGED)
+
+
+@pytest.mark.parametrize("status", [JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING])
+async def test_a_cancel_meant_to_be_free_changes_nothing_once_the_job_left_the_line(store, status):
+    """The member pressed Cancel on a waiting job, which reached the provider before the write."""
+    job = await job_in(store, status)
+    with pytest.raises(CancelWouldCharge):
+        await store.mark_cancelled(job.id, free_only=True)
+    assert (await store.get_job(job.id)).status is status
+    queued = await job_in(store, JobStatus.QUEUED)
+    assert (await store.mark_cancelled(queued.id, free_only=True)).status is JobStatus.CANCELLED
 
 
 # -- migration 0006 ------------------------------------------------------------------------------

@@ -22,9 +22,6 @@ from tests.e2e.test_limits_e2e import finished, refused
 from tests.e2e.test_queue_e2e import finish_in_turn, post
 
 PRICE = 200_000  # the default price of a 4-clip 480p video: 4 x 0.05 USD
-NO_CAPS = {
-    f"budget_{scope}_{period}": None for scope in ("person", "server", "bot") for period in ("day", "month")
-}
 
 
 def renewals() -> set[int]:
@@ -108,8 +105,7 @@ async def test_cancel_anyway_follows_the_cancel_rules_and_is_too_late_once_the_j
 async def test_a_waiting_job_cancelled_is_free_and_gives_its_budget_back(tmp_path):
     """A person's daily budget fits one video: the second is refused while the first waits; cancelling
     the waiting one (no question asked) releases its price, and the next video is taken."""
-    budget = {**NO_CAPS, "budget_person_day": "0.20"}
-    async with make_world(tmp_path, provider_max_retries=0, **budget) as world:
+    async with make_world(tmp_path, provider_max_retries=0, budget_person_day="0.20") as world:
         world.comet.queue_full(times=None)
         job, card = await started_job(world, JobStatus.QUEUED)
         content = await refused(await world.animate(prompt="a second one"))
@@ -173,7 +169,7 @@ async def test_one_person_in_three_servers_takes_one_turn_in_line(tmp_path):
 async def test_the_operators_bot_budget_holds_across_every_server(tmp_path):
     """BUDGET_BOT_DAY fits two videos: Alice's here and Bob's in another server take it; Carol's in a
     third server is refused naming Motionbot's daily budget and when it renews, in her language."""
-    async with make_world(tmp_path, **{**NO_CAPS, "budget_bot_day": "0.40"}) as world:
+    async with make_world(tmp_path, budget_bot_day="0.40") as world:
         discord = world.discord
         bob, carol = discord.bob, await discord.add_user("carol")
         second, third = await joined(world, "Second", bob), await joined(world, "Third", carol)
@@ -193,9 +189,7 @@ async def test_the_operators_bot_budget_holds_across_every_server(tmp_path):
 async def test_the_operators_server_budget_wins_over_the_servers_own_limits(tmp_path):
     """BUDGET_SERVER_MONTH fits two videos of a server, whatever its daily job limits allow: the third
     is refused naming the server's monthly budget (renewing on the 1st); another server is unaffected."""
-    async with make_world(
-        tmp_path, max_daily_jobs_per_guild=1000, **{**NO_CAPS, "budget_server_month": "0.40"}
-    ) as world:
+    async with make_world(tmp_path, max_daily_jobs_per_guild=1000, budget_server_month="0.40") as world:
         discord = world.discord
         second = await joined(world, "Second", discord.alice)
         for user in (discord.alice, discord.bob):

@@ -55,8 +55,8 @@ class JobStatus(StrEnum):
     ``queued`` rows exist before the provider is called; ``submitting`` marks that a submit request
     is on the wire (so a crash there is detectable); ``submitted``/``running`` are tracked by the
     tracker; ``succeeded`` means the provider finished and the clips await delivery; ``delivered``,
-    ``failed``, ``timed_out`` and ``cancelled`` (stopped by a member before any result, never charged)
-    are final.
+    ``failed``, ``timed_out`` and ``cancelled`` (stopped by a member before any result; charged when
+    the provider already had it, see ``Job.billed``) are final.
     """
 
     QUEUED = "queued"
@@ -101,6 +101,12 @@ class FailureKind(StrEnum):
     NO_CAPACITY = "no_capacity"  # no provider account could take the job for longer than the bound
 
 
+# Failures the provider itself reported: it did not bill the task, so the job's reservation is released.
+PROVIDER_REPORTED = frozenset(
+    {FailureKind.MODERATION, FailureKind.REFUSED, FailureKind.PROVIDER_FAILED, FailureKind.NEEDS_INPUT}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class VideoOptions:
     """The video options a card and /jobs show: batch size, loop, raw style, an end frame."""
@@ -134,7 +140,8 @@ class NewJob:
     loop: bool = False
     raw: bool = False
     end_image_url: str | None = None
-    cost: int = 1  # daily-limit units charged on success (1 per job, or its clips), fixed at admission
+    cost: int = 1  # daily-limit units the job holds (1 per job, or its clips), fixed at admission
+    price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
 
 
@@ -177,6 +184,7 @@ class Job:
     raw: bool = False
     end_image_url: str | None = None
     cost: int = 1
+    price: int = 0  # millionths of the operator's currency (bot.budget.Money)
     attachment_size_limit: int | None = None
     missing_clips: tuple[int, ...] = ()  # a delivered job's clips (0-based) that could not be posted
     # Bumped by every claim of the job's lease: a process's writes carry the token it claimed with.
@@ -209,6 +217,19 @@ class Job:
     def charged_units(self) -> int:
         """Return the daily-limit units the job's delivered clips cost (see ``charged_units``)."""
         return charged_units(self.cost, len(self.clip_urls), len(self.clip_urls) - len(self.missing_clips))
+
+    @property
+    def billed(self) -> bool:
+        """Return True when the provider had the job's task and bills it: the ledger charges the job.
+
+        From the moment a submit went out (``submitted_at``; a job cancelled while its submit was on
+        the wire has it too) whatever happens next (a cancel, a timeout, a delivery that failed),
+        except a failure the provider reported itself (``PROVIDER_REPORTED``). A job refused, failed
+        or cancelled before any submit went out is never billed.
+        """
+        if self.submitted_at is None:
+            return False
+        return not (self.status is JobStatus.FAILED and self.failure_kind in PROVIDER_REPORTED)
 
     @property
     def state_tag(self) -> str:
@@ -261,7 +282,61 @@ class GuildSettings:
 
 @dataclass(frozen=True, slots=True)
 class UsageCounts:
-    """Succeeded jobs counted against today's (UTC) limits."""
+    """Daily-limit units charged today (UTC): a member's in one server, and the whole server's."""
 
     user_today: int
     guild_today: int
+
+
+class LedgerState(StrEnum):
+    """Where a job's row in the spend ledger stands (see migration 0015)."""
+
+    RESERVED = "reserved"  # admitted, not at the provider yet: counts against every limit
+    CHARGED = "charged"  # the provider has the task and bills it
+    RELEASED = "released"  # the provider did not bill it: counts nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One job's row in the spend ledger: its state, its daily-limit units and its amount of money."""
+
+    state: LedgerState
+    units: int
+    amount: int  # millionths of the operator's currency (bot.budget.Money)
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """What the ledger holds (reserved and charged rows) for one admission, this UTC day and month.
+
+    Units are daily-limit units (``Job.cost``); amounts are money (millionths of the operator's
+    currency, ``bot.budget.Money``). "here" is the person in the one server (0: direct messages).
+    """
+
+    person_units_here: int = 0
+    person_units: int = 0  # the person in every server
+    guild_units: int = 0
+    person_day: int = 0
+    person_month: int = 0
+    guild_day: int = 0
+    guild_month: int = 0
+    bot_day: int = 0
+    bot_month: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A person's spend and active jobs (queued to running, in every server, oldest first) at one moment."""
+
+    spend: Spend
+    active: tuple[Job, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpendTotals:
+    """The whole bot's money this UTC day and month, charged and still reserved (for metrics)."""
+
+    charged_day: int = 0
+    charged_month: int = 0
+    reserved_day: int = 0
+    reserved_month: int = 0

@@ -6,6 +6,7 @@ repr, a log line or an error message.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -17,6 +18,10 @@ from bot.image_hosts import DEFAULT_IMAGE_HOSTS, ImageHostPolicy, parse_host, pa
 from bot.models import CLIP_CHOICES, CLIPS_PER_JOB, Motion, Quality
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+# An amount of money in the operator's PRICE_CURRENCY: at most a million, to the millionth (the ledger
+# stores millionths as integers, see bot.budget.prices).
+Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=13, decimal_places=6)]
 
 # One line of help per setting, used when a value is missing or invalid.
 EXPECTATIONS: dict[str, str] = {
@@ -41,6 +46,16 @@ EXPECTATIONS: dict[str, str] = {
     "provider_max_running": "a whole number between 1 and 5000",
     "max_daily_jobs_per_user": "a whole number between 1 and 10000",
     "max_daily_jobs_per_guild": "a whole number between 1 and 100000",
+    "price_currency": "a currency label of 1 to 8 characters, such as USD",
+    "price_per_clip_480p": "an amount such as 0.05 (what one 480p clip costs you at CometAPI)",
+    "price_per_clip_720p": "an amount such as 0.16 (what one 720p clip costs you at CometAPI)",
+    "price_per_extension_clip": "an amount such as 0.05 (what one extended clip costs you at CometAPI)",
+    "budget_person_day": "an amount such as 2.00 (one person, all servers, per day), or empty for none",
+    "budget_person_month": "an amount such as 20.00 (one person, all servers, per month), or empty for none",
+    "budget_server_day": "an amount such as 10.00 (one server, per UTC day), or empty for none",
+    "budget_server_month": "an amount such as 100.00 (one server, per UTC month), or empty for none",
+    "budget_bot_day": "an amount such as 30.00 (the whole bot, per UTC day), or empty for none",
+    "budget_bot_month": "an amount such as 300.00 (the whole bot, per UTC month), or empty for none",
     "default_motion": "low or high",
     "default_quality": "480p or 720p",
     "default_clips": "1, 2 or 4",
@@ -102,6 +117,16 @@ class Settings(BaseSettings):
     provider_max_running: Annotated[int, Field(ge=1, le=5000)] = 10
     max_daily_jobs_per_user: Annotated[int, Field(ge=1, le=10_000)] = 10
     max_daily_jobs_per_guild: Annotated[int, Field(ge=1, le=100_000)] = 100
+    price_currency: Annotated[str, Field(min_length=1, max_length=8)] = "USD"
+    price_per_clip_480p: Amount = Decimal("0.05")
+    price_per_clip_720p: Amount = Decimal("0.16")
+    price_per_extension_clip: Amount = Decimal("0.05")
+    budget_person_day: Amount | None = Decimal("2.00")
+    budget_person_month: Amount | None = Decimal("20.00")
+    budget_server_day: Amount | None = Decimal("10.00")
+    budget_server_month: Amount | None = Decimal("100.00")
+    budget_bot_day: Amount | None = Decimal("30.00")
+    budget_bot_month: Amount | None = Decimal("300.00")
     default_motion: Motion = Motion.LOW
     default_quality: Quality = Quality.SD
     default_clips: int = CLIPS_PER_JOB
@@ -192,7 +217,18 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "clip_archive_dir", "http_port", "dev_guild_id", "log_channel_id", "shard_count", mode="before"
+        "clip_archive_dir",
+        "http_port",
+        "dev_guild_id",
+        "log_channel_id",
+        "shard_count",
+        "budget_person_day",
+        "budget_person_month",
+        "budget_server_day",
+        "budget_server_month",
+        "budget_bot_day",
+        "budget_bot_month",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

@@ -1,7 +1,7 @@
 """The checks a member's request passes, and the ``Refusal`` a failed one raises.
 
 The image (metadata, then the bytes downloaded from Discord's hosts and checked), the prompt
-(folded, cleaned, its links and typed flags), the member's and the server's limits (quotas), the
+(folded, cleaned, its links and typed flags), the limits and money budgets (quotas, on the ledger), the
 records a request is made of (``JobRequest``, ``ExtendJobRequest``, ``ImageRef``), and what the provider
 is sent from them: the checked image bytes (``ProviderImages``) and the prompt's words and flags.
 Both the intake (on the way in) and the tracker (at submit) use them. May import: the shared
@@ -20,11 +20,13 @@ from bot.checks.prompt_flags import (
 )
 from bot.checks.prompts import PromptRejected, clean_prompt, shorten
 from bot.checks.provider_images import ImageNotSendable, ProviderImages
-from bot.checks.quotas import QuotaExceeded, QuotaService, QuotaStatus
+from bot.checks.quotas import BudgetExceeded, BudgetStatus, QuotaExceeded, QuotaService, QuotaStatus
 from bot.checks.records import DuplicateRequest, ExtendJobRequest, ImageRef, JobRequest, Refusal
 
 __all__ = [
     "MIN_SIDE",
+    "BudgetExceeded",
+    "BudgetStatus",
     "CheckedImage",
     "DuplicateRequest",
     "ExtendJobRequest",

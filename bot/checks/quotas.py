@@ -1,87 +1,74 @@
-"""Per-member and per-server limits, computed from the job store.
+"""Per-person, per-server and whole-bot limits and money budgets, checked against the spend ledger.
 
-Four limits: jobs running at once per member (more wait in line, see ``bot.tracking.fair_queue``), jobs
-waiting per member, succeeded jobs per member per UTC day, succeeded jobs per server per UTC day.
-Each comes from the settings (the operator's budget); a server's ``GuildSettings`` may lower the
-running and daily limits, never raise them.
-Only succeeded jobs are counted (refused, failed and timed-out jobs are free), but admission treats
-a member's running and waiting jobs as already spent so that many jobs started at once cannot
-overshoot. Only the waiting cap and the daily limits refuse: a job past the running limit waits.
-A job counts ``Job.cost`` units against the daily limits: 1, or its clips when the server counts
-clips (``GuildSettings.count_clips``), fixed when it is admitted.
+The limits: jobs running at once per person (more wait in line, see ``bot.tracking.fair_queue``) and jobs
+waiting per person, both across every server; daily-limit units per member in one server (the server's
+``max_daily_per_user``, at most the operator's), per person across every server (the operator's
+``MAX_DAILY_JOBS_PER_USER``) and per server per UTC day; and the six money budgets (``bot.budget``: a
+person, a server, the whole bot; per UTC day and month). The settings are the operator's; a server's
+``GuildSettings`` may lower the running and daily limits, never raise them.
+
+Everything counts the ledger's reserved and charged rows (``bot.store.ledger``): a job holds its units
+and its price from admission, is charged once the provider has it and released only when the provider
+did not bill it. Admission checks and reserves in one store transaction (``QuotaService.admission``),
+so no race, in one process or several, spends past a limit. Only the waiting cap, the daily limits and
+the budgets refuse: a job past the running limit waits. A job counts ``Job.cost`` units against the
+daily limits: 1, or its clips when the server counts clips (``GuildSettings.count_clips``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
-from bot.models import GuildSettings, Job, JobStatus, UsageCounts, utcnow
+from bot.budget import Budgets, Money, Period, PriceTable, Scope, operator_budgets
+from bot.checks.quota_refusals import (
+    BudgetExceeded,
+    LimitKind,
+    QuotaExceeded,
+    next_midnight,
+    renewal,
+)
+from bot.models import GuildSettings, Job, JobStatus, NewJob, Spend, Standing, utcnow
 from bot.settings import Settings
+
+__all__ = [
+    "TYPICAL_JOB_DURATION",
+    "BudgetExceeded",
+    "BudgetStatus",
+    "LimitKind",
+    "QuotaExceeded",
+    "QuotaPolicy",
+    "QuotaService",
+    "QuotaStatus",
+]
 
 # How long a video usually takes from submission to result; only used to estimate when a slot frees up.
 TYPICAL_JOB_DURATION = dt.timedelta(minutes=3)
+# The budgets in the order a refusal names them: the one that lasts longest first.
+FREE = Money(0)
+BUDGET_ORDER = tuple((scope, period) for period in (Period.MONTH, Period.DAY) for scope in Scope)
 
 
 class QuotaStore(Protocol):
-    """The part of ``bot.store.JobStore`` the quota service reads."""
+    """The part of ``bot.store.JobStore`` the quota service reads and admits through."""
 
-    async def running_jobs(self, user_id: int) -> list[Job]:
-        """Return the user's active jobs in every server, oldest first."""
+    async def standing(self, person_id: int, guild_id: int | None) -> Standing:
+        """Return the person's spend (and their server's and the bot's) and active jobs, now."""
+        ...
+
+    async def admit_job(self, new: NewJob, check: Callable[[Standing], None] | None) -> Job:
+        """Store ``new`` with its reservation if ``check`` (given the standing, locked) does not raise."""
         ...
 
     async def count_active_jobs(self, guild_id: int) -> int:
         """Return the daily-limit units the server's active jobs (queued to running) hold."""
         ...
 
-    async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
-        """Return today's succeeded jobs of the user in the server and of the whole server."""
-        ...
-
     async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
         """Return the server's stored overrides, or None."""
         ...
-
-
-class LimitKind(StrEnum):
-    """Which limit refused a job; the value is the tail of its key (``quota.exceeded.<value>``)."""
-
-    WAITING = "waiting"
-    USER_DAILY = "user_daily"
-    GUILD_DAILY = "guild_daily"
-
-
-class QuotaExceeded(Exception):  # noqa: N818 (name fixed by the module contract)
-    """A job refused by a limit: which one, its value, and when it resets (None: when a job ends)."""
-
-    def __init__(
-        self, limit: LimitKind, limit_value: int, resets_at: dt.datetime | None, waiting: int | None = None
-    ) -> None:
-        super().__init__(f"{limit} limit of {limit_value} reached")
-        self.limit = limit
-        self.limit_value = limit_value
-        self.resets_at = resets_at
-        self.waiting = waiting
-
-    @property
-    def key(self) -> str:
-        """Return the catalogue key of the refusal message."""
-        return f"quota.exceeded.{self.limit}"
-
-    @property
-    def params(self) -> dict[str, object]:
-        """Return the message parameters: ``limit`` and, for daily limits, ``resets_at`` (Unix)."""
-        params: dict[str, object] = {"limit": self.limit_value}
-        if self.resets_at is not None:
-            params["resets_at"] = int(self.resets_at.timestamp())
-        if self.waiting is not None:
-            params["waiting"] = self.waiting
-        return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +99,26 @@ class QuotaPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """One money budget for ``/quota``: its cap (None: none), what is spent or reserved, when it renews."""
+
+    scope: Scope
+    period: Period
+    cap: Money | None
+    spent: Money
+    resets_at: dt.datetime
+
+    @property
+    def left(self) -> Money | None:
+        """Return what is left (never below zero), or None when there is no cap."""
+        return None if self.cap is None else Money(max(0, self.cap - self.spent))
+
+
+@dataclass(frozen=True, slots=True)
 class QuotaStatus:
     """What ``/quota`` shows; remaining counts treat running and waiting jobs as spent.
 
-    Guild fields are None in direct messages.
+    Guild fields are None in direct messages (and the server budgets are left out there).
     """
 
     user_used: int
@@ -131,30 +134,29 @@ class QuotaStatus:
     next_slot_at: dt.datetime | None
     resets_at: dt.datetime
     counts_clips: bool = False
+    budgets: tuple[BudgetStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class _Counts:
-    usage: UsageCounts
-    user_active: list[Job]  # running and waiting: a member's few, from an indexed query
-    guild_running: int
+class Limits:
+    """Everything one admission is checked against."""
 
-    @property
-    def user_running(self) -> list[Job]:
-        return [job for job in self.user_active if job.status is not JobStatus.QUEUED]
+    policy: QuotaPolicy
+    budgets: Budgets
+    person_daily: int  # the operator's daily limit of one person across every server
 
-    @property
-    def user_reserved(self) -> int:
-        """Return the daily-limit units the member's running and waiting jobs will take on success."""
-        return sum(job.cost for job in self.user_active)
 
-    @property
-    def user_waiting(self) -> int:
-        return sum(1 for job in self.user_active if job.status is JobStatus.QUEUED)
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The job asked for, where, and what it holds: its units and its price."""
+
+    guild_id: int | None
+    cost: int
+    price: Money
 
 
 class QuotaService:
-    """Checks and reports the limits of a member in a server from the store's live counts."""
+    """Checks and reports a person's limits and budgets from the ledger, and admits jobs against them."""
 
     def __init__(
         self, store: QuotaStore, settings: Settings, clock: Callable[[], dt.datetime] = utcnow
@@ -162,97 +164,198 @@ class QuotaService:
         self._store = store
         self._settings = settings
         self._clock = clock
-        self._admission_lock = asyncio.Lock()
+        self._prices = PriceTable.from_settings(settings)
 
     async def policy(self, guild_id: int | None) -> QuotaPolicy:
         """Return the limits in force in ``guild_id`` (None: direct messages)."""
-        overrides = None if guild_id is None else await self._store.get_guild_settings(guild_id)
-        return QuotaPolicy.resolve(self._settings, overrides)
+        return QuotaPolicy.resolve(self._settings, await self._overrides(guild_id))
 
     async def running_limit(self, guild_id: int | None) -> int:
         """Return how many jobs a member of ``guild_id`` may have at the provider at once (read live)."""
         return (await self.policy(guild_id)).concurrent
 
-    async def check(self, guild_id: int | None, user_id: int, cost: int = 1) -> None:
-        """Raise ``QuotaExceeded`` if the member may not start a job costing ``cost`` units now."""
-        policy = await self.policy(guild_id)
-        counts = await self._counts(guild_id, user_id)
-        refusal = self._first_exceeded(policy, counts, cost, has_guild=guild_id is not None)
+    async def check(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        cost: int = 1,
+        price: Money = FREE,
+        role_ids: frozenset[int] = frozenset(),
+    ) -> None:
+        """Raise ``QuotaExceeded`` if the person may not start a job of ``cost`` units and ``price`` now.
+
+        A read, for the early checks; ``admission`` checks again where it counts.
+        """
+        limits = await self._limits(guild_id, role_ids)
+        standing = await self._store.standing(user_id, guild_id)
+        refusal = self._first_exceeded(limits, standing, Request(guild_id, cost, price))
         if refusal is not None:
             raise refusal
 
-    @contextlib.asynccontextmanager
-    async def admission(self, guild_id: int | None, user_id: int, cost: int = 1) -> AsyncIterator[None]:
-        """Check the limits and hold them while the caller stores the job.
+    async def admission(self, new: NewJob, role_ids: frozenset[int] = frozenset()) -> Job:
+        """Store ``new`` with its reservation if every limit and budget leaves room for it, else refuse.
 
-        Use as ``async with quotas.admission(guild, user): job = await store.create_job(...)`` so
-        two requests arriving together cannot both take the last waiting place or daily job.
+        The check and the reservation are one store transaction (``JobStore.admit_job``), so requests
+        arriving together, in this process or in others, never both take the last room. Raises
+        ``QuotaExceeded`` (nothing stored) or the store's ``DuplicateJob``.
         """
-        async with self._admission_lock:
-            await self.check(guild_id, user_id, cost)
-            yield
+        limits = await self._limits(new.guild_id, role_ids)
+        request = Request(new.guild_id, new.cost, Money(new.price))
 
-    async def status(self, guild_id: int | None, user_id: int) -> QuotaStatus:
-        """Return the member's usage, remaining jobs and reset times for ``/quota``."""
-        policy = await self.policy(guild_id)
-        counts = await self._counts(guild_id, user_id)
-        running = len(counts.user_running)
-        has_guild = guild_id is not None
-        guild_spent = counts.usage.guild_today + counts.guild_running
+        def check(standing: Standing) -> None:
+            refusal = self._first_exceeded(limits, standing, request)
+            if refusal is not None:
+                raise refusal
+
+        return await self._store.admit_job(new, check)
+
+    async def status(
+        self, guild_id: int | None, user_id: int, role_ids: frozenset[int] = frozenset()
+    ) -> QuotaStatus:
+        """Return the person's usage, remaining jobs, budgets and reset times for ``/quota``."""
+        limits = await self._limits(guild_id, role_ids)
+        policy = limits.policy
+        standing = await self._store.standing(user_id, guild_id)
+        spend = standing.spend
+        running = [job for job in standing.active if job.status is not JobStatus.QUEUED]
+        guild_used = await self._guild_used(guild_id, spend)
         return QuotaStatus(
-            user_used=counts.usage.user_today,
+            user_used=spend.person_units_here - self._held_today(standing, guild_id),
             user_limit=policy.user_daily,
-            user_remaining=max(0, policy.user_daily - counts.usage.user_today - counts.user_reserved),
-            guild_used=counts.usage.guild_today if has_guild else None,
-            guild_limit=policy.guild_daily if has_guild else None,
-            guild_remaining=max(0, policy.guild_daily - guild_spent) if has_guild else None,
-            running=running,
+            user_remaining=max(0, policy.user_daily - spend.person_units_here),
+            guild_used=guild_used,
+            guild_limit=None if guild_id is None else policy.guild_daily,
+            guild_remaining=None if guild_id is None else max(0, policy.guild_daily - spend.guild_units),
+            running=len(running),
             concurrent_limit=policy.concurrent,
-            waiting=counts.user_waiting,
+            waiting=len(standing.active) - len(running),
             waiting_limit=policy.waiting,
-            next_slot_at=self._next_slot(counts.user_running, policy.concurrent),
+            next_slot_at=self._next_slot(running, policy.concurrent),
             resets_at=self.resets_at(),
             counts_clips=policy.counts_clips,
+            budgets=self._budget_statuses(limits.budgets, spend, has_guild=guild_id is not None),
         )
 
     def resets_at(self) -> dt.datetime:
         """Return the next UTC midnight, when the daily counts start again."""
-        now = self._clock().astimezone(dt.UTC)
-        return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        return next_midnight(self._clock())
 
-    async def _counts(self, guild_id: int | None, user_id: int) -> _Counts:
-        usage = await self._store.usage_today(guild_id, user_id)
-        mine = [job for job in await self._store.running_jobs(user_id) if job.guild_id == guild_id]
-        guild_running = 0 if guild_id is None else await self._store.count_active_jobs(guild_id)
-        return _Counts(usage=usage, user_active=mine, guild_running=guild_running)
+    # -- what is in force --------------------------------------------------------------------
 
-    def _first_exceeded(
-        self, policy: QuotaPolicy, counts: _Counts, cost: int, *, has_guild: bool
-    ) -> QuotaExceeded | None:
+    async def _overrides(self, guild_id: int | None) -> GuildSettings | None:
+        return None if guild_id is None else await self._store.get_guild_settings(guild_id)
+
+    async def _limits(self, guild_id: int | None, role_ids: frozenset[int]) -> Limits:
+        overrides = await self._overrides(guild_id)
+        return Limits(
+            policy=QuotaPolicy.resolve(self._settings, overrides),
+            budgets=self._budgets_for(overrides, role_ids),
+            person_daily=self._settings.max_daily_jobs_per_user,
+        )
+
+    def _budgets_for(self, guild_settings: GuildSettings | None, role_ids: frozenset[int]) -> Budgets:
+        """Return the money budgets of a member with ``role_ids`` in the server of ``guild_settings``.
+
+        The one place budgets are chosen: the operator's caps (``BUDGET_*``). A server's lower budgets
+        and its role allowances plug in here, never above these caps (``bot.budget.lower``).
+        """
+        return operator_budgets(self._settings)
+
+    # -- the checks, the longest-lasting refusal first ----------------------------------------
+
+    def _first_exceeded(self, limits: Limits, standing: Standing, request: Request) -> QuotaExceeded | None:
         """Return the refusal to give, the longest-lasting first; None if the job may start.
 
-        A job of ``cost`` units fits when today's count, the units reserved by active jobs and its
-        own cost stay within each daily limit (``cost`` is 1 unless the server counts clips).
+        A daily limit already used up by finished jobs lasts until midnight; a full line ends when a
+        job starts; a limit reached only because of jobs still waiting or running is named last.
         """
-        reserved = counts.user_reserved + cost - 1
-        user_used, guild_used = counts.usage.user_today, counts.usage.guild_today
-        checks = (
-            (user_used >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
-            (has_guild and guild_used >= policy.guild_daily, LimitKind.GUILD_DAILY, policy.guild_daily),
-            (_line_full(policy, counts), LimitKind.WAITING, policy.waiting),
-            (user_used + reserved >= policy.user_daily, LimitKind.USER_DAILY, policy.user_daily),
-            (
-                has_guild and guild_used + counts.guild_running + cost - 1 >= policy.guild_daily,
-                LimitKind.GUILD_DAILY,
-                policy.guild_daily,
-            ),
+        refusals = (
+            self._daily_used_up(limits, standing, request.guild_id),
+            self._budget_refusal(limits.budgets, standing.spend, request),
+            self._line_refusal(limits.policy, standing),
+            self._daily_refusal(limits, standing.spend, request),
         )
-        for exceeded, kind, value in checks:
-            if exceeded:
-                if kind is LimitKind.WAITING:
-                    return QuotaExceeded(kind, value, None, waiting=counts.user_waiting)
-                return QuotaExceeded(kind, value, self.resets_at())
+        return next((refusal for refusal in refusals if refusal is not None), None)
+
+    def _daily_used_up(
+        self, limits: Limits, standing: Standing, guild_id: int | None
+    ) -> QuotaExceeded | None:
+        """Refuse when finished jobs alone (not those waiting or running) used up a daily limit."""
+        spend, policy = standing.spend, limits.policy
+        here = spend.person_units_here - self._held_today(standing, guild_id)
+        everywhere = spend.person_units - self._held_today(standing, guild_id, everywhere=True)
+        if here >= policy.user_daily:
+            return self._daily(LimitKind.USER_DAILY, policy.user_daily)
+        if everywhere >= limits.person_daily:
+            return self._daily(LimitKind.USER_DAILY, limits.person_daily)
+        if guild_id is not None and spend.guild_units >= policy.guild_daily:
+            return self._daily(LimitKind.GUILD_DAILY, policy.guild_daily)
         return None
+
+    def _daily_refusal(self, limits: Limits, spend: Spend, request: Request) -> QuotaExceeded | None:
+        """Refuse when the job's units do not fit a daily limit beside every job already admitted."""
+        policy, cost = limits.policy, request.cost
+        if spend.person_units_here + cost > policy.user_daily:
+            return self._daily(LimitKind.USER_DAILY, policy.user_daily)
+        if spend.person_units + cost > limits.person_daily:
+            return self._daily(LimitKind.USER_DAILY, limits.person_daily)
+        if request.guild_id is not None and spend.guild_units + cost > policy.guild_daily:
+            return self._daily(LimitKind.GUILD_DAILY, policy.guild_daily)
+        return None
+
+    def _budget_refusal(self, budgets: Budgets, spend: Spend, request: Request) -> QuotaExceeded | None:
+        """Refuse when the job's price does not fit what is left of a money budget (month ones first)."""
+        for scope, period in BUDGET_ORDER:
+            cap = budgets.cap(scope, period)
+            if cap is None or (scope is Scope.SERVER and request.guild_id is None):
+                continue
+            spent = _spent(spend, scope, period)
+            if spent + request.price > cap:
+                resets_at = renewal(period, self._clock())
+                return BudgetExceeded(scope, period, cap, spent, request.price, resets_at, self._prices)
+        return None
+
+    def _line_refusal(self, policy: QuotaPolicy, standing: Standing) -> QuotaExceeded | None:
+        """Refuse when the person holds every running and waiting place they have (in every server)."""
+        if len(standing.active) < policy.concurrent + policy.waiting:
+            return None
+        waiting = sum(1 for job in standing.active if job.status is JobStatus.QUEUED)
+        return QuotaExceeded(LimitKind.WAITING, policy.waiting, None, waiting=waiting)
+
+    def _daily(self, kind: LimitKind, limit: int) -> QuotaExceeded:
+        return QuotaExceeded(kind, limit, self.resets_at())
+
+    # -- reading the standing ------------------------------------------------------------------
+
+    def _held_today(self, standing: Standing, guild_id: int | None, *, everywhere: bool = False) -> int:
+        """Return the units the person's waiting and running jobs admitted today hold.
+
+        In ``guild_id`` only, or in every server when ``everywhere``.
+        """
+        today = self._clock().astimezone(dt.UTC).date()
+        return sum(
+            job.cost
+            for job in standing.active
+            if job.created_at.astimezone(dt.UTC).date() == today and (everywhere or job.guild_id == guild_id)
+        )
+
+    async def _guild_used(self, guild_id: int | None, spend: Spend) -> int | None:
+        """Return the server's units of today spent by jobs no longer active (None in direct messages)."""
+        if guild_id is None:
+            return None
+        return max(0, spend.guild_units - await self._store.count_active_jobs(guild_id))
+
+    def _budget_statuses(
+        self, budgets: Budgets, spend: Spend, *, has_guild: bool
+    ) -> tuple[BudgetStatus, ...]:
+        now = self._clock()
+        return tuple(
+            BudgetStatus(
+                scope, period, budgets.cap(scope, period), _spent(spend, scope, period), renewal(period, now)
+            )
+            for scope, period in BUDGET_ORDER
+            if has_guild or scope is not Scope.SERVER
+        )
 
     def _next_slot(self, running: list[Job], concurrent_limit: int) -> dt.datetime | None:
         """Estimate when a running job ends and frees a slot; None when a slot is free already."""
@@ -262,9 +365,11 @@ class QuotaService:
         return max(started + TYPICAL_JOB_DURATION, self._clock())
 
 
-def _line_full(policy: QuotaPolicy, counts: _Counts) -> bool:
-    """Return True when the member holds every running and waiting place they have."""
-    return len(counts.user_active) >= policy.concurrent + policy.waiting
+def _spent(spend: Spend, scope: Scope, period: Period) -> Money:
+    """Return the money the ledger holds for ``scope`` in ``period`` (reserved and charged)."""
+    prefix = "guild" if scope is Scope.SERVER else scope.value
+    amount: int = getattr(spend, f"{prefix}_{period.value}")
+    return Money(amount)
 
 
 def _pick(override: int | None, cap: int) -> int:

@@ -3,7 +3,7 @@
 ``JobIntake.precheck`` runs the fast checks before the surface answers Discord; ``start`` and
 ``extend`` fetch and check the image, take the quota slot, write the job and enqueue it. The request
 records and ``Refusal`` live in ``bot.checks``. May import: ``bot.tracking``, ``bot.checks``,
-``bot.store``, ``bot.ops`` and the shared vocabulary.
+``bot.store``, ``bot.ops``, ``bot.budget`` and the shared vocabulary.
 """
 
 from bot.intake.job_intake import DEFAULT_PROMPT, JobIntake, check_extendable

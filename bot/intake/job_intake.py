@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from yarl import URL
 
+from bot.budget import Money, PriceTable
 from bot.checks import (
     CheckedImage,
     DuplicateRequest,
@@ -88,6 +89,7 @@ class JobIntake:
         self._images = images
         self._fetcher = images.fetcher
         self._on_created = on_created
+        self._prices = PriceTable.from_settings(settings)
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
         """Return a server's overrides, or None."""
@@ -111,7 +113,8 @@ class JobIntake:
             if request.end_image is not None:
                 self._check_metadata(request.end_image)
             request = self._with_options(request, overrides)
-            await self._quotas.check(request.guild_id, request.requester_id, request.cost)
+            price = self._price(request)
+            await self._quotas.check(request.guild_id, request.requester_id, request.cost, price)
         except (ImageRejected, PromptRejected, QuotaExceeded, FlagRejected) as exc:
             raise Refusal.wrap(exc) from None
         return request
@@ -241,6 +244,7 @@ class JobIntake:
             clips=parent.clips,
             raw=parent.raw,
             cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
+            price=self._prices.job_price(parent.quality, parent.clips, extension=True),
         )
         return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
 
@@ -253,8 +257,7 @@ class JobIntake:
         checked: CheckedImage | None = None,
     ) -> Job:
         try:
-            async with self._quotas.admission(guild_id, user_id, new.cost):
-                job = await self._store.create_job(new)
+            job = await self._quotas.admission(new)
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
         except DuplicateJob as exc:
@@ -319,7 +322,13 @@ class JobIntake:
             raw=bool(request.raw),
             end_image_url=None if request.end_image is None else request.end_image.url,
             cost=request.cost,
+            price=self._price(request),
         )
+
+    def _price(self, request: JobRequest) -> Money:
+        """Return what the job asked for costs: its clips at its quality (``precheck`` filled them in)."""
+        assert request.quality is not None, "precheck fills the quality in"
+        return self._prices.job_price(request.quality, request.clips or CLIPS_PER_JOB)
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

@@ -3,11 +3,13 @@
 Every ``Metrics`` owns its ``CollectorRegistry`` (never the global one), so tests and several bots in
 one process do not clash. Counters are fed by hooks (the CometAPI client's ``on_request``, the Cards
 cog's ``delivered``, a logging handler that sees discord.py's 429 warnings); the job, tracker and
-in-flight figures are read from the store and the tracker when ``/metrics`` is scraped.
+in-flight figures, and the whole bot's spend and reservations in money (the ledger, issue 21; no
+per-member or per-server labels), are read from the store and the tracker when ``/metrics`` is scraped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import logging
 import math
@@ -29,7 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot import __version__
-from bot.models import JobSource, JobStatus
+from bot.models import JobSource, JobStatus, SpendTotals
 from bot.provider import ProviderCondition, ProviderState
 from bot.store import StoreError
 
@@ -124,6 +126,7 @@ class Metrics:
             registry=registry,
         )
         self._created = _counter(registry, "jobs_created", "Jobs created since start, by source.", "source")
+        self._money = _money_gauges(registry)
         self._latency = Histogram(
             "provider_request_duration_seconds",
             "CometAPI request attempts by endpoint and outcome.",
@@ -174,11 +177,18 @@ class Metrics:
         try:
             counts = await self._store.count_by_status()
             partly = await self._store.count_partly_delivered()
+            totals = await self._store.spend_totals()
         except StoreError as exc:
             log.warning("metrics: could not count jobs: %s", exc)
             return
         self.set_job_counts(counts)
         self._partly_delivered.set(partly)
+        self.set_spend(totals)
+
+    def set_spend(self, totals: SpendTotals) -> None:
+        """Set the money gauges (in the operator's currency) from the ledger's totals."""
+        for name, amount in dataclasses.asdict(totals).items():
+            self._money[name].set(amount / MONEY_UNITS)
 
     def set_job_counts(self, counts: Mapping[JobStatus, int]) -> None:
         """Set the job gauge to ``counts`` (statuses left out count as 0)."""
@@ -255,6 +265,26 @@ def _build_info(registry: CollectorRegistry) -> None:
         registry=registry,
     )
     gauge.labels(**labels).set(1)
+
+
+MONEY_UNITS = 1_000_000  # the ledger's amounts are millionths of PRICE_CURRENCY (bot.budget.Money)
+# SpendTotals field -> (metric name, what it holds); the amounts are in PRICE_CURRENCY.
+MONEY_GAUGES = {
+    "charged_day": (
+        "spend_day",
+        "Money charged this UTC day (the provider has the jobs), in PRICE_CURRENCY.",
+    ),
+    "charged_month": ("spend_month", "Money charged this UTC month, in PRICE_CURRENCY."),
+    "reserved_day": ("reserved_day", "Money reserved by jobs admitted this UTC day, not sent yet."),
+    "reserved_month": ("reserved_month", "Money reserved by jobs admitted this UTC month, not sent yet."),
+}
+
+
+def _money_gauges(registry: CollectorRegistry) -> dict[str, Gauge]:
+    return {
+        field: Gauge(name, documentation, namespace=NAMESPACE, registry=registry)
+        for field, (name, documentation) in MONEY_GAUGES.items()
+    }
 
 
 def _counter(registry: CollectorRegistry, name: str, documentation: str, *labels: str) -> Counter:

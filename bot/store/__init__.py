@@ -12,6 +12,7 @@ modules and its engine folders (``sqlite/``, ``postgres/``) are its own: other p
 
 from bot.store.database import describe_database, inspect_database, instance_guard, open_store
 from bot.store.errors import (
+    CancelWouldCharge,
     DuplicateJob,
     InvalidTransition,
     JobNotFound,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_LOCK_RETRY_SECONDS",
     "DUPLICATE_WINDOW",
     "AlreadyRunning",
+    "CancelWouldCharge",
     "Decide",
     "DuplicateJob",
     "Inspection",

@@ -21,6 +21,9 @@ T = TypeVar("T")
 # which is what the other locks are keyed by (a source message, a server).
 MIGRATION_LOCK = 0x4D42_0001
 DISPATCH_LOCK = 0x4D42_0002
+# Admission: the ledger's sums are read and the new job's reservation written by one process at a time,
+# so two processes can never both take the last room in a budget or limit (bot.store.ledger).
+ADMISSION_LOCK = 0x4D42_0003
 
 
 class Statements(Protocol):
@@ -37,8 +40,6 @@ class Statements(Protocol):
     MARK_SUBMITTED: str
     UPDATE_PROGRESS: str
     MARK_SUCCEEDED: str
-    COUNT_SUCCESS: str
-    REFUND_SUCCESS: str
     MARK_FAILED: str
     MARK_CANCELLED: str
     MARK_DELIVERED: str
@@ -59,8 +60,12 @@ class Statements(Protocol):
     COUNT_ACTIVE_IN_GUILD: str
     ALL_JOBS: str
     ALL_JOBS_SINCE: str
-    USER_USAGE: str
-    GUILD_USAGE: str
+    INSERT_LEDGER: str
+    SELECT_LEDGER_ROW: str
+    SETTLE_LEDGER: str
+    SPEND: str
+    CHARGED_TODAY: str
+    SPEND_TOTALS: str
     SELECT_GUILD_SETTINGS: str
     UPSERT_GUILD_SETTINGS: str
     SELECT_META: str

@@ -50,6 +50,13 @@ class TooLateToCancel(InvalidTransition):
         super().__init__(job_id, current, "cancel it")
 
 
+class CancelWouldCharge(InvalidTransition):
+    """A cancel meant to be free found the job already at the provider: cancelling it now charges it."""
+
+    def __init__(self, job_id: int, current: JobStatus) -> None:
+        super().__init__(job_id, current, "cancel it free of charge")
+
+
 class DuplicateJob(Exception):  # noqa: N818 - reads as the condition, like FileExistsError
     """The member already has a recent job from the same source message and trigger; nothing was stored."""
 

@@ -1,4 +1,4 @@
-"""The job store: jobs, per-server settings, daily usage and meta values, on SQLite or PostgreSQL.
+"""The job store: jobs, their spend ledger, per-server settings and meta values, on SQLite or PostgreSQL.
 
 One class for both engines: every method says once what it checks and changes, and the engine
 (``bot.store.sqlite.engine`` or ``bot.store.postgres.engine``) runs it in one transaction with its own
@@ -22,6 +22,7 @@ from bot.store.engine import Engine
 from bot.store.errors import StoreError
 from bot.store.fences import JobFences
 from bot.store.leases import JobLeases
+from bot.store.ledger import JobLedger
 from bot.store.partial_deliveries import PartialDeliveries
 from bot.store.postgres.engine import PostgresEngine
 from bot.store.queries import JobQueries
@@ -38,8 +39,8 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLeases):
-    """Jobs, per-server settings, daily usage and meta values in SQLite or PostgreSQL.
+class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases):
+    """Jobs, their spend ledger, per-server settings and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and
     ``await store.close()`` on shutdown (or use it as an async context manager). Every method returns

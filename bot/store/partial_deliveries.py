@@ -1,9 +1,9 @@
 """Jobs delivered in part: some clips reached Discord, others could not be posted (issue 18, item 9).
 
-Such a job is DELIVERED (the member holds clips) and lists the missing clips in ``missing_clips``. Its
-usage is what the delivered clips cost (``Job.charged_units``): ``mark_succeeded`` counted the whole
-cost, so marking it partly delivered gives back the rest, and each later posting of missing clips
-counts again what they add, on the day the provider finished the job (where the cost was counted).
+Such a job is DELIVERED (the member holds clips) and lists the missing clips in ``missing_clips``. It
+is charged what the delivered clips cost (``Job.charged_units``, and the same share of the price):
+its ledger row, charged in full since the submit, is settled down to that when it is marked partly
+delivered, and up again as missing clips are posted later (``bot.store.ledger``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from bot.models import Job, JobStatus
 from bot.store.engine import Tx
 from bot.store.errors import InvalidTransition
 from bot.store.job_rules import DELIVERABLE
-from bot.store.rows import day_key, encode_clip_indexes, usage_guild, utc
+from bot.store.ledger import settle
+from bot.store.rows import encode_clip_indexes, utc
 from bot.store.transitions import JobTransitions
 
 PARTLY_DELIVERED_FROM = frozenset({JobStatus.DELIVERED})
@@ -28,7 +29,7 @@ class PartialDeliveries(JobTransitions):
     ) -> Job:
         """SUCCEEDED → DELIVERED with ``missing`` (0-based clip indexes) still to post.
 
-        Gives back the units of the clips that did not arrive; ``missing`` must leave at least one
+        Gives back what the clips that did not arrive cost; ``missing`` must leave at least one
         clip delivered (a job with none delivered fails instead, see ``mark_failed``). Fenced by
         ``token`` like ``mark_delivered`` (``LeaseLost`` when another process holds the job now).
         """
@@ -38,11 +39,11 @@ class PartialDeliveries(JobTransitions):
             wanted = _checked_indexes(current, missing)
             if len(wanted) >= len(current.clip_urls):
                 raise ValueError(f"job {job_id}: a delivery with no clip delivered is a failure")
-            stamp = utc(self._now())
+            now = self._now()
             job = await self._returning(
-                tx, tx.sql.MARK_PARTLY_DELIVERED, (encode_clip_indexes(wanted), stamp, job_id)
+                tx, tx.sql.MARK_PARTLY_DELIVERED, (encode_clip_indexes(wanted), utc(now), job_id)
             )
-            await self._charge(tx, job, job.charged_units - current.cost)
+            await settle(tx, job, now)
             return job
 
         return await self._db.write(work)
@@ -58,9 +59,10 @@ class PartialDeliveries(JobTransitions):
             still = set(current.missing_clips) - set(_checked_indexes(current, posted))
             if still == set(current.missing_clips):
                 return current
-            params = (encode_clip_indexes(still), utc(self._now()), job_id)
+            now = self._now()
+            params = (encode_clip_indexes(still), utc(now), job_id)
             job = await self._returning(tx, tx.sql.SET_MISSING_CLIPS, params)
-            await self._charge(tx, job, job.charged_units - current.charged_units)
+            await settle(tx, job, now)
             return job
 
         return await self._db.write(work)
@@ -73,13 +75,6 @@ class PartialDeliveries(JobTransitions):
             return int(rows[0]["jobs"]) if rows else 0
 
         return await self._db.read(work)
-
-    async def _charge(self, tx: Tx, job: Job, units: int) -> None:
-        """Add ``units`` (negative: give back) to the usage of the day the job finished."""
-        if units == 0 or job.finished_at is None:
-            return
-        key = (day_key(job.finished_at), usage_guild(job.guild_id), job.requester_id, abs(units))
-        await tx.execute(tx.sql.COUNT_SUCCESS if units > 0 else tx.sql.REFUND_SUCCESS, key)
 
 
 def _checked_indexes(job: Job, indexes: Collection[int]) -> list[int]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.models import GuildSettings, Job, JobStatus, UsageCounts
+from bot.models import GuildSettings, Job, JobStatus
 from bot.store.core import StoreCore
 from bot.store.engine import Tx, fetch_int, fetch_job, fetch_jobs
-from bot.store.rows import day_key, guild_settings_from_row, guild_settings_params, usage_guild, utc
+from bot.store.rows import guild_settings_from_row, guild_settings_params, utc
 
 
 class JobQueries(StoreCore):
-    """Listing and counting jobs, daily usage, per-server settings and meta values."""
+    """Listing and counting jobs, per-server settings and meta values."""
 
     async def unannounced_failures(self) -> list[Job]:
         """Return failed, timed-out and cancelled jobs whose final state was never shown, oldest first."""
@@ -76,25 +76,7 @@ class JobQueries(StoreCore):
         params = (utc(since),)
         return await self._db.read(lambda tx: fetch_jobs(tx, tx.sql.ALL_JOBS_SINCE, params))
 
-    # -- quotas, settings and meta values ------------------------------------------------------
-
-    async def usage_today(self, guild_id: int | None, user_id: int) -> UsageCounts:
-        """Return today's (UTC) succeeded jobs of the user in ``guild_id`` and of the whole server.
-
-        With ``guild_id`` None (direct messages) the user's direct-message jobs are counted and the
-        server count is 0.
-        """
-        day = day_key(self._now())
-
-        async def work(tx: Tx) -> UsageCounts:
-            user_rows = await tx.rows(tx.sql.USER_USAGE, (day, usage_guild(guild_id), user_id))
-            user_today = next((int(row["succeeded"]) for row in user_rows), 0)
-            if guild_id is None:
-                return UsageCounts(user_today=user_today, guild_today=0)
-            guild_today = await fetch_int(tx, tx.sql.GUILD_USAGE, (day, guild_id))
-            return UsageCounts(user_today=user_today, guild_today=guild_today)
-
-        return await self._db.read(work)
+    # -- settings and meta values -------------------------------------------------------------
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
         """Return the server's stored overrides, or None if it never saved any."""

@@ -134,6 +134,7 @@ def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]
         new.raw,
         new.end_image_url,
         new.cost,
+        new.price,
         new.attachment_size_limit,
         lease[0],
         utc(lease[1]),
@@ -179,6 +180,7 @@ def job_from_row(row: Row) -> Job:
         raw=bool(row["raw"]),
         end_image_url=row["end_image_url"],
         cost=row["cost"],
+        price=row["price"],
         attachment_size_limit=row["attachment_size_limit"],
         missing_clips=decode_clip_indexes(row["missing_clips"]),
         lease_token=row["lease_token"],
@@ -238,6 +240,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         encode_clip_indexes(job.missing_clips),
         job.lease_token,
         optional_utc(job.capacity_refused_at),
+        job.price,
     )
 
 

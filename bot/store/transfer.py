@@ -1,4 +1,4 @@
-"""Moving an SQLite job store into an empty PostgreSQL one: history, per-server settings, usage, meta.
+"""Moving an SQLite job store into an empty PostgreSQL one: history, settings, usage, the ledger, meta.
 
 ``read_snapshot`` reads the whole SQLite file in one read transaction and refuses while a job still
 needs the bot (queued to succeeded); ``write_snapshot`` copies it into PostgreSQL in ONE transaction,
@@ -20,6 +20,7 @@ from bot.store.errors import StoreError
 from bot.store.postgres import sql as postgres_sql
 from bot.store.postgres.engine import PostgresTx
 from bot.store.rows import (
+    Row,
     decode_time,
     guild_settings_from_row,
     guild_settings_params,
@@ -38,6 +39,7 @@ HELD = {
     "jobs": ("job", "jobs"),
     "guild_settings": ("server's settings", "servers' settings"),
     "usage": ("usage row", "usage rows"),
+    "ledger": ("ledger row", "ledger rows"),
     "meta": ("meta value", "meta values"),
 }
 
@@ -60,6 +62,7 @@ class Snapshot:
     jobs: tuple[Params, ...]
     guild_settings: tuple[Params, ...]
     usage: tuple[Params, ...]
+    ledger: tuple[Params, ...]
     meta: tuple[Params, ...]
     # The highest job id the source ever gave (deleted jobs included).
     last_job_id: int
@@ -70,6 +73,7 @@ class Snapshot:
             "jobs": self.jobs,
             "guild_settings": self.guild_settings,
             "usage": self.usage,
+            "ledger": self.ledger,
             "meta": self.meta,
         }
         copied = ", ".join(counted(len(found), table) for table, found in rows.items())
@@ -86,6 +90,7 @@ async def read_snapshot(source: Engine) -> Snapshot:
         refuse_unfinished(source.describe(), jobs)
         settings = await tx.rows(sqlite_sql.ALL_GUILD_SETTINGS)
         usage = await tx.rows(sqlite_sql.ALL_USAGE)
+        ledger = await tx.rows(sqlite_sql.ALL_LEDGER)
         meta = await tx.rows(sqlite_sql.ALL_META)
         sequence = await tx.rows(sqlite_sql.JOBS_SEQUENCE)
         return Snapshot(
@@ -99,11 +104,29 @@ async def read_snapshot(source: Engine) -> Snapshot:
                 (dt.date.fromisoformat(row["day"]), row["guild_id"], row["user_id"], row["succeeded"])
                 for row in usage
             ),
+            ledger=tuple(ledger_copy_params(row) for row in ledger),
             meta=tuple((row["key"], row["value"]) for row in meta),
             last_job_id=max([int(sequence[0][0]), *(job.id for job in jobs)]),
         )
 
     return await source.read(work)
+
+
+def ledger_copy_params(row: Row) -> Params:
+    """Return the ``COPY_LEDGER`` parameters of an SQLite ledger row (its day and times as values)."""
+    settled = row["settled_at"]
+    return (
+        row["job_id"],
+        row["person_id"],
+        row["guild_id"],
+        dt.date.fromisoformat(row["day"]),
+        row["month"],
+        row["units"],
+        row["amount"],
+        row["state"],
+        decode_time(row["created_at"]),
+        None if settled is None else decode_time(settled),
+    )
 
 
 def refuse_unfinished(source: str, jobs: list[Job]) -> None:
@@ -123,7 +146,7 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
     """Copy ``snapshot`` into the empty PostgreSQL ``target`` in one transaction.
 
     ``TransferRefused`` (nothing written) when the database already holds a job, a server's
-    settings, a usage row or a meta value.
+    settings, a usage or ledger row or a meta value.
     """
     if target.name != "postgresql":
         raise ValueError(f"can only move into a PostgreSQL store, not {target.describe()}")
@@ -135,6 +158,7 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
             (postgres_sql.COPY_JOB, snapshot.jobs),
             (postgres_sql.UPSERT_GUILD_SETTINGS, snapshot.guild_settings),
             (postgres_sql.COPY_USAGE, snapshot.usage),
+            (postgres_sql.COPY_LEDGER, snapshot.ledger),
             (postgres_sql.UPSERT_META, snapshot.meta),
         ):
             if rows:

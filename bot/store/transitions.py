@@ -6,16 +6,21 @@ refused change leaves the row untouched. A change given ``token`` (the ``lease_t
 the calling process claimed it) is fenced: if another process claimed the job since, it raises
 ``LeaseLost`` whatever the status, so a process that was paused past its lease never acts on a job
 that is no longer its own. Writes a member's action makes (cancel, a retry) carry no token.
+
+Creating a job writes its reservation in the spend ledger (``bot.store.ledger``), and every change
+that can alter what the job is billed (submitted, failed, cancelled, delivered in part) settles it
+in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob
+from bot.models import FailureKind, Job, JobSource, JobStatus, NewJob, Standing
 from bot.store.core import StoreCore
-from bot.store.engine import Statements, Tx, fetch_job
+from bot.store.engine import ADMISSION_LOCK, Statements, Tx, fetch_job
 from bot.store.errors import (
+    CancelWouldCharge,
     DuplicateJob,
     InvalidTransition,
     JobNotFound,
@@ -34,16 +39,12 @@ from bot.store.job_rules import (
     late_success_allowed,
     merged_tracking_status,
 )
-from bot.store.rows import (
-    day_key,
-    encode_clip_urls,
-    new_job_params,
-    same_source_params,
-    usage_guild,
-    utc,
-)
+from bot.store.ledger import read_standing, reserve, settle
+from bot.store.rows import encode_clip_urls, new_job_params, same_source_params, utc
 
 Pick = Callable[[Statements], str]
+# Admission's check: raises (any exception) to refuse the job, given the person's standing as locked.
+Admit = Callable[[Standing], None]
 ANY_STATUS = frozenset(JobStatus)
 
 
@@ -53,16 +54,31 @@ class JobTransitions(StoreCore):
     # -- jobs ----------------------------------------------------------------------------------
 
     async def create_job(self, new: NewJob) -> Job:
-        """Store ``new`` as a QUEUED job and return it (with its id, for the provider ``state``).
+        """Store ``new`` as a QUEUED job with its ledger reservation, and return it (with its id).
 
         ``DuplicateJob`` (nothing stored): the member has a job, not failed, from the same source
         message and trigger within ``DUPLICATE_WINDOW``; one write transaction, so across processes too.
+        No limit is checked: admission goes through ``admit_job``.
+        """
+        return await self.admit_job(new, None)
+
+    async def admit_job(self, new: NewJob, check: Admit | None) -> Job:
+        """Check ``new`` against the ledger and store it with its reservation, in ONE write transaction.
+
+        ``check`` gets the requester's standing (their spend, their server's and the bot's, their
+        active jobs) read inside the transaction and raises to refuse: nothing is stored and its
+        exception comes out. On PostgreSQL the transaction first takes the admission lock, so two
+        processes never both read the last room in a limit before either has written its reservation;
+        on SQLite the write transaction already excludes every other writer. ``DuplicateJob`` as in
+        ``create_job``.
         """
 
         async def work(tx: Tx) -> Job:
             if new.parent_job_id is not None:
                 await self._load(tx, new.parent_job_id)
             now = self._now()
+            if check is not None:
+                await tx.lock(ADMISSION_LOCK)
             if new.source_message_id is not None:
                 # Another process creating the same request waits here until this one commits.
                 await tx.lock(new.source_message_id)
@@ -70,7 +86,11 @@ class JobTransitions(StoreCore):
                 existing = await fetch_job(tx, tx.sql.SELECT_SAME_SOURCE_JOB, params)
                 if existing is not None:
                     raise DuplicateJob(existing)
-            return await self._returning(tx, tx.sql.INSERT_JOB, new_job_params(new, now, self._lease(now)))
+            if check is not None:
+                check(await read_standing(tx, new.requester_id, new.guild_id, now))
+            job = await self._returning(tx, tx.sql.INSERT_JOB, new_job_params(new, now, self._lease(now)))
+            await reserve(tx, job)
+            return job
 
         return await self._db.write(work)
 
@@ -114,8 +134,10 @@ class JobTransitions(StoreCore):
             owners = await tx.rows(tx.sql.SELECT_JOB_ID_BY_TASK, (task_id,))
             if owners:
                 raise StoreError(f"provider task {task_id!r} already belongs to job {owners[0]['id']}")
-            stamp = utc(self._now())
-            return await self._returning(tx, tx.sql.MARK_SUBMITTED, (task_id, stamp, job_id))
+            now = self._now()
+            job = await self._returning(tx, tx.sql.MARK_SUBMITTED, (task_id, utc(now), job_id))
+            await settle(tx, job, now)  # the provider has the task: the job is charged
+            return job
 
         return await self._db.write(work)
 
@@ -151,10 +173,10 @@ class JobTransitions(StoreCore):
         return await self._db.write(work)
 
     async def mark_succeeded(self, job_id: int, clip_urls: Sequence[str], *, token: int | None = None) -> Job:
-        """SUBMITTED/RUNNING → SUCCEEDED with the clips, counting the job in today's usage.
+        """SUBMITTED/RUNNING → SUCCEEDED with the clips (already charged since its submit).
 
         A job the bot timed out itself (``timed_out_at`` set) may succeed too: the provider finished it
-        late, the clips are delivered, so it counts then.
+        late, and the clips are delivered.
         """
         urls = encode_clip_urls(clip_urls)
 
@@ -163,10 +185,7 @@ class JobTransitions(StoreCore):
             fence(current, token, "mark it succeeded")
             if current.status not in TRACKED and not late_success_allowed(current):
                 raise InvalidTransition(job_id, current.status, "mark it succeeded")
-            now = self._now()
-            usage_key = (day_key(now), usage_guild(current.guild_id), current.requester_id, current.cost)
-            await tx.execute(tx.sql.COUNT_SUCCESS, usage_key)
-            return await self._returning(tx, tx.sql.MARK_SUCCEEDED, (urls, utc(now), job_id))
+            return await self._returning(tx, tx.sql.MARK_SUCCEEDED, (urls, utc(self._now()), job_id))
 
         return await self._db.write(work)
 
@@ -181,23 +200,19 @@ class JobTransitions(StoreCore):
     ) -> Job:
         """Any non-final status → FAILED (or TIMED_OUT when ``timed_out``), keeping ``error`` and ``kind``.
 
-        A SUCCEEDED job may fail too: delivery can go wrong after the provider finished.
+        A SUCCEEDED job may fail too: delivery can go wrong after the provider finished. The ledger
+        releases the job unless the provider had its task and did not report the failure itself
+        (``Job.billed``): a timeout or a delivery that failed stays charged.
         """
         final = JobStatus.TIMED_OUT if timed_out else JobStatus.FAILED
-        params = (final.value, kind.value, error, utc(self._now()), job_id)
+        now = self._now()
+        params = (final.value, kind.value, error, utc(now), job_id)
 
         async def work(tx: Tx) -> Job:
-            current = await self._check(tx, job_id, FAILABLE, f"mark it {final.value}", token)
-            if current.status is JobStatus.SUCCEEDED and current.finished_at is not None:
-                # Only delivered videos are charged: give back what mark_succeeded counted.
-                usage_key = (
-                    day_key(current.finished_at),
-                    usage_guild(current.guild_id),
-                    current.requester_id,
-                    current.cost,
-                )
-                await tx.execute(tx.sql.REFUND_SUCCESS, usage_key)
-            return await self._returning(tx, tx.sql.MARK_FAILED, params)
+            await self._check(tx, job_id, FAILABLE, f"mark it {final.value}", token)
+            job = await self._returning(tx, tx.sql.MARK_FAILED, params)
+            await settle(tx, job, now)
+            return job
 
         return await self._db.write(work)
 
@@ -208,20 +223,28 @@ class JobTransitions(StoreCore):
             job_id, DELIVERABLE, "mark it delivered", lambda sql: sql.MARK_DELIVERED, params, token
         )
 
-    async def mark_cancelled(self, job_id: int) -> Job:
-        """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final, never charged).
+    async def mark_cancelled(self, job_id: int, *, free_only: bool = False) -> Job:
+        """QUEUED/SUBMITTING/SUBMITTED/RUNNING → CANCELLED (final).
 
-        ``TooLateToCancel`` when the job already has its result (a SUCCEEDED job is being delivered) or
-        was cancelled before; ``JobNotFound`` for an unknown id. The cancelling process takes the
-        job's lease: it announces the cancel, and the process that tracked the job lets it go.
+        A job still waiting (QUEUED) is free: its reservation is released. Once its submit went out
+        (SUBMITTING, SUBMITTED, RUNNING) the provider has, or may have, the task, which it cannot
+        recall and bills: the job stays charged. ``TooLateToCancel`` when the job already has its
+        result (a SUCCEEDED job is being delivered) or was cancelled before; ``JobNotFound`` for an
+        unknown id. The cancelling process takes the job's lease: it announces the cancel, and the
+        process that tracked the job lets it go. ``free_only``: cancel only a job still waiting, else
+        raise ``CancelWouldCharge`` and change nothing (the member was not told it would be charged).
         """
 
         async def work(tx: Tx) -> Job:
             current = await self._load(tx, job_id)
             if current.status not in CANCELLABLE:
                 raise TooLateToCancel(job_id, current.status)
+            if free_only and current.status is not JobStatus.QUEUED:
+                raise CancelWouldCharge(job_id, current.status)
             now = self._now()
-            return await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(now), job_id, *self._lease(now)))
+            job = await self._returning(tx, tx.sql.MARK_CANCELLED, (utc(now), job_id, *self._lease(now)))
+            await settle(tx, job, now)
+            return job
 
         return await self._db.write(work)
 

@@ -1,13 +1,15 @@
 """The waiting queue: fair order, slot hand-out and positions, kept pure for testing.
 
 Jobs are sorted by (round, turn of the job among its server's jobs of that round, job id). A job's
-round is how many of its member's jobs are ahead of it: waiting, running, or already served since
-the line formed (``served``). So slots go round-robin across members and across servers, first in
-first out within a member, and a member who was just served waits behind one who was not.
-Everything but ``served`` is stored (job id, server, member, status); a requeued job (provider busy)
-keeps its place. A job the provider had no account for (``yielded_at``: code 3, maybe for its kind
-of video only, for as long as that lasts) yields its turn: it waits behind every other waiting job,
-the one that yielded longest ago first, so it can never hold the line (see README, "Waiting").
+round is how many of its person's jobs are ahead of it, in every server: waiting, running, or already
+served since the line formed (``served``). So slots go round-robin across people and across servers,
+first in first out within a person, and a person who was just served waits behind one who was not;
+a person in several servers takes one turn per round, not one per server (issue 21), and their
+running limit counts their jobs in every server. Everything but ``served`` is stored (job id, server,
+person, status); a requeued job (provider busy) keeps its place. A job the provider had no account
+for (``yielded_at``: code 3, maybe for its kind of video only, for as long as that lasts) yields its
+turn: it waits behind every other waiting job, the one that yielded longest ago first, so it can
+never hold the line (see README, "Waiting").
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-Member = tuple[int | None, int]  # (guild id, user id)
+Member = tuple[int | None, int]  # (guild id, user id): where a job is, and whose
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
-Slot = tuple[int, "Waiting | None"]  # (job id, the waiting job, or None for one running or served)
+# (job id, its server, the waiting job, or None for one running or served)
+Slot = tuple[int, int | None, "Waiting | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +36,17 @@ class Waiting:
 
     @property
     def member(self) -> Member:
-        """Return the (server, user) pair whose running limit applies to this job."""
+        """Return the (server, user) pair the job belongs to."""
         return (self.guild_id, self.user_id)
 
 
 def fair_order(waiting: Iterable[Waiting], ahead: Mapping[Member, list[int]] | None = None) -> list[Waiting]:
     """Return waiting jobs in hand-out order (O(n log n)).
 
-    ``ahead`` holds, per member, the ids of their jobs that are running or were served since the
-    line formed. They take part in the rounds like waiting jobs (a member served in round 0 waits in
-    round 1; a server served in a round lets the other servers go first in it) but are not returned.
+    ``ahead`` holds, per member (server, person), the ids of their jobs that are running or were served
+    since the line formed. They take part in the rounds like waiting jobs (a person served in round 0
+    waits in round 1, whichever server; a server served in a round lets the other servers go first in
+    it) but are not returned.
     Jobs that yielded their turn come after all the others, by when they yielded.
     """
     entries = list(waiting)
@@ -55,22 +59,20 @@ def _yield_key(entry: Waiting) -> tuple[dt.datetime, int]:
 
 
 def _in_rounds(waiting: list[Waiting], ahead: Mapping[Member, list[int]]) -> list[Waiting]:
-    by_member: dict[Member, list[Slot]] = defaultdict(list)
+    by_person: dict[int, list[Slot]] = defaultdict(list)
     for entry in waiting:
-        by_member[entry.member].append((entry.job_id, entry))
-    for member, ids in ahead.items():
-        by_member[member].extend((job_id, None) for job_id in ids)
+        by_person[entry.user_id].append((entry.job_id, entry.guild_id, entry))
+    for (guild_id, user_id), ids in ahead.items():
+        by_person[user_id].extend((job_id, guild_id, None) for job_id in ids)
     # round -> server -> that round's jobs (served ones as None), by job id
-    rounds: dict[int, dict[int | None, list[tuple[int, Waiting | None]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for (guild_id, _user), jobs in by_member.items():
+    rounds: dict[int, dict[int | None, list[Slot]]] = defaultdict(lambda: defaultdict(list))
+    for jobs in by_person.values():
         for rank, job in enumerate(sorted(jobs, key=_first)):
-            rounds[rank][guild_id].append(job)
+            rounds[rank][job[1]].append(job)
     keyed: list[tuple[int, int, int, Waiting]] = []
     for rank, servers in rounds.items():
         for jobs in servers.values():
-            for turn, (job_id, waiting_job) in enumerate(sorted(jobs, key=_first)):
+            for turn, (job_id, _guild_id, waiting_job) in enumerate(sorted(jobs, key=_first)):
                 if waiting_job is not None:
                     keyed.append((rank, turn, job_id, waiting_job))
     keyed.sort(key=lambda item: item[:3])
@@ -79,6 +81,14 @@ def _in_rounds(waiting: list[Waiting], ahead: Mapping[Member, list[int]]) -> lis
 
 def _first(job: Slot) -> int:
     return job[0]
+
+
+def per_person(counts: Mapping[Member, int]) -> dict[int, int]:
+    """Return ``counts`` per member (server, person) added up per person, across servers."""
+    people: dict[int, int] = defaultdict(int)
+    for (_guild_id, user_id), count in counts.items():
+        people[user_id] += count
+    return dict(people)
 
 
 class FairQueue:
@@ -135,14 +145,18 @@ class FairQueue:
         running: Mapping[Member, int],
         limit_for: Callable[[int | None], int],
     ) -> list[Waiting]:
-        """Remove and return up to ``free_slots`` jobs, in fair order, whose member is under their limit."""
-        counts = dict(running)
+        """Remove and return up to ``free_slots`` jobs, in fair order, whose person is under their limit.
+
+        ``running`` counts each member's jobs at the provider; a person's running jobs in every server
+        count against the running limit of the server of the job about to start (``limit_for``).
+        """
+        counts = per_person(running)
         chosen: list[Waiting] = []
         for entry in self.order():
             if len(chosen) >= free_slots:
                 break
-            if counts.get(entry.member, 0) < limit_for(entry.guild_id):
-                counts[entry.member] = counts.get(entry.member, 0) + 1
+            if counts.get(entry.user_id, 0) < limit_for(entry.guild_id):
+                counts[entry.user_id] = counts.get(entry.user_id, 0) + 1
                 chosen.append(entry)
         for entry in chosen:
             self.remove(entry.job_id)

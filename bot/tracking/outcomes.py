@@ -144,14 +144,16 @@ class TrackerOutcomes:
                 continue
             await self._fail(job, FailureKind.TIMEOUT, f"no result after {minutes} minutes", True)
 
-    async def cancel(self, job_id: int) -> Job:
+    async def cancel(self, job_id: int, *, free_only: bool = False) -> Job:
         """Cancel a job that has no result yet: stored first, then forgotten everywhere and announced.
 
-        Raises ``TooLateToCancel`` (its result exists, or it was cancelled before) or ``JobNotFound``.
-        A submit already on the wire cannot be recalled (the provider has no cancel endpoint): its
-        task id is only logged when it comes back, and any later result of the job is ignored.
+        Raises ``TooLateToCancel`` (its result exists, or it was cancelled before) or ``JobNotFound``;
+        with ``free_only``, ``CancelWouldCharge`` (nothing changed) for a job no longer waiting. A submit
+        already on the wire cannot be recalled (the provider has no cancel endpoint): its task id is
+        only logged when it comes back, any later result of the job is ignored, and the job stays
+        charged (``Job.billed``).
         """
-        job = await self._store.mark_cancelled(job_id)
+        job = await self._store.mark_cancelled(job_id, free_only=free_only)
         self._forget(job_id)
         log.info("job %s cancelled", job_id, extra=job_fields(job))
         self._emit(JobEventKind.CANCELLED, job)

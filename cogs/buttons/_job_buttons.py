@@ -7,10 +7,13 @@ answer are bounded by ``checked_before_answer`` and nothing is written before it
 also follows the server's permissions of ``/animate`` (``cogs.command_access``). Cancel does not: it only
 stops spending, and a member whose access was taken away after starting a job must still be able to stop it.
 
-Cancel answers by updating the card itself (a deferred update, then the tracker's CANCELLED event
-edits the card), so the channel sees the job was stopped; a job that already finished gets a private
-"too late". Retry starts a new job with the same options, like any new job (intake, quotas), from
-the image fetched again from Discord.
+Cancel of a job still waiting answers by updating the card itself (a deferred update, then the
+tracker's CANCELLED event edits the card), so the channel sees the job was stopped; it is free. A job
+already at the video service cannot be recalled and is billed all the same (issue 21), so Cancel first
+asks privately, naming what it will be charged, and only "Cancel anyway" (same checks, on that private
+question in the job's channel) cancels it. A job that already finished gets a private "too late".
+Retry starts a new job with the same options, like any new job (intake, quotas), from the image
+fetched again from Discord.
 """
 
 from __future__ import annotations
@@ -21,13 +24,29 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.budget import Money, PriceTable
 from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
-from bot.client import apologize, checked_before_answer, missing_channel_permissions, refuse
+from bot.client import (
+    apologize,
+    checked_before_answer,
+    interaction_lang,
+    missing_channel_permissions,
+    refuse,
+    text,
+)
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
-from bot.store import TooLateToCancel
+from bot.store import CancelWouldCharge, TooLateToCancel
 from cogs.buttons._press_checks import pressed_job
-from cogs.cards import NO_PING, RETRYABLE, CancelButton, CardRenderer, JobStarts, RetryButton
+from cogs.cards import (
+    NO_PING,
+    RETRYABLE,
+    CancelButton,
+    CancelConfirmButton,
+    CardRenderer,
+    JobStarts,
+    RetryButton,
+)
 from cogs.command_access import command_access
 from cogs.triggers import find_image
 
@@ -60,25 +79,44 @@ class JobButtons(commands.Cog):
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
-        self.bot.add_dynamic_items(CancelButton, RetryButton)
+        self.bot.add_dynamic_items(CancelButton, CancelConfirmButton, RetryButton)
 
     async def cog_unload(self) -> None:
         """Unregister the buttons and let retries being started finish."""
-        self.bot.remove_dynamic_items(CancelButton, RetryButton)
+        self.bot.remove_dynamic_items(CancelButton, CancelConfirmButton, RetryButton)
         await self.job_starts.drain(grace=5)
 
     # -- cancel ----------------------------------------------------------------------------------
 
     async def cancel_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
-        """Cancel a waiting or running job; the card is the public answer."""
+        """Cancel a waiting job (free; the card answers), or ask first about one at the provider."""
         checks = self._cancellable(interaction, job_id)
         job = await checked_before_answer(interaction, checks, f"checking a cancel of job {job_id}")
         if job is None:
             return
+        if job.status is not JobStatus.QUEUED:
+            await self._ask_to_confirm(interaction, job)
+            return
         # Answered before the write: a deferred update of the card, which the CANCELLED event edits.
         await interaction.response.defer()
+        await self._cancel(interaction, job, free_only=True)
+
+    async def cancel_confirmed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Cancel a job already at the provider after "Cancel anyway"; it stays charged."""
+        checks = self._cancellable(interaction, job_id, private=True)
+        job = await checked_before_answer(interaction, checks, f"checking a confirmed cancel of job {job_id}")
+        if job is None:
+            return
+        answer = self._text(interaction, "cancel.confirmed", job_id=job.id, price=self._price(job))
+        await interaction.response.edit_message(content=answer, view=None)
+        await self._cancel(interaction, job, free_only=False)
+
+    async def _cancel(self, interaction: discord.Interaction, job: Job, *, free_only: bool) -> None:
+        """Cancel ``job`` after the first answer; a job that reached the provider meanwhile asks first."""
         try:
-            await self.services.tracker.cancel(job.id)
+            await self.services.tracker.cancel(job.id, free_only=free_only)
+        except CancelWouldCharge:
+            await self._ask_to_confirm(interaction, job)
         except TooLateToCancel as exc:
             await refuse(interaction, too_late(job.id, exc.current))
         except Exception as exc:
@@ -86,12 +124,32 @@ class JobButtons(commands.Cog):
         else:
             log.info("job %s cancelled by user %s", job.id, interaction.user.id)
 
-    async def _cancellable(self, interaction: discord.Interaction, job_id: int) -> Job:
+    async def _ask_to_confirm(self, interaction: discord.Interaction, job: Job) -> None:
+        """Say privately that the job is at the provider and will be charged; offer "Cancel anyway"."""
+        price = self._price(job)
+        question = self._text(interaction, "cancel.confirm", job_id=job.id, price=price)
+        label = self._text(interaction, "cancel.confirm_button", price=price)
+        view = discord.ui.View(timeout=None)
+        view.add_item(CancelConfirmButton(job.id, label=label))
+        if interaction.response.is_done():
+            await interaction.followup.send(question, view=view, ephemeral=True)
+        else:
+            await interaction.response.send_message(question, view=view, ephemeral=True)
+
+    async def _cancellable(
+        self, interaction: discord.Interaction, job_id: int, *, private: bool = False
+    ) -> Job:
         """Return the job if this member may cancel it here and it is not too late (reads only)."""
-        job = await self._pressable_job(interaction, job_id, "cancel")
+        job, _ = await pressed_job(self.services, interaction, job_id, "cancel", private=private)
         if job.status.is_final or job.status is JobStatus.SUCCEEDED:
             raise too_late(job.id, job.status)
         return job
+
+    def _price(self, job: Job) -> str:
+        return PriceTable.from_settings(self.services.settings).format(Money(job.price))
+
+    def _text(self, interaction: discord.Interaction, key: str, **params: object) -> str:
+        return text(self.bot, interaction_lang(interaction), key, **params)
 
     async def _pressable_job(self, interaction: discord.Interaction, job_id: int, action: str) -> Job:
         """Return the job if this member may press its buttons here (reads only)."""

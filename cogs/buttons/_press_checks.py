@@ -50,20 +50,25 @@ async def extendable_parent(
 
 
 async def pressed_job(
-    services: Services, interaction: discord.Interaction, job_id: int, action: str
+    services: Services, interaction: discord.Interaction, job_id: int, action: str, *, private: bool = False
 ) -> tuple[Job, GuildSettings | None]:
     """Return the job a button names and its server's settings, if this member may press it here.
 
     Every job button goes through this (reads only): the job must exist, the click must come from
     its card (or a ``/show`` re-post of it) in its own server, and the member must be allowed to
-    press ``action`` ("extend", "cancel" or "retry": ``bot.access.press_rules``).
+    press ``action`` ("extend", "cancel" or "retry": ``bot.access.press_rules``). ``private``: the
+    button sits on a private answer of the bot instead (a confirmation asked in the job's channel).
     """
     job = await services.store.get_job(job_id)
     if job is None:
         raise Refusal("error.job_not_found")
-    if not clicked_where_it_lives(interaction, job) and not await clicked_on_repost(
-        services, interaction, job
-    ):
+    if private:
+        where = clicked_privately_beside(interaction, job)
+    else:
+        where = clicked_where_it_lives(interaction, job) or await clicked_on_repost(
+            services, interaction, job
+        )
+    if not where:
         # Checked before anything else so a forged id learns nothing about the other job.
         log.info(
             "%s of job %s refused: clicked in guild %s channel %s by user %s",
@@ -92,6 +97,17 @@ def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:
         return False
     message = interaction.message
     return message is None or job.card_message_id is None or message.id == job.card_message_id
+
+
+def clicked_privately_beside(interaction: discord.Interaction, job: Job) -> bool:
+    """Return True if the click came from a private (ephemeral) message in the job's server and channel.
+
+    Only the bot's own answers can carry its buttons, and a private one only its addressee sees.
+    """
+    if interaction.guild_id != job.guild_id or interaction.channel_id != job.channel_id:
+        return False
+    message = interaction.message
+    return message is not None and message.flags.ephemeral
 
 
 async def clicked_on_repost(services: Services, interaction: discord.Interaction, job: Job) -> bool:

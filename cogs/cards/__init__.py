@@ -16,6 +16,7 @@ from cogs.cards._clip_delivery import ClipDelivery, Reposted
 from cogs.cards._clip_files import ClipSource, clip_file, clip_name
 from cogs.cards._components import (
     CancelButton,
+    CancelConfirmButton,
     ExtendButton,
     ExtendHandler,
     ExtendPromptButton,
@@ -46,6 +47,7 @@ __all__ = [
     "NO_PING",
     "RETRYABLE",
     "CancelButton",
+    "CancelConfirmButton",
     "CardEditor",
     "CardRenderer",
     "ClipDelivery",

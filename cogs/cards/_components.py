@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.models import Motion
 from cogs.cards._custom_ids import (
+    CANCEL_CONFIRM_TEMPLATE,
     CANCEL_TEMPLATE,
     EXTEND_PROMPT_TEMPLATE,
     EXTEND_TEMPLATE,
@@ -25,6 +26,7 @@ from cogs.cards._custom_ids import (
     MOTIONS_BY_CODE,
     POST_MISSING_TEMPLATE,
     RETRY_TEMPLATE,
+    cancel_confirm_id,
     cancel_id,
     extend_id,
     extend_prompt_id,
@@ -160,6 +162,9 @@ class JobButtonHandler(Protocol):
     async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Handle a click on a Retry button."""
 
+    async def cancel_confirmed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on "Cancel anyway" (a job at the provider, charged all the same)."""
+
 
 # The base is never registered with the bot, so its template only has to be one that never matches.
 class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
@@ -203,6 +208,23 @@ class CancelButton(_JobButton, template=CANCEL_TEMPLATE):
         handler = _cog(interaction, "JobButtons")
         if isinstance(handler, JobButtonHandler):
             await handler.cancel_clicked(interaction, self.job_id)
+
+
+class CancelConfirmButton(_JobButton, template=CANCEL_CONFIRM_TEMPLATE):
+    """The "Cancel anyway" button on the private question a Cancel of a job at the provider asks."""
+
+    default_label, style = "Cancel anyway", discord.ButtonStyle.danger
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this confirmation."""
+        return cancel_confirm_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the JobButtons cog."""
+        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
+        if handler is not None:
+            await handler.cancel_confirmed(interaction, self.job_id)
 
 
 class RetryButton(_JobButton, template=RETRY_TEMPLATE):

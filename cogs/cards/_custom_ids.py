@@ -13,6 +13,8 @@ from bot.models import Motion
 EXTEND_TEMPLATE = r"mb:x:(?P<job>[0-9]{1,18}):(?P<clip>[0-9]):(?P<motion>[lh])"
 JOBS_PAGE_TEMPLATE = r"mb:j:(?P<user>[0-9]{1,20}):(?P<page>[0-9]{1,4})"
 CANCEL_TEMPLATE = r"mb:c:(?P<job>[0-9]{1,18})"
+# "Cancel anyway": the private confirmation a Cancel of a job already at the provider asks for.
+CANCEL_CONFIRM_TEMPLATE = r"mb:cc:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
 EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
@@ -22,6 +24,7 @@ TEMPLATES = (
     EXTEND_TEMPLATE,
     JOBS_PAGE_TEMPLATE,
     CANCEL_TEMPLATE,
+    CANCEL_CONFIRM_TEMPLATE,
     RETRY_TEMPLATE,
     EXTEND_PROMPT_TEMPLATE,
     POST_MISSING_TEMPLATE,
@@ -46,6 +49,11 @@ def jobs_page_id(user_id: int, page: int) -> str:
 def cancel_id(job_id: int) -> str:
     """Return the custom id of a waiting or running job's Cancel button."""
     return f"mb:c:{job_id}"
+
+
+def cancel_confirm_id(job_id: int) -> str:
+    """Return the custom id of the "Cancel anyway" button of a job already at the provider."""
+    return f"mb:cc:{job_id}"
 
 
 def retry_id(job_id: int) -> str:

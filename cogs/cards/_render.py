@@ -44,7 +44,9 @@ COLOURS = {
     JobStatus.TIMED_OUT: discord.Colour.orange(),
     JobStatus.CANCELLED: discord.Colour.dark_grey(),
 }
-NOT_CHARGED = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED})
+# A job that ended without its video says whether it still counts: it does when the video service had
+# it (Job.billed: a cancel after the submit, a timeout, a delivery that failed), else it is free.
+ENDED_WITHOUT_VIDEO = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED})
 RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT})
 
 
@@ -127,8 +129,8 @@ class CardRenderer:
             notes.append(self.missing_note(job))
         if job.arrived_late:
             notes.append(self.text("card.late_delivery"))
-        if job.status in NOT_CHARGED:
-            notes.append(self.text("card.not_charged"))
+        if job.status in ENDED_WITHOUT_VIDEO:
+            notes.append(self.text("card.charged" if job.billed else "card.not_charged"))
         joined = "\n".join(notes)[:NOTES_LIMIT]
         return tuple(joined.splitlines())
 

@@ -163,6 +163,7 @@ DYNAMIC_FAMILIES = frozenset(
         "motion.",
         "prompt.",
         "quality.",
+        "quota.budget.",
         "quota.exceeded.",
         "settings.field.",
         "status.",

@@ -9,6 +9,7 @@ import unicodedata
 
 import pytest
 
+from bot.budget import Period, Scope
 from bot.checks.prompts import PromptRejectReason
 from bot.checks.quotas import LimitKind
 from bot.i18n import (
@@ -145,7 +146,8 @@ def test_every_status_failure_motion_quality_and_limit_has_a_message():
         | {f"failure.{kind.value}" for kind in FailureKind}
         | {f"motion.{motion.value}" for motion in Motion}
         | {f"quality.{quality.value}" for quality in Quality}
-        | {f"quota.exceeded.{limit.value}" for limit in LimitKind}
+        | {f"quota.exceeded.{limit.value}" for limit in LimitKind if limit is not LimitKind.BUDGET}
+        | {f"quota.budget.{scope.value}_{period.value}" for scope in Scope for period in Period}
         | {f"prompt.{reason.value}" for reason in PromptRejectReason}
         | {f"delivery.{reason.value}" for reason in LinkReason}
         | {

@@ -13,8 +13,10 @@ from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, card_parts, final_answer, make_world, running_motionbot, settings_for
 
 DEFERRED_UPDATE = 6
+UPDATE_MESSAGE = 7
 CANCELLED = "Cancelled: no video will be posted."
 NOT_CHARGED = "This job did not count against your daily limit."
+STILL_CHARGED = "The video service already had this job and bills it, so it still counts against your limits."
 CAT = ("cat.png", png_bytes(width=256, height=256), "image/png")
 
 
@@ -30,10 +32,11 @@ def description(message: Message) -> str:
     return card_parts(message).state
 
 
-def shows_cancelled(message: Message) -> bool:
-    """The card says cancelled and not charged, and has no buttons left."""
+def shows_cancelled(message: Message, *, charged: bool = False) -> bool:
+    """The card says cancelled and whether it still counts (it does once sent), and has no buttons left."""
     footer = card_parts(message).notes
-    return description(message) == CANCELLED and NOT_CHARGED in footer and not message.custom_ids
+    note = STILL_CHARGED if charged else NOT_CHARGED
+    return description(message) == CANCELLED and note in footer and not message.custom_ids
 
 
 def tasks_of(world: World, job: Job) -> list[str]:
@@ -56,12 +59,36 @@ async def started_job(world: World, status: JobStatus, **options: object) -> tup
 
 
 async def cancelled_by(world: World, user, job: Job, card: Message) -> Job:
-    """Click Cancel as ``user``; the click updates the card, which then says cancelled."""
+    """Click Cancel as ``user`` on a waiting job; the click updates the card, which then says cancelled."""
     click = await world.discord.click(user, card, cancel_id(job.id))
     response = await click.wait_response()
     assert response.type == DEFERRED_UPDATE and response.latency < 3.0
     await world.wait_card(lambda m: m.id == card.id and shows_cancelled(m))
     return await world.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
+
+
+async def asked_to_confirm(world: World, user, job: Job, card: Message) -> Message:
+    """Click Cancel as ``user`` on a job at the provider: a private question, and nothing changes yet."""
+    click = await world.discord.click(user, card, cancel_id(job.id))
+    response = await click.wait_response()
+    assert response.type == 4 and click.ephemeral and response.latency < 3.0
+    question = click.original_message
+    assert question is not None and confirm_id(job.id) in question.custom_ids
+    assert (await world.store.get_job(job.id)).status is job.status
+    return question
+
+
+async def cancelled_anyway(world: World, user, job: Job, card: Message) -> Job:
+    """Cancel a job at the provider: Cancel, then "Cancel anyway"; the card says it still counts."""
+    question = await asked_to_confirm(world, user, job, card)
+    confirm = await world.discord.click(user, question, confirm_id(job.id))
+    assert (await confirm.wait_response()).type == UPDATE_MESSAGE
+    await world.wait_card(lambda m: m.id == card.id and shows_cancelled(m, charged=True))
+    return await world.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
+
+
+def confirm_id(job_id: int) -> str:
+    return f"mb:cc:{job_id}"
 
 
 async def delivered_barrier(world: World) -> Job:
@@ -95,11 +122,12 @@ async def test_a_waiting_job_is_cancelled_before_the_provider_ever_takes_it(tmp_
 
 
 async def test_a_running_job_is_cancelled_and_its_late_result_is_ignored(world):
-    """Cancelled while the provider works: when the provider then finishes, nothing is posted or charged."""
+    """Cancelled while the provider works: when the provider then finishes, nothing is posted. The
+    provider billed it, so it counts (issue 21): it and the barrier job."""
     world.hold_jobs()
     job, card = await started_job(world, JobStatus.SUBMITTED)
 
-    await cancelled_by(world, world.discord.alice, job, card)
+    await cancelled_anyway(world, world.discord.alice, job, card)
     world.release(job)
     world.comet.default_plan = TaskPlan(duration=0.3)
     await delivered_barrier(world)
@@ -107,11 +135,11 @@ async def test_a_running_job_is_cancelled_and_its_late_result_is_ignored(world):
     stored = await world.store.get_job(job.id)
     assert stored.status is JobStatus.CANCELLED and stored.clip_urls == ()
     shown = world.discord.state.messages[card.id]
-    assert shows_cancelled(shown) and not shown.files
+    assert shows_cancelled(shown, charged=True) and not shown.files
     assert not [
         m for m in world.discord.bot_messages() if any(f"motionbot-{job.id}-" in f.filename for f in m.files)
     ]
-    assert (await world.store.usage_today(world.discord.guild.id, world.discord.alice.id)).user_today == 1
+    assert (await world.store.usage_today(world.discord.guild.id, world.discord.alice.id)).user_today == 2
 
 
 async def test_another_member_may_not_cancel_but_a_moderator_may(world):
@@ -125,7 +153,7 @@ async def test_another_member_may_not_cancel_but_a_moderator_may(world):
     assert click.ephemeral and "not your job" in response.data["content"]
     assert (await world.store.get_job(job.id)).status is JobStatus.SUBMITTED
 
-    cancelled = await cancelled_by(world, discord.mod, job, card)
+    cancelled = await cancelled_anyway(world, discord.mod, job, card)
     assert cancelled.status is JobStatus.CANCELLED
 
 
@@ -258,7 +286,7 @@ async def test_cancel_and_retry_buttons_keep_working_after_a_restart(tmp_path):
 
         async with running_motionbot(settings, discord) as bot:
             second = World(discord=discord, comet=comet, settings=settings, bot=bot)
-            await cancelled_by(second, discord.alice, job, discord.state.messages[card.id])
+            await cancelled_anyway(second, discord.alice, job, discord.state.messages[card.id])
             comet.default_plan = TaskPlan(duration=0.3)
             click = await discord.click(discord.alice, failed_card, retry_id(failed.id))
             assert (await click.wait_response()).type == 4 and not click.ephemeral
@@ -286,7 +314,8 @@ async def test_a_cancel_stored_just_before_a_crash_reaches_the_card_after_restar
 
         async with running_motionbot(settings, discord) as bot:
             second = World(discord=discord, comet=comet, settings=settings, bot=bot)
-            await second.wait_card(lambda m: m.id == job.card_message_id and shows_cancelled(m))
+            # It was at the provider: the card says it still counts.
+            await second.wait_card(lambda m: m.id == job.card_message_id and shows_cancelled(m, charged=True))
             shown = await second.wait_job(lambda j: j.id == job.id and j.final_shown_at is not None)
             assert shown.status is JobStatus.CANCELLED
 
@@ -316,7 +345,7 @@ async def test_everyone_may_press_does_not_let_another_member_cancel(world):
         assert click.ephemeral and response.data["content"].startswith(expected)
     assert (await world.store.get_job(job.id)).status is JobStatus.SUBMITTED
 
-    cancelled = await cancelled_by(world, discord.alice, job, card)
+    cancelled = await cancelled_anyway(world, discord.alice, job, card)
     assert cancelled.status is JobStatus.CANCELLED
 
 

@@ -178,8 +178,9 @@ async def test_reaction_where_the_bot_cannot_post_is_explained_by_dm(world):
     assert discord.bot_messages(discord.general) == []
 
 
-async def test_clips_that_cannot_be_posted_fail_the_job_refund_it_and_tell_the_requester(world):
-    """Permissions removed mid-job: FAILED (delivery), usage back to 0, the requester told by DM."""
+async def test_clips_that_cannot_be_posted_fail_the_job_keep_the_charge_and_tell_the_requester(world):
+    """Permissions removed mid-job: FAILED (delivery), the requester told by DM. The video service made
+    and bills the video, so it stays charged (issue 21)."""
     discord = world.discord
     world.hold_jobs()
     await react_on_image(world)
@@ -190,7 +191,7 @@ async def test_clips_that_cannot_be_posted_fail_the_job_refund_it_and_tell_the_r
     failed = await world.wait_job(lambda j: j.status is JobStatus.FAILED)
     assert failed.failure_kind is FailureKind.DELIVERY
     usage = await world.store.usage_today(job.guild_id, job.requester_id)
-    assert usage.user_today == 0
+    assert usage.user_today == 1
     dm_channel = discord.dm_channel(discord.alice)
     dm = await world.wait_card(lambda m: m.channel_id == dm_channel.id)
-    assert f"#{job.id}" in dm.content and "not counted" in dm.content
+    assert f"#{job.id}" in dm.content and "still counts against your limits" in dm.content

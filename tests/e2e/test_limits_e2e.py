@@ -83,9 +83,10 @@ async def test_server_daily_limit_set_by_an_admin_refuses_every_member(world):
     assert len(await world.store.all_jobs()) == 1
 
 
-async def test_refused_failed_and_timed_out_jobs_are_free(tmp_path):
-    """With a daily limit of 1, a refused, a failed and a timed-out job leave room for one video."""
-    async with make_world(tmp_path, max_daily_jobs_per_user=1, job_timeout_minutes=0.005) as world:
+async def test_refused_and_provider_failed_jobs_are_free_and_a_timed_out_one_counts(tmp_path):
+    """With a daily limit of 2, a refused job and one the video service refused leave room for two
+    videos; a job the bot timed out after sending it counts (the video service bills it, issue 21)."""
+    async with make_world(tmp_path, max_daily_jobs_per_user=2, job_timeout_minutes=0.005) as world:
         world.comet.default_plan = TaskPlan(duration=0)
         await refused(await world.animate(image=png_bytes(width=16, height=16)))
         world.comet.moderate_submits("nude", prompt="nude")
@@ -97,7 +98,7 @@ async def test_refused_failed_and_timed_out_jobs_are_free(tmp_path):
         delivered = await finished(world, await world.animate(prompt="a cat"))
         assert delivered.status is JobStatus.DELIVERED
         usage = await world.store.usage_today(delivered.guild_id, delivered.requester_id)
-        assert usage.user_today == 1
+        assert usage.user_today == 2
 
         content = await refused(await world.animate(prompt="one more"))
-        assert "your daily limit of 1 video" in content
+        assert "your daily limit of 2 videos" in content

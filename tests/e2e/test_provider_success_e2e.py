@@ -65,8 +65,12 @@ async def test_a_job_the_bot_timed_out_is_delivered_when_the_provider_finishes_l
     async with make_world(tmp_path, job_timeout_minutes=TIMEOUT_MINUTES) as world:
         job = await submitted(world)
         timed_out = await world.wait_job(lambda j: j.id == job.id and j.status is JobStatus.TIMED_OUT)
-        await world.wait_card(lambda m: m.id == job.card_message_id and "Timed out" in card_parts(m).state)
-        assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 0
+        card = await world.wait_card(
+            lambda m: m.id == job.card_message_id and "Timed out" in card_parts(m).state
+        )
+        # The video service had it: timed out by the bot, it counts, and the card says so (issue 21).
+        assert (await world.store.usage_today(job.guild_id, job.requester_id)).user_today == 1
+        assert "still counts against your limits" in card_parts(card).notes
         world.release(timed_out)
         delivered = await world.wait_delivered(job.id, timeout=20)
         assert delivered.arrived_late and delivered.clip_urls
@@ -74,7 +78,7 @@ async def test_a_job_the_bot_timed_out_is_delivered_when_the_provider_finishes_l
         assert len(card.files) == 4 and LATE_NOTE in footer(card)
         assert len(bot_uploads(world)) == 1  # uploaded once
         usage = await world.store.usage_today(job.guild_id, job.requester_id)
-        assert usage.user_today == 1  # charged once, now that it is delivered
+        assert usage.user_today == 1  # charged once, since it was sent
 
 
 async def test_a_timed_out_job_is_still_watched_after_a_restart(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
-from tests.e2e.harness import cdn_http_host
+from tests.e2e.harness import NO_BUDGETS, cdn_http_host
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
@@ -46,6 +46,8 @@ def double_settings(
         "provider_max_retries": 3,
         "log_level": "INFO",
         "image_http_hosts": cdn_http_host(discord),
+        # The money budgets are off, as in the end-to-end harness (an empty value is no cap).
+        **dict.fromkeys(NO_BUDGETS, ""),
     }
     settings.update(overrides)
     return settings

@@ -11,11 +11,11 @@ INSERT_JOB = """
 INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
-    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
+    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
     attachment_size_limit, lease_owner, lease_expires_at, lease_token
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, 1
+    $21, $22, $23, $24, $25, $26, $27, 1
 )
 RETURNING *
 """
@@ -57,15 +57,6 @@ UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = $1, finished_a
 WHERE id = $3 RETURNING *
 """
 
-COUNT_SUCCESS = """
-INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES ($1, $2, $3, $4)
-ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = usage.succeeded + $4
-"""
-
-REFUND_SUCCESS = """
-UPDATE usage SET succeeded = GREATEST(succeeded - $4, 0) WHERE day = $1 AND guild_id = $2 AND user_id = $3
-"""
-
 MARK_FAILED = """
 UPDATE jobs SET status = $1, failure_kind = $2, error = $3, finished_at = COALESCE(finished_at, $4),
     updated_at = $4, timed_out_at = CASE WHEN $1 = 'timed_out' THEN $4 ELSE timed_out_at END
@@ -74,7 +65,8 @@ WHERE id = $5 RETURNING *
 
 MARK_CANCELLED = """
 UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $1, final_shown_at = NULL,
-    lease_owner = $3, lease_expires_at = $4
+    lease_owner = $3, lease_expires_at = $4,
+    submitted_at = CASE WHEN status = 'submitting' THEN updated_at ELSE submitted_at END
 WHERE id = $2 RETURNING *
 """
 
@@ -142,8 +134,56 @@ WHERE guild_id = $1 AND status IN ('queued', 'submitting', 'submitted', 'running
 ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
 ALL_JOBS_SINCE = "SELECT * FROM jobs WHERE created_at >= $1 ORDER BY id"
 
-USER_USAGE = "SELECT succeeded FROM usage WHERE day = $1 AND guild_id = $2 AND user_id = $3"
-GUILD_USAGE = "SELECT COALESCE(SUM(succeeded), 0) AS total FROM usage WHERE day = $1 AND guild_id = $2"
+# -- the spend ledger (see sqlite_sql) -------------------------------------------------------------
+
+INSERT_LEDGER = """
+INSERT INTO ledger (job_id, person_id, guild_id, day, month, units, amount, state, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', $8)
+"""
+
+SELECT_LEDGER_ROW = "SELECT state, units, amount FROM ledger WHERE job_id = $1"
+
+SETTLE_LEDGER = """
+UPDATE ledger SET state = $1, units = $2, amount = $3,
+    settled_at = CASE WHEN $1 = 'reserved' THEN NULL WHEN state = $1 THEN settled_at ELSE $4 END
+WHERE job_id = $5
+"""
+
+# SUM of a BIGINT is NUMERIC in PostgreSQL: cast back, every amount fits (at most a million a job).
+SPEND = """
+SELECT p.person_units_here, p.person_units, p.person_day, p.person_month,
+    g.guild_units, g.guild_day, g.guild_month, b.bot_day, b.bot_month
+FROM (
+    SELECT COALESCE(SUM(CASE WHEN guild_id = $2 AND day = $3 THEN units END), 0)::bigint AS person_units_here,
+        COALESCE(SUM(CASE WHEN day = $3 THEN units END), 0)::bigint AS person_units,
+        COALESCE(SUM(CASE WHEN day = $3 THEN amount END), 0)::bigint AS person_day,
+        COALESCE(SUM(amount), 0)::bigint AS person_month
+    FROM ledger WHERE person_id = $1 AND month = $4 AND state <> 'released'
+) AS p, (
+    SELECT COALESCE(SUM(CASE WHEN day = $3 THEN units END), 0)::bigint AS guild_units,
+        COALESCE(SUM(CASE WHEN day = $3 THEN amount END), 0)::bigint AS guild_day,
+        COALESCE(SUM(amount), 0)::bigint AS guild_month
+    FROM ledger WHERE guild_id = $2 AND month = $4 AND state <> 'released'
+) AS g, (
+    SELECT COALESCE(SUM(CASE WHEN day = $3 THEN amount END), 0)::bigint AS bot_day,
+        COALESCE(SUM(amount), 0)::bigint AS bot_month
+    FROM ledger WHERE month = $4 AND state <> 'released'
+) AS b
+"""
+
+CHARGED_TODAY = """
+SELECT COALESCE(SUM(CASE WHEN person_id = $4 THEN units END), 0)::bigint AS user_today,
+    COALESCE(SUM(units), 0)::bigint AS guild_today
+FROM ledger WHERE guild_id = $3 AND month = $2 AND day = $1 AND state = 'charged'
+"""
+
+SPEND_TOTALS = """
+SELECT COALESCE(SUM(CASE WHEN state = 'charged' AND day = $1 THEN amount END), 0)::bigint AS charged_day,
+    COALESCE(SUM(CASE WHEN state = 'charged' THEN amount END), 0)::bigint AS charged_month,
+    COALESCE(SUM(CASE WHEN state = 'reserved' AND day = $1 THEN amount END), 0)::bigint AS reserved_day,
+    COALESCE(SUM(CASE WHEN state = 'reserved' THEN amount END), 0)::bigint AS reserved_month
+FROM ledger WHERE month = $2
+"""
 
 SELECT_GUILD_SETTINGS = "SELECT * FROM guild_settings WHERE guild_id = $1"
 
@@ -238,10 +278,11 @@ RETURNING *
 # -- moving an SQLite database in (bot.store.transfer), all in one transaction -------------------
 
 # No other process may add a row between the emptiness check and the copy.
-LOCK_FOR_MOVE = "LOCK TABLE jobs, guild_settings, usage, meta IN EXCLUSIVE MODE"
+LOCK_FOR_MOVE = "LOCK TABLE jobs, guild_settings, usage, ledger, meta IN EXCLUSIVE MODE"
 COUNT_ROWS = """
 SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM guild_settings) AS guild_settings,
-    (SELECT COUNT(*) FROM usage) AS usage, (SELECT COUNT(*) FROM meta) AS meta
+    (SELECT COUNT(*) FROM usage) AS usage, (SELECT COUNT(*) FROM ledger) AS ledger,
+    (SELECT COUNT(*) FROM meta) AS meta
 """
 
 # Every column but the lease's owner and expiry: the first process to start on PostgreSQL claims what
@@ -253,14 +294,19 @@ INSERT INTO jobs (
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
     timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
-    lease_token, capacity_refused_at
+    lease_token, capacity_refused_at, price
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40
 )
 """
 
 COPY_USAGE = "INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES ($1, $2, $3, $4)"
+# The ledger's own ids are new ones (nothing refers to them); its rows keep their order.
+COPY_LEDGER = """
+INSERT INTO ledger (job_id, person_id, guild_id, day, month, units, amount, state, created_at, settled_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
 
 # Only ever forward (a sequence may be past every row already): an id given once is never reused.
 ADVANCE_JOB_IDS = """

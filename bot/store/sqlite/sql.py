@@ -6,9 +6,9 @@ INSERT_JOB = """
 INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
-    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost,
+    token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
     attachment_size_limit, lease_owner, lease_expires_at, lease_token
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 RETURNING *
 """
 
@@ -54,15 +54,6 @@ UPDATE jobs SET status = 'succeeded', progress = 100, clip_urls = ?1, finished_a
 WHERE id = ?3 RETURNING *
 """
 
-COUNT_SUCCESS = """
-INSERT INTO usage (day, guild_id, user_id, succeeded) VALUES (?1, ?2, ?3, ?4)
-ON CONFLICT (day, guild_id, user_id) DO UPDATE SET succeeded = succeeded + ?4
-"""
-
-REFUND_SUCCESS = """
-UPDATE usage SET succeeded = MAX(succeeded - ?4, 0) WHERE day = ?1 AND guild_id = ?2 AND user_id = ?3
-"""
-
 # A job that succeeded and then failed delivery keeps the time the provider finished. A timeout
 # (the bot's own) is stamped so a late provider success can still be delivered.
 MARK_FAILED = """
@@ -71,11 +62,13 @@ UPDATE jobs SET status = ?1, failure_kind = ?2, error = ?3, finished_at = COALES
 WHERE id = ?5 RETURNING *
 """
 
-# Nothing was counted in usage before success, so a cancel has nothing to refund. final_shown_at
-# stays NULL until the card says "cancelled" (a restart in between re-announces it).
+# final_shown_at stays NULL until the card says "cancelled" (a restart in between re-announces it). A
+# job cancelled while its submit was on the wire keeps when that began (its last update, the move to
+# SUBMITTING) as submitted_at: the provider may have the task, so the ledger charges it (Job.billed).
 MARK_CANCELLED = """
 UPDATE jobs SET status = 'cancelled', finished_at = ?1, updated_at = ?1, final_shown_at = NULL,
-    lease_owner = ?3, lease_expires_at = ?4
+    lease_owner = ?3, lease_expires_at = ?4,
+    submitted_at = CASE WHEN status = 'submitting' THEN updated_at ELSE submitted_at END
 WHERE id = ?2 RETURNING *
 """
 
@@ -154,8 +147,60 @@ WHERE guild_id = ? AND status IN ('queued', 'submitting', 'submitted', 'running'
 ALL_JOBS = "SELECT * FROM jobs ORDER BY id"
 ALL_JOBS_SINCE = "SELECT * FROM jobs WHERE created_at >= ? ORDER BY id"
 
-USER_USAGE = "SELECT succeeded FROM usage WHERE day = ? AND guild_id = ? AND user_id = ?"
-GUILD_USAGE = "SELECT COALESCE(SUM(succeeded), 0) AS total FROM usage WHERE day = ? AND guild_id = ?"
+# -- the spend ledger (migration 0015; bot.store.ledger) -------------------------------------------
+
+# ?1 job, ?2 person, ?3 guild (0: direct messages), ?4 day, ?5 month, ?6 units, ?7 amount, ?8 now
+INSERT_LEDGER = """
+INSERT INTO ledger (job_id, person_id, guild_id, day, month, units, amount, state, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'reserved', ?8)
+"""
+
+SELECT_LEDGER_ROW = "SELECT state, units, amount FROM ledger WHERE job_id = ?"
+
+# ?1 state, ?2 units, ?3 amount, ?4 now, ?5 job: settled_at marks when the row left 'reserved'.
+SETTLE_LEDGER = """
+UPDATE ledger SET state = ?1, units = ?2, amount = ?3,
+    settled_at = CASE WHEN ?1 = 'reserved' THEN NULL WHEN state = ?1 THEN settled_at ELSE ?4 END
+WHERE job_id = ?5
+"""
+
+# ?1 person, ?2 guild, ?3 day, ?4 month: what admission checks, in one statement (each part on its index).
+SPEND = """
+SELECT p.person_units_here, p.person_units, p.person_day, p.person_month,
+    g.guild_units, g.guild_day, g.guild_month, b.bot_day, b.bot_month
+FROM (
+    SELECT COALESCE(SUM(CASE WHEN guild_id = ?2 AND day = ?3 THEN units END), 0) AS person_units_here,
+        COALESCE(SUM(CASE WHEN day = ?3 THEN units END), 0) AS person_units,
+        COALESCE(SUM(CASE WHEN day = ?3 THEN amount END), 0) AS person_day,
+        COALESCE(SUM(amount), 0) AS person_month
+    FROM ledger WHERE person_id = ?1 AND month = ?4 AND state <> 'released'
+) AS p, (
+    SELECT COALESCE(SUM(CASE WHEN day = ?3 THEN units END), 0) AS guild_units,
+        COALESCE(SUM(CASE WHEN day = ?3 THEN amount END), 0) AS guild_day,
+        COALESCE(SUM(amount), 0) AS guild_month
+    FROM ledger WHERE guild_id = ?2 AND month = ?4 AND state <> 'released'
+) AS g, (
+    SELECT COALESCE(SUM(CASE WHEN day = ?3 THEN amount END), 0) AS bot_day,
+        COALESCE(SUM(amount), 0) AS bot_month
+    FROM ledger WHERE month = ?4 AND state <> 'released'
+) AS b
+"""
+
+# ?1 day, ?2 month, ?3 guild, ?4 person: the units charged today to the person there and to the server.
+CHARGED_TODAY = """
+SELECT COALESCE(SUM(CASE WHEN person_id = ?4 THEN units END), 0) AS user_today,
+    COALESCE(SUM(units), 0) AS guild_today
+FROM ledger WHERE guild_id = ?3 AND month = ?2 AND day = ?1 AND state = 'charged'
+"""
+
+# ?1 day, ?2 month: the whole bot's money charged and reserved (metrics).
+SPEND_TOTALS = """
+SELECT COALESCE(SUM(CASE WHEN state = 'charged' AND day = ?1 THEN amount END), 0) AS charged_day,
+    COALESCE(SUM(CASE WHEN state = 'charged' THEN amount END), 0) AS charged_month,
+    COALESCE(SUM(CASE WHEN state = 'reserved' AND day = ?1 THEN amount END), 0) AS reserved_day,
+    COALESCE(SUM(CASE WHEN state = 'reserved' THEN amount END), 0) AS reserved_month
+FROM ledger WHERE month = ?2
+"""
 
 SELECT_GUILD_SETTINGS = "SELECT * FROM guild_settings WHERE guild_id = ?"
 
@@ -255,5 +300,12 @@ RETURNING *
 ALL_GUILD_SETTINGS = "SELECT * FROM guild_settings ORDER BY guild_id"
 ALL_USAGE = "SELECT day, guild_id, user_id, succeeded FROM usage ORDER BY day, guild_id, user_id"
 ALL_META = "SELECT key, value FROM meta ORDER BY key"
+# A row whose job an admin deleted by hand (foreign keys off in their SQLite shell) keeps counting,
+# without the link PostgreSQL would refuse.
+ALL_LEDGER = """
+SELECT jobs.id AS job_id, person_id, ledger.guild_id, day, month, units, amount, state,
+    ledger.created_at, settled_at
+FROM ledger LEFT JOIN jobs ON jobs.id = ledger.job_id ORDER BY ledger.id
+"""
 # AUTOINCREMENT remembers the highest id ever given, deleted jobs included.
 JOBS_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'"

@@ -111,10 +111,15 @@ async def test_finished_jobs_free_their_concurrent_slot(store, quotas):
     await quotas.check(GUILD, USER)
 
 
-async def test_concurrent_limit_is_per_member_per_server(store, quotas):
-    await many(store, 2, JobStatus.RUNNING, guild=OTHER_GUILD)
+async def test_running_and_waiting_places_are_per_person_across_servers(store, clock):
+    """Jobs in another server take the person's places too; another member's jobs take none."""
+    quotas = QuotaService(store, make_settings(max_waiting_jobs_per_user=1), clock=clock)
     await many(store, 2, JobStatus.RUNNING, user=OTHER_USER)
-    await quotas.check(GUILD, USER)
+    await many(store, 2, JobStatus.RUNNING, guild=OTHER_GUILD)
+    await quotas.check(GUILD, USER)  # past the running limit: it would wait
+    await many(store, 1, JobStatus.QUEUED, guild=OTHER_GUILD)
+    error = await refusal(quotas)
+    assert (error.limit, error.waiting) == (LimitKind.WAITING, 1)
 
 
 async def test_daily_limit_counts_succeeded_jobs_and_resets_at_utc_midnight(store, quotas):
@@ -260,8 +265,7 @@ async def test_admission_lets_only_one_of_two_simultaneous_requests_take_the_las
     )
 
     async def start() -> Job:
-        async with quotas.admission(GUILD, USER):
-            return await store.create_job(new_job())
+        return await quotas.admission(new_job())
 
     results = await asyncio.gather(start(), start(), return_exceptions=True)
     refused = [result for result in results if isinstance(result, QuotaExceeded)]

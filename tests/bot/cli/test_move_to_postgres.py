@@ -142,16 +142,15 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
 
     assert before["usage"] == {
         0: [UsageCounts(0, 0), UsageCounts(0, 0), UsageCounts(0, 0), UsageCounts(2, 0)],
-        -1: [UsageCounts(1, 1), UsageCounts(0, 1), UsageCounts(0, 0), UsageCounts(0, 0)],
+        # the delivered job and the one whose delivery timed out (the provider billed it)
+        -1: [UsageCounts(2, 2), UsageCounts(0, 2), UsageCounts(0, 0), UsageCounts(0, 0)],
     }
 
     summary = await move(path, postgres_url, clock)
 
     name = target_name(postgres_url)
-    assert (
-        summary
-        == f"copied 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values from database {path} to {name}"
-    )
+    copied = "copied 6 jobs, 2 servers' settings, 0 usage rows, 7 ledger rows, 2 meta values"
+    assert summary == f"{copied} from database {path} to {name}"
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert await snapshot_of(postgres, clock) == before
         timed_out = before["jobs"][3]  # type: ignore[index]
@@ -181,12 +180,14 @@ async def test_an_empty_sqlite_store_moves_and_ids_start_at_one(tmp_path, postgr
     async with await JobStore.open(path, clock=clock):
         pass
     summary = await move(path, postgres_url, clock)
-    assert summary.startswith("copied 0 jobs, 0 servers' settings, 0 usage rows, 0 meta values from ")
+    assert summary.startswith(
+        "copied 0 jobs, 0 servers' settings, 0 usage rows, 0 ledger rows, 0 meta values from "
+    )
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert (await postgres.create_job(sample_job())).id == 1
 
 
-@pytest.mark.parametrize("held", ["job", "settings", "usage", "meta"])
+@pytest.mark.parametrize("held", ["job", "settings", "usage", "ledger", "meta"])
 async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_it_was(
     tmp_path, postgres_url, clock, held
 ):
@@ -197,13 +198,23 @@ async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_
             await job_in(postgres, JobStatus.FAILED)
         elif held == "settings":
             await save_settings(postgres, OTHER_SETTINGS)
-        elif held == "usage":  # a success counted, then its job removed by hand
-            job = await job_in(postgres, JobStatus.SUCCEEDED)
-            await fetch(postgres_url, "DELETE FROM jobs WHERE id = $1", job.id)
+        elif held == "usage":  # an old daily counter (the bot no longer writes them)
+            await fetch(postgres_url, "INSERT INTO usage VALUES ('2025-03-01', $1, $2, 1)", GUILD, USER)
+        elif held == "ledger":  # a ledger row without its job (as migration 0015 carries counters over)
+            await fetch(
+                postgres_url,
+                "INSERT INTO ledger (person_id, guild_id, day, month, units, amount, state, created_at)"
+                " VALUES ($1, $2, '2025-03-01', '2025-03', 1, 0, 'charged', now())",
+                USER,
+                GUILD,
+            )
         else:
             await postgres.set_meta("command_hash", "from-postgres")
         before = await fetch(postgres_url, "SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM meta)")
-        with pytest.raises(TransferRefused, match=r"already holds 1 [a-z' ]+; move into an empty database"):
+        # A job comes with its ledger row.
+        with pytest.raises(
+            TransferRefused, match=r"already holds 1 [a-z' ]+(, 1 ledger row)?; move into an empty"
+        ):
             await move(path, postgres_url, clock)
         after = await fetch(postgres_url, "SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM meta)")
         assert after == before
@@ -257,13 +268,13 @@ def test_the_command_moves_the_database_and_prints_one_line(
     assert code == 0
     assert out == [
         (
-            f"copied 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values from database {move_env} "
-            f"to {target_name(postgres_url)}"
+            f"copied 6 jobs, 2 servers' settings, 0 usage rows, 7 ledger rows, 2 meta values from database "
+            f"{move_env} to {target_name(postgres_url)}"
         )
     ]
     code, out, err = run_move(capsys)  # a second run finds PostgreSQL full
     assert (code, out, len(err)) == (1, [], 1)
-    assert "already holds 6 jobs, 2 servers' settings, 2 usage rows, 2 meta values" in err[0]
+    assert "already holds 6 jobs, 2 servers' settings, 7 ledger rows, 2 meta values" in err[0]
 
 
 def test_from_names_another_file_and_a_missing_file_is_exit_2(

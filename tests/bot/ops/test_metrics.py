@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -41,6 +42,10 @@ FAMILIES = (
     "motionbot_jobs_taken_over_total",
     "motionbot_jobs_let_go_total",
     "motionbot_lease_lost_writes_total",
+    "motionbot_spend_day",
+    "motionbot_spend_month",
+    "motionbot_reserved_day",
+    "motionbot_reserved_month",
 )
 
 
@@ -128,6 +133,24 @@ async def test_job_counts_come_from_the_store_at_scrape_time(store):
     await store.close()
     await metrics.render()  # a closed store keeps the last figures instead of failing the scrape
     assert value(metrics, "motionbot_jobs", status="queued") == 1
+
+
+async def test_spend_and_reserved_money_come_from_the_ledger_without_member_labels(store):
+    """Issue 21: what the provider bills (charged) and what waiting jobs hold (reserved), in money."""
+    metrics = Metrics()
+    metrics.attach(store=store)
+    charged = await store.create_job(dataclasses.replace(new_job(), price=200_000))
+    await store.mark_submitted(charged.id, "task-1")
+    await store.create_job(dataclasses.replace(new_job("waits"), price=50_000))
+    released = await store.create_job(dataclasses.replace(new_job("refused"), price=640_000))
+    await store.mark_failed(released.id, FailureKind.REFUSED, "refused")
+    text = (await metrics.render()).decode()
+    assert (value(metrics, "motionbot_spend_day"), value(metrics, "motionbot_spend_month")) == (0.2, 0.2)
+    assert (value(metrics, "motionbot_reserved_day"), value(metrics, "motionbot_reserved_month")) == (
+        0.05,
+        0.05,
+    )
+    assert "motionbot_spend_day 0.2" in text and "user" not in text and "guild" not in text
 
 
 async def test_jobs_delivered_with_clips_missing_are_counted(store):

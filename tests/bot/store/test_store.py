@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.models import (
+    Charge,
     FailureKind,
     Job,
     JobSource,
     JobStatus,
+    LedgerState,
     Motion,
     Quality,
 )
@@ -371,20 +373,20 @@ async def test_async_context_manager_closes(open_store):
 # -- late success (a job the bot timed out that the provider finishes afterwards) ---------------
 
 
-async def test_a_job_the_bot_timed_out_may_still_succeed_and_then_counts(store, clock):
+async def test_a_job_the_bot_timed_out_may_still_succeed_and_stays_charged(store, clock):
+    """The provider had the task: timed out by the bot, it is charged (once), late success or not."""
     job = await job_in(store, JobStatus.RUNNING)
     clock.advance(minutes=60)
     timed_out = await store.mark_failed(job.id, FailureKind.TIMEOUT, "no result", timed_out=True)
     assert timed_out.timed_out_at == clock.now and not timed_out.arrived_late
-    assert (await store.usage_today(GUILD, USER)).user_today == 0
+    assert (await store.charge_of(job.id)) == Charge(LedgerState.CHARGED, 1, 0)
     clock.advance(minutes=5)
     late = await store.mark_succeeded(job.id, ["https://cdn.example/late.mp4"])
     assert (late.status, late.error, late.failure_kind) == (JobStatus.SUCCEEDED, None, None)
     assert late.timed_out_at == timed_out.timed_out_at and late.finished_at == clock.now
     assert late.arrived_late
-    assert (await store.usage_today(GUILD, USER)).user_today == 1
     delivered = await store.mark_delivered(job.id)
-    assert delivered.arrived_late and (await store.usage_today(GUILD, USER)).user_today == 1
+    assert delivered.arrived_late and (await store.charge_of(job.id)) == Charge(LedgerState.CHARGED, 1, 0)
     with pytest.raises(InvalidTransition):
         await store.mark_succeeded(job.id, ["https://cdn.example/late.mp4"])
 

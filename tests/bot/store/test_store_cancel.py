@@ -8,8 +8,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus
-from bot.store import InvalidTransition, JobNotFound, JobStore, TooLateToCancel
+from bot.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, LedgerState
+from bot.store import CancelWouldCharge, InvalidTransition, JobNotFound, JobStore, TooLateToCancel
 from bot.store.migrations import load_migrations
 from bot.store.sqlite.schema import migrate
 from tests.bot.store.test_store import GUILD, USER, job_in
@@ -57,7 +57,8 @@ async def test_cancelling_twice_is_refused_and_an_unknown_job_is_not_found(store
         await store.mark_cancelled(9999)
 
 
-async def test_a_result_arriving_after_the_cancel_is_refused_and_nothing_is_charged(store):
+async def test_a_result_arriving_after_the_cancel_is_refused_and_the_job_stays_charged(store):
+    """The provider had the task when it was cancelled: it bills it, so the job stays charged (once)."""
     job = await job_in(store, JobStatus.RUNNING)
     await store.mark_cancelled(job.id)
 
@@ -67,7 +68,34 @@ async def test_a_result_arriving_after_the_cancel_is_refused_and_nothing_is_char
 
     assert updated == []
     assert (await store.get_job(job.id)).status is JobStatus.CANCELLED
-    assert (await store.usage_today(GUILD, USER)).user_today == 0
+    assert (await store.usage_today(GUILD, USER)).user_today == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (JobStatus.QUEUED, LedgerState.RELEASED),  # waiting: the provider never had it
+        (JobStatus.SUBMITTING, LedgerState.CHARGED),  # its submit is on the wire: it may have it
+        (JobStatus.SUBMITTED, LedgerState.CHARGED),
+        (JobStatus.RUNNING, LedgerState.CHARGED),
+    ],
+)
+async def test_a_cancel_is_free_only_while_the_job_waits(store, status, state):
+    job = await job_in(store, status)
+    cancelled = await store.mark_cancelled(job.id)
+    assert (await store.charge_of(job.id)).state is state
+    assert cancelled.billed is (state is LedgerState.CHARGED)
+
+
+@pytest.mark.parametrize("status", [JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING])
+async def test_a_cancel_meant_to_be_free_changes_nothing_once_the_job_left_the_line(store, status):
+    """The member pressed Cancel on a waiting job, which reached the provider before the write."""
+    job = await job_in(store, status)
+    with pytest.raises(CancelWouldCharge):
+        await store.mark_cancelled(job.id, free_only=True)
+    assert (await store.get_job(job.id)).status is status
+    queued = await job_in(store, JobStatus.QUEUED)
+    assert (await store.mark_cancelled(queued.id, free_only=True)).status is JobStatus.CANCELLED
 
 
 # -- migration 0006 ------------------------------------------------------------------------------
@@ -206,6 +234,9 @@ async def test_migration_keeps_rows_ids_indexes_and_the_autoincrement_sequence(t
         "ix_jobs_leasable",  # 0010
         "ix_jobs_finished",  # 0010
         "ix_jobs_card_message",  # 0012
+        "ix_ledger_person",  # 0015
+        "ix_ledger_guild",  # 0015
+        "ix_ledger_month",  # 0015
     }
     conn = sqlite3.connect(path)
     try:

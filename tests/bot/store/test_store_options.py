@@ -28,14 +28,20 @@ async def test_options_round_trip(store):
     assert again.options.end_frame and again.options.clips == 2
 
 
-async def test_success_counts_the_cost_and_a_failed_delivery_refunds_exactly_it(store):
-    """A job admitted at cost 2 counts 2 on success; failing its delivery gives 2 back."""
-    job = await store.create_job(sample_job(clips=2, cost=2))
-    await store.mark_submitted(job.id, "1762547298152655")
-    await store.mark_succeeded(job.id, ["https://x/0.mp4", "https://x/1.mp4"])
+async def test_the_submit_charges_the_cost_and_only_a_failure_the_provider_reports_releases_it(store):
+    """A job admitted at cost 2 is charged 2 once submitted; a failed delivery keeps the charge (the
+    provider billed the clips), a failure the provider reports gives the 2 back."""
+    delivery_failed = await store.create_job(sample_job(clips=2, cost=2))
+    await store.mark_submitted(delivery_failed.id, "1762547298152655")
     assert (await store.usage_today(GUILD, USER)).user_today == 2
-    await store.mark_failed(job.id, FailureKind.DELIVERY, "upload failed")
-    assert (await store.usage_today(GUILD, USER)).user_today == 0
+    await store.mark_succeeded(delivery_failed.id, ["https://x/0.mp4", "https://x/1.mp4"])
+    await store.mark_failed(delivery_failed.id, FailureKind.DELIVERY, "upload failed")
+    assert (await store.usage_today(GUILD, USER)).user_today == 2
+    provider_failed = await store.create_job(sample_job(clips=2, cost=2))
+    await store.mark_submitted(provider_failed.id, "1762547298152656")
+    assert (await store.usage_today(GUILD, USER)).user_today == 4
+    await store.mark_failed(provider_failed.id, FailureKind.PROVIDER_FAILED, "no clip")
+    assert (await store.usage_today(GUILD, USER)).user_today == 2
 
 
 async def test_server_clip_settings_round_trip(store):

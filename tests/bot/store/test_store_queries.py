@@ -19,16 +19,20 @@ from tests.store_fixtures import save_settings
 # -- usage ---------------------------------------------------------------------------------------
 
 
-async def test_usage_counts_only_successes(store):
+async def test_usage_counts_what_the_provider_bills(store):
     await job_in(store, JobStatus.SUCCEEDED)
     await job_in(store, JobStatus.DELIVERED)
-    await job_in(store, JobStatus.FAILED)
-    await job_in(store, JobStatus.TIMED_OUT)
+    await job_in(store, JobStatus.FAILED)  # refused before its submit
+    await job_in(store, JobStatus.TIMED_OUT)  # timed out while waiting
+    await job_in(store, JobStatus.QUEUED)  # reserved, not charged yet
     await job_in(store, JobStatus.RUNNING)
     delivery_failed = await job_in(store, JobStatus.SUCCEEDED)
     await store.mark_failed(delivery_failed.id, FailureKind.DELIVERY, "upload refused")
-    # The succeeded and delivered jobs count; the one whose delivery failed is refunded.
-    assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=2, guild_today=2)
+    provider_failed = await job_in(store, JobStatus.RUNNING)
+    await store.mark_failed(provider_failed.id, FailureKind.PROVIDER_FAILED, "no clip")
+    # Every job the provider took and did not fail itself counts: succeeded, delivered, running and
+    # the one whose delivery failed; nothing that never reached it or that it failed.
+    assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=4, guild_today=4)
 
 
 async def test_usage_per_user_and_per_guild(store):
@@ -60,11 +64,13 @@ async def test_usage_resets_at_utc_midnight(store, clock):
     assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=1, guild_today=1)
 
 
-async def test_usage_day_is_the_day_of_success(store, clock):
+async def test_usage_day_is_the_day_of_admission(store, clock):
+    """A job admitted before midnight (UTC) and finished after it counts on the day it was admitted."""
     job = await job_in(store, JobStatus.RUNNING)
+    assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=1, guild_today=1)
     clock.advance(hours=1)
     await store.mark_succeeded(job.id, ["https://cdn.example/late.mp4"])
-    assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=1, guild_today=1)
+    assert await store.usage_today(GUILD, USER) == UsageCounts(user_today=0, guild_today=0)
 
 
 # -- settings and meta ---------------------------------------------------------------------------

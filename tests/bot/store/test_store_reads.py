@@ -147,8 +147,8 @@ async def test_two_settings_changes_at_once_both_land(open_store):
 async def test_admission_stays_atomic_with_reads_on_their_own_connection(open_store):
     """Twenty requests at once for three free places (one running, two waiting): exactly three are stored.
 
-    Admission holds the quota service's lock from its count (a read) until create_job has committed,
-    and the next admission's count starts after that commit, so it sees the new job.
+    Admission counts (inside the write transaction) and stores the job with its reservation in that
+    same transaction, and the next admission's count starts after that commit, so it sees the new job.
     """
     async with await open_store() as store:
         quotas = QuotaService(
@@ -156,8 +156,7 @@ async def test_admission_stays_atomic_with_reads_on_their_own_connection(open_st
         )
 
         async def start(n: int) -> Job:
-            async with quotas.admission(GUILD, USER):
-                return await store.create_job(sample_job(prompt=f"job {n}"))
+            return await quotas.admission(sample_job(prompt=f"job {n}"))
 
         results = await asyncio.gather(*(start(n) for n in range(20)), return_exceptions=True)
         running = await store.running_jobs(USER)

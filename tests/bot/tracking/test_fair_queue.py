@@ -82,6 +82,23 @@ def test_pick_skips_members_at_their_running_limit_without_losing_their_place():
     assert queue.position(2) == 1
 
 
+def test_a_person_in_several_servers_takes_one_turn_per_round():
+    """Issue 21: one person posting in three servers is one person in line, not three. Alice (100)
+    starts jobs in servers 1, 2 and 3 before Bob (200) posts once: Bob is second, not fourth."""
+    entries = [Waiting(1, 1, 100), Waiting(2, 2, 100), Waiting(3, 3, 100), Waiting(4, 1, 200)]
+    assert ids(fair_order(entries)) == [1, 4, 2, 3]
+    served_elsewhere = {(2, 100): [1]}  # Alice was just served in server 2
+    assert ids(fair_order(entries[1:], served_elsewhere)) == [4, 2, 3]
+
+
+def test_the_running_limit_counts_the_persons_jobs_in_every_server():
+    queue = FairQueue()
+    for entry in (Waiting(1, 1, 100), Waiting(2, 2, 200)):
+        queue.add(entry)
+    picked = queue.pick(5, {(2, 100): 1, (3, 100): 1}, lambda _guild: 2)
+    assert ids(picked) == [2]  # Alice has two running elsewhere: her limit of 2 is reached here too
+
+
 def test_pick_never_hands_out_more_than_the_free_slots():
     queue = FairQueue()
     for job_id in range(1, 11):

@@ -419,7 +419,8 @@ async def test_a_job_timed_out_by_the_bot_that_the_provider_finishes_later_succe
 async def test_a_timed_out_job_replaced_by_a_retry_ignores_its_late_result(
     store, make_tracker, cometapi_double
 ):
-    """Only the retry is delivered and charged; the stored job is no longer watched after a restart."""
+    """Only the retry is delivered; the stored job is no longer watched after a restart. Both timed-out
+    jobs stay charged (issue 21): the provider had their tasks and bills them."""
     cometapi_double.default_plan = TaskPlan(duration=3600)
     tracker, events = await make_tracker(job_timeout=dt.timedelta(seconds=0.3))
     retried, probe = await queue(store, tracker, new_job("retried"), new_job("probe"))
@@ -433,7 +434,7 @@ async def test_a_timed_out_job_replaced_by_a_retry_ignores_its_late_result(
     kept = await store.get_job(retried.id)
     assert kept is not None and kept.status is JobStatus.TIMED_OUT and kept.timed_out_at is None
     assert JobEventKind.SUCCEEDED not in events.kinds(retried.id)
-    assert (await store.usage_today(22, 11)).user_today == 1  # the probe only
+    assert (await store.usage_today(22, 11)).user_today == 2  # charged since their submits
 
 
 async def test_start_resumes_watching_a_recent_timeout(store, make_tracker, cometapi_double):

@@ -59,13 +59,14 @@ async def test_a_job_cancelled_while_its_submit_is_on_the_wire_records_nothing(
     assert tracker.in_flight == 0 and errors(caplog) == []
 
 
-async def test_a_result_arriving_in_a_poll_already_under_way_is_ignored_and_not_charged(
+async def test_a_result_arriving_in_a_poll_already_under_way_is_ignored_and_charged_once(
     store,  # noqa: F811
     make_tracker,  # noqa: F811
     cometapi_double,
     caplog,
 ):
-    """The poll that was in flight at the cancel brings the clips: no success, no charge, no error loop."""
+    """The poll that was in flight at the cancel brings the clips: no success, no error loop, and the
+    job stays charged once (the provider had it when it was cancelled, issue 21)."""
     caplog.set_level(logging.INFO, logger="bot")
     cometapi_double.default_plan = TaskPlan(duration=0)
     cometapi_double.inject(FaultKind.SLOW, endpoint="list", delay=0.5)
@@ -79,7 +80,7 @@ async def test_a_result_arriving_in_a_poll_already_under_way_is_ignored_and_not_
 
     assert (await store.get_job(job.id)).status is JobStatus.CANCELLED
     assert events.kinds(job.id) == [JobEventKind.SUBMITTED, JobEventKind.CANCELLED]
-    assert (await store.usage_today(22, 11)).user_today == 0
+    assert (await store.usage_today(22, 11)).user_today == 1
     assert errors(caplog) == []
 
 

@@ -272,8 +272,8 @@ class GuildSettings:
 class RoleAllowance:
     """A server's money budget for each holder of one role (millionths of PRICE_CURRENCY, see bot.budget).
 
-    ``None`` for a period: the operator's person cap. A member with several such roles gets the
-    highest; never more than the operator's person caps (``bot.budget.effective_budgets``).
+    ``None`` for a period: the server's default person budget. A member with several such roles gets
+    the highest; never more than the operator's person caps (``bot.budget.effective_budgets``).
     """
 
     guild_id: int

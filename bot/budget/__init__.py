@@ -11,6 +11,7 @@ from bot.budget.allowances import (
     ServerBudget,
     budgets_for,
     effective_budgets,
+    with_budget,
 )
 from bot.budget.amounts import AboveOperatorBudget, parse_amount
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
@@ -33,4 +34,5 @@ __all__ = [
     "operator_budgets",
     "parse_amount",
     "to_money",
+    "with_budget",
 ]

@@ -10,6 +10,7 @@ there is no server: the operator's caps hold as they are.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -42,6 +43,12 @@ class ServerBudget(StrEnum):
     def operator_cap(self, settings: Settings) -> Money | None:
         """Return the operator's cap this budget may not exceed (``None``: no cap)."""
         return operator_budgets(settings).cap(self.scope, self.period)
+
+
+def with_budget(settings: GuildSettings, name: ServerBudget, amount: Money | None) -> GuildSettings:
+    """Return ``settings`` with the budget ``name`` lowered to ``amount`` (``None``: the operator's cap)."""
+    changes: dict[str, int | None] = {name.value: amount}
+    return replace(settings, **changes)  # type: ignore[arg-type]
 
 
 class AllowanceStore(Protocol):

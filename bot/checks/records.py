@@ -72,6 +72,9 @@ class JobRequest:
     raw: bool | None = None
     end_image: ImageRef | None = None
     cost: int = 1
+    # The roles the member holds in the server (none in direct messages): admission's money budgets
+    # depend on them (a role's allowance, bot.budget.effective_budgets).
+    role_ids: frozenset[int] = frozenset()
 
     @property
     def options(self) -> VideoOptions:
@@ -94,3 +97,4 @@ class ExtendJobRequest:
     token_expires_at: dt.datetime | None = None
     attachment_size_limit: int | None = None
     prompt: str | None = None  # a new prompt, cleaned by ``extension_prompt``; None keeps the parent's
+    role_ids: frozenset[int] = frozenset()  # the member's roles in the server, as on JobRequest

@@ -143,11 +143,18 @@ class JobIntake:
         )
 
     async def precheck_member(
-        self, guild_id: int | None, channel_id: int, requester_id: int, prompt: str | None = None
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        requester_id: int,
+        prompt: str | None = None,
+        *,
+        role_ids: frozenset[int] = frozenset(),
     ) -> None:
         """Run the checks that need no image (before a form asks for one), so nobody fills it in vain.
 
         The request built from the form's answer still goes through ``precheck`` and ``start``.
+        ``role_ids`` (the member's roles) are for the money budgets, as ``JobRequest.role_ids``.
         """
         self.check_accepting()
         self.check_channel(await self.guild_settings(guild_id), channel_id)

@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest
-from bot.client import checked_before_answer
+from bot.client import checked_before_answer, member_role_ids
 from bot.i18n import resolve_locale
 from bot.models import Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
@@ -61,6 +61,7 @@ class Extend(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
+            role_ids=member_role_ids(interaction.user),
         )
 
         async def start(card_id: int | None) -> Job:

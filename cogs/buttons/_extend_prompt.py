@@ -18,7 +18,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest, Refusal
-from bot.client import checked_before_answer
+from bot.client import checked_before_answer, member_role_ids
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion
 from cogs.buttons._press_checks import extendable_parent
@@ -132,6 +132,7 @@ class ExtendPrompt(commands.Cog):
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=prompt,
+            role_ids=member_role_ids(interaction.user),
         )
 
 

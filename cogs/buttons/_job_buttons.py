@@ -22,7 +22,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
-from bot.client import apologize, checked_before_answer, missing_channel_permissions, refuse
+from bot.client import apologize, checked_before_answer, member_role_ids, missing_channel_permissions, refuse
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import TooLateToCancel
@@ -158,6 +158,7 @@ class JobButtons(commands.Cog):
             loop=failed.loop,
             raw=failed.raw,
             end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
+            role_ids=member_role_ids(interaction.user),
         )
         intake = self.services.intake
         request = await intake.precheck(request)
@@ -184,6 +185,7 @@ class JobButtons(commands.Cog):
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
+            role_ids=member_role_ids(interaction.user),
         )
         return await self.services.intake.start_extension(request, card_message_id=card_id)
 

@@ -72,6 +72,7 @@ class JobRequest:
     raw: bool | None = None
     end_image: ImageRef | None = None
     cost: int = 1
+    price: int = 0  # the job's price (bot.budget.Money, from the price table), filled in by ``precheck``
     # The roles the member holds in the server (none in direct messages): admission's money budgets
     # depend on them (a role's allowance, bot.budget.effective_budgets).
     role_ids: frozenset[int] = frozenset()

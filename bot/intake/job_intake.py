@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from yarl import URL
 
+from bot.budget import Money, PriceTable
 from bot.checks import (
     CheckedImage,
     DuplicateRequest,
@@ -84,6 +85,7 @@ class JobIntake:
         self._tracker = tracker
         self._quotas = quotas
         self._settings = settings
+        self._prices = PriceTable.from_settings(settings)
         # The same object the tracker asks for each job's image: the bytes checked here are sent.
         self._images = images
         self._fetcher = images.fetcher
@@ -131,15 +133,17 @@ class JobIntake:
         if loop and request.end_image is not None:
             raise FlagRejected("options.loop_with_end")
         counts_clips = bool(overrides and overrides.count_clips)
+        quality = request.quality or self._default_quality(overrides)
         return replace(
             request,
             prompt=typed.words,
             motion=motion or self._default_motion(overrides),
-            quality=request.quality or self._default_quality(overrides),
+            quality=quality,
             clips=clips,
             loop=loop,
             raw=bool(merge_option(request.raw, typed.raw, "raw")),
             cost=clips if counts_clips else 1,
+            price=self._prices.job_price(quality, clips),
         )
 
     async def precheck_member(
@@ -163,6 +167,10 @@ class JobIntake:
             await self._quotas.check(guild_id, requester_id)
         except (PromptRejected, QuotaExceeded) as exc:
             raise Refusal.wrap(exc) from None
+
+    def extension_price(self, parent: Job) -> Money:
+        """Return what extending a clip of ``parent`` costs: its batch of clips at the extension price."""
+        return self._prices.job_price(parent.quality, parent.clips, extension=True)
 
     def extension_prompt(self, text: str | None, parent: Job, motion: Motion) -> str:
         """Return a new prompt for extending ``parent`` with ``motion``, checked like every prompt.
@@ -248,6 +256,7 @@ class JobIntake:
             clips=parent.clips,
             raw=parent.raw,
             cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
+            price=self.extension_price(parent),
         )
         return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
 
@@ -326,6 +335,7 @@ class JobIntake:
             raw=bool(request.raw),
             end_image_url=None if request.end_image is None else request.end_image.url,
             cost=request.cost,
+            price=request.price,
         )
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:

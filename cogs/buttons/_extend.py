@@ -47,9 +47,12 @@ class Extend(commands.Cog):
         parent = await checked_before_answer(interaction, checks, f"checking an extend of job {job_id}")
         if parent is None:
             return
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        renderer = CardRenderer(
+            self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
+        )
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
-        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
+        price = self.services.intake.extension_price(parent)
+        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options, price)
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
         request = ExtendJobRequest(
             parent=parent,

@@ -106,9 +106,13 @@ class JobButtons(commands.Cog):
         failed = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
         if failed is None:
             return
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        renderer = CardRenderer(
+            self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
+        )
+        extension = failed.parent_job_id is not None  # priced again as what it is, at today's prices
+        price = self.services.prices.job_price(failed.quality, failed.clips, extension=extension)
         card = renderer.pending(
-            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
+            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options, price
         )
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 

@@ -16,6 +16,7 @@ import discord
 from bot.budget import (
     MAX_ROLE_ALLOWANCES,
     Money,
+    PriceTable,
     ServerBudget,
     effective_budgets,
     lower,
@@ -59,6 +60,19 @@ async def saved(interaction: discord.Interaction, write: Callable[[], Awaitable[
         lang = interaction_lang(interaction)
         await reply_ephemeral(interaction, text(interaction.client, lang, "settings.not_saved"))
         return None
+
+
+def money_text(client: discord.Client, lang: Lang, prices: PriceTable, amount: Money | None) -> str:
+    """Return an amount in the operator's currency, or "no cap" for ``None``."""
+    return text(client, lang, "settings.value.no_cap") if amount is None else prices.format(amount)
+
+
+def per_day_month(
+    client: discord.Client, lang: Lang, prices: PriceTable, day: Money | None, month: Money | None
+) -> str:
+    """Return "1.50 USD a day, 15.00 USD a month" (an absent cap: "no cap") for a pair of budgets."""
+    shown = {"day": money_text(client, lang, prices, day), "month": money_text(client, lang, prices, month)}
+    return text(client, lang, "settings.value.per_day_month", **shown)
 
 
 class BudgetSettings:
@@ -179,9 +193,7 @@ class BudgetSettings:
 
     def person_budgets(self, lang: Lang, day: Money | None, month: Money | None) -> str:
         """Return "1.50 USD a day, 15.00 USD a month" (or "no cap") for a person's two budgets."""
-        return self._text(
-            lang, "settings.value.per_day_month", day=self.money(lang, day), month=self.money(lang, month)
-        )
+        return per_day_month(self.bot, lang, self.services.prices, day, month)
 
     def shown(self, lang: Lang, current: GuildSettings, name: ServerBudget) -> str:
         """Return a server budget as ``/motionbot settings show`` lists it."""
@@ -202,11 +214,7 @@ class BudgetSettings:
 
     def money(self, lang: Lang, amount: Money | None) -> str:
         """Return an amount in the operator's currency, or "no cap"."""
-        return (
-            self._text(lang, "settings.value.no_cap")
-            if amount is None
-            else self.services.prices.format(amount)
-        )
+        return money_text(self.bot, lang, self.services.prices, amount)
 
     def _amount(self, lang: Lang, raw: str | None, name: ServerBudget, label_key: str) -> Money | None:
         if raw is None:

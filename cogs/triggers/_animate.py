@@ -266,9 +266,14 @@ class Animate(commands.Cog):
             await refuse(interaction, refusal)
             return
         assert request.motion is not None and request.quality is not None
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale), self.services.prices)
         card = renderer.pending(
-            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+            request.requester_id,
+            request.motion,
+            request.quality,
+            request.prompt or "",
+            request.options,
+            request.price,
         )
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 

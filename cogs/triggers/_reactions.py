@@ -149,8 +149,13 @@ class Reactions(commands.Cog):
         self, message: discord.Message, request: JobRequest, lang: Lang
     ) -> discord.Message:
         assert request.motion is not None and request.quality is not None
-        card = CardRenderer(self.services.catalogue, lang).pending(
-            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+        card = CardRenderer(self.services.catalogue, lang, self.services.prices).pending(
+            request.requester_id,
+            request.motion,
+            request.quality,
+            request.prompt or "",
+            request.options,
+            request.price,
         )
         try:
             return await message.reply(view=card.layout(), allowed_mentions=NO_PING)

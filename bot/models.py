@@ -278,6 +278,27 @@ class GuildSettings:
     max_daily_per_user: int | None = None
     max_daily_per_guild: int | None = None
     all_channels: bool = True
+    # Money budgets the server chose below the operator's (millionths of PRICE_CURRENCY, see
+    # bot.budget); None keeps the operator's cap. The person budgets hold for members without an
+    # allowance role (``RoleAllowance``).
+    budget_server_day: int | None = None
+    budget_server_month: int | None = None
+    budget_person_day: int | None = None
+    budget_person_month: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAllowance:
+    """A server's money budget for each holder of one role (millionths of PRICE_CURRENCY, see bot.budget).
+
+    ``None`` for a period: the server's default person budget. A member with several such roles gets
+    the highest; never more than the operator's person caps (``bot.budget.effective_budgets``).
+    """
+
+    guild_id: int
+    role_id: int
+    day: int | None = None
+    month: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Six caps, each per UTC day and per UTC month: one person across every server, one server, the whole
 bot. ``None`` means no cap at that level. A server's own choices (lower server budgets, allowances per
-role) only ever lower a cap the operator set; see ``bot.budget.allowances`` once it exists.
+role) only ever lower a cap the operator set; see ``bot.budget.allowances``.
 """
 
 from __future__ import annotations

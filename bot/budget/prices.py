@@ -15,6 +15,7 @@ from bot.models import Quality
 from bot.settings import Settings
 
 Money = NewType("Money", int)  # millionths of the operator's currency
+FREE = Money(0)
 MICROS = Decimal(1_000_000)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.budget import Budgets, Money, Period, PriceTable, Scope, operator_budgets
+from bot.budget import FREE, Budgets, Money, Period, PriceTable, Scope, operator_budgets
 from bot.checks.quota_refusals import (
     BudgetExceeded,
     LimitKind,
@@ -47,7 +47,6 @@ __all__ = [
 # How long a video usually takes from submission to result; only used to estimate when a slot frees up.
 TYPICAL_JOB_DURATION = dt.timedelta(minutes=3)
 # The budgets in the order a refusal names them: the one that lasts longest first.
-FREE = Money(0)
 BUDGET_ORDER = tuple((scope, period) for period in (Period.MONTH, Period.DAY) for scope in Scope)
 
 

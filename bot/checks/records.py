@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.budget import FREE, Money
 from bot.checks.images import ImageRejected
 from bot.checks.prompt_flags import FlagRejected
 from bot.checks.prompts import PromptRejected
@@ -72,6 +73,10 @@ class JobRequest:
     raw: bool | None = None
     end_image: ImageRef | None = None
     cost: int = 1
+    price: Money = FREE  # the job's price (from the price table), filled in by ``precheck``
+    # The roles the member holds in the server (none in direct messages): admission's money budgets
+    # depend on them (a role's allowance, bot.budget.effective_budgets).
+    role_ids: frozenset[int] = frozenset()
 
     @property
     def options(self) -> VideoOptions:
@@ -94,3 +99,4 @@ class ExtendJobRequest:
     token_expires_at: dt.datetime | None = None
     attachment_size_limit: int | None = None
     prompt: str | None = None  # a new prompt, cleaned by ``extension_prompt``; None keeps the parent's
+    role_ids: frozenset[int] = frozenset()  # the member's roles in the server, as on JobRequest

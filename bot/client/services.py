@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import discord
 
+from bot.budget import PriceTable
 from bot.checks import QuotaService
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
@@ -36,6 +37,11 @@ class Services:
     intake: JobIntake
     metrics: Metrics = field(default_factory=Metrics)
     own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
+
+    @property
+    def prices(self) -> PriceTable:
+        """The operator's price table (``PRICE_*``), for the prices and budgets members read."""
+        return PriceTable.from_settings(self.settings)
 
 
 def services_of(client: discord.Client) -> Services:

@@ -85,11 +85,11 @@ class JobIntake:
         self._tracker = tracker
         self._quotas = quotas
         self._settings = settings
+        self._prices = PriceTable.from_settings(settings)
         # The same object the tracker asks for each job's image: the bytes checked here are sent.
         self._images = images
         self._fetcher = images.fetcher
         self._on_created = on_created
-        self._prices = PriceTable.from_settings(settings)
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
         """Return a server's overrides, or None."""
@@ -113,8 +113,9 @@ class JobIntake:
             if request.end_image is not None:
                 self._check_metadata(request.end_image)
             request = self._with_options(request, overrides)
-            price = self._price(request)
-            await self._quotas.check(request.guild_id, request.requester_id, request.cost, price)
+            await self._quotas.check(
+                request.guild_id, request.requester_id, request.cost, request.price, role_ids=request.role_ids
+            )
         except (ImageRejected, PromptRejected, QuotaExceeded, FlagRejected) as exc:
             raise Refusal.wrap(exc) from None
         return request
@@ -134,31 +135,44 @@ class JobIntake:
         if loop and request.end_image is not None:
             raise FlagRejected("options.loop_with_end")
         counts_clips = bool(overrides and overrides.count_clips)
+        quality = request.quality or self._default_quality(overrides)
         return replace(
             request,
             prompt=typed.words,
             motion=motion or self._default_motion(overrides),
-            quality=request.quality or self._default_quality(overrides),
+            quality=quality,
             clips=clips,
             loop=loop,
             raw=bool(merge_option(request.raw, typed.raw, "raw")),
             cost=clips if counts_clips else 1,
+            price=self._prices.job_price(quality, clips),
         )
 
     async def precheck_member(
-        self, guild_id: int | None, channel_id: int, requester_id: int, prompt: str | None = None
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        requester_id: int,
+        prompt: str | None = None,
+        *,
+        role_ids: frozenset[int] = frozenset(),
     ) -> None:
         """Run the checks that need no image (before a form asks for one), so nobody fills it in vain.
 
         The request built from the form's answer still goes through ``precheck`` and ``start``.
+        ``role_ids`` (the member's roles) are for the money budgets, as ``JobRequest.role_ids``.
         """
         self.check_accepting()
         self.check_channel(await self.guild_settings(guild_id), channel_id)
         try:
             clean_prompt(prompt)
-            await self._quotas.check(guild_id, requester_id)
+            await self._quotas.check(guild_id, requester_id, role_ids=role_ids)
         except (PromptRejected, QuotaExceeded) as exc:
             raise Refusal.wrap(exc) from None
+
+    def extension_price(self, parent: Job) -> Money:
+        """Return what extending a clip of ``parent`` costs: its batch of clips at the extension price."""
+        return self._prices.job_price(parent.quality, parent.clips, extension=True)
 
     def extension_prompt(self, text: str | None, parent: Job, motion: Motion) -> str:
         """Return a new prompt for extending ``parent`` with ``motion``, checked like every prompt.
@@ -216,7 +230,7 @@ class JobIntake:
         if request.end_image is not None:
             await self._fetcher.checked(request.end_image)
         new = self._new_job(request)
-        return await self._admit(request.guild_id, request.requester_id, new, card_message_id, checked)
+        return await self._admit(new, card_message_id, request.role_ids, checked)
 
     async def start_extension(self, request: ExtendJobRequest, *, card_message_id: int | None = None) -> Job:
         """Store and enqueue a child job that extends one clip of a delivered job."""
@@ -244,20 +258,19 @@ class JobIntake:
             clips=parent.clips,
             raw=parent.raw,
             cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
-            price=self._prices.job_price(parent.quality, parent.clips, extension=True),
+            price=self.extension_price(parent),
         )
-        return await self._admit(parent.guild_id, request.requester_id, new, card_message_id)
+        return await self._admit(new, card_message_id, request.role_ids)
 
     async def _admit(
         self,
-        guild_id: int | None,
-        user_id: int,
         new: NewJob,
         card_message_id: int | None,
+        role_ids: frozenset[int],
         checked: CheckedImage | None = None,
     ) -> Job:
         try:
-            job = await self._quotas.admission(new)
+            job = await self._quotas.admission(new, role_ids)
         except QuotaExceeded as exc:
             raise Refusal.wrap(exc) from None
         except DuplicateJob as exc:
@@ -275,8 +288,8 @@ class JobIntake:
         log.info(
             "job %s queued (user %s, guild %s, %s)",
             job.id,
-            user_id,
-            guild_id,
+            new.requester_id,
+            new.guild_id,
             new.source,
             extra=job_fields(job),
         )
@@ -322,13 +335,8 @@ class JobIntake:
             raw=bool(request.raw),
             end_image_url=None if request.end_image is None else request.end_image.url,
             cost=request.cost,
-            price=self._price(request),
+            price=request.price,
         )
-
-    def _price(self, request: JobRequest) -> Money:
-        """Return what the job asked for costs: its clips at its quality (``precheck`` filled them in)."""
-        assert request.quality is not None, "precheck fills the quality in"
-        return self._prices.job_price(request.quality, request.clips or CLIPS_PER_JOB)
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

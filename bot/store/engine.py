@@ -68,6 +68,9 @@ class Statements(Protocol):
     SPEND_TOTALS: str
     SELECT_GUILD_SETTINGS: str
     UPSERT_GUILD_SETTINGS: str
+    SELECT_ROLE_ALLOWANCES: str
+    UPSERT_ROLE_ALLOWANCE: str
+    DELETE_ROLE_ALLOWANCE: str
     SELECT_META: str
     UPSERT_META: str
     CHANGE_META: str

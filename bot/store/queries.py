@@ -10,10 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.models import GuildSettings, Job, JobStatus
+from bot.models import GuildSettings, Job, JobStatus, RoleAllowance
 from bot.store.core import StoreCore
 from bot.store.engine import Tx, fetch_int, fetch_job, fetch_jobs
-from bot.store.rows import guild_settings_from_row, guild_settings_params, utc
+from bot.store.rows import (
+    guild_settings_from_row,
+    guild_settings_params,
+    role_allowance_from_row,
+    role_allowance_params,
+    utc,
+)
 
 
 class JobQueries(StoreCore):
@@ -96,6 +102,40 @@ class JobQueries(StoreCore):
             updated = change(await _guild_settings(tx, guild_id) or GuildSettings(guild_id=guild_id))
             await tx.execute(tx.sql.UPSERT_GUILD_SETTINGS, guild_settings_params(updated, self._now()))
             return updated
+
+        return await self._db.write(work)
+
+    async def role_allowances(self, guild_id: int) -> list[RoleAllowance]:
+        """Return the server's allowances per role, by role id."""
+
+        async def work(tx: Tx) -> list[RoleAllowance]:
+            rows = await tx.rows(tx.sql.SELECT_ROLE_ALLOWANCES, (guild_id,))
+            return [role_allowance_from_row(row) for row in rows]
+
+        return await self._db.read(work)
+
+    async def set_role_allowance(self, allowance: RoleAllowance, *, most: int) -> bool:
+        """Store ``allowance`` (replacing the role's own); False, nothing written, past ``most`` roles.
+
+        The count and the write are one transaction, so two admins cannot both add the last one.
+        """
+
+        async def work(tx: Tx) -> bool:
+            await tx.lock(allowance.guild_id)
+            rows = await tx.rows(tx.sql.SELECT_ROLE_ALLOWANCES, (allowance.guild_id,))
+            others = [row for row in rows if row["role_id"] != allowance.role_id]
+            if len(others) >= most:
+                return False
+            await tx.execute(tx.sql.UPSERT_ROLE_ALLOWANCE, role_allowance_params(allowance, self._now()))
+            return True
+
+        return await self._db.write(work)
+
+    async def remove_role_allowance(self, guild_id: int, role_id: int) -> bool:
+        """Remove the role's allowance in the server; False when it had none."""
+
+        async def work(tx: Tx) -> bool:
+            return bool(await tx.rows(tx.sql.DELETE_ROLE_ALLOWANCE, (guild_id, role_id)))
 
         return await self._db.write(work)
 

@@ -23,6 +23,7 @@ from bot.models import (
     Motion,
     NewJob,
     Quality,
+    RoleAllowance,
 )
 from bot.store.job_rules import DUPLICATE_WINDOW
 
@@ -262,6 +263,10 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.default_clips,
         settings.count_clips,
         settings.all_channels,
+        settings.budget_server_day,
+        settings.budget_server_month,
+        settings.budget_person_day,
+        settings.budget_person_month,
     )
 
 
@@ -285,4 +290,18 @@ def guild_settings_from_row(row: Row) -> GuildSettings:
         default_clips=row["default_clips"],
         count_clips=bool(row["count_clips"]),
         all_channels=bool(row["all_channels"]),
+        budget_server_day=row["budget_server_day"],
+        budget_server_month=row["budget_server_month"],
+        budget_person_day=row["budget_person_day"],
+        budget_person_month=row["budget_person_month"],
     )
+
+
+def role_allowance_params(allowance: RoleAllowance, now: dt.datetime) -> tuple[object, ...]:
+    """Return the parameters of ``UPSERT_ROLE_ALLOWANCE`` for ``allowance``."""
+    return (allowance.guild_id, allowance.role_id, allowance.day, allowance.month, utc(now))
+
+
+def role_allowance_from_row(row: Row) -> RoleAllowance:
+    """Return the frozen ``RoleAllowance`` for a ``role_allowances`` row."""
+    return RoleAllowance(guild_id=row["guild_id"], role_id=row["role_id"], day=row["day"], month=row["month"])

@@ -26,6 +26,8 @@ from bot.store.rows import (
     guild_settings_params,
     job_copy_params,
     job_from_row,
+    role_allowance_from_row,
+    role_allowance_params,
 )
 from bot.store.sqlite import sql as sqlite_sql
 
@@ -38,6 +40,7 @@ Params = tuple[object, ...]
 HELD = {
     "jobs": ("job", "jobs"),
     "guild_settings": ("server's settings", "servers' settings"),
+    "role_allowances": ("role allowance", "role allowances"),
     "usage": ("usage row", "usage rows"),
     "ledger": ("ledger row", "ledger rows"),
     "meta": ("meta value", "meta values"),
@@ -61,6 +64,7 @@ class Snapshot:
     source: str
     jobs: tuple[Params, ...]
     guild_settings: tuple[Params, ...]
+    role_allowances: tuple[Params, ...]
     usage: tuple[Params, ...]
     ledger: tuple[Params, ...]
     meta: tuple[Params, ...]
@@ -72,6 +76,7 @@ class Snapshot:
         rows = {
             "jobs": self.jobs,
             "guild_settings": self.guild_settings,
+            "role_allowances": self.role_allowances,
             "usage": self.usage,
             "ledger": self.ledger,
             "meta": self.meta,
@@ -89,6 +94,7 @@ async def read_snapshot(source: Engine) -> Snapshot:
         jobs = [job_from_row(row) for row in await tx.rows(sqlite_sql.ALL_JOBS)]
         refuse_unfinished(source.describe(), jobs)
         settings = await tx.rows(sqlite_sql.ALL_GUILD_SETTINGS)
+        allowances = await tx.rows(sqlite_sql.ALL_ROLE_ALLOWANCES)
         usage = await tx.rows(sqlite_sql.ALL_USAGE)
         ledger = await tx.rows(sqlite_sql.ALL_LEDGER)
         meta = await tx.rows(sqlite_sql.ALL_META)
@@ -99,6 +105,10 @@ async def read_snapshot(source: Engine) -> Snapshot:
             guild_settings=tuple(
                 guild_settings_params(guild_settings_from_row(row), decode_time(row["updated_at"]))
                 for row in settings
+            ),
+            role_allowances=tuple(
+                role_allowance_params(role_allowance_from_row(row), decode_time(row["updated_at"]))
+                for row in allowances
             ),
             usage=tuple(
                 (dt.date.fromisoformat(row["day"]), row["guild_id"], row["user_id"], row["succeeded"])
@@ -146,7 +156,7 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
     """Copy ``snapshot`` into the empty PostgreSQL ``target`` in one transaction.
 
     ``TransferRefused`` (nothing written) when the database already holds a job, a server's
-    settings, a usage or ledger row or a meta value.
+    settings, a role allowance, a usage or ledger row or a meta value.
     """
     if target.name != "postgresql":
         raise ValueError(f"can only move into a PostgreSQL store, not {target.describe()}")
@@ -157,6 +167,7 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
         for statement, rows in (
             (postgres_sql.COPY_JOB, snapshot.jobs),
             (postgres_sql.UPSERT_GUILD_SETTINGS, snapshot.guild_settings),
+            (postgres_sql.UPSERT_ROLE_ALLOWANCE, snapshot.role_allowances),
             (postgres_sql.COPY_USAGE, snapshot.usage),
             (postgres_sql.COPY_LEDGER, snapshot.ledger),
             (postgres_sql.UPSERT_META, snapshot.meta),

@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest
-from bot.client import checked_before_answer
+from bot.client import checked_before_answer, member_role_ids
 from bot.i18n import resolve_locale
 from bot.models import Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
@@ -47,9 +47,12 @@ class Extend(commands.Cog):
         parent = await checked_before_answer(interaction, checks, f"checking an extend of job {job_id}")
         if parent is None:
             return
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        renderer = CardRenderer(
+            self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
+        )
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
-        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options)
+        price = self.services.intake.extension_price(parent)
+        card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options, price)
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
         request = ExtendJobRequest(
             parent=parent,
@@ -61,6 +64,7 @@ class Extend(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
+            role_ids=member_role_ids(interaction.user),
         )
 
         async def start(card_id: int | None) -> Job:

@@ -18,9 +18,9 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest, Refusal
-from bot.client import checked_before_answer
+from bot.client import checked_before_answer, member_role_ids
 from bot.i18n import resolve_locale
-from bot.models import MAX_PROMPT_LENGTH, Job, Motion
+from bot.models import MAX_PROMPT_LENGTH, Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
 from cogs.cards import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
@@ -102,9 +102,17 @@ class ExtendPrompt(commands.Cog):
         request = await checked_before_answer(interaction, checks, what)
         if request is None:
             return
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        renderer = CardRenderer(
+            self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
+        )
+        parent = request.parent
         card = renderer.pending(
-            request.requester_id, request.motion, request.parent.quality, request.prompt or ""
+            request.requester_id,
+            request.motion,
+            parent.quality,
+            request.prompt or "",
+            VideoOptions(clips=parent.clips, raw=parent.raw),
+            self.services.intake.extension_price(parent),
         )
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 
@@ -132,6 +140,7 @@ class ExtendPrompt(commands.Cog):
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=prompt,
+            role_ids=member_role_ids(interaction.user),
         )
 
 

@@ -30,6 +30,7 @@ from bot.client import (
     apologize,
     checked_before_answer,
     interaction_lang,
+    member_role_ids,
     missing_channel_permissions,
     refuse,
     text,
@@ -164,9 +165,13 @@ class JobButtons(commands.Cog):
         failed = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
         if failed is None:
             return
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(str(interaction.locale)))
+        renderer = CardRenderer(
+            self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
+        )
+        extension = failed.parent_job_id is not None  # priced again as what it is, at today's prices
+        price = self.services.prices.job_price(failed.quality, failed.clips, extension=extension)
         card = renderer.pending(
-            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options
+            interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options, price
         )
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 
@@ -216,6 +221,7 @@ class JobButtons(commands.Cog):
             loop=failed.loop,
             raw=failed.raw,
             end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
+            role_ids=member_role_ids(interaction.user),
         )
         intake = self.services.intake
         request = await intake.precheck(request)
@@ -242,6 +248,7 @@ class JobButtons(commands.Cog):
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
+            role_ids=member_role_ids(interaction.user),
         )
         return await self.services.intake.start_extension(request, card_message_id=card_id)
 

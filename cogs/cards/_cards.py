@@ -64,7 +64,7 @@ class Cards(commands.Cog):
 
     def renderer(self, locale: str | None) -> CardRenderer:
         """Return a card renderer in the language of ``locale``."""
-        return CardRenderer(self.services.catalogue, resolve_locale(locale))
+        return CardRenderer(self.services.catalogue, resolve_locale(locale), self.services.prices)
 
     async def on_job_event(self, event: JobEvent) -> None:
         """Show the job's new state; deliver the clips once it succeeded."""

@@ -222,8 +222,8 @@ class CancelConfirmButton(_JobButton, template=CANCEL_CONFIRM_TEMPLATE):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Hand the click to the JobButtons cog."""
-        handler: JobButtonHandler | None = _cog(interaction, "JobButtons")
-        if handler is not None:
+        handler = _cog(interaction, "JobButtons")
+        if isinstance(handler, JobButtonHandler):
             await handler.cancel_confirmed(interaction, self.job_id)
 
 

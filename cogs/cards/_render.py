@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.budget import Money, PriceTable
 from bot.checks import shorten
 from bot.client import literal
 from bot.i18n import Catalogue, Lang, discord_timestamp, ordinal_key, progress_bar
@@ -51,11 +52,16 @@ RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT})
 
 
 class CardRenderer:
-    """Builds cards in one language from the catalogue."""
+    """Builds cards in one language from the catalogue.
 
-    def __init__(self, catalogue: Catalogue, lang: Lang) -> None:
+    With the operator's ``prices``, a card shows the job's price while it waits or runs, where the
+    member can still cancel it.
+    """
+
+    def __init__(self, catalogue: Catalogue, lang: Lang, prices: PriceTable | None = None) -> None:
         self._catalogue = catalogue
         self.lang = lang
+        self._prices = prices
 
     def text(self, key: str, **params: object) -> str:
         """Return a catalogue message in this renderer's language."""
@@ -68,10 +74,12 @@ class CardRenderer:
         quality: Quality,
         prompt: str,
         options: VideoOptions | None = None,
+        price: int | None = None,
     ) -> Card:
         """Return the card shown while the image is checked, before the job exists."""
         fields = self._request_fields(requester_id, motion, quality, prompt)
         fields.append(self.options_field(options or VideoOptions()))
+        fields += self._price_field(price)
         return Card(
             title=self.text("card.title_pending"),
             state=self.text("card.state.checking"),
@@ -99,7 +107,9 @@ class CardRenderer:
         if place is not None and job.status is JobStatus.QUEUED:
             state = self.place_line(place)
         fields = self._request_fields(job.requester_id, job.motion, job.quality, job.prompt)
-        fields += [self.options_field(job.options), self._timing(job, now or utcnow())]
+        fields.append(self.options_field(job.options))
+        fields += self._price_field(job.price if job.status.is_active else None)
+        fields.append(self._timing(job, now or utcnow()))
         return Card(
             title=self._title(job),
             state=state,
@@ -242,6 +252,12 @@ class CardRenderer:
         switches = (("options.loop", options.loop), ("options.raw", options.raw))
         parts += [self.text(key) for key, on in (*switches, ("options.end_frame", options.end_frame)) if on]
         return " · ".join(parts)
+
+    def _price_field(self, price: int | None) -> list[tuple[str, str]]:
+        """Return the "Price" field, or none without a price table or a price to show."""
+        if self._prices is None or price is None:
+            return []
+        return [(self.text("card.price"), self._prices.format(Money(price)))]
 
     def options_field(self, options: VideoOptions) -> tuple[str, str]:
         """Return the card's "Options" field."""

@@ -1,8 +1,10 @@
-"""/motionbot settings: show and change this server's Motionbot settings (Manage Server only)."""
+"""/motionbot settings: show and change this server's Motionbot settings (Manage Server only).
+
+The money budgets and allowances per role are declared here and done in ``_budget_settings``.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.budget import ServerBudget
 from bot.checks import Refusal
 from bot.client import interaction_lang, key_str, literal, refuse, reply_ephemeral, text, within_deadline
 from bot.guild_settings import (
@@ -25,12 +28,10 @@ from bot.guild_settings import (
 )
 from bot.i18n import Lang
 from bot.models import GuildSettings, Motion, Quality
-from bot.store import StoreError
+from cogs.commands._budget_settings import AllowanceAction, BudgetSettings, saved
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
-
-log = logging.getLogger(__name__)
 
 SETTING_CHOICES = [
     app_commands.Choice(
@@ -51,6 +52,22 @@ SCOPE_CHOICES = [
     app_commands.Choice(
         name=key_str("Reaction trigger", "commands.settings.scope_reactions"), value="reactions"
     ),
+]
+
+BUDGET_LABELS = {
+    ServerBudget.SERVER_DAY: "Server budget per day",
+    ServerBudget.SERVER_MONTH: "Server budget per month",
+    ServerBudget.PERSON_DAY: "Budget per member per day",
+    ServerBudget.PERSON_MONTH: "Budget per member per month",
+}
+BUDGET_CHOICES = [
+    app_commands.Choice(name=key_str(label, f"settings.field.{name.value}"), value=name.value)
+    for name, label in BUDGET_LABELS.items()
+]
+ALLOWANCE_CHOICES = [
+    app_commands.Choice(name=key_str("Add or change", "commands.settings.allowance_add"), value="add"),
+    app_commands.Choice(name=key_str("Remove", "commands.settings.action_remove"), value="remove"),
+    app_commands.Choice(name=key_str("List", "commands.settings.allowance_list"), value="list"),
 ]
 
 # Discord hides the group from members without Manage Server, but a server can override that
@@ -75,6 +92,7 @@ class Admin(
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
+        self.budgets = BudgetSettings(bot)
         super().__init__()
 
     @settings.command(
@@ -212,6 +230,68 @@ class Admin(
         key = channels_answer(change, reactions=reactions, updated=updated)
         await reply_ephemeral(interaction, text(self.bot, lang, key, channel=f"<#{channel_id}>"))
 
+    @settings.command(
+        name=key_str("budget", "commands.settings.budget_name"),
+        description=key_str(
+            "Lower a money budget of this server, or put it back", "commands.settings.budget_description"
+        ),
+    )
+    @MANAGE_SERVER
+    @app_commands.rename(
+        budget=key_str("budget", "commands.settings.budget_option_name"),
+        amount=key_str("amount", "commands.settings.amount_name"),
+    )
+    @app_commands.describe(
+        budget=key_str("The budget to change", "commands.settings.budget_option_description"),
+        amount=key_str(
+            "The most to spend, such as 2.50; leave out to go back to the operator's cap",
+            "commands.settings.amount_description",
+        ),
+    )
+    @app_commands.choices(budget=BUDGET_CHOICES)
+    async def settings_budget(
+        self,
+        interaction: discord.Interaction,
+        budget: app_commands.Choice[str],
+        amount: app_commands.Range[str, 1, 32] | None = None,
+    ) -> None:
+        """Lower the server's or each member's day or month budget (never above the operator's)."""
+        await self.budgets.set_budget(interaction, ServerBudget(budget.value), amount)
+
+    @settings.command(
+        name=key_str("allowance", "commands.settings.allowance_name"),
+        description=key_str(
+            "Give the members of a role their own budget", "commands.settings.allowance_description"
+        ),
+    )
+    @MANAGE_SERVER
+    @app_commands.rename(
+        action=key_str("action", "commands.settings.action_name"),
+        role=key_str("role", "commands.settings.role_name"),
+        day=key_str("day", "commands.settings.day_name"),
+        month=key_str("month", "commands.settings.month_name"),
+    )
+    @app_commands.describe(
+        action=key_str(
+            "Add or change a role's allowance, remove it, or list them all",
+            "commands.settings.allowance_action_description",
+        ),
+        role=key_str("The role whose members get the allowance", "commands.settings.role_description"),
+        day=key_str("The most each of them may spend per day", "commands.settings.day_description"),
+        month=key_str("The most each of them may spend per month", "commands.settings.month_description"),
+    )
+    @app_commands.choices(action=ALLOWANCE_CHOICES)
+    async def settings_allowance(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        role: discord.Role | None = None,
+        day: app_commands.Range[str, 1, 32] | None = None,
+        month: app_commands.Range[str, 1, 32] | None = None,
+    ) -> None:
+        """Add, change, remove or list the budgets of members by role (the highest of theirs counts)."""
+        await self.budgets.allowance(interaction, AllowanceAction(action.value), role, day, month)
+
     async def _current(self, interaction: discord.Interaction) -> GuildSettings:
         assert interaction.guild_id is not None, "the group is guild-only"
         stored = await self.services.store.get_guild_settings(interaction.guild_id)
@@ -222,18 +302,11 @@ class Admin(
     ) -> GuildSettings | None:
         """Answer Discord first (privately deferred), then store ``change`` of the current settings.
 
-        The save may wait for the database's write lock (a backup, the CLI), so nothing is written
-        before the first answer. Returns None, after telling the member, if the change was not saved.
+        Returns None, after telling the member, if the change was not saved.
         """
         assert interaction.guild_id is not None, "the group is guild-only"
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            return await self.services.store.update_guild_settings(interaction.guild_id, change)
-        except StoreError as exc:
-            log.warning("settings of guild %s not saved: %s", interaction.guild_id, exc)
-            lang = interaction_lang(interaction)
-            await reply_ephemeral(interaction, text(self.bot, lang, "settings.not_saved"))
-            return None
+        guild_id = interaction.guild_id
+        return await saved(interaction, lambda: self.services.store.update_guild_settings(guild_id, change))
 
     def describe(self, lang: Lang, current: GuildSettings) -> discord.Embed:
         """Return an embed listing every setting with its value."""
@@ -242,6 +315,11 @@ class Admin(
         for field in fields:
             embed.add_field(
                 name=text(self.bot, lang, f"settings.field.{field}"), value=self._value(lang, current, field)
+            )
+        for budget in ServerBudget:
+            embed.add_field(
+                name=text(self.bot, lang, f"settings.field.{budget.value}"),
+                value=self.budgets.shown(lang, current, budget),
             )
         return embed
 

@@ -1,4 +1,4 @@
-"""/jobs (a member's recent jobs, paginated) and /quota (used and remaining today)."""
+"""/jobs (a member's recent jobs, paginated, with their prices) and /quota (used, left, prices, budgets)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.budget import Budgets, Money, budgets_for
 from bot.checks import QuotaStatus, Refusal
-from bot.client import interaction_lang, key_str, refuse, text, within_deadline
+from bot.client import interaction_lang, key_str, member_role_ids, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
 from cogs.cards import CardRenderer, JobsPageButton, clip_numbers
+from cogs.commands._budget_settings import per_day_month
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -100,6 +102,7 @@ class Jobs(commands.Cog):
             options=CardRenderer(self.bot.services.catalogue, lang).options_text(job.options),
             created_at=discord_timestamp(job.created_at),
         )
+        entry = f"{entry} · {self.services.prices.format(Money(job.price))}"
         # A slash command cannot be a link, so the entry shows the command that re-posts the job.
         command = text(self.bot, lang, "commands.show.name")
         option = text(self.bot, lang, "commands.show.job_name")
@@ -138,16 +141,21 @@ class Jobs(commands.Cog):
     async def quota(self, interaction: discord.Interaction) -> None:
         """Show what the member has used and has left today, privately."""
         try:
-            status = await within_deadline(
-                self.services.quotas.status(interaction.guild_id, interaction.user.id)
-            )
+            status, budgets = await within_deadline(self._quota_reads(interaction))
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
-        embed = self.quota_embed(interaction_lang(interaction), status)
+        embed = self.quota_embed(interaction_lang(interaction), status, budgets)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    def quota_embed(self, lang: Lang, status: QuotaStatus) -> discord.Embed:
+    async def _quota_reads(self, interaction: discord.Interaction) -> tuple[QuotaStatus, Budgets]:
+        """Return the member's counts and the money budgets in force for them (their roles count)."""
+        services, guild_id = self.services, interaction.guild_id
+        status = await services.quotas.status(guild_id, interaction.user.id)
+        roles = member_role_ids(interaction.user)
+        return status, await budgets_for(services.store, services.settings, guild_id, roles)
+
+    def quota_embed(self, lang: Lang, status: QuotaStatus, budgets: Budgets) -> discord.Embed:
         """Return the /quota answer."""
         lines = [
             text(
@@ -186,6 +194,28 @@ class Jobs(commands.Cog):
         lines.append(
             text(self.bot, lang, "quota.counting_clips" if status.counts_clips else "quota.counting")
         )
+        lines += self._money_lines(lang, budgets, has_guild=status.guild_limit is not None)
         return discord.Embed(
             title=text(self.bot, lang, "quota.title"), description="\n".join(lines), colour=LIST_COLOUR
         )
+
+    def _money_lines(self, lang: Lang, budgets: Budgets, *, has_guild: bool) -> list[str]:
+        """Return the price table and the budgets in force: the member's, the server's, the bot's."""
+        prices = self.services.prices
+        lines = [
+            text(
+                self.bot,
+                lang,
+                "quota.prices",
+                sd=prices.format(prices.per_clip_480p),
+                hd=prices.format(prices.per_clip_720p),
+                extension=prices.format(prices.per_extension_clip),
+            )
+        ]
+        pairs = [("quota.budget_person", budgets.person_day, budgets.person_month)]
+        if has_guild:
+            pairs.append(("quota.budget_server", budgets.server_day, budgets.server_month))
+        pairs.append(("quota.budget_bot", budgets.bot_day, budgets.bot_month))
+        for key, day, month in pairs:
+            lines.append(text(self.bot, lang, key, budgets=per_day_month(self.bot, lang, prices, day, month)))
+        return lines

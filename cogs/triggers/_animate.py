@@ -17,7 +17,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ImageRef, JobRequest, Refusal
-from bot.client import interaction_lang, key_str, missing_channel_permissions, refuse, within_deadline
+from bot.client import (
+    interaction_lang,
+    key_str,
+    member_role_ids,
+    missing_channel_permissions,
+    refuse,
+    within_deadline,
+)
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.cards import NO_PING, CardRenderer, JobStarts
@@ -196,7 +203,11 @@ class Animate(commands.Cog):
                 raise Refusal("error.missing_permissions")
             await within_deadline(
                 self.services.intake.precheck_member(
-                    interaction.guild_id, interaction.channel_id, interaction.user.id, prompt
+                    interaction.guild_id,
+                    interaction.channel_id,
+                    interaction.user.id,
+                    prompt,
+                    role_ids=member_role_ids(interaction.user),
                 )
             )
         except Refusal as refusal:
@@ -242,6 +253,7 @@ class Animate(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
+            role_ids=member_role_ids(interaction.user),
         )
 
     async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
@@ -254,9 +266,14 @@ class Animate(commands.Cog):
             await refuse(interaction, refusal)
             return
         assert request.motion is not None and request.quality is not None
-        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale))
+        renderer = CardRenderer(self.services.catalogue, resolve_locale(request.locale), self.services.prices)
         card = renderer.pending(
-            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+            request.requester_id,
+            request.motion,
+            request.quality,
+            request.prompt or "",
+            request.options,
+            request.price,
         )
         response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
 

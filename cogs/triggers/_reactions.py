@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.access import Access
 from bot.checks import DuplicateRequest, JobRequest, Refusal
-from bot.client import missing_channel_permissions, shown_params
+from bot.client import member_role_ids, missing_channel_permissions, shown_params
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
@@ -117,6 +117,7 @@ class Reactions(commands.Cog):
             image=image,
             locale=lang.value,
             source_message_id=message.id,
+            role_ids=member_role_ids(payload.member),
         )
         request = await self.services.intake.precheck(request)
         card_message = await self._post_pending(message, request, lang)
@@ -148,8 +149,13 @@ class Reactions(commands.Cog):
         self, message: discord.Message, request: JobRequest, lang: Lang
     ) -> discord.Message:
         assert request.motion is not None and request.quality is not None
-        card = CardRenderer(self.services.catalogue, lang).pending(
-            request.requester_id, request.motion, request.quality, request.prompt or "", request.options
+        card = CardRenderer(self.services.catalogue, lang, self.services.prices).pending(
+            request.requester_id,
+            request.motion,
+            request.quality,
+            request.prompt or "",
+            request.options,
+            request.price,
         )
         try:
             return await message.reply(view=card.layout(), allowed_mentions=NO_PING)

@@ -68,7 +68,7 @@ async def test_jobs_and_quota_are_vietnamese(world):
     lines = quota.embeds[0]["description"].splitlines()
     assert quota.embeds[0]["title"] == vi("quota.title")
     assert lines[0] == vi("quota.member", used=0, limit=10, remaining=10)
-    assert lines[-1] == vi("quota.counting")
+    assert vi("quota.counting") in lines
 
 
 async def test_settings_answers_are_vietnamese(world):

@@ -21,6 +21,10 @@ FIELD_LABELS = {
     "max_concurrent_per_user": "Jobs at once per member",
     "max_daily_per_user": "Videos per member per day",
     "max_daily_per_guild": "Videos per server per day",
+    "budget_server_day": "Server budget per day",
+    "budget_server_month": "Server budget per month",
+    "budget_person_day": "Budget per member per day",
+    "budget_person_month": "Budget per member per month",
 }
 
 OPEN_AGAIN = (
@@ -44,7 +48,7 @@ async def stored(world: World):
 
 
 async def test_show_lists_every_setting_with_its_default(world):
-    """A fresh server sees all twelve settings, each with the bot-wide default."""
+    """A fresh server sees all twelve settings and four budgets, each with the bot-wide default."""
     handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
     await handle.wait_response()
     message = await handle.wait_original()
@@ -63,6 +67,7 @@ async def test_show_lists_every_setting_with_its_default(world):
     assert fields["Daily limits count clips"] == "Off"
     assert fields["Jobs at once per member"] == "2 (default)"
     assert fields["Videos per server per day"] == "100 (default)"
+    assert fields["Server budget per day"] == "10.00 USD (the operator's cap)"
 
 
 SET_CASES = [

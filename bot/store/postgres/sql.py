@@ -191,8 +191,9 @@ UPSERT_GUILD_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
-    max_daily_per_guild, updated_at, default_clips, count_clips, all_channels
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
+    budget_server_month, budget_person_day, budget_person_month
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -207,8 +208,21 @@ ON CONFLICT (guild_id) DO UPDATE SET
     updated_at = excluded.updated_at,
     default_clips = excluded.default_clips,
     count_clips = excluded.count_clips,
-    all_channels = excluded.all_channels
+    all_channels = excluded.all_channels,
+    budget_server_day = excluded.budget_server_day,
+    budget_server_month = excluded.budget_server_month,
+    budget_person_day = excluded.budget_person_day,
+    budget_person_month = excluded.budget_person_month
 """
+
+# A server's allowances per role (bot.budget.effective_budgets picks the member's highest).
+SELECT_ROLE_ALLOWANCES = "SELECT * FROM role_allowances WHERE guild_id = $1 ORDER BY role_id"
+UPSERT_ROLE_ALLOWANCE = """
+INSERT INTO role_allowances (guild_id, role_id, day, month, updated_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (guild_id, role_id) DO UPDATE SET
+    day = excluded.day, month = excluded.month, updated_at = excluded.updated_at
+"""
+DELETE_ROLE_ALLOWANCE = "DELETE FROM role_allowances WHERE guild_id = $1 AND role_id = $2 RETURNING role_id"
 
 SELECT_META = "SELECT value FROM meta WHERE key = $1"
 # Stores the value unless it is already there, and returns a row only when it changed: one statement,
@@ -278,10 +292,11 @@ RETURNING *
 # -- moving an SQLite database in (bot.store.transfer), all in one transaction -------------------
 
 # No other process may add a row between the emptiness check and the copy.
-LOCK_FOR_MOVE = "LOCK TABLE jobs, guild_settings, usage, ledger, meta IN EXCLUSIVE MODE"
+LOCK_FOR_MOVE = "LOCK TABLE jobs, guild_settings, role_allowances, usage, ledger, meta IN EXCLUSIVE MODE"
 COUNT_ROWS = """
 SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM guild_settings) AS guild_settings,
-    (SELECT COUNT(*) FROM usage) AS usage, (SELECT COUNT(*) FROM ledger) AS ledger,
+    (SELECT COUNT(*) FROM role_allowances) AS role_allowances, (SELECT COUNT(*) FROM usage) AS usage,
+    (SELECT COUNT(*) FROM ledger) AS ledger,
     (SELECT COUNT(*) FROM meta) AS meta
 """
 

@@ -208,8 +208,9 @@ UPSERT_GUILD_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
-    max_daily_per_guild, updated_at, default_clips, count_clips, all_channels
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
+    budget_server_month, budget_person_day, budget_person_month
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -224,8 +225,21 @@ ON CONFLICT (guild_id) DO UPDATE SET
     updated_at = excluded.updated_at,
     default_clips = excluded.default_clips,
     count_clips = excluded.count_clips,
-    all_channels = excluded.all_channels
+    all_channels = excluded.all_channels,
+    budget_server_day = excluded.budget_server_day,
+    budget_server_month = excluded.budget_server_month,
+    budget_person_day = excluded.budget_person_day,
+    budget_person_month = excluded.budget_person_month
 """
+
+# A server's allowances per role (bot.budget.effective_budgets picks the member's highest).
+SELECT_ROLE_ALLOWANCES = "SELECT * FROM role_allowances WHERE guild_id = ? ORDER BY role_id"
+UPSERT_ROLE_ALLOWANCE = """
+INSERT INTO role_allowances (guild_id, role_id, day, month, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (guild_id, role_id) DO UPDATE SET
+    day = excluded.day, month = excluded.month, updated_at = excluded.updated_at
+"""
+DELETE_ROLE_ALLOWANCE = "DELETE FROM role_allowances WHERE guild_id = ? AND role_id = ? RETURNING role_id"
 
 SELECT_META = "SELECT value FROM meta WHERE key = ?"
 # Stores the value unless it is already there, and returns a row only when it changed: one statement,
@@ -307,5 +321,6 @@ SELECT jobs.id AS job_id, person_id, ledger.guild_id, day, month, units, amount,
     ledger.created_at, settled_at
 FROM ledger LEFT JOIN jobs ON jobs.id = ledger.job_id ORDER BY ledger.id
 """
+ALL_ROLE_ALLOWANCES = "SELECT * FROM role_allowances ORDER BY guild_id, role_id"
 # AUTOINCREMENT remembers the highest id ever given, deleted jobs included.
 JOBS_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'"

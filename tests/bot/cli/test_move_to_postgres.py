@@ -18,7 +18,17 @@ import asyncpg
 import pytest
 
 from bot.__main__ import main
-from bot.models import FailureKind, GuildSettings, Job, JobSource, JobStatus, Motion, Quality, UsageCounts
+from bot.models import (
+    FailureKind,
+    GuildSettings,
+    Job,
+    JobSource,
+    JobStatus,
+    Motion,
+    Quality,
+    RoleAllowance,
+    UsageCounts,
+)
 from bot.store import JobStore
 from bot.store.job_rules import LATE_WATCH_LEASE
 from bot.store.postgres import sql as postgres_sql
@@ -52,7 +62,15 @@ SETTINGS = GuildSettings(
     max_concurrent_per_user=3,
     max_daily_per_user=7,
     max_daily_per_guild=40,
+    budget_server_day=5_000_000,
+    budget_server_month=None,
+    budget_person_day=500_000,
+    budget_person_month=4_250_000,
 )
+ALLOWANCES = [
+    RoleAllowance(GUILD, 7001, day=1_500_000, month=None),
+    RoleAllowance(GUILD, 7002, month=9_000_000),
+]
 OTHER_SETTINGS = GuildSettings(guild_id=OTHER_GUILD, default_quality=Quality.SD)
 
 
@@ -83,6 +101,8 @@ async def fill(path: Path, clock: FakeClock) -> int:
         deleted = await job_in(store, JobStatus.FAILED)
         await save_settings(store, SETTINGS)
         await save_settings(store, OTHER_SETTINGS)
+        for allowance in ALLOWANCES:
+            await store.set_role_allowance(allowance, most=25)
         await store.set_meta("command_hash", "abc123")
         await store.set_meta("another", "value")
     with sqlite3.connect(path) as conn:  # a job an admin deleted: its id was given once all the same
@@ -92,7 +112,7 @@ async def fill(path: Path, clock: FakeClock) -> int:
 
 
 async def snapshot_of(store: JobStore, clock: FakeClock) -> dict[str, object]:
-    """What the bot reads back from a store: jobs, settings, both days' usage, meta."""
+    """What the bot reads back from a store: jobs, settings, role allowances, both days' usage, meta."""
     days = {}
     for moved in (0, -1):
         clock.advance(days=moved)
@@ -103,6 +123,7 @@ async def snapshot_of(store: JobStore, clock: FakeClock) -> dict[str, object]:
     return {
         "jobs": await store.all_jobs(),
         "settings": [await store.get_guild_settings(g) for g in (GUILD, OTHER_GUILD, 9999)],
+        "allowances": [await store.role_allowances(g) for g in (GUILD, OTHER_GUILD)],
         "usage": days,
         "meta": [await store.get_meta(key) for key in ("command_hash", "another", "absent")],
     }
@@ -140,6 +161,7 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
         JobStatus.DELIVERED,
     ]
 
+    assert before["allowances"] == [ALLOWANCES, []]
     assert before["usage"] == {
         0: [UsageCounts(0, 0), UsageCounts(0, 0), UsageCounts(0, 0), UsageCounts(2, 0)],
         # the delivered job and the one whose delivery timed out (the provider billed it)
@@ -149,7 +171,9 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
     summary = await move(path, postgres_url, clock)
 
     name = target_name(postgres_url)
-    copied = "copied 6 jobs, 2 servers' settings, 0 usage rows, 7 ledger rows, 2 meta values"
+    copied = (
+        "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta values"
+    )
     assert summary == f"{copied} from database {path} to {name}"
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert await snapshot_of(postgres, clock) == before
@@ -181,13 +205,14 @@ async def test_an_empty_sqlite_store_moves_and_ids_start_at_one(tmp_path, postgr
         pass
     summary = await move(path, postgres_url, clock)
     assert summary.startswith(
-        "copied 0 jobs, 0 servers' settings, 0 usage rows, 0 ledger rows, 0 meta values from "
+        "copied 0 jobs, 0 servers' settings, 0 role allowances, 0 usage rows, 0 ledger rows, 0 meta values "
+        "from "
     )
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert (await postgres.create_job(sample_job())).id == 1
 
 
-@pytest.mark.parametrize("held", ["job", "settings", "usage", "ledger", "meta"])
+@pytest.mark.parametrize("held", ["job", "settings", "allowance", "usage", "ledger", "meta"])
 async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_it_was(
     tmp_path, postgres_url, clock, held
 ):
@@ -198,6 +223,8 @@ async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_
             await job_in(postgres, JobStatus.FAILED)
         elif held == "settings":
             await save_settings(postgres, OTHER_SETTINGS)
+        elif held == "allowance":
+            await postgres.set_role_allowance(ALLOWANCES[0], most=25)
         elif held == "usage":  # an old daily counter (the bot no longer writes them)
             await fetch(postgres_url, "INSERT INTO usage VALUES ('2025-03-01', $1, $2, 1)", GUILD, USER)
         elif held == "ledger":  # a ledger row without its job (as migration 0015 carries counters over)
@@ -266,15 +293,12 @@ def test_the_command_moves_the_database_and_prints_one_line(
     monkeypatch.setenv("DATABASE_URL", postgres_url)
     code, out, _ = run_move(capsys)
     assert code == 0
-    assert out == [
-        (
-            f"copied 6 jobs, 2 servers' settings, 0 usage rows, 7 ledger rows, 2 meta values from database "
-            f"{move_env} to {target_name(postgres_url)}"
-        )
-    ]
+    copied = "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta"
+    assert out == [f"{copied} values from database {move_env} to {target_name(postgres_url)}"]
     code, out, err = run_move(capsys)  # a second run finds PostgreSQL full
     assert (code, out, len(err)) == (1, [], 1)
-    assert "already holds 6 jobs, 2 servers' settings, 7 ledger rows, 2 meta values" in err[0]
+    held = "already holds 6 jobs, 2 servers' settings, 2 role allowances, 7 ledger rows, 2 meta values"
+    assert held in err[0]
 
 
 def test_from_names_another_file_and_a_missing_file_is_exit_2(

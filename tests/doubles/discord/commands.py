@@ -10,6 +10,21 @@ from .errors import DiscordAPIError, FormErrors, FormPath
 
 CHAT_INPUT, USER, MESSAGE = 1, 2, 3
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, CHANNEL, NUMBER = 3, 4, 7, 10
+# The option types that may carry each field (discord-api-docs, application-commands.mdx, "Application
+# Command Option Structure": choices and autocomplete for STRING, INTEGER and NUMBER; min_value and
+# max_value for INTEGER and NUMBER; min_length and max_length for STRING; channel_types for CHANNEL).
+# A ROLE, USER, MENTIONABLE, BOOLEAN or ATTACHMENT option carries none of them. The docs name no error
+# code for a field on the wrong type: APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID is the double's own.
+FIELD_TYPES = {
+    "choices": frozenset({STRING, INTEGER, NUMBER}),
+    "autocomplete": frozenset({STRING, INTEGER, NUMBER}),
+    "min_value": frozenset({INTEGER, NUMBER}),
+    "max_value": frozenset({INTEGER, NUMBER}),
+    "min_length": frozenset({STRING}),
+    "max_length": frozenset({STRING}),
+    "channel_types": frozenset({CHANNEL}),
+}
 MAX_PER_TYPE = {CHAT_INPUT: 100, USER: 15, MESSAGE: 15}
 MAX_COMMAND_SIZE = 8000
 LOCALES = frozenset(
@@ -179,7 +194,19 @@ def _check_option(option: Any, path: FormPath, errors: FormErrors, *, depth: int
             )
         _check_options(option.get("options") or [], (*path, "options"), errors, depth=depth + 1)
         return
+    _check_fields_for_type(option, path, errors)
     _check_choices(option, path, errors)
+
+
+def _check_fields_for_type(option: dict[str, Any], path: FormPath, errors: FormErrors) -> None:
+    for field, kinds in FIELD_TYPES.items():
+        value = option.get(field)
+        if value not in (None, False, []) and option["type"] not in kinds:
+            errors.add(
+                (*path, field),
+                "APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID",
+                f"{field} is not allowed for option type {option['type']}",
+            )
 
 
 def _check_choices(option: dict[str, Any], path: FormPath, errors: FormErrors) -> None:

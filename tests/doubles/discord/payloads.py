@@ -25,13 +25,14 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def role_json(role: Role) -> dict[str, Any]:
-    """A role object."""
+    """A role object (discord-api-docs, permissions.mdx, "Role Object"; ``colors`` supersedes ``color``)."""
     return {
         "id": str(role.id),
         "name": role.name,
         "permissions": str(role.permissions),
         "position": role.position,
         "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
         "hoist": False,
         "managed": role.managed,
         "mentionable": False,

@@ -214,12 +214,69 @@ def test_slash_command_names(name: str, valid: bool) -> None:
             (0, "options", 0, "choices"),
             "BASE_TYPE_MAX_LENGTH",
         ),
+        (
+            [
+                {
+                    "name": "ok",
+                    "description": "d",
+                    "options": [
+                        {
+                            "type": 8,
+                            "name": "role",
+                            "description": "d",
+                            "choices": [{"name": "Booster", "value": "1"}],
+                        }
+                    ],
+                }
+            ],
+            (0, "options", 0, "choices"),
+            "APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID",
+        ),
+        (
+            [
+                {
+                    "name": "ok",
+                    "description": "d",
+                    "options": [{"type": 8, "name": "role", "description": "d", "min_value": 1}],
+                }
+            ],
+            (0, "options", 0, "min_value"),
+            "APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID",
+        ),
+        (
+            [
+                {
+                    "name": "ok",
+                    "description": "d",
+                    "options": [{"type": 4, "name": "n", "description": "d", "max_length": 5}],
+                }
+            ],
+            (0, "options", 0, "max_length"),
+            "APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID",
+        ),
+        (
+            [
+                {
+                    "name": "ok",
+                    "description": "d",
+                    "options": [{"type": 3, "name": "s", "description": "d", "channel_types": [0]}],
+                }
+            ],
+            (0, "options", 0, "channel_types"),
+            "APPLICATION_COMMAND_OPTION_FIELD_TYPE_INVALID",
+        ),
     ],
 )
 def test_command_rules(commands_body: list[dict[str, Any]], path: tuple[str | int, ...], code: str) -> None:
     with pytest.raises(DiscordAPIError) as caught:
         validate_commands(commands_body)
     assert first_code(caught.value.errors or {}, *path) == code
+
+
+def test_a_role_option_as_discord_py_sends_it_is_accepted() -> None:
+    """discord.py sends a ROLE option with type, name, description and required only."""
+    role = {"type": 8, "name": "role", "description": "d", "required": False}
+    assert validate_commands([{"name": "ok", "description": "d", "options": [role]}])
 
 
 def test_too_many_commands_of_one_type() -> None:

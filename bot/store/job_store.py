@@ -25,6 +25,7 @@ from bot.store.leases import JobLeases
 from bot.store.partial_deliveries import PartialDeliveries
 from bot.store.postgres.engine import PostgresEngine
 from bot.store.queries import JobQueries
+from bot.store.spend_reports import SpendReports
 from bot.store.sqlite.engine import SerialConnection
 from bot.store.transfer import Snapshot, read_snapshot, write_snapshot
 
@@ -38,7 +39,7 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLeases):
+class JobStore(PartialDeliveries, JobFences, JobQueries, JobLeases, SpendReports):
     """Jobs, per-server settings, daily usage and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and

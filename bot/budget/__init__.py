@@ -6,15 +6,32 @@ sums are exact and the ledger stores them as plain integers.
 
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
 from bot.budget.prices import Money, PriceTable, format_money, to_money
+from bot.budget.spend_chart import ChartText, draw_spend_chart
+from bot.budget.usage_report import (
+    DAYS_SHOWN,
+    BudgetLeft,
+    RoleSpend,
+    UsageReport,
+    UsageReports,
+    top_roles,
+)
 
 __all__ = [
+    "DAYS_SHOWN",
+    "BudgetLeft",
     "Budgets",
+    "ChartText",
     "Money",
     "Period",
     "PriceTable",
+    "RoleSpend",
     "Scope",
+    "UsageReport",
+    "UsageReports",
+    "draw_spend_chart",
     "format_money",
     "lower",
     "operator_budgets",
     "to_money",
+    "top_roles",
 ]

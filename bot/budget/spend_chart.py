@@ -22,6 +22,7 @@ MICROS = Decimal(1_000_000)
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 3.6, 100  # 800 × 360 pixels: readable inline on Discord
 CHARGED_COLOUR, RESERVED_COLOUR = "#5865F2", "#F0B232"  # Discord's blurple and yellow
 TICK_EVERY = 7  # a label a week, the last on today
+HEADROOM = 1.12  # the highest day's bar stops below the top edge
 # matplotlib's figures are not meant to be drawn from several threads at once; charts are rare.
 _DRAWING = threading.Lock()
 
@@ -59,7 +60,8 @@ def render_spend_chart(days: Sequence[tuple[dt.date, Spend]], text: ChartText) -
         axes.bar(places, reserved, width=0.8, bottom=charged, color=RESERVED_COLOUR, label=text.reserved)
         ticks = list(range(len(days) - 1, -1, -TICK_EVERY))[::-1]
         axes.set_xticks(ticks, [text.day_label(days[tick][0]) for tick in ticks])
-        axes.set_ylim(bottom=0, top=None if any(charged) or any(reserved) else 1)
+        highest = max(map(sum, zip(charged, reserved, strict=True)), default=0.0)
+        axes.set_ylim(bottom=0, top=highest * HEADROOM if highest > 0 else 1)
         axes.set_title(text.title)
         axes.set_xlabel(text.days_axis)
         axes.set_ylabel(text.amount_axis)

@@ -106,6 +106,24 @@ async def test_an_admin_sees_the_servers_spend_chart_top_members_roles_and_budge
     assert chart(message).any()
 
 
+async def test_a_spender_who_left_counts_in_no_role_and_unreadable_roles_are_said(world):
+    """The roles are Discord's, read now: someone who left holds none; if Discord fails, the reply says so."""
+    discord = world.discord
+    departed = 1_300_000_000_000_000_001
+    staff = await discord.add_role("Staff", members=[discord.bob])
+    await seed(world, [*spending(world), Entry(departed, discord.guild.id, today(), 900_000)])
+    message = await usage(world, discord.admin)
+    discord.inject_fault("GET /guilds/{guild_id}/members/{user_id}", status=503, times=3)
+    unreadable = await usage(world, discord.admin, locale="vi")
+
+    lines = description(message).splitlines()
+    assert f"1. <@{departed}>: 0.90 USD for 1 video" in lines
+    assert f"1. <@&{staff.id}>: 0.50 USD from 1 member" in lines  # Bob's; the departed count nowhere
+    assert "Discord chưa trả về vai trò của các thành viên" in description(unreadable)
+    assert f"1. <@{departed}>: 0.90 USD cho 1 video" in description(unreadable)
+    chart(unreadable)
+
+
 async def test_a_member_sees_only_their_own_spend_and_budgets(world):
     discord = world.discord
     await seed(world, spending(world))

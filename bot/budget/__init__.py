@@ -5,7 +5,7 @@ sums are exact and the ledger stores them as plain integers.
 """
 
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
-from bot.budget.prices import Money, PriceTable, format_money, to_money
+from bot.budget.prices import Money, PriceTable, format_amount, format_money, to_money
 from bot.budget.spend_chart import ChartText, draw_spend_chart
 from bot.budget.usage_report import (
     DAYS_SHOWN,
@@ -29,6 +29,7 @@ __all__ = [
     "UsageReport",
     "UsageReports",
     "draw_spend_chart",
+    "format_amount",
     "format_money",
     "lower",
     "operator_budgets",

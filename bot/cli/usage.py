@@ -189,6 +189,4 @@ async def usage_report(
     except StoreReadError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - the command's one-line failure
         return EXIT_CONFIG
-    servers = len(report.servers)
-    wrote = f"the spend of {servers} server{'' if servers == 1 else 's'}"
-    return await write_out(RENDERERS[fmt](report), output, wrote)
+    return await write_out(RENDERERS[fmt](report), output, "the spend report")

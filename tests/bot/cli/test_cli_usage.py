@@ -157,7 +157,7 @@ async def test_until_defaults_to_today_and_output_goes_to_a_file(database, cli_e
     )
 
     assert code == 0 and out == ""
-    assert err.strip() == f"wrote the spend of 2 servers to {output}"
+    assert err.strip() == f"wrote the spend report to {output}"
     report = json.loads(output.read_text(encoding="utf-8"))
     assert report["until"] == dt.datetime.now(dt.UTC).date().isoformat()
     assert report["total"]["total"] == "1.275"  # March 2 on, and Bob's April 1 (today is later)

@@ -94,7 +94,7 @@ class Usage(commands.Cog):
             title_key = "usage.chart_title_server"
         else:
             report = await self.reports.person(interaction.user.id, budgets, guild_id=interaction.guild_id)
-            embed = self._person_embed(lang, report, here=guild is not None)
+            embed = self._person_embed(lang, report, here=interaction.guild_id is not None)
             title_key = "usage.chart_title_person"
         if report.empty:
             return embed, None

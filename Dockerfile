@@ -30,9 +30,11 @@ RUN /opt/motionbot/bin/pip install --no-cache-dir --no-index --no-deps --no-buil
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="Motionbot" \
       org.opencontainers.image.description="Self-hosted Discord bot that turns images into short videos through CometAPI"
+# matplotlib (the /usage chart) keeps its font cache in MPLCONFIGDIR: on the /tmp tmpfs, not the data volume.
 ENV PATH=/opt/motionbot/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
 RUN groupadd --system --gid 10001 motionbot \
     && useradd --system --uid 10001 --gid motionbot --home-dir /data --no-create-home --shell /usr/sbin/nologin motionbot \
     && mkdir /data \

@@ -1,4 +1,4 @@
-"""Entry point and composition root: ``python -m bot [run|sync|doctor|invite|jobs|move-to-postgres]``.
+"""Entry point and composition root: ``python -m bot [run|sync|doctor|invite|jobs|usage|move-to-postgres]``.
 
 Settings are read once here, every resource (store, HTTP session, provider client, tracker, bot,
 health server) is built here and closed here in reverse order, and start-up failures end with one
@@ -40,6 +40,7 @@ from bot.cli import (
     move_to_postgres,
     print_invite,
     refuse,
+    usage_report,
 )
 from bot.client import MotionBot, Services
 from bot.i18n import Catalogue
@@ -243,6 +244,19 @@ async def _jobs(source: Settings | Path, args: argparse.Namespace) -> int:
     )
 
 
+async def _usage(settings: Settings, args: argparse.Namespace) -> int:
+    source: Settings | Path = Path(args.database) if args.database else settings
+    return await usage_report(
+        source,
+        currency=settings.price_currency,
+        since=args.since,
+        until=args.until,
+        guild_id=args.guild,
+        fmt=args.format,
+        output=Path(args.output) if args.output else None,
+    )
+
+
 # Stands in for COMETAPI_KEY (and DISCORD_TOKEN) in commands that never call CometAPI (or Discord).
 UNUSED_COMETAPI_KEY = "not-needed-by-this-command"
 
@@ -251,6 +265,7 @@ COMMANDS: dict[str, Command] = {
     "sync": lambda settings, args: sync_commands(settings),
     "invite": _invite,
     "jobs": _jobs,
+    "usage": _usage,
     "move-to-postgres": lambda settings, args: move_to_postgres(settings, args.source),
 }
 
@@ -259,8 +274,8 @@ def _overrides(command: str) -> dict[str, str]:
     # invite only asks Discord for the client id: it must not demand the CometAPI key.
     if command == "invite":
         return {"cometapi_key": UNUSED_COMETAPI_KEY}
-    # jobs and move-to-postgres only touch the databases.
-    if command in ("jobs", "move-to-postgres"):
+    # jobs, usage and move-to-postgres only touch the databases.
+    if command in ("jobs", "usage", "move-to-postgres"):
         return {"cometapi_key": UNUSED_COMETAPI_KEY, "discord_token": UNUSED_COMETAPI_KEY}
     return {}
 

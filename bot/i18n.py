@@ -19,7 +19,7 @@ from enum import StrEnum
 from importlib import resources
 
 from babel import Locale
-from babel.dates import format_timedelta
+from babel.dates import format_date, format_timedelta
 
 LOCALES_PACKAGE = "bot"
 LOCALES_FOLDER = "locales"
@@ -185,3 +185,8 @@ def discord_timestamp(when: dt.datetime) -> int:
     if when.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     return int(when.timestamp())
+
+
+def format_day(day: dt.date, lang: Lang) -> str:
+    """Return a short day and month such as "1 Mar" / "1 thg 3" (CLDR via Babel), for chart axes."""
+    return format_date(day, "d MMM", locale=lang.value)

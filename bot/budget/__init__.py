@@ -15,25 +15,43 @@ from bot.budget.allowances import (
 )
 from bot.budget.amounts import AboveOperatorBudget, parse_amount
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
-from bot.budget.prices import FREE, Money, PriceTable, format_money, to_money
+from bot.budget.prices import FREE, Money, PriceTable, format_amount, format_money, to_money
+from bot.budget.spend_chart import ChartText, draw_spend_chart
+from bot.budget.usage_report import (
+    DAYS_SHOWN,
+    BudgetLeft,
+    RoleSpend,
+    UsageReport,
+    UsageReports,
+    top_roles,
+)
 
 __all__ = [
+    "DAYS_SHOWN",
     "FREE",
     "MAX_ROLE_ALLOWANCES",
     "AboveOperatorBudget",
     "AllowanceStore",
+    "BudgetLeft",
     "Budgets",
+    "ChartText",
     "Money",
     "Period",
     "PriceTable",
+    "RoleSpend",
     "Scope",
     "ServerBudget",
+    "UsageReport",
+    "UsageReports",
     "budgets_for",
+    "draw_spend_chart",
     "effective_budgets",
+    "format_amount",
     "format_money",
     "lower",
     "operator_budgets",
     "parse_amount",
     "to_money",
+    "top_roles",
     "with_budget",
 ]

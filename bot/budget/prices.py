@@ -26,10 +26,15 @@ def to_money(amount: Decimal) -> Money:
 
 def format_money(amount: Money, currency: str) -> str:
     """Return ``amount`` for people: two decimals unless it needs more (``0.05 USD``, ``0.125 USD``)."""
+    return f"{format_amount(amount)} {currency}"
+
+
+def format_amount(amount: Money) -> str:
+    """Return ``amount`` as an exact decimal without the currency (``0.05``, ``0.125``), for exports."""
     value = Decimal(amount) / MICROS
     exponent = value.normalize().as_tuple().exponent
     places = max(2, -exponent) if isinstance(exponent, int) else 2  # an int for every finite amount
-    return f"{value:.{places}f} {currency}"
+    return f"{value:.{places}f}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 ``doctor`` checks the settings, the database, the CometAPI key and the Discord side; ``invite``
 prints the invite link (plain REST calls to Discord, no gateway); ``jobs`` lists or exports jobs;
+``usage`` sums what videos cost per server and per person;
 ``move-to-postgres`` moves the SQLite database into PostgreSQL. ``run`` and ``sync`` live in
 ``bot.__main__``. May import: ``bot.provider``, ``bot.store``, ``bot.ops``, the shared vocabulary,
 and Discord (discord.py, for its REST errors).
@@ -27,6 +28,7 @@ from bot.cli.parser import (
 )
 from bot.cli.settings_check import missing_env_file
 from bot.cli.subcommand_settings import load_for_command, refuse
+from bot.cli.usage import usage_report
 
 __all__ = [
     "EXIT_CONFIG",
@@ -51,4 +53,5 @@ __all__ = [
     "move_to_postgres",
     "print_invite",
     "refuse",
+    "usage_report",
 ]

@@ -5,7 +5,6 @@ Every field of a job is exported except the interaction token, which is a creden
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import datetime as dt
@@ -16,10 +15,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli.parser import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from bot.cli.parser import EXIT_CONFIG
+from bot.cli.store_reading import StoreReadError, reading, write_out
 from bot.models import Job, JobStatus
 from bot.settings import Settings
-from bot.store import JobStore, StoreError, open_store
 
 HIDDEN_FIELDS = frozenset({"interaction_token"})
 EXPORT_FIELDS: tuple[str, ...] = tuple(
@@ -32,48 +31,18 @@ TABLE_ERROR_WIDTH = 60
 Value = str | int | bool | None | list[str]
 
 
-class JobsExportError(Exception):
-    """The jobs could not be read; the message says what to do."""
-
-
 async def load_jobs(
     source: Settings | Path, *, since: dt.datetime | None, statuses: Sequence[str]
 ) -> list[Job]:
-    """Return the jobs created at or after ``since`` and in one of ``statuses``.
+    """Return the jobs created at or after ``since`` and in one of ``statuses`` (``StoreReadError``).
 
     ``source`` is a database file (``--database``) or the settings: their PostgreSQL database when
     DATABASE_URL is set, else the file at DATABASE_PATH.
     """
-    try:
-        async with await _open(source) as store:
-            jobs = await store.all_jobs(since=since)
-    except StoreError as exc:
-        raise JobsExportError(str(exc)) from None
+    async with reading(source) as store:
+        jobs = await store.all_jobs(since=since)
     wanted = {JobStatus(status) for status in statuses}
     return [job for job in jobs if not wanted or job.status in wanted]
-
-
-async def _open(source: Settings | Path) -> JobStore:
-    if isinstance(source, Settings) and source.uses_postgres:
-        return await open_store(source)
-    database = source if isinstance(source, Path) else source.database_path
-    # Opening would create an empty database: a wrong path must not look like "no jobs".
-    if not await asyncio.to_thread(database.is_file):
-        raise JobsExportError(no_database(database, from_flag=isinstance(source, Path)))
-    return await JobStore.open(database)
-
-
-def no_database(database: Path, *, from_flag: bool) -> str:
-    """Say which file was looked for (absolute: a relative path is read from the current folder)."""
-    origin = f"--database {database}" if from_flag else f"DATABASE_PATH={database}"
-    if not database.is_absolute():
-        origin += f", relative to the current folder {Path.cwd()}"
-    fix = (
-        "check the path"
-        if from_flag
-        else "run it from the bot's folder, or check DATABASE_PATH or --database"
-    )
-    return f"there is no database at {database.absolute()} ({origin}); {fix}"
 
 
 def job_record(job: Job) -> dict[str, Value]:
@@ -166,17 +135,7 @@ async def export_jobs(
     """Write the selected jobs in ``fmt`` to ``output`` (or standard output); return the exit code."""
     try:
         jobs = await load_jobs(source, since=since, statuses=statuses)
-    except JobsExportError as exc:
+    except StoreReadError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - the command's one-line failure
         return EXIT_CONFIG
-    text = RENDERERS[fmt](jobs)
-    if output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    try:
-        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
-    except OSError as exc:
-        print(f"cannot write {output}: {exc.strerror or exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_FAILURE
-    print(f"wrote {len(jobs)} jobs to {output}", file=sys.stderr)  # noqa: T201
-    return EXIT_OK
+    return await write_out(RENDERERS[fmt](jobs), output, f"{len(jobs)} jobs")

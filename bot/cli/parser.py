@@ -1,7 +1,8 @@
 """The command line: one parser with a subcommand per operation, exit codes and start-up messages.
 
 The subcommands themselves live in ``bot.__main__`` (run, sync), ``bot.cli.doctor`` (doctor),
-``bot.cli.discord_rest`` (invite), ``bot.cli.jobs`` (jobs) and ``bot.cli.move`` (move-to-postgres).
+``bot.cli.discord_rest`` (invite), ``bot.cli.jobs`` (jobs), ``bot.cli.usage`` (usage) and ``bot.cli.move``
+(move-to-postgres).
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def parse_since(value: str) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+def parse_day(value: str) -> dt.date:
+    """Read ``--since`` / ``--until`` of ``usage`` as a UTC day, ``YYYY-MM-DD``."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use YYYY-MM-DD (2026-03-01)") from None
+
+
+def parse_guild_id(value: str) -> int:
+    """Read ``--guild`` as a server id (a Discord snowflake), or 0 for direct messages."""
+    if value != "0" and (not value.isdigit() or not 15 <= len(value) <= 21):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a server id (15 to 21 digits, or 0 for DMs)")
+    return int(value)
+
+
 def parse_client_id(value: str) -> int:
     """Read ``--client-id`` as a Discord snowflake."""
     if not value.isdigit() or not 15 <= len(value) <= 21:
@@ -115,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_invite_parser(sub, common)
     _add_jobs_parser(sub, common)
+    _add_usage_parser(sub, common)
     _add_move_parser(sub, common)
     return parser
 
@@ -167,6 +184,34 @@ def _add_jobs_parser(
         "--database",
         metavar="FILE",
         help="read this database file instead of DATABASE_PATH (the settings are then not needed)",
+    )
+
+
+def _add_usage_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    usage = sub.add_parser(
+        "usage",
+        parents=[common],
+        help="what videos cost per server and per person over some days (table, CSV or JSON)",
+        description="Sum the ledger over UTC days, per server (0: direct messages) and per person, in "
+        "PRICE_CURRENCY: charged and reserved spend count, released reservations do not.",
+    )
+    usage.add_argument(
+        "--since", type=parse_day, required=True, metavar="DAY", help="the first UTC day, YYYY-MM-DD"
+    )
+    usage.add_argument(
+        "--until", type=parse_day, metavar="DAY", help="the last UTC day, YYYY-MM-DD (default: today)"
+    )
+    usage.add_argument(
+        "--guild", type=parse_guild_id, metavar="ID", help="only this server (0: direct messages)"
+    )
+    usage.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="table", help="output format (default: table)"
+    )
+    usage.add_argument("--output", metavar="FILE", help="write to this file instead of standard output")
+    usage.add_argument(
+        "--database", metavar="FILE", help="read this database file instead of DATABASE_PATH / DATABASE_URL"
     )
 
 

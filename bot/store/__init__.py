@@ -29,6 +29,7 @@ from bot.store.job_store import (
     JobStore,
 )
 from bot.store.leases import Decide
+from bot.store.spend_reports import Spend
 from bot.store.sqlite.instance_lock import AlreadyRunning, instance_lock
 from bot.store.transfer import TransferRefused
 
@@ -46,6 +47,7 @@ __all__ = [
     "JobNotFound",
     "JobStore",
     "LeaseLost",
+    "Spend",
     "StoreError",
     "TooLateToCancel",
     "TransferRefused",

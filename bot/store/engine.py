@@ -80,6 +80,13 @@ class Statements(Protocol):
     EXTEND_LEASE: str
     SERVED_SINCE: str
     DISPATCH_MOVE: str
+    # spend reports (bot.store.spend_reports)
+    SPEND_DAYS: str
+    SPEND_DAYS_IN_GUILD: str
+    SPEND_DAYS_OF_PERSON: str
+    SPEND_PEOPLE: str
+    SPEND_PEOPLE_IN_GUILD: str
+    SPEND_GUILDS: str
 
 
 class Tx(Protocol):

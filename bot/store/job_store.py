@@ -26,6 +26,7 @@ from bot.store.ledger import JobLedger
 from bot.store.partial_deliveries import PartialDeliveries
 from bot.store.postgres.engine import PostgresEngine
 from bot.store.queries import JobQueries
+from bot.store.spend_reports import SpendReports
 from bot.store.sqlite.engine import SerialConnection
 from bot.store.transfer import Snapshot, read_snapshot, write_snapshot
 
@@ -39,8 +40,8 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases):
-    """Jobs, their spend ledger, per-server settings and meta values in SQLite or PostgreSQL.
+class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports):
+    """Jobs, their spend ledger and its reports, per-server settings and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and
     ``await store.close()`` on shutdown (or use it as an async context manager). Every method returns

@@ -1,8 +1,9 @@
-"""The commands besides ``/animate``: ``/jobs``, ``/quota``, ``/show``, ``/queue``, ``/motionbot``.
+"""Commands besides ``/animate``: ``/jobs``, ``/quota``, ``/show``, ``/queue``, ``/motionbot``, ``/usage``.
 
 A member's recent jobs and today's use, a delivered job re-posted with its clips (and the cards a
-moderator removed), the server's line and the provider's state, and the server's settings for
-admins. May import ``cogs.cards`` and ``bot``.
+moderator removed), the server's line and the provider's state, the server's settings for admins,
+and what videos cost (a server's spend for its admins, a member's own for them). May import
+``cogs.cards`` and ``bot``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from cogs.commands._admin import Admin
 from cogs.commands._jobs import Jobs
 from cogs.commands._queue import Queue
 from cogs.commands._show import Show
+from cogs.commands._usage import Usage
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -26,8 +28,9 @@ PAGE_HANDLER: type[JobsPageHandler] = Jobs
 
 
 async def setup(bot: MotionBot) -> None:
-    """Load the Jobs, Show, Queue and Admin cogs (their commands are synced in this order)."""
+    """Load the Jobs, Show, Queue, Admin and Usage cogs (their commands are synced in this order)."""
     await bot.add_cog(Jobs(bot))
     await bot.add_cog(Show(bot))
     await bot.add_cog(Queue(bot))
     await bot.add_cog(Admin(bot))
+    await bot.add_cog(Usage(bot))

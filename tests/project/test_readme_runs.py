@@ -265,18 +265,24 @@ async def _healthy(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     return status, body
 
 
-async def jobs(reader: Reader, step: Step) -> None:
-    """``jobs`` succeeds, writes nothing to stderr, and writes ``--output FILE`` when asked."""
-    outcome = await reader.session.run(step.command)
-    output = re.search(r"--output (\S+)", step.command)
-    said = [line for line in outcome.lines() if line in outcome.stderr.splitlines()]
-    wrote = quote_pattern(readme_quote("wrote "))
-    reader.check(step, outcome.code == 0, outcome.describe())
-    reader.check(step, all(output and wrote.fullmatch(line) for line in said), f"on stderr: {said}")
-    if output:
-        written = reader.session.clone / output.group(1)
-        header = written.read_text(encoding="utf-8").splitlines()[:1] if written.exists() else []
-        reader.check(step, header != [] and header[0].startswith("id,"), f"{written} holds no CSV: {header}")
+def export(wrote_quote: str, csv_header: str) -> Rule:
+    """An export command (``jobs``, ``usage``): it succeeds, writes nothing to stderr but the README's
+    ``wrote …`` line, and writes ``--output FILE`` (CSV: its header starts with ``csv_header``) when asked."""
+
+    async def check(reader: Reader, step: Step) -> None:
+        outcome = await reader.session.run(step.command)
+        output = re.search(r"--output (\S+)", step.command)
+        said = [line for line in outcome.lines() if line in outcome.stderr.splitlines()]
+        wrote = quote_pattern(readme_quote(wrote_quote))
+        reader.check(step, outcome.code == 0, outcome.describe())
+        reader.check(step, all(output and wrote.fullmatch(line) for line in said), f"on stderr: {said}")
+        if output:
+            written = reader.session.clone / output.group(1)
+            header = written.read_text(encoding="utf-8").splitlines()[:1] if written.exists() else []
+            csv = header != [] and header[0].startswith(csv_header)
+            reader.check(step, csv, f"{written} holds no CSV: {header}")
+
+    return check
 
 
 async def sqlite_backup(reader: Reader, step: Step) -> None:
@@ -340,7 +346,8 @@ RULES: list[tuple[re.Pattern[str], Rule]] = [
     (re.compile(r"^cp \.env\.example \.env$"), after_copying_env),
     (re.compile(r"^(scripts/run|\.venv/bin/python -m bot)( run)?$"), run_bot),
     (re.compile(r"^(scripts/run|\.venv/bin/python -m bot) invite$"), invite),
-    (re.compile(r"^(scripts/run|\.venv/bin/python -m bot) jobs\b"), jobs),
+    (re.compile(r"^(scripts/run|\.venv/bin/python -m bot) jobs\b"), export("wrote N jobs", "id,")),
+    (re.compile(r"^(scripts/run|\.venv/bin/python -m bot) usage\b"), export("wrote the spend", "kind,")),
     (re.compile(r"^sqlite3 "), sqlite_backup),
     (
         re.compile(r"^(scripts/bench |\S*python -m bench\.)core_bench --jobs \d+ --duration \d+ "),

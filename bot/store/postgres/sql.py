@@ -333,3 +333,23 @@ SELECT setval(
     )
 )
 """
+
+# -- spend reports: the ledger's counting rows summed per day, person or server (/usage, `usage`) ----
+
+# $1, $2 the first and last UTC day; $3, $4 their months (the ledger's indexes hold the month
+# before the day); $5, $6 the server or person the report is about. Released rows count nothing.
+_SPEND = """
+SELECT {key} AS key, state, COUNT(*) AS jobs, SUM(units) AS units, SUM(amount) AS amount
+FROM ledger
+WHERE {where}month BETWEEN $3 AND $4 AND day BETWEEN $1 AND $2 AND state IN ('reserved', 'charged')
+GROUP BY {key}, state
+"""
+SPEND_DAYS = _SPEND.format(key="day", where="")
+SPEND_DAYS_IN_GUILD = _SPEND.format(key="day", where="guild_id = $5 AND ")
+# $6: one server, or NULL for every server and direct messages.
+SPEND_DAYS_OF_PERSON = _SPEND.format(
+    key="day", where="person_id = $5 AND ($6::bigint IS NULL OR guild_id = $6) AND "
+)
+SPEND_PEOPLE = _SPEND.format(key="person_id", where="")
+SPEND_PEOPLE_IN_GUILD = _SPEND.format(key="person_id", where="guild_id = $5 AND ")
+SPEND_GUILDS = _SPEND.format(key="guild_id", where="")

@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot.budget import BudgetAlerts
 from bot.checks import ImageFetcher, ProviderImages, QuotaService
 from bot.cli import (
     EXIT_CONFIG,
@@ -129,6 +130,7 @@ async def open_services(
                     images,
                     on_created=lambda job: metrics.job_created(job.source),
                 ),
+                budget_alerts=BudgetAlerts(store),
                 metrics=metrics,
             )
     finally:

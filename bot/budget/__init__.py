@@ -4,15 +4,22 @@ Knows nothing of Discord. Amounts are ``Money``: integer millionths of the opera
 sums are exact and the ledger stores them as plain integers.
 """
 
+from bot.budget.alerts import BudgetAlert, BudgetAlerts
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
+from bot.budget.offers import Offer, Room, best_fit
 from bot.budget.prices import Money, PriceTable, format_money, to_money
 
 __all__ = [
+    "BudgetAlert",
+    "BudgetAlerts",
     "Budgets",
     "Money",
+    "Offer",
     "Period",
     "PriceTable",
+    "Room",
     "Scope",
+    "best_fit",
     "format_money",
     "lower",
     "operator_budgets",

@@ -9,6 +9,7 @@ The announcement itself is Discord's business: listeners registered here do the 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +43,12 @@ class BudgetAlert:
     level: int
     spent: Money
     cap: Money
+
+    @property
+    def renews_at(self) -> dt.datetime:
+        """Return when the budget starts again: the first moment of the next UTC month."""
+        year, month = (int(part) for part in self.month.split("-"))
+        return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
 
 
 Listener = Callable[[BudgetAlert], Awaitable[bool]]  # True when the alert reached someone

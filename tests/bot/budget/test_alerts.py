@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
@@ -105,3 +106,15 @@ async def test_a_failing_listener_does_not_stop_the_others(store):
     alerts.subscribe(told)
     await alerts.check(Scope.SERVER, GUILD, "2026-12", Money(8_000_000), CAP)
     assert len(told.alerts) == 1
+
+
+@pytest.mark.parametrize(
+    ("month", "renews"),
+    [
+        ("2026-12", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)),
+        ("2026-01", dt.datetime(2026, 2, 1, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_monthly_budget_renews_on_the_first_of_the_next_month(month, renews):
+    alert = BudgetAlert(Scope.SERVER, GUILD, month, 80, Money(1), CAP)
+    assert alert.renews_at == renews

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.budget import Money, PriceTable, to_money
-from bot.budget.offers import Offer, Room, best_fit, variants
+from bot.budget import Money, Offer, PriceTable, Room, best_fit, to_money
+from bot.budget.offers import variants
 from bot.models import Quality
 
 PRICES = PriceTable(

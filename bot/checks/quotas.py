@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from bot.budget import Room
 from bot.models import GuildSettings, Job, JobStatus, UsageCounts, utcnow
 from bot.settings import Settings
 
@@ -60,13 +61,19 @@ class QuotaExceeded(Exception):  # noqa: N818 (name fixed by the module contract
     """A job refused by a limit: which one, its value, and when it resets (None: when a job ends)."""
 
     def __init__(
-        self, limit: LimitKind, limit_value: int, resets_at: dt.datetime | None, waiting: int | None = None
+        self,
+        limit: LimitKind,
+        limit_value: int,
+        resets_at: dt.datetime | None,
+        waiting: int | None = None,
+        room: Room | None = None,
     ) -> None:
         super().__init__(f"{limit} limit of {limit_value} reached")
         self.limit = limit
         self.limit_value = limit_value
         self.resets_at = resets_at
         self.waiting = waiting
+        self.room = room  # what is left before the first budget or daily limit; None: nothing smaller fits
 
     @property
     def key(self) -> str:
@@ -251,7 +258,9 @@ class QuotaService:
             if exceeded:
                 if kind is LimitKind.WAITING:
                     return QuotaExceeded(kind, value, None, waiting=counts.user_waiting)
-                return QuotaExceeded(kind, value, self.resets_at())
+                return QuotaExceeded(
+                    kind, value, self.resets_at(), room=_units_room(policy, counts, has_guild)
+                )
         return None
 
     def _next_slot(self, running: list[Job], concurrent_limit: int) -> dt.datetime | None:
@@ -265,6 +274,13 @@ class QuotaService:
 def _line_full(policy: QuotaPolicy, counts: _Counts) -> bool:
     """Return True when the member holds every running and waiting place they have."""
     return len(counts.user_active) >= policy.concurrent + policy.waiting
+
+
+def _units_room(policy: QuotaPolicy, counts: _Counts, has_guild: bool) -> Room:
+    """Return the daily-limit units still free for one more job of the member (the smaller limit)."""
+    user_left = policy.user_daily - counts.usage.user_today - counts.user_reserved
+    guild_left = policy.guild_daily - counts.usage.guild_today - counts.guild_running
+    return Room(money=None, units=max(0, min(user_left, guild_left) if has_guild else user_left))
 
 
 def _pick(override: int | None, cap: int) -> int:

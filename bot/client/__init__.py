@@ -14,7 +14,7 @@ from bot.client.bot import EXTENSIONS, MotionBot
 from bot.client.channel_permissions import missing_channel_permissions
 from bot.client.deadline import checked_before_answer, within_deadline
 from bot.client.literal_text import literal
-from bot.client.replies import apologize, refuse, reply_ephemeral, shown_params
+from bot.client.replies import apologize, refusal_text, refuse, reply_ephemeral, shown_params
 from bot.client.services import Services
 from bot.client.texts import interaction_lang, text
 from bot.client.translator import CatalogueTranslator, key_str
@@ -32,6 +32,7 @@ __all__ = [
     "key_str",
     "literal",
     "missing_channel_permissions",
+    "refusal_text",
     "refuse",
     "reply_ephemeral",
     "shown_params",

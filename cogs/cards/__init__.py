@@ -24,9 +24,11 @@ from cogs.cards._components import (
 )
 from cogs.cards._custom_ids import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
+    OFFER_TEMPLATE,
     extend_prompt_modal_id,
     is_known,
     is_listened_modal,
+    offer_id,
 )
 from cogs.cards._editor import CardEditor
 from cogs.cards._job_starts import JobStarts
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTEND_PROMPT_MODAL_TEMPLATE",
     "NO_PING",
+    "OFFER_TEMPLATE",
     "RETRYABLE",
     "CancelButton",
     "CardEditor",
@@ -58,6 +61,7 @@ __all__ = [
     "extend_prompt_modal_id",
     "is_known",
     "is_listened_modal",
+    "offer_id",
     "setup",
 ]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot.budget import BudgetAlerts
 from bot.checks import ImageFetcher, ProviderImages, QuotaService
 from bot.cli import (
     EXIT_CONFIG,
@@ -100,7 +101,8 @@ async def open_services(
                 max_retries=settings.provider_max_retries,
                 on_request=metrics.observe_provider_request,
             )
-            quotas = QuotaService(store, settings)
+            budget_alerts = BudgetAlerts(store)
+            quotas = QuotaService(store, settings, alerts=budget_alerts)
             images = ProviderImages(ImageFetcher(http, settings.image_host_policy, settings.max_image_bytes))
             tracker = tracker_class(
                 store,
@@ -114,24 +116,28 @@ async def open_services(
                 images=images,
             )
             metrics.attach(store=store, tracker=tracker)
-            yield Services(
-                settings=settings,
-                store=store,
-                provider=provider,
-                tracker=tracker,
-                quotas=quotas,
-                catalogue=Catalogue.load(),
-                http=http,
-                intake=JobIntake(
-                    store,
-                    tracker,
-                    quotas,
-                    settings,
-                    images,
-                    on_created=lambda job: metrics.job_created(job.source),
-                ),
-                metrics=metrics,
-            )
+            try:
+                yield Services(
+                    settings=settings,
+                    store=store,
+                    provider=provider,
+                    tracker=tracker,
+                    quotas=quotas,
+                    catalogue=Catalogue.load(),
+                    http=http,
+                    intake=JobIntake(
+                        store,
+                        tracker,
+                        quotas,
+                        settings,
+                        images,
+                        on_created=lambda job: metrics.job_created(job.source),
+                    ),
+                    budget_alerts=budget_alerts,
+                    metrics=metrics,
+                )
+            finally:
+                await budget_alerts.drain()  # the alerts claimed are told before the store closes
     finally:
         await store.close()
 

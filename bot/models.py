@@ -336,6 +336,8 @@ class Spend:
 
     person_units_here: int = 0
     person_units: int = 0  # the person in every server
+    person_day_here: int = 0  # money of the person in this one server
+    person_month_here: int = 0
     guild_units: int = 0
     person_day: int = 0
     person_month: int = 0

@@ -5,6 +5,7 @@ sums are exact and the ledger stores them as plain integers. A server's own budg
 per role only lower the operator's caps (``effective_budgets``).
 """
 
+from bot.budget.alerts import BudgetAlert, BudgetAlerts
 from bot.budget.allowances import (
     MAX_ROLE_ALLOWANCES,
     AllowanceStore,
@@ -15,6 +16,7 @@ from bot.budget.allowances import (
 )
 from bot.budget.amounts import AboveOperatorBudget, parse_amount
 from bot.budget.budgets import Budgets, Period, Scope, lower, operator_budgets
+from bot.budget.offers import Offer, Room, best_fit
 from bot.budget.prices import FREE, Money, PriceTable, format_amount, format_money, to_money
 from bot.budget.spend_chart import ChartText, draw_spend_chart
 from bot.budget.usage_report import (
@@ -32,17 +34,22 @@ __all__ = [
     "MAX_ROLE_ALLOWANCES",
     "AboveOperatorBudget",
     "AllowanceStore",
+    "BudgetAlert",
+    "BudgetAlerts",
     "BudgetLeft",
     "Budgets",
     "ChartText",
     "Money",
+    "Offer",
     "Period",
     "PriceTable",
     "RoleSpend",
+    "Room",
     "Scope",
     "ServerBudget",
     "UsageReport",
     "UsageReports",
+    "best_fit",
     "budgets_for",
     "draw_spend_chart",
     "effective_budgets",

@@ -1,10 +1,11 @@
 """What a server chose within the operator's money caps: its own budgets and allowances per role.
 
 A server may only lower. Its day and month budgets sit below the operator's server caps. Each member
-gets the allowance of the highest of their roles that has one, else the server's default person
-budget; either sits below the operator's person caps, and no member may spend more than the whole
-server may. A period an allowance leaves unset takes the default person budget. In direct messages
-there is no server: the operator's caps hold as they are.
+gets the allowance of the highest of their roles that has one, else the server's default per-member
+budget: that bounds what they spend in this server (``Scope.MEMBER``), below the operator's person
+caps (which bound what a person spends in every server together) and below the server's own budget.
+A period an allowance leaves unset takes the default; with neither, the member has no cap of their
+own in the server. In direct messages there is no server: the operator's caps hold as they are.
 """
 
 from __future__ import annotations
@@ -78,17 +79,19 @@ def effective_budgets(
     server_day = lower(operator.server_day, _money(chosen.budget_server_day))
     server_month = lower(operator.server_month, _money(chosen.budget_server_month))
     held = [allowance for allowance in allowances if allowance.role_id in role_ids]
-    person_day = _person(operator.person_day, server_day, chosen.budget_person_day, (a.day for a in held))
-    person_month = _person(
+    member_day = _person(operator.person_day, server_day, chosen.budget_person_day, (a.day for a in held))
+    member_month = _person(
         operator.person_month, server_month, chosen.budget_person_month, (a.month for a in held)
     )
     return Budgets(
-        person_day=person_day,
-        person_month=person_month,
+        person_day=operator.person_day,
+        person_month=operator.person_month,
         server_day=server_day,
         server_month=server_month,
         bot_day=operator.bot_day,
         bot_month=operator.bot_month,
+        member_day=member_day,
+        member_month=member_month,
     )
 
 
@@ -106,9 +109,14 @@ async def budgets_for(
 def _person(
     operator: Money | None, server: Money | None, default: int | None, allowed: Iterable[int | None]
 ) -> Money | None:
-    """Return a member's cap: the highest allowance they hold, else the default; never above the caps."""
+    """Return a member's cap: the highest allowance they hold, else the default; never above the caps.
+
+    None when the server set neither: the person's and the server's caps bound them already.
+    """
     chosen = [amount for amount in allowed if amount is not None]
     wanted = max(chosen) if chosen else default
+    if wanted is None:
+        return None
     return lower(lower(operator, _money(wanted)), server)
 
 

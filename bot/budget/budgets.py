@@ -16,9 +16,10 @@ from bot.settings import Settings
 
 
 class Scope(StrEnum):
-    """Whose spend a budget bounds."""
+    """Whose spend a budget bounds: a person everywhere, a member in one server, a server, the bot."""
 
     PERSON = "person"
+    MEMBER = "member"
     SERVER = "server"
     BOT = "bot"
 
@@ -40,6 +41,9 @@ class Budgets:
     server_month: Money | None
     bot_day: Money | None
     bot_month: Money | None
+    # A member's own in one server (its allowance per role, or its default per member); None: none set.
+    member_day: Money | None = None
+    member_month: Money | None = None
 
     def cap(self, scope: Scope, period: Period) -> Money | None:
         """Return the cap of ``scope`` for ``period``."""

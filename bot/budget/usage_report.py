@@ -126,6 +126,8 @@ class UsageReports:
         if guild_id is not None:
             month = await self._store.spend_by_day(start, today, person_id=person_id, guild_id=guild_id)
         left = _budgets_left(budgets, Scope.PERSON, today, everywhere)
+        if guild_id is not None:
+            left += _budgets_left(budgets, Scope.MEMBER, today, month)
         return UsageReport(_every_day(first, today, days), _sum(month), left, {})
 
     def _today(self) -> dt.date:

@@ -21,7 +21,14 @@ from bot.checks.prompt_flags import (
 from bot.checks.prompts import PromptRejected, clean_prompt, shorten
 from bot.checks.provider_images import ImageNotSendable, ProviderImages
 from bot.checks.quotas import BudgetExceeded, BudgetStatus, QuotaExceeded, QuotaService, QuotaStatus
-from bot.checks.records import DuplicateRequest, ExtendJobRequest, ImageRef, JobRequest, Refusal
+from bot.checks.records import (
+    DuplicateRequest,
+    ExtendJobRequest,
+    ImageRef,
+    JobRequest,
+    OfferedRefusal,
+    Refusal,
+)
 
 __all__ = [
     "MIN_SIDE",
@@ -36,6 +43,7 @@ __all__ = [
     "ImageRef",
     "ImageRejected",
     "JobRequest",
+    "OfferedRefusal",
     "PromptRejected",
     "ProviderImages",
     "QuotaExceeded",

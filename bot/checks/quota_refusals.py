@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from bot.budget import Money, Period, PriceTable, Scope
+from bot.budget import Money, Period, PriceTable, Room, Scope
 
 
 class LimitKind(StrEnum):
@@ -33,6 +33,9 @@ class QuotaExceeded(Exception):  # noqa: N818 (name fixed by the module contract
         self.limit_value = limit_value
         self.resets_at = resets_at
         self.waiting = waiting
+        # What is left before the first budget and daily limit, for offering a smaller job (set by
+        # the quota service; None for the waiting line, where nothing smaller helps).
+        self.room: Room | None = None
 
     @property
     def key(self) -> str:

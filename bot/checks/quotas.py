@@ -22,7 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.budget import FREE, Budgets, Money, Period, PriceTable, Scope, operator_budgets
+from bot.budget import (
+    FREE,
+    BudgetAlerts,
+    Budgets,
+    Money,
+    Period,
+    PriceTable,
+    Room,
+    Scope,
+    effective_budgets,
+    operator_budgets,
+)
 from bot.checks.quota_refusals import (
     BudgetExceeded,
     LimitKind,
@@ -30,7 +41,7 @@ from bot.checks.quota_refusals import (
     next_midnight,
     renewal,
 )
-from bot.models import GuildSettings, Job, JobStatus, NewJob, Spend, Standing, utcnow
+from bot.models import GuildSettings, Job, JobStatus, NewJob, RoleAllowance, Spend, Standing, utcnow
 from bot.settings import Settings
 
 __all__ = [
@@ -63,6 +74,10 @@ class QuotaStore(Protocol):
 
     async def count_active_jobs(self, guild_id: int) -> int:
         """Return the daily-limit units the server's active jobs (queued to running) hold."""
+        ...
+
+    async def role_allowances(self, guild_id: int) -> list[RoleAllowance]:
+        """Return the server's allowances per role."""
         ...
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings | None:
@@ -158,11 +173,17 @@ class QuotaService:
     """Checks and reports a person's limits and budgets from the ledger, and admits jobs against them."""
 
     def __init__(
-        self, store: QuotaStore, settings: Settings, clock: Callable[[], dt.datetime] = utcnow
+        self,
+        store: QuotaStore,
+        settings: Settings,
+        clock: Callable[[], dt.datetime] = utcnow,
+        *,
+        alerts: BudgetAlerts | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._alerts = alerts  # told what each admission leaves of the monthly budgets
         self._prices = PriceTable.from_settings(settings)
 
     async def policy(self, guild_id: int | None) -> QuotaPolicy:
@@ -200,13 +221,26 @@ class QuotaService:
         """
         limits = await self._limits(new.guild_id, role_ids)
         request = Request(new.guild_id, new.cost, Money(new.price))
+        seen: list[Spend] = []
 
         def check(standing: Standing) -> None:
             refusal = self._first_exceeded(limits, standing, request)
             if refusal is not None:
                 raise refusal
+            seen.append(standing.spend)
 
-        return await self._store.admit_job(new, check)
+        job = await self._store.admit_job(new, check)
+        if seen and self._alerts is not None:
+            await self._watch_months(job, seen[-1], limits.budgets, self._alerts)
+        return job
+
+    async def _watch_months(self, job: Job, before: Spend, budgets: Budgets, alerts: BudgetAlerts) -> None:
+        """Tell the alerts what the server's and the bot's months hold now, with ``job`` admitted."""
+        month = f"{self._clock().astimezone(dt.UTC):%Y-%m}"
+        if job.guild_id is not None:
+            spent = Money(before.guild_month + job.price)
+            await alerts.check(Scope.SERVER, job.guild_id, month, spent, budgets.server_month)
+        await alerts.check(Scope.BOT, None, month, Money(before.bot_month + job.price), budgets.bot_month)
 
     async def status(
         self, guild_id: int | None, user_id: int, role_ids: frozenset[int] = frozenset()
@@ -248,17 +282,22 @@ class QuotaService:
         overrides = await self._overrides(guild_id)
         return Limits(
             policy=QuotaPolicy.resolve(self._settings, overrides),
-            budgets=self._budgets_for(overrides, role_ids),
+            budgets=await self._budgets_for(guild_id, overrides, role_ids),
             person_daily=self._settings.max_daily_jobs_per_user,
         )
 
-    def _budgets_for(self, guild_settings: GuildSettings | None, role_ids: frozenset[int]) -> Budgets:
+    async def _budgets_for(
+        self, guild_id: int | None, guild_settings: GuildSettings | None, role_ids: frozenset[int]
+    ) -> Budgets:
         """Return the money budgets of a member with ``role_ids`` in the server of ``guild_settings``.
 
-        The one place budgets are chosen: the operator's caps (``BUDGET_*``). A server's lower budgets
-        and its role allowances plug in here, never above these caps (``bot.budget.lower``).
+        The one place budgets are chosen: the operator's caps (``BUDGET_*``), lowered by the server's
+        own budgets and its allowances per role (``bot.budget.effective_budgets``), never raised.
         """
-        return operator_budgets(self._settings)
+        if guild_id is None:
+            return operator_budgets(self._settings)
+        allowances = await self._store.role_allowances(guild_id)
+        return effective_budgets(self._settings, guild_settings, allowances, role_ids)
 
     # -- the checks, the longest-lasting refusal first ----------------------------------------
 
@@ -274,7 +313,10 @@ class QuotaService:
             self._line_refusal(limits.policy, standing),
             self._daily_refusal(limits, standing.spend, request),
         )
-        return next((refusal for refusal in refusals if refusal is not None), None)
+        refusal = next((refusal for refusal in refusals if refusal is not None), None)
+        if refusal is not None and refusal.limit is not LimitKind.WAITING:
+            refusal.room = _room(limits, standing.spend, request.guild_id)
+        return refusal
 
     def _daily_used_up(
         self, limits: Limits, standing: Standing, guild_id: int | None
@@ -306,7 +348,7 @@ class QuotaService:
         """Refuse when the job's price does not fit what is left of a money budget (month ones first)."""
         for scope, period in BUDGET_ORDER:
             cap = budgets.cap(scope, period)
-            if cap is None or (scope is Scope.SERVER and request.guild_id is None):
+            if cap is None or (_in_servers_only(scope) and request.guild_id is None):
                 continue
             spent = _spent(spend, scope, period)
             if spent + request.price > cap:
@@ -353,7 +395,7 @@ class QuotaService:
                 scope, period, budgets.cap(scope, period), _spent(spend, scope, period), renewal(period, now)
             )
             for scope, period in BUDGET_ORDER
-            if has_guild or scope is not Scope.SERVER
+            if has_guild or not _in_servers_only(scope)
         )
 
     def _next_slot(self, running: list[Job], concurrent_limit: int) -> dt.datetime | None:
@@ -366,9 +408,34 @@ class QuotaService:
 
 def _spent(spend: Spend, scope: Scope, period: Period) -> Money:
     """Return the money the ledger holds for ``scope`` in ``period`` (reserved and charged)."""
-    prefix = "guild" if scope is Scope.SERVER else scope.value
-    amount: int = getattr(spend, f"{prefix}_{period.value}")
+    field = {
+        Scope.PERSON: f"person_{period}",
+        Scope.MEMBER: f"person_{period}_here",
+        Scope.SERVER: f"guild_{period}",
+        Scope.BOT: f"bot_{period}",
+    }[scope]
+    amount: int = getattr(spend, field)
     return Money(amount)
+
+
+def _room(limits: Limits, spend: Spend, guild_id: int | None) -> Room:
+    """Return what is left before the first money budget and the first daily limit, for an offer."""
+    policy = limits.policy
+    units = [policy.user_daily - spend.person_units_here, limits.person_daily - spend.person_units]
+    if guild_id is not None:
+        units.append(policy.guild_daily - spend.guild_units)
+    money = [
+        cap - _spent(spend, scope, period)
+        for scope, period in BUDGET_ORDER
+        if (cap := limits.budgets.cap(scope, period)) is not None
+        and (guild_id is not None or not _in_servers_only(scope))
+    ]
+    return Room(money=Money(max(0, min(money))) if money else None, units=max(0, min(units)))
+
+
+def _in_servers_only(scope: Scope) -> bool:
+    """Return True for the budgets that exist only in a server (none in direct messages)."""
+    return scope in (Scope.MEMBER, Scope.SERVER)
 
 
 def _pick(override: int | None, cap: int) -> int:

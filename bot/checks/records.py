@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.budget import FREE, Money
+from bot.budget import FREE, Money, Offer
 from bot.checks.images import ImageRejected
 from bot.checks.prompt_flags import FlagRejected
 from bot.checks.prompts import PromptRejected
@@ -30,6 +30,24 @@ class Refusal(Exception):  # noqa: N818 - a refusal is an expected outcome, not 
     def wrap(cls, exc: ImageRejected | PromptRejected | QuotaExceeded | FlagRejected) -> Refusal:
         """Turn a validation exception of the core into a refusal."""
         return cls(exc.key, **exc.params)
+
+
+class OfferedRefusal(Refusal):
+    """A job refused by a budget or daily limit that would fit smaller: ``smaller`` is that request.
+
+    ``smaller`` went through ``precheck`` once (its prompt holds only words, its options are set), so
+    the surface can start it as it is; ``offer_*`` parameters describe it for the message.
+    """
+
+    def __init__(self, refused: QuotaExceeded, offer: Offer, smaller: JobRequest, price: str) -> None:
+        super().__init__(refused.key, **refused.params)
+        self.offer = offer
+        self.smaller = smaller
+        self.offer_params: dict[str, object] = {
+            "clips": offer.clips,
+            "quality": str(offer.quality),
+            "price": price,
+        }
 
 
 class DuplicateRequest(Refusal):

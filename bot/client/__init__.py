@@ -15,7 +15,7 @@ from bot.client.channel_permissions import missing_channel_permissions
 from bot.client.deadline import checked_before_answer, within_deadline
 from bot.client.literal_text import literal
 from bot.client.members import member_role_ids
-from bot.client.replies import apologize, refuse, reply_ephemeral, shown_params
+from bot.client.replies import apologize, refusal_text, refuse, reply_ephemeral, shown_params
 from bot.client.services import Services
 from bot.client.texts import interaction_lang, text
 from bot.client.translator import CatalogueTranslator, key_str
@@ -34,6 +34,7 @@ __all__ = [
     "literal",
     "member_role_ids",
     "missing_channel_permissions",
+    "refusal_text",
     "refuse",
     "reply_ephemeral",
     "shown_params",

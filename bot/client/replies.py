@@ -7,9 +7,10 @@ import secrets
 
 import discord
 
-from bot.checks import Refusal
+from bot.checks import OfferedRefusal, Refusal
 from bot.client.literal_text import literal
 from bot.client.texts import interaction_lang, text
+from bot.i18n import Lang
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,19 @@ async def reply_ephemeral(interaction: discord.Interaction, content: str) -> Non
 
 async def refuse(interaction: discord.Interaction, refusal: Refusal) -> None:
     """Tell the user privately why their request was refused and what to fix."""
-    lang = interaction_lang(interaction)
-    message = text(interaction.client, lang, refusal.key, **shown_params(refusal.params))
-    await reply_ephemeral(interaction, message)
+    await reply_ephemeral(
+        interaction, refusal_text(interaction.client, interaction_lang(interaction), refusal)
+    )
+
+
+def refusal_text(
+    client: discord.Client, lang: Lang, refusal: Refusal, *, offer_key: str = "quota.offer.typed"
+) -> str:
+    """Return why ``refusal`` refused and, when a smaller job would fit, that job (``offer_key`` says how)."""
+    message = text(client, lang, refusal.key, **shown_params(refusal.params))
+    if isinstance(refusal, OfferedRefusal):
+        message += "\n" + text(client, lang, offer_key, **refusal.offer_params)
+    return message
 
 
 def shown_params(params: dict[str, object]) -> dict[str, object]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import discord
 
-from bot.budget import PriceTable
+from bot.budget import BudgetAlerts, PriceTable
 from bot.checks import QuotaService
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
@@ -35,6 +35,7 @@ class Services:
     catalogue: Catalogue
     http: aiohttp.ClientSession
     intake: JobIntake
+    budget_alerts: BudgetAlerts
     metrics: Metrics = field(default_factory=Metrics)
     own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
 

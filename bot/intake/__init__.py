@@ -7,5 +7,6 @@ records and ``Refusal`` live in ``bot.checks``. May import: ``bot.tracking``, ``
 """
 
 from bot.intake.job_intake import DEFAULT_PROMPT, JobIntake, check_extendable
+from bot.intake.offers import OfferBook
 
-__all__ = ["DEFAULT_PROMPT", "JobIntake", "check_extendable"]
+__all__ = ["DEFAULT_PROMPT", "JobIntake", "OfferBook", "check_extendable"]

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from yarl import URL
 
-from bot.budget import Money, PriceTable
+from bot.budget import Money, PriceTable, best_fit
 from bot.checks import (
     CheckedImage,
     DuplicateRequest,
@@ -24,6 +24,7 @@ from bot.checks import (
     ImageRef,
     ImageRejected,
     JobRequest,
+    OfferedRefusal,
     PromptRejected,
     ProviderImages,
     QuotaExceeded,
@@ -35,6 +36,7 @@ from bot.checks import (
     validate_attachment_metadata,
 )
 from bot.guild_settings import closed_everywhere, commands_open_in
+from bot.intake.offers import OfferBook
 from bot.models import (
     CLIPS_PER_JOB,
     MAX_EXTENSIONS,
@@ -90,6 +92,8 @@ class JobIntake:
         self._images = images
         self._fetcher = images.fetcher
         self._on_created = on_created
+        self._prices = PriceTable.from_settings(settings)
+        self.offers = OfferBook()  # the smaller jobs offered under refusals, for their buttons
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
         """Return a server's overrides, or None."""
@@ -116,9 +120,27 @@ class JobIntake:
             await self._quotas.check(
                 request.guild_id, request.requester_id, request.cost, request.price, role_ids=request.role_ids
             )
-        except (ImageRejected, PromptRejected, QuotaExceeded, FlagRejected) as exc:
+        except QuotaExceeded as exc:
+            raise self._refusal_with_offer(exc, request, overrides) from None
+        except (ImageRejected, PromptRejected, FlagRejected) as exc:
             raise Refusal.wrap(exc) from None
         return request
+
+    def _refusal_with_offer(
+        self, exc: QuotaExceeded, request: JobRequest, overrides: GuildSettings | None
+    ) -> Refusal:
+        """Return the refusal of ``request``, offering the largest smaller job that fits, if any does."""
+        if exc.room is None or request.quality is None:
+            return Refusal.wrap(exc)
+        counts_clips = bool(overrides and overrides.count_clips)
+        clips = request.clips or CLIPS_PER_JOB
+        offer = best_fit(self._prices, request.quality, clips, exc.room, counts_clips=counts_clips)
+        if offer is None:
+            return Refusal.wrap(exc)
+        smaller = replace(
+            request, quality=offer.quality, clips=offer.clips, cost=offer.clips if counts_clips else 1
+        )
+        return OfferedRefusal(exc, offer, smaller, self._prices.format(offer.price))
 
     def _check_metadata(self, image: ImageRef) -> None:
         limit = self._settings.max_image_bytes

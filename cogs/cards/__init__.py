@@ -30,9 +30,11 @@ from cogs.cards._components import (
 )
 from cogs.cards._custom_ids import (
     EXTEND_PROMPT_MODAL_TEMPLATE,
+    OFFER_TEMPLATE,
     extend_prompt_modal_id,
     is_known,
     is_listened_modal,
+    offer_id,
 )
 from cogs.cards._editor import CardEditor
 from cogs.cards._job_starts import JobStarts
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTEND_PROMPT_MODAL_TEMPLATE",
     "NO_PING",
+    "OFFER_TEMPLATE",
     "RETRYABLE",
     "CancelButton",
     "CancelConfirmButton",
@@ -71,6 +74,7 @@ __all__ = [
     "is_known",
     "is_listened_modal",
     "loaded_cards",
+    "offer_id",
     "setup",
 ]
 

@@ -18,6 +18,8 @@ CANCEL_CONFIRM_TEMPLATE = r"mb:cc:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
 EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
+# The offer of a smaller job under a refusal: a random token, the request stays in the process.
+OFFER_TEMPLATE = r"mb:o:(?P<offer>[0-9a-f]{16})"
 # Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
 EXTEND_PROMPT_MODAL_TEMPLATE = r"mb:pm:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 TEMPLATES = (
@@ -28,6 +30,7 @@ TEMPLATES = (
     RETRY_TEMPLATE,
     EXTEND_PROMPT_TEMPLATE,
     POST_MISSING_TEMPLATE,
+    OFFER_TEMPLATE,
 )
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
@@ -64,6 +67,11 @@ def retry_id(job_id: int) -> str:
 def post_missing_id(job_id: int) -> str:
     """Return the custom id of a partly delivered job's "Post missing clips" button."""
     return f"mb:m:{job_id}"
+
+
+def offer_id(token: str) -> str:
+    """Return the custom id of the button that takes the offer filed under ``token``."""
+    return f"mb:o:{token}"
 
 
 def extend_prompt_id(job_id: int, clip_index: int) -> str:

@@ -189,7 +189,12 @@ class BudgetSettings:
     ) -> str:
         roles = frozenset(allowance.role_id for allowance in allowances)
         budgets = effective_budgets(self.services.settings, current, allowances, roles)
-        return self.person_budgets(lang, budgets.person_day, budgets.person_month)
+        # What bounds a holder here: their own budget in the server, else the operator's person caps.
+        day, month = (
+            lower(budgets.person_day, budgets.member_day),
+            lower(budgets.person_month, budgets.member_month),
+        )
+        return self.person_budgets(lang, day, month)
 
     def person_budgets(self, lang: Lang, day: Money | None, month: Money | None) -> str:
         """Return "1.50 USD a day, 15.00 USD a month" (or "no cap") for a person's two budgets."""

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.budget import Budgets, Money, budgets_for
-from bot.checks import QuotaStatus, Refusal
+from bot.budget import Money
+from bot.checks import BudgetStatus, QuotaStatus, Refusal
 from bot.client import interaction_lang, key_str, member_role_ids, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp
 from bot.models import Job
 from cogs.cards import CardRenderer, JobsPageButton, clip_numbers
-from cogs.commands._budget_settings import per_day_month
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -141,21 +141,19 @@ class Jobs(commands.Cog):
     async def quota(self, interaction: discord.Interaction) -> None:
         """Show what the member has used and has left today, privately."""
         try:
-            status, budgets = await within_deadline(self._quota_reads(interaction))
+            status = await within_deadline(self._quota_reads(interaction))
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
-        embed = self.quota_embed(interaction_lang(interaction), status, budgets)
+        embed = self.quota_embed(interaction_lang(interaction), status)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    async def _quota_reads(self, interaction: discord.Interaction) -> tuple[QuotaStatus, Budgets]:
-        """Return the member's counts and the money budgets in force for them (their roles count)."""
-        services, guild_id = self.services, interaction.guild_id
-        status = await services.quotas.status(guild_id, interaction.user.id)
+    async def _quota_reads(self, interaction: discord.Interaction) -> QuotaStatus:
+        """Return the member's counts and money budgets (their roles count for their allowance)."""
         roles = member_role_ids(interaction.user)
-        return status, await budgets_for(services.store, services.settings, guild_id, roles)
+        return await self.services.quotas.status(interaction.guild_id, interaction.user.id, roles)
 
-    def quota_embed(self, lang: Lang, status: QuotaStatus, budgets: Budgets) -> discord.Embed:
+    def quota_embed(self, lang: Lang, status: QuotaStatus) -> discord.Embed:
         """Return the /quota answer."""
         lines = [
             text(
@@ -194,13 +192,13 @@ class Jobs(commands.Cog):
         lines.append(
             text(self.bot, lang, "quota.counting_clips" if status.counts_clips else "quota.counting")
         )
-        lines += self._money_lines(lang, budgets, has_guild=status.guild_limit is not None)
+        lines += self._money_lines(lang, status.budgets)
         return discord.Embed(
             title=text(self.bot, lang, "quota.title"), description="\n".join(lines), colour=LIST_COLOUR
         )
 
-    def _money_lines(self, lang: Lang, budgets: Budgets, *, has_guild: bool) -> list[str]:
-        """Return the price table and the budgets in force: the member's, the server's, the bot's."""
+    def _money_lines(self, lang: Lang, budgets: Sequence[BudgetStatus]) -> list[str]:
+        """Return the price table and each budget in force: spent (with jobs in progress) of its cap."""
         prices = self.services.prices
         lines = [
             text(
@@ -212,10 +210,18 @@ class Jobs(commands.Cog):
                 extension=prices.format(prices.per_extension_clip),
             )
         ]
-        pairs = [("quota.budget_person", budgets.person_day, budgets.person_month)]
-        if has_guild:
-            pairs.append(("quota.budget_server", budgets.server_day, budgets.server_month))
-        pairs.append(("quota.budget_bot", budgets.bot_day, budgets.bot_month))
-        for key, day, month in pairs:
-            lines.append(text(self.bot, lang, key, budgets=per_day_month(self.bot, lang, prices, day, month)))
+        for budget in budgets:
+            if budget.cap is None or budget.left is None:
+                continue
+            lines.append(
+                text(
+                    self.bot,
+                    lang,
+                    f"quota.spend.{budget.scope}_{budget.period}",
+                    spent=prices.format(budget.spent),
+                    cap=prices.format(budget.cap),
+                    left=prices.format(budget.left),
+                    resets_at=discord_timestamp(budget.resets_at),
+                )
+            )
         return lines

@@ -29,12 +29,12 @@ from bot.budget import (
     Scope,
     UsageReport,
     UsageReports,
+    budgets_for,
     draw_spend_chart,
-    operator_budgets,
     top_roles,
 )
 from bot.checks import Refusal
-from bot.client import interaction_lang, key_str, refuse, text, within_deadline
+from bot.client import interaction_lang, key_str, member_role_ids, refuse, text, within_deadline
 from bot.i18n import Lang, discord_timestamp, format_day
 from bot.store import Spend
 from cogs.commands._jobs import LIST_COLOUR
@@ -53,6 +53,8 @@ BUDGET_KEYS = {
     (Scope.SERVER, Period.MONTH): "usage.budget_server_month",
     (Scope.PERSON, Period.DAY): "usage.budget_person_day",
     (Scope.PERSON, Period.MONTH): "usage.budget_person_month",
+    (Scope.MEMBER, Period.DAY): "usage.budget_member_day",
+    (Scope.MEMBER, Period.MONTH): "usage.budget_member_month",
 }
 
 
@@ -85,7 +87,7 @@ class Usage(commands.Cog):
 
     async def _answer(self, interaction: discord.Interaction) -> tuple[discord.Embed, bytes | None]:
         lang = interaction_lang(interaction)
-        budgets = self._budgets()
+        budgets = await self._budgets(interaction)
         guild = interaction.guild
         if guild is not None and interaction.permissions.manage_guild:
             report = await self.reports.server(guild.id, budgets)
@@ -101,9 +103,10 @@ class Usage(commands.Cog):
         embed.set_image(url=f"attachment://{CHART_FILE}")
         return embed, await draw_spend_chart(report.days, self._chart_text(lang, title_key))
 
-    def _budgets(self) -> Budgets:
-        # The operator's caps for now; a server's own budgets and its roles' allowances will lower them.
-        return operator_budgets(self.services.settings)
+    async def _budgets(self, interaction: discord.Interaction) -> Budgets:
+        """Return the budgets in force for the member here: the server's, and theirs by their roles."""
+        services, roles = self.services, member_role_ids(interaction.user)
+        return await budgets_for(services.store, services.settings, interaction.guild_id, roles)
 
     # -- the answer's lines ----------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ImageRef, JobRequest, Refusal
+from bot.checks import ImageRef, JobRequest, OfferedRefusal, Refusal
 from bot.client import (
     interaction_lang,
     key_str,
@@ -29,6 +29,7 @@ from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.cards import NO_PING, CardRenderer, JobStarts
 from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
+from cogs.triggers._offers import OfferButton, offer_smaller, take_offer
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -109,12 +110,14 @@ class Animate(commands.Cog):
         self.context_menu.guild_only = True
 
     async def cog_load(self) -> None:
-        """Register the message command."""
+        """Register the message command and the button that takes an offered smaller job."""
         self.bot.tree.add_command(self.context_menu)
+        self.bot.add_dynamic_items(OfferButton)
 
     async def cog_unload(self) -> None:
         """Remove the message command and let job starts in progress finish."""
         self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+        self.bot.remove_dynamic_items(OfferButton)
         await self.job_starts.drain(grace=5)
 
     @app_commands.command(
@@ -256,12 +259,19 @@ class Animate(commands.Cog):
             role_ids=member_role_ids(interaction.user),
         )
 
+    async def offer_pressed(self, interaction: discord.Interaction, token: str) -> None:
+        """Start the smaller job offered under a refusal, through the same checks as any launch."""
+        await take_offer(interaction, token, self.services.intake.offers, self.launch)
+
     async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
         """Answer at once with a refusal or the job card, then start the job in the background."""
         try:
             if missing_channel_permissions(interaction.app_permissions):
                 raise Refusal("error.missing_permissions")
             request = await within_deadline(self.services.intake.precheck(request))
+        except OfferedRefusal as refusal:
+            await offer_smaller(interaction, refusal, self.services.intake.offers)
+            return
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.access import Access
 from bot.checks import DuplicateRequest, JobRequest, Refusal
-from bot.client import member_role_ids, missing_channel_permissions, shown_params
+from bot.client import member_role_ids, missing_channel_permissions, refusal_text
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
@@ -168,7 +168,7 @@ class Reactions(commands.Cog):
 
     async def _notify(self, payload: discord.RawReactionActionEvent, lang: Lang, refusal: Refusal) -> None:
         catalogue = self.services.catalogue
-        reason = catalogue.text(lang, refusal.key, **shown_params(refusal.params))
+        reason = refusal_text(self.bot, lang, refusal)
         intro = catalogue.text(
             lang, "reaction.about", emoji=str(payload.emoji), channel=f"<#{payload.channel_id}>"
         )

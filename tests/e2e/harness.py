@@ -61,6 +61,8 @@ BELOW_ADMIN_RANGE = ("job_timeout_minutes",)
 NO_BUDGETS: dict[str, Any] = {
     f"budget_{scope}_{period}": None for scope in ("person", "server", "bot") for period in ("day", "month")
 }
+# The operator's budgets at their defaults (what .env.example shows), for the tests of the budgets.
+DEFAULT_BUDGETS: dict[str, Any] = {name: Settings.model_fields[name].default for name in NO_BUDGETS}
 
 
 def settings_for(discord: DiscordDouble, comet: CometAPIDouble, folder: Path, **overrides: Any) -> Settings:
@@ -185,6 +187,11 @@ async def wait_gateway(discord: DiscordDouble, settings: Settings, timeout: floa
         await discord.wait_shards(set(settings.shard_ids), settings.shard_count, timeout)
     else:
         await discord.wait_ready(timeout)
+
+
+def budgeted_world(folder: Path, **overrides: Any) -> contextlib.AbstractAsyncContextManager[World]:
+    """Return ``make_world`` with the operator's money budgets at their defaults (or as overridden)."""
+    return make_world(folder, **{**DEFAULT_BUDGETS, **overrides})
 
 
 @contextlib.asynccontextmanager

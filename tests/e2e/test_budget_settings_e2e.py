@@ -4,8 +4,20 @@ The operator's caps are the defaults of .env.example: 2.00 USD a person a day an
 10.00 a server a day and 100.00 a month.
 """
 
+from collections.abc import AsyncIterator
+
+import pytest
+
 from bot.models import GuildSettings, RoleAllowance
-from tests.e2e.harness import World, final_answer
+from tests.e2e.harness import World, budgeted_world, final_answer
+
+
+@pytest.fixture
+async def world(tmp_path) -> AsyncIterator[World]:
+    """Motionbot with the operator's money budgets at their defaults (the harness turns them off)."""
+    async with budgeted_world(tmp_path) as started:
+        yield started
+
 
 BUDGET = "motionbot settings budget"
 ALLOWANCE = "motionbot settings allowance"

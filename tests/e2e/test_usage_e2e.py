@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,23 @@ import numpy as np
 import pytest
 
 from tests.doubles.discord.model import Message
-from tests.e2e.harness import World, make_world
+from tests.e2e.harness import World, budgeted_world
 from tests.ledger_seed import Entry, seed_ledger
+
+
+@pytest.fixture
+async def world(tmp_path) -> AsyncIterator[World]:
+    """Motionbot with the operator's money budgets at their defaults (the harness turns them off)."""
+    async with budgeted_world(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+async def postgres_world(tmp_path, postgres_url) -> AsyncIterator[World]:
+    """The same on a PostgreSQL database of its own."""
+    async with budgeted_world(tmp_path, database_url=postgres_url) as started:
+        yield started
+
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART_SIZE = (360, 800)  # rows, columns
@@ -83,7 +99,7 @@ def chart(message: Message) -> np.ndarray:
 
 
 async def test_an_admin_sees_the_servers_spend_chart_top_members_roles_and_budgets(tmp_path):
-    async with make_world(tmp_path, budget_server_day=Decimal("2.00"), budget_server_month=None) as world:
+    async with budgeted_world(tmp_path, budget_server_day=Decimal("2.00"), budget_server_month=None) as world:
         discord = world.discord
         boosters = await discord.add_role("Boosters", members=[discord.alice])
         await seed(world, spending(world))
@@ -163,7 +179,7 @@ async def test_vietnamese_admin_and_member_answers_and_charts(world):
 
 
 async def test_an_empty_month_says_so_without_a_chart(tmp_path):
-    async with make_world(tmp_path, budget_person_day=None, budget_person_month=None) as world:
+    async with budgeted_world(tmp_path, budget_person_day=None, budget_person_month=None) as world:
         discord = world.discord
         await seed(world, [Entry(discord.alice.id, OTHER_SERVER, today(), 100_000)])  # not here
         admin = await usage(world, discord.admin)

@@ -151,11 +151,13 @@ WHERE job_id = $5
 
 # SUM of a BIGINT is NUMERIC in PostgreSQL: cast back, every amount fits (at most a million a job).
 SPEND = """
-SELECT p.person_units_here, p.person_units, p.person_day, p.person_month,
-    g.guild_units, g.guild_day, g.guild_month, b.bot_day, b.bot_month
+SELECT p.person_units_here, p.person_units, p.person_day_here, p.person_month_here, p.person_day,
+    p.person_month, g.guild_units, g.guild_day, g.guild_month, b.bot_day, b.bot_month
 FROM (
     SELECT COALESCE(SUM(CASE WHEN guild_id = $2 AND day = $3 THEN units END), 0)::bigint AS person_units_here,
         COALESCE(SUM(CASE WHEN day = $3 THEN units END), 0)::bigint AS person_units,
+        COALESCE(SUM(CASE WHEN guild_id = $2 AND day = $3 THEN amount END), 0)::bigint AS person_day_here,
+        COALESCE(SUM(CASE WHEN guild_id = $2 THEN amount END), 0)::bigint AS person_month_here,
         COALESCE(SUM(CASE WHEN day = $3 THEN amount END), 0)::bigint AS person_day,
         COALESCE(SUM(amount), 0)::bigint AS person_month
     FROM ledger WHERE person_id = $1 AND month = $4 AND state <> 'released'

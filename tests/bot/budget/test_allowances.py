@@ -56,21 +56,24 @@ def test_a_server_that_chose_nothing_has_the_operators_caps():
 
 
 def test_a_member_with_several_allowance_roles_gets_the_highest_of_each_period():
-    budgets = effective_budgets(SETTINGS, None, ALLOWANCES, frozenset({BOOSTER, PATRON, MUTED, UNLISTED}))
-    assert (budgets.person_day, budgets.person_month) == (money("1.80"), money("15"))
+    server = GuildSettings(guild_id=GUILD)
+    budgets = effective_budgets(SETTINGS, server, ALLOWANCES, frozenset({BOOSTER, PATRON, MUTED, UNLISTED}))
+    assert (budgets.member_day, budgets.member_month) == (money("1.80"), money("15"))
+    # what the person spends in every server together stays bounded by the operator's caps
+    assert (budgets.person_day, budgets.person_month) == (money("2"), money("20"))
 
 
 def test_a_period_no_held_role_sets_takes_the_servers_default_person_budget():
     lowered = GuildSettings(guild_id=GUILD, budget_person_day=money("0.50"), budget_person_month=money("5"))
     patron = effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({PATRON}))
     nobody = effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({UNLISTED}))
-    assert (patron.person_day, patron.person_month) == (money("1.80"), money("5"))
-    assert (nobody.person_day, nobody.person_month) == (money("0.50"), money("5"))
+    assert (patron.member_day, patron.member_month) == (money("1.80"), money("5"))
+    assert (nobody.member_day, nobody.member_month) == (money("0.50"), money("5"))
 
 
 def test_an_allowance_may_be_lower_than_the_default_for_the_roles_holders():
     lowered = GuildSettings(guild_id=GUILD, budget_person_day=money("1"))
-    assert effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({MUTED})).person_day == money("0.10")
+    assert effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({MUTED})).member_day == money("0.10")
 
 
 def test_no_allowance_or_default_goes_above_the_operators_person_caps():
@@ -79,32 +82,40 @@ def test_no_allowance_or_default_goes_above_the_operators_person_caps():
     rich = [allowance(BOOSTER, day="40", month="999")]
     member = effective_budgets(SETTINGS, generous, rich, frozenset({BOOSTER}))
     other = effective_budgets(SETTINGS, generous, rich, frozenset())
-    assert (member.person_day, member.person_month, member.server_day) == (
+    assert (member.member_day, member.member_month, member.server_day) == (
         money("2"),
         money("20"),
         money("10"),
     )
-    assert other.person_day == money("2")
+    assert other.member_day == money("2")
 
 
 def test_a_servers_lowered_budget_bounds_every_role_in_it():
     lowered = GuildSettings(guild_id=GUILD, budget_server_day=money("1.00"), budget_server_month=money("12"))
     budgets = effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({BOOSTER}))
     assert budgets == Budgets(
-        person_day=money("1.00"),
-        person_month=money("12"),
+        person_day=money("2"),
+        person_month=money("20"),
         server_day=money("1.00"),
         server_month=money("12"),
         bot_day=money("30"),
         bot_month=money("300"),
+        member_day=money("1.00"),
+        member_month=money("12"),
     )
+
+
+def test_a_server_that_set_no_member_budget_leaves_its_members_none_of_their_own():
+    lowered = GuildSettings(guild_id=GUILD, budget_server_day=money("1.00"))
+    budgets = effective_budgets(SETTINGS, lowered, ALLOWANCES, frozenset({UNLISTED}))
+    assert (budgets.member_day, budgets.member_month, budgets.server_day) == (None, None, money("1.00"))
 
 
 def test_without_operator_caps_the_servers_choices_are_the_caps():
     uncapped = read_settings(None, **SECRETS, budget_person_day=None, budget_server_day=None)
     lowered = GuildSettings(guild_id=GUILD, budget_server_day=money("8"))
     budgets = effective_budgets(uncapped, lowered, [allowance(BOOSTER, day="3")], frozenset({BOOSTER}))
-    assert (budgets.person_day, budgets.server_day) == (money("3"), money("8"))
+    assert (budgets.member_day, budgets.person_day, budgets.server_day) == (money("3"), None, money("8"))
     assert effective_budgets(uncapped, None, [], frozenset()).person_day is None
 
 
@@ -124,7 +135,7 @@ class Store:
 async def test_budgets_for_reads_the_servers_choices_and_none_in_direct_messages():
     store = Store(GuildSettings(guild_id=GUILD, budget_server_month=money("40")), ALLOWANCES)
     in_server = await budgets_for(store, SETTINGS, GUILD, frozenset({PATRON}))
-    assert (in_server.person_day, in_server.server_month) == (money("1.80"), money("40"))
+    assert (in_server.member_day, in_server.server_month) == (money("1.80"), money("40"))
     assert await budgets_for(store, SETTINGS, None, frozenset({PATRON})) == operator_budgets(SETTINGS)
 
 

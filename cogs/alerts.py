@@ -83,7 +83,7 @@ class OperatorAlerts(commands.Cog):
         }
         if alert.scope is Scope.SERVER:
             params["server"] = discord.utils.escape_markdown(server)
-        return self.services.catalogue.text(lang, f"alert.budget_{alert.scope}_{alert.level}", **params)
+        return self.services.catalogue.text(lang, f"alert.budget.{alert.scope}_{alert.level}", **params)
 
     async def key_rejected(self) -> None:
         """Tell the operator, unless they were already told about this key."""

@@ -5,7 +5,7 @@ import pytest
 from bot.models import JobSource, Motion, Quality
 from tests.doubles.discord import CommandNotPermittedError, everyone
 from tests.doubles.media import png_bytes
-from tests.e2e.harness import World, final_answer
+from tests.e2e.harness import World, budgeted_world, final_answer
 
 SETTINGS = "motionbot settings"
 FIELD_LABELS = {
@@ -47,11 +47,12 @@ async def stored(world: World):
     return await world.store.get_guild_settings(world.discord.guild.id)
 
 
-async def test_show_lists_every_setting_with_its_default(world):
+async def test_show_lists_every_setting_with_its_default(tmp_path):
     """A fresh server sees all twelve settings and four budgets, each with the bot-wide default."""
-    handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
-    await handle.wait_response()
-    message = await handle.wait_original()
+    async with budgeted_world(tmp_path) as world:
+        handle = await world.discord.slash(world.discord.admin, f"{SETTINGS} show")
+        await handle.wait_response()
+        message = await handle.wait_original()
 
     assert handle.ephemeral
     embed = message.embeds[0]

@@ -74,6 +74,8 @@ async def test_spend_sums_reserved_and_charged_rows_per_person_server_and_bot(st
     assert standing.spend == Spend(
         person_units_here=2,
         person_units=4,
+        person_day_here=100 + 200,  # the person's money in this server only
+        person_month_here=100 + 200,
         guild_units=3,
         person_day=100 + 200 + 400 + 3200,
         person_month=100 + 200 + 400 + 3200,

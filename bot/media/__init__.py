@@ -12,8 +12,8 @@ from bot.media.archive import (
     FolderArchive,
     NoArchive,
     folder_problem,
-    open_archive,
 )
+from bot.media.archives import open_archive
 from bot.media.delivery import (
     DEFAULT_FILE_LIMIT,
     MAX_SOURCE_BYTES,

@@ -4,7 +4,8 @@ One interface per job: ``put`` a clip, ``get`` it back into a folder, ``delete``
 and ``check`` (for ``doctor``) that the archive can be reached. A clip is kept under
 ``<job id>/<index>.mp4`` (the folder's files, the bucket's keys after its prefix), so every process of
 one bot, on any machine, finds the clips any other kept: job ids come from the one shared store.
-``NoArchive`` stands in when none is set. The S3 archive is in ``bot.media.s3_archive``.
+``NoArchive`` stands in when none is set. The S3 archive is in ``bot.media.s3_archive``, the choice
+between them in ``bot.media.archives``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
-
-from bot.settings import ArchiveLocation, Settings
 
 
 class ArchiveError(Exception):
@@ -113,30 +112,6 @@ class FolderArchive:
 
     async def close(self) -> None:
         """Hold nothing."""
-
-
-def open_archive(settings: Settings) -> ClipArchive:
-    """Return the archive the settings name (``CLIP_ARCHIVE``, else ``CLIP_ARCHIVE_DIR``), or none."""
-    location = settings.archive_location
-    if location is None:
-        return NoArchive()
-    if location.folder is not None:
-        return FolderArchive(location.folder)
-    return _bucket(location, settings)
-
-
-def _bucket(location: ArchiveLocation, settings: Settings) -> ClipArchive:
-    # Imported here: botocore is slow to import, and only a bucket archive needs it.
-    from bot.media.s3_archive import S3Archive, S3Options
-
-    endpoint = settings.clip_archive_s3_endpoint_url
-    options = S3Options(
-        endpoint_url=str(endpoint) if endpoint is not None else None,
-        region=settings.clip_archive_s3_region or None,
-        access_key_id=settings.clip_archive_s3_access_key_id,
-        secret_access_key=settings.clip_archive_s3_secret_access_key,
-    )
-    return S3Archive(location.bucket, location.prefix, options)
 
 
 def folder_problem(root: Path) -> str:

@@ -9,6 +9,7 @@ archive always gets explicit keys and a region, so botocore never looks for cred
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,8 @@ class S3Server:
 
 def serve_s3() -> Iterator[S3Server]:
     """Run moto's server on 127.0.0.1 (a free port) until the generator is closed."""
+    # werkzeug logs one line per request at INFO; a failing test's output needs none of them.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -9,9 +9,8 @@ The clips come from the archive (``CLIP_ARCHIVE``: a folder or a bucket every pr
 kept them, else from the files the bot posted with the card (their URLs read afresh from Discord:
 they are signed and expire), else from the provider while its links still download (streamed and
 size-capped, a few at once for every /show of the process); when none has them the member is told
-privately and nothing stays posted. The re-post
-is recorded so its Extend buttons act on the job, only in the job's own server
-(``cogs.buttons._press_checks.clicked_on_repost``).
+privately and nothing stays posted. The re-post is recorded so its Extend buttons act on the job,
+only in the job's own server (``cogs.buttons._press_checks.clicked_on_repost``).
 """
 
 from __future__ import annotations

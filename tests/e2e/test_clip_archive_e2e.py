@@ -18,6 +18,8 @@ from tests.e2e.harness import DEFERRED, World, make_world, running_motionbot, se
 from tests.e2e.test_show_e2e import delivered_job, provider_clips, provider_forgets, reposted, show
 from tests.s3_server import S3Server
 
+MIB = 1024 * 1024
+
 
 async def test_show_is_served_from_the_bucket_by_another_process(s3_server: S3Server, tmp_path: Path) -> None:
     """Process 1 delivers and keeps the clips in the bucket, then stops. The card is deleted and the
@@ -61,3 +63,29 @@ async def test_a_bucket_that_refuses_the_clips_does_not_stop_the_delivery(
         message = await reposted(handle)
 
     assert [f.data for f in message.files] == [f.data for f in card.files]
+
+
+async def test_show_without_an_archive_takes_the_clips_of_the_cards_reply_too(world: World) -> None:
+    """Four 7 MiB clips: three on the card, the fourth in the bot's reply to it, members talk after.
+    With no archive, the provider's links dead and Discord's links expired, /show reads the card and
+    the reply again and re-posts all four."""
+    world.comet.default_plan = TaskPlan(duration=0.3, clip_min_bytes=7 * MIB)
+    discord = world.discord
+    handle = await world.animate()
+    await handle.wait_response()
+    card = await world.wait_card(lambda m: m.id == handle.original_message_id and len(m.files) == 3)
+    job = await world.wait_job(lambda j: j.card_message_id == card.id and j.status is JobStatus.DELIVERED)
+    reply = await world.wait_card(lambda m: m.id != card.id and len(m.files) == 1)
+    for n in range(3):
+        await discord.post_message(discord.bob, discord.general, f"nice {n}")
+    originals = provider_clips(world, job)
+    provider_forgets(world, job)
+    discord.expire_attachment_links()
+
+    shown, response = await show(world, discord.alice, job.id)
+    assert response.type == DEFERRED
+    message = await reposted(shown)
+    (more,) = await shown.wait_followups(1, timeout=10)
+
+    assert [f.data for f in (*message.files, *more.files)] == originals
+    assert [f.filename for f in more.files] == [f.filename for f in reply.files]

@@ -125,20 +125,27 @@ class ClipSource:
     ) -> ClipFile:
         """Return clip ``index`` streamed into ``folder``: Discord's copy (``posted``), else the provider's.
 
-        A URL of ``posted`` is fetched only when ``discord_hosts`` allows it.
+        A URL of ``posted`` is fetched only when ``discord_hosts`` allows it, and its redirects are
+        not followed (they could lead anywhere).
         """
         on_discord = (posted or {}).get(index)
         hosts = self.discord_hosts
         if on_discord is not None and hosts is not None and hosts.allows(on_discord):
-            copy = await self._download(job, index, on_discord, folder / f"{index}.posted.mp4", limit)
+            target = folder / f"{index}.posted.mp4"
+            copy = await self._download(job, index, on_discord, target, limit, follow_redirects=False)
             if copy.path is not None:
                 return replace(copy, url=job.clip_urls[index])
         return await self._download(job, index, job.clip_urls[index], folder / f"{index}.mp4", limit)
 
-    async def _download(self, job: Job, index: int, url: str, target: Path, limit: int) -> ClipFile:
+    async def _download(
+        self, job: Job, index: int, url: str, target: Path, limit: int, *, follow_redirects: bool = True
+    ) -> ClipFile:
+        cap = max(limit, MAX_SOURCE_BYTES)
         async with self.slots:
             try:
-                clip = await download_clip(self.http, url, target, max_bytes=max(limit, MAX_SOURCE_BYTES))
+                clip = await download_clip(
+                    self.http, url, target, max_bytes=cap, follow_redirects=follow_redirects
+                )
             except DeliveryError as exc:
                 log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
                 return ClipFile.refused(index, job.clip_urls[index], exc)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
 from bot.models import JobStatus
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.cometapi_jobs import TaskPlan
@@ -89,3 +92,28 @@ async def test_show_without_an_archive_takes_the_clips_of_the_cards_reply_too(wo
 
     assert [f.data for f in (*message.files, *more.files)] == originals
     assert [f.filename for f in more.files] == [f.filename for f in reply.files]
+
+
+async def test_show_never_follows_a_discord_link_that_redirects_elsewhere(world: World) -> None:
+    """Discord's CDN answers the card's files with a redirect off Discord: /show does not follow it
+    (never fetching a URL that is not Discord's) and, with nothing else left, tells the member."""
+    hits: list[str] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(body=b"\x00\x00\x00\x18ftypmp42", content_type="video/mp4")
+
+    app = web.Application()
+    app.router.add_get("/{name}", elsewhere)
+    async with TestServer(app, host="127.0.0.1") as other:
+        job, card = await delivered_job(world)
+        provider_forgets(world, job)
+        for stored in world.discord.state.messages[card.id].files:
+            stored.redirect_to = str(other.make_url(f"/{stored.filename}"))
+
+        shown, response = await show(world, world.discord.alice, job.id)
+        assert response.type == DEFERRED
+        (answer,) = await shown.wait_followups(1, timeout=10)
+
+    assert answer.ephemeral and f"video #{job.id} are no longer available" in answer.content
+    assert hits == []

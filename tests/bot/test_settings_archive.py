@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.settings_check import find_unknown_names
 from bot.settings import ArchiveLocation, SettingsError, read_settings
 
 
@@ -57,3 +58,17 @@ def test_the_keys_come_in_pairs_and_the_secret_is_redacted() -> None:
         clip_archive_s3_access_key_id="AKIDEXAMPLE", clip_archive_s3_secret_access_key="s3cr3t-value"
     )
     assert "s3cr3t-value" in kept.secret_values and "s3cr3t-value" not in repr(kept)
+
+
+def test_the_settings_check_knows_the_archive_settings_and_their_look_alikes(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "CLIP_ARCHIVE=s3://clips-bucket/x\nCLIP_ARCHIVE_S3_REGION=auto\nCLIP_ARCHIVE_S3_ENDPOINT=http://minio:9000\n"
+    )
+    unknown = find_unknown_names(env_file, {"CLIP_ARCHIVE_S3_SECRET_KEY": "x", "CLIP_ARCHIVE_DIR": "/d"})
+    assert [(u.name, u.closest) for u in unknown.in_file] == [
+        ("CLIP_ARCHIVE_S3_ENDPOINT", "CLIP_ARCHIVE_S3_ENDPOINT_URL")
+    ]
+    assert [(u.name, u.closest) for u in unknown.in_environment] == [
+        ("CLIP_ARCHIVE_S3_SECRET_KEY", "CLIP_ARCHIVE_S3_SECRET_ACCESS_KEY")
+    ]

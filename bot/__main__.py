@@ -46,6 +46,7 @@ from bot.cli import (
 from bot.client import MotionBot, Services
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
+from bot.media import open_archive
 from bot.ops import (
     HealthServer,
     HealthServerError,
@@ -116,6 +117,7 @@ async def open_services(
                 images=images,
             )
             metrics.attach(store=store, tracker=tracker)
+            archive = open_archive(settings)
             try:
                 yield Services(
                     settings=settings,
@@ -135,9 +137,11 @@ async def open_services(
                     ),
                     budget_alerts=budget_alerts,
                     metrics=metrics,
+                    archive=archive,
                 )
             finally:
                 await budget_alerts.drain()  # the alerts claimed are told before the store closes
+                await archive.close()
     finally:
         await store.close()
 

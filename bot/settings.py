@@ -6,6 +6,8 @@ repr, a log line or an error message.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -61,7 +63,15 @@ EXPECTATIONS: dict[str, str] = {
     "default_clips": "1, 2 or 4",
     "reactions_enabled": "true or false",
     "reaction_emoji": "one emoji, such as 🎬",
-    "clip_archive_dir": "a folder path, or empty to keep no copies",
+    "clip_archive": "a folder path, or s3://BUCKET/PREFIX for an S3-compatible bucket, or empty to keep "
+    "no copies",
+    "clip_archive_dir": "a folder path (the older name of CLIP_ARCHIVE), or empty",
+    "clip_archive_s3_endpoint_url": "the S3 endpoint, such as https://ACCOUNT.r2.cloudflarestorage.com or "
+    "http://minio:9000, or empty for AWS S3",
+    "clip_archive_s3_region": "a region such as us-east-1 (auto for R2), or empty for the default",
+    "clip_archive_s3_access_key_id": "the access key id, or empty to use the AWS_* environment or the "
+    "machine's role",
+    "clip_archive_s3_secret_access_key": "the secret access key that goes with CLIP_ARCHIVE_S3_ACCESS_KEY_ID",
     "max_concurrent_encodes": "a whole number between 1 and 16",
     "fit_timeout_seconds": "a number of seconds between 0.001 and 3600",
     "http_port": "a TCP port between 1 and 65535, or empty to turn the HTTP server off",
@@ -78,6 +88,41 @@ EXPECTATIONS: dict[str, str] = {
     "shard_ids": "this process's shard ids, comma-separated such as 0,1 (each below SHARD_COUNT), "
     "or empty for all",
 }
+
+
+S3_SCHEME = "s3://"
+# Bucket names of S3 and its look-alikes: 3-63 lowercase letters, digits, dots and hyphens, starting and
+# ending with a letter or digit (AWS S3 User Guide, "General purpose bucket naming rules").
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLocation:
+    """Where delivered clips are kept: a ``folder``, or a ``bucket`` (with a key ``prefix``) of an S3 store.
+
+    ``prefix`` is empty or ends with ``/``; a clip's key is ``<prefix><job id>/<index>.mp4``.
+    """
+
+    folder: Path | None = None
+    bucket: str = ""
+    prefix: str = ""
+
+    @classmethod
+    def parse(cls, value: str) -> ArchiveLocation | None:
+        """Return the location ``value`` names (None when empty); ``ValueError`` for a bad bucket URL."""
+        value = value.strip()
+        if not value:
+            return None
+        if not value.lower().startswith(S3_SCHEME):
+            return cls(folder=Path(value))
+        bucket, _, prefix = value[len(S3_SCHEME) :].partition("/")
+        if not BUCKET_NAME.fullmatch(bucket):
+            raise ValueError(f"{bucket!r} is not a bucket name (3-63 lowercase letters, digits, dots, -)")
+        prefix = prefix.strip("/")
+        return cls(bucket=bucket, prefix=f"{prefix}/" if prefix else "")
+
+    def __str__(self) -> str:
+        return str(self.folder) if self.folder is not None else f"{S3_SCHEME}{self.bucket}/{self.prefix}"
 
 
 class SettingsError(Exception):
@@ -132,7 +177,13 @@ class Settings(BaseSettings):
     default_clips: int = CLIPS_PER_JOB
     reactions_enabled: bool = True
     reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
-    clip_archive_dir: Path | None = None
+    # The clip archive (issue 22): a folder or an S3-compatible bucket shared by every process.
+    clip_archive: Annotated[ArchiveLocation | None, NoDecode] = None
+    clip_archive_dir: Path | None = None  # the older name of a folder CLIP_ARCHIVE, still read
+    clip_archive_s3_endpoint_url: AnyHttpUrl | None = None
+    clip_archive_s3_region: Annotated[str, Field(max_length=64)] = ""
+    clip_archive_s3_access_key_id: SecretStr = SecretStr("")
+    clip_archive_s3_secret_access_key: SecretStr = SecretStr("")
     max_concurrent_encodes: Annotated[int, Field(ge=1, le=16)] = 2
     fit_timeout_seconds: Annotated[float, Field(ge=0.001, le=3600)] = 300.0
     http_port: Annotated[int, Field(ge=1, le=65535)] | None = None
@@ -182,6 +233,35 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("clip_archive", mode="before")
+    @classmethod
+    def _parse_clip_archive(cls, value: object) -> object:
+        if isinstance(value, str | Path):
+            return ArchiveLocation.parse(str(value))
+        return value
+
+    @field_validator("clip_archive_dir")
+    @classmethod
+    def _check_archive_names(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # clip_archive is declared first, so it is validated (or absent, when invalid) by now.
+        archive = info.data.get("clip_archive")
+        if value is not None and archive is not None and archive != ArchiveLocation(folder=value):
+            raise ValueError(
+                "CLIP_ARCHIVE is set too, to another place: keep only CLIP_ARCHIVE (CLIP_ARCHIVE_DIR is "
+                "its older name)"
+            )
+        return value
+
+    @field_validator("clip_archive_s3_secret_access_key")
+    @classmethod
+    def _check_archive_keys(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        key_id = info.data.get("clip_archive_s3_access_key_id")
+        if key_id is not None and bool(key_id.get_secret_value()) != bool(value.get_secret_value()):
+            raise ValueError(
+                "set both CLIP_ARCHIVE_S3_ACCESS_KEY_ID and CLIP_ARCHIVE_S3_SECRET_ACCESS_KEY, or neither"
+            )
+        return value
+
     @field_validator("image_hosts", "image_http_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
@@ -217,7 +297,9 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "clip_archive",
         "clip_archive_dir",
+        "clip_archive_s3_endpoint_url",
         "http_port",
         "dev_guild_id",
         "log_channel_id",
@@ -234,7 +316,14 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("discord_token", "cometapi_key", "database_url", mode="before")
+    @field_validator(
+        "discord_token",
+        "cometapi_key",
+        "database_url",
+        "clip_archive_s3_access_key_id",
+        "clip_archive_s3_secret_access_key",
+        mode="before",
+    )
     @classmethod
     def _strip_secret(cls, value: object) -> object:
         # A token of spaces is as empty as no token: strip before the length check.
@@ -246,9 +335,17 @@ class Settings(BaseSettings):
         return bool(self.database_url.get_secret_value())
 
     @property
+    def archive_location(self) -> ArchiveLocation | None:
+        """Return where delivered clips are kept: ``CLIP_ARCHIVE``, else ``CLIP_ARCHIVE_DIR``, else None."""
+        if self.clip_archive is not None:
+            return self.clip_archive
+        return ArchiveLocation(folder=self.clip_archive_dir) if self.clip_archive_dir is not None else None
+
+    @property
     def secret_values(self) -> tuple[str, ...]:
-        """Return every text to redact from output: the token, the key, the database URL, its password."""
-        tokens = (self.discord_token.get_secret_value(), self.cometapi_key.get_secret_value())
+        """Return every text to redact: the token, the keys, the archive's secret, the database URL."""
+        keys = (self.discord_token, self.cometapi_key, self.clip_archive_s3_secret_access_key)
+        tokens = tuple(key.get_secret_value() for key in keys if key.get_secret_value())
         url = self.database_url.get_secret_value()
         if not url:
             return tokens

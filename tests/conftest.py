@@ -1,10 +1,11 @@
 """Shared pytest fixtures: the CometAPI and Discord doubles, clients pointed at them, the private
-PostgreSQL server, and the job store on each engine."""
+PostgreSQL server, the local S3 server, and the job store on each engine."""
 
 pytest_plugins = [
     "tests.doubles.fixtures_cometapi",
     "tests.doubles.fixtures_discord",
     "tests.postgres_server",
+    "tests.s3_server",
     "tests.store_fixtures",
 ]
 

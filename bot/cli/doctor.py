@@ -1,4 +1,4 @@
-"""``python -m bot doctor``: check the settings, the database, the CometAPI key and the Discord side.
+"""``python -m bot doctor``: check the settings, the database, the clip archive, CometAPI and Discord.
 
 Each check prints ``ok  <what>`` or ``FAIL <what>: <the fix>``; the exit code is 0 only when every
 check is ok. Nothing printed ever contains a secret: every line is redacted before it is written.
@@ -24,6 +24,7 @@ from bot.cli.discord_rest import (
 )
 from bot.cli.parser import DEFAULT_ENV_FILE, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, INTENT_HELP
 from bot.cli.settings_check import UnknownNames, absolute, find_unknown_names, missing_env_file, where_line
+from bot.media import ArchiveError, open_archive
 from bot.ops import RedactingFilter, configure_logging
 from bot.provider import AuthenticationError, CometAPIError, classify_response, rejected_key_fix
 from bot.settings import Settings, SettingsError, read_settings
@@ -87,6 +88,7 @@ async def run_doctor(env_file: str | Path | None, out: TextIO | None = None) -> 
     report = DoctorReport(stream, secrets)
     check_names(env_file, unknown, report)
     await check_database(settings, report)
+    await check_archive(settings, report)
     async with aiohttp.ClientSession() as http:
         await check_provider(http, settings, report)
         await check_discord(http, settings, report)
@@ -126,6 +128,25 @@ async def check_database(settings: Settings, report: DoctorReport) -> None:
         report.fail(what, f"it cannot be written ({found.unwritable}); {_write_fix(settings)}")
     else:
         report.ok(database_line(what, found, "reachable" if settings.uses_postgres else "integrity ok"))
+
+
+async def check_archive(settings: Settings, report: DoctorReport) -> None:
+    """Check the clip archive, when one is set, changing nothing.
+
+    A bucket is HEAD-ed and listed (a probe object would leave a version behind in a versioned
+    bucket, and fire its notifications); a folder, or the parent it would be made in, must be writable.
+    """
+    if settings.archive_location is None:
+        return
+    archive = open_archive(settings)
+    older = " (CLIP_ARCHIVE_DIR, the older name of CLIP_ARCHIVE)" if settings.clip_archive is None else ""
+    what = f"clip archive {archive}{older}"
+    try:
+        report.ok(f"{what}: {await archive.check()}")
+    except ArchiveError as exc:
+        report.fail(what, str(exc))
+    finally:
+        await archive.close()
 
 
 def database_line(what: str, found: Inspection, opened: str) -> str:

@@ -15,7 +15,7 @@ from bot.budget import BudgetAlerts, PriceTable
 from bot.checks import QuotaService
 from bot.i18n import Catalogue
 from bot.intake import JobIntake
-from bot.media import OwnDeletions
+from bot.media import ClipArchive, NoArchive, OwnDeletions
 from bot.ops import Metrics
 from bot.provider import CometAPIClient
 from bot.settings import Settings
@@ -37,6 +37,8 @@ class Services:
     intake: JobIntake
     budget_alerts: BudgetAlerts
     metrics: Metrics = field(default_factory=Metrics)
+    # Where delivered clips are kept (CLIP_ARCHIVE); put/get/delete per job, shared by every process.
+    archive: ClipArchive = field(default_factory=NoArchive)
     own_deletions: OwnDeletions = field(default_factory=OwnDeletions)
 
     @property

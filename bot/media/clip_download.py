@@ -105,18 +105,20 @@ async def download_clip(
     *,
     max_bytes: int,
     retry: RetryPolicy | None = None,
+    follow_redirects: bool = True,
 ) -> DownloadedClip:
     """Stream the clip at ``url`` into ``dest`` and return what was saved.
 
     Raises ``ClipTooLarge`` past ``max_bytes`` (before reading when Content-Length says so) and
     ``ClipUnavailable`` for 403/404/410, a Content-Type that is not a video (an image, a page), a
     body that is not an MP4, or transient errors that outlast the retries. ``dest`` appears only once
-    complete; nothing is left behind on failure.
+    complete; nothing is left behind on failure. Without ``follow_redirects`` a redirect is a failure
+    (a Discord link must not lead the bot anywhere else).
     """
     policy = retry or RetryPolicy()
     partial = dest.with_name(dest.name + ".part")
     try:
-        size = await _fetch_with_retries(session, url, partial, max_bytes, policy)
+        size = await _fetch_with_retries(session, url, partial, max_bytes, policy, follow_redirects)
     except BaseException as exc:
         # Synchronous on purpose: the partial file must go even when the download is cancelled.
         partial.unlink(missing_ok=True)
@@ -128,7 +130,12 @@ async def download_clip(
 
 
 async def _fetch_with_retries(
-    session: aiohttp.ClientSession, url: str, partial: Path, max_bytes: int, policy: RetryPolicy
+    session: aiohttp.ClientSession,
+    url: str,
+    partial: Path,
+    max_bytes: int,
+    policy: RetryPolicy,
+    follow_redirects: bool,
 ) -> int:
     """Fetch the clip, retrying transient failures; the last one is re-raised when retries run out."""
     retrying = AsyncRetrying(
@@ -140,16 +147,21 @@ async def _fetch_with_retries(
     )
     async for attempt in retrying:
         with attempt:
-            return await _fetch_once(session, url, partial, max_bytes, policy.read_timeout)
+            return await _fetch_once(session, url, partial, max_bytes, policy.read_timeout, follow_redirects)
     raise AssertionError("unreachable: tenacity either returns or re-raises")
 
 
 async def _fetch_once(
-    session: aiohttp.ClientSession, url: str, partial: Path, max_bytes: int, read_timeout: float
+    session: aiohttp.ClientSession,
+    url: str,
+    partial: Path,
+    max_bytes: int,
+    read_timeout: float,
+    follow_redirects: bool,
 ) -> int:
     """Make one GET and stream its body into ``partial``; return the byte count."""
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=read_timeout, sock_read=read_timeout)
-    async with session.get(url, timeout=timeout) as response:
+    async with session.get(url, timeout=timeout, allow_redirects=follow_redirects) as response:
         _check_status(url, response.status)
         _check_video_type(url, response.headers.get(aiohttp.hdrs.CONTENT_TYPE))
         if response.content_length is not None and response.content_length > max_bytes:

@@ -1,4 +1,4 @@
-"""Clip delivery without Discord: the download (``bot.media.clip_download``), the upload plan and the archive.
+"""Clip delivery without Discord: the download (``bot.media.clip_download``) and the upload plan.
 
 ``download_clip`` (re-exported here) streams a clip to a file, size-capped and retried, and checks it
 is a video. ``plan_uploads`` decides which clips go as attachments, in which messages, and which go as
@@ -7,11 +7,7 @@ links; a clip whose content is not a video goes nowhere.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -55,7 +51,6 @@ __all__ = [
     "RetryPolicy",
     "UnavailableReason",
     "UploadPlan",
-    "archive_clip",
     "attachable_size",
     "download_clip",
     "job_upload_limit",
@@ -241,23 +236,3 @@ def _link_reason(clip: ClipFile, file_limit: int) -> LinkReason | None:
     if clip.size is None:
         raise ValueError(f"clip {clip.index} has a file but no size")
     return LinkReason.TOO_LARGE if clip.size > file_limit else None
-
-
-def archive_clip(path: Path, archive_dir: Path, job_id: int, index: int) -> Path:
-    """Copy a clip to ``archive_dir/<job_id>/<index>.mp4`` atomically and return the new path.
-
-    Blocking file I/O: call it through ``asyncio.to_thread`` from async code.
-    """
-    folder = archive_dir / str(job_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{index}.mp4"
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{index}.", suffix=".part")
-    os.close(descriptor)
-    try:
-        shutil.copyfile(path, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return target

@@ -17,14 +17,16 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 import aiohttp
 
 from bot.checks import Refusal
+from bot.image_hosts import ImageHostPolicy
+from bot.media.archive import ClipArchive
 from bot.media.delivery import MAX_SOURCE_BYTES, ClipFile, DeliveryError, DownloadedClip, download_clip
 from bot.models import Job, JobStatus, utcnow
 
@@ -88,42 +90,65 @@ def has_clips(job: Job) -> bool:
     return job.status is JobStatus.DELIVERED and bool(job.clip_urls)
 
 
-def archived_clip(archive_dir: Path | None, job: Job, index: int) -> ClipFile | None:
-    """Return the clip ``index`` of ``job`` from the archive (``<dir>/<job id>/<index>.mp4``), if kept.
-
-    Blocking file I/O: call it through ``asyncio.to_thread`` from async code.
-    """
-    if archive_dir is None:
+async def archived_clip(archive: ClipArchive, job: Job, index: int, folder: Path) -> ClipFile | None:
+    """Return the clip ``index`` of ``job`` from the archive (read in place or into ``folder``), if kept."""
+    path = await archive.get(job.id, index, folder)
+    if path is None:
         return None
-    path = archive_dir / str(job.id) / f"{index}.mp4"
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None
+    size = (await asyncio.to_thread(path.stat)).st_size
     return ClipFile.downloaded(index, DownloadedClip(path=path, size=size, url=job.clip_urls[index]))
 
 
 @dataclass(frozen=True, slots=True)
 class ClipSource:
-    """Where /show takes a job's clips from: the archive, else the provider through shared slots."""
+    """Where /show takes a job's clips from: the archive, else Discord's copy, else the provider.
+
+    Discord's copy is the file the bot posted with the card (or in a reply to it); its attachment URL
+    is signed and expires, so the caller reads it afresh from Discord for each /show (``posted``,
+    clip index -> URL). Only a URL ``discord_hosts`` allows is fetched. Downloads share ``slots``.
+    """
 
     http: aiohttp.ClientSession
-    archive_dir: Path | None
+    archive: ClipArchive
     slots: asyncio.Semaphore
+    discord_hosts: ImageHostPolicy | None = None
 
-    async def clip(self, job: Job, index: int, folder: Path, limit: int) -> ClipFile:
+    async def clip(
+        self, job: Job, index: int, folder: Path, limit: int, posted: Mapping[int, str] | None = None
+    ) -> ClipFile:
         """Return clip ``index``: archived when kept, else streamed into ``folder`` (size-capped)."""
-        kept = await asyncio.to_thread(archived_clip, self.archive_dir, job, index)
-        if kept is not None:
-            return kept
-        url = job.clip_urls[index]
+        kept = await archived_clip(self.archive, job, index, folder)
+        return kept or await self.downloaded(job, index, folder, limit, posted)
+
+    async def downloaded(
+        self, job: Job, index: int, folder: Path, limit: int, posted: Mapping[int, str] | None = None
+    ) -> ClipFile:
+        """Return clip ``index`` streamed into ``folder``: Discord's copy (``posted``), else the provider's.
+
+        A URL of ``posted`` is fetched only when ``discord_hosts`` allows it, and its redirects are
+        not followed (they could lead anywhere).
+        """
+        on_discord = (posted or {}).get(index)
+        hosts = self.discord_hosts
+        if on_discord is not None and hosts is not None and hosts.allows(on_discord):
+            target = folder / f"{index}.posted.mp4"
+            copy = await self._download(job, index, on_discord, target, limit, follow_redirects=False)
+            if copy.path is not None:
+                return replace(copy, url=job.clip_urls[index])
+        return await self._download(job, index, job.clip_urls[index], folder / f"{index}.mp4", limit)
+
+    async def _download(
+        self, job: Job, index: int, url: str, target: Path, limit: int, *, follow_redirects: bool = True
+    ) -> ClipFile:
+        cap = max(limit, MAX_SOURCE_BYTES)
         async with self.slots:
             try:
-                cap = max(limit, MAX_SOURCE_BYTES)
-                clip = await download_clip(self.http, url, folder / f"{index}.mp4", max_bytes=cap)
+                clip = await download_clip(
+                    self.http, url, target, max_bytes=cap, follow_redirects=follow_redirects
+                )
             except DeliveryError as exc:
                 log.info("/show of job %s: clip %d not downloaded: %s", job.id, index + 1, exc)
-                return ClipFile.refused(index, url, exc)
+                return ClipFile.refused(index, job.clip_urls[index], exc)
         return ClipFile.downloaded(index, clip)
 
 

@@ -39,6 +39,7 @@ from cogs.cards._custom_ids import (
 from cogs.cards._editor import CardEditor
 from cogs.cards._job_starts import JobStarts
 from cogs.cards._layout import NO_PING
+from cogs.cards._posted_clips import job_messages, posted_clip_urls
 from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
@@ -73,8 +74,10 @@ __all__ = [
     "extend_prompt_modal_id",
     "is_known",
     "is_listened_modal",
+    "job_messages",
     "loaded_cards",
     "offer_id",
+    "posted_clip_urls",
     "setup",
 ]
 

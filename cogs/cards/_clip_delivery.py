@@ -38,6 +38,7 @@ from bot.ops import job_fields
 from cogs.cards._clip_files import ClipSource, clip_file, clip_name, clip_names
 from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
 from cogs.cards._layout import Card
+from cogs.cards._posted_clips import job_messages
 from cogs.cards._posted_files import card_notes, kept_attachments, posted_files, posted_names
 from cogs.cards._render import CardRenderer, clip_numbers
 
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 3
 DELIVERY_BACKOFF = 2.0
 HTTP_TOO_LARGE = 413
-RECONCILE_LOOKBACK = 50
 
 
 class CardOwner(Protocol):
@@ -341,20 +341,9 @@ class ClipDelivery:
 
     async def posted_on_discord(self, job: Job) -> set[str]:
         """Return the job's clip files on its card or in the bot's newest messages after it."""
-        if job.card_message_id is None:
-            return set()
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        bot_id = self.bot.user.id if self.bot.user is not None else None
-        try:
-            card = await channel.fetch_message(job.card_message_id)
-            recent = [message async for message in channel.history(limit=RECONCILE_LOOKBACK)]
-        except discord.HTTPException as exc:
-            log.info("job %s: cannot check for clips already posted (%s)", job.id, exc)
-            return set()
-        later = [m for m in recent if m.id > card.id and m.author.id == bot_id]
-        names = {clip_name(job, index) for index in range(len(job.clip_urls))}
         # Read from the card's gallery: Discord leaves the files a component shows out of attachments.
-        return posted_names((card, *later)) & names
+        names = {clip_name(job, index) for index in range(len(job.clip_urls))}
+        return posted_names(await job_messages(self.bot, job, newest=True)) & names
 
     async def _undeliverable(self, job: Job, exc: Exception) -> None:
         """Record that the clips cannot be posted (not charged) and tell the requester privately."""

@@ -16,11 +16,11 @@ import discord
 
 from bot.media import (
     MAX_SOURCE_BYTES,
+    ArchiveError,
     ClipFile,
     ClipFitter,
     DeliveryError,
     FitFailed,
-    archive_clip,
     archived_clip,
     download_clip,
 )
@@ -58,11 +58,7 @@ class ClipSource:
         """
 
         async def one(index: int) -> ClipFile:
-            kept = None
-            if archive:
-                kept = await asyncio.to_thread(
-                    archived_clip, self.services.settings.clip_archive_dir, job, index
-                )
+            kept = await archived_clip(self.services.archive, job, index, folder) if archive else None
             clip = kept or await self._download(job, index, folder, limit)
             return await self.fit_clip(job, clip, limit, folder)
 
@@ -99,13 +95,17 @@ class ClipSource:
         return clip.fitted(dest, size)
 
     async def archive(self, job: Job, clips: Sequence[ClipFile]) -> None:
-        """Keep the provider's bytes of each downloaded clip in ``CLIP_ARCHIVE_DIR`` (when set)."""
-        archive_dir = self.services.settings.clip_archive_dir
-        if archive_dir is None:
-            return
+        """Keep the provider's bytes of each downloaded clip in ``CLIP_ARCHIVE`` (when set).
+
+        A clip the archive refuses is logged, not raised: the job is delivered all the same, and
+        /show still finds the clip on Discord.
+        """
         for clip in clips:
             if clip.full_quality is not None:
-                await asyncio.to_thread(archive_clip, clip.full_quality, archive_dir, job.id, clip.index)
+                try:
+                    await self.services.archive.put(job.id, clip.index, clip.full_quality)
+                except ArchiveError as exc:
+                    log.warning("job %s: %s", job.id, exc)
 
 
 def clip_name(job: Job, index: int) -> str:

@@ -5,11 +5,12 @@ the requester or a moderator of the job's own channel may re-post it; once someo
 bot deleted one of its cards (this cog follows MESSAGE_DELETE), only a moderator may bring it back.
 Each member may re-post a few times in any five minutes (``bot.access.member_rate``).
 
-The clips come from the archive (``CLIP_ARCHIVE_DIR``) when it kept them, else from the provider
-while its links still download (streamed and size-capped, a few at once for every /show of the
-process); when neither has them the member is told privately and nothing stays posted. The re-post
-is recorded so its Extend buttons act on the job, only in the job's own server
-(``cogs.buttons._press_checks.clicked_on_repost``).
+The clips come from the archive (``CLIP_ARCHIVE``: a folder or a bucket every process shares) when it
+kept them, else from the files the bot posted with the card (their URLs read afresh from Discord:
+they are signed and expire), else from the provider while its links still download (streamed and
+size-capped, a few at once for every /show of the process); when none has them the member is told
+privately and nothing stays posted. The re-post is recorded so its Extend buttons act on the job,
+only in the job's own server (``cogs.buttons._press_checks.clicked_on_repost``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from bot.media import (
     ClipFile,
     ClipSource,
     LinkReason,
+    archived_clip,
     check_may_show,
     clear_removal,
     has_clips,
@@ -54,7 +56,7 @@ from bot.media import (
     was_removed,
 )
 from bot.models import Job
-from cogs.cards import CardRenderer, clip_file, clip_name, loaded_cards
+from cogs.cards import CardRenderer, clip_file, clip_name, job_messages, loaded_cards, posted_clip_urls
 from cogs.cards import ClipSource as DeliverySource
 from cogs.commands._channel_access import member_access
 from cogs.commands._jobs import card_url
@@ -78,7 +80,10 @@ class Show(commands.Cog):
         self.services = bot.services
         self.rate = MemberRate("show.too_often")
         self.clips = ClipSource(
-            bot.services.http, bot.services.settings.clip_archive_dir, asyncio.Semaphore(SHOW_DOWNLOADS)
+            bot.services.http,
+            bot.services.archive,
+            asyncio.Semaphore(SHOW_DOWNLOADS),
+            discord_hosts=bot.services.settings.image_host_policy,
         )
 
     @app_commands.command(
@@ -161,12 +166,16 @@ class Show(commands.Cog):
 
     async def _gather(self, job: Job, folder: Path, limit: int) -> list[ClipFile]:
         """Return each clip from the archive when kept there, else downloaded; fitted under ``limit``."""
+        indexes = range(len(job.clip_urls))
+        kept = await asyncio.gather(*(archived_clip(self.services.archive, job, i, folder) for i in indexes))
+        # Discord is read only for clips the archive lacks; its URLs are fresh for this /show only.
+        posted = {} if all(kept) else posted_clip_urls(job, await job_messages(self.bot, job))
 
         async def one(index: int) -> ClipFile:
-            clip = await self.clips.clip(job, index, folder, limit)
+            clip = kept[index] or await self.clips.downloaded(job, index, folder, limit, posted)
             return await self._delivery_source().fit_clip(job, clip, limit, folder)
 
-        return list(await asyncio.gather(*(one(index) for index in range(len(job.clip_urls)))))
+        return list(await asyncio.gather(*(one(index) for index in indexes)))
 
     def _delivery_source(self) -> DeliverySource:
         """Return delivery's clip source (its encode bound), or one of our own."""
@@ -175,7 +184,7 @@ class Show(commands.Cog):
 
     async def _gone(self, interaction: discord.Interaction, job: Job) -> None:
         """Take back the public "thinking…" answer and tell the member privately."""
-        log.info("/show of job %s: its clips are neither archived nor at the provider", job.id)
+        log.info("/show of job %s: its clips are not archived, on Discord or at the provider", job.id)
         await interaction.delete_original_response()
         lang = interaction_lang(interaction)
         await interaction.followup.send(text(self.bot, lang, "show.gone", job_id=job.id), ephemeral=True)

@@ -1,7 +1,8 @@
 """/show job:<id> end to end: a delivered job re-posted with its clips and live buttons.
 
-Clips come from CLIP_ARCHIVE_DIR when it kept them, else from the provider while it still serves
-them, else the member is told privately. Only the requester or a moderator may re-post, and only in
+Clips come from the archive (CLIP_ARCHIVE, or its older name CLIP_ARCHIVE_DIR) when it kept them,
+else from the card's own files on Discord (links read afresh), else from the provider while it still
+serves them, else the member is told privately. Only the requester or a moderator may re-post, and only in
 the job's own server; a re-post's Extend buttons act on the job.
 """
 
@@ -18,9 +19,9 @@ from tests.e2e.harness import DEFERRED, World, card_parts, make_world
 
 NOT_FOUND = "There is no video #{job_id} in this server. /jobs lists your videos and their numbers."
 GONE = (
-    "The clips of video #{job_id} are no longer available: the video service only keeps them for a "
-    "while, and this server does not keep its own copies. Ask the bot's operator to set "
-    "CLIP_ARCHIVE_DIR so that future videos are kept."
+    "The clips of video #{job_id} are no longer available: the messages that carried them are gone from "
+    "Discord, the video service only keeps clips for a while, and this bot keeps no copies of its own. "
+    "Ask the bot's operator to set CLIP_ARCHIVE so that future videos are kept."
 )
 
 
@@ -129,13 +130,30 @@ async def test_show_downloads_the_clips_from_the_provider_without_an_archive(wor
     assert card_parts(message).title == f"Video #{job.id}"
 
 
-async def test_show_says_privately_when_neither_archive_nor_provider_has_the_clips(world: World) -> None:
-    """No archive and the provider forgot the task: a private message, and no public post stays."""
-    job, _ = await delivered_job(world)
+async def test_show_takes_the_cards_own_files_from_discord_without_an_archive(world: World) -> None:
+    """No archive, the provider forgot the task and every link Discord gave out has expired: /show
+    reads the card again for fresh links and posts its files."""
+    job, card = await delivered_job(world)
     provider_forgets(world, job)
-    messages_before = len(world.discord.general.messages)
+    world.discord.expire_attachment_links()
 
     handle, response = await show(world, world.discord.alice, job.id)
+
+    assert response.type == DEFERRED
+    message = await reposted(handle)
+    assert [f.data for f in message.files] == [f.data for f in card.files]
+    assert [f.filename for f in message.files] == [f.filename for f in card.files]
+
+
+async def test_show_says_privately_when_no_archive_discord_or_provider_has_the_clips(world: World) -> None:
+    """No archive, the card deleted and the provider forgot the task: a private message, and no public
+    post stays."""
+    job, card = await delivered_job(world)
+    provider_forgets(world, job)
+    await world.discord.delete_message(card)
+    messages_before = len(world.discord.general.messages)
+
+    handle, response = await show(world, world.discord.mod, job.id)
 
     assert response.type == DEFERRED
     (answer,) = await handle.wait_followups(1, timeout=10)

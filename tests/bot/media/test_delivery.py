@@ -22,7 +22,6 @@ from bot.media.delivery import (
     LinkReason,
     RetryPolicy,
     UnavailableReason,
-    archive_clip,
     download_clip,
     plan_uploads,
 )
@@ -417,23 +416,3 @@ def test_refused_downloads_become_link_clips():
     assert (gone.size, gone.failure) == (None, LinkReason.UNAVAILABLE)
     saved = ClipFile.downloaded(0, DownloadedClip(path=Path("/x/0.mp4"), size=5, url="u"))
     assert (saved.index, saved.size, saved.path, saved.failure) == (0, 5, Path("/x/0.mp4"), None)
-
-
-def test_archive_copies_the_clip_atomically(tmp_path):
-    source = tmp_path / "work" / "clip.mp4"
-    source.parent.mkdir()
-    source.write_bytes(CLIP)
-    archive = tmp_path / "archive"
-    target = archive_clip(source, archive, job_id=42, index=3)
-    assert target == archive / "42" / "3.mp4"
-    assert target.read_bytes() == CLIP
-    assert source.exists()
-    source.write_bytes(b"newer clip")
-    assert archive_clip(source, archive, job_id=42, index=3).read_bytes() == b"newer clip"
-    assert leftovers(archive / "42") == ["3.mp4"]
-
-
-def test_archive_leaves_nothing_behind_when_the_source_is_missing(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        archive_clip(tmp_path / "missing.mp4", tmp_path / "archive", job_id=1, index=0)
-    assert leftovers(tmp_path / "archive" / "1") == []

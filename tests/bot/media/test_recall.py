@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.access.member_rate import MemberRate
 from bot.checks import Refusal
+from bot.media.archive import FolderArchive, NoArchive
 from bot.media.delivery import LinkReason
 from bot.media.recall import (
     ChannelAccess,
@@ -202,7 +203,7 @@ def job_with_clips(held: HeldClips, count: int, job_id: int = 7) -> Job:
 async def test_clip_downloads_share_a_bound_across_every_show(held: HeldClips, tmp_path: Path):
     """Two re-posts of four clips each never download more than the bound (2) at once."""
     async with aiohttp.ClientSession() as http:
-        source = ClipSource(http, None, asyncio.Semaphore(2))
+        source = ClipSource(http, NoArchive(), asyncio.Semaphore(2))
         jobs = [job_with_clips(held, 4, job_id) for job_id in (7, 8)]
         folders = {job.id: tmp_path / str(job.id) for job in jobs}  # each re-post has its own folder
         for folder in folders.values():
@@ -227,7 +228,7 @@ async def test_the_archived_copy_is_preferred(held: HeldClips, tmp_path: Path):
     (archive / "7").mkdir(parents=True)
     (archive / "7" / "0.mp4").write_bytes(CLIP)
     async with aiohttp.ClientSession() as http:
-        source = ClipSource(http, archive, asyncio.Semaphore(1))
+        source = ClipSource(http, FolderArchive(archive), asyncio.Semaphore(1))
         clip = await source.clip(job_with_clips(held, 1), 0, tmp_path, 10 << 20)
 
     assert clip.path == archive / "7" / "0.mp4" and held.requests == 0
@@ -236,7 +237,7 @@ async def test_the_archived_copy_is_preferred(held: HeldClips, tmp_path: Path):
 async def test_a_clip_past_the_cap_is_refused_before_it_is_read(held: HeldClips, tmp_path: Path):
     job = dataclasses.replace(JOB, clip_urls=(held.url("/huge.mp4"),))  # type: ignore[attr-defined]
     async with aiohttp.ClientSession() as http:
-        clip = await ClipSource(http, None, asyncio.Semaphore(1)).clip(job, 0, tmp_path, 10 << 20)
+        clip = await ClipSource(http, NoArchive(), asyncio.Semaphore(1)).clip(job, 0, tmp_path, 10 << 20)
 
     assert clip.path is None and clip.failure is LinkReason.TOO_LARGE and clip.size == 1 << 30
     assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cdn_links import CdnLinks
 from .snowflake import utcnow
 
 MIB = 1024 * 1024
@@ -241,11 +242,17 @@ class StoredFile:
     filename: str
     data: bytes
     content_type: str
-    url: str
+    base_url: str  # without the signed query; ``url`` adds one issued now
     ephemeral: bool = False
     description: str | None = None
     # Fault knob: when set, the CDN answers this file with a 302 to this Location instead of its bytes.
     redirect_to: str | None = None
+    links: CdnLinks | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """The file's URL as Discord gives it at this moment: signed, valid 24 hours (``cdn_links``)."""
+        return self.links.sign(self.id, self.base_url) if self.links is not None else self.base_url
 
     @property
     def size(self) -> int:

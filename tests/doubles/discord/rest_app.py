@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .cdn_links import NO_LONGER_AVAILABLE
 from .commands import CHAT_INPUT, validate_commands
 from .errors import missing_access, unknown_guild, unknown_member, unknown_user
 from .gateway_payloads import application_flags
@@ -249,6 +250,9 @@ class AppRoutes:
         expected_kind = "ephemeral-attachments" if stored and stored.ephemeral else "attachments"
         if stored is None or str(stored.channel_id) != info["channel_id"] or info["kind"] != expected_kind:
             raise web.HTTPNotFound(text="Not Found")
+        if not self.state.cdn_links.valid(stored.id, request.query):
+            # An unsigned, forged or expired link (reference.mdx, "Signed Attachment CDN URLs").
+            raise web.HTTPNotFound(text=NO_LONGER_AVAILABLE)
         if stored.redirect_to is not None:
             raise web.HTTPFound(stored.redirect_to)
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})

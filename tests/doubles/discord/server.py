@@ -83,6 +83,11 @@ class DiscordDouble(CommandPermissionsDriver, Driver):
         """Return the media proxy URL Discord gives an embed image at ``original`` (see media_proxy)."""
         return self.media_proxy.url_for(original)
 
+    def expire_attachment_links(self, hours: int = 25) -> None:
+        """Move the CDN's link clock on (a day by default): every attachment URL handed out so far
+        expires; a message read again carries fresh ones (``cdn_links``)."""
+        self.state.cdn_links.advance(hours * 60 * 60)
+
     @property
     def api_base_url(self) -> str:
         """The value for ``DISCORD_API_BASE_URL`` / ``discord.http.Route.BASE``."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from .cdn_links import CdnLinks
 from .command_permissions import CommandPermissionBook
 from .interactions import InteractionHandle
 from .mentions import MentionRules, mentionable_text, resolve_mentions
@@ -47,6 +47,7 @@ class DoubleState:
         self.notifier = ChangeNotifier()
         self.portal = portal
         self.cdn_base = ""
+        self.cdn_links = CdnLinks()
         self.bot_user = User(self.ids.next(), bot_name.lower(), None, bot=True)
         self.owner_user = User(self.ids.next(), "app-owner", "App Owner")
         self.users: dict[int, User] = {u.id: u for u in (self.bot_user, self.owner_user)}
@@ -180,7 +181,7 @@ class DoubleState:
         ephemeral: bool = False,
         description: str | None = None,
     ) -> StoredFile:
-        """Keep uploaded bytes and give them a signed-looking CDN URL on the double."""
+        """Keep uploaded bytes and give them a CDN URL on the double (signed at each read, ``cdn_links``)."""
         file_id = self.ids.next()
         guessed = mimetypes.guess_type(filename)[0]
         stored = StoredFile(
@@ -192,16 +193,14 @@ class DoubleState:
             self._cdn_url(channel_id, file_id, filename, ephemeral=ephemeral),
             ephemeral=ephemeral,
             description=description,
+            links=self.cdn_links,
         )
         self.files[file_id] = stored
         return stored
 
     def _cdn_url(self, channel_id: int, file_id: int, filename: str, *, ephemeral: bool) -> str:
         kind = "ephemeral-attachments" if ephemeral else "attachments"
-        issued = int(utcnow().timestamp())
-        signature = hashlib.sha256(f"{file_id}:{issued}".encode()).hexdigest()[:16]
-        query = f"ex={issued + 86400:x}&is={issued:x}&hm={signature}&"
-        return f"{self.cdn_base}/{kind}/{channel_id}/{file_id}/{quote(filename)}?{query}"
+        return f"{self.cdn_base}/{kind}/{channel_id}/{file_id}/{quote(filename)}"
 
     def add_message(self, channel: Channel, message: Message) -> Message:
         """Store a new message (its mentions already applied, see ``apply_mentions``) and wake waiters."""

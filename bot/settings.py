@@ -61,6 +61,7 @@ EXPECTATIONS: dict[str, str] = {
     "default_clips": "1, 2 or 4",
     "reactions_enabled": "true or false",
     "reaction_emoji": "one emoji, such as 🎬",
+    "consent_timeout_minutes": "a number of minutes between 1 and 1440",
     "clip_archive_dir": "a folder path, or empty to keep no copies",
     "max_concurrent_encodes": "a whole number between 1 and 16",
     "fit_timeout_seconds": "a number of seconds between 0.001 and 3600",
@@ -132,6 +133,8 @@ class Settings(BaseSettings):
     default_clips: int = CLIPS_PER_JOB
     reactions_enabled: bool = True
     reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
+    # issue 22 (consent): how long a poster has to allow or deny animating their image.
+    consent_timeout_minutes: Annotated[float, Field(ge=1, le=1440)] = 10
     clip_archive_dir: Path | None = None
     max_concurrent_encodes: Annotated[int, Field(ge=1, le=16)] = 2
     fit_timeout_seconds: Annotated[float, Field(ge=0.001, le=3600)] = 300.0

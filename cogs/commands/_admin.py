@@ -331,6 +331,8 @@ class Admin(
             return text(
                 self.bot, lang, "settings.value.everyone" if value else "settings.value.requester_and_mods"
             )
+        if field == "consent":
+            return text(self.bot, lang, f"settings.value.consent_{value.value}")
         if value is None:
             default = getattr(self.services.settings, _DEFAULTS[field])
             return text(self.bot, lang, "settings.value.default", value=self._plain(lang, default))

@@ -43,9 +43,11 @@ def answer_ids(message: Message) -> tuple[str, str]:
 async def wait_prompt(world: World, image: Message) -> Message:
     """Wait for the bot's request for consent replying to ``image``."""
     return await world.wait_card(
-        lambda m: m.reference is not None
-        and m.reference["message_id"] == str(image.id)
-        and any(cid.startswith("mb:ok:") for cid in m.custom_ids)
+        lambda m: (
+            m.reference is not None
+            and m.reference["message_id"] == str(image.id)
+            and any(cid.startswith("mb:ok:") for cid in m.custom_ids)
+        )
     )
 
 

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Item = discord.ui.Button[discord.ui.View]
+# What the prompt says once its request is decided.
+PROMPT_CLOSED = {
+    ConsentStatus.PENDING: "consent.prompt",
+    ConsentStatus.ALLOWED: "consent.prompt_allowed",
+    ConsentStatus.DENIED: "consent.prompt_denied",
+    ConsentStatus.EXPIRED: "consent.prompt_expired",
+}
 # The sweep looks again at least this often (a request another process opened, a clock jump).
 SWEEP_SECONDS = 60.0
 
@@ -285,7 +292,7 @@ class Consents(commands.Cog):
         if consent.prompt_message_id is None:
             return
         lang = self._public_lang(consent.guild_id)
-        content = self.text_for(lang, f"consent.prompt_{consent.status.value}", consent)
+        content = self.text_for(lang, PROMPT_CLOSED[consent.status], consent)
         channel = self.bot.get_partial_messageable(consent.channel_id, guild_id=consent.guild_id)
         try:
             await channel.get_partial_message(consent.prompt_message_id).edit(

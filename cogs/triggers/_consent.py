@@ -234,9 +234,12 @@ class Consents(commands.Cog):
             raise Refusal("error.no_image")
         try:
             message = await channel.fetch_message(consent.source_message_id)
+        except discord.NotFound:
+            raise Refusal("error.no_image") from None  # the poster deleted it meanwhile
+        try:
             member = guild.get_member(consent.requester_id) or await guild.fetch_member(consent.requester_id)
         except discord.NotFound:
-            raise Refusal("error.no_image") from None
+            raise Refusal("consent.requester_left") from None
         image = find_image(message, self.services.settings.image_host_policy.allows)
         if image is None:
             raise Refusal("error.no_image")

@@ -233,3 +233,21 @@ async def test_the_setting_is_set_in_vietnamese_and_shown_in_each_language(world
     refused = await set_consent(world, "sometimes")
     assert "anyone, ask" in refused and "poster_only" in refused
     assert "Only the poster" in await set_consent(world, "poster only")
+    reset = await world.discord.slash(
+        world.discord.admin, "motionbot settings reset", {"setting": "consent"}, locale="en-US"
+    )
+    assert "back to the default: Anyone may animate any image" in await final_answer(reset)
+
+
+async def test_ask_then_allow_on_postgresql(postgres_world):
+    world = postgres_world
+    discord = world.discord
+    await set_consent(world, "ask")
+    image = await bobs_image(world)
+    await discord.add_reaction(discord.alice, image, TRIGGER)
+    prompt = await wait_prompt(world, image)
+    await assert_nothing_spent(world)
+    allow, _ = answer_ids(prompt)
+    await (await discord.click(discord.bob, prompt, allow)).wait_response()
+    job = await world.wait_job(lambda j: j.requester_id == discord.alice.id)
+    await world.wait_delivered(job.id)

@@ -7,12 +7,15 @@ his Allow starts anything, moderators never need to ask, and Bob's buttons survi
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.models import ConsentMode, ConsentStatus, JobSource, SpendTotals
 from tests.doubles.cometapi_double import CometAPIDouble
 from tests.doubles.discord import DiscordDouble, Message
 from tests.doubles.fixtures_cometapi import TEST_API_KEY
 from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, final_answer, make_world, running_motionbot, settings_for
+from tests.e2e.test_forged_buttons_e2e import forged_card
 
 TRIGGER = "🎬"
 COMMAND = "Animate image"
@@ -251,3 +254,26 @@ async def test_ask_then_allow_on_postgresql(postgres_world):
     await (await discord.click(discord.bob, prompt, allow)).wait_response()
     job = await world.wait_job(lambda j: j.requester_id == discord.alice.id)
     await world.wait_delivered(job.id)
+
+
+async def test_an_allow_forged_onto_another_message_or_channel_is_refused(world):
+    """The id on the button is guessable: only the request's own prompt, in its channel, answers it."""
+    discord = world.discord
+    await set_consent(world, "ask")
+    image = await bobs_image(world)
+    await discord.add_reaction(discord.alice, image, TRIGGER)
+    prompt = await wait_prompt(world, image)
+    allow, _ = answer_ids(prompt)
+    await world.wait_card(lambda m: m.id == prompt.id)
+    consent_id = int(allow.split(":")[2])
+    async with asyncio.timeout(5):  # the prompt's id is stored just after it is posted
+        while (await world.store.get_consent(consent_id)).prompt_message_id is None:  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+
+    for channel in (discord.general, discord.media):
+        forged = forged_card(world, channel, allow)
+        handle = await discord.click(discord.bob, forged, allow)
+        response = await handle.wait_response()
+        assert handle.ephemeral and "no longer works" in response.data["content"]
+    await assert_nothing_spent(world)
+    assert (await world.store.get_consent(consent_id)).status is ConsentStatus.PENDING  # type: ignore[union-attr]

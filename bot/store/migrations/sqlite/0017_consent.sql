@@ -20,5 +20,5 @@ CREATE TABLE consent_requests (
     decided_at         TEXT,
     prompt_message_id  INTEGER
 );
-CREATE INDEX consent_requests_pending ON consent_requests (status, expires_at);
-CREATE INDEX consent_requests_by_requester ON consent_requests (requester_id, source_message_id);
+CREATE INDEX ix_consent_requests_pending ON consent_requests (status, expires_at);
+CREATE INDEX ix_consent_requests_requester ON consent_requests (requester_id, source_message_id);

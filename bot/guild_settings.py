@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from enum import StrEnum
 
-from bot.models import CLIP_CHOICES, GuildSettings, Motion, Quality
+from bot.models import CLIP_CHOICES, ConsentMode, GuildSettings, Motion, Quality
 from bot.settings import Settings
 
 ON_WORDS = {"on", "true", "yes", "1", "enable", "enabled", "bật", "có"}
@@ -29,6 +29,21 @@ OWNER_WORDS = {
 }
 # The motion hint shows Vietnamese words beside the English values.
 MOTION_WORDS = {"nhẹ": "low", "mạnh": "high"}
+# issue 22 (consent): the words for each consent mode, in both languages (settings.expected.consent).
+CONSENT_WORDS = {
+    "anyone": ConsentMode.ANYONE,
+    "everyone": ConsentMode.ANYONE,
+    "mọi người": ConsentMode.ANYONE,
+    "ask": ConsentMode.ASK,
+    "ask the poster": ConsentMode.ASK,
+    "hỏi": ConsentMode.ASK,
+    "hỏi người đăng": ConsentMode.ASK,
+    "poster_only": ConsentMode.POSTER_ONLY,
+    "poster only": ConsentMode.POSTER_ONLY,
+    "poster": ConsentMode.POSTER_ONLY,
+    "chỉ người đăng": ConsentMode.POSTER_ONLY,
+    "người đăng": ConsentMode.POSTER_ONLY,
+}
 CUSTOM_EMOJI = re.compile(r"<a?:[A-Za-z0-9_]{2,32}:[0-9]{15,21}>")
 # Each limit a server may set, and the operator's setting (in .env) that caps it.
 OPERATOR_LIMITS = {
@@ -51,6 +66,7 @@ class SettingName(StrEnum):
     MAX_CONCURRENT_PER_USER = "max_concurrent_per_user"
     MAX_DAILY_PER_USER = "max_daily_per_user"
     MAX_DAILY_PER_GUILD = "max_daily_per_guild"
+    CONSENT = "consent"  # issue 22: who may animate an image someone else posted
 
 
 class InvalidSetting(ValueError):  # noqa: N818 - an expected outcome of user input
@@ -96,6 +112,8 @@ def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> obje
         return _parse_enum(Motion, MOTION_WORDS.get(folded, folded), "settings.expected.motion")
     if name is SettingName.DEFAULT_QUALITY:
         return _parse_enum(Quality, folded.removesuffix("p") + "p", "settings.expected.quality")
+    if name is SettingName.CONSENT:
+        return _parse_consent(folded)
     if name is SettingName.DEFAULT_CLIPS:
         if folded not in {str(count) for count in CLIP_CHOICES}:
             raise InvalidSetting("settings.expected.clips")
@@ -120,6 +138,8 @@ def apply(settings: GuildSettings, name: SettingName, value: object) -> GuildSet
         return replace(settings, buttons_everyone=bool(value))
     if name is SettingName.COUNT_CLIPS:
         return replace(settings, count_clips=bool(value))
+    if name is SettingName.CONSENT:
+        return replace(settings, consent=ConsentMode.ANYONE if value is None else ConsentMode(str(value)))
     changes: dict[str, object] = {name.value: value}
     return replace(settings, **changes)  # type: ignore[arg-type]
 
@@ -222,6 +242,13 @@ def _parse_switch(folded: str, yes: set[str], no: set[str], expected: str) -> bo
     if folded in no:
         return False
     raise InvalidSetting(expected)
+
+
+def _parse_consent(folded: str) -> ConsentMode:
+    mode = CONSENT_WORDS.get(" ".join(folded.replace("-", " ").split()))
+    if mode is None:
+        raise InvalidSetting("settings.expected.consent")
+    return mode
 
 
 def _parse_enum(kind: type[Motion] | type[Quality], folded: str, expected: str) -> object:

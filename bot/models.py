@@ -248,6 +248,44 @@ def charged_units(cost: int, total_clips: int, delivered_clips: int) -> int:
     return min(cost, math.ceil(cost * min(delivered_clips, total_clips) / total_clips))
 
 
+class ConsentMode(StrEnum):
+    """Who may animate an image someone else posted (a server setting; moderators are exempt)."""
+
+    ANYONE = "anyone"
+    ASK = "ask"  # the poster allows or denies each request first
+    POSTER_ONLY = "poster_only"
+
+
+class ConsentStatus(StrEnum):
+    """Where a request to animate someone else's image stands."""
+
+    PENDING = "pending"
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRequest:
+    """A member's request to animate another member's image, waiting for (or given) the poster's answer.
+
+    Nothing is admitted, reserved or sent before ``ALLOWED``; the job is then started from these fields.
+    """
+
+    id: int
+    guild_id: int
+    channel_id: int
+    source_message_id: int
+    poster_id: int
+    requester_id: int
+    source: JobSource
+    locale: str
+    status: ConsentStatus
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    prompt_message_id: int | None = None
+
+
 STATE_PREFIX = "motionbot:"
 
 
@@ -285,6 +323,8 @@ class GuildSettings:
     budget_server_month: int | None = None
     budget_person_day: int | None = None
     budget_person_month: int | None = None
+    # issue 22 (consent): who may animate an image another member posted (moderators always may).
+    consent: ConsentMode = ConsentMode.ANYONE
 
 
 @dataclass(frozen=True, slots=True)

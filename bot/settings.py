@@ -63,6 +63,7 @@ EXPECTATIONS: dict[str, str] = {
     "default_clips": "1, 2 or 4",
     "reactions_enabled": "true or false",
     "reaction_emoji": "one emoji, such as 🎬",
+    "consent_timeout_minutes": "a number of minutes between 1 and 1440",
     "clip_archive": "a folder path, or s3://BUCKET/PREFIX for an S3-compatible bucket, or empty to keep "
     "no copies",
     "clip_archive_dir": "a folder path (the older name of CLIP_ARCHIVE), or empty",
@@ -177,6 +178,8 @@ class Settings(BaseSettings):
     default_clips: int = CLIPS_PER_JOB
     reactions_enabled: bool = True
     reaction_emoji: Annotated[str, Field(min_length=1, max_length=32)] = "🎬"
+    # issue 22 (consent): how long a poster has to allow or deny animating their image.
+    consent_timeout_minutes: Annotated[float, Field(ge=1, le=1440)] = 10
     # The clip archive (issue 22): a folder or an S3-compatible bucket shared by every process.
     clip_archive: Annotated[ArchiveLocation | None, NoDecode] = None
     clip_archive_dir: Path | None = None  # the older name of a folder CLIP_ARCHIVE, still read

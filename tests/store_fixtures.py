@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import GuildSettings, JobSource, Motion, NewJob, Quality, utcnow
+from bot.models import (
+    ConsentRequest,
+    ConsentStatus,
+    GuildSettings,
+    JobSource,
+    Motion,
+    NewJob,
+    Quality,
+    utcnow,
+)
 from bot.store import DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_LOCK_RETRY_SECONDS, JobStore
 from bot.store.sqlite.engine import SerialConnection
 
@@ -52,6 +61,24 @@ def sample_job(**changes: object) -> NewJob:
         image_url="https://cdn.example/cat.png",
     )
     return dataclasses.replace(base, **changes)
+
+
+def consent_request(**changes: object) -> ConsentRequest:
+    """A request by USER to animate OTHER_USER's image in GUILD, due ten minutes after START."""
+    request = ConsentRequest(
+        id=0,
+        guild_id=GUILD,
+        channel_id=3001,
+        source_message_id=4001,
+        poster_id=OTHER_USER,
+        requester_id=USER,
+        source=JobSource.REACTION,
+        locale="vi",
+        status=ConsentStatus.PENDING,
+        created_at=START,
+        expires_at=START + dt.timedelta(minutes=10),
+    )
+    return dataclasses.replace(request, **changes)  # type: ignore[arg-type]
 
 
 async def sqlite_store_and_engine(

@@ -87,6 +87,14 @@ class Statements(Protocol):
     SPEND_PEOPLE: str
     SPEND_PEOPLE_IN_GUILD: str
     SPEND_GUILDS: str
+    # issue 22 (consent): requests to animate another member's image (bot.store.consents)
+    INSERT_CONSENT: str
+    SELECT_CONSENT: str
+    SELECT_PENDING_CONSENT: str
+    SET_CONSENT_PROMPT: str
+    DECIDE_CONSENT: str
+    DUE_CONSENTS: str
+    NEXT_CONSENT_EXPIRY: str
 
 
 class Tx(Protocol):

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.models import utcnow
+from bot.store.consents import ConsentRequests
 from bot.store.engine import Engine
 from bot.store.errors import StoreError
 from bot.store.fences import JobFences
@@ -40,8 +41,8 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports):
-    """Jobs, their spend ledger and its reports, per-server settings and meta values in SQLite or PostgreSQL.
+class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports, ConsentRequests):
+    """Jobs, their spend ledger and its reports, per-server settings, meta values and requests for consent.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and
     ``await store.close()`` on shutdown (or use it as an async context manager). Every method returns

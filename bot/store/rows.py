@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from bot.models import (
+    ConsentMode,
     FailureKind,
     GuildSettings,
     Job,
@@ -267,6 +268,7 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.budget_server_month,
         settings.budget_person_day,
         settings.budget_person_month,
+        settings.consent.value,
     )
 
 
@@ -294,6 +296,7 @@ def guild_settings_from_row(row: Row) -> GuildSettings:
         budget_server_month=row["budget_server_month"],
         budget_person_day=row["budget_person_day"],
         budget_person_month=row["budget_person_month"],
+        consent=ConsentMode(row["consent"]),
     )
 
 

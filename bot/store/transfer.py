@@ -1,4 +1,7 @@
-"""Moving an SQLite job store into an empty PostgreSQL one: history, settings, usage, the ledger, meta.
+"""Moving an SQLite job store into an empty PostgreSQL one: history, settings, the ledger, consent.
+
+Everything moves: jobs, servers' settings and role allowances, usage, the ledger, meta values and requests
+for consent (ids kept: the poster's buttons in Discord name them).
 
 ``read_snapshot`` reads the whole SQLite file in one read transaction and refuses while a job still
 needs the bot (queued to succeeded); ``write_snapshot`` copies it into PostgreSQL in ONE transaction,
@@ -15,6 +18,7 @@ import datetime as dt
 from collections import Counter
 
 from bot.models import ACTIVE_STATUSES, Job, JobStatus
+from bot.store.consents import consent_copy_params
 from bot.store.engine import Engine, Tx
 from bot.store.errors import StoreError
 from bot.store.postgres import sql as postgres_sql
@@ -44,6 +48,7 @@ HELD = {
     "usage": ("usage row", "usage rows"),
     "ledger": ("ledger row", "ledger rows"),
     "meta": ("meta value", "meta values"),
+    "consent_requests": ("request for consent", "requests for consent"),
 }
 
 
@@ -70,6 +75,9 @@ class Snapshot:
     meta: tuple[Params, ...]
     # The highest job id the source ever gave (deleted jobs included).
     last_job_id: int
+    # issue 22 (consent): requests for consent, ids kept (the buttons in Discord name them).
+    consent_requests: tuple[Params, ...] = ()
+    last_consent_id: int = 0
 
     def summary(self, target: str) -> str:
         """Return the one line that reports a finished move into ``target``."""
@@ -80,6 +88,7 @@ class Snapshot:
             "usage": self.usage,
             "ledger": self.ledger,
             "meta": self.meta,
+            "consent_requests": self.consent_requests,
         }
         copied = ", ".join(counted(len(found), table) for table, found in rows.items())
         return f"copied {copied} from {self.source} to {target}"
@@ -99,6 +108,8 @@ async def read_snapshot(source: Engine) -> Snapshot:
         ledger = await tx.rows(sqlite_sql.ALL_LEDGER)
         meta = await tx.rows(sqlite_sql.ALL_META)
         sequence = await tx.rows(sqlite_sql.JOBS_SEQUENCE)
+        consents = await tx.rows(sqlite_sql.ALL_CONSENTS)
+        consent_sequence = await tx.rows(sqlite_sql.CONSENTS_SEQUENCE)
         return Snapshot(
             source=source.describe(),
             jobs=tuple(job_copy_params(job) for job in jobs),
@@ -117,6 +128,8 @@ async def read_snapshot(source: Engine) -> Snapshot:
             ledger=tuple(ledger_copy_params(row) for row in ledger),
             meta=tuple((row["key"], row["value"]) for row in meta),
             last_job_id=max([int(sequence[0][0]), *(job.id for job in jobs)]),
+            consent_requests=tuple(consent_copy_params(row) for row in consents),
+            last_consent_id=max([int(consent_sequence[0][0]), *(row["id"] for row in consents)]),
         )
 
     return await source.read(work)
@@ -156,7 +169,7 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
     """Copy ``snapshot`` into the empty PostgreSQL ``target`` in one transaction.
 
     ``TransferRefused`` (nothing written) when the database already holds a job, a server's
-    settings, a role allowance, a usage or ledger row or a meta value.
+    settings, a role allowance, a usage or ledger row, a meta value or a request for consent.
     """
     if target.name != "postgresql":
         raise ValueError(f"can only move into a PostgreSQL store, not {target.describe()}")
@@ -171,11 +184,14 @@ async def write_snapshot(target: Engine, snapshot: Snapshot) -> None:
             (postgres_sql.COPY_USAGE, snapshot.usage),
             (postgres_sql.COPY_LEDGER, snapshot.ledger),
             (postgres_sql.UPSERT_META, snapshot.meta),
+            (postgres_sql.COPY_CONSENT, snapshot.consent_requests),
         ):
             if rows:
                 await postgres(tx).conn.executemany(statement, rows)
         if snapshot.last_job_id > 0:
             await tx.execute(postgres_sql.ADVANCE_JOB_IDS, (snapshot.last_job_id,))
+        if snapshot.last_consent_id > 0:
+            await tx.execute(postgres_sql.ADVANCE_CONSENT_IDS, (snapshot.last_consent_id,))
 
     await target.write(work)
 

@@ -29,8 +29,10 @@ from cogs.cards._components import (
     RetryButton,
 )
 from cogs.cards._custom_ids import (
+    CONSENT_TEMPLATE,
     EXTEND_PROMPT_MODAL_TEMPLATE,
     OFFER_TEMPLATE,
+    consent_answer_id,
     extend_prompt_modal_id,
     is_known,
     is_listened_modal,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from bot.client import MotionBot
 
 __all__ = [
+    "CONSENT_TEMPLATE",
     "EXTEND_PROMPT_MODAL_TEMPLATE",
     "NO_PING",
     "OFFER_TEMPLATE",
@@ -71,6 +74,7 @@ __all__ = [
     "clip_file",
     "clip_name",
     "clip_numbers",
+    "consent_answer_id",
     "extend_prompt_modal_id",
     "is_known",
     "is_listened_modal",

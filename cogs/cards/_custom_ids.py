@@ -20,6 +20,8 @@ EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
 # The offer of a smaller job under a refusal: a random token, the request stays in the process.
 OFFER_TEMPLATE = r"mb:o:(?P<offer>[0-9a-f]{16})"
+# issue 22 (consent): the poster's Allow (a) / Deny (d) under a request; the request is in the store.
+CONSENT_TEMPLATE = r"mb:ok:(?P<consent>[0-9]{1,18}):(?P<answer>[ad])"
 # Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
 EXTEND_PROMPT_MODAL_TEMPLATE = r"mb:pm:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 TEMPLATES = (
@@ -31,6 +33,7 @@ TEMPLATES = (
     EXTEND_PROMPT_TEMPLATE,
     POST_MISSING_TEMPLATE,
     OFFER_TEMPLATE,
+    CONSENT_TEMPLATE,
 )
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
@@ -67,6 +70,11 @@ def retry_id(job_id: int) -> str:
 def post_missing_id(job_id: int) -> str:
     """Return the custom id of a partly delivered job's "Post missing clips" button."""
     return f"mb:m:{job_id}"
+
+
+def consent_answer_id(consent_id: int, *, allow: bool) -> str:
+    """Return the custom id of the poster's Allow or Deny button under request ``consent_id``."""
+    return f"mb:ok:{consent_id}:{'a' if allow else 'd'}"
 
 
 def offer_id(token: str) -> str:

@@ -27,7 +27,7 @@ from bot.guild_settings import (
     parse_value,
 )
 from bot.i18n import Lang
-from bot.models import GuildSettings, Motion, Quality
+from bot.models import ConsentMode, GuildSettings, Motion, Quality
 from cogs.commands._budget_settings import AllowanceAction, BudgetSettings, saved
 
 if TYPE_CHECKING:
@@ -331,6 +331,8 @@ class Admin(
             return text(
                 self.bot, lang, "settings.value.everyone" if value else "settings.value.requester_and_mods"
             )
+        if field == "consent":
+            return text(self.bot, lang, CONSENT_VALUES[value])
         if value is None:
             default = getattr(self.services.settings, _DEFAULTS[field])
             return text(self.bot, lang, "settings.value.default", value=self._plain(lang, default))
@@ -357,6 +359,12 @@ class Admin(
         return str(value)
 
 
+# issue 22 (consent): how each mode is shown
+CONSENT_VALUES = {
+    ConsentMode.ANYONE: "settings.value.consent_anyone",
+    ConsentMode.ASK: "settings.value.consent_ask",
+    ConsentMode.POSTER_ONLY: "settings.value.consent_poster_only",
+}
 _DEFAULTS = {
     "reactions_enabled": "reactions_enabled",
     "reaction_emoji": "reaction_emoji",

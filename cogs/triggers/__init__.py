@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.triggers._animate import Animate, find_image
+from cogs.triggers._animate import Animate
 from cogs.triggers._animate_modal import answer_unknown_modal
+from cogs.triggers._consent import Consents
+from cogs.triggers._images import find_image
 from cogs.triggers._reactions import Reactions
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ __all__ = ["answer_unknown_modal", "find_image", "setup"]
 
 
 async def setup(bot: MotionBot) -> None:
-    """Load the Animate and Reactions cogs."""
+    """Load the Consents, Animate and Reactions cogs."""
+    await bot.add_cog(Consents(bot))  # first: the triggers below ask it
     await bot.add_cog(Animate(bot))
     await bot.add_cog(Reactions(bot))

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import Consent
 from bot.checks import ImageRef, JobRequest, OfferedRefusal, Refusal
 from bot.client import (
     interaction_lang,
@@ -29,6 +30,8 @@ from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.cards import NO_PING, CardRenderer, JobStarts
 from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
+from cogs.triggers._consent import consents
+from cogs.triggers._images import attachment_ref, find_image
 from cogs.triggers._offers import OfferButton, offer_smaller, take_offer
 
 if TYPE_CHECKING:
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
 RequestFor = Callable[[discord.Interaction, discord.Attachment, str | None, Motion | None], JobRequest]
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 MOTION_CHOICES = [
     app_commands.Choice(name=key_str("Low motion", "commands.choices.motion_low"), value=Motion.LOW.value),
     app_commands.Choice(name=key_str("High motion", "commands.choices.motion_high"), value=Motion.HIGH.value),
@@ -57,44 +59,6 @@ CLIP_CHOICES = [
     app_commands.Choice(name=key_str("2 clips", "commands.choices.clips_2"), value="2"),
     app_commands.Choice(name=key_str("4 clips", "commands.choices.clips_4"), value="4"),
 ]
-
-
-def attachment_ref(attachment: discord.Attachment) -> ImageRef:
-    """Describe a Discord attachment as an image to animate."""
-    return ImageRef(
-        url=attachment.url,
-        content_type=attachment.content_type,
-        size=attachment.size,
-        width=attachment.width,
-        height=attachment.height,
-    )
-
-
-def find_image(message: discord.Message, allowed: Callable[[str], bool]) -> ImageRef | None:
-    """Return the image of a message: an image attachment first, then an embed's image.
-
-    A message whose only attachments are other files returns its first attachment, so the refusal
-    can name the unsupported type rather than claim there is nothing. An embed image is taken
-    through Discord's media proxy (``proxy_url``); its original URL only when ``allowed`` passes it,
-    so an embed pointing elsewhere is refused (``Refusal``) instead of fetched.
-    """
-    for attachment in message.attachments:
-        is_image = (attachment.content_type or "").startswith("image/")
-        if is_image or attachment.filename.lower().endswith(IMAGE_EXTENSIONS):
-            return attachment_ref(attachment)
-    if message.attachments:
-        return attachment_ref(message.attachments[0])
-    off_host = False
-    for embed in message.embeds:
-        for media in (embed.image, embed.thumbnail):
-            url = media.proxy_url or (media.url if media.url and allowed(media.url) else None)
-            if url:
-                # Embeds carry no byte size: the download is capped and checked instead.
-                return ImageRef(url=url, content_type=None, size=1, width=media.width, height=media.height)
-            off_host = off_host or bool(media.url)
-    if off_host:
-        raise Refusal("error.image_host_not_allowed")
-    return None
 
 
 class Animate(commands.Cog):
@@ -241,8 +205,42 @@ class Animate(commands.Cog):
         except Refusal as refusal:
             await refuse(interaction, refusal)
             return
-        request = self._request(interaction, JobSource.CONTEXT_MENU, image)
-        await self.launch(interaction, replace(request, source_message_id=message.id))
+        request = replace(
+            self._request(interaction, JobSource.CONTEXT_MENU, image), source_message_id=message.id
+        )
+        moderator = interaction.permissions.manage_messages
+        try:
+            need = await within_deadline(consents(self.bot).needed(request, message, moderator=moderator))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        if need is Consent.ASK:
+            await self.ask_poster(interaction, request, message)
+            return
+        await self.launch(interaction, request)
+
+    async def ask_poster(
+        self, interaction: discord.Interaction, request: JobRequest, message: discord.Message
+    ) -> None:
+        """Check the request, then ask the image's poster (issue 22); the requester hears privately."""
+        try:
+            if missing_channel_permissions(interaction.app_permissions):
+                raise Refusal("error.missing_permissions")
+            await within_deadline(self.services.intake.precheck(request))
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        asking = consents(self.bot)
+        try:
+            consent = await asking.ask(request, message)
+        except Refusal as refusal:
+            await refuse(interaction, refusal)
+            return
+        asked = asking.text_for(interaction_lang(interaction), "consent.asked", consent)
+        await interaction.followup.send(
+            asked, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
     def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
         assert interaction.channel_id is not None, "interactions in guild channels carry one"

@@ -21,9 +21,11 @@ from bot.client import member_role_ids, missing_channel_permissions, refusal_tex
 from bot.guild_settings import reaction_listed
 from bot.i18n import Lang, resolve_locale
 from bot.models import GuildSettings, JobSource
-from cogs.cards import NO_PING, CardEditor, CardRenderer, loaded_cards
+from cogs.cards import CardEditor
 from cogs.command_access import GuildMessageable, command_access, refusal_for
-from cogs.triggers._animate import find_image
+from cogs.triggers._channel_start import notify_member, start_replying
+from cogs.triggers._consent import consents
+from cogs.triggers._images import find_image
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -119,16 +121,10 @@ class Reactions(commands.Cog):
             source_message_id=message.id,
             role_ids=member_role_ids(payload.member),
         )
-        request = await self.services.intake.precheck(request)
-        card_message = await self._post_pending(message, request, lang)
-        try:
-            job = await self.services.intake.start(request, card_message_id=card_message.id)
-        except Exception:
-            await self.editor.delete(card_message.channel.id, card_message.id)
-            raise
-        cards = loaded_cards(self.bot)
-        if cards is not None:
-            await cards.progressed(job)
+        moderator = channel.permissions_for(payload.member).manage_messages
+        if not await consents(self.bot).admitted(request, message, moderator=moderator):
+            return  # the poster is asked first (or was already): the job starts on their Allow
+        await start_replying(self.bot, self.editor, message, request, lang)
 
     async def _permitted(self, member: discord.Member, channel: GuildMessageable) -> bool:
         """Apply ``/animate``'s permissions before anything is read or sent.
@@ -145,23 +141,6 @@ class Reactions(commands.Cog):
             raise refusal
         return True
 
-    async def _post_pending(
-        self, message: discord.Message, request: JobRequest, lang: Lang
-    ) -> discord.Message:
-        assert request.motion is not None and request.quality is not None
-        card = CardRenderer(self.services.catalogue, lang, self.services.prices).pending(
-            request.requester_id,
-            request.motion,
-            request.quality,
-            request.prompt or "",
-            request.options,
-            request.price,
-        )
-        try:
-            return await message.reply(view=card.layout(), allowed_mentions=NO_PING)
-        except discord.Forbidden:
-            raise Refusal("error.missing_permissions") from None
-
     def _guild_lang(self, guild_id: int | None) -> Lang:
         guild = self.bot.get_guild(guild_id) if guild_id else None
         return resolve_locale(str(guild.preferred_locale) if guild is not None else None)
@@ -172,14 +151,7 @@ class Reactions(commands.Cog):
         intro = catalogue.text(
             lang, "reaction.about", emoji=str(payload.emoji), channel=f"<#{payload.channel_id}>"
         )
-        try:
-            user = self.bot.get_user(payload.user_id) or await self.bot.fetch_user(payload.user_id)
-            await user.send(f"{intro}\n{reason}")
-            return
-        except discord.HTTPException:
-            log.info("user %s does not accept DMs; replying in the channel instead", payload.user_id)
-        try:
-            channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
-            await channel.send(f"<@{payload.user_id}> {reason}", delete_after=NOTICE_SECONDS)
-        except discord.HTTPException:
-            log.info("could not tell user %s why their reaction was refused", payload.user_id)
+        assert payload.guild_id is not None, "checked when the reaction arrived"
+        await notify_member(
+            self.bot, payload.user_id, payload.guild_id, payload.channel_id, f"{intro}\n{reason}", reason
+        )

@@ -16,7 +16,7 @@ from bot.guild_settings import (
     parse_value,
     reaction_listed,
 )
-from bot.models import GuildSettings, Motion, Quality
+from bot.models import ConsentMode, GuildSettings, Motion, Quality
 from bot.settings import Settings
 
 # The .env maxima, as an operator who wants the most would set them.
@@ -191,3 +191,29 @@ def test_who_may_press_has_its_own_expected_text():
     with pytest.raises(InvalidSetting) as refused:
         parse_value(SettingName.BUTTONS_EVERYONE, "maybe", caps=CAPS)
     assert refused.value.expected_key == "settings.expected.who_may_press"
+
+
+# issue 22 (consent): every word the hint shows (settings.expected.consent), in both languages
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("anyone", ConsentMode.ANYONE),
+        ("mọi người", ConsentMode.ANYONE),
+        ("Ask", ConsentMode.ASK),
+        ("hỏi", ConsentMode.ASK),
+        ("poster_only", ConsentMode.POSTER_ONLY),
+        ("poster-only", ConsentMode.POSTER_ONLY),
+        (" chỉ  người đăng ", ConsentMode.POSTER_ONLY),
+    ],
+)
+def test_the_consent_words_are_accepted_in_both_languages(raw, expected):
+    assert parse_value(SettingName.CONSENT, raw, caps=CAPS) is expected
+
+
+def test_an_unknown_consent_word_is_refused_and_reset_goes_back_to_anyone():
+    with pytest.raises(InvalidSetting) as refused:
+        parse_value(SettingName.CONSENT, "sometimes", caps=CAPS)
+    assert refused.value.expected_key == "settings.expected.consent"
+    asked = apply(GuildSettings(guild_id=1), SettingName.CONSENT, ConsentMode.ASK)
+    assert asked.consent is ConsentMode.ASK
+    assert apply(asked, SettingName.CONSENT, None).consent is ConsentMode.ANYONE

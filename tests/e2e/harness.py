@@ -54,7 +54,7 @@ def cdn_http_host(discord: DiscordDouble) -> str:
 
 # Settings a test sets below what an admin may (a job timing out in a fraction of a second rather than
 # a minute): applied after validation.
-BELOW_ADMIN_RANGE = ("job_timeout_minutes",)
+BELOW_ADMIN_RANGE = ("job_timeout_minutes", "consent_timeout_minutes")
 # The operator's money budgets (issue 21) are off unless a test sets them: many tests and benchmarks run
 # more videos than a person's or a server's default daily budget pays for; the budgets' own tests set
 # them (tests/e2e/test_ledger_e2e.py).

@@ -25,6 +25,7 @@ FIELD_LABELS = {
     "budget_server_month": "Server budget per month",
     "budget_person_day": "Budget per member per day",
     "budget_person_month": "Budget per member per month",
+    "consent": "Animating others' images",  # issue 22
 }
 
 OPEN_AGAIN = (
@@ -69,6 +70,7 @@ async def test_show_lists_every_setting_with_its_default(tmp_path):
     assert fields["Jobs at once per member"] == "2 (default)"
     assert fields["Videos per server per day"] == "100 (default)"
     assert fields["Server budget per day"] == "10.00 USD (the operator's cap)"
+    assert fields["Animating others' images"] == "Anyone may animate any image"
 
 
 SET_CASES = [

@@ -194,8 +194,8 @@ INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
     max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
-    budget_server_month, budget_person_day, budget_person_month
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    budget_server_month, budget_person_day, budget_person_month, consent
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -214,7 +214,8 @@ ON CONFLICT (guild_id) DO UPDATE SET
     budget_server_day = excluded.budget_server_day,
     budget_server_month = excluded.budget_server_month,
     budget_person_day = excluded.budget_person_day,
-    budget_person_month = excluded.budget_person_month
+    budget_person_month = excluded.budget_person_month,
+    consent = excluded.consent
 """
 
 # A server's allowances per role (bot.budget.effective_budgets picks the member's highest).
@@ -299,7 +300,7 @@ COUNT_ROWS = """
 SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM guild_settings) AS guild_settings,
     (SELECT COUNT(*) FROM role_allowances) AS role_allowances, (SELECT COUNT(*) FROM usage) AS usage,
     (SELECT COUNT(*) FROM ledger) AS ledger,
-    (SELECT COUNT(*) FROM meta) AS meta
+    (SELECT COUNT(*) FROM meta) AS meta, (SELECT COUNT(*) FROM consent_requests) AS consent_requests
 """
 
 # Every column but the lease's owner and expiry: the first process to start on PostgreSQL claims what
@@ -355,3 +356,33 @@ SPEND_DAYS_OF_PERSON = _SPEND.format(
 SPEND_PEOPLE = _SPEND.format(key="person_id", where="")
 SPEND_PEOPLE_IN_GUILD = _SPEND.format(key="person_id", where="guild_id = $5 AND ")
 SPEND_GUILDS = _SPEND.format(key="guild_id", where="")
+
+# -- issue 22 (consent): requests to animate another member's image, waiting for the poster ------------
+
+INSERT_CONSENT = """
+INSERT INTO consent_requests (
+    guild_id, channel_id, source_message_id, poster_id, requester_id, source, locale,
+    created_at, expires_at
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
+"""
+SELECT_CONSENT = "SELECT * FROM consent_requests WHERE id = $1"
+SELECT_PENDING_CONSENT = """
+SELECT * FROM consent_requests
+WHERE requester_id = $1 AND source_message_id = $2 AND status = 'pending' AND expires_at > $3
+ORDER BY id DESC LIMIT 1
+"""
+SET_CONSENT_PROMPT = "UPDATE consent_requests SET prompt_message_id = $1 WHERE id = $2"
+DECIDE_CONSENT = """
+UPDATE consent_requests SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'pending' RETURNING *
+"""
+DUE_CONSENTS = "SELECT * FROM consent_requests WHERE status = 'pending' AND expires_at <= $1 ORDER BY id"
+NEXT_CONSENT_EXPIRY = "SELECT MIN(expires_at) FROM consent_requests WHERE status = 'pending'"
+# The move copies every column, ids included (the buttons in Discord name them), then moves the identity.
+COPY_CONSENT = """
+INSERT INTO consent_requests (
+    id, guild_id, channel_id, source_message_id, poster_id, requester_id, source, locale,
+    created_at, expires_at, status, decided_at, prompt_message_id
+)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+"""
+ADVANCE_CONSENT_IDS = "SELECT setval(pg_get_serial_sequence('consent_requests', 'id'), $1::bigint)"

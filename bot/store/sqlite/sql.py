@@ -211,8 +211,8 @@ INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
     max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
-    budget_server_month, budget_person_day, budget_person_month
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    budget_server_month, budget_person_day, budget_person_month, consent
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -231,7 +231,8 @@ ON CONFLICT (guild_id) DO UPDATE SET
     budget_server_day = excluded.budget_server_day,
     budget_server_month = excluded.budget_server_month,
     budget_person_day = excluded.budget_person_day,
-    budget_person_month = excluded.budget_person_month
+    budget_person_month = excluded.budget_person_month,
+    consent = excluded.consent
 """
 
 # A server's allowances per role (bot.budget.effective_budgets picks the member's highest).
@@ -344,3 +345,28 @@ SPEND_DAYS_OF_PERSON = _SPEND.format(key="day", where="person_id = ?5 AND (?6 IS
 SPEND_PEOPLE = _SPEND.format(key="person_id", where="")
 SPEND_PEOPLE_IN_GUILD = _SPEND.format(key="person_id", where="guild_id = ?5 AND ")
 SPEND_GUILDS = _SPEND.format(key="guild_id", where="")
+
+# -- issue 22 (consent): requests to animate another member's image, waiting for the poster ------------
+
+INSERT_CONSENT = """
+INSERT INTO consent_requests (
+    guild_id, channel_id, source_message_id, poster_id, requester_id, source, locale,
+    created_at, expires_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+"""
+SELECT_CONSENT = "SELECT * FROM consent_requests WHERE id = ?"
+# ?1 requester, ?2 source message, ?3 now: the request still waiting, if any (asked once, not twice).
+SELECT_PENDING_CONSENT = """
+SELECT * FROM consent_requests
+WHERE requester_id = ?1 AND source_message_id = ?2 AND status = 'pending' AND expires_at > ?3
+ORDER BY id DESC LIMIT 1
+"""
+SET_CONSENT_PROMPT = "UPDATE consent_requests SET prompt_message_id = ? WHERE id = ?"
+# Only a waiting request is decided, once: a second press (or the sweep) finds nothing to change.
+DECIDE_CONSENT = """
+UPDATE consent_requests SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending' RETURNING *
+"""
+DUE_CONSENTS = "SELECT * FROM consent_requests WHERE status = 'pending' AND expires_at <= ? ORDER BY id"
+NEXT_CONSENT_EXPIRY = "SELECT MIN(expires_at) FROM consent_requests WHERE status = 'pending'"
+ALL_CONSENTS = "SELECT * FROM consent_requests ORDER BY id"
+CONSENTS_SEQUENCE = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'consent_requests'"

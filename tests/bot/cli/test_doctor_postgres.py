@@ -76,7 +76,8 @@ async def test_doctor_leaves_an_empty_database_empty_and_the_move_then_succeeds(
     code, out, err = await run(capsys, "move-to-postgres", "--env-file", str(cli_env))
     assert code == 0, err
     copied = (
-        "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta values"
+        "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta values,"
+        " 2 requests for consent"
     )
     assert out == [f"{copied} from database {database} to {target_of(postgres_url)}"]
 

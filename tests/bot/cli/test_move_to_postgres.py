@@ -19,6 +19,8 @@ import pytest
 
 from bot.__main__ import main
 from bot.models import (
+    ConsentMode,
+    ConsentStatus,
     FailureKind,
     GuildSettings,
     Job,
@@ -42,6 +44,7 @@ from tests.store_fixtures import (
     START,
     USER,
     FakeClock,
+    consent_request,
     sample_job,
     save_settings,
 )
@@ -66,6 +69,7 @@ SETTINGS = GuildSettings(
     budget_server_month=None,
     budget_person_day=500_000,
     budget_person_month=4_250_000,
+    consent=ConsentMode.ASK,
 )
 ALLOWANCES = [
     RoleAllowance(GUILD, 7001, day=1_500_000, month=None),
@@ -105,10 +109,19 @@ async def fill(path: Path, clock: FakeClock) -> int:
             await store.set_role_allowance(allowance, most=25)
         await store.set_meta("command_hash", "abc123")
         await store.set_meta("another", "value")
+        await ask_twice(store)
     with sqlite3.connect(path) as conn:  # a job an admin deleted: its id was given once all the same
         conn.execute("DELETE FROM jobs WHERE id = ?", (deleted.id,))
     conn.close()
     return deleted.id
+
+
+async def ask_twice(store: JobStore) -> None:
+    """A request for consent still waiting (its prompt posted) and one the poster denied."""
+    waiting, _ = await store.open_consent(consent_request(source_message_id=4001))
+    await store.set_consent_prompt(waiting.id, 6001)
+    denied, _ = await store.open_consent(consent_request(source_message_id=4002))
+    await store.decide_consent(denied.id, ConsentStatus.DENIED)
 
 
 async def snapshot_of(store: JobStore, clock: FakeClock) -> dict[str, object]:
@@ -126,6 +139,7 @@ async def snapshot_of(store: JobStore, clock: FakeClock) -> dict[str, object]:
         "allowances": [await store.role_allowances(g) for g in (GUILD, OTHER_GUILD)],
         "usage": days,
         "meta": [await store.get_meta(key) for key in ("command_hash", "another", "absent")],
+        "consents": [await store.get_consent(consent_id) for consent_id in (1, 2, 3)],
     }
 
 
@@ -172,7 +186,8 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
 
     name = target_name(postgres_url)
     copied = (
-        "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta values"
+        "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta values,"
+        " 2 requests for consent"
     )
     assert summary == f"{copied} from database {path} to {name}"
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
@@ -184,6 +199,14 @@ async def test_everything_is_copied_exactly_and_the_next_id_is_above_every_given
         extension = before["jobs"][4]  # type: ignore[index]
         assert (extension.parent_job_id, extension.source) == (1, JobSource.EXTEND)
         following = await postgres.create_job(sample_job())
+        asked, _ = await postgres.open_consent(consent_request(source_message_id=4003))
+    assert asked.id == 3  # the ids on buttons already in Discord are never given again
+    consents = before["consents"]
+    assert [c.status if c else None for c in consents] == [  # type: ignore[attr-defined]
+        ConsentStatus.PENDING,
+        ConsentStatus.DENIED,
+        None,
+    ]
     assert following.id == deleted + 1 > max(job.id for job in before["jobs"])  # type: ignore[union-attr]
     leased = await fetch(postgres_url, "SELECT id FROM jobs WHERE lease_owner IS NOT NULL")
     assert [row["id"] for row in leased] == [following.id]  # copied jobs wait for a process to claim them
@@ -205,14 +228,14 @@ async def test_an_empty_sqlite_store_moves_and_ids_start_at_one(tmp_path, postgr
         pass
     summary = await move(path, postgres_url, clock)
     assert summary.startswith(
-        "copied 0 jobs, 0 servers' settings, 0 role allowances, 0 usage rows, 0 ledger rows, 0 meta values "
-        "from "
+        "copied 0 jobs, 0 servers' settings, 0 role allowances, 0 usage rows, 0 ledger rows, 0 meta values, "
+        "0 requests for consent from "
     )
     async with await JobStore.open_postgres(postgres_url, clock=clock) as postgres:
         assert (await postgres.create_job(sample_job())).id == 1
 
 
-@pytest.mark.parametrize("held", ["job", "settings", "allowance", "usage", "ledger", "meta"])
+@pytest.mark.parametrize("held", ["job", "settings", "allowance", "usage", "ledger", "meta", "consent"])
 async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_it_was(
     tmp_path, postgres_url, clock, held
 ):
@@ -235,6 +258,8 @@ async def test_a_postgresql_database_that_holds_anything_is_refused_and_left_as_
                 USER,
                 GUILD,
             )
+        elif held == "consent":
+            await postgres.open_consent(consent_request())
         else:
             await postgres.set_meta("command_hash", "from-postgres")
         before = await fetch(postgres_url, "SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM meta)")
@@ -294,10 +319,15 @@ def test_the_command_moves_the_database_and_prints_one_line(
     code, out, _ = run_move(capsys)
     assert code == 0
     copied = "copied 6 jobs, 2 servers' settings, 2 role allowances, 0 usage rows, 7 ledger rows, 2 meta"
-    assert out == [f"{copied} values from database {move_env} to {target_name(postgres_url)}"]
+    assert out == [
+        f"{copied} values, 2 requests for consent from database {move_env} to {target_name(postgres_url)}"
+    ]
     code, out, err = run_move(capsys)  # a second run finds PostgreSQL full
     assert (code, out, len(err)) == (1, [], 1)
-    held = "already holds 6 jobs, 2 servers' settings, 2 role allowances, 7 ledger rows, 2 meta values"
+    held = (
+        "already holds 6 jobs, 2 servers' settings, 2 role allowances, 7 ledger rows, 2 meta values,"
+        " 2 requests for consent"
+    )
     assert held in err[0]
 
 

@@ -237,6 +237,8 @@ async def test_migration_keeps_rows_ids_indexes_and_the_autoincrement_sequence(t
         "ix_ledger_person",  # 0015
         "ix_ledger_guild",  # 0015
         "ix_ledger_month",  # 0015
+        "ix_consent_requests_pending",  # 0017
+        "ix_consent_requests_requester",  # 0017
     }
     conn = sqlite3.connect(path)
     try:

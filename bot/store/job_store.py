@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.models import utcnow
+from bot.store.deletions import JobDeletions
 from bot.store.engine import Engine
 from bot.store.errors import StoreError
 from bot.store.fences import JobFences
@@ -40,7 +41,7 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports):
+class JobStore(JobDeletions, PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports):
     """Jobs, their spend ledger and its reports, per-server settings and meta values in SQLite or PostgreSQL.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and

@@ -57,6 +57,7 @@ __all__ = [
     "UploadPlan",
     "archive_clip",
     "attachable_size",
+    "delete_archived",
     "download_clip",
     "job_upload_limit",
     "plan_uploads",
@@ -261,3 +262,15 @@ def archive_clip(path: Path, archive_dir: Path, job_id: int, index: int) -> Path
             os.unlink(temporary)
         raise
     return target
+
+
+def delete_archived(archive_dir: Path, job_id: int) -> bool:
+    """Remove every archived clip of ``job_id`` (its folder); return False when none was kept.
+
+    Blocking file I/O: call it through ``asyncio.to_thread`` from async code.
+    """
+    try:
+        shutil.rmtree(archive_dir / str(job_id))
+    except FileNotFoundError:
+        return False
+    return True

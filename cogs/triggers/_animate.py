@@ -242,7 +242,8 @@ class Animate(commands.Cog):
             await refuse(interaction, refusal)
             return
         request = self._request(interaction, JobSource.CONTEXT_MENU, image)
-        await self.launch(interaction, replace(request, source_message_id=message.id))
+        source = replace(request, source_message_id=message.id, source_author_id=message.author.id)
+        await self.launch(interaction, source)
 
     def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
         assert interaction.channel_id is not None, "interactions in guild channels carry one"

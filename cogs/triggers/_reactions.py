@@ -117,6 +117,7 @@ class Reactions(commands.Cog):
             image=image,
             locale=lang.value,
             source_message_id=message.id,
+            source_author_id=message.author.id,
             role_ids=member_role_ids(payload.member),
         )
         request = await self.services.intake.precheck(request)

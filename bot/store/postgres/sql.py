@@ -27,7 +27,7 @@ SELECT_JOB_FOR_UPDATE = "SELECT * FROM jobs WHERE id = $1 FOR UPDATE"
 SELECT_SAME_SOURCE_JOB = """
 SELECT * FROM jobs
 WHERE source_message_id = $1 AND requester_id = $2 AND source = $3 AND created_at >= $4
-    AND status NOT IN ('failed', 'timed_out', 'cancelled')
+    AND status NOT IN ('failed', 'timed_out', 'cancelled') AND deleted_at IS NULL
 ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = $1"

@@ -17,11 +17,11 @@ SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
 SELECT_JOB_FOR_UPDATE = SELECT_JOB
 
 # The member's newest job from the same message by the same trigger since a moment; failed,
-# timed-out and cancelled jobs do not count, so a member can retry after a failure or a cancel.
+# timed-out, cancelled and deleted jobs do not count, so a member can retry after a failure or a cancel.
 SELECT_SAME_SOURCE_JOB = """
 SELECT * FROM jobs
 WHERE source_message_id = ? AND requester_id = ? AND source = ? AND created_at >= ?
-    AND status NOT IN ('failed', 'timed_out', 'cancelled')
+    AND status NOT IN ('failed', 'timed_out', 'cancelled') AND deleted_at IS NULL
 ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = ?"

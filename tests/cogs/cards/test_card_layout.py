@@ -111,7 +111,7 @@ def test_the_renderer_caps_a_card_at_five_clip_rows() -> None:
         (JobStatus.CANCELLED, [["d"]]),
     ],
 )
-def test_cancel_and_retry_cards_have_one_button_and_delete(status: JobStatus, expected: list[list[str]]) -> None:
+def test_cancel_and_retry_cards_end_with_delete(status: JobStatus, expected: list[list[str]]) -> None:
     assert [kinds(row) for row in rows_of(job(status), Lang.EN)] == expected
 
 

@@ -8,9 +8,12 @@ service asks first, as Cancel does, and stays charged.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from bot.i18n import Lang
 from bot.models import Job, JobStatus
+from cogs.cards import CardEditor, CardRenderer
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord.interactions import InteractionHandle
 from tests.doubles.discord.model import Message, User
@@ -204,6 +207,10 @@ async def test_a_waiting_job_is_cancelled_free_and_deleted_at_once(tmp_path: Pat
         world.comet.queue_full(times=None)
         handle = await world.animate()
         await handle.wait_response()
+        # Waiting again once the provider refused its first submit: the bot holds submissions a while.
+        async with asyncio.timeout(10):
+            while world.comet.counts["submit"] < 1:
+                await asyncio.sleep(0.02)
         job = await world.wait_job(lambda j: j.status is JobStatus.QUEUED and j.card_message_id is not None)
 
         assert await by_command(world, world.discord.alice, job.id) == DONE.format(job_id=job.id)
@@ -214,3 +221,19 @@ async def test_a_waiting_job_is_cancelled_free_and_deleted_at_once(tmp_path: Pat
         assert charge is not None and charge.state == "released"
         assert world.discord.state.messages[job.card_message_id].deleted
         assert stored.provider_task_id is None
+
+
+async def test_a_card_edit_arriving_after_the_delete_never_posts_the_card_again(world: World) -> None:
+    """An edit in flight when the card went (a cancel's final state, say) finds it gone: the editor
+    posts a removed card again for a moderator's removal, never for a deleted job."""
+    discord = world.discord
+    job, card = await delivered(world, await world.animate())
+    assert await by_button(world, discord.alice, card, job) == DONE.format(job_id=job.id)
+    deleted = await world.store.get_job(job.id)
+    assert deleted is not None and deleted.card_message_id is not None
+    before = len(discord.bot_messages())
+
+    renderer = CardRenderer(world.bot.services.catalogue, Lang.EN)
+    shown = await CardEditor(world.bot).show(deleted, renderer.job(deleted))
+
+    assert shown.card_message_id == card.id and len(discord.bot_messages()) == before

@@ -150,6 +150,12 @@ async def test_a_moderator_deletes_by_the_button_and_by_command(world: World) ->
 
     await assert_deleted(world, first, [first_card], spent[0])
     await assert_deleted(world, second, [second_card], spent[1])
+    listed = await discord.slash(discord.alice, "jobs", {})
+    lines = (await listed.wait_original()).embeds[0]["description"].splitlines()
+    # Alice's list keeps both with their price, as deleted: nothing to show again, no card to open.
+    assert len(lines) == 2 and all(
+        "Deleted" in line and "/show" not in line and "[card]" not in line for line in lines
+    )
 
 
 async def test_another_member_is_refused_by_button_and_command_and_nothing_changes(world: World) -> None:

@@ -143,6 +143,7 @@ class NewJob:
     cost: int = 1  # daily-limit units the job holds (1 per job, or its clips), fixed at admission
     price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
+    source_author_id: int | None = None  # who posted the animated image (reaction, message command)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,16 @@ class Job:
     # When the provider last answered a submit of this job with "no account instance" (code 3): such
     # a waiting job lets every other waiting job go first (bot.tracking.fair_queue).
     capacity_refused_at: dt.datetime | None = None
+    # Who posted the image a reaction or "Animate image" job animated: they may delete the job too.
+    source_author_id: int | None = None
+    # The bot's other messages carrying the job (clip replies, /show re-posts): (channel id, message id).
+    posts: tuple[tuple[int, int], ...] = ()
+    deleted_at: dt.datetime | None = None  # deleted by a member: no path shows it again
+
+    @property
+    def deleted(self) -> bool:
+        """Return True once a member deleted the job (its ledger row stays)."""
+        return self.deleted_at is not None
 
     @property
     def options(self) -> VideoOptions:

@@ -83,6 +83,7 @@ class JobRequest:
     quality: Quality | None = None
     prompt: str | None = None
     source_message_id: int | None = None
+    source_author_id: int | None = None  # who posted that message's image: they may delete the job
     interaction_token: str | None = None
     token_expires_at: dt.datetime | None = None
     attachment_size_limit: int | None = None

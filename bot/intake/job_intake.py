@@ -272,6 +272,8 @@ class JobIntake:
             parent_job_id=parent.id,
             clip_index=request.clip_index,
             extension_count=parent.extension_count + 1,
+            # The image is the parent's clip: whoever made that video may delete what extends it.
+            source_author_id=parent.requester_id,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
             attachment_size_limit=request.attachment_size_limit,
@@ -349,6 +351,7 @@ class JobIntake:
             image_url=request.image.url,
             locale=request.locale,
             source_message_id=request.source_message_id,
+            source_author_id=request.source_author_id,
             interaction_token=request.interaction_token,
             token_expires_at=request.token_expires_at,
             attachment_size_limit=request.attachment_size_limit,

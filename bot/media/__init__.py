@@ -2,8 +2,8 @@
 
 No Discord here: ``delivery`` plans what a job's message carries (and archives it), ``clip_download``
 streams a clip and checks it is a video, ``fit`` re-encodes one over the limit, ``recall`` answers
-who may re-post a finished job (``/show``) and where its clips are. May import: ``bot.checks``
-(``Refusal``) and the shared vocabulary.
+who may re-post a finished job (``/show``) and where its clips are, ``deletion`` who may delete
+one. May import: ``bot.checks`` (``Refusal``) and the shared vocabulary.
 """
 
 from bot.media.archive import (
@@ -14,6 +14,7 @@ from bot.media.archive import (
     folder_problem,
 )
 from bot.media.archives import open_archive
+from bot.media.deletion import check_may_delete, check_not_deleted, may_delete
 from bot.media.delivery import (
     DEFAULT_FILE_LIMIT,
     MAX_SOURCE_BYTES,
@@ -67,7 +68,9 @@ __all__ = [
     "UploadPlan",
     "archived_clip",
     "attachable_size",
+    "check_may_delete",
     "check_may_show",
+    "check_not_deleted",
     "clear_removal",
     "download_clip",
     "folder_problem",
@@ -76,6 +79,7 @@ __all__ = [
     "job_in_guild",
     "job_of_message",
     "job_upload_limit",
+    "may_delete",
     "open_archive",
     "plan_uploads",
     "record_removal",

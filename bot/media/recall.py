@@ -79,6 +79,8 @@ def check_may_show(job: Job, user_id: int, access: ChannelAccess, *, removed: bo
     """
     if not access.can_view:
         raise Refusal("show.not_found", job_id=job.id)
+    if job.deleted:
+        raise Refusal("delete.gone", job_id=job.id)
     if job.requester_id != user_id and not access.can_moderate:
         raise Refusal("show.not_yours", job_id=job.id)
     if removed and not access.can_moderate:

@@ -46,6 +46,8 @@ class Statements(Protocol):
     MARK_FINAL_SHOWN: str
     MARK_PARTLY_DELIVERED: str
     SET_MISSING_CLIPS: str
+    ADD_POST: str
+    MARK_DELETED: str
     COUNT_PARTLY_DELIVERED: str
     UNANNOUNCED_FAILURES: str
     SET_CARD_MESSAGE: str

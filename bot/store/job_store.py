@@ -19,6 +19,7 @@ from typing import Self
 
 from bot.models import utcnow
 from bot.store.consents import ConsentRequests
+from bot.store.deletions import JobDeletions
 from bot.store.engine import Engine
 from bot.store.errors import StoreError
 from bot.store.fences import JobFences
@@ -41,7 +42,16 @@ def default_lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class JobStore(PartialDeliveries, JobFences, JobQueries, JobLedger, JobLeases, SpendReports, ConsentRequests):
+class JobStore(
+    JobDeletions,
+    PartialDeliveries,
+    JobFences,
+    JobQueries,
+    JobLedger,
+    JobLeases,
+    SpendReports,
+    ConsentRequests,
+):
     """Jobs, their spend ledger and its reports, per-server settings, meta values and requests for consent.
 
     Create it with ``await JobStore.open(path)`` (SQLite) or ``await JobStore.open_postgres(url)``, and

@@ -140,6 +140,7 @@ def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]
         new.attachment_size_limit,
         lease[0],
         utc(lease[1]),
+        new.source_author_id,
     )
 
 
@@ -187,6 +188,9 @@ def job_from_row(row: Row) -> Job:
         missing_clips=decode_clip_indexes(row["missing_clips"]),
         lease_token=row["lease_token"],
         capacity_refused_at=decode_optional_time(row["capacity_refused_at"]),
+        source_author_id=row["source_author_id"],
+        posts=decode_posts(row["posts"]),
+        deleted_at=decode_optional_time(row["deleted_at"]),
     )
 
 
@@ -198,6 +202,16 @@ def encode_clip_indexes(indexes: Iterable[int]) -> str:
 def decode_clip_indexes(text: str) -> tuple[int, ...]:
     """Return the clip indexes stored as a JSON array."""
     return tuple(int(index) for index in json.loads(text))
+
+
+def encode_posts(posts: Iterable[tuple[int, int]]) -> str:
+    """Return the bot's posts of a job as a JSON array of [channel id, message id] pairs."""
+    return json.dumps([[int(channel), int(message)] for channel, message in posts])
+
+
+def decode_posts(text: str) -> tuple[tuple[int, int], ...]:
+    """Return the (channel id, message id) pairs stored as a JSON array."""
+    return tuple((int(channel), int(message)) for channel, message in json.loads(text))
 
 
 def job_copy_params(job: Job) -> tuple[object, ...]:
@@ -243,6 +257,9 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.lease_token,
         optional_utc(job.capacity_refused_at),
         job.price,
+        job.source_author_id,
+        encode_posts(job.posts),
+        optional_utc(job.deleted_at),
     )
 
 

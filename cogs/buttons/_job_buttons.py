@@ -214,6 +214,7 @@ class JobButtons(commands.Cog):
             quality=failed.quality,
             prompt=failed.prompt,
             source_message_id=failed.source_message_id,
+            source_author_id=failed.source_author_id,
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.checks import Refusal
 from bot.client import apologize, checked_before_answer, interaction_lang, reply_ephemeral, text
+from bot.media import check_not_deleted
 from bot.models import Job
 from cogs.buttons._press_checks import clicked_where_it_lives
 from cogs.cards import ClipDelivery, PostMissingButton, Reposted, clip_numbers, loaded_cards
@@ -69,6 +70,7 @@ class MissingClips(commands.Cog):
             raise Refusal("error.job_not_found")
         if not clicked_where_it_lives(interaction, job):
             raise Refusal("error.button_elsewhere")
+        check_not_deleted(job)
         if interaction.user.id != job.requester_id and not interaction.permissions.manage_messages:
             raise Refusal("missing.not_allowed", job_id=job.id)
         if not job.partly_delivered:

@@ -16,7 +16,7 @@ from bot.access import JobAction, check_may_press
 from bot.checks import QuotaExceeded, Refusal
 from bot.client import missing_channel_permissions
 from bot.intake import check_extendable
-from bot.media import is_repost
+from bot.media import check_not_deleted, is_repost
 from bot.models import GuildSettings, Job
 from cogs.command_access import command_access
 
@@ -79,6 +79,7 @@ async def pressed_job(
             interaction.user.id,
         )
         raise Refusal("error.button_elsewhere")
+    check_not_deleted(job)  # a deleted job's buttons answer politely (a stale client, a private question)
     overrides = await services.intake.guild_settings(job.guild_id)
     moderator = interaction.permissions.manage_messages
     check_may_press(

@@ -359,13 +359,14 @@ class ClipDelivery:
         await self.services.store.mark_final_shown(job.id)
 
     async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
-        """Post ``batch`` in a reply to the job's card, saying ``content``."""
+        """Post ``batch`` in a reply to the job's card, saying ``content``; recorded for a delete."""
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        await channel.send(
+        message = await channel.send(
             content=content,
             files=[clip_file(job, clip) for clip in batch],
             **reply_options(job.channel_id, job.card_message_id),
         )
+        await self.services.store.record_post(job.id, job.channel_id, message.id)
 
     def plan_limit(self, job: Job) -> int:
         """Return the per-file limit to plan a job's uploads with.

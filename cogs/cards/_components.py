@@ -20,6 +20,8 @@ from bot.models import Motion
 from cogs.cards._custom_ids import (
     CANCEL_CONFIRM_TEMPLATE,
     CANCEL_TEMPLATE,
+    DELETE_CONFIRM_TEMPLATE,
+    DELETE_TEMPLATE,
     EXTEND_PROMPT_TEMPLATE,
     EXTEND_TEMPLATE,
     JOBS_PAGE_TEMPLATE,
@@ -28,6 +30,8 @@ from cogs.cards._custom_ids import (
     RETRY_TEMPLATE,
     cancel_confirm_id,
     cancel_id,
+    delete_confirm_id,
+    delete_id,
     extend_id,
     extend_prompt_id,
     jobs_page_id,
@@ -267,6 +271,55 @@ class PostMissingButton(_JobButton, template=POST_MISSING_TEMPLATE):
         handler = _cog(interaction, "MissingClips")
         if isinstance(handler, MissingClipsHandler):
             await handler.missing_clicked(interaction, self.job_id)
+
+
+@runtime_checkable
+class DeleteHandler(Protocol):
+    """The cog that deletes jobs (``Delete``)."""
+
+    async def delete_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a card's 🗑 Delete button."""
+
+    async def delete_confirmed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on "Delete anyway" (a job at the provider, charged all the same)."""
+
+
+class DeleteButton(_JobButton, template=DELETE_TEMPLATE):
+    """The 🗑 "Delete" button on a job's card."""
+
+    default_label, style = "Delete", discord.ButtonStyle.secondary
+
+    def __init__(self, job_id: int, *, label: str = "") -> None:
+        super().__init__(job_id, label=label)
+        self.item.emoji = discord.PartialEmoji(name="🗑️")
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this Delete button."""
+        return delete_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Delete cog."""
+        handler = _cog(interaction, "Delete")
+        if isinstance(handler, DeleteHandler):
+            await handler.delete_clicked(interaction, self.job_id)
+
+
+class DeleteConfirmButton(_JobButton, template=DELETE_CONFIRM_TEMPLATE):
+    """The "Delete anyway" button on the private question a delete of a job at the provider asks."""
+
+    default_label, style = "Delete anyway", discord.ButtonStyle.danger
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this confirmation."""
+        return delete_confirm_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the Delete cog."""
+        handler = _cog(interaction, "Delete")
+        if isinstance(handler, DeleteHandler):
+            await handler.delete_confirmed(interaction, self.job_id)
 
 
 def _cog(interaction: discord.Interaction, name: str) -> object:

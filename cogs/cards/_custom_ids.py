@@ -18,6 +18,9 @@ CANCEL_CONFIRM_TEMPLATE = r"mb:cc:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
 EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
+# Issue 22, delete: the 🗑 button on a card, and "Delete anyway" for a job already at the provider.
+DELETE_TEMPLATE = r"mb:d:(?P<job>[0-9]{1,18})"
+DELETE_CONFIRM_TEMPLATE = r"mb:dc:(?P<job>[0-9]{1,18})"
 # The offer of a smaller job under a refusal: a random token, the request stays in the process.
 OFFER_TEMPLATE = r"mb:o:(?P<offer>[0-9a-f]{16})"
 # issue 22 (consent): the poster's Allow (a) / Deny (d) under a request; the request is in the store.
@@ -34,6 +37,8 @@ TEMPLATES = (
     POST_MISSING_TEMPLATE,
     OFFER_TEMPLATE,
     CONSENT_TEMPLATE,
+    DELETE_TEMPLATE,
+    DELETE_CONFIRM_TEMPLATE,
 )
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
@@ -75,6 +80,16 @@ def post_missing_id(job_id: int) -> str:
 def consent_answer_id(consent_id: int, *, allow: bool) -> str:
     """Return the custom id of the poster's Allow or Deny button under request ``consent_id``."""
     return f"mb:ok:{consent_id}:{'a' if allow else 'd'}"
+
+
+def delete_id(job_id: int) -> str:
+    """Return the custom id of a card's 🗑 Delete button."""
+    return f"mb:d:{job_id}"
+
+
+def delete_confirm_id(job_id: int) -> str:
+    """Return the custom id of the "Delete anyway" button of a job already at the provider."""
+    return f"mb:dc:{job_id}"
 
 
 def offer_id(token: str) -> str:

@@ -58,6 +58,8 @@ class CardEditor:
             try:
                 return await self._edit_in_place(job, card, files)
             except discord.NotFound:
+                if await self._deleted(job):
+                    return job  # a member deleted the job and its card: nothing is posted again
                 log.info("job %s: card message %s is gone; posting a new one", job.id, job.card_message_id)
             except discord.Forbidden as exc:
                 raise CardUnavailable(str(exc)) from exc
@@ -116,6 +118,11 @@ class CardEditor:
                 await self._bot.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
         except discord.HTTPException:
             log.info("could not delete card %s in channel %s", message_id, channel_id)
+
+    async def _deleted(self, job: Job) -> bool:
+        """Return True if a member deleted ``job`` (issue 22): its card must not come back."""
+        stored = await self._store.get_job(job.id)
+        return stored is None or stored.deleted
 
     def _token_usable(self, job: Job) -> bool:
         expires = job.token_expires_at

@@ -21,6 +21,7 @@ from bot.models import MAX_EXTENSIONS, Job, JobStatus, Motion, Quality, VideoOpt
 from bot.tracking import EXACT_POSITIONS, QueuePlace
 from cogs.cards._components import (
     CancelButton,
+    DeleteButton,
     ExtendButton,
     ExtendPromptButton,
     PostMissingButton,
@@ -153,19 +154,30 @@ class CardRenderer:
     def buttons(self, job: Job) -> tuple[ButtonRow, ...]:
         """Return the card's button rows: Cancel while it waits or runs, Retry after a failure, the clips'.
 
-        A partly delivered job's card adds "Post missing clips" under its clips' rows.
+        A partly delivered job's card adds "Post missing clips" under its clips' rows; every card
+        ends with 🗑 Delete (``with_delete``).
         """
         if job.partly_delivered:
             missing = PostMissingButton(job.id, label=self.text("button.post_missing"))
-            return (*self.clip_buttons(job)[: MAX_BUTTON_ROWS - 1], *rows_of([missing]))
+            return (*self.clip_buttons(job)[: MAX_BUTTON_ROWS - 1], *rows_of([missing, self.delete(job)]))
         if job.clip_urls and job.status not in RETRYABLE:
             # A job that failed after its result came (not a video, say) offers Retry, not its URLs.
-            return self.clip_buttons(job)
+            return self.with_delete(self.clip_buttons(job), job)
         if job.status.is_active:
-            return rows_of([CancelButton(job.id, label=self.text("button.cancel"))])
+            return rows_of([CancelButton(job.id, label=self.text("button.cancel")), self.delete(job)])
         if job.status in RETRYABLE:
-            return rows_of([RetryButton(job.id, label=self.text("button.retry"))])
-        return ()
+            return rows_of([RetryButton(job.id, label=self.text("button.retry")), self.delete(job)])
+        return rows_of([self.delete(job)])
+
+    def delete(self, job: Job) -> DeleteButton:
+        """Return the card's 🗑 Delete button (issue 22)."""
+        return DeleteButton(job.id, label=self.text("button.delete"))
+
+    def with_delete(self, rows: tuple[ButtonRow, ...], job: Job) -> tuple[ButtonRow, ...]:
+        """Return the clips' ``rows`` and 🗑 Delete: a row of its own, or last in the fifth row."""
+        if len(rows) < MAX_BUTTON_ROWS:
+            return (*rows, (self.delete(job),))
+        return (*rows[:-1], (*rows[-1], self.delete(job)))
 
     def clip_buttons(self, job: Job) -> tuple[ButtonRow, ...]:
         """Return one row per clip: Extend (low), Extend (high), Extend with a prompt…, the original file.

@@ -103,6 +103,8 @@ class Jobs(commands.Cog):
             created_at=discord_timestamp(job.created_at),
         )
         entry = f"{entry} · {self.services.prices.format(Money(job.price))}"
+        if job.deleted:
+            return entry  # nothing to show again, no card to link (issue 22): its cost stays listed
         # A slash command cannot be a link, so the entry shows the command that re-posts the job.
         command = text(self.bot, lang, "commands.show.name")
         option = text(self.bot, lang, "commands.show.job_name")
@@ -113,6 +115,8 @@ class Jobs(commands.Cog):
 
     def _status(self, lang: Lang, job: Job) -> str:
         """Return the job's status for the list; a partly delivered job names its missing clips."""
+        if job.deleted:
+            return text(self.bot, lang, "status.deleted")
         if job.partly_delivered:
             missing = job.missing_clips
             return text(

@@ -209,21 +209,25 @@ class Show(commands.Cog):
         card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
         # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
         # flags there, and a Components V2 card needs its flag.
+        store = self.services.store
         if answer_id is not None:
-            await record_repost(self.services.store, answer_id, job)
+            await record_repost(store, answer_id, job)
+            await store.record_post(job.id, interaction.channel_id or job.channel_id, answer_id)
         message = await interaction.edit_original_response(
             view=card.layout(),
             attachments=[clip_file(job, clip) for clip in first],
             allowed_mentions=NO_MENTIONS,
         )
         if message.id != answer_id:
-            await record_repost(self.services.store, message.id, job)
+            await record_repost(store, message.id, job)
+            await store.record_post(job.id, message.channel.id, message.id)
         for batch in plan.messages[1:]:
-            await interaction.followup.send(
+            more = await interaction.followup.send(
                 content=renderer.text("delivery.more_clips", job_id=job.id),
                 files=[clip_file(job, clip) for clip in batch],
                 wait=True,
             )
+            await store.record_post(job.id, more.channel.id, more.id)
 
     # -- cards a moderator removed ----------------------------------------------------------------
 

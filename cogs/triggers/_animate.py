@@ -206,7 +206,9 @@ class Animate(commands.Cog):
             await refuse(interaction, refusal)
             return
         request = replace(
-            self._request(interaction, JobSource.CONTEXT_MENU, image), source_message_id=message.id
+            self._request(interaction, JobSource.CONTEXT_MENU, image),
+            source_message_id=message.id,
+            source_author_id=message.author.id,
         )
         moderator = interaction.permissions.manage_messages
         try:

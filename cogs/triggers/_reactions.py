@@ -119,6 +119,7 @@ class Reactions(commands.Cog):
             image=image,
             locale=lang.value,
             source_message_id=message.id,
+            source_author_id=message.author.id,
             role_ids=member_role_ids(payload.member),
         )
         moderator = channel.permissions_for(payload.member).manage_messages

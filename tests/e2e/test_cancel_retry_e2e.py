@@ -33,10 +33,11 @@ def description(message: Message) -> str:
 
 
 def shows_cancelled(message: Message, *, charged: bool = False) -> bool:
-    """The card says cancelled and whether it still counts (it does once sent), and has no buttons left."""
+    """The card says cancelled and whether it still counts (it does once sent); only 🗑 Delete is left."""
     footer = card_parts(message).notes
     note = STILL_CHARGED if charged else NOT_CHARGED
-    return description(message) == CANCELLED and note in footer and not message.custom_ids
+    only_delete = [custom_id.startswith("mb:d:") for custom_id in message.custom_ids] == [True]
+    return description(message) == CANCELLED and note in footer and only_delete
 
 
 def tasks_of(world: World, job: Job) -> list[str]:

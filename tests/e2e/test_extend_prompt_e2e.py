@@ -257,8 +257,12 @@ async def test_a_fully_extended_card_keeps_every_button_within_discords_limits(w
     assert gallery_files(card) == [file.filename for file in card.files] and len(card.files) == 4
     assert "4" in card_parts(card).extension
     rows = [c for c in everything if c["type"] == 1]
-    assert len(rows) == 4 <= MAX_ROWS and all(len(row["components"]) == 4 <= MAX_ROW_WIDTH for row in rows)
-    for clip, row in enumerate(rows):
+    *clip_rows, delete_row = rows  # 🗑 Delete in a row of its own (issue 22)
+    assert [b["custom_id"] for b in delete_row["components"]] == [f"mb:d:{job.id}"]
+    assert len(rows) == 5 <= MAX_ROWS and all(
+        len(row["components"]) == 4 <= MAX_ROW_WIDTH for row in clip_rows
+    )
+    for clip, row in enumerate(clip_rows):
         low, high, with_prompt, link = row["components"]
         assert [low["custom_id"], high["custom_id"], with_prompt["custom_id"]] == [
             extend_id(job.id, clip, "l"),

@@ -36,9 +36,10 @@ async def test_the_delivered_card_is_one_container_with_a_gallery_of_its_four_fi
     assert sum(c["type"] == MEDIA_GALLERY for c in container["components"]) == 1
     rows = [c for c in container["components"] if c["type"] == ACTION_ROW]
     buttons = [b for row in rows for b in row["components"] if b["type"] == BUTTON]
-    assert len(rows) == 4 and len(buttons) == 16
+    assert len(rows) == 5 and len(buttons) == 17
     assert sum(b["style"] == LINK for b in buttons) == 4  # the original file of each clip
     assert sum(b.get("custom_id", "").startswith(("mb:x:", "mb:p:")) for b in buttons) == 12
+    assert buttons[-1]["custom_id"] == f"mb:d:{job_id}"  # 🗑 Delete, last in a row of its own
 
 
 async def test_every_state_of_the_card_is_v2_from_the_first_reply(world):

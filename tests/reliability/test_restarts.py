@@ -134,7 +134,8 @@ async def test_a_kill_after_the_provider_accepted_but_before_the_task_id_was_sto
 
     assert failed.status is JobStatus.FAILED and failed.failure_kind is FailureKind.INTERRUPTED
     assert "did not count against your daily limit" in _embed_text(card)
-    assert not card.files and card.custom_ids == [f"mb:r:{failed.id}"]  # only Retry: nothing to extend
+    # Only Retry (and 🗑 Delete): nothing to extend.
+    assert not card.files and card.custom_ids == [f"mb:r:{failed.id}", f"mb:d:{failed.id}"]
     assert (await stored_usage(world.database, failed)).user_today == 0
     assert world.submits_of(failed) == 1  # not sent a second time: its outcome is unknowable
 

@@ -12,10 +12,10 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
-    attachment_size_limit, lease_owner, lease_expires_at, lease_token
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, 1
+    $21, $22, $23, $24, $25, $26, $27, 1, $28
 )
 RETURNING *
 """
@@ -27,7 +27,7 @@ SELECT_JOB_FOR_UPDATE = "SELECT * FROM jobs WHERE id = $1 FOR UPDATE"
 SELECT_SAME_SOURCE_JOB = """
 SELECT * FROM jobs
 WHERE source_message_id = $1 AND requester_id = $2 AND source = $3 AND created_at >= $4
-    AND status NOT IN ('failed', 'timed_out', 'cancelled')
+    AND status NOT IN ('failed', 'timed_out', 'cancelled') AND deleted_at IS NULL
 ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = $1"
@@ -83,6 +83,9 @@ WHERE id = $3 RETURNING *
 """
 
 SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = $1, updated_at = $2 WHERE id = $3 RETURNING *"
+
+ADD_POST = "UPDATE jobs SET posts = (posts::jsonb || jsonb_build_array($1::text::jsonb))::text WHERE id = $2"
+MARK_DELETED = "UPDATE jobs SET deleted_at = $1, updated_at = $1 WHERE id = $2 RETURNING *"
 
 COUNT_PARTLY_DELIVERED = """
 SELECT COUNT(*) AS jobs FROM jobs WHERE status = 'delivered' AND missing_clips <> '[]'
@@ -312,10 +315,11 @@ INSERT INTO jobs (
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
     timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
-    lease_token, capacity_refused_at, price
+    lease_token, capacity_refused_at, price, source_author_id, posts, deleted_at
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40
+    $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40,
+    $41, $42, $43
 )
 """
 

@@ -7,8 +7,8 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
-    attachment_size_limit, lease_owner, lease_expires_at, lease_token
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 RETURNING *
 """
 
@@ -17,11 +17,11 @@ SELECT_JOB = "SELECT * FROM jobs WHERE id = ?"
 SELECT_JOB_FOR_UPDATE = SELECT_JOB
 
 # The member's newest job from the same message by the same trigger since a moment; failed,
-# timed-out and cancelled jobs do not count, so a member can retry after a failure or a cancel.
+# timed-out, cancelled and deleted jobs do not count, so a member can retry after a failure or a cancel.
 SELECT_SAME_SOURCE_JOB = """
 SELECT * FROM jobs
 WHERE source_message_id = ? AND requester_id = ? AND source = ? AND created_at >= ?
-    AND status NOT IN ('failed', 'timed_out', 'cancelled')
+    AND status NOT IN ('failed', 'timed_out', 'cancelled') AND deleted_at IS NULL
 ORDER BY id DESC LIMIT 1
 """
 SELECT_JOB_ID_BY_TASK = "SELECT id FROM jobs WHERE provider_task_id = ?"
@@ -85,6 +85,10 @@ WHERE id = ?3 RETURNING *
 """
 
 SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"
+
+# One more message of the bot carrying the job, appended in the statement (never read-modify-write).
+ADD_POST = "UPDATE jobs SET posts = json_insert(posts, '$[#]', json(?1)) WHERE id = ?2"
+MARK_DELETED = "UPDATE jobs SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *"
 
 COUNT_PARTLY_DELIVERED = """
 SELECT COUNT(*) AS jobs FROM jobs WHERE status = 'delivered' AND missing_clips <> '[]'

@@ -86,12 +86,15 @@ def target_name(url: str) -> str:
 async def fill(path: Path, clock: FakeClock) -> int:
     """Jobs in every final status over two days, settings, usage and meta; return the deleted job's id."""
     async with await JobStore.open(path, clock=clock) as store:
-        delivered = await job_in(store, JobStatus.DELIVERED, source_message_id=4001)
+        delivered = await job_in(store, JobStatus.DELIVERED, source_message_id=4001, source_author_id=4002)
         await store.set_card_message(delivered.id, 5001)
+        await store.record_post(delivered.id, 3001, 5002)  # a reply with more clips
+        await store.record_post(delivered.id, 3002, 5003)  # a /show re-post elsewhere
         refused = await job_in(store, JobStatus.SUBMITTING, guild_id=None, attachment_size_limit=10 << 20)
         await store.requeue(refused.id, no_instance=True)  # no account for it: capacity_refused_at
         await store.mark_failed(refused.id, FailureKind.NO_CAPACITY, "no account for more than 60 minutes")
-        await job_in(store, JobStatus.CANCELLED, requester_id=OTHER_USER)
+        cancelled = await job_in(store, JobStatus.CANCELLED, requester_id=OTHER_USER)
+        await store.mark_deleted(cancelled.id)  # a member deleted it: it stays deleted on PostgreSQL
         late = await job_in(
             store, JobStatus.SUCCEEDED, clips=2, loop=True, end_image_url="https://e.x/end.png"
         )

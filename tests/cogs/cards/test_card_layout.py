@@ -76,40 +76,42 @@ def kinds(row: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("lang", list(Lang))
 def test_a_delivered_card_has_one_row_per_clip_with_four_components(lang: Lang) -> None:
     rows = rows_of(job(JobStatus.DELIVERED, 4), lang)
-    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4
+    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4 + [["d"]]
     assert not any(c.get("disabled") for row in rows for c in row["components"])
 
 
 @pytest.mark.parametrize("lang", list(Lang))
 def test_a_fully_extended_card_keeps_its_buttons_disabled(lang: Lang) -> None:
     rows = rows_of(job(JobStatus.DELIVERED, 4, extensions=MAX_EXTENSIONS), lang)
-    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4
-    for row in rows:
+    assert [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 4 + [["d"]]
+    for row in rows[:4]:
         assert [bool(c.get("disabled")) for c in row["components"]] == [True, True, True, False]
 
 
 @pytest.mark.parametrize("lang", list(Lang))
 def test_clip_links_too_long_to_include_leave_three_buttons_per_row(lang: Lang) -> None:
     rows = rows_of(job(JobStatus.DELIVERED, 4, url=LONG_URL, extensions=MAX_EXTENSIONS), lang)
-    assert [kinds(row) for row in rows] == [["x", "x", "p"]] * 4
+    assert [kinds(row) for row in rows] == [["x", "x", "p"]] * 4 + [["d"]]
 
 
 def test_the_renderer_caps_a_card_at_five_clip_rows() -> None:
     rows = rows_of(job(JobStatus.DELIVERED, 6), Lang.VI)
-    assert len(rows) == MAX_CLIP_ROWS and [kinds(row) for row in rows] == [["x", "x", "p", "link"]] * 5
+    # 🗑 Delete ends the fifth row when the clips take every row.
+    expected = [["x", "x", "p", "link"]] * 4 + [["x", "x", "p", "link", "d"]]
+    assert len(rows) == MAX_CLIP_ROWS and [kinds(row) for row in rows] == expected
 
 
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (JobStatus.QUEUED, [["c"]]),
-        (JobStatus.RUNNING, [["c"]]),
-        (JobStatus.FAILED, [["r"]]),
-        (JobStatus.TIMED_OUT, [["r"]]),
-        (JobStatus.CANCELLED, []),
+        (JobStatus.QUEUED, [["c", "d"]]),
+        (JobStatus.RUNNING, [["c", "d"]]),
+        (JobStatus.FAILED, [["r", "d"]]),
+        (JobStatus.TIMED_OUT, [["r", "d"]]),
+        (JobStatus.CANCELLED, [["d"]]),
     ],
 )
-def test_cancel_and_retry_cards_have_one_button(status: JobStatus, expected: list[list[str]]) -> None:
+def test_cancel_and_retry_cards_end_with_delete(status: JobStatus, expected: list[list[str]]) -> None:
     assert [kinds(row) for row in rows_of(job(status), Lang.EN)] == expected
 
 
@@ -117,7 +119,7 @@ def test_a_failed_extension_card_shows_retry_not_extend() -> None:
     failed_child = replace(
         job(JobStatus.FAILED), parent_job_id=1, clip_index=0, extension_count=MAX_EXTENSIONS
     )
-    assert [kinds(row) for row in rows_of(failed_child, Lang.EN)] == [["r"]]
+    assert [kinds(row) for row in rows_of(failed_child, Lang.EN)] == [["r", "d"]]
 
 
 def names(count: int) -> tuple[str, ...]:
@@ -155,7 +157,7 @@ def test_a_partly_delivered_card_keeps_its_clip_rows_adds_the_missing_button_and
     """The biggest card again, four of its six clips missing: "Post missing clips" is the last row."""
     partial = biggest(missing_clips=(2, 3, 4, 5))
     assert_fits(partial, lang, names(2))
-    assert [kinds(row) for row in rows_of(partial, lang)][-1] == ["m"]
+    assert [kinds(row) for row in rows_of(partial, lang)][-1] == ["m", "d"]
 
 
 def test_a_delivered_card_is_one_container_with_the_texts_the_gallery_and_the_buttons() -> None:
@@ -163,6 +165,6 @@ def test_a_delivered_card_is_one_container_with_the_texts_the_gallery_and_the_bu
     (container,) = accepted(card.layout().to_components(), names(4))
     kinds_in_order = [c["type"] for c in container["components"]]
     assert container["type"] == 17
-    assert kinds_in_order == [10, 10, 10, 10, 12, 14, 1, 1, 1, 1]  # ready, title, state, fields
+    assert kinds_in_order == [10, 10, 10, 10, 12, 14, 1, 1, 1, 1, 1]  # ready, title, state, fields
     gallery = container["components"][4]
     assert [item["media"]["url"] for item in gallery["items"]] == [f"attachment://{n}" for n in names(4)]

@@ -13,7 +13,7 @@ import pytest
 
 from bot.i18n import Catalogue, Lang
 from bot.models import FailureKind, Job, JobSource, JobStatus, Quality
-from cogs.cards import CardRenderer, RetryButton
+from cogs.cards import CardRenderer, DeleteButton, RetryButton
 from tests.cogs.cards.test_card_layout import NOW, job
 
 REASON = "CometAPI has no account for this request (code 3): 无可用的账号实例, for more than 60 minutes"
@@ -54,5 +54,5 @@ def test_the_card_of_such_a_job_offers_retry_and_says_it_was_not_counted() -> No
     card = CardRenderer(Catalogue.load(), Lang.EN).job(failed(Quality.HD), now=NOW)
     assert "no capacity for 720p videos right now" in card.state
     assert "did not count against your daily limit" in "\n".join(card.notes)
-    assert [type(item) for row in card.rows for item in row] == [RetryButton]
+    assert [type(item) for row in card.rows for item in row] == [RetryButton, DeleteButton]
     assert card.state.startswith("Failed:")

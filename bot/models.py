@@ -143,6 +143,7 @@ class NewJob:
     cost: int = 1  # daily-limit units the job holds (1 per job, or its clips), fixed at admission
     price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
+    private: bool = False  # card and clips for the requester only (ephemeral, then by DM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,9 @@ class Job:
     # When the provider last answered a submit of this job with "no account instance" (code 3): such
     # a waiting job lets every other waiting job go first (bot.tracking.fair_queue).
     capacity_refused_at: dt.datetime | None = None
+    # Card and clips for the requester only (ephemeral while the token lives, by DM after), until
+    # they post it to the channel; never shown publicly by any other path.
+    private: bool = False
 
     @property
     def options(self) -> VideoOptions:
@@ -285,6 +289,7 @@ class GuildSettings:
     budget_server_month: int | None = None
     budget_person_day: int | None = None
     budget_person_month: int | None = None
+    private_default: bool = False  # /animate's results for the requester only unless they say otherwise
 
 
 @dataclass(frozen=True, slots=True)

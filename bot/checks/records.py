@@ -95,6 +95,8 @@ class JobRequest:
     # The roles the member holds in the server (none in direct messages): admission's money budgets
     # depend on them (a role's allowance, bot.budget.effective_budgets).
     role_ids: frozenset[int] = frozenset()
+    # Results for the requester only; None takes the server's default (``GuildSettings.private_default``).
+    private: bool | None = None
 
     @property
     def options(self) -> VideoOptions:

@@ -139,6 +139,7 @@ def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]
         new.attachment_size_limit,
         lease[0],
         utc(lease[1]),
+        new.private,
     )
 
 
@@ -186,6 +187,7 @@ def job_from_row(row: Row) -> Job:
         missing_clips=decode_clip_indexes(row["missing_clips"]),
         lease_token=row["lease_token"],
         capacity_refused_at=decode_optional_time(row["capacity_refused_at"]),
+        private=bool(row["private"]),
     )
 
 
@@ -242,6 +244,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.lease_token,
         optional_utc(job.capacity_refused_at),
         job.price,
+        job.private,
     )
 
 
@@ -267,6 +270,7 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.budget_server_month,
         settings.budget_person_day,
         settings.budget_person_month,
+        settings.private_default,
     )
 
 
@@ -294,6 +298,7 @@ def guild_settings_from_row(row: Row) -> GuildSettings:
         budget_server_month=row["budget_server_month"],
         budget_person_day=row["budget_person_day"],
         budget_person_month=row["budget_person_month"],
+        private_default=bool(row["private_default"]),
     )
 
 

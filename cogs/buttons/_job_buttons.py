@@ -173,7 +173,9 @@ class JobButtons(commands.Cog):
         card = renderer.pending(
             interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options, price
         )
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=failed.private
+        )
 
         async def start(card_id: int | None) -> Job:
             job = await self._start_again(interaction, failed, card_id)
@@ -222,6 +224,7 @@ class JobButtons(commands.Cog):
             raw=failed.raw,
             end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
             role_ids=member_role_ids(interaction.user),
+            private=failed.private,
         )
         intake = self.services.intake
         request = await intake.precheck(request)

@@ -26,6 +26,8 @@ from cogs.cards._components import (
     JobsPageHandler,
     MissingClipsHandler,
     PostMissingButton,
+    PostToChannelButton,
+    PostToChannelHandler,
     RetryButton,
 )
 from cogs.cards._custom_ids import (
@@ -36,9 +38,10 @@ from cogs.cards._custom_ids import (
     is_listened_modal,
     offer_id,
 )
-from cogs.cards._editor import CardEditor
+from cogs.cards._editor import CardEditor, CardUnavailable
 from cogs.cards._job_starts import JobStarts
 from cogs.cards._layout import NO_PING
+from cogs.cards._publish import publish
 from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
@@ -53,6 +56,7 @@ __all__ = [
     "CancelConfirmButton",
     "CardEditor",
     "CardRenderer",
+    "CardUnavailable",
     "ClipDelivery",
     "ClipSource",
     "ExtendButton",
@@ -65,6 +69,8 @@ __all__ = [
     "JobsPageHandler",
     "MissingClipsHandler",
     "PostMissingButton",
+    "PostToChannelButton",
+    "PostToChannelHandler",
     "Reposted",
     "RetryButton",
     "clip_file",
@@ -75,6 +81,7 @@ __all__ = [
     "is_listened_modal",
     "loaded_cards",
     "offer_id",
+    "publish",
     "setup",
 ]
 

@@ -138,7 +138,7 @@ class ClipDelivery:
 
     async def deliver(self, job: Job) -> None:
         """Post the clips of a SUCCEEDED job, then record it delivered, failed or delivered in part."""
-        async with _folder(job) as folder:
+        async with clip_folder(job) as folder:
             clips = await self.source.download_all(job, folder, attachable_size(self.plan_limit(job)))
             if clips and all(clip.not_video for clip in clips):
                 await self._no_video(job)
@@ -297,7 +297,7 @@ class ClipDelivery:
         if found:
             job = await self.services.store.mark_clips_posted(job.id, found)
         result = Reposted(job)
-        async with _folder(job) as folder:
+        async with clip_folder(job) as folder:
             limit = attachable_size(self.upload_limit(job.guild_id))
             clips = await self.source.fetch(job, job.missing_clips, folder, limit)
             plan = plan_uploads(clips, per_file_limit=limit)
@@ -370,7 +370,12 @@ class ClipDelivery:
         await self.services.store.mark_final_shown(job.id)
 
     async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
-        """Post ``batch`` in a reply to the job's card, saying ``content``."""
+        """Post ``batch`` in a reply to the job's card, saying ``content`` (privately for a private job)."""
+        if job.private:
+            await self.editor.send_privately(
+                job, lambda: [clip_file(job, clip) for clip in batch], content=content
+            )
+            return
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         await channel.send(
             content=content,
@@ -393,7 +398,7 @@ class ClipDelivery:
 
 
 @asynccontextmanager
-async def _folder(job: Job) -> AsyncIterator[Path]:
+async def clip_folder(job: Job) -> AsyncIterator[Path]:
     """Yield a temporary folder for one job's clips; remove it afterwards."""
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
     try:

@@ -18,6 +18,8 @@ CANCEL_CONFIRM_TEMPLATE = r"mb:cc:(?P<job>[0-9]{1,18})"
 RETRY_TEMPLATE = r"mb:r:(?P<job>[0-9]{1,18})"
 EXTEND_PROMPT_TEMPLATE = r"mb:p:(?P<job>[0-9]{1,18}):(?P<clip>[0-9])"
 POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
+# "Post to channel" on a private job's card (issue 22).
+POST_TO_CHANNEL_TEMPLATE = r"mb:pc:(?P<job>[0-9]{1,18})"
 # The offer of a smaller job under a refusal: a random token, the request stays in the process.
 OFFER_TEMPLATE = r"mb:o:(?P<offer>[0-9a-f]{16})"
 # Not a button: the modal the Extend-with-prompt button opens (its submit names the job and clip).
@@ -31,6 +33,7 @@ TEMPLATES = (
     EXTEND_PROMPT_TEMPLATE,
     POST_MISSING_TEMPLATE,
     OFFER_TEMPLATE,
+    POST_TO_CHANNEL_TEMPLATE,
 )
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
@@ -92,3 +95,8 @@ def is_known(custom_id: str) -> bool:
 def is_listened_modal(custom_id: str) -> bool:
     """Return True if a Motionbot cog answers submits of the modal ``custom_id`` by itself."""
     return any(template.fullmatch(custom_id) for template in LISTENED_MODALS)
+
+
+def post_to_channel_id(job_id: int) -> str:
+    """Return the custom id of a private job's "Post to channel" button."""
+    return f"mb:pc:{job_id}"

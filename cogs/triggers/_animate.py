@@ -133,6 +133,7 @@ class Animate(commands.Cog):
         loop=key_str("loop", "commands.animate.loop_name"),
         end_image=key_str("end_image", "commands.animate.end_image_name"),
         raw=key_str("raw", "commands.animate.raw_name"),
+        private=key_str("private", "commands.animate.private_name"),
     )
     @app_commands.describe(
         image=key_str(
@@ -154,6 +155,10 @@ class Animate(commands.Cog):
             "commands.animate.end_image_description",
         ),
         raw=key_str("Raw style: closer to the prompt, less stylized", "commands.animate.raw_description"),
+        private=key_str(
+            "Only you see the result until you post it (the server's default if left out)",
+            "commands.animate.private_description",
+        ),
     )
     @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES, clips=CLIP_CHOICES)
     @app_commands.guild_only()
@@ -168,6 +173,7 @@ class Animate(commands.Cog):
         loop: bool | None = None,
         end_image: discord.Attachment | None = None,
         raw: bool | None = None,
+        private: bool | None = None,
     ) -> None:
         """Turn an image into a short video (without an image: open the upload form)."""
 
@@ -184,6 +190,7 @@ class Animate(commands.Cog):
                 loop=loop,
                 end_image=attachment_ref(end_image) if end_image else None,
                 raw=raw,
+                private=private,
             )
 
         if image is None:
@@ -285,7 +292,9 @@ class Animate(commands.Cog):
             request.options,
             request.price,
         )
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=bool(request.private)
+        )
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start(request, card_message_id=card_id)

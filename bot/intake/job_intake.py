@@ -367,7 +367,8 @@ class JobIntake:
     def _private(request: JobRequest, overrides: GuildSettings | None) -> bool:
         if request.private is not None:
             return request.private
-        return bool(overrides and overrides.private_default)
+        # A reaction is public itself and has no interaction to answer privately: never private.
+        return request.source is not JobSource.REACTION and bool(overrides and overrides.private_default)
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import discord
@@ -35,7 +31,7 @@ from bot.media import (
 )
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.ops import job_fields
-from cogs.cards._clip_files import ClipSource, clip_file, clip_name, clip_names
+from cogs.cards._clip_files import ClipSource, clip_file, clip_folder, clip_name, clip_names
 from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
 from cogs.cards._layout import Card
 from cogs.cards._posted_files import card_notes, kept_attachments, posted_files, posted_names
@@ -395,13 +391,3 @@ class ClipDelivery:
         """Return the per-file upload limit in a server (higher on boosted servers)."""
         guild = self.bot.get_guild(guild_id) if guild_id else None
         return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
-
-
-@asynccontextmanager
-async def clip_folder(job: Job) -> AsyncIterator[Path]:
-    """Yield a temporary folder for one job's clips; remove it afterwards."""
-    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
-    try:
-        yield folder
-    finally:
-        await asyncio.to_thread(shutil.rmtree, folder, True)

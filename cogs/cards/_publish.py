@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from bot.media import attachable_size, plan_uploads
 from bot.models import Job
-from cogs.cards._clip_delivery import ClipDelivery, clip_folder
-from cogs.cards._clip_files import clip_file, clip_name
+from cogs.cards._clip_delivery import ClipDelivery
+from cogs.cards._clip_files import clip_file, clip_folder, clip_name
 
 
 async def publish(delivery: ClipDelivery, job: Job) -> Job:

@@ -10,6 +10,7 @@ import dataclasses
 
 from bot.models import Job
 from tests.doubles.discord import Message
+from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, card_parts, final_answer
 
 
@@ -124,3 +125,18 @@ async def final_answer_of(handle: object) -> str:
     """The text of a deferred private answer once it is filled in."""
     original = await handle.wait_original(lambda m: not m.loading)  # type: ignore[attr-defined]
     return str(original.content or "")
+
+
+async def test_the_servers_default_leaves_the_reaction_trigger_public(world: World) -> None:
+    """private_default on: a 🎬 reaction (public itself, no interaction to answer) still posts publicly."""
+    await world.store.update_guild_settings(
+        world.discord.guild.id, lambda s: dataclasses.replace(s, private_default=True)
+    )
+    discord = world.discord
+    attachment = ("cat.png", png_bytes(width=256, height=256), "image/png")
+    image = await discord.post_message(discord.bob, discord.general, "look", attachments=[attachment])
+    await discord.add_reaction(discord.alice, image, "🎬")
+    job = await world.wait_delivered((await world.wait_job(lambda j: j.requester_id == discord.alice.id)).id)
+    assert not job.private
+    [card] = public_clips(world)
+    assert card.id == job.card_message_id

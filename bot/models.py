@@ -144,6 +144,7 @@ class NewJob:
     price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
     private: bool = False  # card and clips for the requester only (ephemeral, then by DM)
+    webhook_only: bool = False  # started where the bot is not a member: the interaction webhook only
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,14 @@ class Job:
     # Card and clips for the requester only (ephemeral while the token lives, by DM after), until
     # they post it to the channel; never shown publicly by any other path.
     private: bool = False
+    # Started where the bot is not a member (a user install in another server, a group DM): its card
+    # and clips go through the interaction's webhook alone while the token lives, by DM after.
+    webhook_only: bool = False
+
+    @property
+    def reaches_through_webhook(self) -> bool:
+        """Whether the card lives on the interaction webhook alone (private, or no bot where it runs)."""
+        return self.private or self.webhook_only
 
     @property
     def options(self) -> VideoOptions:

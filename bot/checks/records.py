@@ -97,6 +97,8 @@ class JobRequest:
     role_ids: frozenset[int] = frozenset()
     # Results for the requester only; None takes the server's default (``GuildSettings.private_default``).
     private: bool | None = None
+    # Started where the bot is not a member (issue 22, user installs): the interaction's webhook only.
+    webhook_only: bool = False
 
     @property
     def options(self) -> VideoOptions:

@@ -283,6 +283,7 @@ class JobIntake:
             cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
             price=self.extension_price(parent),
             private=parent.private,  # an extension of a private clip stays the requester's own
+            webhook_only=parent.webhook_only,
         )
         return await self._admit(new, card_message_id, request.role_ids)
 
@@ -361,6 +362,7 @@ class JobIntake:
             cost=request.cost,
             price=request.price,
             private=bool(request.private),
+            webhook_only=request.webhook_only,
         )
 
     @staticmethod

@@ -140,6 +140,7 @@ def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]
         lease[0],
         utc(lease[1]),
         new.private,
+        new.webhook_only,
     )
 
 
@@ -188,6 +189,7 @@ def job_from_row(row: Row) -> Job:
         lease_token=row["lease_token"],
         capacity_refused_at=decode_optional_time(row["capacity_refused_at"]),
         private=bool(row["private"]),
+        webhook_only=bool(row["webhook_only"]),
     )
 
 
@@ -245,6 +247,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         optional_utc(job.capacity_refused_at),
         job.price,
         job.private,
+        job.webhook_only,
     )
 
 

@@ -367,7 +367,7 @@ class ClipDelivery:
 
     async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
         """Post ``batch`` in a reply to the job's card, saying ``content`` (privately for a private job)."""
-        if job.private:
+        if job.reaches_through_webhook:
             await self.editor.send_privately(
                 job, lambda: [clip_file(job, clip) for clip in batch], content=content
             )

@@ -8,6 +8,8 @@ is posted again as a new message (replying to the source image where there was o
 A private job's card is an ephemeral message only its requester sees: it is edited through the
 interaction webhook while the token lives; after that (Discord cannot edit an ephemeral message with
 the bot's token) its final state goes to the requester by DM, a new message, so nothing is lost.
+A job started where the bot is not a member (a user install) lives on the interaction webhook the
+same way, its card public there: the bot's token reaches nothing in that place.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class CardEditor:
         ``files`` is a factory because a discord.File can be sent only once and a fallback route
         may need to send it again. Raises CardUnavailable when nothing can be shown.
         """
-        if job.private:
+        if job.reaches_through_webhook:
             return await self._show_privately(job, card, files)
         if job.card_message_id is not None:
             try:
@@ -141,7 +143,7 @@ class CardEditor:
     async def send_privately(
         self, job: Job, files: FileFactory, *, view: discord.ui.LayoutView | None = None, content: str = ""
     ) -> discord.Message:
-        """Send what only the requester may see: an ephemeral follow-up while the token lives, else a DM.
+        """Send on the interaction webhook while the token lives (ephemeral for a private job), else by DM.
 
         Raises CardUnavailable when Discord refuses the DM (the member closed DMs from server members).
         """
@@ -153,7 +155,7 @@ class CardEditor:
             webhook.type = discord.WebhookType.application
             try:
                 return await webhook.send(
-                    files=list(files()), ephemeral=True, wait=True, **_message_kwargs(content, view)
+                    files=list(files()), ephemeral=job.private, wait=True, **_message_kwargs(content, view)
                 )
             except discord.HTTPException as exc:
                 if not _token_dead(exc):

@@ -170,7 +170,8 @@ class CardRenderer:
 
     def with_post_button(self, job: Job, rows: tuple[ButtonRow, ...]) -> tuple[ButtonRow, ...]:
         """Add "Post to channel" under a private job's finished card (in the last row when all are used)."""
-        if not job.private or job.status is not JobStatus.DELIVERED:
+        # Where the bot is not a member its token cannot post: nothing to offer there.
+        if not job.private or job.webhook_only or job.status is not JobStatus.DELIVERED:
             return rows
         post = PostToChannelButton(job.id, label=self.text("button.post_to_channel"))
         if len(rows) < MAX_BUTTON_ROWS:

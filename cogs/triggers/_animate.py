@@ -30,6 +30,7 @@ from bot.models import MAX_PROMPT_LENGTH, Job, JobSource, Motion, Quality
 from cogs.cards import NO_PING, CardRenderer, JobStarts
 from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_texts
 from cogs.triggers._offers import OfferButton, offer_smaller, take_offer
+from cogs.triggers._user_installs import Reach, allow_user_installs, check_user_install, reach_of
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -108,6 +109,8 @@ class Animate(commands.Cog):
             name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
         )
         self.context_menu.guild_only = True
+        if self.services.settings.user_install != "off":
+            allow_user_installs(self.animate, self.context_menu)
 
     async def cog_load(self) -> None:
         """Register the message command and the button that takes an offered smaller job."""
@@ -208,16 +211,16 @@ class Animate(commands.Cog):
     ) -> None:
         """Open the upload form, unless the member would fill it in vain (refused privately at once)."""
         assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        reach = reach_of(self.bot, interaction)
         try:
-            if missing_channel_permissions(interaction.app_permissions):
-                raise Refusal("error.missing_permissions")
+            await self._check_reach(interaction, reach)
             await within_deadline(
                 self.services.intake.precheck_member(
-                    interaction.guild_id,
+                    interaction.guild_id if reach is Reach.SERVER else None,
                     interaction.channel_id,
                     interaction.user.id,
                     prompt,
-                    role_ids=member_role_ids(interaction.user),
+                    role_ids=member_role_ids(interaction.user) if reach is Reach.SERVER else frozenset(),
                 )
             )
         except Refusal as refusal:
@@ -251,11 +254,20 @@ class Animate(commands.Cog):
         request = self._request(interaction, JobSource.CONTEXT_MENU, image)
         await self.launch(interaction, replace(request, source_message_id=message.id))
 
+    async def _check_reach(self, interaction: discord.Interaction, reach: Reach) -> None:
+        """Refuse a user install the operator does not allow, or a server channel the bot cannot post in."""
+        await check_user_install(self.bot, interaction, reach)
+        if reach is Reach.SERVER and missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+
     def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
         assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        # Where no server hosts the bot, only the person's own budgets and rules hold (guild None).
+        reach = reach_of(self.bot, interaction)
+        hosted = reach is Reach.SERVER
         return JobRequest(
             requester_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=interaction.guild_id if hosted else None,
             channel_id=interaction.channel_id,
             source=source,
             image=image,
@@ -263,7 +275,8 @@ class Animate(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
-            role_ids=member_role_ids(interaction.user),
+            role_ids=member_role_ids(interaction.user) if hosted else frozenset(),
+            webhook_only=reach is Reach.OUTSIDE,
         )
 
     async def offer_pressed(self, interaction: discord.Interaction, token: str) -> None:
@@ -273,8 +286,7 @@ class Animate(commands.Cog):
     async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
         """Answer at once with a refusal or the job card, then start the job in the background."""
         try:
-            if missing_channel_permissions(interaction.app_permissions):
-                raise Refusal("error.missing_permissions")
+            await self._check_reach(interaction, reach_of(self.bot, interaction))
             request = await within_deadline(self.services.intake.precheck(request))
         except OfferedRefusal as refusal:
             await offer_smaller(interaction, refusal, self.services.intake.offers)

@@ -1,0 +1,125 @@
+"""The app installed to a person, end to end (issue 22, item 2): where the bot is not a member.
+
+A server that never added the bot and a group DM: the card is the interaction's answer, its edits
+and clips go through the interaction webhook, a job that outlives the token reaches the person by
+DM, the person's budgets alone apply; and USER_INSTALL off / members / everyone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.models import Job, JobStatus
+from tests.doubles.discord import Channel, Message
+from tests.doubles.discord.installs import CommandNotAvailableError
+from tests.e2e.harness import World, card_parts, make_world
+
+
+def is_delivered(message: Message) -> bool:
+    """The card shows the finished job."""
+    return "your video is ready" in card_parts(message).ready
+
+
+@contextlib.asynccontextmanager
+async def installed_world(folder: Path, mode: str) -> AsyncIterator[tuple[World, Channel]]:
+    """USER_INSTALL=``mode``, Alice's personal install, and #lounge of a server without the bot."""
+    async with make_world(folder, user_install=mode) as world:
+        discord = world.discord
+        elsewhere = await discord.add_guild(
+            "Elsewhere", channels=("lounge",), members=[discord.alice], with_bot=False
+        )
+        discord.install_for_user(discord.alice)
+        yield world, next(iter(elsewhere.channels.values()))
+
+
+def bot_token_calls_to(world: World, channel: Channel) -> list[str]:
+    """Requests the bot made with its token on ``channel``'s routes (it has no access there)."""
+    return [r.path for r in world.discord.requests if f"/channels/{channel.id}" in r.path and r.authorization]
+
+
+async def delivered_through_the_webhook(world: World, channel: Channel) -> tuple[Message, Job]:
+    """Alice runs /animate in ``channel``; return her card (the interaction's answer), delivered."""
+    handle = await world.animate(channel=channel)
+    response = await handle.wait_response()
+    assert response.accepted and not response.data.get("flags", 0) & 64
+    card = await handle.wait_original(is_delivered)
+    job = await world.wait_delivered((await world.wait_job(lambda j: j.webhook_only)).id)
+    return card, job
+
+
+async def test_a_user_installed_animate_in_a_server_without_the_bot_lives_on_the_webhook(tmp_path):
+    """The card is the answer and gets the clips by webhook edit; no bot-token call; no server rules."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        card, job = await delivered_through_the_webhook(world, lounge)
+        assert card.channel_id == lounge.id and card.id == job.card_message_id
+        assert [f.filename for f in card.files] == [f"motionbot-{job.id}-clip{n}.mp4" for n in range(1, 5)]
+        assert job.guild_id is None and job.channel_id == lounge.id  # the person's budgets alone
+        assert not any(cid.startswith("mb:pc:") for cid in card.custom_ids)  # no Post to channel here
+        assert bot_token_calls_to(world, lounge) == []
+
+
+async def test_a_user_installed_animate_in_a_group_dm(tmp_path):
+    """A group DM (context 2): the same, through the webhook alone."""
+    async with installed_world(tmp_path, "everyone") as (world, _):
+        group = world.discord.add_group_dm(world.discord.alice, [world.discord.bob])
+        card, _ = await delivered_through_the_webhook(world, group)
+        assert card.channel_id == group.id and len(card.files) == 4
+        assert bot_token_calls_to(world, group) == []
+
+
+async def test_after_the_token_the_result_reaches_the_person_by_dm(tmp_path):
+    """The job outlives the interaction's 15 minutes: the finished card and clips come by DM."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        world.hold_jobs()
+        handle = await world.animate(channel=lounge)
+        await handle.wait_response()
+        job = await world.wait_job(lambda j: j.provider_task_id is not None)
+        world.discord.expire_interaction(handle)
+        world.release(job)
+        dm = world.discord.dm_channel(world.discord.alice)
+        card = await world.wait_card(lambda m: m.channel_id == dm.id and is_delivered(m))
+        assert len(card.files) == 4
+        assert (await world.wait_delivered(job.id)).card_message_id == card.id
+        assert bot_token_calls_to(world, lounge) == []
+
+
+async def test_user_install_off_registers_the_commands_for_servers_only(tmp_path):
+    """USER_INSTALL=off (the default): no client offers /animate outside the bot's servers."""
+    async with installed_world(tmp_path, "off") as (world, lounge):
+        with pytest.raises(CommandNotAvailableError):
+            await world.animate(channel=lounge)
+        group = world.discord.add_group_dm(world.discord.alice, [world.discord.bob])
+        with pytest.raises(CommandNotAvailableError):
+            await world.animate(channel=group)
+
+
+async def test_user_install_members_lets_in_only_people_who_share_a_server_with_the_bot(tmp_path):
+    """members: Alice (in the bot's server) may; Carol (only in Elsewhere) is refused, nothing spent."""
+    async with installed_world(tmp_path, "members") as (world, lounge):
+        discord = world.discord
+        elsewhere = discord.state.guilds[lounge.guild_id or 0]
+        carol = await discord.add_user("carol", guild=elsewhere)
+        discord.install_for_user(carol)
+        refused = await world.animate(carol, channel=lounge)
+        text = (await refused.wait_response()).data.get("content", "")
+        assert "only for members of a server it was added to" in text
+        assert world.comet.submissions == []
+        _, job = await delivered_through_the_webhook(world, lounge)
+        assert job.requester_id == discord.alice.id
+
+
+async def test_user_install_everyone_lets_in_a_stranger(tmp_path):
+    """everyone: Carol, in no server of the bot, gets her video in Elsewhere."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        discord = world.discord
+        carol = await discord.add_user("carol", guild=discord.state.guilds[lounge.guild_id or 0])
+        discord.install_for_user(carol)
+        handle = await world.animate(carol, channel=lounge)
+        await handle.wait_response()
+        await handle.wait_original(is_delivered)
+        job = await world.wait_job(lambda j: j.requester_id == carol.id and j.status is JobStatus.DELIVERED)
+        assert job.webhook_only

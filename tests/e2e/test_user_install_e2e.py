@@ -16,6 +16,7 @@ import pytest
 from bot.models import Job, JobStatus
 from tests.doubles.discord import Channel, Message
 from tests.doubles.discord.installs import CommandNotAvailableError
+from tests.doubles.media import png_bytes
 from tests.e2e.harness import World, card_parts, make_world
 
 
@@ -123,3 +124,32 @@ async def test_user_install_everyone_lets_in_a_stranger(tmp_path):
         await handle.wait_original(is_delivered)
         job = await world.wait_job(lambda j: j.requester_id == carol.id and j.status is JobStatus.DELIVERED)
         assert job.webhook_only
+
+
+async def test_outside_the_bots_servers_the_persons_own_budget_holds(tmp_path):
+    """BUDGET_PERSON_DAY 0.30: a 0.20 video in Elsewhere, then a second is refused before any spend."""
+    async with make_world(tmp_path, user_install="everyone", budget_person_day="0.30") as world:
+        discord = world.discord
+        elsewhere = await discord.add_guild("Elsewhere", members=[discord.alice], with_bot=False)
+        discord.install_for_user(discord.alice)
+        lounge = next(iter(elsewhere.channels.values()))
+        await delivered_through_the_webhook(world, lounge)
+        second = await world.animate(channel=lounge)
+        refusal = await second.wait_response()
+        assert refusal.data.get("flags", 0) & 64 and "budget" in refusal.data.get("content", "").lower()
+        assert len(world.comet.submissions) == 1
+
+
+async def test_animate_image_on_a_message_in_a_server_without_the_bot(tmp_path):
+    """The message command, user-installed: Alice animates Bob's image in Elsewhere, by webhook."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        discord = world.discord
+        elsewhere = discord.state.guilds[lounge.guild_id or 0]
+        discord.state.add_member(elsewhere, discord.bob)
+        image = ("cat.png", png_bytes(width=256, height=256), "image/png")
+        posted = await discord.post_message(discord.bob, lounge, "look", attachments=[image])
+        handle = await discord.message_command(discord.alice, "Animate image", posted)
+        await handle.wait_response()
+        card = await handle.wait_original(is_delivered)
+        assert len(card.files) == 4
+        assert bot_token_calls_to(world, lounge) == []

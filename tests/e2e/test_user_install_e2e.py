@@ -153,3 +153,21 @@ async def test_animate_image_on_a_message_in_a_server_without_the_bot(tmp_path):
         card = await handle.wait_original(is_delivered)
         assert len(card.files) == 4
         assert bot_token_calls_to(world, lounge) == []
+
+
+async def test_the_person_can_cancel_a_job_started_where_the_bot_is_not_a_member(tmp_path):
+    """Cancel on the card in Elsewhere, then "Cancel anyway" (the job is at the provider): cancelled."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        world.hold_jobs()
+        handle = await world.animate(channel=lounge)
+        await handle.wait_response()
+        job = await world.wait_job(lambda j: j.provider_task_id is not None)
+        card = await handle.wait_original(lambda m: f"mb:c:{job.id}" in m.custom_ids)
+        press = await world.discord.click(world.discord.alice, card, f"mb:c:{job.id}")
+        await press.wait_response()
+        asked = await press.wait_original()
+        assert asked.ephemeral and f"mb:cc:{job.id}" in asked.custom_ids
+        confirm = await world.discord.click(world.discord.alice, asked, f"mb:cc:{job.id}")
+        await confirm.wait_response()
+        cancelled = await world.wait_job(lambda j: j.id == job.id and j.status is JobStatus.CANCELLED)
+        assert cancelled.requester_id == world.discord.alice.id

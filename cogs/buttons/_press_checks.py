@@ -40,7 +40,8 @@ async def extendable_parent(
     services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
     services.intake.check_accepting()
     check_extendable(parent, clip)
-    if missing_channel_permissions(interaction.app_permissions):
+    # Where the bot is not a member the card goes through the interaction webhook: no channel rights.
+    if not parent.webhook_only and missing_channel_permissions(interaction.app_permissions):
         raise Refusal("error.missing_permissions")
     try:
         await services.quotas.check(parent.guild_id, interaction.user.id)

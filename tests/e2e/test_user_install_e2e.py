@@ -171,3 +171,16 @@ async def test_the_person_can_cancel_a_job_started_where_the_bot_is_not_a_member
         await confirm.wait_response()
         cancelled = await world.wait_job(lambda j: j.id == job.id and j.status is JobStatus.CANCELLED)
         assert cancelled.requester_id == world.discord.alice.id
+
+
+async def test_extend_works_on_a_card_where_the_bot_is_not_a_member(tmp_path):
+    """Extend clip 1 on the delivered card in Elsewhere: the child job lives on the press's webhook too."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        card, parent = await delivered_through_the_webhook(world, lounge)
+        press = await world.discord.click(world.discord.alice, card, f"mb:x:{parent.id}:0:l")
+        response = await press.wait_response()
+        assert response.accepted and not response.data.get("flags", 0) & 64
+        child = await world.wait_job(lambda j: j.parent_job_id == parent.id)
+        assert child.webhook_only and child.guild_id is None
+        await press.wait_original(is_delivered)
+        assert bot_token_calls_to(world, lounge) == []

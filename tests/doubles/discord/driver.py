@@ -273,8 +273,10 @@ class Driver(WorldDriver):
         if kind == APPLICATION_COMMAND:
             # A client offers a command only where one of its installs reaches (installs.py), and
             # runs none the server's permissions refuse (a server that installed the app only).
-            owners = check_available(self.state, user, channel, self._registered(int(data["id"])).payload)
-            if "0" in owners and not channel.is_dm:
+            command = self._registered(int(data["id"])).payload
+            if self.config.check_command_contexts:
+                owners = check_available(self.state, user, channel, command)
+            if (owners is None or "0" in owners) and not channel.is_dm:
                 self.state.command_permissions.check_usable(self.state, user, channel, int(data["id"]))
         delta = datetime.timedelta(seconds=age) if isinstance(age, int | float) else age
         handle = self._builder.build(

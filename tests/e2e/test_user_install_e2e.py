@@ -8,6 +8,7 @@ DM, the person's budgets alone apply; and USER_INSTALL off / members / everyone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -184,3 +185,24 @@ async def test_extend_works_on_a_card_where_the_bot_is_not_a_member(tmp_path):
         assert child.webhook_only and child.guild_id is None
         await press.wait_original(is_delivered)
         assert bot_token_calls_to(world, lounge) == []
+
+
+async def test_a_server_that_hosts_the_bot_keeps_its_rules_for_a_user_installed_animate(tmp_path):
+    """Alice installed the app too; in the bot's own server her /animate is that server's job."""
+    async with installed_world(tmp_path, "everyone") as (world, _):
+        handle = await world.animate()
+        await handle.wait_response()
+        assert handle.payload["authorizing_integration_owners"]["1"] == str(world.discord.alice.id)
+        job = await world.wait_delivered((await world.wait_job(lambda j: True)).id)
+        assert job.guild_id == world.discord.guild.id and not job.webhook_only
+        # Its channel rules too: with only #media open, the same person is refused in #general.
+        media = world.discord.state.channels[
+            next(c for c in world.discord.guild.channels if c != world.discord.general.id)
+        ]
+        await world.store.update_guild_settings(
+            world.discord.guild.id,
+            lambda s: dataclasses.replace(s, allowed_channel_ids=frozenset({media.id})),
+        )
+        refused = await world.animate()
+        assert (await refused.wait_response()).data.get("flags", 0) & 64
+        assert len(world.comet.submissions) == 1

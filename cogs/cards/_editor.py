@@ -126,7 +126,7 @@ class CardEditor:
             log.info("could not delete card %s in channel %s", message_id, channel_id)
 
     async def _show_privately(self, job: Job, card: Card, files: FileFactory) -> Job:
-        """Edit the ephemeral card while the token lives, else send the card to the requester by DM."""
+        """Edit the card through the interaction webhook while the token lives, else send it by DM."""
         if job.card_message_id is not None and self.token_usable(job):
             try:
                 await self._edit_through_webhook(job, card, files)
@@ -136,7 +136,7 @@ class CardEditor:
                     raise
                 log.info("job %s: private card cannot be edited (%s); sending it by DM", job.id, exc)
         message = await self.send_privately(job, files, view=card.layout())
-        if job.interaction_token is not None:
+        if job.interaction_token is not None and not isinstance(message, discord.WebhookMessage):
             job = await self._store.reset_token(job.id)  # the DM is no message of the interaction
         return await self._store.set_card_message(job.id, message.id)
 

@@ -67,6 +67,7 @@ class SettingName(StrEnum):
     MAX_DAILY_PER_USER = "max_daily_per_user"
     MAX_DAILY_PER_GUILD = "max_daily_per_guild"
     CONSENT = "consent"  # issue 22: who may animate an image someone else posted
+    PRIVATE_DEFAULT = "private_default"  # issue 22: /animate's results for the requester only
 
 
 class InvalidSetting(ValueError):  # noqa: N818 - an expected outcome of user input
@@ -102,7 +103,7 @@ def parse_value(name: SettingName, raw: str, *, caps: Mapping[str, int]) -> obje
     """
     value = raw.strip()
     folded = value.casefold()
-    if name is SettingName.REACTIONS_ENABLED or name is SettingName.COUNT_CLIPS:
+    if name in (SettingName.REACTIONS_ENABLED, SettingName.COUNT_CLIPS, SettingName.PRIVATE_DEFAULT):
         return _parse_switch(folded, ON_WORDS, OFF_WORDS, "settings.expected.on_off")
     if name is SettingName.BUTTONS_EVERYONE:
         return _parse_switch(folded, EVERYONE_WORDS, OWNER_WORDS, "settings.expected.who_may_press")
@@ -140,6 +141,8 @@ def apply(settings: GuildSettings, name: SettingName, value: object) -> GuildSet
         return replace(settings, count_clips=bool(value))
     if name is SettingName.CONSENT:
         return replace(settings, consent=ConsentMode.ANYONE if value is None else ConsentMode(str(value)))
+    if name is SettingName.PRIVATE_DEFAULT:
+        return replace(settings, private_default=bool(value))
     changes: dict[str, object] = {name.value: value}
     return replace(settings, **changes)  # type: ignore[arg-type]
 

@@ -144,6 +144,8 @@ class NewJob:
     price: int = 0  # in millionths of the operator's currency (bot.budget.Money), fixed at admission
     attachment_size_limit: int | None = None  # bytes, from the interaction that made the job
     source_author_id: int | None = None  # who posted the animated image (reaction, message command)
+    private: bool = False  # card and clips for the requester only (ephemeral, then by DM)
+    webhook_only: bool = False  # started where the bot is not a member: the interaction webhook only
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,18 @@ class Job:
     def deleted(self) -> bool:
         """Return True once a member deleted the job (its ledger row stays)."""
         return self.deleted_at is not None
+
+    # Card and clips for the requester only (ephemeral while the token lives, by DM after), until
+    # they post it to the channel; never shown publicly by any other path.
+    private: bool = False
+    # Started where the bot is not a member (a user install in another server, a group DM): its card
+    # and clips go through the interaction's webhook alone while the token lives, by DM after.
+    webhook_only: bool = False
+
+    @property
+    def reaches_through_webhook(self) -> bool:
+        """Whether the card lives on the interaction webhook alone (private, or no bot where it runs)."""
+        return self.private or self.webhook_only
 
     @property
     def options(self) -> VideoOptions:
@@ -336,6 +350,7 @@ class GuildSettings:
     budget_person_month: int | None = None
     # issue 22 (consent): who may animate an image another member posted (moderators always may).
     consent: ConsentMode = ConsentMode.ANYONE
+    private_default: bool = False  # /animate's results for the requester only unless they say otherwise
 
 
 @dataclass(frozen=True, slots=True)

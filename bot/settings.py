@@ -88,6 +88,7 @@ EXPECTATIONS: dict[str, str] = {
     "recommendation",
     "shard_ids": "this process's shard ids, comma-separated such as 0,1 (each below SHARD_COUNT), "
     "or empty for all",
+    "user_install": "off, members or everyone",
 }
 
 
@@ -200,6 +201,9 @@ class Settings(BaseSettings):
     card_edit_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 4.0
     shard_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
     shard_ids: Annotated[tuple[Annotated[int, Field(ge=0)], ...], NoDecode] = ()
+    # issue 22 (user installs): who may use the app installed to their account where the bot is not a
+    # member (another server, a group DM, the bot's DM): nobody, people sharing a server with it, anyone.
+    user_install: Literal["off", "members", "everyone"] = "off"
 
     @field_validator("default_clips")
     @classmethod

@@ -68,6 +68,8 @@ class CommandAccess(commands.Cog):
         """Raise the ``Refusal`` for a job button a member may not use here (run under within_deadline)."""
         if interaction.guild_id is None or interaction.channel_id is None:
             return
+        if self.bot.get_guild(interaction.guild_id) is None:
+            return  # a server that never added the bot (a personal install): it set no permissions for it
         caller = interaction_caller(interaction)
         access = await self.gate.access(interaction.guild_id, caller, budget=INTERACTION_BUDGET)
         refusal = refusal_for(access, interaction.channel_id)

@@ -96,6 +96,10 @@ class JobRequest:
     # The roles the member holds in the server (none in direct messages): admission's money budgets
     # depend on them (a role's allowance, bot.budget.effective_budgets).
     role_ids: frozenset[int] = frozenset()
+    # Results for the requester only; None takes the server's default (``GuildSettings.private_default``).
+    private: bool | None = None
+    # Started where the bot is not a member (issue 22, user installs): the interaction's webhook only.
+    webhook_only: bool = False
 
     @property
     def options(self) -> VideoOptions:

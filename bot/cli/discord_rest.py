@@ -111,6 +111,16 @@ def invite_url(client_id: int, permissions: discord.Permissions = BOT_PERMISSION
     return f"{INVITE_BASE_URL}?{query}"
 
 
+def user_install_url(client_id: int) -> str:
+    """Return the OAuth2 URL that adds the app to a person's account (integration_type 1, no bot).
+
+    Discord: a user install takes only the ``applications.commands`` scope (docs: resources/
+    application.mdx, "Installation Context"); the app needs "User Install" on in the portal.
+    """
+    query = urlencode({"client_id": client_id, "integration_type": 1, "scope": "applications.commands"})
+    return f"{INVITE_BASE_URL}?{query}"
+
+
 # What `invite` can do without Discord: the application id is on the portal's first page.
 CLIENT_ID_HINT = (
     "or skip Discord with --client-id ID (the Application ID on the developer portal's "
@@ -139,6 +149,7 @@ async def fetch_client_id(settings: Settings) -> int:
 
 
 def print_invite(client_id: int) -> int:
-    """Print the invite URL for ``client_id``."""
-    print(invite_url(client_id))  # noqa: T201 - the command's output
+    """Print both install links for ``client_id``: to a server (the bot) and to a person's account."""
+    print(f"Add to a server: {invite_url(client_id)}")  # noqa: T201 - the command's output
+    print(f"Add to your account (needs USER_INSTALL): {user_install_url(client_id)}")  # noqa: T201
     return EXIT_OK

@@ -168,6 +168,7 @@ class JobIntake:
             raw=bool(merge_option(request.raw, typed.raw, "raw")),
             cost=clips if counts_clips else 1,
             price=self._prices.job_price(quality, clips),
+            private=self._private(request, overrides),
         )
 
     async def precheck_member(
@@ -283,6 +284,8 @@ class JobIntake:
             raw=parent.raw,
             cost=parent.clips if await self._counts_clips(parent.guild_id) else 1,
             price=self.extension_price(parent),
+            private=parent.private,  # an extension of a private clip stays the requester's own
+            webhook_only=parent.webhook_only,
         )
         return await self._admit(new, card_message_id, request.role_ids)
 
@@ -361,7 +364,16 @@ class JobIntake:
             end_image_url=None if request.end_image is None else request.end_image.url,
             cost=request.cost,
             price=request.price,
+            private=bool(request.private),
+            webhook_only=request.webhook_only,
         )
+
+    @staticmethod
+    def _private(request: JobRequest, overrides: GuildSettings | None) -> bool:
+        if request.private is not None:
+            return request.private
+        # A reaction is public itself and has no interaction to answer privately: never private.
+        return request.source is not JobSource.REACTION and bool(overrides and overrides.private_default)
 
     def _default_motion(self, overrides: GuildSettings | None) -> Motion:
         return (overrides and overrides.default_motion) or self._settings.default_motion

@@ -75,8 +75,11 @@ def check_may_show(job: Job, user_id: int, access: ChannelAccess, *, removed: bo
     """Raise the ``Refusal`` saying why a member may not re-post ``job``; return if they may.
 
     ``access`` is the member's in the job's own channel, ``removed`` whether a moderator deleted a
-    card of the job. A channel the member cannot see hides the job entirely (``show.not_found``).
+    card of the job. A channel the member cannot see hides the job entirely (``show.not_found``), and
+    so does a private job to anyone but its requester (moderators included: issue 22).
     """
+    if job.private:
+        raise Refusal("show.private" if job.requester_id == user_id else "show.not_found", job_id=job.id)
     if not access.can_view:
         raise Refusal("show.not_found", job_id=job.id)
     if job.deleted:

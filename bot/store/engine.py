@@ -51,6 +51,7 @@ class Statements(Protocol):
     COUNT_PARTLY_DELIVERED: str
     UNANNOUNCED_FAILURES: str
     SET_CARD_MESSAGE: str
+    MAKE_PUBLIC: str
     STOP_LATE_WATCH: str
     FORGET_INTERACTION: str
     JOBS_WITH_STATUS: str

@@ -141,6 +141,8 @@ def new_job_params(new: NewJob, now: dt.datetime, lease: tuple[str, dt.datetime]
         lease[0],
         utc(lease[1]),
         new.source_author_id,
+        new.private,
+        new.webhook_only,
     )
 
 
@@ -191,6 +193,8 @@ def job_from_row(row: Row) -> Job:
         source_author_id=row["source_author_id"],
         posts=decode_posts(row["posts"]),
         deleted_at=decode_optional_time(row["deleted_at"]),
+        private=bool(row["private"]),
+        webhook_only=bool(row["webhook_only"]),
     )
 
 
@@ -260,6 +264,8 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         job.source_author_id,
         encode_posts(job.posts),
         optional_utc(job.deleted_at),
+        job.private,
+        job.webhook_only,
     )
 
 
@@ -286,6 +292,7 @@ def guild_settings_params(settings: GuildSettings, now: dt.datetime) -> tuple[ob
         settings.budget_person_day,
         settings.budget_person_month,
         settings.consent.value,
+        settings.private_default,
     )
 
 
@@ -314,6 +321,7 @@ def guild_settings_from_row(row: Row) -> GuildSettings:
         budget_person_day=row["budget_person_day"],
         budget_person_month=row["budget_person_month"],
         consent=ConsentMode(row["consent"]),
+        private_default=bool(row["private_default"]),
     )
 
 

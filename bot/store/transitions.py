@@ -253,6 +253,11 @@ class JobTransitions(StoreCore):
         params = (message_id, utc(self._now()), job_id)
         return await self._update_any(job_id, lambda sql: sql.SET_CARD_MESSAGE, params)
 
+    async def make_public(self, job_id: int, card_message_id: int) -> Job:
+        """Record that a private job's requester posted it: its card is now the public ``card_message_id``."""
+        params = (card_message_id, utc(self._now()), job_id)
+        return await self._update_any(job_id, lambda sql: sql.MAKE_PUBLIC, params)
+
     async def mark_final_shown(self, job_id: int) -> Job:
         """Record that the job's final state reached its requester (on the card, or privately)."""
         return await self._update_any(job_id, lambda sql: sql.MARK_FINAL_SHOWN, (utc(self._now()), job_id))

@@ -53,7 +53,9 @@ class Extend(commands.Cog):
         options = VideoOptions(clips=parent.clips, raw=parent.raw)
         price = self.services.intake.extension_price(parent)
         card = renderer.pending(interaction.user.id, motion, parent.quality, parent.prompt, options, price)
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=parent.private
+        )
         request = ExtendJobRequest(
             parent=parent,
             clip_index=clip,

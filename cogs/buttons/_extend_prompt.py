@@ -114,7 +114,9 @@ class ExtendPrompt(commands.Cog):
             VideoOptions(clips=parent.clips, raw=parent.raw),
             self.services.intake.extension_price(parent),
         )
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=parent.private
+        )
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start_extension(request, card_message_id=card_id)

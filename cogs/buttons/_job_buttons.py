@@ -173,7 +173,9 @@ class JobButtons(commands.Cog):
         card = renderer.pending(
             interaction.user.id, failed.motion, failed.quality, failed.prompt, failed.options, price
         )
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=failed.private
+        )
 
         async def start(card_id: int | None) -> Job:
             job = await self._start_again(interaction, failed, card_id)
@@ -191,7 +193,7 @@ class JobButtons(commands.Cog):
         intake = self.services.intake
         intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
         intake.check_accepting()
-        if missing_channel_permissions(interaction.app_permissions):
+        if not job.webhook_only and missing_channel_permissions(interaction.app_permissions):
             raise Refusal("error.missing_permissions")
         try:
             await self.services.quotas.check(job.guild_id, interaction.user.id)
@@ -223,6 +225,8 @@ class JobButtons(commands.Cog):
             raw=failed.raw,
             end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
             role_ids=member_role_ids(interaction.user),
+            private=failed.private,
+            webhook_only=failed.webhook_only,
         )
         intake = self.services.intake
         request = await intake.precheck(request)

@@ -40,7 +40,8 @@ async def extendable_parent(
     services.intake.check_channel(overrides, interaction.channel_id or parent.channel_id)
     services.intake.check_accepting()
     check_extendable(parent, clip)
-    if missing_channel_permissions(interaction.app_permissions):
+    # Where the bot is not a member the card goes through the interaction webhook: no channel rights.
+    if not parent.webhook_only and missing_channel_permissions(interaction.app_permissions):
         raise Refusal("error.missing_permissions")
     try:
         await services.quotas.check(parent.guild_id, interaction.user.id)
@@ -81,7 +82,8 @@ async def pressed_job(
         raise Refusal("error.button_elsewhere")
     check_not_deleted(job)  # a deleted job's buttons answer politely (a stale client, a private question)
     overrides = await services.intake.guild_settings(job.guild_id)
-    moderator = interaction.permissions.manage_messages
+    # Where no server hosts the bot, its moderators have no say over a person's own job.
+    moderator = interaction.permissions.manage_messages and not job.webhook_only
     check_may_press(
         JobAction(action), job, user_id=interaction.user.id, moderator=moderator, settings=overrides
     )
@@ -92,9 +94,11 @@ def clicked_where_it_lives(interaction: discord.Interaction, job: Job) -> bool:
     """Return True if the click came from the job's server and channel (and its card, when known).
 
     Extend ids are guessable, so a button naming a job of another server or channel is forged: it
-    must not spend that server's quota nor show its prompt and clips here.
+    must not spend that server's quota nor show its prompt and clips here. A job started where the bot
+    is not a member belongs to no server (``guild_id`` None): its channel and card are its place.
     """
-    if interaction.guild_id != job.guild_id or interaction.channel_id != job.channel_id:
+    same_server = job.webhook_only or interaction.guild_id == job.guild_id
+    if not same_server or interaction.channel_id != job.channel_id:
         return False
     message = interaction.message
     return message is None or job.card_message_id is None or message.id == job.card_message_id
@@ -105,7 +109,8 @@ def clicked_privately_beside(interaction: discord.Interaction, job: Job) -> bool
 
     Only the bot's own answers can carry its buttons, and a private one only its addressee sees.
     """
-    if interaction.guild_id != job.guild_id or interaction.channel_id != job.channel_id:
+    same_server = job.webhook_only or interaction.guild_id == job.guild_id
+    if not same_server or interaction.channel_id != job.channel_id:
         return False
     message = interaction.message
     return message is not None and message.flags.ephemeral

@@ -29,6 +29,8 @@ from cogs.cards._components import (
     JobsPageHandler,
     MissingClipsHandler,
     PostMissingButton,
+    PostToChannelButton,
+    PostToChannelHandler,
     RetryButton,
 )
 from cogs.cards._custom_ids import (
@@ -41,10 +43,11 @@ from cogs.cards._custom_ids import (
     is_listened_modal,
     offer_id,
 )
-from cogs.cards._editor import CardEditor
+from cogs.cards._editor import CardEditor, CardUnavailable
 from cogs.cards._job_starts import JobStarts
 from cogs.cards._layout import NO_PING
 from cogs.cards._posted_clips import job_messages, posted_clip_urls
+from cogs.cards._publish import publish
 from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
@@ -60,6 +63,7 @@ __all__ = [
     "CancelConfirmButton",
     "CardEditor",
     "CardRenderer",
+    "CardUnavailable",
     "ClipDelivery",
     "ClipSource",
     "DeleteButton",
@@ -75,6 +79,8 @@ __all__ = [
     "JobsPageHandler",
     "MissingClipsHandler",
     "PostMissingButton",
+    "PostToChannelButton",
+    "PostToChannelHandler",
     "Reposted",
     "RetryButton",
     "clip_file",
@@ -88,6 +94,7 @@ __all__ = [
     "loaded_cards",
     "offer_id",
     "posted_clip_urls",
+    "publish",
     "setup",
 ]
 

@@ -114,6 +114,8 @@ class Cards(commands.Cog):
             job, state.latest = state.latest, None
             if job is None or job.status.is_final:
                 return
+            if job.reaches_through_webhook and not self.editor.token_usable(job):
+                return  # the card outlived its token: only the final state goes, by DM
             if not await self.services.tracker.holds(job):
                 self._forget(job.id)  # another process shows its card now
                 return

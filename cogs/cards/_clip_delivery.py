@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import discord
@@ -35,7 +31,7 @@ from bot.media import (
 )
 from bot.models import FailureKind, Job, JobStatus, utcnow
 from bot.ops import job_fields
-from cogs.cards._clip_files import ClipSource, clip_file, clip_name, clip_names
+from cogs.cards._clip_files import ClipSource, clip_file, clip_folder, clip_name, clip_names
 from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
 from cogs.cards._layout import Card
 from cogs.cards._posted_clips import job_messages
@@ -138,7 +134,7 @@ class ClipDelivery:
 
     async def deliver(self, job: Job) -> None:
         """Post the clips of a SUCCEEDED job, then record it delivered, failed or delivered in part."""
-        async with _folder(job) as folder:
+        async with clip_folder(job) as folder:
             clips = await self.source.download_all(job, folder, attachable_size(self.plan_limit(job)))
             if clips and all(clip.not_video for clip in clips):
                 await self._no_video(job)
@@ -297,7 +293,7 @@ class ClipDelivery:
         if found:
             job = await self.services.store.mark_clips_posted(job.id, found)
         result = Reposted(job)
-        async with _folder(job) as folder:
+        async with clip_folder(job) as folder:
             limit = attachable_size(self.upload_limit(job.guild_id))
             clips = await self.source.fetch(job, job.missing_clips, folder, limit)
             plan = plan_uploads(clips, per_file_limit=limit)
@@ -359,7 +355,15 @@ class ClipDelivery:
         await self.services.store.mark_final_shown(job.id)
 
     async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
-        """Post ``batch`` in a reply to the job's card, saying ``content``; recorded for a delete."""
+        """Post ``batch`` in a reply to the job's card, saying ``content`` (privately for a private job).
+
+        A public post is recorded on the job, so a delete removes it too.
+        """
+        if job.reaches_through_webhook:
+            await self.editor.send_privately(
+                job, lambda: [clip_file(job, clip) for clip in batch], content=content
+            )
+            return
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         message = await channel.send(
             content=content,
@@ -380,13 +384,3 @@ class ClipDelivery:
         """Return the per-file upload limit in a server (higher on boosted servers)."""
         guild = self.bot.get_guild(guild_id) if guild_id else None
         return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
-
-
-@asynccontextmanager
-async def _folder(job: Job) -> AsyncIterator[Path]:
-    """Yield a temporary folder for one job's clips; remove it afterwards."""
-    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
-    try:
-        yield folder
-    finally:
-        await asyncio.to_thread(shutil.rmtree, folder, True)

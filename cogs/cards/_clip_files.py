@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,3 +125,13 @@ def clip_file(job: Job, clip: ClipFile) -> discord.File:
     """Return a downloaded clip as an upload named after the job and clip number."""
     assert clip.path is not None
     return discord.File(clip.path, filename=clip_name(job, clip.index))
+
+
+@asynccontextmanager
+async def clip_folder(job: Job) -> AsyncIterator[Path]:
+    """Yield a temporary folder for one job's clips; remove it afterwards."""
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-{job.id}-"))
+    try:
+        yield folder
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, True)

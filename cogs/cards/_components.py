@@ -27,6 +27,7 @@ from cogs.cards._custom_ids import (
     JOBS_PAGE_TEMPLATE,
     MOTIONS_BY_CODE,
     POST_MISSING_TEMPLATE,
+    POST_TO_CHANNEL_TEMPLATE,
     RETRY_TEMPLATE,
     cancel_confirm_id,
     cancel_id,
@@ -36,6 +37,7 @@ from cogs.cards._custom_ids import (
     extend_prompt_id,
     jobs_page_id,
     post_missing_id,
+    post_to_channel_id,
     retry_id,
 )
 
@@ -320,6 +322,31 @@ class DeleteConfirmButton(_JobButton, template=DELETE_CONFIRM_TEMPLATE):
         handler = _cog(interaction, "Delete")
         if isinstance(handler, DeleteHandler):
             await handler.delete_confirmed(interaction, self.job_id)
+
+
+@runtime_checkable
+class PostToChannelHandler(Protocol):
+    """The cog that posts a private job publicly on its requester's word (``PrivateResults``)."""
+
+    async def post_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Handle a click on a "Post to channel" button."""
+
+
+class PostToChannelButton(_JobButton, template=POST_TO_CHANNEL_TEMPLATE):
+    """The "Post to channel" button on a private job's finished card (issue 22)."""
+
+    default_label, style = "Post to channel", discord.ButtonStyle.success
+
+    @classmethod
+    def custom_id_for(cls, job_id: int) -> str:
+        """Return the custom id of this button."""
+        return post_to_channel_id(job_id)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the PrivateResults cog."""
+        handler = _cog(interaction, "PrivateResults")
+        if isinstance(handler, PostToChannelHandler):
+            await handler.post_clicked(interaction, self.job_id)
 
 
 def _cog(interaction: discord.Interaction, name: str) -> object:

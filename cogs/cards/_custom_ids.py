@@ -21,6 +21,8 @@ POST_MISSING_TEMPLATE = r"mb:m:(?P<job>[0-9]{1,18})"
 # Issue 22, delete: the 🗑 button on a card, and "Delete anyway" for a job already at the provider.
 DELETE_TEMPLATE = r"mb:d:(?P<job>[0-9]{1,18})"
 DELETE_CONFIRM_TEMPLATE = r"mb:dc:(?P<job>[0-9]{1,18})"
+# "Post to channel" on a private job's card (issue 22).
+POST_TO_CHANNEL_TEMPLATE = r"mb:pc:(?P<job>[0-9]{1,18})"
 # The offer of a smaller job under a refusal: a random token, the request stays in the process.
 OFFER_TEMPLATE = r"mb:o:(?P<offer>[0-9a-f]{16})"
 # issue 22 (consent): the poster's Allow (a) / Deny (d) under a request; the request is in the store.
@@ -39,6 +41,7 @@ TEMPLATES = (
     CONSENT_TEMPLATE,
     DELETE_TEMPLATE,
     DELETE_CONFIRM_TEMPLATE,
+    POST_TO_CHANNEL_TEMPLATE,
 )
 KNOWN_TEMPLATES = tuple(re.compile(template) for template in TEMPLATES)
 # Modals whose submits a cog answers from the custom id alone (not from discord.py's modal store).
@@ -115,3 +118,8 @@ def is_known(custom_id: str) -> bool:
 def is_listened_modal(custom_id: str) -> bool:
     """Return True if a Motionbot cog answers submits of the modal ``custom_id`` by itself."""
     return any(template.fullmatch(custom_id) for template in LISTENED_MODALS)
+
+
+def post_to_channel_id(job_id: int) -> str:
+    """Return the custom id of a private job's "Post to channel" button."""
+    return f"mb:pc:{job_id}"

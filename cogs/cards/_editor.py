@@ -4,6 +4,12 @@ While the interaction token has more than a minute to live, edits go through the
 webhook (its own rate-limit bucket per interaction). After that, or once Discord rejects the token,
 the bot edits the same message through the channel with its bot token. A card a moderator deleted
 is posted again as a new message (replying to the source image where there was one).
+
+A private job's card is an ephemeral message only its requester sees: it is edited through the
+interaction webhook while the token lives; after that (Discord cannot edit an ephemeral message with
+the bot's token) its final state goes to the requester by DM, a new message, so nothing is lost.
+A job started where the bot is not a member (a user install) lives on the interaction webhook the
+same way, its card public there: the bot's token reaches nothing in that place.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ class CardEditor:
         ``files`` is a factory because a discord.File can be sent only once and a fallback route
         may need to send it again. Raises CardUnavailable when nothing can be shown.
         """
+        if job.reaches_through_webhook:
+            return await self._show_privately(job, card, files)
         if job.card_message_id is not None:
             try:
                 return await self._edit_in_place(job, card, files)
@@ -124,6 +132,56 @@ class CardEditor:
         stored = await self._store.get_job(job.id)
         return stored is None or stored.deleted
 
+    async def _show_privately(self, job: Job, card: Card, files: FileFactory) -> Job:
+        """Edit the card through the interaction webhook while the token lives, else send it by DM."""
+        if job.card_message_id is not None and self.token_usable(job):
+            try:
+                await self._edit_through_webhook(job, card, files)
+                return job
+            except discord.HTTPException as exc:
+                if not (_token_dead(exc) or isinstance(exc, discord.NotFound)):
+                    raise
+                log.info("job %s: private card cannot be edited (%s); sending it by DM", job.id, exc)
+        message = await self.send_privately(job, files, view=card.layout())
+        if job.interaction_token is not None and not isinstance(message, discord.WebhookMessage):
+            job = await self._store.reset_token(job.id)  # the DM is no message of the interaction
+        return await self._store.set_card_message(job.id, message.id)
+
+    async def send_privately(
+        self, job: Job, files: FileFactory, *, view: discord.ui.LayoutView | None = None, content: str = ""
+    ) -> discord.Message:
+        """Send on the interaction webhook while the token lives (ephemeral for a private job), else by DM.
+
+        Raises CardUnavailable when Discord refuses the DM (the member closed DMs from server members).
+        """
+        if self.token_usable(job):
+            assert job.interaction_token is not None
+            webhook = discord.Webhook.partial(self._application_id(), job.interaction_token, client=self._bot)
+            # An interaction's follow-up webhook is the application's own (type 3): only it may send
+            # ephemeral messages; ``partial`` assumes an incoming one (type 1).
+            webhook.type = discord.WebhookType.application
+            try:
+                return await webhook.send(
+                    files=list(files()), ephemeral=job.private, wait=True, **_message_kwargs(content, view)
+                )
+            except discord.HTTPException as exc:
+                if not _token_dead(exc):
+                    raise
+        try:
+            user = self._bot.get_user(job.requester_id) or await self._bot.fetch_user(job.requester_id)
+            return await user.send(files=list(files()), **_message_kwargs(content, view))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise CardUnavailable(str(exc)) from exc
+
+    def _application_id(self) -> int:
+        application_id = self._bot.application_id
+        assert application_id is not None, "set at login"
+        return application_id
+
+    def token_usable(self, job: Job) -> bool:
+        """Return True while the job's interaction token has more than a minute to live."""
+        return self._token_usable(job)
+
     def _token_usable(self, job: Job) -> bool:
         expires = job.token_expires_at
         return job.interaction_token is not None and expires is not None and expires - utcnow() > TOKEN_MARGIN
@@ -172,6 +230,11 @@ def reply_options(channel_id: int, message_id: int | None) -> dict[str, Any]:
         message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
     )
     return {"reference": reference}
+
+
+def _message_kwargs(content: str, view: discord.ui.LayoutView | None) -> dict[str, Any]:
+    """Return a send's ``content`` or ``view`` keyword: a Components V2 view cannot carry content."""
+    return {"content": content} if view is None else {"view": view}
 
 
 def _token_dead(exc: discord.HTTPException) -> bool:

@@ -25,6 +25,7 @@ from cogs.cards._components import (
     ExtendButton,
     ExtendPromptButton,
     PostMissingButton,
+    PostToChannelButton,
     RetryButton,
 )
 from cogs.cards._layout import ButtonRow, Card, rows_of
@@ -120,7 +121,7 @@ class CardRenderer:
             ready=self._ready_line(job),
             extension=self._extension_line(job),
             gallery=tuple(gallery),
-            rows=self.buttons(job),
+            rows=self.with_post_button(job, self.buttons(job)),
             pings=(job.requester_id,) if job.status is JobStatus.DELIVERED else (),
         )
 
@@ -178,6 +179,16 @@ class CardRenderer:
         if len(rows) < MAX_BUTTON_ROWS:
             return (*rows, (self.delete(job),))
         return (*rows[:-1], (*rows[-1], self.delete(job)))
+
+    def with_post_button(self, job: Job, rows: tuple[ButtonRow, ...]) -> tuple[ButtonRow, ...]:
+        """Add "Post to channel" under a private job's finished card (in the last row when all are used)."""
+        # Where the bot is not a member its token cannot post: nothing to offer there.
+        if not job.private or job.webhook_only or job.status is not JobStatus.DELIVERED:
+            return rows
+        post = PostToChannelButton(job.id, label=self.text("button.post_to_channel"))
+        if len(rows) < MAX_BUTTON_ROWS:
+            return (*rows, *rows_of([post]))
+        return (*rows[:-1], *rows_of([*rows[-1], post]))
 
     def clip_buttons(self, job: Job) -> tuple[ButtonRow, ...]:
         """Return one row per clip: Extend (low), Extend (high), Extend with a prompt…, the original file.

@@ -167,7 +167,8 @@ class Admin(
         """Put one setting back to the bot-wide default."""
         lang = interaction_lang(interaction)
         name = SettingName(setting.value)
-        default: object = False if name in (SettingName.BUTTONS_EVERYONE, SettingName.COUNT_CLIPS) else None
+        switches = (SettingName.BUTTONS_EVERYONE, SettingName.COUNT_CLIPS, SettingName.PRIVATE_DEFAULT)
+        default: object = False if name in switches else None
         updated = await self._save(interaction, lambda current: apply(current, name, default))
         if updated is None:
             return

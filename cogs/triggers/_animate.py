@@ -33,6 +33,7 @@ from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_text
 from cogs.triggers._consent import consents
 from cogs.triggers._images import attachment_ref, find_image
 from cogs.triggers._offers import OfferButton, offer_smaller, take_offer
+from cogs.triggers._user_installs import Reach, allow_user_installs, check_user_install, reach_of
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -72,6 +73,8 @@ class Animate(commands.Cog):
             name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
         )
         self.context_menu.guild_only = True
+        if self.services.settings.user_install != "off":
+            allow_user_installs(self.animate, self.context_menu)
 
     async def cog_load(self) -> None:
         """Register the message command and the button that takes an offered smaller job."""
@@ -97,6 +100,7 @@ class Animate(commands.Cog):
         loop=key_str("loop", "commands.animate.loop_name"),
         end_image=key_str("end_image", "commands.animate.end_image_name"),
         raw=key_str("raw", "commands.animate.raw_name"),
+        private=key_str("private", "commands.animate.private_name"),
     )
     @app_commands.describe(
         image=key_str(
@@ -118,6 +122,10 @@ class Animate(commands.Cog):
             "commands.animate.end_image_description",
         ),
         raw=key_str("Raw style: closer to the prompt, less stylized", "commands.animate.raw_description"),
+        private=key_str(
+            "Only you see the result until you post it (the server's default if left out)",
+            "commands.animate.private_description",
+        ),
     )
     @app_commands.choices(motion=MOTION_CHOICES, quality=QUALITY_CHOICES, clips=CLIP_CHOICES)
     @app_commands.guild_only()
@@ -132,6 +140,7 @@ class Animate(commands.Cog):
         loop: bool | None = None,
         end_image: discord.Attachment | None = None,
         raw: bool | None = None,
+        private: bool | None = None,
     ) -> None:
         """Turn an image into a short video (without an image: open the upload form)."""
 
@@ -148,6 +157,7 @@ class Animate(commands.Cog):
                 loop=loop,
                 end_image=attachment_ref(end_image) if end_image else None,
                 raw=raw,
+                private=private,
             )
 
         if image is None:
@@ -165,16 +175,16 @@ class Animate(commands.Cog):
     ) -> None:
         """Open the upload form, unless the member would fill it in vain (refused privately at once)."""
         assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        reach = reach_of(self.bot, interaction)
         try:
-            if missing_channel_permissions(interaction.app_permissions):
-                raise Refusal("error.missing_permissions")
+            await self._check_reach(interaction, reach)
             await within_deadline(
                 self.services.intake.precheck_member(
-                    interaction.guild_id,
+                    interaction.guild_id if reach is Reach.SERVER else None,
                     interaction.channel_id,
                     interaction.user.id,
                     prompt,
-                    role_ids=member_role_ids(interaction.user),
+                    role_ids=member_role_ids(interaction.user) if reach is Reach.SERVER else frozenset(),
                 )
             )
         except Refusal as refusal:
@@ -244,11 +254,20 @@ class Animate(commands.Cog):
             asked, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
+    async def _check_reach(self, interaction: discord.Interaction, reach: Reach) -> None:
+        """Refuse a user install the operator does not allow, or a server channel the bot cannot post in."""
+        await check_user_install(self.bot, interaction, reach)
+        if reach is Reach.SERVER and missing_channel_permissions(interaction.app_permissions):
+            raise Refusal("error.missing_permissions")
+
     def _request(self, interaction: discord.Interaction, source: JobSource, image: ImageRef) -> JobRequest:
         assert interaction.channel_id is not None, "interactions in guild channels carry one"
+        # Where no server hosts the bot, only the person's own budgets and rules hold (guild None).
+        reach = reach_of(self.bot, interaction)
+        hosted = reach is Reach.SERVER
         return JobRequest(
             requester_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=interaction.guild_id if hosted else None,
             channel_id=interaction.channel_id,
             source=source,
             image=image,
@@ -256,7 +275,8 @@ class Animate(commands.Cog):
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
-            role_ids=member_role_ids(interaction.user),
+            role_ids=member_role_ids(interaction.user) if hosted else frozenset(),
+            webhook_only=reach is Reach.OUTSIDE,
         )
 
     async def offer_pressed(self, interaction: discord.Interaction, token: str) -> None:
@@ -266,8 +286,7 @@ class Animate(commands.Cog):
     async def launch(self, interaction: discord.Interaction, request: JobRequest) -> None:
         """Answer at once with a refusal or the job card, then start the job in the background."""
         try:
-            if missing_channel_permissions(interaction.app_permissions):
-                raise Refusal("error.missing_permissions")
+            await self._check_reach(interaction, reach_of(self.bot, interaction))
             request = await within_deadline(self.services.intake.precheck(request))
         except OfferedRefusal as refusal:
             await offer_smaller(interaction, refusal, self.services.intake.offers)
@@ -285,7 +304,9 @@ class Animate(commands.Cog):
             request.options,
             request.price,
         )
-        response = await interaction.response.send_message(view=card.layout(), allowed_mentions=NO_PING)
+        response = await interaction.response.send_message(
+            view=card.layout(), allowed_mentions=NO_PING, ephemeral=bool(request.private)
+        )
 
         async def start(card_id: int | None) -> Job:
             return await self.services.intake.start(request, card_message_id=card_id)

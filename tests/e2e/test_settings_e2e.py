@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "budget_person_day": "Budget per member per day",
     "budget_person_month": "Budget per member per month",
     "consent": "Animating others' images",  # issue 22
+    "private_default": "Private results by default",  # issue 22
 }
 
 OPEN_AGAIN = (
@@ -67,6 +68,7 @@ async def test_show_lists_every_setting_with_its_default(tmp_path):
     assert fields["Default quality"] == "480p (default)"
     assert fields["Default clips per video"] == "4 (default)"
     assert fields["Daily limits count clips"] == "Off"
+    assert fields["Private results by default"] == "Off"
     assert fields["Jobs at once per member"] == "2 (default)"
     assert fields["Videos per server per day"] == "100 (default)"
     assert fields["Server budget per day"] == "10.00 USD (the operator's cap)"
@@ -85,6 +87,7 @@ SET_CASES = [
     ("max_concurrent_per_user", "1", "1", 1, "0", "a whole number from 1 to 2"),
     ("max_daily_per_user", "5", "5", 5, "ten", "a whole number from 1 to 10"),
     ("max_daily_per_guild", "50", "50", 50, "lots", "a whole number from 1 to 100"),
+    ("private_default", "on", "On", True, "maybe", "on or off"),  # issue 22
 ]
 
 

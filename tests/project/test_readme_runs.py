@@ -182,12 +182,15 @@ async def after_copying_env(reader: Reader, step: Step) -> None:
 
 
 async def invite(reader: Reader, step: Step) -> None:
-    """Prints one invite URL with the scopes and exactly the permissions the README lists."""
+    """Prints the server invite (the scopes and exactly the permissions the README lists), then the
+    personal install link (issue 22)."""
     outcome = await reader.session.run(step.command)
     permissions = re.search(r"`(permissions=\d+)`", readme_text())
     lines = outcome.lines()
-    reader.check(step, outcome.code == 0 and len(lines) == 1, outcome.describe())
-    url = lines[0] if lines else ""
+    reader.check(step, outcome.code == 0 and len(lines) == 2, outcome.describe())
+    url = lines[0].removeprefix("Add to a server: ") if lines else ""
+    user = lines[-1] if lines else ""
+    reader.check(step, "integration_type=1&scope=applications.commands" in user, f"user install: {user}")
     reader.check(
         step, permissions is not None and f"{permissions.group(1)}&" in url + "&", f"permissions: {url}"
     )

@@ -366,6 +366,11 @@ async def open_settings_to_members(world: World) -> None:
     await discord.set_command_permissions("motionbot", [everyone(discord.guild, True)])
 
 
+async def stale_client(world: World) -> None:
+    """A client that still offers a server-only command in a DM (Discord itself would not: issue 22)."""
+    world.discord.config.check_command_contexts = False
+
+
 def deny_bot_posting(world: World) -> Awaitable[None]:
     """Take Send Messages away from the bot in #general."""
     return world.discord.set_bot_permissions(world.discord.general, deny=Perm.SEND_MESSAGES)
@@ -576,8 +581,8 @@ BAD_INPUTS: list[BadInput] = [
         "error.missing_permissions",
         setup=(deny_bot_posting,),
     ),
-    BadInput("/animate in a DM", Animate(CAT, channel="dm"), "error.guild_only"),
-    BadInput("/quota in a DM", Command("quota", channel="dm"), "error.guild_only"),
+    BadInput("/animate in a DM", Animate(CAT, channel="dm"), "error.guild_only", setup=(stale_client,)),
+    BadInput("/quota in a DM", Command("quota", channel="dm"), "error.guild_only", setup=(stale_client,)),
 ]
 
 # issue 9, item 1: forged Extend ids naming a job of another server or channel

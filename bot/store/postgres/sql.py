@@ -12,10 +12,10 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
-    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id, private, webhook_only
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-    $21, $22, $23, $24, $25, $26, $27, 1, $28
+    $21, $22, $23, $24, $25, $26, $27, 1, $28, $29, $30
 )
 RETURNING *
 """
@@ -98,6 +98,11 @@ SELECT * FROM jobs WHERE status IN ('failed', 'timed_out', 'cancelled') AND fina
 """
 
 SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = $1, updated_at = $2 WHERE id = $3 RETURNING *"
+MAKE_PUBLIC = """
+UPDATE jobs SET private = FALSE, card_message_id = $1, interaction_token = NULL, token_expires_at = NULL,
+    updated_at = $2
+WHERE id = $3 RETURNING *
+"""
 
 STOP_LATE_WATCH = "UPDATE jobs SET timed_out_at = NULL, updated_at = $1 WHERE id = $2 RETURNING *"
 
@@ -197,8 +202,8 @@ INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
     max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
-    budget_server_month, budget_person_day, budget_person_month, consent
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+    budget_server_month, budget_person_day, budget_person_month, consent, private_default
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -218,7 +223,8 @@ ON CONFLICT (guild_id) DO UPDATE SET
     budget_server_month = excluded.budget_server_month,
     budget_person_day = excluded.budget_person_day,
     budget_person_month = excluded.budget_person_month,
-    consent = excluded.consent
+    consent = excluded.consent,
+    private_default = excluded.private_default
 """
 
 # A server's allowances per role (bot.budget.effective_budgets picks the member's highest).
@@ -315,11 +321,11 @@ INSERT INTO jobs (
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
     timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
-    lease_token, capacity_refused_at, price, source_author_id, posts, deleted_at
+    lease_token, capacity_refused_at, price, source_author_id, posts, deleted_at, private, webhook_only
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
     $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40,
-    $41, $42, $43
+    $41, $42, $43, $44, $45
 )
 """
 

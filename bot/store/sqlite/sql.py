@@ -7,8 +7,8 @@ INSERT INTO jobs (
     requester_id, guild_id, channel_id, source, status, motion, quality, prompt, image_url,
     locale, parent_job_id, clip_index, extension_count, source_message_id, interaction_token,
     token_expires_at, created_at, updated_at, clips, loop, raw, end_image_url, cost, price,
-    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+    attachment_size_limit, lease_owner, lease_expires_at, lease_token, source_author_id, private, webhook_only
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 RETURNING *
 """
 
@@ -101,6 +101,12 @@ SELECT * FROM jobs WHERE status IN ('failed', 'timed_out', 'cancelled') AND fina
 """
 
 SET_CARD_MESSAGE = "UPDATE jobs SET card_message_id = ?1, updated_at = ?2 WHERE id = ?3 RETURNING *"
+# A private job its requester posted: its card is now the public message ?1 (the token edits no more).
+MAKE_PUBLIC = """
+UPDATE jobs SET private = 0, card_message_id = ?1, interaction_token = NULL, token_expires_at = NULL,
+    updated_at = ?2
+WHERE id = ?3 RETURNING *
+"""
 
 STOP_LATE_WATCH = """
 UPDATE jobs SET timed_out_at = NULL, updated_at = ?1 WHERE id = ?2
@@ -215,8 +221,8 @@ INSERT INTO guild_settings (
     guild_id, allowed_channel_ids, reactions_enabled, reaction_emoji, reaction_channel_ids,
     buttons_everyone, default_motion, default_quality, max_concurrent_per_user, max_daily_per_user,
     max_daily_per_guild, updated_at, default_clips, count_clips, all_channels, budget_server_day,
-    budget_server_month, budget_person_day, budget_person_month, consent
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    budget_server_month, budget_person_day, budget_person_month, consent, private_default
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (guild_id) DO UPDATE SET
     allowed_channel_ids = excluded.allowed_channel_ids,
     reactions_enabled = excluded.reactions_enabled,
@@ -236,7 +242,8 @@ ON CONFLICT (guild_id) DO UPDATE SET
     budget_server_month = excluded.budget_server_month,
     budget_person_day = excluded.budget_person_day,
     budget_person_month = excluded.budget_person_month,
-    consent = excluded.consent
+    consent = excluded.consent,
+    private_default = excluded.private_default
 """
 
 # A server's allowances per role (bot.budget.effective_budgets picks the member's highest).

@@ -165,7 +165,9 @@ def test_invite_with_a_client_id_needs_no_settings_and_has_exactly_the_needed_pe
     for name in cli_support.SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     assert run_main("invite", "--client-id", str(APP_ID)) == 0
-    url = capsys.readouterr().out.strip()
+    server_line, user_line = capsys.readouterr().out.splitlines()
+    assert user_line == both_links(APP_ID)[1]
+    url = server_line.removeprefix("Add to a server: ")
     assert url == (
         f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
         f"&permissions={EXPECTED_PERMISSIONS}"
@@ -179,7 +181,7 @@ def test_invite_with_a_client_id_needs_no_settings_and_has_exactly_the_needed_pe
 async def test_invite_reads_the_application_id_from_discord(cli_env, capsys, fake_discord):
     code = await asyncio.to_thread(run_main, "invite", "--env-file", str(cli_env))
     assert code == 0
-    assert capsys.readouterr().out.strip() == invite_url(APP_ID)
+    assert capsys.readouterr().out.splitlines() == both_links(APP_ID)
     assert fake_discord.requests == [("/api/v10/oauth2/applications/@me", f"Bot {DISCORD_TOKEN}")]
 
 
@@ -188,7 +190,13 @@ async def test_invite_needs_only_the_discord_token(cli_env, capsys, fake_discord
     code = await asyncio.to_thread(run_main, "invite", "--env-file", str(cli_env))
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert captured.out.strip() == invite_url(APP_ID)
+    assert captured.out.splitlines() == both_links(APP_ID)
+
+
+def both_links(app_id: int) -> list[str]:
+    """What ``invite`` prints: the server install link, then the user install link (issue 22)."""
+    user = f"https://discord.com/oauth2/authorize?client_id={app_id}&integration_type=1&scope=applications.commands"
+    return [f"Add to a server: {invite_url(app_id)}", f"Add to your account (needs USER_INSTALL): {user}"]
 
 
 async def test_an_empty_or_blank_token_is_called_empty(cli_env, capsys, monkeypatch):

@@ -26,3 +26,6 @@ class DoubleConfig:
     max_guilds_per_shard: int = 2500
     # ``shards`` in GET /gateway/bot; None recommends one shard per 1,000 guilds, as Discord roughly does.
     recommended_shards: int | None = None
+    # False: a stale or modified client that offers every command everywhere (installs.py not checked),
+    # for testing a bot's own guard against commands used where they are not registered.
+    check_command_contexts: bool = True

@@ -10,6 +10,7 @@ from typing import Any
 from .config import DoubleConfig
 from .events import GatewayEvents
 from .gateway import GatewayHub
+from .installs import check_available
 from .interaction_builder import InteractionBuilder
 from .interactions import InteractionHandle
 from .messages import MessageService
@@ -234,6 +235,10 @@ class Driver(WorldDriver):
         )
         handle.created_at -= self.config.token_lifetime + datetime.timedelta(seconds=1)
 
+    def _registered(self, command_id: int) -> RegisteredCommand:
+        scopes = [self.state.global_commands, *self.state.guild_commands.values()]
+        return next(c for scope in scopes for c in scope.commands.values() if c.id == command_id)
+
     def _command(self, name: str, kind: int, channel: Channel) -> RegisteredCommand:
         command = self.state.find_command(name, kind, channel.guild_id)
         if command is None:
@@ -264,11 +269,26 @@ class Driver(WorldDriver):
     ) -> InteractionHandle:
         if self.hub.session_for(channel.guild_id) is None:
             raise RuntimeError("no gateway session holds this guild's shard; await double.wait_ready() first")
-        if kind == APPLICATION_COMMAND:  # Discord runs no command the server's permissions refuse
-            self.state.command_permissions.check_usable(self.state, user, channel, int(data["id"]))
+        owners = None
+        if kind == APPLICATION_COMMAND:
+            # A client offers a command only where one of its installs reaches (installs.py), and
+            # runs none the server's permissions refuse (a server that installed the app only).
+            command = self._registered(int(data["id"])).payload
+            if self.config.check_command_contexts:
+                owners = check_available(self.state, user, channel, command)
+            if (owners is None or "0" in owners) and not channel.is_dm:
+                self.state.command_permissions.check_usable(self.state, user, channel, int(data["id"]))
         delta = datetime.timedelta(seconds=age) if isinstance(age, int | float) else age
         handle = self._builder.build(
-            kind, user, channel, data, locale=locale, age=delta, size_limit=size_limit, message=message
+            kind,
+            user,
+            channel,
+            data,
+            locale=locale,
+            age=delta,
+            size_limit=size_limit,
+            message=message,
+            owners=owners,
         )
         handle.event = await self.events.interaction_create(handle.payload)
         return handle

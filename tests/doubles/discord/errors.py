@@ -138,3 +138,8 @@ def empty_message() -> DiscordAPIError:
 def unauthorized() -> DiscordAPIError:
     """401 Unauthorized (code 0): a missing or wrong bot token."""
     return DiscordAPIError(401, 0, "401: Unauthorized")
+
+
+def too_many_followups() -> DiscordAPIError:
+    """400 (40094): an app installed only to the user made its 5 follow-ups (opcodes-and-status-codes.mdx)."""
+    return DiscordAPIError(400, 40094, "This interaction has hit the maximum number of follow up messages")

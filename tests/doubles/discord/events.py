@@ -53,9 +53,22 @@ class GatewayEvents:
                 payload["member"] = member_json(member, with_user=False)
         return payload
 
+    def _unseen(self, message: Message) -> bool:
+        """Whether the bot gets no event for ``message``: ephemeral, or where the bot is not a member.
+
+        A server that never installed the app sends its bot nothing, and bots are never in group DMs
+        (docs: events/gateway.mdx, guild events go to the guilds a bot is in).
+        """
+        channel = self.state.channels.get(message.channel_id)
+        guild = self.state.guilds.get(message.guild_id) if message.guild_id is not None else None
+        outside = (guild is not None and not self.state.bot_in(guild)) or bool(
+            channel and channel.is_group_dm
+        )
+        return message.ephemeral or outside
+
     async def message_create(self, message: Message) -> GatewayEvent | None:
         """MESSAGE_CREATE (never for ephemeral messages; needs GUILD_MESSAGES or DIRECT_MESSAGES)."""
-        if message.ephemeral:
+        if self._unseen(message):
             return None
         return await self.hub.dispatch(
             "MESSAGE_CREATE",
@@ -66,7 +79,7 @@ class GatewayEvents:
 
     async def message_update(self, message: Message) -> GatewayEvent | None:
         """MESSAGE_UPDATE with the full message."""
-        if message.ephemeral:
+        if self._unseen(message):
             return None
         return await self.hub.dispatch(
             "MESSAGE_UPDATE",
@@ -77,7 +90,7 @@ class GatewayEvents:
 
     async def message_delete(self, message: Message) -> GatewayEvent | None:
         """MESSAGE_DELETE."""
-        if message.ephemeral:
+        if self._unseen(message):
             return None
         data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id is not None:
@@ -90,6 +103,8 @@ class GatewayEvents:
         """MESSAGE_DELETE_BULK: ``ids``, ``channel_id``, ``guild_id`` (docs: gateway-events.mdx,
         "Message Delete Bulk"); one channel's messages, under the same intent as MESSAGE_DELETE."""
         first = messages[0]
+        if self._unseen(first):
+            return None
         data: dict[str, Any] = {
             "ids": [str(message.id) for message in messages],
             "channel_id": str(first.channel_id),
@@ -102,6 +117,8 @@ class GatewayEvents:
 
     async def reaction(self, message: Message, user: User, emoji: str, *, added: bool) -> GatewayEvent | None:
         """MESSAGE_REACTION_ADD / _REMOVE (only with the reactions intent for that channel kind)."""
+        if self._unseen(message) and not message.ephemeral:
+            return None
         data: dict[str, Any] = {
             "user_id": str(user.id),
             "channel_id": str(message.channel_id),

@@ -40,7 +40,11 @@ def ready_payload(
     return {
         "v": 10,
         "user": user,
-        "guilds": [{"id": str(g), "unavailable": True} for g in state.guilds if in_shard(g, shard)],
+        "guilds": [
+            {"id": str(g.id), "unavailable": True}
+            for g in state.guilds.values()
+            if in_shard(g.id, shard) and state.bot_in(g)  # only the servers that installed the app
+        ],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,
@@ -62,7 +66,7 @@ def guild_create_payloads(state: DoubleState, intents: int, shard: tuple[int, in
     return [
         guild_create_payload(state, guild, intents)
         for guild in state.guilds.values()
-        if in_shard(guild.id, shard)
+        if in_shard(guild.id, shard) and state.bot_in(guild)
     ]
 
 

@@ -71,6 +71,7 @@ class InteractionHandle:
     awaiting_deferred_followup: bool = False
     responding: bool = False
     followup_ids: list[int] = field(default_factory=list)
+    user_install_only: bool = False  # authorized by the user's install alone (no bot in that place)
     modal: dict[str, Any] | None = None
     _notifier: ChangeNotifier = field(default_factory=ChangeNotifier, repr=False)
 

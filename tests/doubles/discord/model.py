@@ -67,6 +67,7 @@ class ChannelType:
 
     GUILD_TEXT = 0
     DM = 1
+    GROUP_DM = 3  # docs:developers/resources/channel.mdx "Channel Types"
     PUBLIC_THREAD = 11
     PRIVATE_THREAD = 12
 
@@ -166,6 +167,12 @@ class Channel:
     parent_id: int | None = None  # a thread's text channel
     owner_id: int | None = None  # who started a thread
     thread_member_ids: set[int] = field(default_factory=set)
+    recipients: list[User] = field(default_factory=list)  # a group DM's members
+
+    @property
+    def is_group_dm(self) -> bool:
+        """Whether this is a group DM (the bot is never in one: bots cannot join group DMs)."""
+        return self.type == ChannelType.GROUP_DM
 
     @property
     def is_dm(self) -> bool:

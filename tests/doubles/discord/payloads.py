@@ -71,6 +71,8 @@ def channel_json(channel: Channel, *, permissions: int | None = None) -> dict[st
     }
     if channel.is_dm:
         payload["recipients"] = [user_json(channel.recipient)] if channel.recipient else []
+    elif channel.is_group_dm:
+        payload.update(name=channel.name or None, recipients=[user_json(u) for u in channel.recipients])
     elif channel.is_thread:
         payload.update(_thread_fields(channel))
     else:

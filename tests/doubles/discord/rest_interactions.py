@@ -13,10 +13,12 @@ from .errors import (
     FormErrors,
     already_acknowledged,
     invalid_webhook_token,
+    too_many_followups,
     unknown_interaction,
     unknown_message,
     unknown_webhook,
 )
+from .installs import USER_INSTALL_MAX_FOLLOWUPS
 from .interactions import CallbackRecord, InteractionHandle
 from .limits import INTERACTION_FLAGS, validate_modal
 from .messages import MessageOrigin
@@ -299,6 +301,8 @@ class InteractionRoutes:
             self._edit(handle, original, payload, body)
             await self.ctx.events.message_update(original)
             return original
+        if handle.user_install_only and len(handle.followup_ids) >= USER_INSTALL_MAX_FOLLOWUPS:
+            raise too_many_followups()  # change log 2024-06-27, user-installed apps GA
         message = self.ctx.messages.create(
             handle.channel,
             body.as_dict(),

@@ -63,6 +63,8 @@ class DoubleState:
         self.global_commands = CommandScope()
         self.guild_commands: dict[int, CommandScope] = {}
         self.command_permissions = CommandPermissionBook()
+        # Users who installed the app to their account (docs: resources/application.mdx, USER_INSTALL).
+        self.user_installs: set[int] = set()
 
     @property
     def application_id(self) -> int:
@@ -88,20 +90,36 @@ class DoubleState:
         preferred_locale: str,
         premium_tier: int,
         shard: tuple[int, int] | None = None,
+        with_bot: bool = True,
     ) -> Guild:
         """Create a guild with @everyone and the bot's managed role, the bot and the owner as members.
 
-        ``shard`` (id, count) picks an id that Discord's formula routes to that shard.
+        ``shard`` (id, count) picks an id that Discord's formula routes to that shard. ``with_bot=False``:
+        a server that never installed the app (no bot member, no managed role), reachable only by
+        members who installed it to their account.
         """
         guild_id = self.ids.next() if shard is None else self.ids.next_in_shard(*shard)
         guild = Guild(guild_id, name, owner.id, preferred_locale, premium_tier)
         guild.roles[guild.id] = Role(guild.id, "@everyone", Perm.EVERYONE_DEFAULT)
+        self.guilds[guild.id] = guild
+        self.add_member(guild, owner)
+        if not with_bot:
+            return guild
         bot_role = Role(self.ids.next(), self.bot_user.username, Perm.BOT_DEFAULT, position=1, managed=True)
         guild.roles[bot_role.id] = bot_role
-        self.guilds[guild.id] = guild
         self.add_member(guild, self.bot_user, role_ids=[bot_role.id])
-        self.add_member(guild, owner)
         return guild
+
+    def bot_in(self, guild: Guild) -> bool:
+        """Whether the bot is a member of ``guild`` (the app is installed there)."""
+        return self.bot_user.id in guild.members
+
+    def add_group_dm(self, owner: User, members: list[User]) -> Channel:
+        """A group DM of ``owner`` and ``members`` (no bot: bots cannot be added to group DMs)."""
+        channel = Channel(self.ids.next(), "", type=ChannelType.GROUP_DM, recipients=[owner, *members])
+        channel.owner_id = owner.id
+        self.channels[channel.id] = channel
+        return channel
 
     def add_role(self, guild: Guild, name: str, permissions: int) -> Role:
         """Create a role in ``guild``."""
@@ -167,9 +185,13 @@ class DoubleState:
     def permissions_in(self, channel: Channel, user: User) -> int:
         """Permissions of ``user`` in ``channel``."""
         guild = self.guild_of(channel)
+        if channel.is_group_dm:
+            return Perm.BOT_DEFAULT if user in channel.recipients else 0
         if guild is None:
             return Perm.BOT_DEFAULT
-        return guild.channel_permissions(guild.members[user.id], channel)
+        member = guild.members.get(user.id)
+        # Not a member (the bot in a server that never installed it): no access at all (403/50001).
+        return 0 if member is None else guild.channel_permissions(member, channel)
 
     def store_file(
         self,

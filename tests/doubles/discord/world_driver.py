@@ -65,21 +65,37 @@ class WorldDriver:
         channels: Sequence[str] = ("general",),
         shard: tuple[int, int] | None = None,
         members: Sequence[User] = (),
+        with_bot: bool = True,
     ) -> Guild:
         """The bot joins another guild (owned by a new user) with text ``channels`` (GUILD_CREATE).
 
-        ``shard`` (id, count) gives it an id on that shard; ``members`` join it too.
+        ``shard`` (id, count) gives it an id on that shard; ``members`` join it too. ``with_bot=False``:
+        a server that never installed the app (no GUILD_CREATE; the bot's token reaches nothing there).
         """
         owner = self.state.add_user(f"{name.lower().replace(' ', '-')}-owner")
         guild = self.state.add_guild(
-            name, owner=owner, preferred_locale=self.guild.preferred_locale, premium_tier=0, shard=shard
+            name,
+            owner=owner,
+            preferred_locale=self.guild.preferred_locale,
+            premium_tier=0,
+            shard=shard,
+            with_bot=with_bot,
         )
         for channel in channels:
             self.state.add_channel(guild, channel)
         for user in members:
             self.state.add_member(guild, user)
-        await self.events.guild_create(guild)
+        if with_bot:
+            await self.events.guild_create(guild)
         return guild
+
+    def add_group_dm(self, owner: User, members: Sequence[User]) -> Channel:
+        """A group DM of ``owner`` and ``members``; the bot is never in one (not async: no event)."""
+        return self.state.add_group_dm(owner, list(members))
+
+    def install_for_user(self, user: User) -> None:
+        """``user`` adds the app to their account (the "Add to My Apps" install link; no event)."""
+        self.state.user_installs.add(user.id)
 
     async def set_permissions(self, user: User, permissions: int, *, guild: Guild | None = None) -> Role:
         """Give ``user`` exactly ``permissions`` on top of @everyone, through a personal role."""

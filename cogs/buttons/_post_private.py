@@ -1,0 +1,94 @@
+"""The "Post to channel" button on a private job's finished card (issue 22, item 1).
+
+A private job's card and clips reach only its requester (ephemeral, or by DM). The button posts the
+finished card with its clips in the job's channel, on the requester's word alone: only the requester
+may press it, only on the card itself (the ephemeral one or its DM), and the same checks as any post
+hold (the server still lets Motionbot work in that channel, and Discord still lets it post there).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.checks import Refusal
+from bot.client import apologize, checked_before_answer, interaction_lang, reply_ephemeral, text
+from bot.models import Job, JobStatus
+from cogs.cards import CardUnavailable, ClipDelivery, PostToChannelButton, loaded_cards, publish
+
+if TYPE_CHECKING:
+    from bot.client import MotionBot
+
+log = logging.getLogger(__name__)
+
+
+class PrivateResults(commands.Cog):
+    """Posts private jobs publicly when their requester asks."""
+
+    def __init__(self, bot: MotionBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self._busy: set[int] = set()  # jobs being posted by this process (a double press posts once)
+
+    async def cog_load(self) -> None:
+        """Register the persistent button so clicks dispatch after a restart."""
+        self.bot.add_dynamic_items(PostToChannelButton)
+
+    async def cog_unload(self) -> None:
+        """Unregister the button."""
+        self.bot.remove_dynamic_items(PostToChannelButton)
+
+    async def post_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Post a private job's card and clips in its channel, after checking who asks and where."""
+        job = await checked_before_answer(
+            interaction, self._postable(interaction, job_id), f"checking a post of private job {job_id}"
+        )
+        if job is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        lang, channel = interaction_lang(interaction), f"<#{job.channel_id}>"
+        self._busy.add(job.id)
+        try:
+            await publish(self._delivery(), job)
+        except (CardUnavailable, discord.Forbidden):
+            await reply_ephemeral(
+                interaction, text(self.bot, lang, "private.refused", job_id=job.id, channel=channel)
+            )
+            return
+        except Exception as exc:
+            await apologize(interaction, exc, f"posting private job {job.id}")
+            return
+        finally:
+            self._busy.discard(job.id)
+        log.info("job %s: posted to its channel by its requester", job.id)
+        await reply_ephemeral(
+            interaction, text(self.bot, lang, "private.posted", job_id=job.id, channel=channel)
+        )
+
+    async def _postable(self, interaction: discord.Interaction, job_id: int) -> Job:
+        """Return the job if its requester pressed the button on its own card and it may go public."""
+        job = await self.services.store.get_job(job_id)
+        message = interaction.message
+        # A forged id on another message learns nothing about that job.
+        if job is None or message is None or message.id != job.card_message_id:
+            raise Refusal("error.button_elsewhere")
+        if interaction.user.id != job.requester_id:
+            raise Refusal("private.not_yours", job_id=job.id)
+        if not job.private:
+            raise Refusal("private.already_posted", job_id=job.id)
+        if job.status is not JobStatus.DELIVERED:
+            raise Refusal("private.not_ready", job_id=job.id)
+        if job.id in self._busy:
+            raise Refusal("private.busy", job_id=job.id)
+        intake = self.services.intake
+        intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
+        return job
+
+    def _delivery(self) -> ClipDelivery:
+        cards = loaded_cards(self.bot)
+        if cards is None:
+            raise RuntimeError("the Cards cog is not loaded")
+        return cards.delivery

@@ -118,8 +118,13 @@ class Consents(commands.Cog):
     # -- asking ------------------------------------------------------------------------------------
 
     async def needed(self, request: JobRequest, message: discord.Message, *, moderator: bool) -> Consent:
-        """Return whether ``message``'s poster must be asked first; ``Refusal`` where it is not allowed."""
-        assert request.guild_id is not None, "consent is a server's rule"
+        """Return whether ``message``'s poster must be asked first; ``Refusal`` where it is not allowed.
+
+        Consent is a server's rule: where no server hosting the bot applies (a group DM, or a server
+        without the bot reached by a personal install) there is none to follow.
+        """
+        if request.guild_id is None:
+            return Consent.NOT_NEEDED
         settings = await self.services.intake.guild_settings(request.guild_id)
         owner = ImageOwner(
             poster_id=message.author.id, bot=message.author.bot or message.webhook_id is not None

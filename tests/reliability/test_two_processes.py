@@ -79,8 +79,11 @@ async def test_two_processes_keep_one_fair_line_and_one_provider_cap(
     async with two_process_world(tmp_path, postgres_url, provider_max_running=1) as world:
         discord, comet = world.discord, world.comet  # each task ends when the test finishes it
         async with world.processes_running():
+            # Each job stored before the next is asked for: a card answers at once and the job is
+            # admitted behind it, so two requests in a row could otherwise be admitted out of order.
             for n in range(1, 4):
                 await animate(discord, discord.alice, world.home, f"alice {n}")
+                await wait_jobs(postgres_url, lambda jobs, n=n: len(jobs) == n, 10, f"alice {n} stored")
             await animate(discord, discord.bob, world.other, "bob 1")
             order = [await finish_next(comet, position) for position in range(4)]
             await wait_jobs(

@@ -103,21 +103,27 @@ async def test_cancel_anyway_follows_the_cancel_rules_and_is_too_late_once_the_j
 
 
 async def test_a_waiting_job_cancelled_is_free_and_gives_its_budget_back(tmp_path):
-    """A person's daily budget fits one video: the second is refused while the first waits; cancelling
-    the waiting one (no question asked) releases its price, and the next video is taken."""
-    async with make_world(tmp_path, provider_max_retries=0, budget_person_day="0.20") as world:
-        world.comet.queue_full(times=None)
-        job, card = await started_job(world, JobStatus.QUEUED)
-        content = await refused(await world.animate(prompt="a second one"))
-        assert "your daily budget of 0.20 USD (all servers together) has 0.00 USD left" in content
+    """A person's daily budget fits two videos: with one running and one waiting in line behind it
+    (one at a time), a third is refused; cancelling the waiting one (no question asked: it never
+    reached the provider) releases its price, and the next video is taken."""
+    options = {"budget_person_day": "0.40", "max_concurrent_jobs_per_user": 1}
+    async with make_world(tmp_path, **options) as world:
+        world.hold_jobs()
+        first = await world.animate(prompt="at the provider")
+        await first.wait_response()
+        at_provider = (JobStatus.SUBMITTED, JobStatus.RUNNING)
+        await world.wait_job(lambda j: j.prompt == "at the provider" and j.status in at_provider)
+        job, card = await started_job(world, JobStatus.QUEUED, prompt="waiting")
+        content = await refused(await world.animate(prompt="a third one"))
+        assert "your daily budget of 0.40 USD (all servers together) has 0.00 USD left" in content
 
         await cancelled_by(world, world.discord.alice, job, card)
-        world.comet.rules.clear()
 
         assert await world.store.charge_of(job.id) == Charge(LedgerState.RELEASED, 1, PRICE)
-        again = await finished(world, await world.animate(prompt="a third one"))
-        assert again.status is JobStatus.DELIVERED
-        assert (await world.store.usage_today(again.guild_id, again.requester_id)).user_today == 1
+        again = await world.animate(prompt="a fourth one")
+        await again.wait_response()
+        assert not again.ephemeral  # its card: the released price made room
+        assert world.comet.counts["submit"] == 1  # the cancelled job never reached the provider
 
 
 # -- One person in N servers is one person -------------------------------------------------------

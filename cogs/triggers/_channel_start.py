@@ -35,6 +35,11 @@ async def start_replying(
     services = bot.services
     request = await services.intake.precheck(request)
     assert request.motion is not None and request.quality is not None
+    if request.private:
+        # Results for the requester only (the server's default for Animate image): no card in the
+        # channel; the job's card reaches them by DM, as a private job's does once its token is gone.
+        await _start_privately(bot, request)
+        return
     card = CardRenderer(services.catalogue, lang, services.prices).pending(
         request.requester_id,
         request.motion,
@@ -52,6 +57,13 @@ async def start_replying(
     except Exception:
         await editor.delete(card_message.channel.id, card_message.id)
         raise
+    cards = loaded_cards(bot)
+    if cards is not None:
+        await cards.progressed(job)
+
+
+async def _start_privately(bot: MotionBot, request: JobRequest) -> None:
+    job = await bot.services.intake.start(request)
     cards = loaded_cards(bot)
     if cards is not None:
         await cards.progressed(job)

@@ -277,3 +277,31 @@ async def test_an_allow_forged_onto_another_message_or_channel_is_refused(world)
         assert handle.ephemeral and "no longer works" in response.data["content"]
     await assert_nothing_spent(world)
     assert (await world.store.get_consent(consent_id)).status is ConsentStatus.PENDING  # type: ignore[union-attr]
+
+
+async def test_an_allowed_animate_image_stays_private_where_the_server_makes_results_private(world):
+    """Private results by default: the allowed job posts nothing in the channel; its card and clips
+    reach the requester by DM (the request's interaction answered long before the poster did)."""
+    discord = world.discord
+    await set_consent(world, "ask")
+    private = await discord.slash(
+        discord.admin, "motionbot settings set", {"setting": "private_default", "value": "on"}
+    )
+    await final_answer(private)
+    image = await bobs_image(world)
+    await final_answer(await discord.message_command(discord.alice, COMMAND, image))
+    prompt = await wait_prompt(world, image)
+    public_before = {m.id for m in world.discord.bot_messages() if m.guild_id is not None}
+
+    allow, _ = answer_ids(prompt)
+    await (await discord.click(discord.bob, prompt, allow)).wait_response()
+    job = await world.wait_job(lambda j: j.requester_id == discord.alice.id)
+    await world.wait_delivered(job.id)
+
+    assert job.private
+    new_public = [
+        m for m in world.discord.bot_messages() if m.guild_id is not None and m.id not in public_before
+    ]
+    assert new_public == []  # no card, no clips in the channel
+    dms = [m for m in discord.state.messages.values() if m.channel_id == discord.dm_channel(discord.alice).id]
+    assert dms and any(m.attachments for m in dms)  # the clips reached her privately

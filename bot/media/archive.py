@@ -116,11 +116,12 @@ class FolderArchive:
 
 def folder_problem(root: Path) -> str:
     """Return why the bot could not keep clips in ``root`` (empty when it can), creating nothing."""
-    if root.exists() and not root.is_dir():
-        return f"{root} is a file; point CLIP_ARCHIVE at a folder"
     existing = root
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
+    if not existing.is_dir():
+        # The folder itself, or one it would be created under: no folder can be made there.
+        return f"{existing} is a file; point CLIP_ARCHIVE at a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} cannot be written by this user; check its owner and permissions"
     return ""

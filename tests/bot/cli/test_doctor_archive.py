@@ -78,6 +78,21 @@ async def test_the_older_folder_setting_is_named_and_the_folder_is_not_created(
     assert not folder.exists()
 
 
+async def test_a_folder_under_a_file_fails(
+    cli_env, capsys, cometapi_double, fake_discord, monkeypatch, tmp_path: Path
+) -> None:
+    """No folder can be made under a file, whoever runs the bot (root included, unlike permissions)."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("CLIP_ARCHIVE", str(blocker / "clips"))
+    code, lines = await doctor_lines(cli_env, capsys)
+    assert code == 1
+    assert lines == [
+        f"FAIL clip archive {blocker / 'clips'}: {blocker} is a file; point CLIP_ARCHIVE at a folder"
+    ]
+
+
+# Permissions do not bind root (CI runs as root): the file case above exercises the FAIL path there.
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 async def test_a_folder_the_bot_cannot_write_fails(
     cli_env, capsys, cometapi_double, fake_discord, monkeypatch, tmp_path: Path

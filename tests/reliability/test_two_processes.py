@@ -81,10 +81,11 @@ async def test_two_processes_keep_one_fair_line_and_one_provider_cap(
         async with world.processes_running():
             # Each job stored before the next is asked for: a card answers at once and the job is
             # admitted behind it, so two requests in a row could otherwise be admitted out of order.
-            for n in range(1, 4):
-                await animate(discord, discord.alice, world.home, f"alice {n}")
-                await wait_jobs(postgres_url, lambda jobs, n=n: len(jobs) == n, 10, f"alice {n} stored")
-            await animate(discord, discord.bob, world.other, "bob 1")
+            # Bob's is stored before the first task ends, or its freed slot would rightly go to Alice.
+            requests = [(discord.alice, world.home, f"alice {n}") for n in range(1, 4)]
+            for n, (member, guild, prompt) in enumerate([*requests, (discord.bob, world.other, "bob 1")], 1):
+                await animate(discord, member, guild, prompt)
+                await wait_jobs(postgres_url, lambda jobs, n=n: len(jobs) == n, 10, f"{prompt} stored")
             order = [await finish_next(comet, position) for position in range(4)]
             await wait_jobs(
                 postgres_url, lambda jobs: len(jobs) == 4 and delivered(job_ids(jobs))(jobs), 20, "all"

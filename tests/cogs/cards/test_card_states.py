@@ -74,6 +74,8 @@ async def test_a_job_another_process_took_over_leaves_no_trace_in_the_cards_cog(
         await handle.wait_response()
         job = await world.wait_job(lambda j: j.provider_task_id is not None)
         await events_handled(world)
+        # Discord shows an edit before the cog counts it: read the count once no edit is under way.
+        await until(lambda: card_settled(cards, job.id, JobStatus.SUBMITTED))
         assert kept(cards, job.id) != []  # the card shows it at the provider
         edits = cards.edits
 
@@ -85,6 +87,14 @@ async def test_a_job_another_process_took_over_leaves_no_trace_in_the_cards_cog(
             await until(lambda: kept(cards, job.id) == [], timeout=2)
         assert kept(cards, job.id) == []
         assert cards.edits == edits  # B shows the card now
+
+
+def card_settled(cards: Cards, job_id: int, status: JobStatus) -> bool:
+    """Return True once the job's card shows ``status`` and no edit of it waits or is under way."""
+    state = cards._states.get(job_id)  # the test watches the cog's own record
+    if state is None or state.shown is None:
+        return False
+    return state.shown.status is status and state.timer is None and not state.lock.locked()
 
 
 async def take_over(url: str, lease_seconds: float, job_id: int) -> Job:

@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 MAX_PROMPT_LENGTH = 1000
 MAX_EXTENSIONS = 4
@@ -19,6 +20,26 @@ CLIP_CHOICES = (1, 2, 4)  # Midjourney's batch sizes (--bs); 4 is the provider's
 def utcnow() -> dt.datetime:
     """Return the current time as a timezone-aware UTC datetime."""
     return dt.datetime.now(dt.UTC)
+
+
+class PostPlace(StrEnum):
+    """Where a message of a job that only its requester sees, or that lives on a webhook, is."""
+
+    WEBHOOK = "webhook"  # on the interaction's webhook: deletable with its token for 15 minutes only
+    DM = "dm"  # in the bot's DM with the requester: deletable with the bot's token at any time
+
+
+class PrivatePost(NamedTuple):
+    """A message of a private or webhook-only job: where it is, and the clips (0-based) it carries.
+
+    Channel history never shows these (ephemeral, or outside the bot's reach), so the store keeps
+    them: a delete removes them, and a restarted delivery posts only the clips they lack.
+    """
+
+    place: PostPlace
+    channel_id: int
+    message_id: int
+    clips: tuple[int, ...] = ()
 
 
 class Motion(StrEnum):
@@ -199,6 +220,8 @@ class Job:
     source_author_id: int | None = None
     # The bot's other messages carrying the job (clip replies, /show re-posts): (channel id, message id).
     posts: tuple[tuple[int, int], ...] = ()
+    # Its ephemeral, webhook and DM messages, which channel history never shows: where, which clips.
+    private_posts: tuple[PrivatePost, ...] = ()
     deleted_at: dt.datetime | None = None  # deleted by a member: no path shows it again
 
     @property

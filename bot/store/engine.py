@@ -47,6 +47,7 @@ class Statements(Protocol):
     MARK_PARTLY_DELIVERED: str
     SET_MISSING_CLIPS: str
     ADD_POST: str
+    ADD_PRIVATE_POST: str
     MARK_DELETED: str
     COUNT_PARTLY_DELIVERED: str
     UNANNOUNCED_FAILURES: str

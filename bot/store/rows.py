@@ -23,6 +23,8 @@ from bot.models import (
     JobStatus,
     Motion,
     NewJob,
+    PostPlace,
+    PrivatePost,
     Quality,
     RoleAllowance,
 )
@@ -192,6 +194,7 @@ def job_from_row(row: Row) -> Job:
         capacity_refused_at=decode_optional_time(row["capacity_refused_at"]),
         source_author_id=row["source_author_id"],
         posts=decode_posts(row["posts"]),
+        private_posts=decode_private_posts(row["private_posts"]),
         deleted_at=decode_optional_time(row["deleted_at"]),
         private=bool(row["private"]),
         webhook_only=bool(row["webhook_only"]),
@@ -216,6 +219,24 @@ def encode_posts(posts: Iterable[tuple[int, int]]) -> str:
 def decode_posts(text: str) -> tuple[tuple[int, int], ...]:
     """Return the (channel id, message id) pairs stored as a JSON array."""
     return tuple((int(channel), int(message)) for channel, message in json.loads(text))
+
+
+def private_post_entry(post: PrivatePost) -> list[object]:
+    """Return the JSON entry of a private post: [channel id, message id, place, [clip indexes]]."""
+    return [post.channel_id, post.message_id, post.place.value, sorted(post.clips)]
+
+
+def encode_private_posts(posts: Iterable[PrivatePost]) -> str:
+    """Return a job's private posts (ephemeral, webhook, DM) as a JSON array."""
+    return json.dumps([private_post_entry(post) for post in posts])
+
+
+def decode_private_posts(text: str) -> tuple[PrivatePost, ...]:
+    """Return the private posts stored as a JSON array."""
+    return tuple(
+        PrivatePost(PostPlace(place), int(channel), int(message), tuple(int(i) for i in clips))
+        for channel, message, place, clips in json.loads(text)
+    )
 
 
 def job_copy_params(job: Job) -> tuple[object, ...]:
@@ -266,6 +287,7 @@ def job_copy_params(job: Job) -> tuple[object, ...]:
         optional_utc(job.deleted_at),
         job.private,
         job.webhook_only,
+        encode_private_posts(job.private_posts),
     )
 
 

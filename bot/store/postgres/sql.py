@@ -85,6 +85,10 @@ WHERE id = $3 RETURNING *
 SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = $1, updated_at = $2 WHERE id = $3 RETURNING *"
 
 ADD_POST = "UPDATE jobs SET posts = (posts::jsonb || jsonb_build_array($1::text::jsonb))::text WHERE id = $2"
+ADD_PRIVATE_POST = """
+UPDATE jobs SET private_posts = (private_posts::jsonb || jsonb_build_array($1::text::jsonb))::text
+WHERE id = $2 RETURNING *
+"""
 MARK_DELETED = "UPDATE jobs SET deleted_at = $1, updated_at = $1 WHERE id = $2 RETURNING *"
 
 COUNT_PARTLY_DELIVERED = """
@@ -321,11 +325,12 @@ INSERT INTO jobs (
     provider_task_id, clip_urls, source_message_id, card_message_id, interaction_token,
     token_expires_at, error, failure_kind, submitted_at, finished_at, delivered_at, final_shown_at,
     timed_out_at, clips, loop, raw, end_image_url, cost, attachment_size_limit, missing_clips,
-    lease_token, capacity_refused_at, price, source_author_id, posts, deleted_at, private, webhook_only
+    lease_token, capacity_refused_at, price, source_author_id, posts, deleted_at, private, webhook_only,
+    private_posts
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
     $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40,
-    $41, $42, $43, $44, $45
+    $41, $42, $43, $44, $45, $46
 )
 """
 

@@ -88,6 +88,9 @@ SET_MISSING_CLIPS = "UPDATE jobs SET missing_clips = ?1, updated_at = ?2 WHERE i
 
 # One more message of the bot carrying the job, appended in the statement (never read-modify-write).
 ADD_POST = "UPDATE jobs SET posts = json_insert(posts, '$[#]', json(?1)) WHERE id = ?2"
+ADD_PRIVATE_POST = (
+    "UPDATE jobs SET private_posts = json_insert(private_posts, '$[#]', json(?1)) WHERE id = ?2 RETURNING *"
+)
 MARK_DELETED = "UPDATE jobs SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2 RETURNING *"
 
 COUNT_PARTLY_DELIVERED = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import JobStatus
+from bot.models import JobStatus, PostPlace, PrivatePost
 from bot.store import InvalidTransition
 from tests.bot.store.test_store import job_in
 from tests.store_fixtures import sample_job
@@ -19,6 +19,20 @@ async def test_posts_are_appended_in_order_and_kept_exactly(store):
     stored = await store.get_job(job.id)
     assert stored.posts == ((BIG + 1, BIG + 2), (BIG + 3, BIG + 4))
     assert stored.source_author_id == BIG + 9 and not stored.deleted
+
+
+async def test_private_posts_keep_their_place_and_clips_beside_the_channel_posts(store):
+    """Ephemeral/webhook and DM messages share the posts column; channel posts read as before."""
+    job = await store.create_job(sample_job())
+    await store.record_post(job.id, BIG + 1, BIG + 2)
+    card = PrivatePost(PostPlace.WEBHOOK, BIG + 3, BIG + 4, (0, 1, 2))
+    stored = await store.record_private_post(job.id, card)
+    assert stored.private_posts == (card,)
+    dm = PrivatePost(PostPlace.DM, BIG + 5, BIG + 6, (3,))
+    await store.record_private_post(job.id, dm)
+    stored = await store.get_job(job.id)
+    assert stored.posts == ((BIG + 1, BIG + 2),)
+    assert stored.private_posts == (card, dm)
 
 
 async def test_a_finished_job_is_marked_deleted_once_and_keeps_its_ledger_row(store, clock):

@@ -68,7 +68,7 @@ def test_both_dialects_have_the_same_steps():
     """Schema version N means the same change on SQLite and on PostgreSQL."""
     sqlite, postgres = load_migrations("sqlite"), load_migrations("postgres")
     assert [m.name for m in sqlite] == [m.name for m in postgres]
-    assert len(sqlite) == 19 and sqlite[-1].name == "0019_private_results.sql"
+    assert len(sqlite) == 20 and sqlite[-1].name == "0020_private_posts.sql"
 
 
 async def test_open_creates_folder_file_and_schema(tmp_path):

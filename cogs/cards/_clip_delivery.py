@@ -36,6 +36,7 @@ from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
 from cogs.cards._layout import Card
 from cogs.cards._posted_clips import job_messages
 from cogs.cards._posted_files import card_notes, kept_attachments, posted_files, posted_names
+from cogs.cards._private_posts import clips_posted_privately
 from cogs.cards._render import CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
@@ -336,7 +337,14 @@ class ClipDelivery:
         return await self.posted_on_discord(job)
 
     async def posted_on_discord(self, job: Job) -> set[str]:
-        """Return the job's clip files on its card or in the bot's newest messages after it."""
+        """Return the job's clip files on its card or in the bot's newest messages after it.
+
+        A private or webhook-only job's messages are not in the channel's history: the store's record
+        of them says (``_private_posts``).
+        """
+        if job.reaches_through_webhook:
+            stored = await self.services.store.get_job(job.id)
+            return clips_posted_privately(stored or job)
         # Read from the card's gallery: Discord leaves the files a component shows out of attachments.
         names = {clip_name(job, index) for index in range(len(job.clip_urls))}
         return posted_names(await job_messages(self.bot, job, newest=True)) & names
@@ -357,7 +365,8 @@ class ClipDelivery:
     async def post_more(self, job: Job, batch: Sequence[ClipFile], content: str) -> None:
         """Post ``batch`` in a reply to the job's card, saying ``content`` (privately for a private job).
 
-        A public post is recorded on the job, so a delete removes it too.
+        A post is recorded on the job (a private one by ``send_privately``), so a delete removes it too
+        and a restarted delivery does not post it again.
         """
         if job.reaches_through_webhook:
             await self.editor.send_privately(

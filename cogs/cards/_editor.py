@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.models import Job, utcnow
+from bot.models import Job, PostPlace, PrivatePost, utcnow
 from cogs.cards._layout import Card
+from cogs.cards._private_posts import clip_indexes, interaction_card, post_of
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -133,27 +134,59 @@ class CardEditor:
         return stored is None or stored.deleted
 
     async def _show_privately(self, job: Job, card: Card, files: FileFactory) -> Job:
-        """Edit the card through the interaction webhook while the token lives, else send it by DM."""
+        """Edit the card through the interaction webhook while the token lives, else send it by DM.
+
+        Every message sent, and every edit that puts clips on the card, is recorded (``_private_posts``).
+        """
         if job.card_message_id is not None and self.token_usable(job):
+            attached = list(files())
             try:
-                await self._edit_through_webhook(job, card, files)
-                return job
+                await self._edit_through_webhook(job, card, lambda: attached)
             except discord.HTTPException as exc:
                 if not (_token_dead(exc) or isinstance(exc, discord.NotFound)):
                     raise
                 log.info("job %s: private card cannot be edited (%s); sending it by DM", job.id, exc)
+            else:
+                return await self._record_card_clips(job, attached)
+        superseded = interaction_card(job)
+        if superseded is not None:  # the interaction's card stays: a delete must find it
+            job = await self._store.record_private_post(job.id, superseded)
         message = await self.send_privately(job, files, view=card.layout())
         if job.interaction_token is not None and not isinstance(message, discord.WebhookMessage):
             job = await self._store.reset_token(job.id)  # the DM is no message of the interaction
         return await self._store.set_card_message(job.id, message.id)
+
+    async def _record_card_clips(self, job: Job, attached: Sequence[discord.File]) -> Job:
+        """Record the clips a webhook edit just put on the card (nothing to record without clips)."""
+        assert job.card_message_id is not None
+        clips = clip_indexes(job, [file.filename for file in attached])
+        if not clips:
+            return job
+        post = PrivatePost(PostPlace.WEBHOOK, job.channel_id, job.card_message_id, clips)
+        return await self._store.record_private_post(job.id, post)
 
     async def send_privately(
         self, job: Job, files: FileFactory, *, view: discord.ui.LayoutView | None = None, content: str = ""
     ) -> discord.Message:
         """Send on the interaction webhook while the token lives (ephemeral for a private job), else by DM.
 
-        Raises CardUnavailable when Discord refuses the DM (the member closed DMs from server members).
+        The message is recorded on the job right after Discord answers (``_private_posts``). Raises
+        CardUnavailable when Discord refuses the DM (the member closed DMs from server members).
         """
+        sent = list(files())
+        message = await self._send_privately(job, sent, files, view=view, content=content)
+        await self._store.record_private_post(job.id, post_of(job, message, sent))
+        return message
+
+    async def _send_privately(
+        self,
+        job: Job,
+        sent: list[discord.File],
+        files: FileFactory,
+        *,
+        view: discord.ui.LayoutView | None,
+        content: str,
+    ) -> discord.Message:
         if self.token_usable(job):
             assert job.interaction_token is not None
             webhook = discord.Webhook.partial(self._application_id(), job.interaction_token, client=self._bot)
@@ -162,14 +195,15 @@ class CardEditor:
             webhook.type = discord.WebhookType.application
             try:
                 return await webhook.send(
-                    files=list(files()), ephemeral=job.private, wait=True, **_message_kwargs(content, view)
+                    files=sent, ephemeral=job.private, wait=True, **_message_kwargs(content, view)
                 )
             except discord.HTTPException as exc:
                 if not _token_dead(exc):
                     raise
+            sent[:] = files()  # a discord.File is sent once: the DM takes new ones
         try:
             user = self._bot.get_user(job.requester_id) or await self._bot.fetch_user(job.requester_id)
-            return await user.send(files=list(files()), **_message_kwargs(content, view))
+            return await user.send(files=sent, **_message_kwargs(content, view))
         except (discord.Forbidden, discord.NotFound) as exc:
             raise CardUnavailable(str(exc)) from exc
 

@@ -14,6 +14,7 @@ from bot.media import attachable_size, plan_uploads
 from bot.models import Job
 from cogs.cards._clip_delivery import ClipDelivery
 from cogs.cards._clip_files import clip_file, clip_folder, clip_name
+from cogs.cards._private_posts import interaction_card
 
 
 async def publish(delivery: ClipDelivery, job: Job) -> Job:
@@ -24,6 +25,9 @@ async def publish(delivery: ClipDelivery, job: Job) -> Job:
     renderer = delivery.cards.renderer(job.locale)
     limit = attachable_size(delivery.upload_limit(job.guild_id))
     posted = [index for index in range(len(job.clip_urls)) if index not in job.missing_clips]
+    private_card = interaction_card(job)
+    if private_card is not None:  # it stays where it is: a delete must still find it
+        job = await delivery.services.store.record_private_post(job.id, private_card)
     public = replace(job, private=False)
     async with clip_folder(job) as folder:
         clips = await delivery.source.fetch(job, posted, folder, limit)

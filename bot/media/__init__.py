@@ -14,7 +14,12 @@ from bot.media.archive import (
     folder_problem,
 )
 from bot.media.archives import open_archive
-from bot.media.deletion import check_may_delete, check_not_deleted, may_delete
+from bot.media.deletion import (
+    check_may_delete,
+    check_may_delete_elsewhere,
+    check_not_deleted,
+    may_delete,
+)
 from bot.media.delivery import (
     DEFAULT_FILE_LIMIT,
     MAX_SOURCE_BYTES,
@@ -69,6 +74,7 @@ __all__ = [
     "archived_clip",
     "attachable_size",
     "check_may_delete",
+    "check_may_delete_elsewhere",
     "check_may_show",
     "check_not_deleted",
     "clear_removal",

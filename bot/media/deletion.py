@@ -4,6 +4,11 @@ The member who made the job, the member who posted the image it animated (a reac
 image" job: ``Job.source_author_id``) and moderators (Manage Messages in the job's own channel) may
 delete it; a job of a channel the member cannot see does not exist for them, as for ``/show``. A
 deleted job is refused by every path that would show or use it (``check_not_deleted``).
+
+From anywhere but the job's own server (a DM, a group DM, another server: a user install) only the
+member who made it or posted its image may delete it, moderators no more (``check_may_delete_elsewhere``);
+anyone else is told it does not exist, since job ids are easy to guess. A job of a server that hosts
+the bot still follows that server: a channel the member cannot see there hides it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,24 @@ def check_may_delete(job: Job, user_id: int, access: ChannelAccess) -> None:
         raise Refusal("delete.not_allowed", job_id=job.id)
     if job.status is JobStatus.SUCCEEDED:
         raise Refusal("delete.delivering", job_id=job.id)
+
+
+def check_may_delete_elsewhere(
+    job: Job | None, job_id: int, user_id: int, access: ChannelAccess | None, *, refusal: str
+) -> Job:
+    """Return ``job`` if a member may delete it from outside its own server; else raise the ``Refusal``.
+
+    ``access`` is the member's in the job's channel when the job's server hosts the bot, else None
+    (a job of a DM, a group DM or a server without the bot has no rules but its owners'). A job that
+    is not theirs, or of a channel they cannot see, answers ``refusal``: as for an id that does not exist.
+    """
+    owner = job is not None and user_id in (job.requester_id, job.source_author_id)
+    if job is None or not owner or (access is not None and not access.can_view):
+        raise Refusal(refusal, job_id=job_id)
+    check_not_deleted(job)
+    if job.status is JobStatus.SUCCEEDED:
+        raise Refusal("delete.delivering", job_id=job.id)
+    return job
 
 
 def check_not_deleted(job: Job) -> None:

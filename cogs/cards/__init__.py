@@ -47,7 +47,9 @@ from cogs.cards._editor import CardEditor, CardUnavailable
 from cogs.cards._job_starts import JobStarts
 from cogs.cards._layout import NO_PING
 from cogs.cards._posted_clips import job_messages, posted_clip_urls
+from cogs.cards._private_posts import private_messages
 from cogs.cards._publish import publish
+from cogs.cards._reach import Reach, allow_user_installs, reach_of
 from cogs.cards._render import RETRYABLE, CardRenderer, clip_numbers
 
 if TYPE_CHECKING:
@@ -81,8 +83,10 @@ __all__ = [
     "PostMissingButton",
     "PostToChannelButton",
     "PostToChannelHandler",
+    "Reach",
     "Reposted",
     "RetryButton",
+    "allow_user_installs",
     "clip_file",
     "clip_name",
     "clip_numbers",
@@ -94,7 +98,9 @@ __all__ = [
     "loaded_cards",
     "offer_id",
     "posted_clip_urls",
+    "private_messages",
     "publish",
+    "reach_of",
     "setup",
 ]
 

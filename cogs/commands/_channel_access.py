@@ -5,7 +5,7 @@ channel they are computed from the guild cache (roles and overwrites) with disco
 ``permissions_for``, with the interaction's member. A thread follows its parent's permissions; a
 private thread is visible only to its members and to members who may manage threads. A channel the
 cache does not hold (an archived thread, say) is fetched once; one that cannot be found is seen by
-nobody.
+nobody. ``user_access`` answers the same for a member asking from outside the server.
 """
 
 from __future__ import annotations
@@ -27,6 +27,25 @@ async def member_access(interaction: discord.Interaction, channel_id: int) -> Ch
     guild, member = interaction.guild, interaction.user
     if guild is None or not isinstance(member, discord.Member):
         return NO_ACCESS
+    return await access_in(guild, member, channel_id)
+
+
+async def user_access(guild: discord.Guild, user_id: int, channel_id: int) -> ChannelAccess:
+    """Return what ``user_id`` may do in ``channel_id`` of ``guild``, asked from anywhere (a DM, say).
+
+    Nothing for someone who is not (or no longer) a member there.
+    """
+    member = guild.get_member(user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user_id)
+        except (discord.NotFound, discord.Forbidden):
+            return NO_ACCESS
+    return await access_in(guild, member, channel_id)
+
+
+async def access_in(guild: discord.Guild, member: discord.Member, channel_id: int) -> ChannelAccess:
+    """Return what ``member`` may do in ``channel_id`` of ``guild`` (computed from the cache)."""
     place = guild.get_channel_or_thread(channel_id) or await _fetched(guild, channel_id)
     if place is None:
         return NO_ACCESS

@@ -3,7 +3,10 @@
 Who may, by ``bot.media.check_may_delete``: the member who made it, the member who posted its image,
 and moderators (Manage Messages in the job's own channel); a job of another server or of a channel
 the member cannot see does not exist for them. The same rule answers the button, wherever it sits
-(the card or a ``/show`` re-post): it decides who, not where.
+(the card or a ``/show`` re-post): it decides who, not where. From anywhere else (the bot's DM, a group
+DM, a server without the bot: ``/delete`` is offered there as ``/animate`` is, and a DM card has 🗑 too)
+only the member who made it or posted its image may, and the job's own server still hides a channel
+they cannot see (``bot.media.check_may_delete_elsewhere``).
 
 A job still waiting is cancelled first (free); one already at the video service is charged all the
 same (issue 21), so the member is asked privately first and only "Delete anyway" deletes it. A job
@@ -33,11 +36,12 @@ from bot.client import (
     reply_ephemeral,
     text,
 )
-from bot.media import check_may_delete, job_in_guild
+from bot.media import ChannelAccess, check_may_delete, check_may_delete_elsewhere
 from bot.models import Job, JobStatus
 from bot.store import CancelWouldCharge, TooLateToCancel
-from cogs.cards import DeleteButton, DeleteConfirmButton
-from cogs.commands._channel_access import member_access
+from cogs.cards import DeleteButton, DeleteConfirmButton, Reach, allow_user_installs, reach_of
+from cogs.commands._channel_access import member_access, user_access
+from cogs.commands._delete_messages import MessageRemover, Removal
 from cogs.commands._show import MAX_JOB_ID
 
 if TYPE_CHECKING:
@@ -52,6 +56,9 @@ class Delete(commands.Cog):
     def __init__(self, bot: MotionBot) -> None:
         self.bot = bot
         self.services = bot.services
+        self.remover = MessageRemover(bot)
+        if self.services.settings.user_install != "off":
+            allow_user_installs(self.delete)  # where /animate can start a job, /delete can end it
 
     async def cog_load(self) -> None:
         """Register the persistent buttons so clicks dispatch after a restart."""
@@ -110,10 +117,21 @@ class Delete(commands.Cog):
 
     async def _deletable(self, interaction: discord.Interaction, job_id: int) -> Job:
         """Return the job if this member may delete it now (reads only: before the first answer)."""
-        found = job_in_guild(await self.services.store.get_job(job_id), job_id, interaction.guild_id)
-        access = await member_access(interaction, found.channel_id)
-        check_may_delete(found, interaction.user.id, access)
-        return found
+        job = await self.services.store.get_job(job_id)
+        in_server = reach_of(self.bot, interaction) is Reach.SERVER
+        if in_server and job is not None and job.guild_id == interaction.guild_id:
+            check_may_delete(job, interaction.user.id, await member_access(interaction, job.channel_id))
+            return job
+        access = await self._access_elsewhere(job, interaction.user.id)
+        refusal = "show.not_found" if in_server else "delete.not_found"
+        return check_may_delete_elsewhere(job, job_id, interaction.user.id, access, refusal=refusal)
+
+    async def _access_elsewhere(self, job: Job | None, user_id: int) -> ChannelAccess | None:
+        """Return the member's access in the job's channel when its server hosts the bot, else None."""
+        guild = self.bot.get_guild(job.guild_id) if job is not None and job.guild_id else None
+        if job is None or guild is None:
+            return None
+        return await user_access(guild, user_id, job.channel_id)
 
     async def _stop(self, job: Job, *, free_only: bool) -> Job:
         """Return the job once nothing more happens to it: a waiting or running one is cancelled.
@@ -135,28 +153,12 @@ class Delete(commands.Cog):
             await tracker.replaced_by_retry(job.id)
         return job
 
-    async def _remove(self, job: Job) -> int:
-        """Mark the job deleted, then remove its messages and archived clips; return messages left."""
+    async def _remove(self, job: Job) -> Removal:
+        """Mark the job deleted, then remove its messages and archived clips; return what stayed."""
         deleted = await self.services.store.mark_deleted(job.id)
-        places = list(deleted.posts)
-        if deleted.card_message_id is not None:
-            places.insert(0, (deleted.channel_id, deleted.card_message_id))
-        removed = [await self._delete_message(channel_id, message_id) for channel_id, message_id in places]
+        removal = await self.remover.remove(deleted)
         await self.services.archive.delete(job.id)
-        return removed.count(False)
-
-    async def _delete_message(self, channel_id: int, message_id: int) -> bool:
-        """Delete one of the bot's messages; True when it is gone (already gone included)."""
-        self.services.own_deletions.expect(message_id)  # not a moderator's removal (/show)
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-        try:
-            await message.delete()
-        except discord.NotFound:
-            return True
-        except discord.HTTPException as exc:
-            log.warning("could not delete message %s in channel %s: %s", message_id, channel_id, exc)
-            return False
-        return True
+        return removal
 
     async def _ask_to_confirm(self, interaction: discord.Interaction, job: Job) -> None:
         """Say privately that the job is at the provider and stays charged; offer "Delete anyway"."""
@@ -171,7 +173,11 @@ class Delete(commands.Cog):
         else:
             await interaction.response.send_message(question, view=view, ephemeral=True)
 
-    def _done_text(self, interaction: discord.Interaction, job: Job, left: int) -> str:
+    def _done_text(self, interaction: discord.Interaction, job: Job, left: Removal) -> str:
         lang = interaction_lang(interaction)
-        done = text(self.bot, lang, "delete.done", job_id=job.id)
-        return f"{done}\n{text(self.bot, lang, 'delete.some_left', count=left)}" if left else done
+        lines = [text(self.bot, lang, "delete.done", job_id=job.id)]
+        if left.refused:
+            lines.append(text(self.bot, lang, "delete.some_left", count=left.refused))
+        if left.stranded:
+            lines.append(text(self.bot, lang, "delete.stranded", count=left.stranded))
+        return "\n".join(lines)

@@ -12,41 +12,17 @@ the commands are then registered for servers only), people who share a server wi
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
 
 from bot.checks import Refusal
+from cogs.cards import Reach, allow_user_installs, reach_of
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
 
-
-class Reach(enum.Enum):
-    """Where an interaction comes from, as far as the bot's token goes."""
-
-    SERVER = "server"  # a server the bot is in: its rules, the channel, the bot's token
-    BOT_DM = "bot_dm"  # the bot's own DM with the person: the bot's token works there
-    OUTSIDE = "outside"  # another server or a group DM: the interaction's webhook alone
-
-
-def reach_of(bot: discord.Client, interaction: discord.Interaction) -> Reach:
-    """Return where ``interaction`` comes from."""
-    if interaction.guild_id is not None:
-        return Reach.SERVER if bot.get_guild(interaction.guild_id) is not None else Reach.OUTSIDE
-    return Reach.BOT_DM if interaction.context.dm_channel else Reach.OUTSIDE
-
-
-def allow_user_installs(*commands: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu) -> None:
-    """Offer ``commands`` to people who installed the app, in servers, the bot's DM and group DMs."""
-    for command in commands:
-        command.guild_only = False  # as discord.py's allowed_contexts decorator does: contexts decide
-        command.allowed_installs = app_commands.AppInstallationType(guild=True, user=True)
-        command.allowed_contexts = app_commands.AppCommandContext(
-            guild=True, dm_channel=True, private_channel=True
-        )
+__all__ = ["Reach", "allow_user_installs", "check_user_install", "reach_of", "shares_a_server"]
 
 
 async def check_user_install(bot: MotionBot, interaction: discord.Interaction, reach: Reach) -> None:

@@ -29,7 +29,8 @@ def check_may_delete(job: Job, user_id: int, access: ChannelAccess) -> None:
         raise Refusal("show.not_found", job_id=job.id)
     check_not_deleted(job)
     if not may_delete(job, user_id, access):
-        raise Refusal("delete.not_allowed", job_id=job.id)
+        # A private job exists for its owners alone (as for /show): ids are easy to guess.
+        raise Refusal("show.not_found" if job.private else "delete.not_allowed", job_id=job.id)
     if job.status is JobStatus.SUCCEEDED:
         raise Refusal("delete.delivering", job_id=job.id)
 

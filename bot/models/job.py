@@ -40,6 +40,10 @@ class PrivatePost(NamedTuple):
     channel_id: int
     message_id: int
     clips: tuple[int, ...] = ()
+    # A webhook message's interaction token and its end: the job's own token may be gone by a delete
+    # (reset when the card moved to a DM, cleared when the job was posted to the channel).
+    token: str | None = None
+    token_expires_at: dt.datetime | None = None
 
 
 class Motion(StrEnum):

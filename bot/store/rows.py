@@ -222,8 +222,12 @@ def decode_posts(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def private_post_entry(post: PrivatePost) -> list[object]:
-    """Return the JSON entry of a private post: [channel id, message id, place, [clip indexes]]."""
-    return [post.channel_id, post.message_id, post.place.value, sorted(post.clips)]
+    """Return the JSON entry of a private post.
+
+    [channel id, message id, place, [clip indexes], token or null, token's end (ISO) or null].
+    """
+    expires = None if post.token_expires_at is None else encode_time(post.token_expires_at)
+    return [post.channel_id, post.message_id, post.place.value, sorted(post.clips), post.token, expires]
 
 
 def encode_private_posts(posts: Iterable[PrivatePost]) -> str:
@@ -234,8 +238,15 @@ def encode_private_posts(posts: Iterable[PrivatePost]) -> str:
 def decode_private_posts(text: str) -> tuple[PrivatePost, ...]:
     """Return the private posts stored as a JSON array."""
     return tuple(
-        PrivatePost(PostPlace(place), int(channel), int(message), tuple(int(i) for i in clips))
-        for channel, message, place, clips in json.loads(text)
+        PrivatePost(
+            PostPlace(place),
+            int(channel),
+            int(message),
+            tuple(int(i) for i in clips),
+            token,
+            decode_optional_time(expires),
+        )
+        for channel, message, place, clips, token, expires in json.loads(text)
     )
 
 

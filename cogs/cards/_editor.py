@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.models import Job, PostPlace, PrivatePost, utcnow
+from bot.models import Job, utcnow
 from cogs.cards._layout import Card
-from cogs.cards._private_posts import clip_indexes, interaction_card, post_of
+from cogs.cards._private_posts import clip_indexes, interaction_card, post_of, webhook_post
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -162,8 +162,7 @@ class CardEditor:
         clips = clip_indexes(job, [file.filename for file in attached])
         if not clips:
             return job
-        post = PrivatePost(PostPlace.WEBHOOK, job.channel_id, job.card_message_id, clips)
-        return await self._store.record_private_post(job.id, post)
+        return await self._store.record_private_post(job.id, webhook_post(job, job.card_message_id, clips))
 
     async def send_privately(
         self, job: Job, files: FileFactory, *, view: discord.ui.LayoutView | None = None, content: str = ""

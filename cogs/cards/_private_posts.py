@@ -30,9 +30,16 @@ def clip_indexes(job: Job, filenames: Iterable[str]) -> tuple[int, ...]:
 
 def post_of(job: Job, message: discord.Message, files: Iterable[discord.File]) -> PrivatePost:
     """Return the record of ``message``, just sent for ``job`` on its webhook or by DM."""
-    place = PostPlace.WEBHOOK if isinstance(message, discord.WebhookMessage) else PostPlace.DM
-    names = [file.filename for file in files]
-    return PrivatePost(place, message.channel.id, message.id, clip_indexes(job, names))
+    clips = clip_indexes(job, [file.filename for file in files])
+    if isinstance(message, discord.WebhookMessage):
+        return webhook_post(job, message.id, clips)
+    return PrivatePost(PostPlace.DM, message.channel.id, message.id, clips)
+
+
+def webhook_post(job: Job, message_id: int, clips: tuple[int, ...] = ()) -> PrivatePost:
+    """Return the record of a message of the job's interaction, with the token that can delete it."""
+    token, expires = job.interaction_token, job.token_expires_at
+    return PrivatePost(PostPlace.WEBHOOK, job.channel_id, message_id, clips, token, expires)
 
 
 def interaction_card(job: Job) -> PrivatePost | None:
@@ -45,7 +52,7 @@ def interaction_card(job: Job) -> PrivatePost | None:
         return None
     if any(post.message_id == job.card_message_id for post in job.private_posts):
         return None
-    return PrivatePost(PostPlace.WEBHOOK, job.channel_id, job.card_message_id)
+    return webhook_post(job, job.card_message_id)
 
 
 def private_messages(job: Job) -> list[PrivatePost]:

@@ -73,7 +73,7 @@ class MessageRemover:
 
     async def _delete_on_webhook(self, job: Job, post: PrivatePost) -> bool:
         """Delete a message of the job's interaction while its token lives; True when it is gone."""
-        token, expires = job.interaction_token, job.token_expires_at
+        token, expires = post.token, post.token_expires_at
         application_id = self._bot.application_id
         if token is None or expires is None or expires <= utcnow() or application_id is None:
             return False

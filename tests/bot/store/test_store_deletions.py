@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.models import JobStatus, PostPlace, PrivatePost
@@ -25,7 +27,8 @@ async def test_private_posts_keep_their_place_and_clips_beside_the_channel_posts
     """Ephemeral/webhook and DM messages share the posts column; channel posts read as before."""
     job = await store.create_job(sample_job())
     await store.record_post(job.id, BIG + 1, BIG + 2)
-    card = PrivatePost(PostPlace.WEBHOOK, BIG + 3, BIG + 4, (0, 1, 2))
+    expires = dt.datetime(2026, 12, 7, 3, 15, tzinfo=dt.UTC)
+    card = PrivatePost(PostPlace.WEBHOOK, BIG + 3, BIG + 4, (0, 1, 2), "interaction-token", expires)
     stored = await store.record_private_post(job.id, card)
     assert stored.private_posts == (card,)
     dm = PrivatePost(PostPlace.DM, BIG + 5, BIG + 6, (3,))

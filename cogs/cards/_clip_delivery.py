@@ -34,7 +34,7 @@ from bot.ops import job_fields
 from cogs.cards._clip_files import ClipSource, clip_file, clip_folder, clip_name, clip_names
 from cogs.cards._editor import CardEditor, CardUnavailable, reply_options
 from cogs.cards._layout import Card
-from cogs.cards._posted_clips import job_messages
+from cogs.cards._posted_clips import dm_messages, job_messages
 from cogs.cards._posted_files import card_notes, kept_attachments, posted_files, posted_names
 from cogs.cards._private_posts import clips_posted_privately
 from cogs.cards._render import CardRenderer, clip_numbers
@@ -340,13 +340,15 @@ class ClipDelivery:
         """Return the job's clip files on its card or in the bot's newest messages after it.
 
         A private or webhook-only job's messages are not in the channel's history: the store's record
-        of them says (``_private_posts``).
+        of them says (``_private_posts``), and the requester's DMs with the bot, which a process
+        killed before its record may have sent.
         """
+        names = {clip_name(job, index) for index in range(len(job.clip_urls))}
         if job.reaches_through_webhook:
             stored = await self.services.store.get_job(job.id)
-            return clips_posted_privately(stored or job)
+            in_dms = posted_names(await dm_messages(self.bot, job)) & names
+            return clips_posted_privately(stored or job) | in_dms
         # Read from the card's gallery: Discord leaves the files a component shows out of attachments.
-        names = {clip_name(job, index) for index in range(len(job.clip_urls))}
         return posted_names(await job_messages(self.bot, job, newest=True)) & names
 
     async def _undeliverable(self, job: Job, exc: Exception) -> None:

@@ -1,5 +1,6 @@
 """The clip files of a job that are on Discord: on its card and in the bot's replies after it.
 
+A private job's messages are ephemeral (no history shows them) or DMs (``dm_messages``).
 Read from Discord each time: an attachment's URL is signed and expires (docs:developers/reference.mdx,
 "Signed Attachment CDN URLs"), and a message read again carries fresh ones. Delivery asks which clip
 files a process that stopped may already have posted; ``/show`` takes the files themselves when no
@@ -44,6 +45,23 @@ async def job_messages(bot: MotionBot, job: Job, *, newest: bool = False) -> lis
         log.info("job %s: cannot read its messages on Discord (%s)", job.id, exc)
         return []
     return [card, *(m for m in recent if m.id > card.id and m.author.id == bot_id)]
+
+
+async def dm_messages(bot: MotionBot, job: Job) -> list[discord.Message]:
+    """Return the bot's newest messages in its DM with the job's requester; none when unreadable.
+
+    A private job's card and clips go there once the interaction's token died. The store records
+    each after Discord answered; this reads what a process killed in between had already sent.
+    """
+    bot_id = bot.user.id if bot.user is not None else None
+    try:
+        user = bot.get_user(job.requester_id) or await bot.fetch_user(job.requester_id)
+        channel = user.dm_channel or await user.create_dm()
+        recent = [message async for message in channel.history(limit=RECONCILE_LOOKBACK)]
+    except discord.HTTPException as exc:
+        log.info("job %s: cannot read the requester's DMs (%s)", job.id, exc)
+        return []
+    return [message for message in recent if message.author.id == bot_id]
 
 
 def posted_clip_urls(job: Job, messages: list[discord.Message]) -> dict[int, str]:

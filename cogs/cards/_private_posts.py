@@ -8,8 +8,10 @@ removes them while Discord allows, and a delivery restarted after a crash posts 
 them carries.
 
 Each is recorded right after Discord answered the send or the edit, never before: recorded first, a
-crash before the send would mark clips delivered that nobody ever got. What remains is the time
-between Discord's answer and the store's write: a process killed exactly then posts those clips again.
+crash before the send would mark clips delivered that nobody ever got. A DM sent in between is found
+in the DM channel's history too (``dm_messages``); what remains is an ephemeral or webhook message
+sent between Discord's answer and the store's write (no history lists those): a process killed
+exactly then posts those clips again (a card edit again shows them once; a follow-up repeats).
 """
 
 from __future__ import annotations

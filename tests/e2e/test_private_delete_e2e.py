@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pytest
+
 from bot.models import JobStatus
 from tests.doubles.cometapi_jobs import TaskPlan
 from tests.doubles.discord import Message
+from tests.doubles.discord.installs import CommandNotAvailableError
 from tests.doubles.discord.model import Perm
 from tests.e2e.harness import World, card_parts, make_world
 from tests.e2e.test_delete_e2e import DONE, by_button, by_command, private_answer
@@ -192,3 +195,23 @@ async def test_a_guessed_id_of_someone_elses_private_job_does_not_exist_in_the_s
     answer = await by_command(world, world.discord.bob, job.id)
     assert answer.startswith(NOT_IN_SERVER.format(job_id=job.id))
     assert not (await world.store.get_job(job.id)).deleted
+
+
+async def test_with_user_installs_off_delete_stays_a_server_command_and_the_dm_card_button_still_works(
+    world: World,
+) -> None:
+    """USER_INSTALL=off: no client offers /delete in a DM; 🗑 on a private DM card deletes it anyway."""
+    discord = world.discord
+    with pytest.raises(CommandNotAvailableError):
+        await discord.slash(discord.alice, "delete", {"job": 1}, channel=discord.dm_channel(discord.alice))
+    world.hold_jobs()
+    handle = await world.animate(private=True)
+    await handle.wait_response()
+    job = await world.wait_job(lambda j: j.provider_task_id is not None)
+    discord.expire_interaction(handle)
+    world.release(job)
+    job = await world.wait_delivered(job.id)
+    card = discord.state.messages[job.card_message_id]
+    assert not card.ephemeral and card.guild_id is None
+    assert (await by_button(world, discord.alice, card, job)).startswith(DONE.format(job_id=job.id))
+    assert discord.state.messages[card.id].deleted

@@ -9,11 +9,13 @@ and stays private. A click in a DM counts only from the requester, on the job's 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from bot.models import Job, JobStatus
 from tests.doubles.discord.model import Channel, Message, User
 from tests.e2e.harness import World, card_parts
 from tests.e2e.test_forged_buttons_e2e import NOT_HERE, forged_card
+from tests.e2e.test_user_install_e2e import bot_token_calls_to, installed_world
 
 EPHEMERAL = 64
 
@@ -133,3 +135,64 @@ async def test_a_click_on_a_dm_message_that_is_not_the_card_is_refused(world: Wo
     own = await discord.click(discord.alice, card, custom_id)
     assert (await own.wait_response()).type == 4
     await world.wait_job(lambda j: j.parent_job_id == parent.id)
+
+
+async def test_extend_with_a_prompt_from_the_dm_card(world: World) -> None:
+    """The modal opens from the DM card; its submit starts a private extension in #general."""
+    discord = world.discord
+    parent, card = await card_by_dm(world)
+    opened = await discord.click(discord.alice, card, f"mb:p:{parent.id}:1")
+    assert (await opened.wait_response()).type == 9, "the modal"
+
+    submitted = await discord.submit_modal(
+        discord.alice, opened, {"prompt": "a slow zoom", "motion": ["low"]}
+    )
+    response = await submitted.wait_response()
+
+    assert response.type == 4 and submitted.ephemeral
+    child = await world.wait_job(lambda j: j.parent_job_id == parent.id)
+    assert (child.channel_id, child.clip_index, child.prompt) == (discord.general.id, 1, "a slow zoom")
+    assert child.private and child.card_message_id == submitted.original_message_id
+
+
+async def test_the_child_card_in_the_dm_works_too(world: World) -> None:
+    """The extension's card (the DM click's private answer) carries working buttons in turn."""
+    discord = world.discord
+    parent, card = await card_by_dm(world)
+    world.comet.default_plan = dataclasses.replace(world.comet.default_plan, duration=0.0)
+    click = await discord.click(discord.alice, card, extend_id(parent.id))
+    await click.wait_response()
+    child = await world.wait_delivered((await world.wait_job(lambda j: j.parent_job_id == parent.id)).id)
+    child_card = await click.wait_original(is_delivered)
+
+    again = await discord.click(discord.alice, child_card, extend_id(child.id, 2, "l"))
+    assert (await again.wait_response()).type == 4
+    grandchild = await world.wait_job(lambda j: j.parent_job_id == child.id)
+    assert grandchild.channel_id == discord.general.id and grandchild.private
+
+
+async def test_a_personal_install_jobs_dm_card_extends_in_its_own_place(tmp_path: Path) -> None:
+    """A job where the bot is no member (webhook only) finished by DM: Extend there makes a child of
+    the same place (no server, no server rules), answered in the DM; Bob's forged click is refused."""
+    async with installed_world(tmp_path, "everyone") as (world, lounge):
+        discord = world.discord
+        world.hold_jobs()
+        handle = await world.animate(channel=lounge)
+        await handle.wait_response()
+        job = await world.wait_job(lambda j: j.provider_task_id is not None)
+        discord.expire_interaction(handle)
+        world.release(job)
+        parent = await world.wait_delivered(job.id)
+        card = await world.wait_card(lambda m: m.id == parent.card_message_id and is_delivered(m))
+        assert card.channel_id == dm_of(world, discord.alice).id
+
+        custom_id = extend_id(parent.id)
+        in_bobs_dm = forged_card(world, dm_of(world, discord.bob), custom_id)
+        assert await answer_text(await discord.click(discord.bob, in_bobs_dm, custom_id)) == NOT_HERE
+
+        click = await discord.click(discord.alice, card, custom_id)
+        assert (await click.wait_response()).type == 4
+        child = await world.wait_job(lambda j: j.parent_job_id == parent.id)
+        assert child.webhook_only and (child.guild_id, child.channel_id) == (None, lounge.id)
+        assert child.card_message_id == click.original_message_id
+        assert bot_token_calls_to(world, lounge) == []

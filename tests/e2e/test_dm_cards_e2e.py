@@ -196,3 +196,30 @@ async def test_a_personal_install_jobs_dm_card_extends_in_its_own_place(tmp_path
         assert child.webhook_only and (child.guild_id, child.channel_id) == (None, lounge.id)
         assert child.card_message_id == click.original_message_id
         assert bot_token_calls_to(world, lounge) == []
+
+
+async def test_cancel_and_cancel_anyway_on_a_card_in_the_dm(world: World) -> None:
+    """An extension started from the DM card runs at the provider: Cancel on its card in the DM asks
+    privately, and "Cancel anyway" there cancels it (still charged); Bob's forged one is refused."""
+    discord = world.discord
+    parent, card = await card_by_dm(world)  # new jobs stay "sent, waiting" at the provider
+    click = await discord.click(discord.alice, card, extend_id(parent.id))
+    await click.wait_response()
+    child = await world.wait_job(lambda j: j.parent_job_id == parent.id and j.provider_task_id is not None)
+    child_card = await click.wait_original(lambda m: f"mb:c:{child.id}" in m.custom_ids)
+
+    asked = await discord.click(discord.alice, child_card, f"mb:c:{child.id}")
+    assert (await asked.wait_response()).type == 4 and asked.ephemeral
+    question = asked.original_message
+    assert question is not None and f"mb:cc:{child.id}" in question.custom_ids
+
+    # Bob forges "Cancel anyway" of Alice's job on a private bot message in his own DM: refused there.
+    forged = forged_card(world, dm_of(world, discord.bob), f"mb:cc:{child.id}")
+    forged.flags |= EPHEMERAL
+    assert await answer_text(await discord.click(discord.bob, forged, f"mb:cc:{child.id}")) == NOT_HERE
+    assert (await world.store.get_job(child.id)).status is child.status
+
+    confirmed = await discord.click(discord.alice, question, f"mb:cc:{child.id}")
+    assert (await confirmed.wait_response()).type == 7
+    cancelled = await world.wait_job(lambda j: j.id == child.id and j.status is JobStatus.CANCELLED)
+    assert cancelled.requester_id == discord.alice.id

@@ -96,3 +96,16 @@ async def test_a_channel_the_bot_may_no_longer_post_in_refuses_a_dm_click(world:
     await discord.set_bot_permissions(discord.general, deny=Perm.SEND_MESSAGES)
     refusal = await refused_from_dm(world, parent, card)
     assert f"I can't post in <#{discord.general.id}> any more" in refusal
+
+
+async def test_a_dm_refusal_is_in_the_members_language(world: World) -> None:
+    """The same refusal, clicked from a Vietnamese client, is in Vietnamese."""
+    discord = world.discord
+    parent, card = await card_by_dm(world)
+    await discord.leave_guild(discord.alice)
+    click = await discord.click(discord.alice, card, extend_id(parent.id), locale="vi")
+    response = await click.wait_response()
+    assert (
+        f"Bạn không còn là thành viên của máy chủ nơi video #{parent.id} được tạo" in response.data["content"]
+    )
+    assert [j.id for j in await world.store.all_jobs()] == [parent.id]

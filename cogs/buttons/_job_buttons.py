@@ -36,7 +36,13 @@ from bot.client import (
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import CancelWouldCharge, TooLateToCancel
-from cogs.buttons._press_checks import StartPlace, check_quotas, pressed_job, start_place
+from cogs.buttons._press_checks import (
+    StartPlace,
+    check_channel_open,
+    check_quotas,
+    pressed_job,
+    start_place,
+)
 from cogs.cards import (
     NO_PING,
     RETRYABLE,
@@ -193,7 +199,8 @@ class JobButtons(commands.Cog):
         if job.status not in RETRYABLE:
             raise Refusal("retry.not_failed", job_id=job.id)
         intake = self.services.intake
-        intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
+        overrides = await intake.guild_settings(job.guild_id)
+        check_channel_open(self.services, overrides, job.channel_id, from_dm=place.from_dm)
         intake.check_accepting()
         await check_quotas(self.services, job, interaction.user.id, place)
         return job, place

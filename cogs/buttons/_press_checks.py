@@ -38,6 +38,7 @@ class StartPlace:
 
     channel_id: int
     role_ids: frozenset[int]
+    from_dm: bool = False  # clicked on a card in the bot's DM, far from the channel
 
 
 async def extendable_parent(
@@ -51,7 +52,7 @@ async def extendable_parent(
     """
     parent, overrides = await pressed_job(services, interaction, job_id, "extend")
     place = await start_place(interaction, parent)
-    services.intake.check_channel(overrides, place.channel_id)
+    check_channel_open(services, overrides, place.channel_id, from_dm=place.from_dm)
     services.intake.check_accepting()
     check_extendable(parent, clip)
     await check_quotas(services, parent, interaction.user.id, place)
@@ -68,7 +69,7 @@ async def start_place(interaction: discord.Interaction, job: Job) -> StartPlace:
     """
     if clicked_from_dm(interaction, job):
         if job.guild_id is None:  # no server hosts the bot where the job runs: its place is all there is
-            return StartPlace(job.channel_id, frozenset())
+            return StartPlace(job.channel_id, frozenset(), from_dm=True)
         return await server_place(interaction.client, job, interaction.user.id)
     await command_access(interaction.client).check_interaction(interaction)
     # Where the bot is not a member the card goes through the interaction webhook: no channel rights.
@@ -94,7 +95,7 @@ async def server_place(client: discord.Client, job: Job, user_id: int) -> StartP
         raise refusal
     if missing_channel_permissions(channel.permissions_for(channel.guild.me)):
         raise Refusal("access.missing_permissions_there", channel=f"<#{channel.id}>")
-    return StartPlace(channel.id, member_role_ids(member))
+    return StartPlace(channel.id, member_role_ids(member), from_dm=True)
 
 
 async def member_in_channel(
@@ -114,6 +115,19 @@ async def member_in_channel(
         log.info("member %s of server %s could not be read: %s", user_id, guild.id, exc)
         raise Refusal("access.unknown", channel=f"<#{channel.id}>") from None
     return member, channel
+
+
+def check_channel_open(
+    services: Services, overrides: GuildSettings | None, channel_id: int, *, from_dm: bool
+) -> None:
+    """Refuse a channel the server's allow-list leaves out; from a DM, the refusal names that channel."""
+    try:
+        services.intake.check_channel(overrides, channel_id)
+    except Refusal as refusal:
+        if not from_dm or refusal.key != "error.channel_not_allowed":
+            raise
+        channel = f"<#{channel_id}>"
+        raise Refusal("access.channel_not_allowed_there", channel=channel, **refusal.params) from None
 
 
 async def check_quotas(services: Services, job: Job, user_id: int, place: StartPlace) -> None:

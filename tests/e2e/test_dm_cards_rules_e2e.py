@@ -78,7 +78,8 @@ async def test_the_channel_allow_list_of_the_jobs_server_applies_to_a_dm_click(w
         discord.guild.id, lambda s: dataclasses.replace(s, all_channels=False, allowed_channel_ids=only_media)
     )
     refusal = await refused_from_dm(world, parent, card)
-    assert "Motionbot can't be used in this channel" in refusal and f"<#{discord.media.id}>" in refusal
+    assert f"Motionbot can no longer be used in <#{discord.general.id}>, where this video was made" in refusal
+    assert f"in one of these: <#{discord.media.id}>" in refusal
 
 
 async def test_the_servers_daily_limit_applies_to_a_dm_click(world: World) -> None:
@@ -109,3 +110,18 @@ async def test_a_dm_refusal_is_in_the_members_language(world: World) -> None:
         f"Bạn không còn là thành viên của máy chủ nơi video #{parent.id} được tạo" in response.data["content"]
     )
     assert [j.id for j in await world.store.all_jobs()] == [parent.id]
+
+
+async def test_retry_from_the_dm_card_follows_the_servers_rules_too(world: World) -> None:
+    """Retry on a failed job's DM card: /animate denied to Alice in #general refuses it, nothing made."""
+    discord = world.discord
+    failed, card = await card_by_dm(world, fail=True)
+    await discord.set_command_permissions("animate", [entry(discord.alice, False)])
+    submits = world.comet.counts["submit"]
+
+    click = await discord.click(discord.alice, card, f"mb:r:{failed.id}")
+    response = await click.wait_response()
+
+    assert click.ephemeral and f"/animate in <#{discord.general.id}>" in response.data["content"]
+    assert [j.id for j in await world.store.all_jobs()] == [failed.id]
+    assert world.comet.counts["submit"] == submits

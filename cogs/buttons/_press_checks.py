@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_MEMBER = 10007  # Discord's JSON error code for Get Guild Member of someone not in the server
+
 
 @dataclass(frozen=True)
 class StartPlace:
@@ -101,19 +103,25 @@ async def server_place(client: discord.Client, job: Job, user_id: int) -> StartP
 async def member_in_channel(
     client: discord.Client, job: Job, user_id: int
 ) -> tuple[discord.Member, GuildMessageable]:
-    """Return ``user_id`` as a member of the job's server and the job's channel, else refuse why not."""
+    """Return ``user_id`` as a member of the job's server and the job's channel, else refuse why not.
+
+    The member is read from Discord every time (Get Guild Member): without the members intent the
+    bot hears of no one leaving nor losing a role, so a cached member may be stale.
+    """
     guild = client.get_guild(job.guild_id or 0)
-    channel = guild.get_channel_or_thread(job.channel_id) if guild is not None else None
-    if guild is None or not isinstance(channel, GuildMessageable):
+    if guild is None:
         raise Refusal("access.place_gone", job_id=job.id)
     try:
-        # Without the members intent the cache rarely holds the member: Get Guild Member reads it.
-        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
-    except discord.NotFound:
-        raise Refusal("access.not_a_member", job_id=job.id) from None
+        channel = guild.get_channel_or_thread(job.channel_id) or await guild.fetch_channel(job.channel_id)
+        member = await guild.fetch_member(user_id)
+    except discord.NotFound as exc:
+        key = "access.not_a_member" if exc.code == UNKNOWN_MEMBER else "access.place_gone"
+        raise Refusal(key, job_id=job.id) from None
     except discord.HTTPException as exc:
-        log.info("member %s of server %s could not be read: %s", user_id, guild.id, exc)
-        raise Refusal("access.unknown", channel=f"<#{channel.id}>") from None
+        log.info("member %s or channel %s could not be read: %s", user_id, job.channel_id, exc)
+        raise Refusal("access.unknown", channel=f"<#{job.channel_id}>") from None
+    if not isinstance(channel, GuildMessageable):
+        raise Refusal("access.place_gone", job_id=job.id)
     return member, channel
 
 

@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest
-from bot.client import checked_before_answer, member_role_ids
+from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
@@ -44,9 +44,10 @@ class Extend(commands.Cog):
     ) -> None:
         """Start a child job extending one clip, after checking who may and whether it can."""
         checks = extendable_parent(self.services, interaction, job_id, clip)
-        parent = await checked_before_answer(interaction, checks, f"checking an extend of job {job_id}")
-        if parent is None:
+        checked = await checked_before_answer(interaction, checks, f"checking an extend of job {job_id}")
+        if checked is None:
             return
+        parent, place = checked
         renderer = CardRenderer(
             self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
         )
@@ -61,12 +62,12 @@ class Extend(commands.Cog):
             clip_index=clip,
             motion=motion,
             requester_id=interaction.user.id,
-            channel_id=interaction.channel_id or parent.channel_id,
+            channel_id=place.channel_id,
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
-            role_ids=member_role_ids(interaction.user),
+            role_ids=place.role_ids,
         )
 
         async def start(card_id: int | None) -> Job:

@@ -18,7 +18,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import ExtendJobRequest, Refusal
-from bot.client import checked_before_answer, member_role_ids
+from bot.client import checked_before_answer
 from bot.i18n import resolve_locale
 from bot.models import MAX_PROMPT_LENGTH, Job, Motion, VideoOptions
 from cogs.buttons._press_checks import extendable_parent
@@ -63,10 +63,10 @@ class ExtendPrompt(commands.Cog):
         """Answer with the modal (a valid first answer; nothing is written before it), or a refusal."""
         checks = extendable_parent(self.services, interaction, job_id, clip)
         what = f"checking an extend with a prompt of job {job_id}"
-        parent = await checked_before_answer(interaction, checks, what)
-        if parent is None:
+        checked = await checked_before_answer(interaction, checks, what)
+        if checked is None:
             return
-        await interaction.response.send_modal(self.modal(interaction, parent, clip))
+        await interaction.response.send_modal(self.modal(interaction, checked[0], clip))
 
     def modal(self, interaction: discord.Interaction, parent: Job, clip: int) -> discord.ui.Modal:
         """Return the modal: the prompt (prefilled with the parent's) and the motion (the parent's)."""
@@ -128,7 +128,7 @@ class ExtendPrompt(commands.Cog):
         self, interaction: discord.Interaction, job_id: int, clip: int, values: dict[str, list[str]]
     ) -> ExtendJobRequest:
         """Return the extension the submit asks for, after every check an Extend click passes (reads only)."""
-        parent = await extendable_parent(self.services, interaction, job_id, clip)
+        parent, place = await extendable_parent(self.services, interaction, job_id, clip)
         motion = chosen_motion(values.get(MOTION_FIELD))
         prompt = self.services.intake.extension_prompt(" ".join(values.get(PROMPT_FIELD, [])), parent, motion)
         return ExtendJobRequest(
@@ -136,13 +136,13 @@ class ExtendPrompt(commands.Cog):
             clip_index=clip,
             motion=motion,
             requester_id=interaction.user.id,
-            channel_id=interaction.channel_id or parent.channel_id,
+            channel_id=place.channel_id,
             locale=str(interaction.locale),
             interaction_token=interaction.token,
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=prompt,
-            role_ids=member_role_ids(interaction.user),
+            role_ids=place.role_ids,
         )
 
 

@@ -25,20 +25,24 @@ import discord
 from discord.ext import commands
 
 from bot.budget import Money, PriceTable
-from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, QuotaExceeded, Refusal
+from bot.checks import MIN_SIDE, ExtendJobRequest, ImageRef, JobRequest, Refusal
 from bot.client import (
     apologize,
     checked_before_answer,
     interaction_lang,
-    member_role_ids,
-    missing_channel_permissions,
     refuse,
     text,
 )
 from bot.i18n import resolve_locale
 from bot.models import Job, JobStatus
 from bot.store import CancelWouldCharge, TooLateToCancel
-from cogs.buttons._press_checks import pressed_job
+from cogs.buttons._press_checks import (
+    StartPlace,
+    check_channel_open,
+    check_quotas,
+    pressed_job,
+    start_place,
+)
 from cogs.cards import (
     NO_PING,
     RETRYABLE,
@@ -48,7 +52,6 @@ from cogs.cards import (
     JobStarts,
     RetryButton,
 )
-from cogs.command_access import command_access
 from cogs.triggers import find_image
 
 if TYPE_CHECKING:
@@ -162,9 +165,10 @@ class JobButtons(commands.Cog):
     async def retry_clicked(self, interaction: discord.Interaction, job_id: int) -> None:
         """Start a new job with a failed job's options; its new card is the public answer."""
         checks = self._retryable(interaction, job_id)
-        failed = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
-        if failed is None:
+        checked = await checked_before_answer(interaction, checks, f"checking a retry of job {job_id}")
+        if checked is None:
             return
+        failed, place = checked
         renderer = CardRenderer(
             self.services.catalogue, resolve_locale(str(interaction.locale)), self.services.prices
         )
@@ -178,33 +182,35 @@ class JobButtons(commands.Cog):
         )
 
         async def start(card_id: int | None) -> Job:
-            job = await self._start_again(interaction, failed, card_id)
+            job = await self._start_again(interaction, failed, place, card_id)
             # A timed-out job may still finish late; the retry replaces it, so only one is delivered.
             await self.services.tracker.replaced_by_retry(failed.id)
             return job
 
         self.job_starts.begin(interaction, response.message_id, start, f"retrying job {failed.id}")
 
-    async def _retryable(self, interaction: discord.Interaction, job_id: int) -> Job:
+    async def _retryable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, StartPlace]:
+        """Return the failed job and where its retry runs, if this member may retry it (reads only).
+
+        The retry runs in the failed job's channel, by that server's rules (even from a card in a DM).
+        """
         job = await self._pressable_job(interaction, job_id, "retry")
-        await command_access(self.bot).check_interaction(interaction)
+        place = await start_place(interaction, job)
         if job.status not in RETRYABLE:
             raise Refusal("retry.not_failed", job_id=job.id)
         intake = self.services.intake
-        intake.check_channel(await intake.guild_settings(job.guild_id), job.channel_id)
+        overrides = await intake.guild_settings(job.guild_id)
+        check_channel_open(self.services, overrides, job.channel_id, from_dm=place.from_dm)
         intake.check_accepting()
-        if not job.webhook_only and missing_channel_permissions(interaction.app_permissions):
-            raise Refusal("error.missing_permissions")
-        try:
-            await self.services.quotas.check(job.guild_id, interaction.user.id)
-        except QuotaExceeded as exc:
-            raise Refusal.wrap(exc) from None
-        return job
+        await check_quotas(self.services, job, interaction.user.id, place)
+        return job, place
 
-    async def _start_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+    async def _start_again(
+        self, interaction: discord.Interaction, failed: Job, place: StartPlace, card_id: int | None
+    ) -> Job:
         """Store and enqueue the new job (after the card was sent); a refusal withdraws the card."""
         if failed.parent_job_id is not None:
-            return await self._extend_again(interaction, failed, card_id)
+            return await self._extend_again(interaction, failed, place, card_id)
         request = JobRequest(
             requester_id=interaction.user.id,
             guild_id=failed.guild_id,
@@ -224,7 +230,7 @@ class JobButtons(commands.Cog):
             loop=failed.loop,
             raw=failed.raw,
             end_image=None if failed.end_image_url is None else stored_image(failed.end_image_url),
-            role_ids=member_role_ids(interaction.user),
+            role_ids=place.role_ids,
             private=failed.private,
             webhook_only=failed.webhook_only,
         )
@@ -238,7 +244,9 @@ class JobButtons(commands.Cog):
                 raise Refusal("retry.image_gone", job_id=failed.id) from None
             raise
 
-    async def _extend_again(self, interaction: discord.Interaction, failed: Job, card_id: int | None) -> Job:
+    async def _extend_again(
+        self, interaction: discord.Interaction, failed: Job, place: StartPlace, card_id: int | None
+    ) -> Job:
         parent = await self.services.store.get_job(failed.parent_job_id or 0)
         if parent is None or failed.clip_index is None:
             raise Refusal("retry.image_gone", job_id=failed.id)
@@ -253,7 +261,7 @@ class JobButtons(commands.Cog):
             token_expires_at=interaction.expires_at,
             attachment_size_limit=interaction.filesize_limit,
             prompt=failed.prompt,  # an extension's own prompt (Extend with a prompt…), else the parent's
-            role_ids=member_role_ids(interaction.user),
+            role_ids=place.role_ids,
         )
         return await self.services.intake.start_extension(request, card_message_id=card_id)
 

@@ -8,7 +8,7 @@ from .gateway import GatewayEvent, GatewayHub
 from .gateway_payloads import guild_create_payload
 from .messages import MessageService
 from .model import Channel, Guild, Intent, Member, Message, Role, User
-from .payloads import channel_json, emoji_json, guild_create_json, member_json, role_json
+from .payloads import channel_json, emoji_json, guild_create_json, member_json, role_json, user_json
 from .state import DoubleState
 
 # Keys only GUILD_CREATE carries; GUILD_UPDATE sends the guild object without them.
@@ -171,6 +171,14 @@ class GatewayEvents:
         name = "GUILD_MEMBER_ADD" if added else "GUILD_MEMBER_UPDATE"
         data = {**member_json(member), "guild_id": str(member.guild_id)}
         await self.hub.dispatch(name, lambda _: data, guild_id=member.guild_id, intent=Intent.GUILD_MEMBERS)
+
+    async def member_removed(self, guild_id: int, user: User) -> None:
+        """GUILD_MEMBER_REMOVE: ``guild_id`` and the ``user`` who left (GUILD_MEMBERS intent; gateway
+        events docs, "Guild Member Remove")."""
+        data = {"guild_id": str(guild_id), "user": user_json(user)}
+        await self.hub.dispatch(
+            "GUILD_MEMBER_REMOVE", lambda _: data, guild_id=guild_id, intent=Intent.GUILD_MEMBERS
+        )
 
     async def guild_create(self, guild: Guild) -> None:
         """GUILD_CREATE for a guild the bot just joined (GUILDS intent)."""

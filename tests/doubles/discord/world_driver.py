@@ -113,6 +113,12 @@ class WorldDriver:
             await self.events.role(guild, role, created=False)
         return role
 
+    async def leave_guild(self, user: User, *, guild: Guild | None = None) -> None:
+        """``user`` leaves a server: Get Guild Member answers 404/10007 for them from now on."""
+        guild = guild or self.guild
+        del guild.members[user.id]
+        await self.events.member_removed(guild.id, user)
+
     async def set_preferred_locale(self, locale: str, guild: Guild | None = None) -> None:
         """Change a guild's preferred locale (GUILD_UPDATE, and later interactions' ``guild_locale``)."""
         guild = guild or self.guild

@@ -1,0 +1,67 @@
+""" "Post to channel" attacked (issue 22 review): what may never reach the channel through it.
+
+The button posts a private job's clips publicly on its requester's word. A job someone deleted
+stays deleted, and the requester speaks for themselves only where they could post themselves: a
+member who left the server or may no longer send messages in the channel posts nothing through
+the bot.
+"""
+
+from __future__ import annotations
+
+from tests.doubles.discord.model import Perm
+from tests.e2e.harness import World, final_answer
+from tests.e2e.test_private_e2e import final_answer_of, is_delivered, private_delivered, public_clips
+
+
+async def test_post_to_channel_refuses_a_job_a_moderator_deleted(world: World) -> None:
+    """A moderator deleted the private job; the requester's card still shows the button: nothing is posted."""
+    card, job = await private_delivered(world)
+    deleted = await world.discord.slash(world.discord.mod, "delete", {"job": job.id})
+    assert "is deleted" in await final_answer(deleted)
+
+    press = await world.discord.click(world.discord.alice, card, f"mb:pc:{job.id}")
+    assert f"Video #{job.id} was deleted" in await final_answer(press)
+    assert public_clips(world) == []
+    stored = await world.store.get_job(job.id)
+    assert stored is not None and stored.private and stored.deleted
+
+
+async def test_post_to_channel_refuses_a_requester_who_may_no_longer_send_there(world: World) -> None:
+    """Alice lost Send Messages in #general: the bot does not post her clips there for her."""
+    card, job = await private_delivered(world)
+    discord = world.discord
+    await discord.set_channel_permissions(discord.general, discord.alice, deny=Perm.SEND_MESSAGES)
+
+    press = await discord.click(discord.alice, card, f"mb:pc:{job.id}")
+    assert "can no longer post in" in await final_answer(press)
+    assert public_clips(world) == []
+    stored = await world.store.get_job(job.id)
+    assert stored is not None and stored.private
+
+
+async def test_post_to_channel_refuses_a_requester_who_left_the_server(world: World) -> None:
+    """Alice left (or was kicked) after her private job came by DM: its button posts nothing."""
+    world.hold_jobs()
+    handle = await world.animate(private=True)
+    await handle.wait_response()
+    job = await world.wait_job(lambda j: j.provider_task_id is not None)
+    world.discord.expire_interaction(handle)
+    world.release(job)
+    dm = world.discord.dm_channel(world.discord.alice)
+    card = await world.wait_card(lambda m: m.channel_id == dm.id and is_delivered(m))
+    await world.wait_delivered(job.id)
+    # No GUILD_MEMBER_REMOVE reaches the bot (it has no members intent): Discord just no longer lists her.
+    del world.discord.guild.members[world.discord.alice.id]
+
+    press = await world.discord.click(world.discord.alice, card, f"mb:pc:{job.id}")
+    assert "can no longer post in" in await final_answer(press)
+    assert public_clips(world) == []
+
+
+async def test_post_to_channel_still_posts_for_a_requester_allowed_there(world: World) -> None:
+    """The checks cost the requester nothing where they may post: the card goes to #general."""
+    card, job = await private_delivered(world)
+    press = await world.discord.click(world.discord.alice, card, f"mb:pc:{job.id}")
+    assert "is posted in" in await final_answer_of(press)
+    [posted] = public_clips(world)
+    assert len(posted.files) == 4

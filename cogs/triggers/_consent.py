@@ -162,7 +162,7 @@ class Consents(commands.Cog):
         )
         consent, new = await self.services.store.open_consent(wanted)
         if not new:
-            raise Refusal("consent.already_asked")
+            raise _asked_before(consent, request.source_message_id)
         lang = self._public_lang(consent.guild_id)
         content = self.text_for(lang, "consent.prompt", consent)
         view = discord.ui.View(timeout=None)
@@ -337,6 +337,15 @@ class Consents(commands.Cog):
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _asked_before(earlier: ConsentRequest, source_message_id: int) -> Refusal:
+    """Return the refusal of a request that ``earlier`` (denied, or still waiting) stops."""
+    if earlier.status is ConsentStatus.DENIED:
+        return Refusal("consent.denied_before")
+    if earlier.source_message_id == source_message_id:
+        return Refusal("consent.already_asked")
+    return Refusal("consent.waiting_for_poster")
 
 
 def _on_its_prompt(interaction: discord.Interaction, consent: ConsentRequest) -> bool:

@@ -17,7 +17,7 @@ import discord
 from discord.ext import commands
 
 from bot.checks import Refusal
-from bot.client import apologize, checked_before_answer, interaction_lang, reply_ephemeral, text
+from bot.client import apologize, checked_before_answer, interaction_lang, refuse, reply_ephemeral, text
 from bot.media import check_not_deleted
 from bot.models import Job, JobStatus
 from cogs.cards import CardUnavailable, ClipDelivery, PostToChannelButton, loaded_cards, publish
@@ -52,25 +52,31 @@ class PrivateResults(commands.Cog):
         )
         if job is None:
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        lang, channel = interaction_lang(interaction), f"<#{job.channel_id}>"
+        if job.id in self._busy:  # checked again with no await before the claim: a double press
+            await refuse(interaction, Refusal("private.busy", job_id=job.id))
+            return
         self._busy.add(job.id)
         try:
-            await publish(self._delivery(), job)
-        except (CardUnavailable, discord.Forbidden):
-            await reply_ephemeral(
-                interaction, text(self.bot, lang, "private.refused", job_id=job.id, channel=channel)
-            )
-            return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            key = await self._publish(job)
         except Exception as exc:
             await apologize(interaction, exc, f"posting private job {job.id}")
             return
         finally:
             self._busy.discard(job.id)
-        log.info("job %s: posted to its channel by its requester", job.id)
-        await reply_ephemeral(
-            interaction, text(self.bot, lang, "private.posted", job_id=job.id, channel=channel)
+        answer = text(
+            self.bot, interaction_lang(interaction), key, job_id=job.id, channel=f"<#{job.channel_id}>"
         )
+        await reply_ephemeral(interaction, answer)
+
+    async def _publish(self, job: Job) -> str:
+        """Post the job in its channel; return the catalogue key of the answer (posted, or refused there)."""
+        try:
+            await publish(self._delivery(), job)
+        except (CardUnavailable, discord.Forbidden):
+            return "private.refused"
+        log.info("job %s: posted to its channel by its requester", job.id)
+        return "private.posted"
 
     async def _postable(self, interaction: discord.Interaction, job_id: int) -> Job:
         """Return the job if its requester pressed the button on its own card and it may go public."""

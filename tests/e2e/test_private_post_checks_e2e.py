@@ -65,3 +65,13 @@ async def test_post_to_channel_still_posts_for_a_requester_allowed_there(world: 
     assert "is posted in" in await final_answer_of(press)
     [posted] = public_clips(world)
     assert len(posted.files) == 4
+
+
+async def test_a_double_press_posts_the_card_once(world: World) -> None:
+    """Two presses close together (a double click, a lagging client): one post; the other is told why."""
+    card, job = await private_delivered(world)
+    first = await world.discord.click(world.discord.alice, card, f"mb:pc:{job.id}")
+    second = await world.discord.click(world.discord.alice, card, f"mb:pc:{job.id}")
+    answers = sorted([await final_answer(first), await final_answer(second)])
+    assert len(public_clips(world)) == 1, answers
+    assert any("being posted right now" in answer or "already posted" in answer for answer in answers)

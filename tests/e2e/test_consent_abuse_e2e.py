@@ -29,16 +29,25 @@ def prompts_to_bob(world: World) -> list[Message]:
     return [m for m in general if m.reference is not None and (m.content or "").startswith(bob)]
 
 
+async def alice_asks(world: World, image: Message) -> Message:
+    """Alice runs Animate image on Bob's ``image``; return the request for consent posted under it."""
+    await final_answer(await world.discord.message_command(world.discord.alice, COMMAND, image))
+    return await wait_prompt(world, image)
+
+
+async def bob_denies(world: World, prompt: Message) -> None:
+    """Bob presses Deny under ``prompt``; Alice is told by DM."""
+    _, deny = answer_ids(prompt)
+    await (await world.discord.click(world.discord.bob, prompt, deny)).wait_response()
+    await dm_containing(world, world.discord.alice, "declined your request")
+
+
 async def test_a_deny_stands_the_same_requester_cannot_ask_again_about_that_image(world: World) -> None:
     """Bob denied Alice; her second ask (command, then reaction) is refused without pinging Bob."""
     discord = world.discord
     await set_consent(world, "ask")
     image = await bobs_image(world)
-    await final_answer(await discord.message_command(discord.alice, COMMAND, image))
-    prompt = await wait_prompt(world, image)
-    _, deny = answer_ids(prompt)
-    await (await discord.click(discord.bob, prompt, deny)).wait_response()
-    await dm_containing(world, discord.alice, "declined your request")
+    await bob_denies(world, await alice_asks(world, image))
 
     again = await discord.message_command(discord.alice, COMMAND, image)
     assert "already declined your request" in await final_answer(again)
@@ -53,8 +62,7 @@ async def test_a_requester_waits_for_one_answer_before_asking_the_same_poster_ag
     discord = world.discord
     await set_consent(world, "ask")
     first, second = await bobs_image(world), await bobs_image(world)
-    await final_answer(await discord.message_command(discord.alice, COMMAND, first))
-    await wait_prompt(world, first)
+    await alice_asks(world, first)
 
     again = await discord.message_command(discord.alice, COMMAND, second)
     assert "still waiting for the member who posted this image to answer" in await final_answer(again)
@@ -67,10 +75,7 @@ async def test_once_the_poster_answered_the_requester_may_ask_about_another_imag
     discord = world.discord
     await set_consent(world, "ask")
     first, second = await bobs_image(world), await bobs_image(world)
-    await final_answer(await discord.message_command(discord.alice, COMMAND, first))
-    prompt = await wait_prompt(world, first)
-    _, deny = answer_ids(prompt)
-    await (await discord.click(discord.bob, prompt, deny)).wait_response()
+    await bob_denies(world, await alice_asks(world, first))
 
     asked = await discord.message_command(discord.alice, COMMAND, second)
     assert f"I asked <@{discord.bob.id}>" in await final_answer(asked)

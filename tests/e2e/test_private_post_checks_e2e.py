@@ -8,9 +8,24 @@ the bot.
 
 from __future__ import annotations
 
+from bot.models import Job
+from tests.doubles.discord import Message
 from tests.doubles.discord.model import Perm
 from tests.e2e.harness import World, final_answer
 from tests.e2e.test_private_e2e import final_answer_of, is_delivered, private_delivered, public_clips
+
+
+async def delivered_by_dm(world: World) -> tuple[Message, Job]:
+    """Alice's private job outlives its token: return the card that came by DM, and the job."""
+    world.hold_jobs()
+    handle = await world.animate(private=True)
+    await handle.wait_response()
+    job = await world.wait_job(lambda j: j.provider_task_id is not None)
+    world.discord.expire_interaction(handle)
+    world.release(job)
+    dm = world.discord.dm_channel(world.discord.alice)
+    card = await world.wait_card(lambda m: m.channel_id == dm.id and is_delivered(m))
+    return card, await world.wait_delivered(job.id)
 
 
 async def test_post_to_channel_refuses_a_job_a_moderator_deleted(world: World) -> None:
@@ -41,15 +56,7 @@ async def test_post_to_channel_refuses_a_requester_who_may_no_longer_send_there(
 
 async def test_post_to_channel_refuses_a_requester_who_left_the_server(world: World) -> None:
     """Alice left (or was kicked) after her private job came by DM: its button posts nothing."""
-    world.hold_jobs()
-    handle = await world.animate(private=True)
-    await handle.wait_response()
-    job = await world.wait_job(lambda j: j.provider_task_id is not None)
-    world.discord.expire_interaction(handle)
-    world.release(job)
-    dm = world.discord.dm_channel(world.discord.alice)
-    card = await world.wait_card(lambda m: m.channel_id == dm.id and is_delivered(m))
-    await world.wait_delivered(job.id)
+    card, job = await delivered_by_dm(world)
     # No GUILD_MEMBER_REMOVE reaches the bot (it has no members intent): Discord just no longer lists her.
     del world.discord.guild.members[world.discord.alice.id]
 

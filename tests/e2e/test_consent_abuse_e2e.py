@@ -81,3 +81,20 @@ async def test_once_the_poster_answered_the_requester_may_ask_about_another_imag
     assert f"I asked <@{discord.bob.id}>" in await final_answer(asked)
     await wait_prompt(world, second)
     assert len(prompts_to_bob(world)) == 2
+
+
+async def test_the_notice_in_the_channel_pings_only_the_requester(world: World) -> None:
+    """Alice's DMs are closed, so Bob's Deny is told to her in the channel: Bob is named, not pinged again."""
+    discord = world.discord
+    discord.alice.dms_open = False
+    await set_consent(world, "ask")
+    image = await bobs_image(world)
+    prompt = await alice_asks(world, image)
+    _, deny = answer_ids(prompt)
+    await (await discord.click(discord.bob, prompt, deny)).wait_response()
+
+    notice = await world.wait_card(
+        lambda m: m.channel_id == discord.general.id and "declined your request" in (m.content or "")
+    )
+    assert f"<@{discord.bob.id}>" in (notice.content or "")
+    assert [user.id for user in notice.mentions] == [discord.alice.id]

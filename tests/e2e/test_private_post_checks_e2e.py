@@ -12,6 +12,7 @@ from bot.models import Job
 from tests.doubles.discord import Message
 from tests.doubles.discord.model import Perm
 from tests.e2e.harness import World, final_answer
+from tests.e2e.test_forged_buttons_e2e import forged_card
 from tests.e2e.test_private_e2e import final_answer_of, is_delivered, private_delivered, public_clips
 
 
@@ -82,3 +83,19 @@ async def test_a_double_press_posts_the_card_once(world: World) -> None:
     answers = sorted([await final_answer(first), await final_answer(second)])
     assert len(public_clips(world)) == 1, answers
     assert any("being posted right now" in answer or "already posted" in answer for answer in answers)
+
+
+async def test_no_forged_button_reaches_a_private_job_from_the_channel(world: World) -> None:
+    """A moderator (or Alice) pressing the private job's ids on another message in its channel:
+    Extend, Extend with a prompt, Post missing clips, Post to channel all refused; nothing public, no job."""
+    _, job = await private_delivered(world)
+    discord = world.discord
+    ids = [f"mb:x:{job.id}:0:h", f"mb:p:{job.id}:0", f"mb:m:{job.id}", f"mb:pc:{job.id}"]
+    for presser in (discord.mod, discord.alice):
+        for custom_id in ids:
+            press = await discord.click(presser, forged_card(world, discord.general, custom_id), custom_id)
+            answer = await final_answer(press)
+            assert press.ephemeral and "doesn't belong to" in answer, (custom_id, answer)
+    assert public_clips(world) == []
+    assert [j.id for j in await world.store.all_jobs()] == [job.id]
+    assert world.comet.counts["submit"] == 1

@@ -121,6 +121,10 @@ class ArchiveLocation:
         if not BUCKET_NAME.fullmatch(bucket):
             raise ValueError(f"{bucket!r} is not a bucket name (3-63 lowercase letters, digits, dots, -)")
         prefix = prefix.strip("/")
+        # Keys are literal in S3, but proxies and some look-alikes resolve these as paths: a key could
+        # then land (and a delete reach) outside the prefix the operator meant.
+        if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+            raise ValueError(f"the prefix {prefix!r} has a '.', '..' or empty part; name the folder plainly")
         return cls(bucket=bucket, prefix=f"{prefix}/" if prefix else "")
 
     def __str__(self) -> str:

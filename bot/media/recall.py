@@ -62,6 +62,7 @@ class ChannelAccess:
 
     can_view: bool
     can_moderate: bool  # Manage Messages there
+    can_post: bool = False  # Send Messages there (Send Messages in Threads in a thread)
 
 
 def job_in_guild(job: Job | None, job_id: int, guild_id: int | None) -> Job:

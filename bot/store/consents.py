@@ -1,7 +1,9 @@
 """Requests to animate another member's image, waiting for the poster's answer (issue 22, consent).
 
-A request is asked once per requester and image while it waits; it is decided once (allowed, denied or
-expired), so a second press, or a press racing the timeout sweep, finds nothing left to decide.
+A request is decided once (allowed, denied or expired), so a second press, or a press racing the
+timeout sweep, finds nothing left to decide. A new request is not opened while one of the same
+requester waits for the same poster (each one pings the poster), nor once the poster denied that
+requester this image: the answer stands.
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ class ConsentRequests(StoreCore):
         self,
         request: ConsentRequest,
     ) -> tuple[ConsentRequest, bool]:
-        """Store ``request`` (its id and status ignored) unless the same one already waits.
+        """Store ``request`` (its id and status ignored) unless an earlier one stops it.
 
-        Returns the stored request and True when it is new, or the one already waiting and False.
+        Returns the stored request and True when it is new; else the one that stops it and False: a
+        request of this requester still waiting for this poster (about this image or another), or
+        the poster's Deny of this image to this requester.
         """
 
         async def work(tx: Tx) -> tuple[ConsentRequest, bool]:
             now = utc(self._now())
-            waiting = await tx.rows(
-                tx.sql.SELECT_PENDING_CONSENT, (request.requester_id, request.source_message_id, now)
-            )
-            if waiting:
-                return consent_from_row(waiting[0]), False
+            params = (request.requester_id, request.source_message_id, now, request.poster_id)
+            blocking = await tx.rows(tx.sql.SELECT_BLOCKING_CONSENT, params)
+            if blocking:
+                return consent_from_row(blocking[0]), False
             rows = await tx.rows(tx.sql.INSERT_CONSENT, consent_params(request, now))
             return consent_from_row(rows[0]), True
 

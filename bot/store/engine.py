@@ -94,7 +94,7 @@ class Statements(Protocol):
     # issue 22 (consent): requests to animate another member's image (bot.store.consents)
     INSERT_CONSENT: str
     SELECT_CONSENT: str
-    SELECT_PENDING_CONSENT: str
+    SELECT_BLOCKING_CONSENT: str
     SET_CONSENT_PROMPT: str
     DECIDE_CONSENT: str
     DUE_CONSENTS: str

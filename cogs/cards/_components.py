@@ -174,22 +174,32 @@ class JobButtonHandler(Protocol):
 
 # The base is never registered with the bot, so its template only has to be one that never matches.
 class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
-    """A button that names one job (Cancel, Retry): label, style and custom id come from the subclass."""
+    """A button that names one job: each kind declares its label, style, custom id and handler.
+
+    A kind is a subclass with its template (the custom id format old cards still carry), its
+    ``custom_id_for`` (the matching ``cogs.cards._custom_ids`` function), the cog it goes to and, in
+    ``dispatch``, the method of that cog's protocol that takes the click.
+    """
 
     default_label: ClassVar[str]
     style: ClassVar[discord.ButtonStyle]
+    emoji: ClassVar[str | None] = None
+    cog_name: ClassVar[str]
+
+    @staticmethod
+    def custom_id_for(job_id: int) -> str:
+        """Return this kind of button's custom id for ``job_id`` (a ``cogs.cards._custom_ids`` function)."""
+        raise NotImplementedError
 
     def __init__(self, job_id: int, *, label: str = "") -> None:
         self.job_id = job_id
         button: discord.ui.Button[Any] = discord.ui.Button(
-            label=(label or self.default_label)[:80], style=self.style, custom_id=self.custom_id_for(job_id)
+            label=(label or self.default_label)[:80],
+            style=self.style,
+            custom_id=self.custom_id_for(job_id),
+            emoji=self.emoji,
         )
         super().__init__(button)
-
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return this kind of button's custom id for ``job_id``."""
-        raise NotImplementedError
 
     @classmethod
     async def from_custom_id(
@@ -198,56 +208,49 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)
         """Rebuild the button from its custom id."""
         return cls(int(match["job"]), label=getattr(item, "label", None) or "")
 
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Hand the click to the cog named ``cog_name`` (nothing happens while it is not loaded)."""
+        await self.dispatch(_cog(interaction, self.cog_name), interaction)
+
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call the cog's method for this kind of button, when ``cog`` is the handler it expects."""
+        raise NotImplementedError
+
 
 class CancelButton(_JobButton, template=CANCEL_TEMPLATE):
     """The "Cancel" button under a waiting or running job."""
 
-    default_label, style = "Cancel", discord.ButtonStyle.danger
+    default_label, style, cog_name = "Cancel", discord.ButtonStyle.danger, "JobButtons"
+    custom_id_for = staticmethod(cancel_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this Cancel button."""
-        return cancel_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the JobButtons cog."""
-        handler = _cog(interaction, "JobButtons")
-        if isinstance(handler, JobButtonHandler):
-            await handler.cancel_clicked(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``JobButtonHandler.cancel_clicked``."""
+        if isinstance(cog, JobButtonHandler):
+            await cog.cancel_clicked(interaction, self.job_id)
 
 
 class CancelConfirmButton(_JobButton, template=CANCEL_CONFIRM_TEMPLATE):
     """The "Cancel anyway" button on the private question a Cancel of a job at the provider asks."""
 
-    default_label, style = "Cancel anyway", discord.ButtonStyle.danger
+    default_label, style, cog_name = "Cancel anyway", discord.ButtonStyle.danger, "JobButtons"
+    custom_id_for = staticmethod(cancel_confirm_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this confirmation."""
-        return cancel_confirm_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the JobButtons cog."""
-        handler = _cog(interaction, "JobButtons")
-        if isinstance(handler, JobButtonHandler):
-            await handler.cancel_confirmed(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``JobButtonHandler.cancel_confirmed``."""
+        if isinstance(cog, JobButtonHandler):
+            await cog.cancel_confirmed(interaction, self.job_id)
 
 
 class RetryButton(_JobButton, template=RETRY_TEMPLATE):
     """The "Retry" button under a failed or timed-out job."""
 
-    default_label, style = "Retry", discord.ButtonStyle.primary
+    default_label, style, cog_name = "Retry", discord.ButtonStyle.primary, "JobButtons"
+    custom_id_for = staticmethod(retry_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this Retry button."""
-        return retry_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the JobButtons cog."""
-        handler = _cog(interaction, "JobButtons")
-        if isinstance(handler, JobButtonHandler):
-            await handler.retry_clicked(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``JobButtonHandler.retry_clicked``."""
+        if isinstance(cog, JobButtonHandler):
+            await cog.retry_clicked(interaction, self.job_id)
 
 
 @runtime_checkable
@@ -261,18 +264,13 @@ class MissingClipsHandler(Protocol):
 class PostMissingButton(_JobButton, template=POST_MISSING_TEMPLATE):
     """The "Post missing clips" button under a job whose clips did not all reach Discord."""
 
-    default_label, style = "Post missing clips", discord.ButtonStyle.primary
+    default_label, style, cog_name = "Post missing clips", discord.ButtonStyle.primary, "MissingClips"
+    custom_id_for = staticmethod(post_missing_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this button."""
-        return post_missing_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the MissingClips cog."""
-        handler = _cog(interaction, "MissingClips")
-        if isinstance(handler, MissingClipsHandler):
-            await handler.missing_clicked(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``MissingClipsHandler.missing_clicked``."""
+        if isinstance(cog, MissingClipsHandler):
+            await cog.missing_clicked(interaction, self.job_id)
 
 
 @runtime_checkable
@@ -289,39 +287,26 @@ class DeleteHandler(Protocol):
 class DeleteButton(_JobButton, template=DELETE_TEMPLATE):
     """The 🗑 "Delete" button on a job's card."""
 
-    default_label, style = "Delete", discord.ButtonStyle.secondary
+    default_label, style, cog_name = "Delete", discord.ButtonStyle.secondary, "Delete"
+    emoji = "🗑️"
+    custom_id_for = staticmethod(delete_id)
 
-    def __init__(self, job_id: int, *, label: str = "") -> None:
-        super().__init__(job_id, label=label)
-        self.item.emoji = discord.PartialEmoji(name="🗑️")
-
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this Delete button."""
-        return delete_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the Delete cog."""
-        handler = _cog(interaction, "Delete")
-        if isinstance(handler, DeleteHandler):
-            await handler.delete_clicked(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``DeleteHandler.delete_clicked``."""
+        if isinstance(cog, DeleteHandler):
+            await cog.delete_clicked(interaction, self.job_id)
 
 
 class DeleteConfirmButton(_JobButton, template=DELETE_CONFIRM_TEMPLATE):
     """The "Delete anyway" button on the private question a delete of a job at the provider asks."""
 
-    default_label, style = "Delete anyway", discord.ButtonStyle.danger
+    default_label, style, cog_name = "Delete anyway", discord.ButtonStyle.danger, "Delete"
+    custom_id_for = staticmethod(delete_confirm_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this confirmation."""
-        return delete_confirm_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the Delete cog."""
-        handler = _cog(interaction, "Delete")
-        if isinstance(handler, DeleteHandler):
-            await handler.delete_confirmed(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``DeleteHandler.delete_confirmed``."""
+        if isinstance(cog, DeleteHandler):
+            await cog.delete_confirmed(interaction, self.job_id)
 
 
 @runtime_checkable
@@ -335,18 +320,13 @@ class PostToChannelHandler(Protocol):
 class PostToChannelButton(_JobButton, template=POST_TO_CHANNEL_TEMPLATE):
     """The "Post to channel" button on a private job's finished card (issue 22)."""
 
-    default_label, style = "Post to channel", discord.ButtonStyle.success
+    default_label, style, cog_name = "Post to channel", discord.ButtonStyle.success, "PrivateResults"
+    custom_id_for = staticmethod(post_to_channel_id)
 
-    @classmethod
-    def custom_id_for(cls, job_id: int) -> str:
-        """Return the custom id of this button."""
-        return post_to_channel_id(job_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the PrivateResults cog."""
-        handler = _cog(interaction, "PrivateResults")
-        if isinstance(handler, PostToChannelHandler):
-            await handler.post_clicked(interaction, self.job_id)
+    async def dispatch(self, cog: object, interaction: discord.Interaction) -> None:
+        """Call ``PostToChannelHandler.post_clicked``."""
+        if isinstance(cog, PostToChannelHandler):
+            await cog.post_clicked(interaction, self.job_id)
 
 
 def _cog(interaction: discord.Interaction, name: str) -> object:

@@ -40,7 +40,7 @@ from bot.media import ChannelAccess, check_may_delete, check_may_delete_elsewher
 from bot.models import Job, JobStatus
 from bot.store import CancelWouldCharge, TooLateToCancel
 from cogs.cards import DeleteButton, DeleteConfirmButton, Reach, allow_user_installs, reach_of
-from cogs.commands._channel_access import member_access, user_access
+from cogs.channel_access import member_access, user_access
 from cogs.commands._delete_messages import MessageRemover, Removal
 from cogs.commands._show import MAX_JOB_ID
 

@@ -58,7 +58,7 @@ from bot.media import (
 from bot.models import Job
 from cogs.cards import CardRenderer, clip_file, clip_name, job_messages, loaded_cards, posted_clip_urls
 from cogs.cards import ClipSource as DeliverySource
-from cogs.commands._channel_access import member_access
+from cogs.channel_access import member_access
 from cogs.commands._jobs import card_url
 
 if TYPE_CHECKING:

@@ -33,7 +33,13 @@ from cogs.triggers._animate_modal import AnimateForm, FormAnswer, catalogue_text
 from cogs.triggers._consent import consents
 from cogs.triggers._images import attachment_ref, find_image
 from cogs.triggers._offers import OfferButton, offer_smaller, take_offer
-from cogs.triggers._user_installs import Reach, allow_user_installs, check_user_install, reach_of
+from cogs.triggers._user_installs import (
+    Reach,
+    ServerMembership,
+    allow_user_installs,
+    check_user_install,
+    reach_of,
+)
 
 if TYPE_CHECKING:
     from bot.client import MotionBot
@@ -69,6 +75,7 @@ class Animate(commands.Cog):
         self.bot = bot
         self.services = bot.services
         self.job_starts = JobStarts(bot)
+        self.membership = ServerMembership(bot)
         self.context_menu = app_commands.ContextMenu(
             name=key_str("Animate image", "commands.animate_image.name"), callback=self.animate_message
         )
@@ -256,7 +263,7 @@ class Animate(commands.Cog):
 
     async def _check_reach(self, interaction: discord.Interaction, reach: Reach) -> None:
         """Refuse a user install the operator does not allow, or a server channel the bot cannot post in."""
-        await check_user_install(self.bot, interaction, reach)
+        await check_user_install(self.bot, interaction, reach, self.membership)
         if reach is Reach.SERVER and missing_channel_permissions(interaction.app_permissions):
             raise Refusal("error.missing_permissions")
 

@@ -81,6 +81,8 @@ async def notify_member(
         log.info("user %s does not accept DMs; replying in the channel instead", user_id)
     try:
         channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
-        await channel.send(f"<@{user_id}> {short}", delete_after=NOTICE_SECONDS)
+        # Only the member addressed is pinged: a notice may name others (the poster who said no).
+        mentions = discord.AllowedMentions(users=[discord.Object(user_id)], roles=False, everyone=False)
+        await channel.send(f"<@{user_id}> {short}", delete_after=NOTICE_SECONDS, allowed_mentions=mentions)
     except discord.HTTPException:
         log.info("could not tell user %s in channel %s", user_id, channel_id)

@@ -144,10 +144,29 @@ class Consents(commands.Cog):
         return False
 
     async def ask(self, request: JobRequest, message: discord.Message) -> ConsentRequest:
-        """Store the request and post Allow / Deny under the image, mentioning only the poster."""
+        """Store the request and post Allow / Deny under the image, mentioning only the poster.
+
+        ``Refusal`` when an earlier request stops this one (``_asked_before``) or the prompt cannot be
+        posted (the request is then closed as expired).
+        """
+        consent, new = await self.services.store.open_consent(self._consent_for(request, message))
+        if not new:
+            raise _asked_before(consent, message.id)
+        try:
+            prompt = await self._post_prompt(consent, message)
+        except discord.HTTPException:
+            await self.services.store.decide_consent(consent.id, ConsentStatus.EXPIRED)
+            raise Refusal("error.missing_permissions") from None
+        await self.services.store.set_consent_prompt(consent.id, prompt.id)
+        self._wake.set()
+        return consent
+
+    def _consent_for(self, request: JobRequest, message: discord.Message) -> ConsentRequest:
+        """Return the request for consent to store: ``request`` asked of ``message``'s poster, from now."""
         assert request.guild_id is not None and request.source_message_id is not None
+        now = utcnow()
         timeout = dt.timedelta(minutes=self.services.settings.consent_timeout_minutes)
-        wanted = ConsentRequest(
+        return ConsentRequest(
             id=0,
             guild_id=request.guild_id,
             channel_id=request.channel_id,
@@ -157,28 +176,22 @@ class Consents(commands.Cog):
             source=request.source,
             locale=request.locale,
             status=ConsentStatus.PENDING,
-            created_at=utcnow(),
-            expires_at=utcnow() + timeout,
+            created_at=now,
+            expires_at=now + timeout,
         )
-        consent, new = await self.services.store.open_consent(wanted)
-        if not new:
-            raise Refusal("consent.already_asked")
+
+    async def _post_prompt(self, consent: ConsentRequest, message: discord.Message) -> discord.Message:
+        """Reply to the image with the question and Allow / Deny, in the server's language."""
         lang = self._public_lang(consent.guild_id)
-        content = self.text_for(lang, "consent.prompt", consent)
         view = discord.ui.View(timeout=None)
         view.add_item(ConsentButton(consent.id, True, self.text_for(lang, "consent.allow", consent)))
         view.add_item(ConsentButton(consent.id, False, self.text_for(lang, "consent.deny", consent)))
+        # The poster is the one member pinged: never the requester, a role or everyone.
         mentions = discord.AllowedMentions(
             users=[discord.Object(consent.poster_id)], roles=False, everyone=False
         )
-        try:
-            prompt = await message.reply(content, view=view, allowed_mentions=mentions, mention_author=False)
-        except discord.HTTPException:
-            await self.services.store.decide_consent(consent.id, ConsentStatus.EXPIRED)
-            raise Refusal("error.missing_permissions") from None
-        await self.services.store.set_consent_prompt(consent.id, prompt.id)
-        self._wake.set()
-        return consent
+        content = self.text_for(lang, "consent.prompt", consent)
+        return await message.reply(content, view=view, allowed_mentions=mentions, mention_author=False)
 
     # -- the poster's answer -----------------------------------------------------------------------
 
@@ -231,16 +244,9 @@ class Consents(commands.Cog):
 
     async def _allowed_request(self, consent: ConsentRequest) -> tuple[discord.Message, JobRequest]:
         """Read the image message and the requester again, now, and build their request."""
-        guild = self.bot.get_guild(consent.guild_id)
-        channel = self.bot.get_channel(consent.channel_id)
-        if guild is None or not isinstance(
-            channel, discord.TextChannel | discord.Thread | discord.VoiceChannel
-        ):
-            raise Refusal("error.no_image")
-        try:
-            message = await channel.fetch_message(consent.source_message_id)
-        except discord.NotFound:
-            raise Refusal("error.no_image") from None  # the poster deleted it meanwhile
+        message = await self._image_message(consent)
+        guild = message.guild
+        assert guild is not None, "read from a channel of the request's server"
         try:
             member = guild.get_member(consent.requester_id) or await guild.fetch_member(consent.requester_id)
         except discord.NotFound:
@@ -259,6 +265,19 @@ class Consents(commands.Cog):
             role_ids=member_role_ids(member),
         )
         return message, request
+
+    async def _image_message(self, consent: ConsentRequest) -> discord.Message:
+        """Return the message with the image, read again; ``error.no_image`` once it or its place is gone."""
+        guild = self.bot.get_guild(consent.guild_id)
+        channel = self.bot.get_channel(consent.channel_id)
+        if guild is None or not isinstance(
+            channel, discord.TextChannel | discord.Thread | discord.VoiceChannel
+        ):
+            raise Refusal("error.no_image")
+        try:
+            return await channel.fetch_message(consent.source_message_id)
+        except discord.NotFound:
+            raise Refusal("error.no_image") from None  # the poster deleted it meanwhile
 
     # -- the timeout ------------------------------------------------------------------------------
 
@@ -337,6 +356,15 @@ class Consents(commands.Cog):
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _asked_before(earlier: ConsentRequest, source_message_id: int) -> Refusal:
+    """Return the refusal of a request that ``earlier`` (denied, or still waiting) stops."""
+    if earlier.status is ConsentStatus.DENIED:
+        return Refusal("consent.denied_before")
+    if earlier.source_message_id == source_message_id:
+        return Refusal("consent.already_asked")
+    return Refusal("consent.waiting_for_poster")
 
 
 def _on_its_prompt(interaction: discord.Interaction, consent: ConsentRequest) -> bool:

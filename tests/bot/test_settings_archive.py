@@ -72,3 +72,11 @@ def test_the_settings_check_knows_the_archive_settings_and_their_look_alikes(tmp
     assert [(u.name, u.closest) for u in unknown.in_environment] == [
         ("CLIP_ARCHIVE_S3_SECRET_KEY", "CLIP_ARCHIVE_S3_SECRET_ACCESS_KEY")
     ]
+
+
+@pytest.mark.parametrize("prefix", ["../other", "clips/../../x", "./clips", "clips//x", "a/./b"])
+def test_a_prefix_with_dot_or_empty_segments_is_refused(prefix: str) -> None:
+    """Keys are literal in S3, but proxies and some S3-compatible stores resolve ``..``, ``.`` and ``//``:
+    a careless prefix could put clips (and their deletes) outside the folder the operator meant."""
+    [problem] = problems(clip_archive=f"s3://clips-bucket/{prefix}")
+    assert "CLIP_ARCHIVE" in problem and "'.', '..' or empty" in problem

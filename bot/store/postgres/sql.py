@@ -381,9 +381,12 @@ INSERT INTO consent_requests (
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *
 """
 SELECT_CONSENT = "SELECT * FROM consent_requests WHERE id = $1"
-SELECT_PENDING_CONSENT = """
+SELECT_BLOCKING_CONSENT = """
 SELECT * FROM consent_requests
-WHERE requester_id = $1 AND source_message_id = $2 AND status = 'pending' AND expires_at > $3
+WHERE requester_id = $1 AND (
+    (source_message_id = $2 AND status = 'denied')
+    OR (poster_id = $4 AND status = 'pending' AND expires_at > $3)
+)
 ORDER BY id DESC LIMIT 1
 """
 SET_CONSENT_PROMPT = "UPDATE consent_requests SET prompt_message_id = $1 WHERE id = $2"

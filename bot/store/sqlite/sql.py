@@ -369,10 +369,14 @@ INSERT INTO consent_requests (
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
 """
 SELECT_CONSENT = "SELECT * FROM consent_requests WHERE id = ?"
-# ?1 requester, ?2 source message, ?3 now: the request still waiting, if any (asked once, not twice).
-SELECT_PENDING_CONSENT = """
+# ?1 requester, ?2 source message, ?3 now, ?4 poster: a request that stops a new one. The poster's
+# Deny of this image stands, and each request pings the poster: one waits for an answer at a time.
+SELECT_BLOCKING_CONSENT = """
 SELECT * FROM consent_requests
-WHERE requester_id = ?1 AND source_message_id = ?2 AND status = 'pending' AND expires_at > ?3
+WHERE requester_id = ?1 AND (
+    (source_message_id = ?2 AND status = 'denied')
+    OR (poster_id = ?4 AND status = 'pending' AND expires_at > ?3)
+)
 ORDER BY id DESC LIMIT 1
 """
 SET_CONSENT_PROMPT = "UPDATE consent_requests SET prompt_message_id = ? WHERE id = ?"

@@ -22,8 +22,23 @@ async def test_a_request_is_stored_whole_and_asked_only_once_while_it_waits(stor
 
     await store.set_consent_prompt(asked.id, 6001)
     assert (await store.get_consent(asked.id)).prompt_message_id == 6001  # type: ignore[union-attr]
-    other, new_other = await store.open_consent(consent_request(source_message_id=4002))
+    other, new_other = await store.open_consent(consent_request(source_message_id=4002, poster_id=USER + 7))
     assert new_other and other.id == 2
+
+
+async def test_a_requester_waits_for_one_answer_per_poster_and_a_deny_of_an_image_stands(store):
+    """Each request pings its poster: one waits per requester and poster; a Deny is not asked again."""
+    asked, _ = await store.open_consent(consent_request())
+    blocked, new = await store.open_consent(consent_request(source_message_id=4002))
+    assert (blocked, new) == (asked, False)  # the same poster, another image: wait for the answer
+    _, by_other = await store.open_consent(consent_request(requester_id=USER + 9, source_message_id=4002))
+    assert by_other  # another requester asks freely
+
+    denied = await store.decide_consent(asked.id, ConsentStatus.DENIED)
+    again, new_again = await store.open_consent(consent_request())
+    assert (again, new_again) == (denied, False)
+    _, other_image = await store.open_consent(consent_request(source_message_id=4002))
+    assert other_image
 
 
 async def test_a_request_is_decided_once(store):
@@ -40,7 +55,7 @@ async def test_a_request_is_decided_once(store):
 async def test_waiting_requests_fall_due_at_their_expiry(store, clock):
     first, _ = await store.open_consent(consent_request())
     await store.open_consent(
-        consent_request(source_message_id=4002, expires_at=START + dt.timedelta(hours=1))
+        consent_request(source_message_id=4002, poster_id=USER + 7, expires_at=START + dt.timedelta(hours=1))
     )
     assert await store.due_consents() == []
     assert await store.next_consent_expiry() == first.expires_at

@@ -1,11 +1,11 @@
-"""What a member may do in another channel of the server: see it, and moderate it.
+"""What a member may do in another channel of the server: see it, moderate it, post in it.
 
 An interaction carries the member's permissions in the channel it came from only; for any other
-channel they are computed from the guild cache (roles and overwrites) with discord.py's
-``permissions_for``, with the interaction's member. A thread follows its parent's permissions; a
-private thread is visible only to its members and to members who may manage threads. A channel the
-cache does not hold (an archived thread, say) is fetched once; one that cannot be found is seen by
-nobody. ``user_access`` answers the same for a member asking from outside the server.
+channel (or a press from a DM) they are computed from the guild cache (roles and overwrites) with
+discord.py's ``permissions_for``, with the interaction's member or one read from Discord. A thread
+follows its parent's permissions; a private thread is visible only to its members and to members who
+may manage threads. A channel the cache does not hold (an archived thread, say) is fetched once; one
+that cannot be found is seen by nobody.
 """
 
 from __future__ import annotations
@@ -27,25 +27,24 @@ async def member_access(interaction: discord.Interaction, channel_id: int) -> Ch
     guild, member = interaction.guild, interaction.user
     if guild is None or not isinstance(member, discord.Member):
         return NO_ACCESS
-    return await access_in(guild, member, channel_id)
+    return await channel_access(guild, member, channel_id)
 
 
 async def user_access(guild: discord.Guild, user_id: int, channel_id: int) -> ChannelAccess:
-    """Return what ``user_id`` may do in ``channel_id`` of ``guild``, asked from anywhere (a DM, say).
+    """Return what ``user_id`` may do in ``channel_id`` of ``guild`` now, wherever they ask from (a DM).
 
-    Nothing for someone who is not (or no longer) a member there.
+    The member is read from the cache, else fetched once (the bot has no members intent); someone who
+    is no longer a member may do nothing there.
     """
-    member = guild.get_member(user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(user_id)
-        except (discord.NotFound, discord.Forbidden):
-            return NO_ACCESS
-    return await access_in(guild, member, channel_id)
+    try:
+        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+    except (discord.NotFound, discord.Forbidden):
+        return NO_ACCESS
+    return await channel_access(guild, member, channel_id)
 
 
-async def access_in(guild: discord.Guild, member: discord.Member, channel_id: int) -> ChannelAccess:
-    """Return what ``member`` may do in ``channel_id`` of ``guild`` (computed from the cache)."""
+async def channel_access(guild: discord.Guild, member: discord.Member, channel_id: int) -> ChannelAccess:
+    """Return what ``member`` may do in ``channel_id`` of ``guild`` (a channel not found: nothing)."""
     place = guild.get_channel_or_thread(channel_id) or await _fetched(guild, channel_id)
     if place is None:
         return NO_ACCESS
@@ -71,7 +70,7 @@ async def _thread_access(thread: discord.Thread, member: discord.Member) -> Chan
     private = thread.type is discord.ChannelType.private_thread and not permissions.manage_threads
     if private and not await _joined(thread, member):
         return NO_ACCESS
-    return _access(permissions)
+    return _access(permissions, thread=True)
 
 
 async def _joined(thread: discord.Thread, member: discord.Member) -> bool:
@@ -86,6 +85,10 @@ async def _joined(thread: discord.Thread, member: discord.Member) -> bool:
     return True
 
 
-def _access(permissions: discord.Permissions) -> ChannelAccess:
-    # discord.py clears every channel permission where View Channel is missing.
-    return ChannelAccess(can_view=permissions.view_channel, can_moderate=permissions.manage_messages)
+def _access(permissions: discord.Permissions, *, thread: bool = False) -> ChannelAccess:
+    # discord.py clears every channel permission where View Channel is missing, and all but viewing
+    # and reading the history for a member who is timed out.
+    post = permissions.send_messages_in_threads if thread else permissions.send_messages
+    return ChannelAccess(
+        can_view=permissions.view_channel, can_moderate=permissions.manage_messages, can_post=post
+    )

@@ -30,8 +30,16 @@ async def delivered_by_dm(world: World) -> tuple[Message, Job]:
 
 
 async def test_post_to_channel_refuses_a_job_a_moderator_deleted(world: World) -> None:
-    """A moderator deleted the private job; the requester's card still shows the button: nothing is posted."""
-    card, job = await private_delivered(world)
+    """A moderator deleted the private job; the requester's card still shows the button: nothing is posted.
+
+    The delete came after the interaction's token died, so the ephemeral card could not be removed
+    (only Alice may dismiss it now) and its Post to channel button is still there to press.
+    """
+    handle = await world.animate(private=True)
+    await handle.wait_response()
+    card = await world.wait_card(lambda m: m.ephemeral and is_delivered(m))
+    job = await world.wait_delivered((await world.wait_job(lambda j: j.private)).id)
+    world.discord.expire_interaction(handle)
     deleted = await world.discord.slash(world.discord.mod, "delete", {"job": job.id})
     assert "is deleted" in await final_answer(deleted)
 

@@ -161,8 +161,10 @@ class Driver(WorldDriver):
         age: Age = None,
     ) -> InteractionHandle:
         """Click a button (or choose ``values`` in a select) on ``message``, echoing its components."""
+        if message.deleted:
+            raise LookupError(f"message {message.id} was deleted: nobody can click {custom_id!r} on it")
         component = message.find_component(custom_id)
-        if component is None or message.deleted:
+        if component is None:
             raise LookupError(f"no component {custom_id!r} on message {message.id}: {message.custom_ids}")
         if component.get("disabled"):
             raise ValueError(f"component {custom_id!r} is disabled; Discord users cannot use it")

@@ -3,7 +3,9 @@
 The member who made the job, the member who posted the image it animated (a reaction or an "Animate
 image" job: ``Job.source_author_id``) and moderators (Manage Messages in the job's own channel) may
 delete it; a job of a channel the member cannot see does not exist for them, as for ``/show``. A
-deleted job is refused by every path that would show or use it (``check_not_deleted``).
+deleted job is refused by every path that would show or use it (``check_not_deleted``); deleting it
+again, by those who may, removes whatever of it is left (a message Discord refused before, clips the
+archive could not remove then).
 
 From anywhere but the job's own server (a DM, a group DM, another server: a user install) only the
 member who made it or posted its image may delete it, moderators no more (``check_may_delete_elsewhere``);
@@ -27,7 +29,6 @@ def check_may_delete(job: Job, user_id: int, access: ChannelAccess) -> None:
     """Raise the ``Refusal`` saying why a member may not delete ``job`` now; return if they may."""
     if not access.can_view:
         raise Refusal("show.not_found", job_id=job.id)
-    check_not_deleted(job)
     if not may_delete(job, user_id, access):
         # A private job exists for its owners alone (as for /show): ids are easy to guess.
         raise Refusal("show.not_found" if job.private else "delete.not_allowed", job_id=job.id)
@@ -47,7 +48,6 @@ def check_may_delete_elsewhere(
     owner = job is not None and user_id in (job.requester_id, job.source_author_id)
     if job is None or not owner or (access is not None and not access.can_view):
         raise Refusal(refusal, job_id=job_id)
-    check_not_deleted(job)
     if job.status is JobStatus.SUCCEEDED:
         raise Refusal("delete.delivering", job_id=job.id)
     return job

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from bot.media.archive import ArchiveError
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
-    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
+    from types_aiobotocore_s3.type_defs import ErrorTypeDef, ObjectIdentifierTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class S3Archive:
                 batch: list[ObjectIdentifierTypeDef] = [
                     {"Key": key} for key in keys[start : start + DELETE_BATCH]
                 ]
-                await s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                answer = await s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                _check_deleted(answer.get("Errors", []))
         except ARCHIVE_ERRORS as exc:
             raise ArchiveError(f"the clips of job {job_id} not removed from {self}: {exc}") from exc
         return len(keys)
@@ -185,3 +187,15 @@ def _check_fix(exc: ClientError, bucket: str) -> str:
             "CLIP_ARCHIVE_S3_SECRET_ACCESS_KEY and their rights on the bucket"
         )
     return f"the bucket {bucket} answered {code or exc}; check CLIP_ARCHIVE and CLIP_ARCHIVE_S3_* settings"
+
+
+def _check_deleted(errors: Sequence[ErrorTypeDef]) -> None:
+    """Raise for the keys a DeleteObjects answer names as not deleted.
+
+    S3 answers 200 to a batch delete whatever became of each key; a key it could not delete (access
+    denied, say) is only listed under ``Errors`` (AWS S3 API reference, DeleteObjects).
+    """
+    if errors:
+        first = errors[0]
+        why = f"{first.get('Code')} {first.get('Message')}"
+        raise ArchiveError(f"{len(errors)} clip(s) not deleted, e.g. {first.get('Key')}: {why}")

@@ -36,7 +36,7 @@ from bot.client import (
     reply_ephemeral,
     text,
 )
-from bot.media import ChannelAccess, check_may_delete, check_may_delete_elsewhere
+from bot.media import ArchiveError, ChannelAccess, check_may_delete, check_may_delete_elsewhere
 from bot.models import Job, JobStatus
 from bot.store import CancelWouldCharge, TooLateToCancel
 from cogs.cards import DeleteButton, DeleteConfirmButton, Reach, allow_user_installs, reach_of
@@ -98,6 +98,9 @@ class Delete(commands.Cog):
         job = await checked_before_answer(interaction, checks, f"checking a delete of job {job_id}")
         if job is None:
             return
+        if job.deleted:
+            await self._delete_again(interaction, job)
+            return
         if job.status.is_active and job.status is not JobStatus.QUEUED and not confirmed:
             await self._ask_to_confirm(interaction, job)
             return
@@ -153,11 +156,27 @@ class Delete(commands.Cog):
             await tracker.replaced_by_retry(job.id)
         return job
 
+    async def _delete_again(self, interaction: discord.Interaction, job: Job) -> None:
+        """Remove what is left of a job deleted before (a refused message, clips the archive kept)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            left = await self._remove(job)
+        except Exception as exc:
+            await apologize(interaction, exc, f"deleting job {job.id} again")
+            return
+        log.info("job %s deleted again by user %s", job.id, interaction.user.id)
+        await reply_ephemeral(interaction, self._done_text(interaction, job, left, key="delete.again"))
+
     async def _remove(self, job: Job) -> Removal:
         """Mark the job deleted, then remove its messages and archived clips; return what stayed."""
         deleted = await self.services.store.mark_deleted(job.id)
         removal = await self.remover.remove(deleted)
-        await self.services.archive.delete(job.id)
+        try:
+            await self.services.archive.delete(job.id)
+        except ArchiveError as exc:
+            # Already refused by every path; a later delete of the same job tries the archive again.
+            log.warning("job %s: its archived clips were not removed: %s", job.id, exc)
+            removal.archive_kept = True
         return removal
 
     async def _ask_to_confirm(self, interaction: discord.Interaction, job: Job) -> None:
@@ -173,9 +192,13 @@ class Delete(commands.Cog):
         else:
             await interaction.response.send_message(question, view=view, ephemeral=True)
 
-    def _done_text(self, interaction: discord.Interaction, job: Job, left: Removal) -> str:
+    def _done_text(
+        self, interaction: discord.Interaction, job: Job, left: Removal, *, key: str = "delete.done"
+    ) -> str:
         lang = interaction_lang(interaction)
-        lines = [text(self.bot, lang, "delete.done", job_id=job.id)]
+        lines = [text(self.bot, lang, key, job_id=job.id)]
+        if left.archive_kept:
+            lines.append(text(self.bot, lang, "delete.copies_left", job_id=job.id))
         if left.refused:
             lines.append(text(self.bot, lang, "delete.some_left", count=left.refused))
         if left.stranded:

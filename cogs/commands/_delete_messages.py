@@ -35,6 +35,7 @@ class Removal:
 
     refused: int = 0  # Discord refused (the bot lost its permissions there): a moderator can remove them
     stranded: int = 0  # on an interaction's webhook whose token died: only the member can dismiss them
+    archive_kept: bool = False  # the archive could not remove the clips now: deleting again retries
 
 
 class MessageRemover:

@@ -108,3 +108,12 @@ async def test_a_folder_archive_leaves_nothing_behind_when_the_source_is_missing
     with pytest.raises(ArchiveError, match="clip 1 of job 1 not kept"):
         await archive.put(1, 0, tmp_path / "missing.mp4")
     assert list((tmp_path / "archive" / "1").iterdir()) == []
+
+
+def test_a_batch_delete_that_answers_200_with_errors_is_an_archive_error() -> None:
+    """S3's DeleteObjects answers 200 and lists the keys it kept under Errors: that is no success."""
+    from bot.media.s3_archive import _check_deleted
+
+    _check_deleted([])  # every key deleted
+    with pytest.raises(ArchiveError, match=r"1 clip\(s\) not deleted, e.g. clips/7/0.mp4: AccessDenied"):
+        _check_deleted([{"Key": "clips/7/0.mp4", "Code": "AccessDenied", "Message": "Access Denied"}])

@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from importlib import resources
+from types import MappingProxyType
 
 from babel import Locale
 from babel.dates import format_date, format_timedelta
@@ -57,11 +58,8 @@ class Catalogue:
     def load(cls) -> Catalogue:
         """Read every language's TOML file shipped in ``bot/locales``."""
         folder = resources.files(LOCALES_PACKAGE).joinpath(LOCALES_FOLDER)
-        messages = {
-            lang: flatten(tomllib.loads(folder.joinpath(f"{lang}.toml").read_text(encoding="utf-8")))
-            for lang in Lang
-        }
-        return cls(messages)
+        texts = {lang: folder.joinpath(f"{lang}.toml").read_text(encoding="utf-8") for lang in Lang}
+        return cls({lang: _messages(text) for lang, text in texts.items()})
 
     def keys(self, lang: Lang) -> frozenset[str]:
         """Return every key the language defines (a plural table is one key)."""
@@ -158,6 +156,16 @@ def flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
         else:
             raise ValueError(f"message {key!r} must be a string, not {type(value).__name__}")
     return flat
+
+
+@functools.lru_cache(maxsize=len(Lang) * 2)
+def _messages(toml: str) -> Mapping[str, str]:
+    """Return the flattened messages of one catalogue file's text, parsed once per text.
+
+    Each bot a process opens (every end-to-end test's) reads the same files; a changed file is a new
+    text, parsed anew.
+    """
+    return MappingProxyType(flatten(tomllib.loads(toml)))
 
 
 @functools.cache

@@ -10,6 +10,7 @@ per-member or per-server labels), are read from the store and the tracker when `
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import logging
 import math
@@ -248,6 +249,7 @@ def build_labels() -> dict[str, str]:
     }
 
 
+@functools.cache  # reading the installed packages' metadata takes ~10 ms; it cannot change while running
 def _package_version(name: str, fallback: str) -> str:
     try:
         return importlib.metadata.version(name)

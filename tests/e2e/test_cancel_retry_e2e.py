@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import pytest
+
 from bot.models import Job, JobSource, JobStatus, Motion, Quality
 from bot.store import JobStore
 from tests.doubles.cometapi_double import CometAPIDouble
@@ -17,6 +22,7 @@ UPDATE_MESSAGE = 7
 CANCELLED = "Cancelled: no video will be posted."
 NOT_CHARGED = "This job did not count against your daily limit."
 STILL_CHARGED = "The video service already had this job and bills it, so it still counts against your limits."
+BUSY_HOLD = "provider busy; submissions held for %.1f s"  # bot/tracking/tracker.py
 CAT = ("cat.png", png_bytes(width=256, height=256), "image/png")
 
 
@@ -57,6 +63,22 @@ async def started_job(world: World, status: JobStatus, **options: object) -> tup
         lambda j: j.card_message_id == handle.original_message_id and j.status is status
     )
     return job, await card_with_button(world, job, cancel_id(job.id))
+
+
+async def held_back(caplog: pytest.LogCaptureFixture, job: Job, *, seconds: float) -> None:
+    """Wait until the provider's busy answers hold ``job`` back (QUEUED) for ``seconds`` or more.
+
+    Until then the tracker sends it again every few hundredths of a second, and a click that lands
+    while it is being sent rightly asks to confirm instead: a slow machine made that race a failure.
+    """
+
+    def long_hold(record: logging.LogRecord) -> bool:
+        held = record.msg == BUSY_HOLD and getattr(record, "job_id", None) == job.id
+        return held and float(record.args[0]) >= seconds  # type: ignore[index]
+
+    async with asyncio.timeout(10):
+        while not any(map(long_hold, caplog.records)):
+            await asyncio.sleep(0.02)
 
 
 async def cancelled_by(world: World, user, job: Job, card: Message) -> Job:
@@ -100,12 +122,13 @@ async def delivered_barrier(world: World) -> Job:
     return await world.wait_delivered(int(card.custom_ids[0].split(":")[2]))
 
 
-async def test_a_waiting_job_is_cancelled_before_the_provider_ever_takes_it(tmp_path):
+async def test_a_waiting_job_is_cancelled_before_the_provider_ever_takes_it(tmp_path, caplog):
     """A job the provider has not taken (queue full today; waiting for a slot with the fair queue) is
     cancelled: it never becomes a provider task, its card says cancelled, nothing is charged."""
     async with make_world(tmp_path, provider_max_retries=0) as world:
         world.comet.queue_full(times=None)
         job, card = await started_job(world, JobStatus.QUEUED)
+        await held_back(caplog, job, seconds=1.0)
 
         cancelled = await cancelled_by(world, world.discord.alice, job, card)
         world.comet.rules.clear()

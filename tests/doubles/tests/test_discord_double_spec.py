@@ -213,3 +213,16 @@ def test_an_embed_timestamp_with_an_offset_is_accepted_as_the_official_spec_says
     embed = discord.Embed(title="t", timestamp=discord.utils.utcnow()).to_dict()
     assert str(embed["timestamp"]).endswith("+00:00")
     assert request_spec().errors_for("POST /channels/{}/messages", {"embeds": [embed]}) is None
+
+
+def test_a_body_checked_before_gets_the_same_verdict_and_a_tree_of_its_own() -> None:
+    """The spec remembers each body's check (per route and exact JSON): true is no 1, and a refusal's
+    tree is a copy, so a handler changing one cannot change the next refusal."""
+    spec = request_spec()
+    route = "POST /channels/{}/messages"
+    assert spec.errors_for(route, {"message_reference": {"message_id": 1}}) is None
+    first = spec.errors_for(route, {"message_reference": {"message_id": True}})
+    assert first is not None and spec.errors_for(route, {"message_reference": {"message_id": 1}}) is None
+    first.clear()
+    again = spec.errors_for(route, {"message_reference": {"message_id": True}})
+    assert again is not None and "message_reference" in again

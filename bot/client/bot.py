@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from typing import Any
 
 import discord
@@ -29,7 +30,21 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.commands",
     "cogs.alerts",
 )
+EXTENSION_PACKAGE = "cogs"  # every extension lives under it
 COMMAND_HASH_KEY = "command_hash"
+
+
+def forget_imported_extensions() -> None:
+    """Drop the extensions' modules this process imported before the bot loads them.
+
+    ``load_extension`` makes a fresh module for the extension itself but reuses any of its
+    submodules already imported, so code imported earlier (a test, a host embedding the bot, a bot
+    started before in the same process) would mix with the fresh modules: one extension's check
+    ``isinstance(cog, CommandAccess)`` would test against another copy of the class than the cog's.
+    With nothing imported before, as when ``python -m bot`` runs, there is nothing to drop.
+    """
+    for name in [name for name in sys.modules if name.startswith(f"{EXTENSION_PACKAGE}.")]:
+        del sys.modules[name]
 
 
 def configure_discord_endpoints(settings: Settings) -> None:
@@ -115,6 +130,7 @@ class MotionBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Load the cogs, sync commands if they changed, and start the tracker."""
         await self.tree.set_translator(CatalogueTranslator(self.services.catalogue))
+        forget_imported_extensions()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self._sync_commands:

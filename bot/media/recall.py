@@ -92,13 +92,13 @@ def check_may_show(job: Job, user_id: int, access: ChannelAccess, *, removed: bo
         raise Refusal("show.removed_by_moderator", job_id=job.id)
 
 
-def shows_privately(job: Job | None, user_id: int) -> bool:
+def shows_privately(job: Job, user_id: int) -> bool:
     """Return True when ``job`` is shown to ``user_id`` privately, its card and clips seen by them alone.
 
     A private job, or one started where the bot is not a member (``webhook_only``), is shown again only
     to its requester and only privately (issue 22): never re-posted, whoever asks.
     """
-    return job is not None and job.reaches_through_webhook and job.requester_id == user_id
+    return job.reaches_through_webhook and job.requester_id == user_id
 
 
 def check_may_show_privately(job: Job) -> Job:

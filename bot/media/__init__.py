@@ -42,6 +42,7 @@ from bot.media.recall import (
     OwnDeletions,
     archived_clip,
     check_may_show,
+    check_may_show_privately,
     clear_removal,
     has_clips,
     is_repost,
@@ -49,6 +50,7 @@ from bot.media.recall import (
     job_of_message,
     record_removal,
     record_repost,
+    shows_privately,
     was_removed,
 )
 
@@ -76,6 +78,7 @@ __all__ = [
     "check_may_delete",
     "check_may_delete_elsewhere",
     "check_may_show",
+    "check_may_show_privately",
     "check_not_deleted",
     "clear_removal",
     "download_clip",
@@ -90,5 +93,6 @@ __all__ = [
     "plan_uploads",
     "record_removal",
     "record_repost",
+    "shows_privately",
     "was_removed",
 ]

@@ -77,10 +77,11 @@ def check_may_show(job: Job, user_id: int, access: ChannelAccess, *, removed: bo
 
     ``access`` is the member's in the job's own channel, ``removed`` whether a moderator deleted a
     card of the job. A channel the member cannot see hides the job entirely (``show.not_found``), and
-    so does a private job to anyone but its requester (moderators included: issue 22).
+    so does a private job (moderators included: issue 22); its requester is shown it privately
+    (``shows_privately``) before this is asked.
     """
     if job.private:
-        raise Refusal("show.private" if job.requester_id == user_id else "show.not_found", job_id=job.id)
+        raise Refusal("show.not_found", job_id=job.id)  # its requester is shown it privately instead
     if not access.can_view:
         raise Refusal("show.not_found", job_id=job.id)
     if job.deleted:
@@ -89,6 +90,22 @@ def check_may_show(job: Job, user_id: int, access: ChannelAccess, *, removed: bo
         raise Refusal("show.not_yours", job_id=job.id)
     if removed and not access.can_moderate:
         raise Refusal("show.removed_by_moderator", job_id=job.id)
+
+
+def shows_privately(job: Job, user_id: int) -> bool:
+    """Return True when ``job`` is shown to ``user_id`` privately, its card and clips seen by them alone.
+
+    A private job, or one started where the bot is not a member (``webhook_only``), is shown again only
+    to its requester and only privately (issue 22): never re-posted, whoever asks.
+    """
+    return job.reaches_through_webhook and job.requester_id == user_id
+
+
+def check_may_show_privately(job: Job) -> Job:
+    """Return ``job`` (one ``shows_privately`` accepts) if it can be shown; ``delete.gone`` once deleted."""
+    if job.deleted:
+        raise Refusal("delete.gone", job_id=job.id)
+    return job
 
 
 def has_clips(job: Job) -> bool:

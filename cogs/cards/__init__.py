@@ -45,8 +45,8 @@ from cogs.cards._custom_ids import (
 )
 from cogs.cards._editor import CardEditor, CardUnavailable
 from cogs.cards._job_starts import JobStarts
-from cogs.cards._layout import NO_PING
-from cogs.cards._posted_clips import job_messages, posted_clip_urls
+from cogs.cards._layout import NO_PING, Card
+from cogs.cards._posted_clips import job_messages, posted_clip_urls, recorded_dm_messages
 from cogs.cards._private_posts import private_messages
 from cogs.cards._publish import publish
 from cogs.cards._reach import Reach, allow_user_installs, reach_of
@@ -63,6 +63,7 @@ __all__ = [
     "RETRYABLE",
     "CancelButton",
     "CancelConfirmButton",
+    "Card",
     "CardEditor",
     "CardRenderer",
     "CardUnavailable",
@@ -101,6 +102,7 @@ __all__ = [
     "private_messages",
     "publish",
     "reach_of",
+    "recorded_dm_messages",
     "setup",
 ]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.models import Job
+from bot.models import Job, PostPlace
 from cogs.cards._clip_files import clip_name
 from cogs.cards._posted_files import posted_files
 
@@ -62,6 +62,23 @@ async def dm_messages(bot: MotionBot, job: Job) -> list[discord.Message]:
         log.info("job %s: cannot read the requester's DMs (%s)", job.id, exc)
         return []
     return [message for message in recent if message.author.id == bot_id]
+
+
+async def recorded_dm_messages(bot: MotionBot, job: Job) -> list[discord.Message]:
+    """Return the job's DMs the store recorded (``Job.private_posts``), read afresh; those still there.
+
+    Read by id, not from history: the requester's DMs may hold many newer messages since. Ephemeral
+    and webhook messages are not read: their tokens last 15 minutes, and an ephemeral one is gone.
+    """
+    found: list[discord.Message] = []
+    for post in job.private_posts:
+        if post.place is not PostPlace.DM:
+            continue
+        try:
+            found.append(await bot.get_partial_messageable(post.channel_id).fetch_message(post.message_id))
+        except discord.HTTPException as exc:
+            log.info("job %s: cannot read its DM %s (%s)", job.id, post.message_id, exc)
+    return found
 
 
 def posted_clip_urls(job: Job, messages: list[discord.Message]) -> dict[int, str]:

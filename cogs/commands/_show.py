@@ -11,15 +11,24 @@ they are signed and expire), else from the provider while its links still downlo
 size-capped, a few at once for every /show of the process); when none has them the member is told
 privately and nothing stays posted. The re-post is recorded so its Extend buttons act on the job,
 only in the job's own server (``cogs.buttons._press_checks.clicked_on_repost``).
+
+A private job, or one started where the bot is not a member (``Job.webhook_only``), is never re-posted:
+its requester alone gets its card and every clip again as an ephemeral answer, without buttons and
+recorded nowhere (``bot.media.shows_privately``); to anyone else it does not exist. Its clips come
+from the archive, else the DMs that carried them (``Job.private_posts``, read afresh), else the
+provider. /show is offered where /animate is (``USER_INSTALL``); outside a server with the bot it
+shows only such jobs, and points the requester of a public one to its server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,8 +53,10 @@ from bot.media import (
     ClipFile,
     ClipSource,
     LinkReason,
+    UploadPlan,
     archived_clip,
     check_may_show,
+    check_may_show_privately,
     clear_removal,
     has_clips,
     job_in_guild,
@@ -53,10 +64,23 @@ from bot.media import (
     plan_uploads,
     record_removal,
     record_repost,
+    shows_privately,
     was_removed,
 )
 from bot.models import Job
-from cogs.cards import CardRenderer, clip_file, clip_name, job_messages, loaded_cards, posted_clip_urls
+from cogs.cards import (
+    Card,
+    CardRenderer,
+    Reach,
+    allow_user_installs,
+    clip_file,
+    clip_name,
+    job_messages,
+    loaded_cards,
+    posted_clip_urls,
+    reach_of,
+    recorded_dm_messages,
+)
 from cogs.cards import ClipSource as DeliverySource
 from cogs.channel_access import member_access
 from cogs.commands._jobs import card_url
@@ -72,6 +96,14 @@ MAX_JOB_ID = 2**53 - 1
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
+class Showing(enum.Enum):
+    """How a job is shown again, by who asks."""
+
+    PRIVATELY = "privately"  # its requester, a private or webhook-only job: ephemeral, no buttons
+    REPOST = "repost"  # its requester, publicly in its channel's server
+    MODERATOR_REPOST = "moderator_repost"  # a moderator of its channel: may bring a removed card back
+
+
 class Show(commands.Cog):
     """Re-posts a finished job on request."""
 
@@ -85,6 +117,8 @@ class Show(commands.Cog):
             asyncio.Semaphore(SHOW_DOWNLOADS),
             discord_hosts=bot.services.settings.image_host_policy,
         )
+        if self.services.settings.user_install != "off":
+            allow_user_installs(self.show)  # where /animate can start a job, its requester can see it
 
     @app_commands.command(
         name=key_str("show", "commands.show.name"),
@@ -106,32 +140,48 @@ class Show(commands.Cog):
         )
         if checked is None:
             return
-        found, moderator = checked
+        found, showing = checked
         if not has_clips(found):
             await reply_ephemeral(interaction, self._no_clips_text(interaction, found))
+            return
+        if showing is Showing.PRIVATELY:
+            await self._show_privately(interaction, found)
             return
         answer = await interaction.response.defer(thinking=True)
         try:
             answer_id = answer.message_id if answer is not None else None
+            moderator = showing is Showing.MODERATOR_REPOST
             await self._repost(interaction, found, answer_id, moderator=moderator)
         except Exception as exc:
             await apologize(interaction, exc, f"re-posting job {job}")
 
-    async def _showable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
-        """Return what ``_recallable`` does, counting a re-post with clips against the member's rate."""
-        found, moderator = await self._recallable(interaction, job_id)
+    async def _showable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, Showing]:
+        """Return what ``_recallable`` does, counting a showing with clips against the member's rate."""
+        found, showing = await self._recallable(interaction, job_id)
         if has_clips(found):
             self.rate.take(interaction.user.id)
-        return found, moderator
+        return found, showing
 
-    async def _recallable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, bool]:
-        """Return the job the member may re-post here, and whether they moderate its channel.
+    async def _recallable(self, interaction: discord.Interaction, job_id: int) -> tuple[Job, Showing]:
+        """Return the job the member may see again from here, and how it is shown.
 
         Reads only (runs before the first answer): the job, the member's access to its channel from
         the guild cache (or one fetch), whether a moderator removed its card, this channel's rules.
         """
+        job = await self.services.store.get_job(job_id)
+        if job is not None and shows_privately(job, interaction.user.id):
+            return check_may_show_privately(job), Showing.PRIVATELY
+        if reach_of(self.bot, interaction) is not Reach.SERVER:
+            raise refused_elsewhere(job, job_id, interaction.user.id)
+        found, moderator = await self._repostable(interaction, job, job_id)
+        return found, Showing.MODERATOR_REPOST if moderator else Showing.REPOST
+
+    async def _repostable(
+        self, interaction: discord.Interaction, job: Job | None, job_id: int
+    ) -> tuple[Job, bool]:
+        """Return the job the member may re-post in this server, and whether they moderate its channel."""
         store = self.services.store
-        found = job_in_guild(await store.get_job(job_id), job_id, interaction.guild_id)
+        found = job_in_guild(job, job_id, interaction.guild_id)
         access = await member_access(interaction, found.channel_id)
         check_may_show(found, interaction.user.id, access, removed=await was_removed(store, found))
         overrides = await self.services.intake.guild_settings(found.guild_id)
@@ -152,15 +202,20 @@ class Show(commands.Cog):
         self, interaction: discord.Interaction, job: Job, answer_id: int | None, *, moderator: bool
     ) -> None:
         limit = interaction.filesize_limit
-        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-show-{job.id}-"))
-        try:
-            clips = await self._gather(job, folder, limit)
+        async with self._clip_files(job, limit) as clips:
             if all(clip.failure is LinkReason.UNAVAILABLE for clip in clips):
                 await self._gone(interaction, job)
                 return
             await self._post(interaction, job, clips, limit, answer_id)
             if moderator:
                 await clear_removal(self.services.store, job)  # a moderator brought it back
+
+    @asynccontextmanager
+    async def _clip_files(self, job: Job, limit: int) -> AsyncIterator[list[ClipFile]]:
+        """Yield the job's clips (``_gather``) in a folder of their own, removed afterwards."""
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"motionbot-show-{job.id}-"))
+        try:
+            yield await self._gather(job, folder, limit)
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
@@ -169,13 +224,22 @@ class Show(commands.Cog):
         indexes = range(len(job.clip_urls))
         kept = await asyncio.gather(*(archived_clip(self.services.archive, job, i, folder) for i in indexes))
         # Discord is read only for clips the archive lacks; its URLs are fresh for this /show only.
-        posted = {} if all(kept) else posted_clip_urls(job, await job_messages(self.bot, job))
+        posted = {} if all(kept) else posted_clip_urls(job, await self._messages_with_clips(job))
 
         async def one(index: int) -> ClipFile:
             clip = kept[index] or await self.clips.downloaded(job, index, folder, limit, posted)
             return await self._delivery_source().fit_clip(job, clip, limit, folder)
 
         return list(await asyncio.gather(*(one(index) for index in indexes)))
+
+    async def _messages_with_clips(self, job: Job) -> list[discord.Message]:
+        """Return the bot's messages of ``job`` that the bot's token can read again, with fresh URLs.
+
+        A private or webhook-only job's card is ephemeral or beyond the bot's reach: only its DMs are.
+        """
+        if job.reaches_through_webhook:
+            return await recorded_dm_messages(self.bot, job)
+        return await job_messages(self.bot, job)
 
     def _delivery_source(self) -> DeliverySource:
         """Return delivery's clip source (its encode bound), or one of our own."""
@@ -204,9 +268,7 @@ class Show(commands.Cog):
         renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
         plan = plan_uploads(clips, per_file_limit=limit)
         first = plan.messages[0] if plan.messages else ()
-        # The re-post carries every clip, so it is complete even when the card still misses some.
-        whole = replace(job, missing_clips=())
-        card = renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+        card = shown_card(renderer, job, plan)
         # Filling the deferred answer in by an edit, not a follow-up: Discord ignores a follow-up's
         # flags there, and a Components V2 card needs its flag.
         store = self.services.store
@@ -228,6 +290,46 @@ class Show(commands.Cog):
                 wait=True,
             )
             await store.record_post(job.id, more.channel.id, more.id)
+
+    # -- a private or webhook-only job, to its requester alone ---------------------------------------
+
+    async def _show_privately(self, interaction: discord.Interaction, job: Job) -> None:
+        """Answer with the job's card and every clip, ephemeral: only the requester ever sees them."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            limit = interaction.filesize_limit
+            async with self._clip_files(job, limit) as clips:
+                if all(clip.failure is LinkReason.UNAVAILABLE for clip in clips):
+                    await self._gone(interaction, job)
+                    return
+                await self._post_privately(interaction, job, clips, limit)
+        except Exception as exc:
+            await apologize(interaction, exc, f"showing job {job.id} privately")
+
+    async def _post_privately(
+        self, interaction: discord.Interaction, job: Job, clips: Sequence[ClipFile], limit: int
+    ) -> None:
+        """Fill the ephemeral answer in with the card and first clips; ephemeral follow-ups with the rest.
+
+        No button: the press checks know a job's card, its DMs and its re-posts, not this copy. Nothing
+        is recorded: it is no post of the job (a delete need not reach it; it acts on nothing).
+        """
+        renderer = CardRenderer(self.services.catalogue, interaction_lang(interaction))
+        plan = plan_uploads(clips, per_file_limit=limit)
+        first = plan.messages[0] if plan.messages else ()
+        card = replace(shown_card(renderer, job, plan).with_note(renderer.text("show.only_you")), rows=())
+        await interaction.edit_original_response(
+            view=card.layout(),
+            attachments=[clip_file(job, clip) for clip in first],
+            allowed_mentions=NO_MENTIONS,
+        )
+        for batch in plan.messages[1:]:
+            await interaction.followup.send(
+                content=renderer.text("delivery.more_clips", job_id=job.id),
+                files=[clip_file(job, clip) for clip in batch],
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
 
     # -- cards a moderator removed ----------------------------------------------------------------
 
@@ -256,3 +358,24 @@ class Show(commands.Cog):
                 log.info("job %s: card message %s was deleted by someone else", job.id, message_id)
         except Exception:
             log.exception("could not record the deletion of message %s", message_id)
+
+
+def shown_card(renderer: CardRenderer, job: Job, plan: UploadPlan) -> Card:
+    """Return the card of ``job`` shown again with every clip: the first batch in its gallery."""
+    first = plan.messages[0] if plan.messages else ()
+    # Shown with every clip, so it is complete even when the job's card still misses some.
+    whole = replace(job, missing_clips=())
+    return renderer.job(whole, linked=plan.notes, gallery=[clip_name(job, clip.index) for clip in first])
+
+
+def refused_elsewhere(job: Job | None, job_id: int, user_id: int) -> Refusal:
+    """Return the answer to /show of a job that is not the member's private one, outside its server.
+
+    Only the requester learns that a public job exists and where to show it; anyone else is told
+    what an id that does not exist is told.
+    """
+    if job is None or job.requester_id != user_id:
+        return Refusal("show.not_found_here", job_id=job_id)
+    if job.deleted:
+        return Refusal("delete.gone", job_id=job_id)
+    return Refusal("show.in_its_server", job_id=job_id)

@@ -15,7 +15,11 @@ from bot.models import Job, JobStatus
 from tests.doubles.discord.model import Channel, Message, User
 from tests.e2e.harness import World, card_parts
 from tests.e2e.test_forged_buttons_e2e import NOT_HERE, forged_card
-from tests.e2e.test_user_install_e2e import bot_token_calls_to, installed_world
+from tests.e2e.test_user_install_e2e import (
+    bot_token_calls_to,
+    delivered_by_dm_after_the_token,
+    installed_world,
+)
 
 EPHEMERAL = 64
 
@@ -176,14 +180,7 @@ async def test_a_personal_install_jobs_dm_card_extends_in_its_own_place(tmp_path
     the same place (no server, no server rules), answered in the DM; Bob's forged click is refused."""
     async with installed_world(tmp_path, "everyone") as (world, lounge):
         discord = world.discord
-        world.hold_jobs()
-        handle = await world.animate(channel=lounge)
-        await handle.wait_response()
-        job = await world.wait_job(lambda j: j.provider_task_id is not None)
-        discord.expire_interaction(handle)
-        world.release(job)
-        parent = await world.wait_delivered(job.id)
-        card = await world.wait_card(lambda m: m.id == parent.card_message_id and is_delivered(m))
+        card, parent = await delivered_by_dm_after_the_token(world, lounge)
         assert card.channel_id == dm_of(world, discord.alice).id
 
         custom_id = extend_id(parent.id)

@@ -96,12 +96,13 @@ async def test_post_to_channel_from_the_dm_card_posts_in_the_jobs_channel(world:
 
 
 async def test_show_never_reposts_a_private_job_not_even_for_a_moderator(world: World) -> None:
-    """/show by a moderator: "no such video"; by the requester: it is private, use Post to channel."""
+    """/show by a moderator: "no such video"; by the requester: an ephemeral copy (test_private_show_e2e)."""
     _, job = await private_delivered(world)
     by_mod = await world.discord.slash(world.discord.mod, "show", {"job": job.id})
     assert f"There is no video #{job.id} in this server" in await final_answer(by_mod)
     by_alice = await world.discord.slash(world.discord.alice, "show", {"job": job.id})
-    assert "is private" in await final_answer(by_alice)
+    await by_alice.wait_original(lambda m: not m.loading, timeout=20)
+    assert by_alice.ephemeral
     assert public_clips(world) == []
 
 

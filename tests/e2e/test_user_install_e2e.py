@@ -53,6 +53,19 @@ async def delivered_through_the_webhook(world: World, channel: Channel) -> tuple
     return card, job
 
 
+async def delivered_by_dm_after_the_token(world: World, channel: Channel) -> tuple[Message, Job]:
+    """Alice runs /animate in ``channel`` and the token expires while it runs: return the DM card, the job."""
+    world.hold_jobs()
+    handle = await world.animate(channel=channel)
+    await handle.wait_response()
+    job = await world.wait_job(lambda j: j.provider_task_id is not None)
+    world.discord.expire_interaction(handle)
+    world.release(job)
+    delivered = await world.wait_delivered(job.id)
+    card = await world.wait_card(lambda m: m.id == delivered.card_message_id and is_delivered(m))
+    return card, delivered
+
+
 async def test_a_user_installed_animate_in_a_server_without_the_bot_lives_on_the_webhook(tmp_path):
     """The card is the answer and gets the clips by webhook edit; no bot-token call; no server rules."""
     async with installed_world(tmp_path, "everyone") as (world, lounge):
@@ -76,16 +89,9 @@ async def test_a_user_installed_animate_in_a_group_dm(tmp_path):
 async def test_after_the_token_the_result_reaches_the_person_by_dm(tmp_path):
     """The job outlives the interaction's 15 minutes: the finished card and clips come by DM."""
     async with installed_world(tmp_path, "everyone") as (world, lounge):
-        world.hold_jobs()
-        handle = await world.animate(channel=lounge)
-        await handle.wait_response()
-        job = await world.wait_job(lambda j: j.provider_task_id is not None)
-        world.discord.expire_interaction(handle)
-        world.release(job)
-        dm = world.discord.dm_channel(world.discord.alice)
-        card = await world.wait_card(lambda m: m.channel_id == dm.id and is_delivered(m))
+        card, _ = await delivered_by_dm_after_the_token(world, lounge)  # the job's card is the DM
+        assert card.channel_id == world.discord.dm_channel(world.discord.alice).id
         assert len(card.files) == 4
-        assert (await world.wait_delivered(job.id)).card_message_id == card.id
         assert bot_token_calls_to(world, lounge) == []
 
 

@@ -25,11 +25,13 @@ from bot.media.recall import (
     ClipSource,
     OwnDeletions,
     check_may_show,
+    check_may_show_privately,
     clear_removal,
     job_in_guild,
     job_of_message,
     record_removal,
     record_repost,
+    shows_privately,
     was_removed,
 )
 from bot.models import Job, JobSource, JobStatus, Motion, Quality
@@ -86,6 +88,24 @@ def test_who_may_show_a_job():
     assert refusal_key(JOB, OTHER, BLIND) == "show.not_found"
     assert refusal_key(JOB, REQUESTER, SEES, removed=True) == "show.removed_by_moderator"
     assert refusal_key(JOB, OTHER, MODERATES, removed=True) is None
+
+
+def test_a_private_or_webhook_only_job_is_shown_privately_to_its_requester_alone():
+    """Its requester is shown it privately (a deleted one is gone); to anyone else it does not exist,
+    and no channel access makes it re-postable, a moderator's included."""
+    private, webhook_only = (
+        dataclasses.replace(JOB, private=True),
+        dataclasses.replace(JOB, webhook_only=True),
+    )
+    for job in (private, webhook_only):
+        assert shows_privately(job, REQUESTER) and not shows_privately(job, OTHER)
+        assert check_may_show_privately(job) is job
+        with pytest.raises(Refusal) as refused:
+            check_may_show_privately(dataclasses.replace(job, deleted_at=NOW))
+        assert refused.value.key == "delete.gone"
+    assert not shows_privately(JOB, REQUESTER)
+    assert refusal_key(private, OTHER, MODERATES) == "show.not_found"
+    assert refusal_key(private, REQUESTER, MODERATES) == "show.not_found"
 
 
 class MetaStore:

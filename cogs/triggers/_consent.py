@@ -262,6 +262,7 @@ class Consents(commands.Cog):
             image=image,
             locale=consent.locale,
             source_message_id=message.id,
+            source_author_id=message.author.id,  # the poster who allowed it may delete it
             role_ids=member_role_ids(member),
         )
         return message, request

@@ -126,6 +126,11 @@ async def test_ask_then_allow_on_a_reaction_starts_the_job_and_nothing_before(wo
     closed = await world.wait_card(lambda m: m.id == prompt.id and not m.custom_ids)
     assert "allowed" in closed.content
 
+    # Allowing is not giving up the image: Bob, its poster, may still delete the video made of it.
+    deleted = await discord.slash(discord.bob, "delete", {"job": job.id})
+    assert f"Video #{job.id} is deleted" in await final_answer(deleted)
+    assert (await world.store.get_job(job.id)).deleted
+
 
 async def test_ask_then_deny_tells_the_requester_and_spends_nothing(world):
     discord = world.discord
